@@ -1,0 +1,37 @@
+-- The outbox (src/outbox): every e-mail Senim sends, written in the same
+-- transaction as the change that causes it, then delivered by the sender task.
+CREATE TABLE outbox (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- What this mail is, once: a second enqueue with the same key is a no-op.
+    dedupe_key      TEXT        NOT NULL UNIQUE,
+    kind            TEXT        NOT NULL,
+    -- A registration number, a date: what an administrator sees in `outbox list`.
+    reference       TEXT        NOT NULL,
+    appeal_id       BIGINT,
+    message_id      TEXT        NOT NULL UNIQUE,
+    envelope_from   TEXT        NOT NULL,
+    recipient       TEXT        NOT NULL,
+    -- The whole message as lettre formatted it at enqueue time.
+    message         BYTEA       NOT NULL,
+    urgent          BOOLEAN     NOT NULL,
+    state           TEXT        NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    attempts        BIGINT      NOT NULL DEFAULT 0,
+    created_at      TIMESTAMPTZ NOT NULL,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    sent_at         TIMESTAMPTZ,
+    last_error      TEXT,
+    -- An alert's legal deadline (23:59:59 Astana on the day after registration),
+    -- when it goes to the deputies too if still undelivered, and when it did.
+    due_by          TIMESTAMPTZ,
+    escalate_at     TIMESTAMPTZ,
+    escalated_at    TIMESTAMPTZ
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+-- Which appeals have had which alert (src/alerts), so none is alerted twice.
+CREATE TABLE alert_marks (
+    appeal_id  BIGINT      NOT NULL,
+    kind       TEXT        NOT NULL,
+    at         TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (appeal_id, kind)
+);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs Senim's whole test suite on a fresh Debian machine: installs and starts what
+# the tests need (Dovecot, aiosmtpd, PostgreSQL, the Python `holidays` package, ...),
+# then runs every test with the locked dependency versions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked -- --test-threads=4

@@ -1,0 +1,333 @@
+//! The alert policy at work (clauses 10.6, 10.9, 6.3): what a classification
+//! sends, the digest of appeals still unclassified at the cutoff, and the
+//! escalation to the deputies of an alert not delivered in time. Owns the table
+//! `alert_marks` (which appeal had which alert). Every decision takes `now` as an
+//! argument; `scheduler` runs them on the clock.
+
+pub mod content;
+pub mod policy;
+pub mod scheduler;
+
+use chrono::{DateTime, Days, NaiveDate, SubsecRound, Utc};
+use lettre::message::Mailbox;
+
+use crate::clock::SharedClock;
+use crate::db::{Db, Tx};
+use crate::journal::{Appeal, AppealId, Category, Journal, ListFilter};
+use crate::outbox::{Mail, MailKind, Outbox, OutboxError};
+use crate::{on_db, on_tx};
+
+pub use policy::Policy;
+
+/// What can go wrong while alerting.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Deadlines(#[from] crate::deadlines::DeadlineError),
+}
+
+impl From<sqlx::Error> for AlertError {
+    fn from(e: sqlx::Error) -> Self {
+        AlertError::Outbox(e.into())
+    }
+}
+
+const MARK_DIRECTOR: &str = "director";
+const MARK_DIGEST: &str = "unclassified_digest";
+
+/// The alerts: policy, outbox and Journal together.
+#[derive(Clone)]
+pub struct Alerts {
+    policy: Policy,
+    outbox: Outbox,
+    journal: Journal,
+    db: Db,
+    clock: SharedClock,
+}
+
+impl Alerts {
+    pub fn new(policy: Policy, outbox: Outbox, journal: Journal, clock: SharedClock) -> Self {
+        let db = journal.db().clone();
+        Self {
+            policy,
+            outbox,
+            journal,
+            db,
+            clock,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    async fn enqueue(
+        &self,
+        tx: &mut Tx,
+        mail: &Mail,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AlertError> {
+        Ok(Outbox::enqueue_in(tx, &self.policy.from, mail, now)
+            .await?
+            .is_some())
+    }
+
+    /// Enqueues, inside the classification's transaction, what a classification
+    /// sends: a corruption alert to the Director; an urgent alert to the Director
+    /// and the competent body (6.3); routing to a unit for not-corruption,
+    /// anonymous and no-return-address appeals (10.9). Returns how many mails.
+    pub async fn on_classified_in(
+        &self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+    ) -> Result<usize, AlertError> {
+        let now = self.clock.now().trunc_subsecs(0);
+        let p = &self.policy;
+        let tz = p.tz;
+        let due_by = p.alert_due_by(appeal.registration_date);
+        let number = appeal.registration_number.to_string();
+        let mut count = 0;
+        match appeal.category {
+            Category::Corruption => {
+                if p.director.is_empty() {
+                    tracing::error!(registration_number = %number, "no alerts.director configured: the corruption alert cannot be sent");
+                }
+                for to in &p.director {
+                    let mail = Mail {
+                        kind: MailKind::CorruptionAlert,
+                        dedupe_key: format!("corruption_alert:{}:{}", appeal.id, to.email),
+                        reference: number.clone(),
+                        appeal_id: Some(appeal.id.0),
+                        to: to.clone(),
+                        subject: content::corruption_subject(appeal),
+                        body: content::corruption_body(appeal, p.include_identity, due_by, tz),
+                        urgent: false,
+                        due_by: Some(due_by),
+                        escalate_at: Some(p.escalate_at(due_by, now)),
+                    };
+                    count += usize::from(self.enqueue(tx, &mail, now).await?);
+                }
+                mark_in(tx, appeal.id, MARK_DIRECTOR, now).await?;
+            }
+            Category::CriminalOffence => {
+                let recipients: Vec<(&Mailbox, bool)> = p
+                    .director
+                    .iter()
+                    .map(|m| (m, true))
+                    .chain(p.competent_authority.iter().map(|m| (m, false)))
+                    .collect();
+                if p.competent_authority.is_empty() {
+                    tracing::error!(registration_number = %number, "no alerts.competent_authority configured: clause 6.3 requires forwarding at once");
+                }
+                for (to, director) in recipients {
+                    let mail = Mail {
+                        kind: MailKind::UrgentAlert,
+                        dedupe_key: format!("urgent_alert:{}:{}", appeal.id, to.email),
+                        reference: number.clone(),
+                        appeal_id: Some(appeal.id.0),
+                        to: to.clone(),
+                        subject: content::urgent_subject(appeal),
+                        // The competent body gets what the law hands over; the
+                        // identity follows the same switch as the Director's alert.
+                        body: content::urgent_body(appeal, p.include_identity, tz),
+                        urgent: true,
+                        due_by: Some(due_by),
+                        escalate_at: director.then(|| p.escalate_at(due_by, now)),
+                    };
+                    count += usize::from(self.enqueue(tx, &mail, now).await?);
+                }
+                mark_in(tx, appeal.id, MARK_DIRECTOR, now).await?;
+            }
+            Category::NotCorruption | Category::Unclassified => {}
+        }
+        let routed = appeal.category == Category::NotCorruption
+            || (appeal.category != Category::CriminalOffence
+                && appeal.category != Category::Unclassified
+                && (appeal.anonymous || appeal.no_return_address));
+        if routed {
+            match p.route(appeal) {
+                Some((unit, to)) => {
+                    let mail = Mail {
+                        kind: MailKind::Routing,
+                        dedupe_key: format!(
+                            "routing:{}:{}:{}",
+                            appeal.id, appeal.category, to.email
+                        ),
+                        reference: number.clone(),
+                        appeal_id: Some(appeal.id.0),
+                        to,
+                        subject: content::routing_subject(appeal),
+                        body: content::routing_body(appeal, &unit, tz),
+                        urgent: false,
+                        due_by: None,
+                        escalate_at: None,
+                    };
+                    count += usize::from(self.enqueue(tx, &mail, now).await?);
+                }
+                None => {
+                    tracing::warn!(registration_number = %number, "no unit in alerts.routes for this appeal; not routed")
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// The digest at the cutoff: for every registration date whose cutoff has
+    /// passed (looking back two weeks), the appeals still unclassified and not yet
+    /// in a digest go to the Director in one mail. Returns how many appeals.
+    pub async fn send_unclassified_digests(&self, now: DateTime<Utc>) -> Result<usize, AlertError> {
+        let now = now.trunc_subsecs(0);
+        let p = &self.policy;
+        let today = now.with_timezone(&p.tz).date_naive();
+        let filter = ListFilter {
+            from: Some(today - Days::new(14)),
+            to: Some(today),
+            category: Some(Category::Unclassified),
+            ..ListFilter::default()
+        };
+        let candidates = self.journal.list(&filter).await?;
+        let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<Appeal>> = Default::default();
+        for appeal in candidates {
+            if p.digest_at(appeal.registration_date) > now
+                || self.is_marked(appeal.id, MARK_DIGEST).await?
+                || self.is_marked(appeal.id, MARK_DIRECTOR).await?
+            {
+                continue;
+            }
+            by_date
+                .entry(appeal.registration_date)
+                .or_default()
+                .push(appeal);
+        }
+        let mut total = 0;
+        for (date, appeals) in by_date {
+            let due_by = p.alert_due_by(date);
+            let first = appeals.first().map_or(0, |a| a.id.0);
+            let mut tx = self.db.begin().await?;
+            for appeal in &appeals {
+                mark_in(&mut tx, appeal.id, MARK_DIGEST, now).await?;
+            }
+            for to in &p.director {
+                let mail = Mail {
+                    kind: MailKind::UnclassifiedDigest,
+                    dedupe_key: format!("unclassified_digest:{date}:{first}:{}", to.email),
+                    reference: format!("{date}"),
+                    appeal_id: None,
+                    to: to.clone(),
+                    subject: content::digest_subject(date, appeals.len()),
+                    body: content::digest_body(date, &appeals, p.include_identity, due_by, p.tz),
+                    urgent: false,
+                    due_by: Some(due_by),
+                    escalate_at: Some(p.escalate_at(due_by, now)),
+                };
+                self.enqueue(&mut tx, &mail, now).await?;
+            }
+            tx.commit().await?;
+            total += appeals.len();
+            tracing::info!(registration_date = %date, appeals = appeals.len(), numbers = ?appeals.iter().map(|a| a.registration_number.to_string()).collect::<Vec<_>>(), "unclassified appeals in the Director's digest");
+        }
+        if total > 0 {
+            self.outbox.wake();
+        }
+        Ok(total)
+    }
+
+    /// Copies to the deputies every Director's alert not delivered by its
+    /// escalation time (or refused for good); logs and counts each. Returns how many alerts.
+    pub async fn escalate(&self, now: DateTime<Utc>) -> Result<usize, AlertError> {
+        let now = now.trunc_subsecs(0);
+        let p = &self.policy;
+        let overdue = self.outbox.escalation_due(now).await?;
+        for alert in &overdue {
+            let original = match alert.appeal_id {
+                Some(id) => match self.journal.get(AppealId(id)).await {
+                    Ok(appeal) => {
+                        content::appeal_block(&appeal, p.include_identity, alert.due_by, p.tz)
+                    }
+                    Err(e) => format!("(the appeal cannot be read: {e})"),
+                },
+                None => format!(
+                    "Appeals of {} still unclassified: see the Journal.",
+                    alert.reference
+                ),
+            };
+            let mut tx = self.db.begin().await?;
+            Outbox::mark_escalated_in(&mut tx, alert.id, now).await?;
+            for to in &p.deputies {
+                let mail = Mail {
+                    kind: MailKind::Escalation,
+                    dedupe_key: format!("escalation:{}:{}", alert.id, to.email),
+                    reference: alert.reference.clone(),
+                    appeal_id: alert.appeal_id,
+                    to: to.clone(),
+                    subject: content::escalation_subject(&alert.reference),
+                    body: content::escalation_body(
+                        &alert.kind,
+                        &alert.reference,
+                        alert.due_by,
+                        &alert.state,
+                        alert.last_error.as_deref(),
+                        &original,
+                        p.tz,
+                    ),
+                    urgent: true,
+                    due_by: alert.due_by,
+                    escalate_at: None,
+                };
+                self.enqueue(&mut tx, &mail, now).await?;
+            }
+            tx.commit().await?;
+            metrics::counter!("senim_alerts_escalated_total", "kind" => alert.kind.clone())
+                .increment(1);
+            tracing::error!(
+                outbox_id = alert.id,
+                kind = %alert.kind,
+                reference = %alert.reference,
+                state = %alert.state,
+                deputies = p.deputies.len(),
+                "ALERT NOT DELIVERED to the Director in time: escalated to the deputies"
+            );
+        }
+        if !overdue.is_empty() {
+            self.outbox.wake();
+        }
+        Ok(overdue.len())
+    }
+
+    async fn is_marked(&self, id: AppealId, kind: &str) -> Result<bool, AlertError> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT appeal_id FROM alert_marks WHERE appeal_id = $1 AND kind = $2",
+        )
+        .bind(id.0)
+        .bind(kind)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.is_some())
+    }
+}
+
+async fn mark_in(
+    tx: &mut Tx,
+    id: AppealId,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AlertError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO alert_marks (appeal_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(id.0)
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! The scheduler: every `alerts.interval_seconds` it sends the unclassified
+//! digests whose cutoff has passed, escalates undelivered alerts, and on working
+//! days from 09:00 Astana sends the manager's deadline digest once. `tick` takes
+//! `now`, so tests drive it with a pinned clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Days, SubsecRound, Utc};
+use tokio::sync::watch;
+
+use super::{AlertError, Alerts};
+use crate::calendar::Calendar;
+use crate::clock::SharedClock;
+use crate::deadlines::Deadlines;
+use crate::deadlines::digest::{Digest, horizon};
+use crate::journal::{AppealId, Journal, ListFilter};
+use crate::outbox::{Mail, MailKind, Outbox};
+
+/// How far back appeals get their reply deadline filled in.
+const REPLY_SYNC_DAYS: u64 = 120;
+
+/// What one tick did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// Appeals put in an unclassified digest.
+    pub digested: usize,
+    /// Alerts copied to the deputies.
+    pub escalated: usize,
+    /// Whether the manager's deadline digest went out.
+    pub deadline_digest: bool,
+}
+
+#[derive(Clone)]
+pub struct Scheduler {
+    alerts: Alerts,
+    deadlines: Deadlines,
+    journal: Journal,
+    calendar: Arc<Calendar>,
+    clock: SharedClock,
+    interval: Duration,
+}
+
+impl Scheduler {
+    pub fn new(
+        alerts: Alerts,
+        deadlines: Deadlines,
+        journal: Journal,
+        calendar: Arc<Calendar>,
+        clock: SharedClock,
+        interval: Duration,
+    ) -> Self {
+        Self {
+            alerts,
+            deadlines,
+            journal,
+            calendar,
+            clock,
+            interval,
+        }
+    }
+
+    /// Everything due at `now`.
+    pub async fn tick(&self, now: DateTime<Utc>) -> Result<Tick, AlertError> {
+        Ok(Tick {
+            digested: self.alerts.send_unclassified_digests(now).await?,
+            escalated: self.alerts.escalate(now).await?,
+            deadline_digest: self.deadline_digest(now).await?,
+        })
+    }
+
+    /// The manager's digest: on a working day, at or after `deadline_digest_time`,
+    /// once per day and manager. Returns whether it was enqueued now.
+    pub async fn deadline_digest(&self, now: DateTime<Utc>) -> Result<bool, AlertError> {
+        let now = now.trunc_subsecs(0);
+        let policy = self.alerts.policy();
+        let local = now.with_timezone(&policy.tz);
+        let today = local.date_naive();
+        if policy.managers.is_empty()
+            || !self.calendar.is_working_day(today)
+            || local.time() < policy.digest_time
+        {
+            return Ok(false);
+        }
+        let keys: Vec<String> = policy
+            .managers
+            .iter()
+            .map(|m| format!("deadline_digest:{today}:{}", m.email))
+            .collect();
+        let mut missing = false;
+        for key in &keys {
+            missing |= !Outbox::exists(self.alerts.outbox(), key).await?;
+        }
+        if !missing {
+            return Ok(false);
+        }
+        self.sync_reply_deadlines(now).await?;
+        let open = self
+            .deadlines
+            .open_until(horizon(&self.calendar, today))
+            .await?;
+        let digest = Digest::build(&self.calendar, today, open);
+        let mut numbers = std::collections::HashMap::new();
+        for d in digest
+            .overdue
+            .iter()
+            .chain(&digest.today)
+            .chain(&digest.soon)
+        {
+            if let std::collections::hash_map::Entry::Vacant(e) = numbers.entry(d.appeal_id) {
+                let n = match self.journal.get(d.appeal_id).await {
+                    Ok(a) => a.registration_number.to_string(),
+                    Err(_) => format!("appeal {}", d.appeal_id),
+                };
+                e.insert(n);
+            }
+        }
+        let body = digest.render(today, |d| {
+            numbers
+                .get(&d.appeal_id)
+                .cloned()
+                .unwrap_or_else(|| AppealId::to_string(&d.appeal_id))
+        });
+        let subject = format!(
+            "Мерзімдер / Сроки {today}: мерзімі өткен / просрочено {}, бүгін / сегодня {}, жақында / скоро {}",
+            digest.overdue.len(),
+            digest.today.len(),
+            digest.soon.len()
+        );
+        let mut tx = self.journal.db().begin().await?;
+        for (to, key) in policy.managers.iter().zip(&keys) {
+            let mail = Mail {
+                kind: MailKind::DeadlineDigest,
+                dedupe_key: key.clone(),
+                reference: today.to_string(),
+                appeal_id: None,
+                to: to.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+                urgent: false,
+                due_by: None,
+                escalate_at: None,
+            };
+            Outbox::enqueue_in(&mut tx, &policy.from, &mail, now).await?;
+        }
+        tx.commit().await?;
+        self.alerts.outbox().wake();
+        tracing::info!(date = %today, overdue = digest.overdue.len(), today = digest.today.len(), soon = digest.soon.len(), "deadline digest enqueued");
+        Ok(true)
+    }
+
+    /// Gives every recent appeal its reply deadline.
+    async fn sync_reply_deadlines(&self, now: DateTime<Utc>) -> Result<(), AlertError> {
+        let today = now.with_timezone(&self.alerts.policy().tz).date_naive();
+        let appeals = self
+            .journal
+            .list(&ListFilter {
+                from: Some(today - Days::new(REPLY_SYNC_DAYS)),
+                ..ListFilter::default()
+            })
+            .await?;
+        for appeal in &appeals {
+            self.deadlines.ensure_reply(appeal, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Ticks on the clock until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let now = self.clock.now();
+            if let Err(e) = self.tick(now).await {
+                tracing::warn!(error = %e, "alert scheduler tick failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+}

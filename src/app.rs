@@ -1,0 +1,148 @@
+//! The assembled daemon: configuration, clock, calendar, database and Journal,
+//! opened once and shared by the server and the CLI.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+
+use crate::alerts::{Alerts, Policy};
+use crate::calendar::{Calendar, CalendarData, WorkingHours};
+use crate::clock::SharedClock;
+use crate::config::{Checked, Config};
+use crate::db::Db;
+use crate::deadlines::Deadlines;
+use crate::journal::Journal;
+use crate::mailbox::MailboxStatus;
+use crate::outbox::Outbox;
+use crate::pbx::Pbx;
+use crate::server::auth::ManagerToken;
+
+pub struct App {
+    pub config: Config,
+    pub clock: SharedClock,
+    pub calendar: Arc<Calendar>,
+    pub db: Db,
+    pub journal: Journal,
+    /// Managers of the manager's API, with their tokens read.
+    pub managers: Vec<ManagerToken>,
+    /// Every e-mail Senim sends, before and after it is sent.
+    pub outbox: Outbox,
+    /// Who is told what, and when (10.6, 10.9, 6.3).
+    pub alerts: Alerts,
+    /// The deadlines that follow an appeal.
+    pub deadlines: Deadlines,
+    /// The telephone channel: PBX sources, recordings store, downloader.
+    pub pbx: Pbx,
+    /// The e-mail channel's health, for `/readyz`.
+    pub mailbox: Arc<MailboxStatus>,
+}
+
+impl App {
+    /// Connects to the database, applies migrations and builds the Journal.
+    pub async fn open(
+        config: Config,
+        checked: &Checked,
+        clock: SharedClock,
+    ) -> anyhow::Result<App> {
+        let calendar = Arc::new(load_calendar(&config, checked)?);
+        let managers = load_managers(&config)?;
+        let pbx = Pbx::open(&config, checked.timezone)?;
+        let url = config.database.effective_url();
+        let db = Db::connect(&config.database.settings())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database (database.url = {})",
+                    redact_url(&url)
+                )
+            })?;
+        db.migrate()
+            .await
+            .context("cannot apply the database migrations")?;
+        let journal = Journal::new(
+            db.clone(),
+            calendar.clone(),
+            clock.clone(),
+            &config.journal.registration_prefix,
+        );
+        let policy = Policy::from_config(&config.alerts, &config.smtp, checked.timezone)?;
+        let outbox = Outbox::new(db.clone());
+        let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
+        let deadlines = Deadlines::new(db.clone(), calendar.clone());
+        let mailbox = Arc::new(MailboxStatus::new(config.mailbox.enabled()));
+        Ok(App {
+            mailbox,
+            config,
+            clock,
+            calendar,
+            db,
+            journal,
+            managers,
+            outbox,
+            alerts,
+            deadlines,
+            pbx,
+        })
+    }
+
+    /// The background scheduler of alerts and digests.
+    pub fn scheduler(&self) -> crate::alerts::scheduler::Scheduler {
+        crate::alerts::scheduler::Scheduler::new(
+            self.alerts.clone(),
+            self.deadlines.clone(),
+            self.journal.clone(),
+            self.calendar.clone(),
+            self.clock.clone(),
+            std::time::Duration::from_secs(self.config.alerts.interval_seconds),
+        )
+    }
+
+    /// Today's date in the trust line's time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock
+            .now()
+            .with_timezone(&self.calendar.hours().tz)
+            .date_naive()
+    }
+}
+
+/// The calendar: built-in Kazakhstan rules, the configured hours, and the data file
+/// (the embedded one unless `calendar.file` names another).
+pub fn load_calendar(config: &Config, checked: &Checked) -> anyhow::Result<Calendar> {
+    let data = match &config.calendar.file {
+        Some(path) => CalendarData::from_file(path)
+            .with_context(|| format!("calendar.file: cannot use {}", path.display()))?,
+        None => CalendarData::embedded(),
+    };
+    let hours = WorkingHours {
+        tz: checked.timezone,
+        opens: checked.opens,
+        closes: checked.closes,
+    };
+    Ok(Calendar::new(hours, data))
+}
+
+fn load_managers(config: &Config) -> anyhow::Result<Vec<ManagerToken>> {
+    let mut managers = Vec::new();
+    for (i, m) in config.api.managers.iter().enumerate() {
+        let key = format!("api.managers[{i}]");
+        let token = crate::config::read_secret(&key, m.token.as_deref(), m.token_file.as_deref())?;
+        managers.push(ManagerToken {
+            name: m.name.clone(),
+            token,
+        });
+    }
+    Ok(managers)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme && url[scheme + 3..at].contains(':') => {
+            let user = url[scheme + 3..at].split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

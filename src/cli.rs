@@ -1,0 +1,706 @@
+//! The `senim` command line: `serve`, `migrate`, `check-config`, `calendar`,
+//! `journal list | show | export | verify | classify | deadlines | event` and
+//! `outbox list | retry`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{self, App};
+use crate::calendar::Calendar;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Checked, Config, ConfigSource};
+use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "senim",
+    version,
+    about = "Intake daemon of the corruption-reporting trust line"
+)]
+pub struct Cli {
+    /// Configuration file (TOML); keys may be overridden by SENIM_SECTION__KEY variables.
+    #[arg(long, global = true, env = "SENIM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon: HTTP server and intake channels.
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Check the configuration and exit: prints the first problem, naming its key.
+    CheckConfig,
+    /// Show the working-day calendar: a year's days off, or the line's state at an instant.
+    Calendar(CalendarArgs),
+    /// Read and check the Journal of appeals.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Look at and act on the outbox of e-mail.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// List mail, newest first (no content is shown).
+    List {
+        /// Only mail in this state: pending, sending, sent or failed.
+        #[arg(long, value_parser = crate::server::parse_mail_state)]
+        state: Option<crate::outbox::MailState>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put mail back in line for an attempt now: one mail by id, or every failed one.
+    Retry {
+        /// The outbox id (see `outbox list`).
+        #[arg(required_unless_present = "all_failed")]
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all_failed: bool,
+    },
+}
+
+/// The deadline events the manager records.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EventKind {
+    ReplySent,
+    ReplyExtended,
+    CitizenNotified,
+    OutsideCompetence,
+    Redirected,
+    InvestigationOrdered,
+    InvestigationExtended,
+    MaterialsRequested,
+    MaterialsReceived,
+    Decision,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DecisionArg {
+    StopConsideration,
+    HandToAuthorities,
+    Disciplinary,
+    OtherMeasures,
+}
+
+#[derive(Args, Debug)]
+pub struct CalendarArgs {
+    /// The year whose days off and worked weekend days to list (default: this year).
+    pub year: Option<i32>,
+    /// An instant (RFC 3339, e.g. 2026-03-20T17:59:00+05:00): is the line open, when
+    /// does it next open, and on which date is an appeal received then registered.
+    #[arg(long, conflicts_with = "year")]
+    pub at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JournalCommand {
+    /// List appeals, oldest first.
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one appeal in full, with its history.
+    Show {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+    },
+    /// Export appeals for auditors.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Leave out the reporter's identity (for aggregate publication, clause 4.7).
+        #[arg(long)]
+        without_identity: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check the audit chain and every appeal against it; exits 1 if anything was edited or deleted.
+    Verify,
+    /// Record the operator's notes on a phone appeal (clause 10.5): who called and what
+    /// they said. Options not given keep their value. Same as PATCH /v1/appeals/{id}.
+    RecordCall {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Postal address for the reply.
+        #[arg(long)]
+        postal_address: Option<String>,
+        /// Phone number for feedback.
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        /// What the caller reported.
+        #[arg(long)]
+        substance: Option<String>,
+        /// Who records it, for the audit log (default: $USER).
+        #[arg(long, env = "USER", default_value = "operator")]
+        operator: String,
+    },
+    /// Classify an appeal (and send what follows: the Director's alert, 6.3, routing).
+    Classify {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// corruption, not_corruption or criminal_offence.
+        #[arg(long, value_parser = parse_text::<Category>)]
+        category: Category,
+        /// Why (goes into the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show an appeal's deadlines and the suggested category.
+    Deadlines {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+    },
+    /// Record an event that starts or ends a deadline.
+    Event {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        #[arg(value_enum)]
+        event: EventKind,
+        /// The date it happened (default: today, Astana).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// The new deadline, for extensions.
+        #[arg(long)]
+        until: Option<NaiveDate>,
+        /// The reason, for extensions.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The decision of 7.11.
+        #[arg(long, value_enum)]
+        decision: Option<DecisionArg>,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// First registration date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last registration date (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    #[arg(long, value_parser = parse_text::<Channel>)]
+    pub channel: Option<Channel>,
+    #[arg(long, value_parser = parse_text::<Category>)]
+    pub category: Option<Category>,
+    #[arg(long, value_parser = parse_text::<Status>)]
+    pub status: Option<Status>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+}
+
+fn parse_text<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> ListFilter {
+        ListFilter {
+            from: self.from,
+            to: self.to,
+            channel: self.channel,
+            category: self.category,
+            status: self.status,
+            limit: self.limit,
+        }
+    }
+}
+
+/// Runs the command line; the exit code is 0 on success, 1 on a failed check, 2 on error.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("senim: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let source = ConfigSource::new(cli.config.as_deref());
+    let (config, checked) = Config::load(&source)?;
+    if let Command::CheckConfig = cli.command {
+        app::load_calendar(&config, &checked)?;
+        println!("{}: configuration is valid", source.path.display());
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    if let Command::Calendar(args) = &cli.command {
+        let calendar = app::load_calendar(&config, &checked)?;
+        print_calendar(&calendar, args, Utc::now())?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    crate::telemetry::init_logs(&config.log);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run_async(cli.command, config, checked))
+}
+
+async fn run_async(
+    command: Command,
+    config: Config,
+    checked: Checked,
+) -> anyhow::Result<std::process::ExitCode> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    match command {
+        Command::Serve => {
+            let listen = config.server.listen;
+            let app = Arc::new(App::open(config, &checked, clock).await?);
+            warn_missing_calendar_data(&app);
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+            crate::server::serve(app, listener).await?;
+        }
+        Command::Migrate => {
+            let app = App::open(config, &checked, clock).await?;
+            println!("migrations applied ({})", app.db.backend());
+        }
+        Command::Journal(command) => {
+            let app = App::open(config, &checked, clock).await?;
+            return journal_command(&app, command).await;
+        }
+        Command::Outbox(command) => {
+            let app = App::open(config, &checked, clock).await?;
+            return outbox_command(&app, command).await;
+        }
+        Command::CheckConfig | Command::Calendar(_) => {
+            unreachable!("handled before the runtime starts")
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn warn_missing_calendar_data(app: &App) {
+    let year = app.today().year();
+    for missing in app.calendar.missing_years(year..=year + 1) {
+        tracing::error!(
+            year = missing,
+            "CALENDAR DATA MISSING: no Kurban Ait date for {missing}; working days of that year are wrong \
+             until it is added to the calendar file (calendar.file)"
+        );
+    }
+}
+
+fn print_calendar(
+    calendar: &Calendar,
+    args: &CalendarArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let hours = calendar.hours();
+    let mut out = std::io::stdout().lock();
+    if let Some(at) = args.at {
+        let at = at.with_timezone(&Utc);
+        let local = |t: DateTime<Utc>| {
+            t.with_timezone(&hours.tz)
+                .format("%Y-%m-%d %H:%M %Z (%:z)")
+                .to_string()
+        };
+        writeln!(out, "at:                {}", local(at))?;
+        let date = at.with_timezone(&hours.tz).date_naive();
+        writeln!(
+            out,
+            "day:               {} ({})",
+            date.format("%A"),
+            calendar.day(date)
+        )?;
+        match calendar.closes_at(at) {
+            Some(closes) => writeln!(out, "line:              OPEN, closes {}", local(closes))?,
+            None => writeln!(out, "line:              CLOSED")?,
+        }
+        writeln!(
+            out,
+            "next opening:      {}",
+            local(calendar.next_opening(at))
+        )?;
+        writeln!(out, "registration date: {}", calendar.registration_date(at))?;
+        return Ok(());
+    }
+    let year = args
+        .year
+        .unwrap_or_else(|| now.with_timezone(&hours.tz).year());
+    writeln!(
+        out,
+        "Non-working weekdays and worked weekend days of {year} ({}, open {}–{} on working days):",
+        hours.tz,
+        hours.opens.format("%H:%M"),
+        hours.closes.format("%H:%M")
+    )?;
+    for (date, kind) in calendar.year(year) {
+        writeln!(out, "{}  {}  {kind}", date, date.format("%a"))?;
+    }
+    if !calendar.missing_years(year..=year).is_empty() {
+        writeln!(
+            out,
+            "WARNING: no Kurban Ait date for {year} in the calendar data"
+        )?;
+    }
+    Ok(())
+}
+
+async fn journal_command(
+    app: &App,
+    command: JournalCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        JournalCommand::List { filter, json } => {
+            let appeals = app.journal.list(&filter.to_filter()).await?;
+            if json {
+                for a in &appeals {
+                    writeln!(out, "{}", serde_json::to_string(a)?)?;
+                }
+            } else {
+                writeln!(
+                    out,
+                    "{:<16} {:>6}  {:<10} {:<6} {:<16} {:<24} flags",
+                    "number", "id", "registered", "channel", "category", "status"
+                )?;
+                for a in &appeals {
+                    writeln!(
+                        out,
+                        "{:<16} {:>6}  {:<10} {:<6} {:<16} {:<24} {}",
+                        a.registration_number.to_string(),
+                        a.id,
+                        a.registration_date,
+                        a.channel,
+                        a.category,
+                        a.status,
+                        flags(a)
+                    )?;
+                }
+                writeln!(out, "{} appeal(s)", appeals.len())?;
+            }
+        }
+        JournalCommand::Show { appeal } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&appeal)?)?;
+            writeln!(out, "history:")?;
+            for e in app.journal.history(appeal.id).await? {
+                writeln!(
+                    out,
+                    "  #{:<6} {}  {:<18} by {}  {}",
+                    e.seq,
+                    e.at.to_rfc3339(),
+                    e.kind,
+                    e.actor,
+                    e.detail
+                )?;
+            }
+        }
+        JournalCommand::Export {
+            format: ExportFormat::Csv,
+            filter,
+            without_identity,
+            output,
+        } => {
+            let appeals = app.journal.list(&filter.to_filter()).await?;
+            let sink: Box<dyn Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            crate::journal::export::write_csv(sink, &appeals, !without_identity)?;
+        }
+        JournalCommand::Classify {
+            appeal,
+            category,
+            reason,
+        } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let appeal = crate::triage::classify(
+                &app.journal,
+                &app.alerts,
+                appeal.id,
+                category,
+                &reason,
+                &cli_actor(),
+            )
+            .await?;
+            writeln!(
+                out,
+                "{} classified as {}; suggested: {}",
+                appeal.registration_number,
+                appeal.category,
+                crate::triage::suggestion_for(&appeal).describe()
+            )?;
+        }
+        JournalCommand::Deadlines { appeal } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            app.deadlines.ensure_reply(&appeal, app.clock.now()).await?;
+            writeln!(
+                out,
+                "{} registered {}, category {}, suggested {}",
+                appeal.registration_number,
+                appeal.registration_date,
+                appeal.category,
+                crate::triage::suggestion_for(&appeal).describe()
+            )?;
+            print_deadlines(&mut out, &app.deadlines.of_appeal(appeal.id).await?)?;
+        }
+        JournalCommand::Event {
+            appeal,
+            event,
+            on,
+            until,
+            reason,
+            decision,
+        } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let event = build_event(
+                event,
+                on.unwrap_or_else(|| app.today()),
+                until,
+                reason,
+                decision,
+            )?;
+            let list = app
+                .deadlines
+                .record(&appeal, &event, &cli_actor(), app.clock.now(), app.today())
+                .await?;
+            print_deadlines(&mut out, &list)?;
+        }
+        JournalCommand::RecordCall {
+            appeal,
+            name,
+            organisation,
+            postal_address,
+            phone,
+            email,
+            subject,
+            substance,
+            operator,
+        } => {
+            let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
+            let notes = crate::pbx::notes::OperatorNotes {
+                name,
+                organisation,
+                postal_address,
+                phone,
+                email,
+                subject,
+                substance,
+            };
+            if notes.is_empty() {
+                bail!(
+                    "give at least one of --name, --organisation, --postal-address, --phone, --email, --subject, --substance"
+                );
+            }
+            let appeal = crate::pbx::notes::record_operator_notes(
+                &app.journal,
+                &key,
+                notes,
+                &format!("cli:{operator}"),
+            )
+            .await?;
+            writeln!(
+                out,
+                "{} (id {}): notes recorded, status {}",
+                appeal.registration_number, appeal.id, appeal.status
+            )?;
+        }
+        JournalCommand::Verify => {
+            let report = app.journal.verify().await?;
+            if report.is_intact() {
+                writeln!(
+                    out,
+                    "journal intact: {} appeal(s), {} event(s), chain verified",
+                    report.appeals, report.events
+                )?;
+            } else {
+                for f in &report.findings {
+                    writeln!(out, "TAMPERED: {}: {}", f.what, f.problem)?;
+                }
+                writeln!(
+                    out,
+                    "journal NOT intact: {} finding(s)",
+                    report.findings.len()
+                )?;
+                return Ok(std::process::ExitCode::from(1));
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn build_event(
+    kind: EventKind,
+    on: NaiveDate,
+    until: Option<NaiveDate>,
+    reason: Option<String>,
+    decision: Option<DecisionArg>,
+) -> anyhow::Result<crate::deadlines::Event> {
+    use crate::deadlines::{Decision, Event};
+    let until = || until.context("--until is required for an extension");
+    let reason = || {
+        reason
+            .clone()
+            .context("--reason is required for an extension")
+    };
+    Ok(match kind {
+        EventKind::ReplySent => Event::ReplySent { on },
+        EventKind::ReplyExtended => Event::ReplyExtended {
+            until: until()?,
+            reason: reason()?,
+        },
+        EventKind::CitizenNotified => Event::CitizenNotified { on },
+        EventKind::OutsideCompetence => Event::OutsideCompetence,
+        EventKind::Redirected => Event::Redirected { on },
+        EventKind::InvestigationOrdered => Event::InvestigationOrdered { on },
+        EventKind::InvestigationExtended => Event::InvestigationExtended {
+            until: until()?,
+            reason: reason()?,
+        },
+        EventKind::MaterialsRequested => Event::MaterialsRequested { on },
+        EventKind::MaterialsReceived => Event::MaterialsReceived { on },
+        EventKind::Decision => Event::Decision {
+            on,
+            decision: match decision.context("--decision is required")? {
+                DecisionArg::StopConsideration => Decision::StopConsideration,
+                DecisionArg::HandToAuthorities => Decision::HandToAuthorities,
+                DecisionArg::Disciplinary => Decision::Disciplinary,
+                DecisionArg::OtherMeasures => Decision::OtherMeasures,
+            },
+        },
+    })
+}
+
+fn print_deadlines(
+    out: &mut impl Write,
+    list: &[crate::deadlines::Deadline],
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{:<18} {:<10} {:<10} {:<10} what",
+        "deadline", "from", "due", "met"
+    )?;
+    for d in list {
+        writeln!(
+            out,
+            "{:<18} {:<10} {:<10} {:<10} {}{}",
+            d.kind.as_str(),
+            d.started_on,
+            d.due_on,
+            d.met_on.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            d.kind.describe(),
+            d.reason
+                .as_deref()
+                .map_or_else(String::new, |r| format!("; extended: {r}"))
+        )?;
+    }
+    Ok(())
+}
+
+async fn outbox_command(
+    app: &App,
+    command: OutboxCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        OutboxCommand::List { state, limit, json } => {
+            let list = app.outbox.list(state, limit).await?;
+            if json {
+                for m in &list {
+                    writeln!(out, "{}", serde_json::to_string(m)?)?;
+                }
+            } else {
+                writeln!(
+                    out,
+                    "{:>6}  {:<20} {:<16} {:<28} {:<8} {:>3}  {:<20} last error",
+                    "id", "kind", "reference", "recipient", "state", "try", "next attempt / sent"
+                )?;
+                for m in &list {
+                    let when = m
+                        .sent_at
+                        .unwrap_or(m.next_attempt_at)
+                        .format("%Y-%m-%d %H:%M:%SZ");
+                    writeln!(
+                        out,
+                        "{:>6}  {:<20} {:<16} {:<28} {:<8} {:>3}  {:<20} {}",
+                        m.id,
+                        m.kind,
+                        m.reference,
+                        m.recipient,
+                        m.state.as_str(),
+                        m.attempts,
+                        when.to_string(),
+                        m.last_error.as_deref().unwrap_or("")
+                    )?;
+                }
+                let backlog = app.outbox.backlog().await?;
+                writeln!(
+                    out,
+                    "{} mail(s) shown; undelivered: {}, failed: {}",
+                    list.len(),
+                    backlog.undelivered,
+                    backlog.failed
+                )?;
+            }
+        }
+        OutboxCommand::Retry { id, all_failed } => {
+            let id = if all_failed { None } else { id };
+            let n = app.outbox.retry(id, app.clock.now()).await?;
+            writeln!(
+                out,
+                "{n} mail(s) put back for delivery; the running daemon sends them within smtp.poll_seconds"
+            )?;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn find_appeal(app: &App, key: &str) -> anyhow::Result<Appeal> {
+    let key: AppealKey = key.parse().map_err(anyhow::Error::msg)?;
+    Ok(app.journal.find(&key).await?)
+}
+
+fn flags(a: &Appeal) -> String {
+    let mut f = Vec::new();
+    if a.anonymous {
+        f.push("anonymous");
+    }
+    if a.no_return_address {
+        f.push("no-return-address");
+    }
+    f.join(",")
+}

@@ -1,0 +1,865 @@
+//! The daemon's configuration: one TOML file layered over built-in defaults, with
+//! `SENIM_SECTION__KEY` environment overrides. Every key has a default that works
+//! for a local run, so `senim serve` with no file starts on SQLite in `./data/`.
+//! A wrong key, type or value is one error naming the key and where it came from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The default location of the configuration file.
+pub const DEFAULT_PATH: &str = "config/senim.toml";
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub calendar: CalendarConfig,
+    pub journal: JournalConfig,
+    pub api: ApiConfig,
+    pub log: LogConfig,
+    pub smtp: SmtpConfig,
+    pub alerts: AlertsConfig,
+    pub pbx: PbxConfig,
+    pub mailbox: crate::mailbox::config::MailboxConfig,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Managers allowed to use the manager's API (`Authorization: Bearer <token>`).
+    pub managers: Vec<ManagerConfig>,
+}
+
+/// A manager of the Journal; `name` goes into the audit log.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManagerConfig {
+    pub name: String,
+    /// The token itself, or (better) `token_file`, a file holding it.
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Seconds the server waits for requests in flight at shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Directory for the SQLite database and stored files (recordings, raw mail).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/senim.db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            url: String::new(),
+            max_connections: 8,
+            connect_timeout_seconds: 5,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The database URL in force: the configured one, or SQLite in the data directory.
+    pub fn effective_url(&self) -> String {
+        if self.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("senim.db").display())
+        } else {
+            self.url.clone()
+        }
+    }
+
+    pub fn settings(&self) -> crate::db::DbSettings {
+        crate::db::DbSettings {
+            url: self.effective_url(),
+            max_connections: self.max_connections,
+            connect_timeout: Duration::from_secs(self.connect_timeout_seconds),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    /// IANA time zone of the trust line; Astana time is `Asia/Almaty`.
+    pub timezone: String,
+    /// Working hours of the line (clause 10.4), `HH:MM` local time.
+    pub opens: String,
+    pub closes: String,
+    /// A calendar data file replacing the embedded one (Kurban Ait dates and the
+    /// yearly transfers of days off); empty means the embedded file.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        Self {
+            timezone: "Asia/Almaty".into(),
+            opens: "09:00".into(),
+            closes: "18:00".into(),
+            file: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// Prefix of registration numbers: `TL` gives `TL-2026-000042`.
+    pub registration_prefix: String,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        Self {
+            registration_prefix: "TL".into(),
+        }
+    }
+}
+
+/// The telephone channel (`[pbx]`): which PBXes may post call records, what a
+/// call becomes, and the limits on what they send. See `docs/pbx.md`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PbxConfig {
+    /// The PBXes allowed to post; none means the telephone channel refuses everything.
+    pub sources: Vec<PbxSourceConfig>,
+    /// Largest call record (JSON, form or CTI event) accepted, in bytes.
+    pub max_record_bytes: usize,
+    /// Largest recording accepted (uploaded or downloaded), in bytes; more is 413.
+    pub max_recording_bytes: usize,
+    /// Seconds between attempts to download a recording URL (doubled each time, up
+    /// to an hour), and how many attempts before giving up.
+    pub recording_retry_seconds: u64,
+    pub recording_max_attempts: u32,
+    /// Seconds one download may take.
+    pub recording_timeout_seconds: u64,
+    /// The trust line's numbers (DIDs); when set, records for other numbers are refused.
+    pub trust_line_numbers: Vec<String>,
+    pub rules: PbxRulesConfig,
+}
+
+impl Default for PbxConfig {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            max_record_bytes: 64 * 1024,
+            max_recording_bytes: 32 * 1024 * 1024,
+            recording_retry_seconds: 30,
+            recording_max_attempts: 20,
+            recording_timeout_seconds: 120,
+            trust_line_numbers: Vec::new(),
+            rules: PbxRulesConfig::default(),
+        }
+    }
+}
+
+/// One PBX that posts call records (`[[pbx.sources]]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PbxSourceConfig {
+    /// Short name, part of every call's key (`<name>:<call id>`) and of the audit log.
+    pub name: String,
+    /// Bearer token (inline or, better, `token_file`), at least 16 characters.
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// HMAC-SHA256 key; when set, every request must be signed (`X-Senim-Signature`).
+    pub hmac_secret: Option<String>,
+    pub hmac_secret_file: Option<PathBuf>,
+    /// How far the signed `X-Senim-Timestamp` may be from now, in seconds.
+    pub signature_tolerance_seconds: u64,
+    /// Networks the PBX posts from (CIDR, e.g. `10.0.0.0/8`); empty means any.
+    pub allowed_networks: Vec<String>,
+    /// Prefix turning an Asterisk recording file name into a URL to download it from.
+    pub recording_base_url: Option<String>,
+    /// Time zone of Asterisk's `YYYY-MM-DD HH:MM:SS` CDR times; default: the calendar's.
+    pub timezone: Option<String>,
+}
+
+impl Default for PbxSourceConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            token: None,
+            token_file: None,
+            hmac_secret: None,
+            hmac_secret_file: None,
+            signature_tolerance_seconds: 300,
+            allowed_networks: Vec::new(),
+            recording_base_url: None,
+            timezone: None,
+        }
+    }
+}
+
+/// What a call becomes (`[pbx.rules]`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PbxRulesConfig {
+    /// An answered call is registered as a phone appeal (true) or only logged.
+    pub register_answered: bool,
+    /// A voicemail is registered as an appeal with its recording kept.
+    pub register_voicemail: bool,
+    /// A missed call (no answer, busy, failed) with no message is registered too.
+    pub register_missed: bool,
+    /// A no-answer or busy call that carries a recording is a voicemail.
+    pub recording_means_voicemail: bool,
+    /// Answering extensions (or Asterisk `lastapp` values) that are a voicemail box.
+    pub voicemail_extensions: Vec<String>,
+    /// The caller's number becomes the appeal's feedback phone (the operator may change it).
+    pub caller_number_as_phone: bool,
+}
+
+impl Default for PbxRulesConfig {
+    fn default() -> Self {
+        Self {
+            register_answered: true,
+            register_voicemail: true,
+            register_missed: false,
+            recording_means_voicemail: true,
+            voicemail_extensions: vec!["voicemail".into(), "VoiceMail".into()],
+            caller_number_as_phone: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `auto` (text on a terminal, JSON otherwise), `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `senim=debug,info`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+/// How the outbox's sender reaches the SMTP server.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `tls` (implicit TLS, usually port 465), `starttls` (usually 587) or `none`
+    /// (only for a server on loopback).
+    pub security: SmtpSecurity,
+    /// AUTH user; empty means no AUTH.
+    pub username: String,
+    /// The password inline, or (better) `password_file`.
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Seconds one SMTP command may take.
+    pub timeout_seconds: u64,
+    /// Connections kept open to the server.
+    pub pool_size: u32,
+    /// PEM file of a private CA that signed the server's certificate.
+    pub ca_file: Option<PathBuf>,
+    /// The sender address of every mail (`From` and envelope).
+    pub from: String,
+    /// First retry after a transient failure; doubled each attempt up to `retry_max_seconds`.
+    pub retry_initial_seconds: u64,
+    pub retry_max_seconds: u64,
+    /// How often the sender looks for due mail when not woken by a new one.
+    pub poll_seconds: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: SmtpSecurity::None,
+            username: String::new(),
+            password: None,
+            password_file: None,
+            timeout_seconds: 30,
+            pool_size: 2,
+            ca_file: None,
+            from: "senim@localhost".into(),
+            retry_initial_seconds: 30,
+            retry_max_seconds: 3600,
+            poll_seconds: 5,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Tls,
+    Starttls,
+    None,
+}
+
+/// Who is told what, and when (clauses 10.6, 10.9, 6.3).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// The Director General's address(es): corruption alerts and the digest.
+    pub director: Vec<String>,
+    /// Deputies, told too when an alert is still undelivered near its deadline.
+    pub deputies: Vec<String>,
+    /// The competent state body's address for criminal offences and threats (6.3).
+    pub competent_authority: Vec<String>,
+    /// The compliance manager(s): the 09:00 digest of deadlines.
+    pub managers: Vec<String>,
+    /// Astana time on the day after registration when still-unclassified appeals
+    /// go to the Director in one digest.
+    pub digest_cutoff: String,
+    /// Hours before an alert's deadline (23:59:59 on the day after registration)
+    /// at which an undelivered alert also goes to the deputies.
+    pub escalate_hours_before: u32,
+    /// Whether alerts carry the reporter's identity (a state secret, 10.5).
+    pub include_identity: bool,
+    /// Astana time of the manager's deadline digest on working days.
+    pub deadline_digest_time: String,
+    /// Seconds between two runs of the scheduler.
+    pub interval_seconds: u64,
+    /// The unit that gets appeals no route below matches (10.9); empty: none.
+    pub default_unit: String,
+    /// Structural units that not-corruption, anonymous and no-return-address
+    /// appeals are sent on to, first match wins.
+    pub routes: Vec<RouteConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            director: Vec::new(),
+            deputies: Vec::new(),
+            competent_authority: Vec::new(),
+            managers: Vec::new(),
+            digest_cutoff: "10:00".into(),
+            escalate_hours_before: 6,
+            include_identity: false,
+            deadline_digest_time: "09:00".into(),
+            interval_seconds: 30,
+            default_unit: String::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+/// One row of the routing table: a unit, its address, and what it gets.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouteConfig {
+    pub unit: String,
+    pub address: String,
+    /// Categories (`not_corruption`, `corruption`, ...) this unit gets.
+    pub categories: Vec<String>,
+    /// Words in the subject or substance (case-insensitive) that send an appeal here.
+    pub keywords: Vec<String>,
+}
+
+/// A configuration that cannot be used; the message names the key and the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Where a configuration comes from.
+#[derive(Clone, Debug)]
+pub struct ConfigSource {
+    pub path: PathBuf,
+    /// Whether the file must exist (true when the user named it).
+    pub required: bool,
+}
+
+impl ConfigSource {
+    pub fn new(path: Option<&Path>) -> Self {
+        match path {
+            Some(p) => Self {
+                path: p.to_owned(),
+                required: true,
+            },
+            None => Self {
+                path: PathBuf::from(DEFAULT_PATH),
+                required: false,
+            },
+        }
+    }
+}
+
+/// The checked values the rest of the daemon uses, derived from `Config`.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub timezone: chrono_tz::Tz,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+}
+
+impl Config {
+    /// Loads defaults, then the file, then `SENIM_…` variables, and checks values.
+    pub fn load(source: &ConfigSource) -> Result<(Config, Checked), ConfigError> {
+        Self::load_with_env(source, Env::prefixed("SENIM_").split("__"))
+    }
+
+    fn load_with_env(source: &ConfigSource, env: Env) -> Result<(Config, Checked), ConfigError> {
+        let path = &source.path;
+        if source.required && !path.exists() {
+            return Err(ConfigError(format!(
+                "configuration file {} does not exist",
+                path.display()
+            )));
+        }
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if path.exists() {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError(describe(e, path)))?;
+        let checked = config
+            .check()
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        Ok((config, checked))
+    }
+
+    /// Checks the values serde cannot: names the key of the first bad one.
+    fn check(&self) -> Result<Checked, String> {
+        let timezone: chrono_tz::Tz = self.calendar.timezone.parse().map_err(|_| {
+            format!(
+                "calendar.timezone: `{}` is not an IANA time zone",
+                self.calendar.timezone
+            )
+        })?;
+        let opens = parse_time("calendar.opens", &self.calendar.opens)?;
+        let closes = parse_time("calendar.closes", &self.calendar.closes)?;
+        if closes <= opens {
+            return Err(format!(
+                "calendar.closes ({closes}) must be later than calendar.opens ({opens})"
+            ));
+        }
+        if let Some(file) = &self.calendar.file
+            && !file.exists()
+        {
+            return Err(format!("calendar.file: {} does not exist", file.display()));
+        }
+        let prefix = &self.journal.registration_prefix;
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!(
+                "journal.registration_prefix: `{prefix}` must be non-empty ASCII letters, digits or `-`"
+            ));
+        }
+        for (i, m) in self.api.managers.iter().enumerate() {
+            let key = format!("api.managers[{i}]");
+            if m.name.trim().is_empty() {
+                return Err(format!("{key}.name must not be empty"));
+            }
+            if m.token.is_some() == m.token_file.is_some() {
+                return Err(format!("{key}: give exactly one of token and token_file"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err("database.max_connections must be at least 1".into());
+        }
+        let url = self.database.effective_url();
+        if !(url.starts_with("sqlite:") || crate::db::is_postgres_url(&url)) {
+            return Err(format!(
+                "database.url: `{url}` must start with sqlite:// or postgres://"
+            ));
+        }
+        check_smtp(&self.smtp)?;
+        self.check_pbx()?;
+        check_alerts(&self.alerts)?;
+        self.mailbox.check()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| format!("log.level: `{}` is not a valid filter: {e}", self.log.level))?;
+        Ok(Checked {
+            timezone,
+            opens,
+            closes,
+        })
+    }
+}
+
+impl Config {
+    /// The `[pbx]` values serde cannot check.
+    fn check_pbx(&self) -> Result<(), String> {
+        let pbx = &self.pbx;
+        let mut names = std::collections::HashSet::new();
+        for (i, s) in pbx.sources.iter().enumerate() {
+            let key = format!("pbx.sources[{i}]");
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(format!(
+                    "{key}.name: `{}` must be non-empty ASCII letters, digits, `-` or `_`",
+                    s.name
+                ));
+            }
+            if !names.insert(s.name.as_str()) {
+                return Err(format!("{key}.name: `{}` is used twice", s.name));
+            }
+            if s.token.is_some() == s.token_file.is_some() {
+                return Err(format!("{key}: give exactly one of token and token_file"));
+            }
+            if s.hmac_secret.is_some() && s.hmac_secret_file.is_some() {
+                return Err(format!(
+                    "{key}: give at most one of hmac_secret and hmac_secret_file"
+                ));
+            }
+            if s.signature_tolerance_seconds == 0
+                && (s.hmac_secret.is_some() || s.hmac_secret_file.is_some())
+            {
+                return Err(format!(
+                    "{key}.signature_tolerance_seconds must be at least 1"
+                ));
+            }
+            for (j, net) in s.allowed_networks.iter().enumerate() {
+                net.parse::<ipnet::IpNet>()
+                    .or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "{key}.allowed_networks[{j}]: `{net}` is not a network like 10.0.0.0/8"
+                        )
+                    })?;
+            }
+            if let Some(url) = &s.recording_base_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(format!(
+                    "{key}.recording_base_url: `{url}` must start with http:// or https://"
+                ));
+            }
+            if let Some(tz) = &s.timezone
+                && tz.parse::<chrono_tz::Tz>().is_err()
+            {
+                return Err(format!("{key}.timezone: `{tz}` is not an IANA time zone"));
+            }
+        }
+        if pbx.max_record_bytes < 1024 {
+            return Err("pbx.max_record_bytes must be at least 1024".into());
+        }
+        if pbx.max_recording_bytes == 0 {
+            return Err("pbx.max_recording_bytes must be at least 1".into());
+        }
+        if pbx.recording_retry_seconds == 0 || pbx.recording_timeout_seconds == 0 {
+            return Err(
+                "pbx.recording_retry_seconds and pbx.recording_timeout_seconds must be at least 1"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn check_address(key: &str, value: &str) -> Result<(), String> {
+    value
+        .parse::<lettre::message::Mailbox>()
+        .map(|_| ())
+        .map_err(|e| format!("{key}: `{value}` is not an e-mail address: {e}"))
+}
+
+fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
+    if smtp.host.trim().is_empty() {
+        return Err("smtp.host must not be empty".into());
+    }
+    if smtp.security == SmtpSecurity::None && !is_loopback(&smtp.host) {
+        return Err(format!(
+            "smtp.security = \"none\" is only allowed for a server on loopback, not `{}`; use \"tls\" or \"starttls\"",
+            smtp.host
+        ));
+    }
+    if smtp.password.is_some() && smtp.password_file.is_some() {
+        return Err("smtp: give at most one of password and password_file".into());
+    }
+    if smtp.username.is_empty() != (smtp.password.is_none() && smtp.password_file.is_none()) {
+        return Err("smtp.username and smtp.password (or smtp.password_file) go together".into());
+    }
+    if let Some(file) = &smtp.ca_file
+        && !file.exists()
+    {
+        return Err(format!("smtp.ca_file: {} does not exist", file.display()));
+    }
+    if smtp.pool_size == 0 {
+        return Err("smtp.pool_size must be at least 1".into());
+    }
+    if smtp.timeout_seconds == 0 || smtp.poll_seconds == 0 || smtp.retry_initial_seconds == 0 {
+        return Err("smtp.timeout_seconds, smtp.poll_seconds and smtp.retry_initial_seconds must be at least 1".into());
+    }
+    if smtp.retry_max_seconds < smtp.retry_initial_seconds {
+        return Err(
+            "smtp.retry_max_seconds must not be less than smtp.retry_initial_seconds".into(),
+        );
+    }
+    check_address("smtp.from", &smtp.from)
+}
+
+/// Whether a host name is the loopback interface.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_alerts(alerts: &AlertsConfig) -> Result<(), String> {
+    for (key, list) in [
+        ("alerts.director", &alerts.director),
+        ("alerts.deputies", &alerts.deputies),
+        ("alerts.competent_authority", &alerts.competent_authority),
+        ("alerts.managers", &alerts.managers),
+    ] {
+        for (i, address) in list.iter().enumerate() {
+            check_address(&format!("{key}[{i}]"), address)?;
+        }
+    }
+    parse_time("alerts.digest_cutoff", &alerts.digest_cutoff)?;
+    parse_time("alerts.deadline_digest_time", &alerts.deadline_digest_time)?;
+    if alerts.escalate_hours_before > 23 {
+        return Err("alerts.escalate_hours_before must be between 0 and 23".into());
+    }
+    if alerts.interval_seconds == 0 {
+        return Err("alerts.interval_seconds must be at least 1".into());
+    }
+    if !alerts.default_unit.is_empty() {
+        check_address("alerts.default_unit", &alerts.default_unit)?;
+    }
+    for (i, route) in alerts.routes.iter().enumerate() {
+        let key = format!("alerts.routes[{i}]");
+        if route.unit.trim().is_empty() {
+            return Err(format!("{key}.unit must not be empty"));
+        }
+        check_address(&format!("{key}.address"), &route.address)?;
+        for category in &route.categories {
+            category
+                .parse::<crate::journal::Category>()
+                .map_err(|e| format!("{key}.categories: {e}"))?;
+        }
+        if route.categories.is_empty() && route.keywords.is_empty() {
+            return Err(format!("{key}: give categories or keywords (or both)"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses a `HH:MM` time of day; `key` names the configuration key in errors.
+pub fn time_of_day(key: &str, value: &str) -> Result<NaiveTime, ConfigError> {
+    parse_time(key, value).map_err(ConfigError)
+}
+
+/// Reads a password given inline or in a file (trailing newline removed), of any length.
+pub fn read_password(
+    key: &str,
+    inline: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<String>, ConfigError> {
+    match (inline, file) {
+        (Some(s), _) => Ok(Some(s.to_owned())),
+        (None, Some(path)) => Ok(Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("{key}: cannot read {}: {e}", path.display())))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Reads a secret given inline or in a file (trailing newline removed); `key` names
+/// the configuration key in errors.
+pub fn read_secret(
+    key: &str,
+    inline: Option<&str>,
+    file: Option<&Path>,
+) -> Result<String, ConfigError> {
+    let secret = match (inline, file) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{key}: cannot read {}: {e}", path.display())))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned(),
+        (None, None) => return Err(ConfigError(format!("{key}: no secret given"))),
+    };
+    if secret.len() < 16 {
+        return Err(ConfigError(format!(
+            "{key}: the secret must be at least 16 characters"
+        )));
+    }
+    Ok(secret)
+}
+
+fn parse_time(key: &str, value: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(value, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
+        .map_err(|_| format!("{key}: `{value}` is not a time of day like 09:00"))
+}
+
+/// Turns figment's error into one line naming the key and the file or variable.
+fn describe(error: figment::Error, path: &Path) -> String {
+    let mut lines = Vec::new();
+    for e in error {
+        let key = e.path.join(".");
+        let origin = match &e.metadata {
+            Some(m) if m.name.contains("environment") => {
+                format!(
+                    "environment variable SENIM_{}",
+                    key.to_uppercase().replace('.', "__")
+                )
+            }
+            _ => path.display().to_string(),
+        };
+        let key = if key.is_empty() {
+            String::new()
+        } else {
+            format!("key `{key}`: ")
+        };
+        lines.push(format!("{origin}: {key}{}", e.kind));
+    }
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn load_str(toml: &str) -> Result<(Config, Checked), ConfigError> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(toml.as_bytes()).unwrap();
+        let source = ConfigSource {
+            path: file.path().to_owned(),
+            required: true,
+        };
+        Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_").split("__"))
+    }
+
+    #[test]
+    fn no_file_gives_working_defaults() {
+        let source = ConfigSource {
+            path: PathBuf::from("/nonexistent/senim.toml"),
+            required: false,
+        };
+        let (config, checked) =
+            Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_")).unwrap();
+        assert_eq!(config.database.effective_url(), "sqlite://data/senim.db");
+        assert_eq!(checked.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(checked.opens, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = load_str("[server]\nlisten = \"127.0.0.1:9\"\nlistne = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_key() {
+        let err = load_str("[database]\nmax_connections = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.max_connections"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        for (toml, key) in [
+            (
+                "[calendar]\ntimezone = \"Mars/Olympus\"\n",
+                "calendar.timezone",
+            ),
+            ("[calendar]\nopens = \"9 am\"\n", "calendar.opens"),
+            (
+                "[calendar]\nopens = \"18:00\"\ncloses = \"09:00\"\n",
+                "calendar.closes",
+            ),
+            (
+                "[journal]\nregistration_prefix = \"T L\"\n",
+                "journal.registration_prefix",
+            ),
+            ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+            ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
+            (
+                "[smtp]\nhost = \"mail.example.kz\"\nsecurity = \"none\"\n",
+                "smtp.security",
+            ),
+            (
+                "[alerts]\ndirector = [\"not an address\"]\n",
+                "alerts.director[0]",
+            ),
+            (
+                "[alerts]\ndigest_cutoff = \"ten\"\n",
+                "alerts.digest_cutoff",
+            ),
+            (
+                "[[alerts.routes]]\nunit = \"HR\"\naddress = \"hr@example.kz\"\ncategories = [\"gossip\"]\n",
+                "alerts.routes[0].categories",
+            ),
+            (
+                "[[pbx.sources]]\nname = \"a b\"\ntoken = \"0123456789abcdef\"\n",
+                "pbx.sources[0].name",
+            ),
+            ("[[pbx.sources]]\nname = \"a\"\n", "pbx.sources[0]"),
+            (
+                "[[pbx.sources]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\nallowed_networks = [\"10.0.0/8\"]\n",
+                "pbx.sources[0].allowed_networks[0]",
+            ),
+            ("[pbx]\nmax_record_bytes = 10\n", "pbx.max_record_bytes"),
+        ] {
+            let err = load_str(toml).unwrap_err().to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+    }
+}

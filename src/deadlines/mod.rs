@@ -1,0 +1,459 @@
+//! The deadlines that follow an appeal, counted in working days of the Astana
+//! calendar, and the events that start and end them. Owns the tables `deadlines`
+//! and `deadline_events`.
+//!
+//! | deadline | length | source |
+//! |---|---|---|
+//! | reply to the citizen | 15 working days from registration, extensible up to two months with a reason | APPK Art. 76 (clause 10.8) |
+//! | notice of the extension to the citizen | 3 working days from the extension | APPK Art. 76 |
+//! | redirection outside competence | 3 working days from registration | APPK |
+//! | internal investigation | 10 working days from the order, extensible by the Director | clause 7.5 |
+//! | materials asked by the commission | 1 working day from the request | clause 7.8 |
+
+pub mod digest;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Months, NaiveDate, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Calendar;
+use crate::db::{Db, Tx};
+use crate::journal::{Appeal, AppealId, JournalError};
+use crate::{on_db, on_tx};
+
+/// Working days for the reply (APPK Art. 76).
+pub const REPLY_WORKING_DAYS: u32 = 15;
+/// The longest extension of the reply: two months from registration (APPK Art. 76).
+pub const REPLY_MAX_MONTHS: u32 = 2;
+/// Working days to tell the citizen of an extension.
+pub const EXTENSION_NOTICE_WORKING_DAYS: u32 = 3;
+/// Working days to redirect an appeal outside the enterprise's competence.
+pub const REDIRECT_WORKING_DAYS: u32 = 3;
+/// Working days of an internal investigation (7.5).
+pub const INVESTIGATION_WORKING_DAYS: u32 = 10;
+/// Working days to hand the commission the materials it asked for (7.8).
+pub const MATERIALS_WORKING_DAYS: u32 = 1;
+
+/// Which deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Reply,
+    ExtensionNotice,
+    Redirect,
+    Investigation,
+    Materials,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Reply => "reply",
+            Kind::ExtensionNotice => "extension_notice",
+            Kind::Redirect => "redirect",
+            Kind::Investigation => "investigation",
+            Kind::Materials => "materials",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Kind, String> {
+        Ok(match s {
+            "reply" => Kind::Reply,
+            "extension_notice" => Kind::ExtensionNotice,
+            "redirect" => Kind::Redirect,
+            "investigation" => Kind::Investigation,
+            "materials" => Kind::Materials,
+            other => return Err(format!("unknown deadline kind `{other}`")),
+        })
+    }
+
+    /// What the deadline is, with its legal source.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Reply => "reply to the citizen (APPK Art. 76, 15 working days)",
+            Kind::ExtensionNotice => "tell the citizen of the extension (3 working days)",
+            Kind::Redirect => "redirect outside competence (3 working days)",
+            Kind::Investigation => "internal investigation (clause 7.5, 10 working days)",
+            Kind::Materials => "materials to the commission (clause 7.8, 1 working day)",
+        }
+    }
+}
+
+/// The decision after the commission's conclusion (7.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    StopConsideration,
+    HandToAuthorities,
+    Disciplinary,
+    OtherMeasures,
+}
+
+/// What the manager records; each starts or ends a deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The reply went to the citizen: ends the reply deadline.
+    ReplySent {
+        on: NaiveDate,
+    },
+    /// The reply is extended to `until` (at most two months from registration):
+    /// the citizen must be told within 3 working days.
+    ReplyExtended {
+        until: NaiveDate,
+        reason: String,
+    },
+    /// The citizen was told of the extension.
+    CitizenNotified {
+        on: NaiveDate,
+    },
+    /// The appeal is outside the enterprise's competence: redirect within 3 working days.
+    OutsideCompetence,
+    /// It was redirected: ends the redirect and reply deadlines.
+    Redirected {
+        on: NaiveDate,
+    },
+    /// The Director ordered an internal investigation (7.5).
+    InvestigationOrdered {
+        on: NaiveDate,
+    },
+    /// The Director extended it, in writing, to `until`.
+    InvestigationExtended {
+        until: NaiveDate,
+        reason: String,
+    },
+    /// The commission asked for materials (7.8).
+    MaterialsRequested {
+        on: NaiveDate,
+    },
+    MaterialsReceived {
+        on: NaiveDate,
+    },
+    /// The decision of 7.11: ends the investigation.
+    Decision {
+        decision: Decision,
+        on: NaiveDate,
+    },
+}
+
+/// A deadline as stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deadline {
+    pub id: i64,
+    pub appeal_id: AppealId,
+    pub kind: Kind,
+    pub started_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub extended: bool,
+    pub reason: Option<String>,
+    pub met_on: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    appeal_id: i64,
+    kind: String,
+    started_on: NaiveDate,
+    due_on: NaiveDate,
+    extended: bool,
+    reason: Option<String>,
+    met_on: Option<NaiveDate>,
+}
+
+impl TryFrom<Row> for Deadline {
+    type Error = DeadlineError;
+    fn try_from(r: Row) -> Result<Self, DeadlineError> {
+        Ok(Deadline {
+            id: r.id,
+            appeal_id: AppealId(r.appeal_id),
+            kind: Kind::parse(&r.kind).map_err(DeadlineError::Corrupt)?,
+            started_on: r.started_on,
+            due_on: r.due_on,
+            extended: r.extended,
+            reason: r.reason,
+            met_on: r.met_on,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, appeal_id, kind, started_on, due_on, extended, reason, met_on";
+
+/// What can go wrong with deadlines.
+#[derive(Debug, thiserror::Error)]
+pub enum DeadlineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the deadlines table holds a row this version cannot read: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for DeadlineError {
+    fn from(e: sqlx::Error) -> Self {
+        DeadlineError::Journal(e.into())
+    }
+}
+
+pub type Result<T, E = DeadlineError> = std::result::Result<T, E>;
+
+/// The deadlines store and the rules that compute them.
+#[derive(Clone)]
+pub struct Deadlines {
+    db: Db,
+    calendar: Arc<Calendar>,
+}
+
+impl Deadlines {
+    pub fn new(db: Db, calendar: Arc<Calendar>) -> Self {
+        Self { db, calendar }
+    }
+
+    /// The reply deadline of an appeal: 15 working days from registration.
+    pub fn reply_due(&self, registration_date: NaiveDate) -> NaiveDate {
+        self.calendar
+            .add_working_days(registration_date, REPLY_WORKING_DAYS)
+    }
+
+    /// Makes sure an appeal has its reply deadline (appeals without a return
+    /// address get none: there is nowhere to reply).
+    pub async fn ensure_reply(&self, appeal: &Appeal, now: DateTime<Utc>) -> Result<()> {
+        if appeal.no_return_address {
+            return Ok(());
+        }
+        on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
+             VALUES ($1, 'reply', $2, $3, FALSE, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(appeal.id.0)
+        .bind(appeal.registration_date)
+        .bind(self.reply_due(appeal.registration_date))
+        .bind(now.trunc_subsecs(0))
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Every deadline of an appeal, oldest first.
+    pub async fn of_appeal(&self, id: AppealId) -> Result<Vec<Deadline>> {
+        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
+        let rows: Vec<Row> =
+            on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id.0).fetch_all(pool).await)?;
+        rows.into_iter().map(Deadline::try_from).collect()
+    }
+
+    /// Open deadlines due on or before `until`.
+    pub async fn open_until(&self, until: NaiveDate) -> Result<Vec<Deadline>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deadlines WHERE met_on IS NULL AND due_on <= $1 ORDER BY due_on, id"
+        );
+        let rows: Vec<Row> =
+            on_db!(&self.db, pool => sqlx::query_as(&sql).bind(until).fetch_all(pool).await)?;
+        rows.into_iter().map(Deadline::try_from).collect()
+    }
+
+    /// Records an event for an appeal and applies it to its deadlines, in one
+    /// transaction. `today` is the Astana date of the record.
+    pub async fn record(
+        &self,
+        appeal: &Appeal,
+        event: &Event,
+        actor: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Vec<Deadline>> {
+        self.ensure_reply(appeal, now).await?;
+        let now = now.trunc_subsecs(0);
+        let mut tx = self.db.begin().await?;
+        let id = appeal.id.0;
+        match event {
+            Event::ReplySent { on } => close(&mut tx, id, Kind::Reply, *on, true).await?,
+            Event::ReplyExtended { until, reason } => {
+                let reason = non_empty(reason, "reason")?;
+                let max = appeal
+                    .registration_date
+                    .checked_add_months(Months::new(REPLY_MAX_MONTHS))
+                    .ok_or_else(|| DeadlineError::Invalid("date out of range".into()))?;
+                if *until > max {
+                    return Err(DeadlineError::Invalid(format!(
+                        "until: the reply may be extended to at most two months from registration ({max})"
+                    )));
+                }
+                if !extend(&mut tx, id, Kind::Reply, *until, reason).await? {
+                    return Err(DeadlineError::Invalid(
+                        "until: there is no open reply deadline earlier than this date".into(),
+                    ));
+                }
+                insert(
+                    &mut tx,
+                    id,
+                    Kind::ExtensionNotice,
+                    today,
+                    self.calendar
+                        .add_working_days(today, EXTENSION_NOTICE_WORKING_DAYS),
+                    now,
+                )
+                .await?;
+            }
+            Event::CitizenNotified { on } => {
+                close(&mut tx, id, Kind::ExtensionNotice, *on, true).await?
+            }
+            Event::OutsideCompetence => {
+                let due = self
+                    .calendar
+                    .add_working_days(appeal.registration_date, REDIRECT_WORKING_DAYS);
+                insert(
+                    &mut tx,
+                    id,
+                    Kind::Redirect,
+                    appeal.registration_date,
+                    due,
+                    now,
+                )
+                .await?;
+            }
+            Event::Redirected { on } => {
+                close(&mut tx, id, Kind::Redirect, *on, true).await?;
+                close(&mut tx, id, Kind::Reply, *on, false).await?;
+            }
+            Event::InvestigationOrdered { on } => {
+                let due = self
+                    .calendar
+                    .add_working_days(*on, INVESTIGATION_WORKING_DAYS);
+                insert(&mut tx, id, Kind::Investigation, *on, due, now).await?;
+            }
+            Event::InvestigationExtended { until, reason } => {
+                let reason = non_empty(reason, "reason")?;
+                if !extend(&mut tx, id, Kind::Investigation, *until, reason).await? {
+                    return Err(DeadlineError::Invalid(
+                        "until: there is no open investigation ending before this date".into(),
+                    ));
+                }
+            }
+            Event::MaterialsRequested { on } => {
+                let due = self.calendar.add_working_days(*on, MATERIALS_WORKING_DAYS);
+                insert(&mut tx, id, Kind::Materials, *on, due, now).await?;
+            }
+            Event::MaterialsReceived { on } => {
+                close(&mut tx, id, Kind::Materials, *on, true).await?
+            }
+            Event::Decision { on, .. } => {
+                close(&mut tx, id, Kind::Investigation, *on, true).await?
+            }
+        }
+        let text = serde_json::to_string(event).unwrap_or_default();
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO deadline_events (appeal_id, at, actor, event) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(actor)
+        .bind(&text)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        tx.commit().await?;
+        tracing::info!(registration_number = %appeal.registration_number, appeal_id = %appeal.id, actor, event = event_name(event), "deadline event recorded");
+        self.of_appeal(appeal.id).await
+    }
+}
+
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::ReplySent { .. } => "reply_sent",
+        Event::ReplyExtended { .. } => "reply_extended",
+        Event::CitizenNotified { .. } => "citizen_notified",
+        Event::OutsideCompetence => "outside_competence",
+        Event::Redirected { .. } => "redirected",
+        Event::InvestigationOrdered { .. } => "investigation_ordered",
+        Event::InvestigationExtended { .. } => "investigation_extended",
+        Event::MaterialsRequested { .. } => "materials_requested",
+        Event::MaterialsReceived { .. } => "materials_received",
+        Event::Decision { .. } => "decision",
+    }
+}
+
+fn non_empty<'a>(s: &'a str, field: &str) -> Result<&'a str> {
+    let s = s.trim();
+    if s.is_empty() {
+        Err(DeadlineError::Invalid(format!("{field}: required")))
+    } else {
+        Ok(s)
+    }
+}
+
+/// Moves an open deadline of `kind` later, to `until`, with the reason; false if
+/// there is no open one ending before `until`.
+async fn extend(
+    tx: &mut Tx,
+    id: i64,
+    kind: Kind,
+    until: NaiveDate,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, conn => sqlx::query(
+        "UPDATE deadlines SET due_on = $1, extended = TRUE, reason = $2 \
+         WHERE appeal_id = $3 AND kind = $4 AND met_on IS NULL AND due_on < $1",
+    )
+    .bind(until)
+    .bind(reason)
+    .bind(id)
+    .bind(kind.as_str())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+async fn insert(
+    tx: &mut Tx,
+    id: i64,
+    kind: Kind,
+    started: NaiveDate,
+    due: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
+         VALUES ($1, $2, $3, $4, FALSE, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(kind.as_str())
+    .bind(started)
+    .bind(due)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Marks the oldest open deadline of `kind` met; `required` makes "none open" an error.
+async fn close(tx: &mut Tx, id: i64, kind: Kind, on: NaiveDate, required: bool) -> Result<()> {
+    let open: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM deadlines WHERE appeal_id = $1 AND kind = $2 AND met_on IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(id)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await)?;
+    match open {
+        Some(deadline) => {
+            on_tx!(tx, conn => sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
+                .bind(on)
+                .bind(deadline)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+            Ok(())
+        }
+        None if required => Err(DeadlineError::Invalid(format!(
+            "no open deadline: {}",
+            kind.describe()
+        ))),
+        None => Ok(()),
+    }
+}

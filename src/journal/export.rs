@@ -1,0 +1,61 @@
+//! The Journal exported for auditors as CSV, one row an appeal.
+
+use std::io::Write;
+
+use super::appeal::Appeal;
+
+/// Writes the appeals as CSV; the reporter's identity only when `with_identity`.
+pub fn write_csv(sink: impl Write, appeals: &[Appeal], with_identity: bool) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(sink);
+    let mut header = vec![
+        "registration_number",
+        "registration_date",
+        "received_at",
+        "channel",
+        "category",
+        "status",
+        "anonymous",
+        "no_return_address",
+    ];
+    if with_identity {
+        header.extend([
+            "reporter_name",
+            "reporter_organisation",
+            "reporter_postal_address",
+            "reporter_phone",
+            "reporter_email",
+            "subject",
+            "substance",
+        ]);
+    }
+    w.write_record(&header)?;
+    for a in appeals {
+        let mut row = vec![
+            a.registration_number.to_string(),
+            a.registration_date.to_string(),
+            a.received_at.to_rfc3339(),
+            a.channel.to_string(),
+            a.category.to_string(),
+            a.status.to_string(),
+            a.anonymous.to_string(),
+            a.no_return_address.to_string(),
+        ];
+        if with_identity {
+            let r = &a.reporter;
+            for field in [
+                &r.name,
+                &r.organisation,
+                &r.postal_address,
+                &r.phone,
+                &r.email,
+                &a.subject,
+                &a.substance,
+            ] {
+                row.push(field.clone().unwrap_or_default());
+            }
+        }
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,551 @@
+//! The Journal of citizens' appeals (clauses 10.6 and 10.9): registration with
+//! gapless numbers, exactly once per outside item, every change in a hash-chained
+//! audit log. Owns the tables `appeals`, `appeal_sources`, `registration_counters`,
+//! `appeal_events` and `audit_head`.
+//!
+//! Every write runs in one transaction that first locks the audit chain's head
+//! (`audit::lock_head`), so writers are serialised on both backends: the number
+//! counter, the source uniqueness check and the chain cannot race. Other modules
+//! that must change their own tables in the same transaction (the mailbox's
+//! message store, the outbox) call the `*_in` variants with their own `Tx`, after
+//! any reads and before their own writes.
+
+pub mod appeal;
+pub mod audit;
+pub mod export;
+mod group_commit;
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
+use sqlx::Row;
+
+pub use appeal::{
+    Amendment, Appeal, AppealId, AppealKey, Category, Channel, ListFilter, NewAppeal, Registration,
+    RegistrationNumber, Reporter, SourceRef, Status,
+};
+pub use audit::VerifyReport;
+
+use crate::calendar::Calendar;
+use crate::clock::SharedClock;
+use crate::db::{self, Db, Tx};
+use crate::{on_db, on_tx};
+
+/// What can go wrong in the Journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The database cannot be reached or is busy: retry later.
+    #[error("the Journal's database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("the Journal's database failed: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("no appeal {0} in the Journal")]
+    NotFound(String),
+    /// A stored row holds a value this version does not know.
+    #[error("the Journal holds a row this version cannot read: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for JournalError {
+    fn from(e: sqlx::Error) -> Self {
+        if db::is_unavailable(&e) {
+            JournalError::Unavailable(e)
+        } else {
+            JournalError::Database(e)
+        }
+    }
+}
+
+pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// The Journal: registration, look-up, amendment and verification of appeals.
+#[derive(Clone)]
+pub struct Journal {
+    db: Db,
+    calendar: Arc<Calendar>,
+    clock: SharedClock,
+    prefix: String,
+    /// The group-commit writer's queue, started on the first `register`.
+    queue: Arc<OnceLock<group_commit::Queue>>,
+}
+
+const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
+     reporter_name, reporter_organisation, reporter_postal_address, reporter_phone, reporter_email, \
+     anonymous, no_return_address, subject, substance, category, status, updated_at";
+
+impl Journal {
+    pub fn new(
+        db: Db,
+        calendar: Arc<Calendar>,
+        clock: SharedClock,
+        prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            db,
+            calendar,
+            clock,
+            prefix: prefix.into(),
+            queue: Arc::default(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Registers an appeal and returns once it is durable. Concurrent calls share
+    /// one transaction and one disk flush (group commit, see `group_commit`); the
+    /// outcome of each is that of `register_in`.
+    pub async fn register(&self, new: NewAppeal) -> Result<Registration> {
+        group_commit::submit(self, new).await
+    }
+
+    /// Registers one appeal in a transaction of its own.
+    async fn register_alone(&self, new: NewAppeal) -> Result<Registration> {
+        let mut tx = self.db.begin().await?;
+        let registration = self.register_in(&mut tx, new).await?;
+        tx.commit().await?;
+        registered(&registration);
+        Ok(registration)
+    }
+
+    /// Registers an appeal inside the caller's transaction. If its source (or any
+    /// of its other references) is already registered, returns that registration
+    /// and writes nothing. Otherwise the appeal gets the next number of its
+    /// registration year; the number is gapless because it is taken in the same
+    /// transaction as the insert.
+    pub async fn register_in(&self, tx: &mut Tx, new: NewAppeal) -> Result<Registration> {
+        let mut head = audit::lock_head(tx).await?;
+        let registration = self.register_locked(tx, &mut head, new).await?;
+        audit::store_head(tx, &head).await?;
+        Ok(registration)
+    }
+
+    /// Registers an appeal in a transaction that holds the chain's `head`.
+    async fn register_locked(
+        &self,
+        tx: &mut Tx,
+        head: &mut audit::Head,
+        new: NewAppeal,
+    ) -> Result<Registration> {
+        let mut refs = vec![new.source.clone()];
+        refs.extend(new.also_known_as.iter().cloned());
+        if let Some(id) = find_source_in(tx, &refs).await? {
+            // Remember the references it came with this time (a new UID after a
+            // UIDVALIDITY change, say), so the next look-up finds it directly.
+            add_sources(tx, id, &refs).await?;
+            return Ok(Registration::Existing(self.get_in(tx, id).await?));
+        }
+
+        let now = self.clock.now().trunc_subsecs(6);
+        let received_at = new.received_at.trunc_subsecs(6);
+        let registration_date = self.calendar.registration_date(received_at);
+        let year = registration_date.year();
+        let seq: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+            "INSERT INTO registration_counters (prefix, year, last_number) VALUES ($1, $2, 1) \
+             ON CONFLICT (prefix, year) DO UPDATE SET last_number = registration_counters.last_number + 1 \
+             RETURNING last_number",
+        )
+        .bind(&self.prefix)
+        .bind(i64::from(year))
+        .fetch_one(conn)
+        .await)?;
+        let number =
+            RegistrationNumber::new(&self.prefix, year, u32::try_from(seq).unwrap_or(u32::MAX));
+
+        let reporter = new.reporter.clone().normalised();
+        let appeal = Appeal {
+            id: AppealId(0),
+            registration_number: number,
+            received_at,
+            registered_at: now,
+            registration_date,
+            channel: new.channel,
+            anonymous: reporter.is_anonymous(),
+            no_return_address: reporter.has_no_return_address(),
+            reporter,
+            subject: appeal::clean(new.subject.clone()),
+            substance: appeal::clean(new.substance.clone()),
+            category: Category::Unclassified,
+            status: new.status,
+            updated_at: now,
+        };
+        let r = &appeal.reporter;
+        let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+            "INSERT INTO appeals (registration_number, registration_year, registration_seq, received_at, \
+             registered_at, registration_date, channel, reporter_name, reporter_organisation, \
+             reporter_postal_address, reporter_phone, reporter_email, anonymous, no_return_address, \
+             subject, substance, category, status, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $5) \
+             RETURNING id",
+        )
+        .bind(appeal.registration_number.to_string())
+        .bind(i64::from(year))
+        .bind(seq)
+        .bind(received_at)
+        .bind(now)
+        .bind(registration_date)
+        .bind(appeal.channel.as_str())
+        .bind(&r.name)
+        .bind(&r.organisation)
+        .bind(&r.postal_address)
+        .bind(&r.phone)
+        .bind(&r.email)
+        .bind(appeal.anonymous)
+        .bind(appeal.no_return_address)
+        .bind(&appeal.subject)
+        .bind(&appeal.substance)
+        .bind(appeal.category.as_str())
+        .bind(appeal.status.as_str())
+        .fetch_one(conn)
+        .await)?;
+        // What was inserted, with its id: the same values a read-back would give.
+        let appeal = Appeal {
+            id: AppealId(id),
+            ..appeal
+        };
+        add_sources(tx, appeal.id, &refs).await?;
+
+        let detail = serde_json::json!({
+            "channel": appeal.channel,
+            "source": new.source.to_string(),
+            "received_at": received_at,
+        });
+        audit::append(tx, head, &appeal, now, &new.actor, "registered", &detail).await?;
+        Ok(Registration::New(appeal))
+    }
+
+    /// The appeal an outside item was registered as, if any.
+    pub async fn find_source(&self, source: &SourceRef) -> Result<Option<Appeal>> {
+        let id: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT appeal_id FROM appeal_sources WHERE kind = $1 AND key = $2",
+        )
+        .bind(&source.kind)
+        .bind(&source.key)
+        .fetch_optional(pool)
+        .await)?;
+        match id {
+            Some(id) => Ok(Some(self.get(AppealId(id)).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn get(&self, id: AppealId) -> Result<Appeal> {
+        let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1");
+        let row: Option<AppealRow> =
+            on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await)?;
+        row.ok_or_else(|| JournalError::NotFound(id.to_string()))?
+            .try_into()
+    }
+
+    pub async fn get_by_number(&self, number: &RegistrationNumber) -> Result<Appeal> {
+        let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE registration_number = $1");
+        let row: Option<AppealRow> = on_db!(&self.db, pool => sqlx::query_as(&sql).bind(number.to_string()).fetch_optional(pool).await)?;
+        row.ok_or_else(|| JournalError::NotFound(number.to_string()))?
+            .try_into()
+    }
+
+    /// The appeal an id or registration number names.
+    pub async fn find(&self, key: &AppealKey) -> Result<Appeal> {
+        match key {
+            AppealKey::Id(id) => self.get(*id).await,
+            AppealKey::Number(number) => self.get_by_number(number).await,
+        }
+    }
+
+    /// The appeal an id or registration number names, read inside a transaction.
+    pub async fn find_in(&self, tx: &mut Tx, key: &AppealKey) -> Result<Appeal> {
+        let row: Option<AppealRow> = match key {
+            AppealKey::Id(id) => return self.get_in(tx, *id).await,
+            AppealKey::Number(number) => {
+                let sql =
+                    format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE registration_number = $1");
+                on_tx!(tx, conn => sqlx::query_as(&sql).bind(number.to_string()).fetch_optional(conn).await)?
+            }
+        };
+        row.ok_or_else(|| JournalError::NotFound(key_text(key)))?
+            .try_into()
+    }
+
+    /// Reads an appeal inside a transaction (sees the transaction's own writes).
+    pub async fn get_in(&self, tx: &mut Tx, id: AppealId) -> Result<Appeal> {
+        let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1");
+        let row: Option<AppealRow> =
+            on_tx!(tx, conn => sqlx::query_as(&sql).bind(id.0).fetch_optional(conn).await)?;
+        row.ok_or_else(|| JournalError::NotFound(id.to_string()))?
+            .try_into()
+    }
+
+    /// Appeals matching the filter, oldest registration first.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Appeal>> {
+        let rows: Vec<AppealRow> = on_db!(&self.db, pool => {
+            let mut q = sqlx::QueryBuilder::new(format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE 1 = 1"));
+            if let Some(from) = filter.from {
+                q.push(" AND registration_date >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to {
+                q.push(" AND registration_date <= ").push_bind(to);
+            }
+            if let Some(channel) = filter.channel {
+                q.push(" AND channel = ").push_bind(channel.as_str());
+            }
+            if let Some(category) = filter.category {
+                q.push(" AND category = ").push_bind(category.as_str());
+            }
+            if let Some(status) = filter.status {
+                q.push(" AND status = ").push_bind(status.as_str());
+            }
+            q.push(" ORDER BY registration_year, registration_seq");
+            if let Some(limit) = filter.limit {
+                q.push(" LIMIT ").push_bind(i64::from(limit));
+            }
+            q.build_query_as().fetch_all(pool).await
+        })?;
+        rows.into_iter().map(Appeal::try_from).collect()
+    }
+
+    /// Applies a change to an appeal in its own transaction; see `amend_in`.
+    pub async fn amend(&self, id: AppealId, amendment: Amendment, actor: &str) -> Result<Appeal> {
+        let mut tx = self.db.begin().await?;
+        let appeal = self.amend_in(&mut tx, id, amendment, actor).await?;
+        tx.commit().await?;
+        tracing::info!(registration_number = %appeal.registration_number, appeal_id = %appeal.id, actor, "appeal amended");
+        Ok(appeal)
+    }
+
+    /// Applies a change to an appeal and records it in the audit log.
+    pub async fn amend_in(
+        &self,
+        tx: &mut Tx,
+        id: AppealId,
+        amendment: Amendment,
+        actor: &str,
+    ) -> Result<Appeal> {
+        let mut head = audit::lock_head(tx).await?;
+        let mut appeal = self.get_in(tx, id).await?;
+        match &amendment {
+            Amendment::Details {
+                reporter,
+                subject,
+                substance,
+            } => {
+                if let Some(reporter) = reporter {
+                    appeal.reporter = reporter.clone().normalised();
+                    appeal.anonymous = appeal.reporter.is_anonymous();
+                    appeal.no_return_address = appeal.reporter.has_no_return_address();
+                }
+                if subject.is_some() {
+                    appeal.subject = appeal::clean(subject.clone());
+                }
+                if substance.is_some() {
+                    appeal.substance = appeal::clean(substance.clone());
+                }
+            }
+            Amendment::Classify { category, .. } => appeal.category = *category,
+            Amendment::Status { status, .. } => appeal.status = *status,
+            Amendment::Correspondence { .. } => {}
+        }
+        let now = self.clock.now().trunc_subsecs(6);
+        let r = &appeal.reporter;
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE appeals SET reporter_name = $1, reporter_organisation = $2, reporter_postal_address = $3, \
+             reporter_phone = $4, reporter_email = $5, anonymous = $6, no_return_address = $7, subject = $8, \
+             substance = $9, category = $10, status = $11, updated_at = $12 WHERE id = $13",
+        )
+        .bind(&r.name)
+        .bind(&r.organisation)
+        .bind(&r.postal_address)
+        .bind(&r.phone)
+        .bind(&r.email)
+        .bind(appeal.anonymous)
+        .bind(appeal.no_return_address)
+        .bind(&appeal.subject)
+        .bind(&appeal.substance)
+        .bind(appeal.category.as_str())
+        .bind(appeal.status.as_str())
+        .bind(now)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        let appeal = self.get_in(tx, id).await?;
+        let detail = serde_json::to_value(&amendment).unwrap_or_default();
+        audit::append(
+            tx,
+            &mut head,
+            &appeal,
+            now,
+            actor,
+            amendment.kind(),
+            &detail,
+        )
+        .await?;
+        audit::store_head(tx, &head).await?;
+        Ok(appeal)
+    }
+
+    /// The audit events of one appeal, oldest first.
+    pub async fn history(&self, id: AppealId) -> Result<Vec<audit::EventRow>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
+             FROM appeal_events WHERE appeal_id = $1 ORDER BY seq",
+        )
+        .bind(id.0)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Checks the whole audit chain and every appeal against it.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        // One read transaction, so the chain, the head and the rows agree.
+        let mut tx = self.db.begin().await?;
+        let head = audit::lock_head(&mut tx).await?;
+        let events: Vec<audit::EventRow> = on_tx!(&mut tx, conn => sqlx::query_as(
+            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
+             FROM appeal_events ORDER BY seq",
+        )
+        .fetch_all(conn)
+        .await)?;
+        let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals ORDER BY id");
+        let rows: Vec<AppealRow> =
+            on_tx!(&mut tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
+        tx.rollback().await?;
+        let appeals = rows
+            .into_iter()
+            .map(Appeal::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(audit::verify(&events, &head, &appeals))
+    }
+
+    /// The number of appeals registered per registration date in a range: the
+    /// aggregate, identity-free view for summaries (clauses 10.13, 4.7).
+    pub async fn count_by_day(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, i64)>> {
+        let rows = on_db!(&self.db, pool => sqlx::query(
+            "SELECT registration_date, COUNT(*) AS n FROM appeals \
+             WHERE registration_date >= $1 AND registration_date <= $2 \
+             GROUP BY registration_date ORDER BY registration_date",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+        .and_then(|rows| rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()))?;
+        Ok(rows)
+    }
+}
+
+fn key_text(key: &AppealKey) -> String {
+    match key {
+        AppealKey::Id(id) => id.to_string(),
+        AppealKey::Number(number) => number.to_string(),
+    }
+}
+
+/// Logs and counts a registration once its transaction has committed. `register`
+/// does this itself; a caller of `register_in` calls it after its own commit.
+pub fn registered(registration: &Registration) {
+    if let Registration::New(appeal) = registration {
+        metrics::counter!("senim_appeals_registered_total", "channel" => appeal.channel.as_str())
+            .increment(1);
+        tracing::info!(
+            registration_number = %appeal.registration_number,
+            appeal_id = %appeal.id,
+            channel = %appeal.channel,
+            "appeal registered"
+        );
+    }
+}
+
+/// The id of the appeal any of `refs` was registered as (one query for all).
+async fn find_source_in(tx: &mut Tx, refs: &[SourceRef]) -> Result<Option<AppealId>> {
+    if refs.is_empty() {
+        return Ok(None);
+    }
+    let id: Option<i64> = on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new("SELECT appeal_id FROM appeal_sources WHERE ");
+        for (i, r) in refs.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(kind = ").push_bind(&r.kind).push(" AND key = ").push_bind(&r.key).push(")");
+        }
+        q.push(" LIMIT 1");
+        q.build_query_scalar().fetch_optional(conn).await
+    })?;
+    Ok(id.map(AppealId))
+}
+
+/// Records `refs` as references of an appeal (one statement for all); a reference
+/// already recorded (for it or, in a race, another appeal) is left as it is.
+async fn add_sources(tx: &mut Tx, id: AppealId, refs: &[SourceRef]) -> Result<()> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new("INSERT INTO appeal_sources (kind, key, appeal_id) ");
+        q.push_values(refs, |mut row, r| {
+            row.push_bind(&r.kind).push_bind(&r.key).push_bind(id.0);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(conn).await.map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// An `appeals` row as stored; converted to `Appeal` with its names checked.
+#[derive(sqlx::FromRow)]
+struct AppealRow {
+    id: i64,
+    registration_number: String,
+    received_at: DateTime<Utc>,
+    registered_at: DateTime<Utc>,
+    registration_date: NaiveDate,
+    channel: String,
+    reporter_name: Option<String>,
+    reporter_organisation: Option<String>,
+    reporter_postal_address: Option<String>,
+    reporter_phone: Option<String>,
+    reporter_email: Option<String>,
+    anonymous: bool,
+    no_return_address: bool,
+    subject: Option<String>,
+    substance: Option<String>,
+    category: String,
+    status: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<AppealRow> for Appeal {
+    type Error = JournalError;
+
+    fn try_from(row: AppealRow) -> Result<Self> {
+        let id = row.id;
+        let corrupt = |e: String| JournalError::Corrupt(format!("appeal {id}: {e}"));
+        Ok(Appeal {
+            id: AppealId(row.id),
+            registration_number: row.registration_number.parse().map_err(corrupt)?,
+            received_at: row.received_at,
+            registered_at: row.registered_at,
+            registration_date: row.registration_date,
+            channel: row.channel.parse().map_err(corrupt)?,
+            reporter: Reporter {
+                name: row.reporter_name,
+                organisation: row.reporter_organisation,
+                postal_address: row.reporter_postal_address,
+                phone: row.reporter_phone,
+                email: row.reporter_email,
+            },
+            anonymous: row.anonymous,
+            no_return_address: row.no_return_address,
+            subject: row.subject,
+            substance: row.substance,
+            category: row.category.parse().map_err(corrupt)?,
+            status: row.status.parse().map_err(corrupt)?,
+            updated_at: row.updated_at,
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! Senim: the intake daemon of a corruption-reporting trust line. It registers
+//! every appeal that reaches the line in the Journal, keeps the Astana working-day
+//! calendar and tracks what follows. See `docs/ARCHITECTURE.md` for the map.
+
+pub mod alerts;
+pub mod app;
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod deadlines;
+pub mod journal;
+pub mod mailbox;
+pub mod outbox;
+pub mod pbx;
+pub mod server;
+pub mod telemetry;
+pub mod triage;

@@ -1,0 +1,274 @@
+//! The acknowledgement a sender gets: registration number and date, what happens
+//! next and by when (15 working days, APPK Art. 76), in Kazakh and Russian (and
+//! English by config), threaded on their message and marked
+//! `Auto-Submitted: auto-replied` (RFC 3834). Building it is pure; whether to
+//! send it now is `eligible` (never to machines or unusable addresses) plus the
+//! per-sender period in `mail_ack_log`.
+
+use chrono::NaiveDate;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use sha2::{Digest, Sha256};
+
+use super::message::{ACK_ID_PREFIX, Reading};
+use crate::journal::Appeal;
+
+/// Working days the citizen waits for the reply (APPK Art. 76).
+pub const REPLY_WORKING_DAYS: u32 = 15;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Kk,
+    Ru,
+    En,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Option<Language> {
+        match s {
+            "kk" => Some(Language::Kk),
+            "ru" => Some(Language::Ru),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+}
+
+/// Why a sender gets no receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoReceipt {
+    /// A bounce, auto-reply or list message (RFC 3834).
+    Automatic,
+    /// No address, or one that cannot take a reply (no-reply, MAILER-DAEMON).
+    NoUsableAddress,
+}
+
+/// The address a receipt would go to, if the message allows one at all.
+pub fn eligible(reading: &Reading) -> Result<Mailbox, NoReceipt> {
+    if reading.automatic.is_some() {
+        return Err(NoReceipt::Automatic);
+    }
+    let address = reading
+        .from_address
+        .as_deref()
+        .ok_or(NoReceipt::NoUsableAddress)?;
+    let local = address
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let unusable = [
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "mailer-daemon",
+        "postmaster",
+    ];
+    if unusable.iter().any(|u| local == *u) {
+        return Err(NoReceipt::NoUsableAddress);
+    }
+    address
+        .parse::<lettre::Address>()
+        .map(|a| Mailbox::new(None, a))
+        .map_err(|_| NoReceipt::NoUsableAddress)
+}
+
+/// The key of a sender in `mail_ack_log`: SHA-256 of the lower-cased address,
+/// so the log itself holds no address.
+pub fn sender_hash(to: &Mailbox) -> String {
+    hex::encode(Sha256::digest(
+        to.email.to_string().to_lowercase().as_bytes(),
+    ))
+}
+
+/// A receipt ready for the outbox.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    pub to: Mailbox,
+    pub subject: String,
+    pub body: String,
+    /// Without angle brackets; embeds the registration number.
+    pub message_id: String,
+    /// The sender's Message-ID, without angle brackets.
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+}
+
+/// Builds the receipt for a newly registered appeal.
+pub fn receipt(
+    appeal: &Appeal,
+    deadline: NaiveDate,
+    reading: &Reading,
+    to: Mailbox,
+    languages: &[Language],
+    domain: &str,
+) -> Receipt {
+    let number = appeal.registration_number.to_string();
+    let date = appeal.registration_date.format("%d.%m.%Y").to_string();
+    let deadline = deadline.format("%d.%m.%Y").to_string();
+    let mut subjects = Vec::new();
+    let mut sections = Vec::new();
+    for language in languages {
+        let (subject, text) = match language {
+            Language::Kk => (
+                format!("Өтініш тіркелді № {number}"),
+                format!(
+                    "Сіздің өтінішіңіз {date} күні сенім желісінің журналында № {number} болып тіркелді.\n\
+                     Ол сыбайлас жемқорлыққа қарсы іс-қимыл жөніндегі жауапты тұлғаға берілді. \
+                     Жауап заңда белгіленген мерзімде, {deadline} дейін (15 жұмыс күні) жіберіледі.\n\
+                     Хатқа жауап бергенде тіркеу нөмірін сақтаңыз.\n\
+                     Сыбайлас жемқорлыққа қарсы күреске жәрдемдесетін адам туралы мәліметтер құпия болып табылады."
+                ),
+            ),
+            Language::Ru => (
+                format!("Обращение зарегистрировано № {number}"),
+                format!(
+                    "Ваше обращение зарегистрировано {date} в журнале телефона доверия под № {number}.\n\
+                     Оно передано ответственному лицу по противодействию коррупции. \
+                     Ответ будет направлен в срок, установленный законом, до {deadline} (15 рабочих дней).\n\
+                     Отвечая на это письмо, сохраните номер регистрации.\n\
+                     Сведения о лице, оказывающем содействие в противодействии коррупции, являются государственным секретом."
+                ),
+            ),
+            Language::En => (
+                format!("Appeal registered No. {number}"),
+                format!(
+                    "Your appeal was registered on {date} in the trust line's journal as No. {number}.\n\
+                     It has been passed to the officer responsible for anti-corruption. \
+                     You will receive a reply within the time the law sets, by {deadline} (15 working days).\n\
+                     Please keep the registration number when you reply to this message.\n\
+                     Information about a person who helps to fight corruption is kept confidential."
+                ),
+            ),
+        };
+        subjects.push(subject);
+        sections.push(text);
+    }
+    let mut references = reading.references.clone();
+    if let Some(id) = &reading.message_id {
+        references.push(id.clone());
+    }
+    Receipt {
+        to,
+        subject: subjects.first().cloned().unwrap_or_default(),
+        body: sections.join("\n\n— — —\n\n") + "\n",
+        message_id: format!(
+            "{ACK_ID_PREFIX}{number}.{}@{domain}",
+            uuid::Uuid::new_v4().simple()
+        ),
+        in_reply_to: reading.message_id.clone(),
+        references,
+    }
+}
+
+/// `Auto-Submitted: auto-replied` (RFC 3834 section 5).
+#[derive(Clone, Debug)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-replied".to_owned())
+    }
+}
+
+impl Receipt {
+    /// The e-mail, from `from` (the dedicated mailbox's address).
+    pub fn to_message(&self, from: Mailbox) -> Result<Message, lettre::error::Error> {
+        let mut builder = Message::builder()
+            .from(from)
+            .to(self.to.clone())
+            .subject(self.subject.clone())
+            .message_id(Some(format!("<{}>", self.message_id)))
+            .header(AutoSubmitted)
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(id) = &self.in_reply_to {
+            builder = builder.in_reply_to(format!("<{id}>"));
+        }
+        if !self.references.is_empty() {
+            let refs: Vec<String> = self.references.iter().map(|r| format!("<{r}>")).collect();
+            builder = builder.references(refs.join(" "));
+        }
+        builder.body(self.body.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{AppealId, Category, Channel, RegistrationNumber, Reporter, Status};
+    use chrono::Utc;
+
+    fn appeal() -> Appeal {
+        Appeal {
+            id: AppealId(1),
+            registration_number: RegistrationNumber::new("TL", 2026, 42),
+            received_at: Utc::now(),
+            registered_at: Utc::now(),
+            registration_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            channel: Channel::Email,
+            reporter: Reporter::default(),
+            anonymous: true,
+            no_return_address: false,
+            subject: None,
+            substance: None,
+            category: Category::Unclassified,
+            status: Status::Registered,
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn receipt_is_threaded_bilingual_and_auto_submitted() {
+        let reading = Reading {
+            message_id: Some("orig@example.kz".into()),
+            from_address: Some("citizen@example.kz".into()),
+            ..Reading::default()
+        };
+        let to = eligible(&reading).unwrap();
+        let deadline = NaiveDate::from_ymd_opt(2026, 3, 23).unwrap();
+        let r = receipt(
+            &appeal(),
+            deadline,
+            &reading,
+            to,
+            &[Language::Kk, Language::Ru],
+            "senim.example.kz",
+        );
+        assert!(r.body.contains("TL-2026-000042") && r.body.contains("23.03.2026"));
+        assert!(r.body.contains("тіркелді") && r.body.contains("зарегистрировано"));
+        assert!(r.message_id.starts_with("senim-ack.TL-2026-000042."));
+        let from: Mailbox = "Senim <trust@example.kz>".parse().unwrap();
+        let text = String::from_utf8(r.to_message(from).unwrap().formatted()).unwrap();
+        assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+        assert!(text.contains("In-Reply-To: <orig@example.kz>"), "{text}");
+    }
+
+    #[test]
+    fn no_receipt_for_machines_or_unusable_addresses() {
+        let bounce = Reading {
+            from_address: Some("a@b.kz".into()),
+            automatic: Some(super::super::rules::Automatic {
+                kind: super::super::rules::AutomaticKind::Bounce,
+                rule: "x",
+            }),
+            ..Reading::default()
+        };
+        assert_eq!(eligible(&bounce).err(), Some(NoReceipt::Automatic));
+        for address in [None, Some("no-reply@b.kz"), Some("not an address")] {
+            let r = Reading {
+                from_address: address.map(str::to_owned),
+                ..Reading::default()
+            };
+            assert_eq!(eligible(&r).err(), Some(NoReceipt::NoUsableAddress));
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The exactly-once step: a batch of fetched messages becomes durable in one
+//! transaction (the Journal's registration first, then the raw bytes, parsed
+//! fields, attachments and references), and only after the commit are they
+//! settled on the server. A message already stored under any of its references
+//! (mailbox + UIDVALIDITY + UID, Message-ID, SHA-256 of the raw bytes) is not
+//! stored again, only settled.
+
+use chrono::{DateTime, Utc};
+
+use super::ack;
+use super::imap::Fetched;
+use super::message::{self, Reading};
+use super::store::{self, Disposition, NewMessage};
+use crate::app::App;
+use crate::journal::{
+    AppealId, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef, Status,
+};
+
+pub const SOURCE_IMAP: &str = "imap";
+pub const SOURCE_MESSAGE_ID: &str = "email-message-id";
+pub const SOURCE_SHA256: &str = "email-sha256";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("the mailbox store failed: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("the message parser failed: {0}")]
+    Parser(String),
+    #[error("cannot build the receipt: {0}")]
+    Receipt(String),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
+}
+
+/// What happened to one message.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Stored {
+        uid: u32,
+        disposition: Disposition,
+        registration_number: Option<String>,
+        /// The Journal registration it made, if new: counted once committed.
+        registered: Option<Box<Registration>>,
+        problem: bool,
+    },
+    /// Already stored under one of its references: only settled.
+    Duplicate { uid: u32 },
+}
+
+/// One fetched message with what was read from it and the appeal it answers.
+pub struct Prepared {
+    pub fetched: Fetched,
+    pub reading: Reading,
+    /// The earlier appeal this message refers to, if any.
+    pub reply_to: Option<AppealId>,
+}
+
+/// Reads a batch of messages and finds the appeals they reply to (outside any
+/// transaction).
+pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, IntakeError> {
+    let max = app.config.mailbox.max_message_bytes;
+    let read = tokio::task::spawn_blocking(move || {
+        fetched
+            .into_iter()
+            .map(|f| {
+                let reading = message::read(&f.raw, max);
+                (f, reading)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| IntakeError::Parser(e.to_string()))?;
+    let mut prepared = Vec::with_capacity(read.len());
+    for (fetched, reading) in read {
+        let reply_to = reply_to(app, &reading).await?;
+        prepared.push(Prepared {
+            fetched,
+            reading,
+            reply_to,
+        });
+    }
+    Ok(prepared)
+}
+
+/// The earlier appeal a (human) message refers to: by the registration number in
+/// a receipt's Message-ID or the subject, or by the Message-ID of an appeal's mail.
+async fn reply_to(app: &App, reading: &Reading) -> Result<Option<AppealId>, IntakeError> {
+    if reading.automatic.is_some() {
+        return Ok(None);
+    }
+    for number in message::numbers_referred_to(reading, &app.config.journal.registration_prefix) {
+        match app.journal.get_by_number(&number).await {
+            Ok(appeal) => return Ok(Some(appeal.id)),
+            Err(JournalError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for id in &reading.references {
+        let source = SourceRef::new(SOURCE_MESSAGE_ID, id);
+        if let Some(appeal) = app.journal.find_source(&source).await? {
+            return Ok(Some(appeal.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Stores and registers a batch in one transaction and commits it. The caller
+/// settles the UIDs on the server only after this returns.
+pub async fn commit_batch(
+    app: &App,
+    mailbox: &str,
+    uidvalidity: u32,
+    batch: &[Prepared],
+) -> Result<Vec<Outcome>, IntakeError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let before = store::lock_folder(&mut tx, mailbox, uidvalidity, now).await?;
+    if let Some(before) = before.filter(|b| *b != uidvalidity) {
+        tracing::warn!(
+            before,
+            uidvalidity,
+            "the folder's UIDVALIDITY changed: messages are matched by Message-ID and content"
+        );
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for prepared in batch {
+        outcomes.push(ingest_one(app, &mut tx, mailbox, uidvalidity, prepared, now).await?);
+    }
+    tx.commit().await?;
+    // Receipts were queued with the registrations: let the sender go.
+    app.outbox.wake();
+    Ok(outcomes)
+}
+
+fn refs_of(
+    mailbox: &str,
+    uidvalidity: u32,
+    uid: u32,
+    reading: &Reading,
+) -> (String, Vec<SourceRef>) {
+    let key = format!("{mailbox}/{uidvalidity}/{uid}");
+    let mut refs = vec![SourceRef::new(SOURCE_IMAP, &key)];
+    if let Some(id) = &reading.message_id {
+        refs.push(SourceRef::new(SOURCE_MESSAGE_ID, id));
+    }
+    refs.push(SourceRef::new(SOURCE_SHA256, &reading.sha256));
+    (key, refs)
+}
+
+async fn ingest_one(
+    app: &App,
+    tx: &mut crate::db::Tx,
+    mailbox: &str,
+    uidvalidity: u32,
+    prepared: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<Outcome, IntakeError> {
+    let Prepared {
+        fetched,
+        reading,
+        reply_to,
+    } = prepared;
+    let uid = fetched.uid;
+    let (source_key, refs) = refs_of(mailbox, uidvalidity, uid, reading);
+    // The same message: seen at this place before, or the same bytes elsewhere.
+    let exact: Vec<SourceRef> = refs
+        .iter()
+        .filter(|r| r.kind != SOURCE_MESSAGE_ID)
+        .cloned()
+        .collect();
+    if let Some(pk) = store::find(tx, &exact).await? {
+        store::add_refs(tx, pk, &refs).await?;
+        return Ok(Outcome::Duplicate { uid });
+    }
+    // Other bytes under a Message-ID already registered: a redelivery with other
+    // headers, or another message reusing the id. Never a second appeal, never
+    // dropped: kept, with its bytes, as correspondence of the first one's appeal.
+    let known_id = refs
+        .iter()
+        .filter(|r| r.kind == SOURCE_MESSAGE_ID)
+        .cloned()
+        .collect::<Vec<_>>();
+    let same_id_appeal = match store::find(tx, &known_id).await? {
+        Some(pk) => store::appeal_of(tx, pk).await?,
+        None => None,
+    };
+    let received_at = fetched.internal_date.or(reading.date).unwrap_or(now);
+    let mut registration_number = None;
+    let mut registered = None;
+    let disposition = if reading.automatic.is_some() {
+        Disposition::Automatic
+    } else if let Some(appeal) = reply_to.or(same_id_appeal) {
+        Disposition::Correspondence(appeal)
+    } else {
+        let registration = app
+            .journal
+            .register_in(tx, appeal_from(reading, received_at, &refs))
+            .await?;
+        let appeal = registration.appeal();
+        registration_number = Some(appeal.registration_number.to_string());
+        let id = appeal.id;
+        if registration.is_new() {
+            registered = Some(Box::new(registration));
+        }
+        Disposition::Appeal(id)
+    };
+    let new = NewMessage {
+        source_key: &source_key,
+        raw: &fetched.raw,
+        reading,
+        received_at,
+        disposition,
+    };
+    store::insert(tx, &new, &refs, now).await?;
+    if let Disposition::Correspondence(appeal) = disposition {
+        // In the appeal's audit history, by reference only (the text stays here).
+        let amendment = crate::journal::Amendment::Correspondence {
+            channel: Channel::Email,
+            reference: format!("{SOURCE_SHA256}:{}", reading.sha256),
+        };
+        app.journal
+            .amend_in(tx, appeal, amendment, "mailbox")
+            .await?;
+    }
+    if let Some(registration) = &registered {
+        acknowledge(app, tx, registration.appeal(), reading, now).await?;
+    }
+    Ok(Outcome::Stored {
+        uid,
+        disposition,
+        registration_number,
+        registered,
+        problem: reading.problem.is_some(),
+    })
+}
+
+/// The Journal entry of a message: the sender as reporter, subject and text.
+fn appeal_from(reading: &Reading, received_at: DateTime<Utc>, refs: &[SourceRef]) -> NewAppeal {
+    let substance = match &reading.problem {
+        None => reading.text.clone(),
+        Some(problem) => Some(format!(
+            "[e-mail registered unread: {}; the raw message is kept]\n{}",
+            problem.describe(),
+            reading.text.clone().unwrap_or_default()
+        )),
+    };
+    NewAppeal {
+        received_at,
+        channel: Channel::Email,
+        reporter: Reporter {
+            name: reading.from_name.clone(),
+            email: reading.from_address.clone(),
+            ..Reporter::default()
+        },
+        subject: reading.subject.clone(),
+        substance,
+        status: Status::Registered,
+        source: refs[0].clone(),
+        also_known_as: refs[1..].to_vec(),
+        actor: "mailbox".into(),
+    }
+}
+
+/// Decides on and queues the receipt of a newly registered appeal.
+async fn acknowledge(
+    app: &App,
+    tx: &mut crate::db::Tx,
+    appeal: &crate::journal::Appeal,
+    reading: &Reading,
+    now: DateTime<Utc>,
+) -> Result<(), IntakeError> {
+    let config = &app.config.mailbox.ack;
+    if !config.enabled {
+        return Ok(());
+    }
+    let Ok(to) = ack::eligible(reading) else {
+        return Ok(());
+    };
+    let period = i64::try_from(config.per_sender_period_hours)
+        .ok()
+        .and_then(chrono::Duration::try_hours)
+        .unwrap_or_else(|| chrono::Duration::days(365 * 100));
+    if !store::claim_ack(tx, &ack::sender_hash(&to), now, now - period, appeal.id).await? {
+        tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
+        return Ok(());
+    }
+    let deadline = app
+        .calendar
+        .add_working_days(appeal.registration_date, ack::REPLY_WORKING_DAYS);
+    let languages: Vec<ack::Language> = config
+        .languages
+        .iter()
+        .filter_map(|l| ack::Language::parse(l))
+        .collect();
+    let domain = config
+        .from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.domain().to_owned())
+        .unwrap_or_else(|_| "senim.invalid".into());
+    let receipt = ack::receipt(appeal, deadline, reading, to, &languages, &domain);
+    let from_text = if config.from.is_empty() {
+        &app.config.smtp.from
+    } else {
+        &config.from
+    };
+    let from: lettre::message::Mailbox = from_text
+        .parse()
+        .map_err(|e| IntakeError::Receipt(format!("sender address: {e}")))?;
+    let message = receipt
+        .to_message(from.clone())
+        .map_err(|e| IntakeError::Receipt(e.to_string()))?;
+    let mail = crate::outbox::Prebuilt {
+        kind: crate::outbox::MailKind::Receipt,
+        dedupe_key: format!("receipt:{}", appeal.id),
+        reference: appeal.registration_number.to_string(),
+        appeal_id: Some(appeal.id.0),
+        from,
+        to: receipt.to.clone(),
+        message_id: format!("<{}>", receipt.message_id),
+        message,
+    };
+    // In this same transaction: the receipt exists if and only if the appeal does.
+    crate::outbox::Outbox::enqueue_prebuilt_in(tx, &mail, now).await?;
+    Ok(())
+}

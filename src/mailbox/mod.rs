@@ -1,0 +1,68 @@
+//! The e-mail channel (clauses 10.1, 10.3, 10.15): Senim reads the dedicated
+//! mailbox over IMAP and registers every message in the Journal exactly once.
+//!
+//! - `config`: the `[mailbox]` section.
+//! - `imap`: connection, TLS, login, the commands used, IDLE.
+//! - `poller`: the loop: fetch, register, settle; reconnect with backoff.
+//! - `intake`: the exactly-once transaction of a batch.
+//! - `message`: what a raw message says; `rules`: which ones machines sent.
+//! - `store`: the module's tables; `ack`: the receipt to the sender.
+//!
+//! See `docs/mailbox.md` for the design and its failure cases.
+
+pub mod ack;
+pub mod config;
+pub mod imap;
+pub mod intake;
+pub mod message;
+pub mod poller;
+pub mod rules;
+pub mod store;
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What `/readyz` says about the mailbox.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Health {
+    pub enabled: bool,
+    /// When the server last answered a full poll.
+    pub last_reached: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// The mailbox's health, shared by the poller and the health server.
+#[derive(Debug, Default)]
+pub struct MailboxStatus(Mutex<Health>);
+
+impl MailboxStatus {
+    pub fn new(enabled: bool) -> Self {
+        Self(Mutex::new(Health {
+            enabled,
+            ..Health::default()
+        }))
+    }
+
+    pub fn reached(&self, at: DateTime<Utc>) {
+        if let Ok(mut h) = self.0.lock() {
+            h.last_reached = Some(at);
+        }
+        metrics::gauge!("senim_mailbox_last_reached_timestamp_seconds").set(at.timestamp() as f64);
+    }
+
+    pub fn failed(&self, at: DateTime<Utc>, error: String) {
+        if let Ok(mut h) = self.0.lock() {
+            h.last_error = Some(error);
+            h.last_error_at = Some(at);
+        }
+        metrics::counter!("senim_mailbox_errors_total").increment(1);
+        metrics::gauge!("senim_mailbox_last_error_timestamp_seconds").set(at.timestamp() as f64);
+    }
+
+    pub fn snapshot(&self) -> Health {
+        self.0.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,277 @@
+//! The mailbox loop: connect, then repeatedly take every unsettled message in the
+//! folder, make it durable (`intake`), settle it on the server, and wait for more
+//! in IDLE (re-issued every `idle_renew_seconds`) or by polling. Any network or
+//! server failure drops the connection and reconnects after a backoff that
+//! doubles from 1 s to `max_backoff_seconds`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::config::AfterRegistration;
+use super::imap::{Connection, ImapError, Woken};
+use super::intake::{self, IntakeError, Outcome};
+use super::store::Disposition;
+use crate::app::App;
+
+/// Test-only: abort the process right after the N-th committed batch, before
+/// the messages are settled on the server (the crash window of exactly-once).
+/// Not `SENIM_…`: that prefix is the configuration's.
+pub const CRASH_AFTER_COMMIT_ENV: &str = "TEST_SENIM_CRASH_AFTER_COMMIT";
+
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let config = &app.config.mailbox;
+    let status = app.mailbox.clone();
+    let setup = config
+        .read_password()
+        .map_err(anyhow::Error::msg)
+        .and_then(|p| Ok((p, super::imap::tls_config(config)?)));
+    let (password, tls) = match setup {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the mailbox cannot be used");
+            status.failed(app.clock.now(), e.to_string());
+            return;
+        }
+    };
+    let crash_after: Option<u64> = std::env::var(CRASH_AFTER_COMMIT_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let commits = AtomicU64::new(0);
+    let mailbox = format!(
+        "{}@{}/{}",
+        config.username,
+        config.host.trim(),
+        config.folder
+    );
+    let max_backoff = Duration::from_secs(config.max_backoff_seconds);
+    let mut backoff = Duration::from_secs(1);
+    tracing::info!(folder = %config.folder, "mailbox poller started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let crash = CrashHook {
+            after: crash_after,
+            commits: &commits,
+        };
+        match session(
+            &app,
+            &password,
+            tls.clone(),
+            &mailbox,
+            &mut shutdown,
+            &mut backoff,
+            &crash,
+        )
+        .await
+        {
+            Ok(()) => break,
+            Err(e) => {
+                if *shutdown.borrow() {
+                    break;
+                }
+                status.failed(app.clock.now(), e.to_string());
+                tracing::warn!(error = %e, retry_in_seconds = backoff.as_secs(), "mailbox failed; reconnecting");
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.changed() => break,
+                }
+                backoff = (backoff * 2).min(max_backoff);
+            }
+        }
+    }
+    tracing::info!("mailbox poller stopped");
+}
+
+struct CrashHook<'a> {
+    after: Option<u64>,
+    commits: &'a AtomicU64,
+}
+
+impl CrashHook<'_> {
+    fn committed(&self) {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.after == Some(n) {
+            tracing::error!(
+                commits = n,
+                "{CRASH_AFTER_COMMIT_ENV}: aborting between commit and settle"
+            );
+            std::process::abort();
+        }
+    }
+}
+
+/// One connection's life; `Ok` only on shutdown.
+async fn session(
+    app: &App,
+    password: &str,
+    tls: Arc<rustls::ClientConfig>,
+    mailbox: &str,
+    shutdown: &mut watch::Receiver<bool>,
+    backoff: &mut Duration,
+    crash: &CrashHook<'_>,
+) -> Result<(), PollError> {
+    let config = &app.config.mailbox;
+    let mut conn = Connection::open(config, password, tls).await?;
+    tracing::info!(
+        uidvalidity = conn.uidvalidity,
+        idle = conn.capabilities.idle,
+        move_ = conn.capabilities.move_,
+        "mailbox connected"
+    );
+    *backoff = Duration::from_secs(1);
+    loop {
+        drain(app, &mut conn, mailbox, crash).await?;
+        app.mailbox.reached(app.clock.now());
+        if *shutdown.borrow() {
+            conn.logout().await;
+            return Ok(());
+        }
+        if config.idle && conn.capabilities.idle {
+            let renew = Duration::from_secs(config.idle_renew_seconds);
+            match conn.idle(renew, shutdown).await {
+                Ok((c, Woken::Changed | Woken::Renew)) => conn = c,
+                Ok((c, Woken::Shutdown)) => {
+                    c.logout().await;
+                    return Ok(());
+                }
+                Err(_) if *shutdown.borrow() => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(config.poll_interval_seconds)) => {}
+                _ = shutdown.changed() => {
+                    conn.logout().await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Takes every unsettled message in the folder, batch by batch. The next batch is
+/// fetched from the server while the previous one commits, so the IMAP server and
+/// the database work at once; a batch is settled only after its own commit.
+async fn drain(
+    app: &App,
+    conn: &mut Connection,
+    mailbox: &str,
+    crash: &CrashHook<'_>,
+) -> Result<(), PollError> {
+    let config = &app.config.mailbox;
+    let after = config.after_registration;
+    loop {
+        let pending = conn.pending(after).await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let uidvalidity = conn.uidvalidity;
+        let mut settled_any = false;
+        let mut previous: Option<Batch> = None;
+        for chunk in pending.chunks(config.batch_size as usize) {
+            let committing = async {
+                match &previous {
+                    Some(batch) => {
+                        Some(intake::commit_batch(app, mailbox, uidvalidity, &batch.prepared).await)
+                    }
+                    None => None,
+                }
+            };
+            let (fetched, committed) = tokio::join!(conn.fetch(chunk), committing);
+            if let (Some(batch), Some(outcomes)) = (previous.take(), committed) {
+                settle(conn, crash, batch, outcomes?, config).await?;
+                settled_any = true;
+            }
+            let fetched = fetched?;
+            if fetched.is_empty() {
+                continue;
+            }
+            let uids = fetched.iter().map(|f| f.uid).collect();
+            previous = Some(Batch {
+                uids,
+                prepared: intake::prepare(app, fetched).await?,
+            });
+        }
+        if let Some(batch) = previous.take() {
+            let outcomes = intake::commit_batch(app, mailbox, uidvalidity, &batch.prepared).await?;
+            settle(conn, crash, batch, outcomes, config).await?;
+            settled_any = true;
+        }
+        if !settled_any {
+            return Ok(());
+        }
+    }
+}
+
+/// Fetched and parsed messages, not yet committed.
+struct Batch {
+    uids: Vec<u32>,
+    prepared: Vec<intake::Prepared>,
+}
+
+/// After a batch's commit: moves or flags its messages on the server.
+async fn settle(
+    conn: &mut Connection,
+    crash: &CrashHook<'_>,
+    batch: Batch,
+    outcomes: Vec<Outcome>,
+    config: &crate::mailbox::config::MailboxConfig,
+) -> Result<(), PollError> {
+    crash.committed();
+    let after = config.after_registration;
+    conn.settle(&batch.uids, after, &config.processed_folder)
+        .await?;
+    report(&outcomes, after);
+    Ok(())
+}
+
+/// Logs and counts what a committed batch became: UIDs, registration numbers
+/// and appeal ids only.
+fn report(outcomes: &[Outcome], after: AfterRegistration) {
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Stored {
+                uid,
+                disposition,
+                registration_number,
+                registered,
+                problem,
+            } => {
+                metrics::counter!("senim_mailbox_messages_total", "disposition" => disposition.as_str())
+                    .increment(1);
+                if let Some(registration) = registered {
+                    crate::journal::registered(registration);
+                }
+                match disposition {
+                    Disposition::Appeal(id) => {
+                        tracing::info!(uid, appeal_id = %id, registration_number = registration_number.as_deref().unwrap_or_default(), unread = problem, "e-mail registered");
+                    }
+                    Disposition::Correspondence(id) => {
+                        tracing::info!(uid, appeal_id = %id, "e-mail added to an appeal as correspondence");
+                    }
+                    Disposition::Automatic => {
+                        tracing::info!(uid, "machine-made e-mail kept, not registered");
+                    }
+                }
+            }
+            Outcome::Duplicate { uid } => {
+                metrics::counter!("senim_mailbox_messages_total", "disposition" => "duplicate")
+                    .increment(1);
+                tracing::info!(uid, after = ?after, "e-mail already stored; settled only");
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! The mailbox's own tables: `mail_messages` (raw bytes and parsed fields),
+//! `mail_refs` (every reference a message is known by), `mail_attachments`,
+//! `mail_ack_log` and `mail_folders`. Every write runs in the caller's
+//! transaction, the one that also registers the appeal.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::message::Reading;
+use crate::db::{Db, Tx};
+use crate::journal::{AppealId, SourceRef};
+use crate::{on_db, on_tx};
+
+/// A row of `mail_messages`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessagePk(pub i64);
+
+/// What a stored message became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Registered as an appeal.
+    Appeal(AppealId),
+    /// Added to an earlier appeal as correspondence.
+    Correspondence(AppealId),
+    /// Machine-made (bounce, auto-reply, list): kept, not registered.
+    Automatic,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Appeal(_) => "appeal",
+            Disposition::Correspondence(_) => "correspondence",
+            Disposition::Automatic => "automatic",
+        }
+    }
+
+    fn appeal_id(self) -> Option<i64> {
+        match self {
+            Disposition::Appeal(id) | Disposition::Correspondence(id) => Some(id.0),
+            Disposition::Automatic => None,
+        }
+    }
+}
+
+/// Takes the mailbox's lock for this transaction and records its UIDVALIDITY;
+/// returns the UIDVALIDITY recorded before, if any. Two Senim processes on one
+/// mailbox are serialised here (a row lock on PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already serialises writers).
+pub async fn lock_folder(
+    tx: &mut Tx,
+    mailbox: &str,
+    uidvalidity: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<u32>, sqlx::Error> {
+    let before: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT uidvalidity FROM mail_folders WHERE mailbox = $1",
+    )
+    .bind(mailbox)
+    .fetch_optional(&mut *conn)
+    .await)?;
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO mail_folders (mailbox, uidvalidity, seen_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, seen_at = $3",
+    )
+    .bind(mailbox)
+    .bind(i64::from(uidvalidity))
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(before.and_then(|v| u32::try_from(v).ok()))
+}
+
+/// The stored message any of `refs` belongs to.
+pub async fn find(tx: &mut Tx, refs: &[SourceRef]) -> Result<Option<MessagePk>, sqlx::Error> {
+    if refs.is_empty() {
+        return Ok(None);
+    }
+    let pk: Option<i64> = on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new("SELECT message_pk FROM mail_refs WHERE ");
+        for (i, r) in refs.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(kind = ").push_bind(&r.kind).push(" AND key = ").push_bind(&r.key).push(")");
+        }
+        q.push(" ORDER BY message_pk LIMIT 1");
+        q.build_query_scalar().fetch_optional(conn).await
+    })?;
+    Ok(pk.map(MessagePk))
+}
+
+/// The appeal a stored message was registered as or added to, if any.
+pub async fn appeal_of(tx: &mut Tx, pk: MessagePk) -> Result<Option<AppealId>, sqlx::Error> {
+    let id: Option<Option<i64>> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT appeal_id FROM mail_messages WHERE id = $1",
+    )
+    .bind(pk.0)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(id.flatten().map(AppealId))
+}
+
+/// Records further references of a stored message; known ones are left alone.
+pub async fn add_refs(tx: &mut Tx, pk: MessagePk, refs: &[SourceRef]) -> Result<(), sqlx::Error> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new("INSERT INTO mail_refs (kind, key, message_pk) ");
+        q.push_values(refs, |mut row, r| {
+            row.push_bind(&r.kind).push_bind(&r.key).push_bind(pk.0);
+        });
+        q.push(" ON CONFLICT DO NOTHING");
+        q.build().execute(conn).await.map(|_| ())
+    })
+}
+
+/// A message about to be stored.
+pub struct NewMessage<'a> {
+    pub source_key: &'a str,
+    pub raw: &'a [u8],
+    pub reading: &'a Reading,
+    pub received_at: DateTime<Utc>,
+    pub disposition: Disposition,
+}
+
+/// Stores a message, its attachments and its references.
+pub async fn insert(
+    tx: &mut Tx,
+    new: &NewMessage<'_>,
+    refs: &[SourceRef],
+    now: DateTime<Utc>,
+) -> Result<MessagePk, sqlx::Error> {
+    let r = new.reading;
+    let automatic = r.automatic;
+    let pk: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO mail_messages (source_key, message_id, sha256, received_at, stored_at, size, raw, \
+         disposition, automatic_kind, rule, problem, appeal_id, from_name, from_address, subject, body_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(new.source_key)
+    .bind(&r.message_id)
+    .bind(&r.sha256)
+    .bind(new.received_at)
+    .bind(now)
+    .bind(i64::try_from(r.size).unwrap_or(i64::MAX))
+    .bind(new.raw)
+    .bind(new.disposition.as_str())
+    .bind(automatic.map(|a| a.kind.as_str()))
+    .bind(automatic.map(|a| a.rule))
+    .bind(r.problem.as_ref().map(|p| p.describe()))
+    .bind(new.disposition.appeal_id())
+    .bind(&r.from_name)
+    .bind(&r.from_address)
+    .bind(&r.subject)
+    .bind(&r.text)
+    .fetch_one(conn)
+    .await)?;
+    let pk = MessagePk(pk);
+    for (position, a) in r.attachments.iter().enumerate() {
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO mail_attachments (message_pk, position, filename, content_type, size, sha256, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(pk.0)
+        .bind(position as i64)
+        .bind(&a.filename)
+        .bind(&a.content_type)
+        .bind(a.content.len() as i64)
+        .bind(hex::encode(Sha256::digest(&a.content)))
+        .bind(&a.content)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    }
+    add_refs(tx, pk, refs).await?;
+    Ok(pk)
+}
+
+/// Claims the right to acknowledge `sender_hash` now: true (and the log updated)
+/// unless it was acknowledged after `since`.
+pub async fn claim_ack(
+    tx: &mut Tx,
+    sender_hash: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+    appeal: AppealId,
+) -> Result<bool, sqlx::Error> {
+    let claimed: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO mail_ack_log (sender_hash, last_ack_at, appeal_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (sender_hash) DO UPDATE SET last_ack_at = $2, appeal_id = $3 \
+         WHERE mail_ack_log.last_ack_at <= $4 RETURNING sender_hash",
+    )
+    .bind(sender_hash)
+    .bind(now)
+    .bind(appeal.0)
+    .bind(since)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(claimed.is_some())
+}
+
+/// A stored message as the manager's tools and the tests see it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub source_key: String,
+    pub message_id: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub disposition: String,
+    pub automatic_kind: Option<String>,
+    pub problem: Option<String>,
+    pub appeal_id: Option<i64>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+}
+
+/// Every stored message, oldest first.
+pub async fn list(db: &Db) -> Result<Vec<StoredMessage>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, source_key, message_id, sha256, size, disposition, automatic_kind, problem, appeal_id, \
+         subject, body_text FROM mail_messages ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await)
+}
+
+/// The raw bytes of a stored message.
+pub async fn raw(db: &Db, pk: MessagePk) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT raw FROM mail_messages WHERE id = $1")
+        .bind(pk.0)
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Attachments of a stored message: (filename, content type, size).
+pub async fn attachments(
+    db: &Db,
+    pk: MessagePk,
+) -> Result<Vec<(Option<String>, String, i64)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT filename, content_type, size FROM mail_attachments WHERE message_pk = $1 ORDER BY position",
+    )
+    .bind(pk.0)
+    .fetch_all(pool)
+    .await)
+}
+
+/// How many messages are stored.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM mail_messages")
+        .fetch_one(pool)
+        .await)
+}

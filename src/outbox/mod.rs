@@ -1,0 +1,473 @@
+//! The outbox: every e-mail Senim sends is first a row here, written in the same
+//! transaction as the change that causes it (`enqueue_in`), with its Message-ID
+//! fixed then. The sender task (`sender`) delivers it. Owns the table `outbox`.
+//!
+//! States: `pending` → `sending` (committed before the SMTP transaction starts) →
+//! `sent` (committed after the server accepted it), or `failed` (a permanent 5xx;
+//! the reason is kept). A crash leaves a row `pending` or `sending`; both are sent
+//! again after a restart, so nothing is lost. SMTP cannot make this exactly-once: a
+//! crash between the server's `250` and our commit sends the mail again, with the
+//! same Message-ID, so the recipient's client can drop the duplicate.
+
+pub mod mail;
+pub mod sender;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use lettre::message::Mailbox;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::db::{self, Db, Tx};
+use crate::{on_db, on_tx};
+
+pub use mail::{Mail, MailKind};
+
+/// What can go wrong in the outbox.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("the outbox's database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("the outbox's database failed: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("cannot build the mail: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("no mail {0} in the outbox")]
+    NotFound(i64),
+}
+
+impl From<sqlx::Error> for OutboxError {
+    fn from(e: sqlx::Error) -> Self {
+        if db::is_unavailable(&e) {
+            OutboxError::Unavailable(e)
+        } else {
+            OutboxError::Database(e)
+        }
+    }
+}
+
+pub type Result<T, E = OutboxError> = std::result::Result<T, E>;
+
+/// Where a mail stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailState {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl MailState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailState::Pending => "pending",
+            MailState::Sending => "sending",
+            MailState::Sent => "sent",
+            MailState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> MailState {
+        match s {
+            "sending" => MailState::Sending,
+            "sent" => MailState::Sent,
+            "failed" => MailState::Failed,
+            _ => MailState::Pending,
+        }
+    }
+}
+
+/// One mail as `senim outbox list` shows it (without its content).
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub kind: String,
+    pub reference: String,
+    pub appeal_id: Option<i64>,
+    pub message_id: String,
+    pub recipient: String,
+    pub urgent: bool,
+    pub state: MailState,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub due_by: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    kind: String,
+    reference: String,
+    appeal_id: Option<i64>,
+    message_id: String,
+    recipient: String,
+    urgent: bool,
+    state: String,
+    attempts: i64,
+    created_at: DateTime<Utc>,
+    next_attempt_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    due_by: Option<DateTime<Utc>>,
+    escalated_at: Option<DateTime<Utc>>,
+}
+
+impl From<EntryRow> for Entry {
+    fn from(r: EntryRow) -> Self {
+        Entry {
+            id: r.id,
+            kind: r.kind,
+            reference: r.reference,
+            appeal_id: r.appeal_id,
+            message_id: r.message_id,
+            recipient: r.recipient,
+            urgent: r.urgent,
+            state: MailState::parse(&r.state),
+            attempts: r.attempts,
+            created_at: r.created_at,
+            next_attempt_at: r.next_attempt_at,
+            sent_at: r.sent_at,
+            last_error: r.last_error,
+            due_by: r.due_by,
+            escalated_at: r.escalated_at,
+        }
+    }
+}
+
+const ENTRY_COLUMNS: &str = "id, kind, reference, appeal_id, message_id, recipient, urgent, state, attempts, \
+     created_at, next_attempt_at, sent_at, last_error, due_by, escalated_at";
+
+/// A complete message built by its module, with the Message-ID it carries.
+pub struct Prebuilt {
+    pub kind: MailKind,
+    /// What this mail is, once: enqueueing the same key again does nothing.
+    pub dedupe_key: String,
+    pub reference: String,
+    pub appeal_id: Option<i64>,
+    pub from: Mailbox,
+    pub to: Mailbox,
+    /// The Message-ID in the message, with its angle brackets.
+    pub message_id: String,
+    pub message: lettre::Message,
+}
+
+/// One outbox row about to be inserted.
+struct Row<'a> {
+    dedupe_key: &'a str,
+    kind: MailKind,
+    reference: &'a str,
+    appeal_id: Option<i64>,
+    message_id: &'a str,
+    envelope_from: &'a Mailbox,
+    recipient: &'a Mailbox,
+    bytes: &'a [u8],
+    urgent: bool,
+    due_by: Option<DateTime<Utc>>,
+    escalate_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts a row unless its dedupe key is already there; returns its id if new.
+async fn insert_in(tx: &mut Tx, row: &Row<'_>, now: DateTime<Utc>) -> Result<Option<i64>> {
+    let id: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO outbox (dedupe_key, kind, reference, appeal_id, message_id, envelope_from, recipient, \
+         message, urgent, state, attempts, created_at, next_attempt_at, due_by, escalate_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11, $12) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(row.dedupe_key)
+    .bind(row.kind.as_str())
+    .bind(row.reference)
+    .bind(row.appeal_id)
+    .bind(row.message_id)
+    .bind(row.envelope_from.email.to_string())
+    .bind(row.recipient.email.to_string())
+    .bind(row.bytes)
+    .bind(row.urgent)
+    .bind(secs(now))
+    .bind(row.due_by.map(secs))
+    .bind(row.escalate_at.map(secs))
+    .fetch_optional(conn)
+    .await)?;
+    if let Some(id) = id {
+        tracing::info!(outbox_id = id, kind = row.kind.as_str(), reference = %row.reference, "mail enqueued");
+    }
+    Ok(id)
+}
+
+/// A mail ready to be handed to the SMTP server.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Outgoing {
+    pub id: i64,
+    pub kind: String,
+    pub reference: String,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipient: String,
+    pub message: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// An undelivered alert whose escalation time has come.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Overdue {
+    pub id: i64,
+    pub kind: String,
+    pub reference: String,
+    pub appeal_id: Option<i64>,
+    pub due_by: Option<DateTime<Utc>>,
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+/// The undelivered mail: how many, and since when.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Backlog {
+    pub undelivered: i64,
+    pub failed: i64,
+    pub oldest_undelivered: Option<DateTime<Utc>>,
+}
+
+/// Whole seconds: SQLite compares the stored text, so every instant has one form.
+fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(0)
+}
+
+/// The outbox store, and the bell that wakes the sender.
+#[derive(Clone)]
+pub struct Outbox {
+    db: Db,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Tells the sender there is new mail (call after the commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn bell(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Writes `mail` into the outbox inside the caller's transaction. Returns its
+    /// id, or `None` if a mail with the same dedupe key is already there.
+    pub async fn enqueue_in(
+        tx: &mut Tx,
+        from: &Mailbox,
+        mail: &Mail,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let formatted = mail::format(from, mail, now)?;
+        let row = Row {
+            dedupe_key: &mail.dedupe_key,
+            kind: mail.kind,
+            reference: &mail.reference,
+            appeal_id: mail.appeal_id,
+            message_id: &formatted.message_id,
+            envelope_from: from,
+            recipient: &mail.to,
+            bytes: &formatted.bytes,
+            urgent: mail.urgent,
+            due_by: mail.due_by,
+            escalate_at: mail.escalate_at,
+        };
+        insert_in(tx, &row, now).await
+    }
+
+    /// Writes a mail built elsewhere (a receipt threaded to the citizen's own
+    /// message) into the outbox inside the caller's transaction, as it is.
+    pub async fn enqueue_prebuilt_in(
+        tx: &mut Tx,
+        mail: &Prebuilt,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let bytes = mail.message.formatted();
+        let row = Row {
+            dedupe_key: &mail.dedupe_key,
+            kind: mail.kind,
+            reference: &mail.reference,
+            appeal_id: mail.appeal_id,
+            message_id: &mail.message_id,
+            envelope_from: &mail.from,
+            recipient: &mail.to,
+            bytes: &bytes,
+            urgent: false,
+            due_by: None,
+            escalate_at: None,
+        };
+        insert_in(tx, &row, now).await
+    }
+
+    /// Whether a mail with this dedupe key was ever enqueued.
+    pub async fn exists(&self, dedupe_key: &str) -> Result<bool> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE dedupe_key = $1",
+        )
+        .bind(dedupe_key)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.is_some())
+    }
+
+    /// Mail due for an attempt at `now`: pending or left `sending` by a crash;
+    /// urgent first, then oldest first.
+    pub async fn due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outgoing>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts FROM outbox \
+             WHERE state IN ('pending', 'sending') AND next_attempt_at <= $1 \
+             ORDER BY urgent DESC, id LIMIT $2",
+        )
+        .bind(secs(now))
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Marks a mail `sending` and counts the attempt; committed before SMTP starts.
+    pub async fn mark_sending(&self, id: i64) -> Result<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 \
+             WHERE id = $1 AND state IN ('pending', 'sending')",
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The server accepted it.
+    pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(secs(now))
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// A transient failure: try again at `next`.
+    pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(secs(next))
+        .bind(error)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// A permanent failure: stop, keep why.
+    pub async fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Mail in the outbox, newest first; only those in `state` if given.
+    pub async fn list(&self, state: Option<MailState>, limit: i64) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
+        );
+        let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(state.map(MailState::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(Entry::from).collect())
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Entry> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = $1");
+        let row: Option<EntryRow> =
+            on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        row.map(Entry::from).ok_or(OutboxError::NotFound(id))
+    }
+
+    /// Puts failed (or waiting) mail back in line for an attempt now: one mail, or
+    /// every failed one. Returns how many.
+    pub async fn retry(&self, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        let n = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = $1 \
+             WHERE state IN ('pending', 'failed') AND ($2 IS NULL OR id = $2) AND ($2 IS NOT NULL OR state = 'failed')",
+        )
+        .bind(secs(now))
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if let Some(id) = id
+            && n == 0
+        {
+            // Tell a missing id from one already sent (or being sent).
+            self.get(id).await?;
+        }
+        self.wake();
+        Ok(n)
+    }
+
+    /// How much mail is undelivered, and the oldest.
+    pub async fn backlog(&self) -> Result<Backlog> {
+        let (undelivered, failed, oldest): (i64, i64, Option<DateTime<Utc>>) = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT \
+               (SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')), \
+               (SELECT COUNT(*) FROM outbox WHERE state = 'failed'), \
+               (SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sending', 'failed'))",
+        )
+        .fetch_one(pool)
+        .await)?;
+        Ok(Backlog {
+            undelivered,
+            failed,
+            oldest_undelivered: oldest,
+        })
+    }
+
+    /// Undelivered alerts whose escalation time has come and that were not yet escalated.
+    pub async fn escalation_due(&self, now: DateTime<Utc>) -> Result<Vec<Overdue>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, kind, reference, appeal_id, due_by, state, last_error FROM outbox \
+             WHERE escalate_at IS NOT NULL AND escalated_at IS NULL AND state <> 'sent' \
+             AND (escalate_at <= $1 OR state = 'failed') ORDER BY id",
+        )
+        .bind(secs(now))
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// Records that an alert was escalated, in the transaction that enqueues the copies.
+    pub async fn mark_escalated_in(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<()> {
+        on_tx!(tx, conn => sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")
+            .bind(secs(now))
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}

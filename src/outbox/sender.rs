@@ -1,0 +1,251 @@
+//! The sender task: takes due mail from the outbox and hands it to the SMTP server
+//! with lettre (implicit TLS, STARTTLS, or plain on loopback; AUTH; timeouts; a
+//! pool). A transient failure (4xx, connection or TLS trouble, timeout) is retried
+//! with exponential backoff; a permanent one (5xx) stops the mail and keeps why.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio::sync::watch;
+
+use super::{Outbox, Outgoing};
+use crate::clock::SharedClock;
+use crate::config::{SmtpConfig, SmtpSecurity};
+
+/// How long to wait after the n-th failed attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// `initial * 2^(attempts-1)`, at most `max`.
+    pub fn after(&self, attempts: i64) -> Duration {
+        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        self.initial
+            .checked_mul(1u32 << exp)
+            .map_or(self.max, |d| d.min(self.max))
+    }
+}
+
+/// What one pass over the due mail did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// Delivers the outbox over SMTP.
+pub struct Sender {
+    outbox: Outbox,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    clock: SharedClock,
+    backoff: Backoff,
+    poll: Duration,
+}
+
+impl Sender {
+    /// Builds the SMTP transport from `[smtp]`; nothing is connected yet.
+    pub fn new(outbox: Outbox, config: &SmtpConfig, clock: SharedClock) -> anyhow::Result<Sender> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .port(config.port)
+            .timeout(Some(Duration::from_secs(config.timeout_seconds)))
+            .pool_config(PoolConfig::new().max_size(config.pool_size));
+        if config.security != SmtpSecurity::None {
+            let mut tls = TlsParameters::builder(config.host.clone());
+            if let Some(ca) = &config.ca_file {
+                let pem = std::fs::read(ca)
+                    .with_context(|| format!("smtp.ca_file: cannot read {}", ca.display()))?;
+                let cert = Certificate::from_pem(&pem).with_context(|| {
+                    format!("smtp.ca_file: {} is not a PEM certificate", ca.display())
+                })?;
+                tls = tls.add_root_certificate(cert);
+            }
+            let tls = tls.build().context("smtp: cannot set up TLS")?;
+            builder = builder.tls(match config.security {
+                SmtpSecurity::Tls => Tls::Wrapper(tls),
+                _ => Tls::Required(tls),
+            });
+        }
+        let password = crate::config::read_password(
+            "smtp.password",
+            config.password.as_deref(),
+            config.password_file.as_deref(),
+        )?;
+        if let Some(password) = password
+            && !config.username.is_empty()
+        {
+            builder = builder.credentials(Credentials::new(config.username.clone(), password));
+        }
+        Ok(Sender {
+            outbox,
+            transport: builder.build(),
+            clock,
+            backoff: Backoff {
+                initial: Duration::from_secs(config.retry_initial_seconds),
+                max: Duration::from_secs(config.retry_max_seconds),
+            },
+            poll: Duration::from_secs(config.poll_seconds),
+        })
+    }
+
+    /// One pass: every mail due at the clock's `now`, one after the other.
+    pub async fn deliver_due(&self) -> anyhow::Result<Pass> {
+        let mut pass = Pass::default();
+        loop {
+            let now = self.clock.now();
+            let due = self.outbox.due(now, 50).await?;
+            if due.is_empty() {
+                return Ok(pass);
+            }
+            for mail in due {
+                match self.deliver(&mail).await? {
+                    Outcome::Sent => pass.sent += 1,
+                    Outcome::Retry { server_reached } => {
+                        pass.retried += 1;
+                        if !server_reached {
+                            // The server is unreachable: the rest waits for the next pass
+                            // rather than each mail waiting out its own timeout.
+                            return Ok(pass);
+                        }
+                    }
+                    Outcome::Failed => pass.failed += 1,
+                }
+            }
+            if pass.retried > 0 {
+                // What is left waits for its next attempt time.
+                return Ok(pass);
+            }
+        }
+    }
+
+    async fn deliver(&self, mail: &Outgoing) -> anyhow::Result<Outcome> {
+        let envelope = envelope(mail);
+        let envelope = match envelope {
+            Ok(e) => e,
+            Err(e) => {
+                let reason = format!("bad address: {e}");
+                self.outbox.mark_failed(mail.id, &reason).await?;
+                tracing::error!(outbox_id = mail.id, reference = %mail.reference, "mail failed: bad address (see senim outbox list)");
+                return Ok(Outcome::Failed);
+            }
+        };
+        // Committed before the SMTP transaction: a crash from here on resends.
+        self.outbox.mark_sending(mail.id).await?;
+        let result = self.transport.send_raw(&envelope, &mail.message).await;
+        let now = self.clock.now();
+        match result {
+            Ok(response) => {
+                self.outbox.mark_sent(mail.id, now).await?;
+                metrics::counter!("senim_mail_sent_total", "kind" => mail.kind.clone())
+                    .increment(1);
+                tracing::info!(
+                    outbox_id = mail.id,
+                    kind = %mail.kind,
+                    reference = %mail.reference,
+                    code = %response.code(),
+                    "mail delivered"
+                );
+                Ok(Outcome::Sent)
+            }
+            Err(e) if e.is_permanent() => {
+                let reason = describe(&e);
+                self.outbox.mark_failed(mail.id, &reason).await?;
+                metrics::counter!("senim_mail_failed_total", "kind" => mail.kind.clone())
+                    .increment(1);
+                // The server's text often quotes the recipient: it stays in the outbox
+                // row (`senim outbox list`), the log gets the code only.
+                tracing::error!(outbox_id = mail.id, kind = %mail.kind, reference = %mail.reference, code = %log_code(&e), "mail refused permanently");
+                Ok(Outcome::Failed)
+            }
+            Err(e) => {
+                let reason = describe(&e);
+                let wait = self.backoff.after(mail.attempts + 1);
+                let next =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                self.outbox.mark_retry(mail.id, next, &reason).await?;
+                metrics::counter!("senim_mail_retries_total", "kind" => mail.kind.clone())
+                    .increment(1);
+                tracing::warn!(
+                    outbox_id = mail.id,
+                    kind = %mail.kind,
+                    reference = %mail.reference,
+                    attempt = mail.attempts + 1,
+                    next_attempt_at = %next,
+                    code = %log_code(&e),
+                    "mail delivery failed, will retry"
+                );
+                Ok(Outcome::Retry {
+                    server_reached: e.is_response(),
+                })
+            }
+        }
+    }
+
+    /// Delivers until `stop` turns true: after every wake-up of the outbox's bell
+    /// and at least every `smtp.poll_seconds`.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let bell = self.outbox.bell();
+        loop {
+            if let Err(e) = self.deliver_due().await {
+                tracing::warn!(error = %e, "outbox pass failed");
+            }
+            tokio::select! {
+                _ = bell.notified() => {}
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// The backoff in force.
+    pub fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+}
+
+enum Outcome {
+    Sent,
+    /// A transient failure; `server_reached` tells a 4xx answer from a
+    /// connection, TLS or timeout failure.
+    Retry {
+        server_reached: bool,
+    },
+    Failed,
+}
+
+fn envelope(mail: &Outgoing) -> Result<Envelope, String> {
+    let from: Address = mail.envelope_from.parse().map_err(|e| format!("{e}"))?;
+    let to: Address = mail.recipient.parse().map_err(|e| format!("{e}"))?;
+    Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())
+}
+
+/// The SMTP error as one line, with the server's code when there is one.
+/// What the logs say of a failure: the SMTP status code, or the kind of failure,
+/// never the server's text (which may quote an address).
+fn log_code(e: &lettre::transport::smtp::Error) -> String {
+    match e.status() {
+        Some(code) => code.to_string(),
+        None if e.is_timeout() => "timeout".into(),
+        None if e.is_tls() => "tls".into(),
+        None => "connection".into(),
+    }
+}
+
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let text = e.to_string().replace(['\r', '\n'], " ");
+    match e.status() {
+        Some(code) => format!("{code}: {text}"),
+        None => text,
+    }
+}

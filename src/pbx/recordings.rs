@@ -1,0 +1,205 @@
+//! Recordings of calls, stored under the data directory by content hash
+//! (`recordings/<sha256[0..2]>/<sha256>`), with their size and checksum in
+//! `pbx_recordings`. A recording URL is downloaded in the background and
+//! retried with a growing delay; it never holds up a call's registration.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+use super::store;
+use crate::app::App;
+
+/// Where recordings are kept, and how large one may be.
+#[derive(Clone, Debug)]
+pub struct RecordingStore {
+    dir: PathBuf,
+    pub max_bytes: usize,
+}
+
+/// A recording on disk.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl RecordingStore {
+    pub fn new(dir: PathBuf, max_bytes: usize) -> Self {
+        Self { dir, max_bytes }
+    }
+
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    /// Writes the bytes durably (temporary file, fsync, rename, fsync of the
+    /// directory). The same content is stored once.
+    pub async fn store(&self, bytes: &[u8]) -> std::io::Result<StoredFile> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let path = self.path_of(&sha256);
+        let stored = StoredFile {
+            sha256,
+            size: bytes.len() as u64,
+        };
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(stored);
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            stored.sha256,
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        file.write_all(bytes).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&tmp, &path).await?;
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+        Ok(stored)
+    }
+}
+
+/// The background downloader's doorbell: rung when a new URL is pending.
+#[derive(Default)]
+pub struct Downloads {
+    pub wake: Notify,
+}
+
+/// Downloads pending recordings until the process ends.
+pub async fn run_downloader(app: Arc<App>) {
+    let pbx = &app.pbx;
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(
+            app.config.pbx.recording_timeout_seconds,
+        ))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the recording downloader; recordings stay pending");
+            return;
+        }
+    };
+    loop {
+        let now = app.clock.now();
+        match store::due_downloads(&app.db, now, 16).await {
+            Ok(due) => {
+                for d in &due {
+                    download_one(&app, &client, d).await;
+                }
+                if !due.is_empty() {
+                    continue;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read pending recordings"),
+        }
+        let wait = match store::next_download_at(&app.db).await {
+            Ok(Some(at)) => (at - app.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(100), Duration::from_secs(60)),
+            _ => Duration::from_secs(60),
+        };
+        tokio::select! {
+            () = pbx.downloads.wake.notified() => {},
+            () = tokio::time::sleep(wait) => {},
+        }
+    }
+}
+
+async fn download_one(app: &App, client: &reqwest::Client, d: &store::PendingDownload) {
+    let store = &app.pbx.recordings;
+    let result = fetch(client, &d.url, store.max_bytes).await;
+    let outcome = match result {
+        Ok(bytes) => match store.store(&bytes).await {
+            Ok(file) => {
+                let r =
+                    store::download_stored(&app.db, d, &file.sha256, file.size, Utc::now()).await;
+                if r.is_ok() {
+                    metrics::counter!("senim_pbx_recording_downloads_total", "result" => "stored")
+                        .increment(1);
+                    tracing::info!(source = %d.source, call_id = %d.call_id, sha256 = %file.sha256, size = file.size, "recording stored");
+                }
+                r
+            }
+            Err(e) => retry_later(app, d, &format!("cannot store: {e}"), true).await,
+        },
+        Err(Fetch::Retry(e)) => retry_later(app, d, &e, true).await,
+        Err(Fetch::Permanent(e)) => retry_later(app, d, &e, false).await,
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, source = %d.source, call_id = %d.call_id, "cannot record the download's outcome");
+    }
+}
+
+async fn retry_later(
+    app: &App,
+    d: &store::PendingDownload,
+    error: &str,
+    retry: bool,
+) -> Result<(), sqlx::Error> {
+    let attempts = d.attempts + 1;
+    let settings = &app.config.pbx;
+    let give_up = !retry || attempts >= i64::from(settings.recording_max_attempts);
+    let next = (!give_up).then(|| {
+        let factor = 1u64 << attempts.clamp(0, 7);
+        let delay = settings
+            .recording_retry_seconds
+            .saturating_mul(factor)
+            .min(3600);
+        Utc::now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
+    });
+    let result = if give_up { "failed" } else { "retry" };
+    metrics::counter!("senim_pbx_recording_downloads_total", "result" => result).increment(1);
+    tracing::warn!(source = %d.source, call_id = %d.call_id, attempts, error, gave_up = give_up, "recording download failed");
+    store::download_failed(&app.db, d, error, next).await
+}
+
+enum Fetch {
+    Retry(String),
+    Permanent(String),
+}
+
+async fn fetch(client: &reqwest::Client, url: &str, max: usize) -> Result<Vec<u8>, Fetch> {
+    let mut response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| Fetch::Retry(format!("request failed: {e}")))?;
+    let status = response.status();
+    if !status.is_success() {
+        let msg = format!("the PBX answered {status}");
+        return Err(
+            if status.is_client_error() && status.as_u16() != 404 && status.as_u16() != 429 {
+                Fetch::Permanent(msg)
+            } else {
+                Fetch::Retry(msg)
+            },
+        );
+    }
+    let too_large = || Fetch::Permanent(format!("larger than pbx.max_recording_bytes ({max})"));
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Fetch::Retry(format!("download interrupted: {e}")))?
+    {
+        if bytes.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}

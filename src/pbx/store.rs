@@ -1,0 +1,320 @@
+//! The telephone channel's own tables: the call log with the answer each call
+//! got (`pbx_calls`), recordings (`pbx_recordings`) and Zammad CTI events
+//! (`pbx_cti_events`). Writes take the caller's `Tx`, so they commit together
+//! with the Journal's registration.
+
+use chrono::{DateTime, Utc};
+
+use super::formats::{CallRecord, CtiEvent};
+use crate::db::{Db, Tx};
+use crate::{on_db, on_tx};
+
+/// The HTTP answer given to a delivery, stored to be given again to a retry.
+#[derive(Clone, Debug)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+pub async fn call_answer(
+    db: &Db,
+    source: &str,
+    call_id: &str,
+) -> Result<Option<StoredAnswer>, sqlx::Error> {
+    let row: Option<(i64, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT response_status, response_body FROM pbx_calls WHERE source = $1 AND call_id = $2",
+    )
+    .bind(source)
+    .bind(call_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(to_answer))
+}
+
+pub async fn call_answer_in(
+    tx: &mut Tx,
+    source: &str,
+    call_id: &str,
+) -> Result<Option<StoredAnswer>, sqlx::Error> {
+    let row: Option<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT response_status, response_body FROM pbx_calls WHERE source = $1 AND call_id = $2",
+    )
+    .bind(source)
+    .bind(call_id)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(row.map(to_answer))
+}
+
+fn to_answer((status, body): (i64, String)) -> StoredAnswer {
+    StoredAnswer {
+        status: u16::try_from(status).unwrap_or(200),
+        body,
+    }
+}
+
+/// One line of the call log.
+pub struct CallLogEntry<'a> {
+    pub source: &'a str,
+    pub record: &'a CallRecord,
+    pub in_working_hours: bool,
+    pub outcome: &'a str,
+    pub appeal_id: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    pub answer: &'a StoredAnswer,
+}
+
+/// Logs a call; `false` if the call is already logged (a concurrent delivery won).
+pub async fn insert_call_in(tx: &mut Tx, e: &CallLogEntry<'_>) -> Result<bool, sqlx::Error> {
+    let r = e.record;
+    let affected = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO pbx_calls (source, call_id, format, linked_id, caller, called, started_at, answered_at, \
+         ended_at, duration_seconds, billable_seconds, disposition, extension, in_working_hours, outcome, \
+         appeal_id, received_at, response_status, response_body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT (source, call_id) DO NOTHING",
+    )
+    .bind(e.source)
+    .bind(r.call_id.as_str())
+    .bind(r.format.as_str())
+    .bind(&r.linked_id)
+    .bind(&r.caller)
+    .bind(&r.called)
+    .bind(r.times.start())
+    .bind(r.times.answer())
+    .bind(r.times.end())
+    .bind(i64::from(r.duration_seconds))
+    .bind(i64::from(r.billable_seconds))
+    .bind(r.disposition.as_str())
+    .bind(&r.extension)
+    .bind(e.in_working_hours)
+    .bind(e.outcome)
+    .bind(e.appeal_id)
+    .bind(e.received_at)
+    .bind(i64::from(e.answer.status))
+    .bind(&e.answer.body)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(affected == 1)
+}
+
+/// Where a call's recording stands.
+pub enum RecordingRow<'a> {
+    /// Uploaded and stored.
+    Stored {
+        file_name: Option<&'a str>,
+        sha256: &'a str,
+        size: u64,
+        at: DateTime<Utc>,
+    },
+    /// To download, from now on.
+    Pending { url: &'a str, at: DateTime<Utc> },
+    /// Only a file name on the PBX is known.
+    NameOnly { file_name: &'a str },
+}
+
+pub async fn insert_recording_in(
+    tx: &mut Tx,
+    source: &str,
+    call_id: &str,
+    row: &RecordingRow<'_>,
+) -> Result<(), sqlx::Error> {
+    let (url, file_name, state, sha, size, next, stored) = match *row {
+        RecordingRow::Stored {
+            file_name,
+            sha256,
+            size,
+            at,
+        } => (
+            None,
+            file_name,
+            "stored",
+            Some(sha256),
+            Some(i64::try_from(size).unwrap_or(i64::MAX)),
+            None,
+            Some(at),
+        ),
+        RecordingRow::Pending { url, at } => {
+            (Some(url), None, "pending", None, None, Some(at), None)
+        }
+        RecordingRow::NameOnly { file_name } => {
+            (None, Some(file_name), "name_only", None, None, None, None)
+        }
+    };
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO pbx_recordings (source, call_id, url, file_name, state, sha256, size_bytes, next_attempt_at, stored_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source, call_id) DO NOTHING",
+    )
+    .bind(source)
+    .bind(call_id)
+    .bind(url)
+    .bind(file_name)
+    .bind(state)
+    .bind(sha)
+    .bind(size)
+    .bind(next)
+    .bind(stored)
+    .execute(conn)
+    .await
+    .map(|_| ()))
+}
+
+/// A recording waiting to be downloaded.
+#[derive(sqlx::FromRow)]
+pub struct PendingDownload {
+    pub source: String,
+    pub call_id: String,
+    pub url: String,
+    pub attempts: i64,
+}
+
+pub async fn due_downloads(
+    db: &Db,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<PendingDownload>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT source, call_id, url, attempts FROM pbx_recordings \
+         WHERE state = 'pending' AND url IS NOT NULL AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)
+}
+
+/// The earliest time a pending download is due, if any.
+pub async fn next_download_at(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let row: Option<(DateTime<Utc>,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT next_attempt_at FROM pbx_recordings WHERE state = 'pending' AND next_attempt_at IS NOT NULL \
+         ORDER BY next_attempt_at LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn download_stored(
+    db: &Db,
+    d: &PendingDownload,
+    sha256: &str,
+    size: u64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => sqlx::query(
+        "UPDATE pbx_recordings SET state = 'stored', sha256 = $1, size_bytes = $2, stored_at = $3, \
+         attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL \
+         WHERE source = $4 AND call_id = $5",
+    )
+    .bind(sha256)
+    .bind(i64::try_from(size).unwrap_or(i64::MAX))
+    .bind(now)
+    .bind(&d.source)
+    .bind(&d.call_id)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// Records a failed attempt: retried at `next`, or given up when `next` is `None`.
+pub async fn download_failed(
+    db: &Db,
+    d: &PendingDownload,
+    error: &str,
+    next: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    let state = if next.is_some() { "pending" } else { "failed" };
+    on_db!(db, pool => sqlx::query(
+        "UPDATE pbx_recordings SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 \
+         WHERE source = $4 AND call_id = $5",
+    )
+    .bind(state)
+    .bind(next)
+    .bind(error)
+    .bind(&d.source)
+    .bind(&d.call_id)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// A CTI event as stored.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct StoredCtiEvent {
+    pub event: String,
+    pub caller: Option<String>,
+    pub called: Option<String>,
+    pub cause: Option<String>,
+    pub answered_by: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+pub async fn cti_answer(
+    db: &Db,
+    source: &str,
+    call_id: &str,
+    event: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT response_body FROM pbx_cti_events WHERE source = $1 AND call_id = $2 AND event = $3",
+    )
+    .bind(source)
+    .bind(call_id)
+    .bind(event)
+    .fetch_optional(pool)
+    .await)
+}
+
+pub async fn cti_events_in(
+    tx: &mut Tx,
+    source: &str,
+    call_id: &str,
+) -> Result<Vec<StoredCtiEvent>, sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query_as(
+        "SELECT event, caller, called, cause, answered_by, received_at FROM pbx_cti_events \
+         WHERE source = $1 AND call_id = $2 ORDER BY received_at",
+    )
+    .bind(source)
+    .bind(call_id)
+    .fetch_all(conn)
+    .await)
+}
+
+/// Stores an event with its answer; `false` if the same event is already stored.
+pub async fn insert_cti_event_in(
+    tx: &mut Tx,
+    source: &str,
+    event: &CtiEvent,
+    cause: Option<&str>,
+    received_at: DateTime<Utc>,
+    response: &str,
+) -> Result<bool, sqlx::Error> {
+    let affected = on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO pbx_cti_events (source, call_id, event, caller, called, cause, answered_by, received_at, response_body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source, call_id, event) DO NOTHING",
+    )
+    .bind(source)
+    .bind(event.call_id.as_str())
+    .bind(event.kind.as_str())
+    .bind(&event.from)
+    .bind(&event.to)
+    .bind(cause)
+    .bind(&event.answered_by)
+    .bind(received_at)
+    .bind(response)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(affected == 1)
+}
+
+/// Counts of logged calls by outcome and disposition (for summaries; no identities).
+pub async fn count_calls(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT outcome, disposition, COUNT(*) FROM pbx_calls GROUP BY outcome, disposition ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await)
+}

@@ -1,0 +1,257 @@
+//! The manager's routes for triage, deadlines and the outbox:
+//! `POST /v1/appeals/{id}/classification`, `GET /v1/appeals/{id}/suggestion`,
+//! `GET /v1/appeals/{id}/deadlines`, `POST /v1/appeals/{id}/deadline-events`,
+//! `GET /v1/outbox`, `POST /v1/outbox/{id}/retry`. `{id}` is the Journal's id
+//! or the registration number. Answers carry no reporter identity.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Manager;
+use super::problem::Problem;
+use crate::app::App;
+use crate::deadlines::{DeadlineError, Event};
+use crate::journal::{Appeal, AppealKey, Category, JournalError};
+use crate::outbox::{MailState, OutboxError};
+use crate::triage::{self, TriageError};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/v1/appeals/{id}/classification", post(classify))
+        .route("/v1/appeals/{id}/suggestion", get(suggestion))
+        .route("/v1/appeals/{id}/deadlines", get(deadlines))
+        .route("/v1/appeals/{id}/deadline-events", post(deadline_event))
+        .route("/v1/outbox", get(outbox_list))
+        .route("/v1/outbox/{id}/retry", post(outbox_retry))
+}
+
+/// Finds an appeal by id or registration number.
+pub async fn find(app: &App, key: &str) -> Result<Appeal, JournalError> {
+    match key.parse::<AppealKey>() {
+        Ok(key) => app.journal.find(&key).await,
+        Err(_) => Err(JournalError::NotFound(key.to_owned())),
+    }
+}
+
+fn summary(app: &App, appeal: &Appeal) -> Value {
+    json!({
+        "id": appeal.id,
+        "registration_number": appeal.registration_number,
+        "registration_date": appeal.registration_date,
+        "category": appeal.category,
+        "status": appeal.status,
+        "suggestion": triage::suggestion_for(appeal),
+        "director_alert_due_by": app.alerts.policy().alert_due_by(appeal.registration_date),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Classification {
+    category: String,
+    reason: String,
+}
+
+fn bad_json(e: JsonRejection) -> Problem {
+    Problem::bad_request(format!(
+        "the body is not the expected JSON: {}",
+        e.body_text()
+    ))
+}
+
+async fn classify(
+    State(app): State<Arc<App>>,
+    manager: Manager,
+    Path(key): Path<String>,
+    body: Result<Json<Classification>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Json(body) = body.map_err(bad_json)?;
+    let category: Category = body
+        .category
+        .parse()
+        .map_err(|e: String| Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e))?;
+    let appeal = find(&app, &key).await?;
+    let appeal = triage::classify(
+        &app.journal,
+        &app.alerts,
+        appeal.id,
+        category,
+        &body.reason,
+        &manager.actor(),
+    )
+    .await
+    .map_err(triage_problem)?;
+    Ok(Json(summary(&app, &appeal)))
+}
+
+fn triage_problem(e: TriageError) -> Problem {
+    match e {
+        TriageError::Journal(j) => j.into(),
+        TriageError::Unclassified => {
+            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e.to_string())
+        }
+        TriageError::NoReason => {
+            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "reason", e.to_string())
+        }
+        TriageError::Alerts(crate::alerts::AlertError::Journal(j)) => j.into(),
+        TriageError::Alerts(crate::alerts::AlertError::Outbox(OutboxError::Unavailable(_))) => {
+            Problem::unavailable("the database is unavailable; retry later")
+        }
+        TriageError::Alerts(e) => {
+            tracing::error!(error = %e, "classification failed");
+            Problem::internal()
+        }
+    }
+}
+
+async fn suggestion(
+    State(app): State<Arc<App>>,
+    _manager: Manager,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let appeal = find(&app, &key).await?;
+    Ok(Json(json!({
+        "registration_number": appeal.registration_number,
+        "category": appeal.category,
+        "suggestion": triage::suggestion_for(&appeal),
+        "final": false,
+    })))
+}
+
+fn deadline_problem(e: DeadlineError) -> Problem {
+    match e {
+        DeadlineError::Journal(j) => j.into(),
+        DeadlineError::Invalid(m) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid deadline event",
+            m,
+        ),
+        DeadlineError::Corrupt(m) => {
+            tracing::error!(error = m, "deadlines table");
+            Problem::internal()
+        }
+    }
+}
+
+async fn deadlines(
+    State(app): State<Arc<App>>,
+    _manager: Manager,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let appeal = find(&app, &key).await?;
+    app.deadlines
+        .ensure_reply(&appeal, app.clock.now())
+        .await
+        .map_err(deadline_problem)?;
+    let list = app
+        .deadlines
+        .of_appeal(appeal.id)
+        .await
+        .map_err(deadline_problem)?;
+    Ok(Json(json!({
+        "registration_number": appeal.registration_number,
+        "deadlines": list,
+    })))
+}
+
+async fn deadline_event(
+    State(app): State<Arc<App>>,
+    manager: Manager,
+    Path(key): Path<String>,
+    body: Result<Json<Event>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Json(event) = body.map_err(bad_json)?;
+    let appeal = find(&app, &key).await?;
+    let list = app
+        .deadlines
+        .record(
+            &appeal,
+            &event,
+            &manager.actor(),
+            app.clock.now(),
+            app.today(),
+        )
+        .await
+        .map_err(deadline_problem)?;
+    Ok(Json(json!({
+        "registration_number": appeal.registration_number,
+        "deadlines": list,
+    })))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    state: Option<String>,
+    limit: Option<i64>,
+}
+
+fn outbox_problem(e: OutboxError) -> Problem {
+    match e {
+        OutboxError::Unavailable(_) => {
+            Problem::unavailable("the database is unavailable; retry later")
+        }
+        OutboxError::NotFound(id) => Problem::not_found(format!("no mail {id} in the outbox")),
+        e => {
+            tracing::error!(error = %e, "outbox");
+            Problem::internal()
+        }
+    }
+}
+
+pub fn parse_state(s: &str) -> Result<MailState, String> {
+    Ok(match s {
+        "pending" => MailState::Pending,
+        "sending" => MailState::Sending,
+        "sent" => MailState::Sent,
+        "failed" => MailState::Failed,
+        other => {
+            return Err(format!(
+                "unknown state `{other}` (expected pending, sending, sent or failed)"
+            ));
+        }
+    })
+}
+
+async fn outbox_list(
+    State(app): State<Arc<App>>,
+    _manager: Manager,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<Value>, Problem> {
+    let state = q
+        .state
+        .as_deref()
+        .map(parse_state)
+        .transpose()
+        .map_err(|e| Problem::field(StatusCode::BAD_REQUEST, "state", e))?;
+    let list = app
+        .outbox
+        .list(state, q.limit.unwrap_or(100).clamp(1, 1000))
+        .await
+        .map_err(outbox_problem)?;
+    Ok(Json(json!({ "mail": list })))
+}
+
+async fn outbox_retry(
+    State(app): State<Arc<App>>,
+    manager: Manager,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, Problem> {
+    let n = app
+        .outbox
+        .retry(Some(id), app.clock.now())
+        .await
+        .map_err(outbox_problem)?;
+    tracing::info!(
+        outbox_id = id,
+        actor = manager.actor(),
+        "mail put back for retry"
+    );
+    Ok(Json(json!({ "retried": n })))
+}

@@ -1,0 +1,111 @@
+//! The HTTP server: health, readiness and metrics, and the routes of the channels.
+//! Shuts down gracefully on SIGTERM or SIGINT and tells systemd when it is ready.
+
+mod appeals;
+
+pub use appeals::parse_state as parse_mail_state;
+pub mod auth;
+mod health;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+
+/// Builds the router of the whole daemon.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(appeals::routes())
+        .merge(crate::pbx::routes())
+        .with_state(app)
+}
+
+/// Serves until SIGTERM/SIGINT, then waits up to the grace period for requests in flight.
+pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
+    // Install the metrics recorder before anything counts (not at the first scrape).
+    crate::telemetry::metrics();
+    let grace = Duration::from_secs(app.config.server.shutdown_grace_seconds);
+    let sender = crate::outbox::sender::Sender::new(
+        app.outbox.clone(),
+        &app.config.smtp,
+        app.clock.clone(),
+    )?;
+    let router = router(app.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
+    notify_systemd(sd_notify::NotifyState::Ready);
+    tracing::info!(listen = %listener.local_addr()?, backend = app.db.backend(), "senim is serving");
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    if app.config.alerts.director.is_empty() {
+        tracing::error!(
+            "alerts.director is empty: the Director's alerts (clause 10.6) cannot be sent"
+        );
+    }
+    let background = [
+        tokio::spawn(sender.run(stop_tx.subscribe())),
+        tokio::spawn(app.scheduler().run(stop_tx.subscribe())),
+    ];
+    crate::pbx::start(app.clone());
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        notify_systemd(sd_notify::NotifyState::Stopping);
+        let _ = stop_tx.send(true);
+    });
+    let server = tokio::spawn(server.into_future());
+    let mailbox = app
+        .config
+        .mailbox
+        .enabled()
+        .then(|| tokio::spawn(crate::mailbox::poller::run(app.clone(), stop_rx.clone())));
+    // Wait for the signal, then give requests in flight the grace period.
+    let _ = stop_rx.changed().await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined??,
+        Err(_) => tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "requests still in flight at shutdown"
+        ),
+    }
+    if let Some(mailbox) = mailbox {
+        // The poller commits before it settles, so stopping it anywhere is safe.
+        let _ = tokio::time::timeout(grace, mailbox).await;
+    }
+    // The sender finishes the mail in hand (marked `sent` or left for a resend).
+    for task in background {
+        if tokio::time::timeout(grace, task).await.is_err() {
+            tracing::warn!("a background task did not stop in time");
+        }
+    }
+    app.db.close().await;
+    Ok(())
+}
+
+fn notify_systemd(state: sd_notify::NotifyState) {
+    // Outside systemd NOTIFY_SOCKET is unset and this does nothing.
+    if let Err(e) = sd_notify::notify(false, &[state]) {
+        tracing::debug!(error = %e, "could not notify systemd");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

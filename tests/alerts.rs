@@ -1,0 +1,1313 @@
+//! The Director's alert, the outbox and the deadlines (clauses 10.6, 10.9, 6.3,
+//! 7.5, 7.8; APPK Art. 76), against real SQLite and PostgreSQL and a real SMTP
+//! server (aiosmtpd) with STARTTLS and AUTH, on a pinned clock.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use senim::alerts::scheduler::Scheduler;
+use senim::alerts::{Alerts, Policy};
+use senim::calendar::{Calendar, CalendarData, WorkingHours};
+use senim::clock::{Clock, FixedClock, SharedClock};
+use senim::config::{AlertsConfig, RouteConfig, SmtpConfig, SmtpSecurity};
+use senim::deadlines::{Deadlines, Event, Kind};
+use senim::journal::{Appeal, Category, Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
+use senim::outbox::sender::Sender;
+use senim::outbox::{Mail, MailKind, MailState, Outbox};
+use senim::triage;
+use serde_json::Value;
+use support::database::{Backend, TestDb};
+use support::smtp::{ReceivedMail, SmtpMode, SmtpOptions, SmtpServer};
+
+const DIRECTOR: &str = "director@kazstandard.kz";
+const DEPUTY: &str = "deputy@kazstandard.kz";
+const AUTHORITY: &str = "duty@anticorruption.gov.kz";
+const MANAGER: &str = "compliance@kazstandard.kz";
+const UNIT: &str = "hr@kazstandard.kz";
+const SMTP_USER: &str = "senim";
+const SMTP_PASSWORD: &str = "correct horse battery";
+
+/// An Astana wall-clock time as a UTC instant.
+fn astana(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Almaty
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("unambiguous time")
+        .to_utc()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn calendar() -> Arc<Calendar> {
+    let hours = WorkingHours {
+        tz: chrono_tz::Asia::Almaty,
+        opens: NaiveTime::from_hms_opt(9, 0, 0).expect("09:00"),
+        closes: NaiveTime::from_hms_opt(18, 0, 0).expect("18:00"),
+    };
+    Arc::new(Calendar::new(hours, CalendarData::embedded()))
+}
+
+fn smtp_server(reject_permanent: &[&str]) -> SmtpServer {
+    SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        reject_permanent: reject_permanent.iter().map(|s| (*s).to_owned()).collect(),
+        reject_temporary: vec![],
+    })
+}
+
+fn smtp_config(smtp: &SmtpServer) -> SmtpConfig {
+    SmtpConfig {
+        host: smtp.host().into(),
+        port: smtp.port(),
+        security: SmtpSecurity::Starttls,
+        username: SMTP_USER.into(),
+        password: Some(SMTP_PASSWORD.into()),
+        ca_file: Some(smtp.ca_pem_path().to_owned()),
+        from: "senim@kazstandard.kz".into(),
+        timeout_seconds: 10,
+        retry_initial_seconds: 60,
+        retry_max_seconds: 1800,
+        ..SmtpConfig::default()
+    }
+}
+
+fn alerts_config() -> AlertsConfig {
+    AlertsConfig {
+        director: vec![DIRECTOR.into()],
+        deputies: vec![DEPUTY.into()],
+        competent_authority: vec![AUTHORITY.into()],
+        managers: vec![MANAGER.into()],
+        routes: vec![RouteConfig {
+            unit: "Human resources".into(),
+            address: UNIT.into(),
+            categories: vec!["not_corruption".into()],
+            keywords: vec![],
+        }],
+        ..AlertsConfig::default()
+    }
+}
+
+/// Without the manager's 09:00 digest, so that only alerts are counted.
+fn no_manager_digest() -> AlertsConfig {
+    AlertsConfig {
+        managers: vec![],
+        ..alerts_config()
+    }
+}
+
+/// Senim's parts, assembled as `App` does, on a pinned clock.
+struct Rig {
+    db: TestDb,
+    clock: FixedClock,
+    journal: Journal,
+    outbox: Outbox,
+    alerts: Alerts,
+    deadlines: Deadlines,
+    scheduler: Scheduler,
+    sender: Sender,
+}
+
+async fn rig(
+    backend: Backend,
+    smtp: &SmtpServer,
+    alerts_cfg: AlertsConfig,
+    start: DateTime<Utc>,
+) -> Rig {
+    let db = TestDb::new(backend).await;
+    let clock = FixedClock::at(start);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let calendar = calendar();
+    let journal = Journal::new(db.db.clone(), calendar.clone(), shared.clone(), "TL");
+    let smtp_cfg = smtp_config(smtp);
+    let policy =
+        Policy::from_config(&alerts_cfg, &smtp_cfg, chrono_tz::Asia::Almaty).expect("policy");
+    let outbox = Outbox::new(db.db.clone());
+    let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), shared.clone());
+    let deadlines = Deadlines::new(db.db.clone(), calendar.clone());
+    let scheduler = Scheduler::new(
+        alerts.clone(),
+        deadlines.clone(),
+        journal.clone(),
+        calendar,
+        shared.clone(),
+        Duration::from_secs(30),
+    );
+    let sender = Sender::new(outbox.clone(), &smtp_cfg, shared).expect("sender");
+    Rig {
+        db,
+        clock,
+        journal,
+        outbox,
+        alerts,
+        deadlines,
+        scheduler,
+        sender,
+    }
+}
+
+impl Rig {
+    async fn register(
+        &self,
+        key: &str,
+        received_at: DateTime<Utc>,
+        substance: &str,
+        reporter: Reporter,
+    ) -> Appeal {
+        self.clock.set(received_at);
+        self.journal
+            .register(NewAppeal {
+                received_at,
+                channel: Channel::Email,
+                reporter,
+                subject: Some("Өтініш / Обращение".into()),
+                substance: Some(substance.into()),
+                status: Status::Registered,
+                source: SourceRef::new("test", key),
+                also_known_as: vec![],
+                actor: "test".into(),
+            })
+            .await
+            .expect("register")
+            .into_appeal()
+    }
+
+    async fn classify(&self, appeal: &Appeal, category: Category) -> Appeal {
+        triage::classify(
+            &self.journal,
+            &self.alerts,
+            appeal.id,
+            category,
+            "triaged in the test",
+            "manager:test",
+        )
+        .await
+        .expect("classify")
+    }
+}
+
+fn named_reporter() -> Reporter {
+    Reporter {
+        name: Some("Айгүл\r\nBcc: spy@evil.example Сейітқызы".into()),
+        organisation: None,
+        postal_address: Some("Астана, Мәңгілік Ел 11".into()),
+        phone: Some("+7 701 000 00 00".into()),
+        email: Some("aigul@example.kz".into()),
+    }
+}
+
+/// Parses a received message with Python's `email` package: headers decoded
+/// (RFC 2047), body decoded (transfer encoding).
+fn parse(mail: &ReceivedMail) -> Value {
+    let script = "import sys, json, email\nfrom email import policy\n\
+        m = email.message_from_bytes(sys.stdin.buffer.read(), policy=policy.default)\n\
+        print(json.dumps({'headers': [[k, str(v)] for k, v in m.items()], 'body': m.get_content()}))\n";
+    let mut child =
+        Command::new(std::env::var("SENIMTEST_PYTHON").unwrap_or_else(|_| "python3".into()))
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run python3");
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&mail.data)
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("python3 output");
+    serde_json::from_slice(&out.stdout).expect("parsed mail JSON")
+}
+
+fn header(parsed: &Value, name: &str) -> Option<String> {
+    parsed["headers"]
+        .as_array()?
+        .iter()
+        .find(|h| h[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+        .and_then(|h| h[1].as_str().map(str::to_owned))
+}
+
+fn to(mails: &[ReceivedMail], rcpt: &str) -> Vec<ReceivedMail> {
+    mails
+        .iter()
+        .filter(|m| m.rcpt_to.iter().any(|r| r == rcpt))
+        .cloned()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+
+async fn corruption_alert_reaches_the_director(backend: Backend) {
+    let smtp = smtp_server(&[]);
+    // Friday 27 November 2026, 11:00 Astana.
+    let rig = rig(backend, &smtp, alerts_config(), astana(2026, 11, 27, 11, 0)).await;
+    let appeal = rig
+        .register(
+            "fri",
+            astana(2026, 11, 27, 11, 0),
+            "Начальник отдела требовал взятку за сертификат",
+            named_reporter(),
+        )
+        .await;
+    assert_eq!(appeal.registration_date, date(2026, 11, 27));
+    rig.clock.set(astana(2026, 11, 27, 14, 0));
+    rig.classify(&appeal, Category::Corruption).await;
+
+    let queued = rig.outbox.list(None, 10).await.unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let alert = &queued[0];
+    assert_eq!(alert.state, MailState::Pending);
+    assert_eq!(alert.recipient, DIRECTOR);
+    // Due by 23:59:59 Astana on Saturday, the day after registration.
+    assert_eq!(
+        alert.due_by,
+        Some(astana(2026, 11, 28, 23, 59) + chrono::Duration::seconds(59))
+    );
+
+    let pass = rig.sender.deliver_due().await.unwrap();
+    assert_eq!(pass.sent, 1);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.rcpt_to, vec![DIRECTOR.to_owned()]);
+    assert_eq!(mail.auth_user.as_deref(), Some(SMTP_USER));
+    let parsed = parse(mail);
+    let subject = header(&parsed, "Subject").unwrap();
+    assert!(
+        subject.contains("Сообщение о коррупции") && subject.contains("Сыбайлас жемқорлық"),
+        "{subject}"
+    );
+    assert!(subject.contains(&appeal.registration_number.to_string()));
+    assert_eq!(header(&parsed, "Message-ID").unwrap(), alert.message_id);
+    let body = parsed["body"].as_str().unwrap();
+    assert!(body.contains("требовал взятку"), "{body}");
+    assert!(body.contains("2026-11-27"));
+    assert!(body.contains("Channel:             email"));
+    assert!(
+        body.contains("Suggested category:  corruption (взятк)"),
+        "{body}"
+    );
+    // Identity is off by default (10.5).
+    assert!(
+        !body.contains("Айгүл") && !body.contains("aigul@"),
+        "{body}"
+    );
+    assert!(header(&parsed, "Bcc").is_none());
+
+    let sent = rig.outbox.get(alert.id).await.unwrap();
+    assert_eq!(sent.state, MailState::Sent);
+    assert_eq!(sent.attempts, 1);
+    // Nothing else to send; a later digest skips the appeal already alerted.
+    rig.clock.set(astana(2026, 11, 28, 10, 0));
+    let tick = rig.scheduler.tick(rig.clock.now()).await.unwrap();
+    assert_eq!(tick.digested, 0);
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 0);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn corruption_alert_reaches_the_director_sqlite() {
+    corruption_alert_reaches_the_director(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn corruption_alert_reaches_the_director_postgres() {
+    corruption_alert_reaches_the_director(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn identity_goes_in_only_when_configured_and_headers_are_not_injected() {
+    let smtp = smtp_server(&[]);
+    let cfg = AlertsConfig {
+        include_identity: true,
+        ..alerts_config()
+    };
+    let rig = rig(Backend::Sqlite, &smtp, cfg, astana(2026, 11, 25, 10, 0)).await;
+    let appeal = rig
+        .register(
+            "id",
+            astana(2026, 11, 25, 10, 0),
+            "Откат при закупке",
+            named_reporter(),
+        )
+        .await;
+    rig.classify(&appeal, Category::Corruption).await;
+    // A mail with a hostile subject, straight into the outbox.
+    let mut tx = rig.db.db.begin().await.unwrap();
+    let hostile = Mail {
+        kind: MailKind::Routing,
+        dedupe_key: "hostile".into(),
+        reference: "x".into(),
+        appeal_id: None,
+        to: UNIT.parse().unwrap(),
+        subject: "Сәлем\r\nBcc: spy@evil.example\r\n\r\nфальшивое тело".into(),
+        body: "тело\r\n.\r\nMAIL FROM:<x@y>".into(),
+        urgent: false,
+        due_by: None,
+        escalate_at: None,
+    };
+    Outbox::enqueue_in(
+        &mut tx,
+        &"senim@kazstandard.kz".parse().unwrap(),
+        &hostile,
+        rig.clock.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 2);
+    let mails = smtp.wait_for_messages(2, Duration::from_secs(10));
+    let director = parse(&to(&mails, DIRECTOR)[0]);
+    let body = director["body"].as_str().unwrap();
+    assert!(
+        body.contains("STATE SECRET")
+            && body.contains("Сейітқызы")
+            && body.contains("aigul@example.kz"),
+        "{body}"
+    );
+    let unit = &to(&mails, UNIT)[0];
+    assert_eq!(unit.rcpt_to, vec![UNIT.to_owned()], "no injected recipient");
+    let parsed = parse(unit);
+    assert!(header(&parsed, "Bcc").is_none(), "{parsed}");
+    let subject = header(&parsed, "Subject").unwrap();
+    assert!(subject.starts_with("Сәлем"), "{subject}");
+    assert!(parsed["body"].as_str().unwrap().contains("MAIL FROM:<x@y>"));
+}
+
+async fn unclassified_digest_at_the_cutoff(
+    backend: Backend,
+    received: DateTime<Utc>,
+    expected_reg: NaiveDate,
+) {
+    let smtp = smtp_server(&[]);
+    let rig = rig(backend, &smtp, alerts_config(), received).await;
+    let a = rig
+        .register("a", received, "Жалоба на очередь", Reporter::default())
+        .await;
+    let b = rig
+        .register(
+            "b",
+            received + chrono::Duration::minutes(5),
+            "The inspector asked for a kickback",
+            Reporter::default(),
+        )
+        .await;
+    assert_eq!(a.registration_date, expected_reg);
+    let next = expected_reg.succ_opt().unwrap();
+    let cutoff = chrono_tz::Asia::Almaty
+        .from_local_datetime(&next.and_hms_opt(10, 0, 0).unwrap())
+        .single()
+        .unwrap()
+        .to_utc();
+    // 09:59 on the next day (whatever day it is): nothing yet.
+    rig.clock.set(cutoff - chrono::Duration::minutes(1));
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        0
+    );
+    assert!(rig.outbox.list(None, 10).await.unwrap().is_empty());
+    // 10:00: one digest with both.
+    rig.clock.set(cutoff);
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        2
+    );
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        0,
+        "once"
+    );
+    let queued = rig.outbox.list(None, 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    let due = chrono_tz::Asia::Almaty
+        .from_local_datetime(&next.and_hms_opt(23, 59, 59).unwrap())
+        .single()
+        .unwrap()
+        .to_utc();
+    assert_eq!(queued[0].due_by, Some(due));
+    rig.sender.deliver_due().await.unwrap();
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    let parsed = parse(&mails[0]);
+    let body = parsed["body"].as_str().unwrap();
+    assert!(
+        body.contains(&a.registration_number.to_string())
+            && body.contains(&b.registration_number.to_string())
+    );
+    assert!(
+        body.contains("Suggested category:  corruption (kickback)"),
+        "{body}"
+    );
+    assert!(
+        header(&parsed, "Subject")
+            .unwrap()
+            .contains(&format!("{expected_reg}: 2"))
+    );
+}
+
+#[tokio::test]
+async fn digest_for_an_appeal_registered_on_a_friday_goes_out_on_saturday() {
+    unclassified_digest_at_the_cutoff(
+        Backend::Sqlite,
+        astana(2026, 11, 27, 16, 0),
+        date(2026, 11, 27),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn digest_for_an_appeal_registered_before_a_holiday_goes_out_on_the_holiday() {
+    // 15 December 2026 (Tuesday); 16 December is Independence Day.
+    unclassified_digest_at_the_cutoff(
+        Backend::Postgres,
+        astana(2026, 12, 15, 12, 0),
+        date(2026, 12, 15),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn digest_for_an_appeal_registered_on_31_december_goes_out_on_1_january() {
+    let cal = calendar();
+    let received = astana(2026, 12, 31, 11, 0);
+    let reg = cal.registration_date(received);
+    unclassified_digest_at_the_cutoff(Backend::Sqlite, received, reg).await;
+    if reg == date(2026, 12, 31) {
+        // The digest day is 1 January 2027, a public holiday.
+        assert!(!cal.is_working_day(date(2027, 1, 1)));
+    }
+}
+
+async fn server_down_for_hours_then_back(backend: Backend) {
+    let mut smtp = smtp_server(&[]);
+    let rig = rig(
+        backend,
+        &smtp,
+        no_manager_digest(),
+        astana(2026, 11, 27, 15, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "down",
+            astana(2026, 11, 27, 15, 0),
+            "Вымогательство при приёмке",
+            Reporter::default(),
+        )
+        .await;
+    smtp.stop();
+    rig.classify(&appeal, Category::Corruption).await;
+    let pass = rig.sender.deliver_due().await.unwrap();
+    assert_eq!(pass.retried, 1);
+    let entry = &rig.outbox.list(None, 1).await.unwrap()[0];
+    assert_eq!(entry.state, MailState::Pending);
+    assert!(entry.last_error.is_some());
+    // Hours go by with the server down: retries back off, nothing escalates
+    // before 18:00 Saturday (6 hours before 23:59:59).
+    let mut escalated = 0;
+    let mut attempts_before_escalation = 0;
+    for hour in 1..=27 {
+        rig.clock
+            .set(astana(2026, 11, 27, 15, 0) + chrono::Duration::hours(hour));
+        rig.sender.deliver_due().await.unwrap();
+        escalated += rig.scheduler.tick(rig.clock.now()).await.unwrap().escalated;
+        if escalated == 0 {
+            attempts_before_escalation = rig.outbox.get(entry.id).await.unwrap().attempts;
+        }
+        let now = rig.clock.now();
+        if now < astana(2026, 11, 28, 18, 0) - chrono::Duration::seconds(1) {
+            assert_eq!(escalated, 0, "escalated too early at {now}");
+        }
+    }
+    assert_eq!(escalated, 1, "escalated once");
+    assert!(
+        attempts_before_escalation >= 5,
+        "kept retrying: {attempts_before_escalation}"
+    );
+    // Back up: the Director's alert and the deputy's copy go out, once each.
+    smtp.start_again();
+    rig.clock.advance(chrono::Duration::hours(2));
+    let pass = rig.sender.deliver_due().await.unwrap();
+    assert_eq!(pass.sent, 2, "{pass:?}");
+    rig.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(rig.sender.deliver_due().await.unwrap(), Default::default());
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().escalated,
+        0
+    );
+    let mails = smtp.wait_for_messages(2, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let mails = if smtp.messages().len() > mails.len() {
+        smtp.messages()
+    } else {
+        mails
+    };
+    assert_eq!(to(&mails, DIRECTOR).len(), 1);
+    assert_eq!(to(&mails, DEPUTY).len(), 1);
+    assert_eq!(mails.len(), 2);
+    let deputy = parse(&to(&mails, DEPUTY)[0]);
+    assert_eq!(
+        header(&deputy, "X-Priority").as_deref(),
+        Some("1 (Highest)")
+    );
+    assert!(
+        deputy["body"]
+            .as_str()
+            .unwrap()
+            .contains(&appeal.registration_number.to_string())
+    );
+}
+
+#[tokio::test]
+async fn server_down_for_hours_then_back_sqlite() {
+    server_down_for_hours_then_back(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn server_down_for_hours_then_back_postgres() {
+    server_down_for_hours_then_back(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_permanent_rejection_stops_records_why_and_escalates() {
+    let smtp = smtp_server(&[DIRECTOR]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        no_manager_digest(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "perm",
+            astana(2026, 11, 25, 10, 0),
+            "bribe",
+            Reporter::default(),
+        )
+        .await;
+    rig.classify(&appeal, Category::Corruption).await;
+    let pass = rig.sender.deliver_due().await.unwrap();
+    assert_eq!(pass.failed, 1);
+    let entry = &rig.outbox.list(Some(MailState::Failed), 10).await.unwrap()[0];
+    assert!(
+        entry.last_error.as_deref().unwrap().contains("550"),
+        "{entry:?}"
+    );
+    // Not retried on its own.
+    rig.clock.advance(chrono::Duration::hours(3));
+    assert_eq!(rig.sender.deliver_due().await.unwrap(), Default::default());
+    // The deputies are told at once.
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().escalated,
+        1
+    );
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 1);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails[0].rcpt_to, vec![DEPUTY.to_owned()]);
+    let body = parse(&mails[0])["body"].as_str().unwrap().to_owned();
+    assert!(body.contains("550"), "{body}");
+    // An administrator's retry puts it back in line.
+    assert_eq!(
+        rig.outbox
+            .retry(Some(entry.id), rig.clock.now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        rig.outbox.get(entry.id).await.unwrap().state,
+        MailState::Pending
+    );
+}
+
+#[tokio::test]
+async fn a_criminal_offence_goes_at_once_to_the_director_and_the_competent_body_marked_urgent() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Postgres,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 28, 3, 0),
+    )
+    .await;
+    // Anonymous, at night on a Saturday.
+    let appeal = rig
+        .register(
+            "threat",
+            astana(2026, 11, 28, 3, 0),
+            "Грозят взрывом на складе",
+            Reporter::default(),
+        )
+        .await;
+    rig.classify(&appeal, Category::CriminalOffence).await;
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 2);
+    let mails = smtp.wait_for_messages(2, Duration::from_secs(10));
+    for rcpt in [DIRECTOR, AUTHORITY] {
+        let parsed = parse(&to(&mails, rcpt)[0]);
+        assert_eq!(
+            header(&parsed, "X-Priority").as_deref(),
+            Some("1 (Highest)")
+        );
+        assert_eq!(header(&parsed, "Importance").as_deref(), Some("high"));
+        assert!(header(&parsed, "Subject").unwrap().contains("СРОЧНО"));
+        assert!(parsed["body"].as_str().unwrap().contains("6.3"));
+    }
+    // Not routed to a unit: it went to the competent body.
+    assert!(to(&mails, UNIT).is_empty());
+}
+
+#[tokio::test]
+async fn not_corruption_and_anonymous_appeals_go_to_the_unit_without_identity() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "hr",
+            astana(2026, 11, 25, 10, 0),
+            "Задерживают зарплату",
+            named_reporter(),
+        )
+        .await;
+    rig.classify(&appeal, Category::NotCorruption).await;
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 1);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails[0].rcpt_to, vec![UNIT.to_owned()]);
+    let body = parse(&mails[0])["body"].as_str().unwrap().to_owned();
+    assert!(body.contains("Human resources") && body.contains("Задерживают зарплату"));
+    assert!(
+        !body.contains("Айгүл") && !body.contains("aigul@") && !body.contains("+7 701"),
+        "{body}"
+    );
+    // Not corruption: the Director's digest leaves it out.
+    rig.clock.set(astana(2026, 11, 26, 10, 0));
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        0
+    );
+}
+
+#[tokio::test]
+async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 27, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "dl",
+            astana(2026, 11, 27, 10, 0),
+            "Взятка",
+            named_reporter(),
+        )
+        .await;
+    let cal = calendar();
+    let now = rig.clock.now();
+    // The manager records each event below on Friday 27 November.
+    let record = async |event: Event| {
+        rig.deadlines
+            .record(&appeal, &event, "manager:test", now, date(2026, 11, 27))
+            .await
+    };
+    // Reply: 15 working days from Friday 27 November, skipping Independence Day.
+    rig.deadlines.ensure_reply(&appeal, now).await.unwrap();
+    let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
+    assert_eq!(list[0].kind, Kind::Reply);
+    assert_eq!(list[0].due_on, cal.add_working_days(date(2026, 11, 27), 15));
+    assert_eq!(
+        list[0].due_on,
+        date(2026, 12, 21),
+        "16 December is a holiday"
+    );
+    // Materials asked on Friday: due Monday (7.8).
+    let list = record(Event::MaterialsRequested {
+        on: date(2026, 11, 27),
+    })
+    .await
+    .unwrap();
+    let materials = list.iter().find(|d| d.kind == Kind::Materials).unwrap();
+    assert_eq!(materials.due_on, date(2026, 11, 30));
+    // Investigation ordered on 10 December: 10 working days (7.5), over the holiday.
+    let list = record(Event::InvestigationOrdered {
+        on: date(2026, 12, 10),
+    })
+    .await
+    .unwrap();
+    let inv = list.iter().find(|d| d.kind == Kind::Investigation).unwrap();
+    assert_eq!(inv.due_on, cal.add_working_days(date(2026, 12, 10), 10));
+    // An extension past two months is refused; within it, the notice is due in 3 working days.
+    let err = record(Event::ReplyExtended {
+        until: date(2027, 2, 1),
+        reason: "expertise".into(),
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("two months"), "{err}");
+    let list = record(Event::ReplyExtended {
+        until: date(2027, 1, 20),
+        reason: "expertise".into(),
+    })
+    .await
+    .unwrap();
+    let notice = list
+        .iter()
+        .find(|d| d.kind == Kind::ExtensionNotice)
+        .unwrap();
+    assert_eq!(notice.due_on, date(2026, 12, 2));
+    assert_eq!(
+        list.iter()
+            .find(|d| d.kind == Kind::Reply)
+            .map(|d| d.due_on),
+        Some(date(2027, 1, 20))
+    );
+    // The Director extends the investigation (7.5): only its own deadline moves.
+    let list = record(Event::InvestigationExtended {
+        until: date(2027, 1, 15),
+        reason: "the Director's written order".into(),
+    })
+    .await
+    .unwrap();
+    let due = |kind: Kind| list.iter().find(|d| d.kind == kind).map(|d| d.due_on);
+    assert_eq!(due(Kind::Investigation), Some(date(2027, 1, 15)));
+    assert_eq!(due(Kind::Reply), Some(date(2027, 1, 20)));
+    // An "extension" to an earlier date is refused.
+    let earlier = record(Event::InvestigationExtended {
+        until: date(2026, 12, 1),
+        reason: "x".into(),
+    })
+    .await;
+    assert!(earlier.is_err());
+
+    // Saturday 09:00: no digest. Monday 08:59: none. Monday 09:00: one.
+    rig.clock.set(astana(2026, 11, 28, 9, 0));
+    assert!(
+        !rig.scheduler
+            .deadline_digest(rig.clock.now())
+            .await
+            .unwrap()
+    );
+    rig.clock.set(astana(2026, 11, 30, 8, 59));
+    assert!(
+        !rig.scheduler
+            .deadline_digest(rig.clock.now())
+            .await
+            .unwrap()
+    );
+    rig.clock.set(astana(2026, 11, 30, 9, 0));
+    assert!(
+        rig.scheduler
+            .deadline_digest(rig.clock.now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !rig.scheduler
+            .deadline_digest(rig.clock.now())
+            .await
+            .unwrap(),
+        "once a day"
+    );
+    rig.sender.deliver_due().await.unwrap();
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    let digest = to(&mails, MANAGER);
+    assert_eq!(digest.len(), 1);
+    let body = parse(&digest[0])["body"].as_str().unwrap().to_owned();
+    // Materials due today (Monday); the extension notice within three working days.
+    assert!(body.contains("Due today: 1"), "{body}");
+    assert!(body.contains("materials to the commission"), "{body}");
+    assert!(body.contains("Due within three working days: 1"), "{body}");
+    assert!(body.contains(&appeal.registration_number.to_string()));
+    // Materials received: the deadline is met.
+    rig.deadlines
+        .record(
+            &appeal,
+            &Event::MaterialsReceived {
+                on: date(2026, 11, 30),
+            },
+            "m",
+            rig.clock.now(),
+            date(2026, 11, 30),
+        )
+        .await
+        .unwrap();
+    rig.clock.set(astana(2026, 12, 1, 9, 30));
+    assert!(
+        rig.scheduler
+            .deadline_digest(rig.clock.now())
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_mail_left_sending_by_a_crash_is_sent_again_once() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Postgres,
+        &smtp,
+        no_manager_digest(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "crash",
+            astana(2026, 11, 25, 10, 0),
+            "bribe",
+            Reporter::default(),
+        )
+        .await;
+    rig.classify(&appeal, Category::Corruption).await;
+    let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
+    // The process died after marking it `sending`, before (or after) the server's 250.
+    rig.outbox.mark_sending(id).await.unwrap();
+    let message_id = rig.outbox.get(id).await.unwrap().message_id;
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 1);
+    assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 0);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails.len(), 1);
+    assert_eq!(header(&parse(&mails[0]), "Message-ID"), Some(message_id));
+    assert_eq!(rig.outbox.get(id).await.unwrap().attempts, 2);
+}
+
+const TOKEN: &str = "manager-token-0123456789";
+
+#[tokio::test]
+async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
+    let mut smtp = smtp_server(&[]);
+    smtp.stop();
+    let db = TestDb::sqlite().await;
+    let clock = FixedClock::at(Utc::now());
+    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
+    let appeal = journal
+        .register(NewAppeal {
+            received_at: Utc::now(),
+            channel: Channel::Phone,
+            reporter: Reporter::default(),
+            subject: None,
+            substance: Some("Требуют откат за подпись акта".into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", "kill9"),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_appeal();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[api.managers]]\nname = \"aigul\"\ntoken = \"{TOKEN}\"\n\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nusername = \"{SMTP_USER}\"\n\
+         password = \"{SMTP_PASSWORD}\"\nca_file = \"{}\"\nfrom = \"senim@kazstandard.kz\"\n\
+         retry_initial_seconds = 1\nretry_max_seconds = 1\npoll_seconds = 1\n\n\
+         [alerts]\ndirector = [\"{DIRECTOR}\"]\n",
+        smtp.port(),
+        smtp.ca_pem_path().display()
+    );
+    let daemon = support::senim::Daemon::start(dir.path(), &db.url, &extra);
+    let http = reqwest::Client::new();
+    let response = http
+        .post(daemon.url(&format!(
+            "/v1/appeals/{}/classification",
+            appeal.registration_number
+        )))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"category": "corruption", "reason": "a kickback is asked"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    // The sender tries and fails while the server is down.
+    let outbox = Outbox::new(db.db.clone());
+    let mut tried = false;
+    for _ in 0..100 {
+        let list = outbox.list(None, 5).await.unwrap();
+        if list.len() == 1 && list[0].attempts >= 1 {
+            tried = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(tried, "the sender never tried: {}", daemon.logs());
+    let ready: Value = http
+        .get(daemon.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["outbox"]["undelivered"], 1, "{ready}");
+    let config = daemon.config.clone();
+    let port = daemon.port;
+    let logs = daemon.logs();
+    daemon.kill9();
+    assert!(!logs.contains("откат"), "content must not be logged");
+
+    smtp.start_again();
+    let daemon = support::senim::Daemon::start_with_config(dir.path(), config, port);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.messages().len(), 1, "delivered exactly once");
+    assert_eq!(mails[0].rcpt_to, vec![DIRECTOR.to_owned()]);
+    let ready: Value = http
+        .get(daemon.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["outbox"]["undelivered"], 0, "{ready}");
+    let metrics = http
+        .get(daemon.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("senim_outbox_undelivered 0"), "{metrics}");
+    // `senim outbox list` shows it sent.
+    let out = support::senim::run_cli(&daemon.config, &["outbox", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("corruption_alert") && text.contains("sent"),
+        "{text}"
+    );
+    assert!(daemon.terminate().success());
+}
+
+#[tokio::test]
+async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
+    let db = TestDb::sqlite().await;
+    let clock = FixedClock::at(Utc::now());
+    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
+    let appeal = journal
+        .register(NewAppeal {
+            received_at: Utc::now(),
+            channel: Channel::Email,
+            reporter: named_reporter(),
+            subject: None,
+            substance: Some("Очередь в приёмной".into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", "cli"),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_appeal();
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::senim::write_config(
+        dir.path(),
+        support::ports::free_port(),
+        &db.url,
+        &format!(
+            "[alerts]\ndirector = [\"{DIRECTOR}\"]\n\n[[alerts.routes]]\nunit = \"Office\"\naddress = \"{UNIT}\"\ncategories = [\"not_corruption\"]\n"
+        ),
+    );
+    let number = appeal.registration_number.to_string();
+    let run = |args: &[&str]| {
+        let out = support::senim::run_cli(&config, args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(&[
+        "journal",
+        "classify",
+        &number,
+        "--category",
+        "not_corruption",
+        "--reason",
+        "queue",
+    ]);
+    assert!(
+        ok && text.contains("classified as not_corruption"),
+        "{text}"
+    );
+    let (ok, text) = run(&[
+        "journal",
+        "classify",
+        &number,
+        "--category",
+        "corruption",
+        "--reason",
+        "",
+    ]);
+    assert!(!ok && text.contains("reason"), "{text}");
+    let (ok, text) = run(&["outbox", "list"]);
+    assert!(
+        ok && text.contains("routing") && text.contains(UNIT) && text.contains("pending"),
+        "{text}"
+    );
+    let (ok, text) = run(&[
+        "journal",
+        "event",
+        &number,
+        "materials-requested",
+        "--on",
+        "2026-11-27",
+    ]);
+    assert!(
+        ok && text.contains("materials") && text.contains("2026-11-30"),
+        "{text}"
+    );
+    let (ok, text) = run(&[
+        "journal",
+        "event",
+        &number,
+        "reply-extended",
+        "--until",
+        "2026-12-31",
+    ]);
+    assert!(!ok && text.contains("--reason"), "{text}");
+    let (ok, text) = run(&["journal", "deadlines", &number]);
+    assert!(
+        ok && text.contains("reply") && text.contains("materials"),
+        "{text}"
+    );
+    let (ok, text) = run(&["outbox", "retry", "999"]);
+    assert!(!ok && text.contains("no mail 999"), "{text}");
+    let (ok, text) = run(&["outbox", "retry", "--all-failed"]);
+    assert!(ok && text.contains("0 mail(s)"), "{text}");
+}
+
+#[tokio::test]
+async fn implicit_tls_with_auth_delivers_too() {
+    let smtp = SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::ImplicitTls,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..SmtpOptions::default()
+    });
+    let db = TestDb::sqlite().await;
+    let clock = FixedClock::at(astana(2026, 11, 25, 10, 0));
+    let cfg = SmtpConfig {
+        security: SmtpSecurity::Tls,
+        ..smtp_config(&smtp)
+    };
+    let outbox = Outbox::new(db.db.clone());
+    let sender = Sender::new(outbox.clone(), &cfg, Arc::new(clock.clone())).unwrap();
+    let mut tx = db.db.begin().await.unwrap();
+    let mail = Mail {
+        kind: MailKind::DeadlineDigest,
+        dedupe_key: "tls".into(),
+        reference: "2026-11-25".into(),
+        appeal_id: None,
+        to: MANAGER.parse().unwrap(),
+        subject: "Мерзімдер / Сроки".into(),
+        body: "—".into(),
+        urgent: false,
+        due_by: None,
+        escalate_at: None,
+    };
+    Outbox::enqueue_in(
+        &mut tx,
+        &"senim@kazstandard.kz".parse().unwrap(),
+        &mail,
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    // The same key again is a no-op.
+    assert_eq!(
+        Outbox::enqueue_in(
+            &mut tx,
+            &"senim@kazstandard.kz".parse().unwrap(),
+            &mail,
+            clock.now()
+        )
+        .await
+        .unwrap(),
+        None
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(sender.deliver_due().await.unwrap().sent, 1);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(mails[0].auth_user.as_deref(), Some(SMTP_USER));
+}
+
+#[tokio::test]
+async fn the_manager_api_classifies_and_records_deadline_events() {
+    let db = TestDb::sqlite().await;
+    let clock = FixedClock::at(Utc::now());
+    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
+    let appeal = journal
+        .register(NewAppeal {
+            received_at: Utc::now(),
+            channel: Channel::Web,
+            reporter: named_reporter(),
+            subject: None,
+            substance: Some("Конфликт интересов в тендерной комиссии".into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", "api"),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_appeal();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[api.managers]]\nname = \"aigul\"\ntoken = \"{TOKEN}\"\n\n[alerts]\ndirector = [\"{DIRECTOR}\"]\n"
+    );
+    let daemon = support::senim::Daemon::start(dir.path(), &db.url, &extra);
+    let http = reqwest::Client::new();
+    let url = |p: &str| daemon.url(&format!("/v1/appeals/{}{p}", appeal.id));
+    let r = http.get(url("/suggestion")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r: Value = http
+        .get(url("/suggestion"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["suggestion"]["category"], "corruption", "{r}");
+    assert_eq!(r["final"], false);
+    let r = http
+        .post(url("/classification"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"category": "gossip", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["field"], "category", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("gossip"),
+        "{problem}"
+    );
+    // No reason, and a body that is not JSON: refused, naming what is wrong.
+    let r = http
+        .post(url("/classification"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"category": "corruption", "reason": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["field"], "reason", "{problem}");
+    let r = http
+        .post(url("/classification"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // None of them changed the appeal or queued a mail.
+    let unchanged: Value = http
+        .get(url("/suggestion"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["category"], "unclassified", "{unchanged}");
+    let outbox: Value = http
+        .get(daemon.url("/v1/outbox"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["mail"].as_array().map(Vec::len), Some(0), "{outbox}");
+    let r = http
+        .post(daemon.url("/v1/appeals/TL-2026-999999/classification"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"category": "corruption", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .post(url("/classification"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"category": "corruption", "reason": "conflict of interest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["category"], "corruption");
+    assert!(
+        !body.to_string().contains("Айгүл"),
+        "no identity in answers"
+    );
+    let r: Value = http
+        .post(url("/deadline-events"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"event": "investigation_ordered", "on": "2026-12-10"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = r["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["reply", "investigation"], "{r}");
+    let r = http
+        .post(url("/deadline-events"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"event": "materials_received", "on": "2026-12-10"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "no materials were asked");
+    let r: Value = http
+        .get(daemon.url("/v1/outbox"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["mail"][0]["kind"], "corruption_alert", "{r}");
+    assert!(daemon.terminate().success());
+}

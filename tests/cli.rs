@@ -1,0 +1,396 @@
+//! The `senim` binary end to end: start-up on defaults, health endpoints, systemd
+//! readiness, graceful shutdown, configuration errors, the calendar and journal
+//! commands, and the systemd unit.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use chrono::{NaiveTime, TimeZone};
+use senim::calendar::{Calendar, CalendarData, WorkingHours};
+use senim::clock::SystemClock;
+use senim::journal::{Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
+use support::senim::{Daemon, run_cli, write_config};
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn serve_with_no_config_file_starts_on_sqlite_in_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::ports::free_port();
+    let mut child = support::senim::command()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("SENIM_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("SENIM_CONFIG")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let healthy = support::process::poll_until(std::time::Duration::from_secs(30), || {
+        (support::senim::http_get_status(&addr, "/healthz") == Some(200)).then_some(())
+    })
+    .is_some();
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap();
+    assert!(healthy, "no /healthz answer");
+    assert!(status.success(), "SIGTERM must end senim cleanly: {status}");
+    assert!(
+        dir.path().join("data/senim.db").exists(),
+        "SQLite database in ./data/"
+    );
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(dir.path(), "", "");
+    let health = reqwest::get(daemon.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok\n");
+
+    let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"]["backend"], "sqlite");
+    assert_eq!(body["calendar"]["ok"], true);
+
+    let metrics = reqwest::get(daemon.url("/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(metrics.text().await.unwrap().contains("senim_build_info"));
+
+    let logs_path = daemon.log.clone();
+    let status = daemon.terminate();
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    let logs = std::fs::read_to_string(logs_path).unwrap();
+    for line in logs.lines() {
+        let json: Result<serde_json::Value, _> = serde_json::from_str(line);
+        assert!(
+            json.is_ok(),
+            "log lines are JSON when not on a terminal: {line}"
+        );
+    }
+    assert!(logs.contains("shutting down"));
+}
+
+#[tokio::test]
+async fn readyz_fails_loudly_when_this_years_calendar_data_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let calendar = dir.path().join("calendar.toml");
+    std::fs::write(&calendar, "[kurban_ait]\n2020 = 2020-07-31\n").unwrap();
+    let extra = format!("[calendar]\nfile = \"{}\"\n", calendar.display());
+    let daemon = Daemon::start(dir.path(), "", &extra);
+    let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["calendar"]["ok"], false);
+    assert!(
+        body["calendar"]["warning"]
+            .as_str()
+            .unwrap()
+            .contains("Kurban Ait")
+    );
+    assert!(daemon.logs().contains("CALENDAR DATA MISSING"));
+}
+
+#[test]
+fn systemd_is_told_when_the_daemon_is_ready() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let port = support::ports::free_port();
+    let config = write_config(dir.path(), port, "", "");
+    let mut child = support::senim::command()
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let received = socket
+        .recv(&mut buf)
+        .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned());
+    // READY is sent once the port is bound: it must answer now, without waiting.
+    let answering = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let _ = Command::new("kill").arg(child.id().to_string()).status();
+    let _ = child.wait();
+    assert_eq!(received.unwrap().trim_end(), "READY=1");
+    assert!(
+        answering,
+        "the port must accept connections when READY=1 is sent"
+    );
+}
+
+#[test]
+fn a_bad_configuration_stops_start_up_naming_the_key_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[calendar]\nopens = \"nine\"\n",
+    )
+    .unwrap();
+    for command in ["check-config", "serve"] {
+        let output = run_cli(&config, &[command]);
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("calendar.opens") && err.contains("bad.toml"),
+            "{command}: {err}"
+        );
+    }
+    std::fs::write(&config, "[journal]\nregistration_prefx = \"TL\"\n").unwrap();
+    let err = stderr(&run_cli(&config, &["check-config"]));
+    assert!(
+        err.contains("journal.registration_prefx") && err.contains("bad.toml"),
+        "{err}"
+    );
+
+    let missing = run_cli(&dir.path().join("nope.toml"), &["check-config"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nope.toml"));
+
+    std::fs::write(&config, "").unwrap();
+    let env = support::senim::command()
+        .args(["--config", config.to_str().unwrap(), "check-config"])
+        .env("SENIM_DATABASE__MAX_CONNECTIONS", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(env.status.code(), Some(2));
+    assert!(
+        stderr(&env).contains("SENIM_DATABASE__MAX_CONNECTIONS"),
+        "{}",
+        stderr(&env)
+    );
+    let ok = run_cli(&config, &["check-config"]);
+    assert!(ok.status.success() && stdout(&ok).contains("configuration is valid"));
+}
+
+#[test]
+fn calendar_prints_the_years_days_off_and_the_state_at_an_instant() {
+    let output = support::senim::command()
+        .args(["calendar", "2026"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for line in [
+        "2026-03-24  Tue  day off: Nauryz (21 Mar) fell on Saturday",
+        "2026-05-27  Wed  public holiday: Kurban Ait",
+        "2026-01-07  Wed  public holiday: Orthodox Christmas",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("2026-08-31"),
+        "no Constitution Day day off in 2026"
+    );
+
+    let at = |instant: &str| {
+        let o = support::senim::command()
+            .args(["calendar", "--at", instant])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let before_close = at("2026-03-20T17:59:00+05:00");
+    assert!(
+        before_close.contains("OPEN, closes 2026-03-20 18:00"),
+        "{before_close}"
+    );
+    assert!(
+        before_close.contains("registration date: 2026-03-20"),
+        "{before_close}"
+    );
+    let after_close = at("2026-03-20T18:00:00+05:00");
+    assert!(after_close.contains("CLOSED"), "{after_close}");
+    assert!(
+        after_close.contains("next opening:      2026-03-26 09:00"),
+        "{after_close}"
+    );
+    assert!(
+        after_close.contains("registration date: 2026-03-26"),
+        "{after_close}"
+    );
+}
+
+/// Registers three appeals straight into the daemon's SQLite database.
+async fn seed(dir: &Path) -> std::path::PathBuf {
+    let config = write_config(dir, support::ports::free_port(), "", "");
+    let db =
+        support::database::connect(&format!("sqlite://{}", dir.join("data/senim.db").display()))
+            .await;
+    let hours = WorkingHours {
+        tz: chrono_tz::Asia::Almaty,
+        opens: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        closes: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+    };
+    let journal = Journal::new(
+        db.clone(),
+        Arc::new(Calendar::new(hours, CalendarData::embedded())),
+        Arc::new(SystemClock),
+        "TL",
+    );
+    for (i, channel) in [Channel::Phone, Channel::Email, Channel::Phone]
+        .into_iter()
+        .enumerate()
+    {
+        let received_at = chrono_tz::Asia::Almaty
+            .with_ymd_and_hms(2026, 11, 16 + i as u32, 10, 0, 0)
+            .unwrap()
+            .to_utc();
+        journal
+            .register(NewAppeal {
+                received_at,
+                channel,
+                reporter: Reporter {
+                    name: Some("Тайный Заявитель".into()),
+                    ..Reporter::default()
+                },
+                subject: Some("Взятка".into()),
+                substance: Some("Текст обращения".into()),
+                status: Status::Registered,
+                source: SourceRef::new("seed", i.to_string()),
+                also_known_as: vec![],
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+    }
+    db.close().await;
+    config
+}
+
+#[tokio::test]
+async fn journal_commands_list_show_export_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = seed(dir.path()).await;
+
+    let list = run_cli(&config, &["journal", "list", "--channel", "phone"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let text = stdout(&list);
+    assert!(
+        text.contains("TL-2026-000001") && text.contains("TL-2026-000003"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("TL-2026-000002"),
+        "filtered by channel: {text}"
+    );
+    assert!(
+        !text.contains("Тайный"),
+        "the list shows no identity: {text}"
+    );
+    let dated = stdout(&run_cli(
+        &config,
+        &[
+            "journal",
+            "list",
+            "--from",
+            "2026-11-17",
+            "--to",
+            "2026-11-17",
+        ],
+    ));
+    assert!(
+        dated.contains("TL-2026-000002") && dated.contains("1 appeal(s)"),
+        "{dated}"
+    );
+    let bad = run_cli(&config, &["journal", "list", "--channel", "fax"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("fax"));
+
+    let show = run_cli(&config, &["journal", "show", "TL-2026-000002"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("\"channel\": \"email\"") && stdout(&show).contains("registered")
+    );
+    let missing = run_cli(&config, &["journal", "show", "TL-2026-000099"]);
+    assert_eq!(missing.status.code(), Some(2));
+
+    let export = run_cli(&config, &["journal", "export", "--format", "csv"]);
+    let csv = stdout(&export);
+    assert!(
+        csv.starts_with("registration_number,registration_date,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.contains("Тайный Заявитель"));
+    let public = stdout(&run_cli(
+        &config,
+        &["journal", "export", "--format", "csv", "--without-identity"],
+    ));
+    assert!(
+        !public.contains("Тайный") && !public.contains("Взятка"),
+        "{public}"
+    );
+
+    let verify = run_cli(&config, &["journal", "verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("3 appeal(s), 3 event(s)"));
+
+    // Someone edits the database behind the Journal's back.
+    let db = support::database::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("data/senim.db").display()
+    ))
+    .await;
+    senim::on_db!(&db, pool => sqlx::query("UPDATE appeals SET substance = 'changed' WHERE id = 2").execute(pool).await.map(|_| ()))
+        .unwrap();
+    db.close().await;
+    let tampered = run_cli(&config, &["journal", "verify"]);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(
+        stdout(&tampered).contains("TAMPERED: appeal TL-2026-000002"),
+        "{}",
+        stdout(&tampered)
+    );
+}
+
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    let analyze = Command::new("systemd-analyze").arg("--version").output();
+    assert!(
+        analyze.is_ok_and(|o| o.status.success()),
+        "systemd-analyze is missing: scripts/install-test-deps.sh installs the systemd package"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/senim.service"),
+    )
+    .unwrap();
+    // verify checks that ExecStart's binary exists: point it at the one just built.
+    let unit = unit.replace("/usr/local/bin/senim", support::senim::binary());
+    let path = dir.path().join("senim.service");
+    std::fs::write(&path, unit).unwrap();
+    let output = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).trim().is_empty(),
+        "warnings: {}",
+        stderr(&output)
+    );
+}

@@ -1,0 +1,616 @@
+//! The e-mail channel against a real Dovecot on loopback with TLS: every message
+//! registered exactly once, through idling, bursts, restarts, UIDVALIDITY resets,
+//! a missing MOVE, `kill -9` and two Senim processes; and what each kind of
+//! message becomes.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use senim::app::App;
+use senim::clock::SystemClock;
+use senim::config::{Config, ConfigSource};
+use senim::db::Db;
+use senim::journal::{Channel, ListFilter};
+use senim::mailbox::store;
+use tokio::sync::watch;
+
+use support::database::TestDb;
+use support::dovecot::{Dovecot, DovecotOptions};
+use support::senim::Daemon;
+
+const PROCESSED: &str = "Senim/Registered";
+
+/// The `[mailbox]` section for `dovecot`, over IMAPS, plus `extra` keys.
+fn mailbox_toml(dovecot: &Dovecot, extra: &str) -> String {
+    format!(
+        "[mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
+         username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
+         max_backoff_seconds = 2\n{extra}\n",
+        dovecot.imaps_port(),
+        dovecot.ca_pem_path().display(),
+        dovecot.user(),
+        dovecot.password(),
+    )
+}
+
+/// The mailbox poller running in this process on its own App.
+struct Intake {
+    app: Arc<App>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Intake {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("senim.toml");
+    let text = format!(
+        "[database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n{}",
+        dir.path().join("data").display(),
+        mailbox_toml(dovecot, extra)
+    );
+    std::fs::write(&path, text).expect("write config");
+    let (config, checked) = Config::load(&ConfigSource::new(Some(&path))).expect("config");
+    let app = Arc::new(
+        App::open(config, &checked, Arc::new(SystemClock))
+            .await
+            .expect("open app"),
+    );
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(senim::mailbox::poller::run(app.clone(), rx));
+    Intake {
+        app,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+impl Intake {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
+    }
+}
+
+/// Waits until `done` holds, polling; panics with `what` after `limit`.
+async fn wait_until<F, Fut>(limit: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn stored(db: &Db) -> Vec<store::StoredMessage> {
+    store::list(db).await.expect("list stored messages")
+}
+
+async fn wait_stored(db: &Db, n: usize, limit: Duration) {
+    wait_until(limit, &format!("{n} stored messages"), || async {
+        stored(db).await.len() >= n
+    })
+    .await;
+}
+
+async fn email_appeals(app: &App) -> usize {
+    app.journal
+        .list(&ListFilter {
+            channel: Some(Channel::Email),
+            ..ListFilter::default()
+        })
+        .await
+        .expect("list appeals")
+        .len()
+}
+
+fn mail(n: usize) -> Vec<u8> {
+    format!(
+        "From: =?utf-8?B?{}?= <citizen{n}@example.kz>\r\nTo: trust@example.kz\r\n\
+         Subject: Appeal {n}\r\nMessage-ID: <appeal-{n}@example.kz>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0500\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         Әкімдікте пара сұрады. Взятка в акимате, случай {n}.\r\n",
+        base64("Әлия Нұрланқызы")
+    )
+    .into_bytes()
+}
+
+fn base64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn wait_inbox_empty(dovecot: &Dovecot, limit: Duration) {
+    wait_until(limit, "an empty INBOX", || async {
+        dovecot.message_count("INBOX") == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn new_mail_while_idle_is_registered_once_and_moved_unread() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_until(Duration::from_secs(30), "the first poll", || async {
+        intake.app.mailbox.snapshot().last_reached.is_some()
+    })
+    .await;
+    // Now idling: the new mail must wake it well before the (20 min) renewal.
+    dovecot.append("INBOX", &mail(1));
+    dovecot.append("INBOX", &mail(2));
+    wait_stored(&db.db, 2, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    assert_eq!(dovecot.message_count(PROCESSED), 2);
+    for uid in dovecot.list_uids(PROCESSED) {
+        assert!(
+            !dovecot.flags(PROCESSED, uid).iter().any(|f| f == "\\Seen"),
+            "fetched with BODY.PEEK[]: not marked read"
+        );
+    }
+    let appeals = intake
+        .app
+        .journal
+        .list(&ListFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(appeals.len(), 2);
+    let first = &appeals[0];
+    assert_eq!(first.channel, Channel::Email);
+    assert_eq!(first.reporter.email.as_deref(), Some("citizen1@example.kz"));
+    assert_eq!(first.reporter.name.as_deref(), Some("Әлия Нұрланқызы"));
+    assert!(
+        first
+            .substance
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Әкімдікте")
+    );
+    let health = intake.app.mailbox.snapshot();
+    assert!(health.enabled && health.last_error.is_none(), "{health:?}");
+    intake.stop().await;
+}
+
+fn cp1251_mail() -> Vec<u8> {
+    let mut raw = b"From: ivanov@example.kz\r\nSubject: =?windows-1251?B?z/Du8uXx8g==?=\r\n\
+        Message-ID: <cp1251@example.kz>\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n"
+        .to_vec();
+    raw.extend_from_slice(&[0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0]); // Взятка
+    raw.extend_from_slice(b"\r\n");
+    raw
+}
+
+fn koi8_mail() -> Vec<u8> {
+    let mut raw = b"From: petrov@example.kz\r\nSubject: koi8\r\nMessage-ID: <koi8@example.kz>\r\n\
+        Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        .to_vec();
+    raw.extend_from_slice(&[0xf7, 0xda, 0xd1, 0xd4, 0xcb, 0xc1]); // Взятка
+    raw.extend_from_slice(b"\r\n");
+    raw
+}
+
+const HTML_MAIL: &str = "From: html@example.kz\r\nSubject: html\r\nMessage-ID: <html@example.kz>\r\n\
+    Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+    <html><body><p>=D2=9A=D0=B0=D0=BB=D0=B0 <b>=D3=99=D0=BA=D1=96=D0=BC=D0=B4=D1=96=D0=B3=D1=96</b></p></body></html>\r\n";
+
+const ATTACHMENT_MAIL: &str = "From: files@example.kz\r\nSubject: scan\r\nMessage-ID: <att@example.kz>\r\n\
+    MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+    Content-Type: multipart/alternative; boundary=\"b2\"\r\n\r\n--b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+    See the scan.\r\n--b2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See the scan.</p>\r\n--b2--\r\n\
+    --b1\r\nContent-Type: application/pdf; name=\"=?utf-8?B?0LDQutGCLnBkZg==?=\"\r\n\
+    Content-Disposition: attachment; filename=\"=?utf-8?B?0LDQutGCLnBkZg==?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+    JVBERi0xLjQK\r\n--b1--\r\n";
+
+#[tokio::test]
+async fn charsets_html_attachments_malformed_and_oversized_are_all_registered() {
+    charsets_html_attachments_malformed_and_oversized(TestDb::sqlite().await).await;
+}
+
+/// The same on PostgreSQL: raw mail and attachments in BYTEA, text in every charset.
+#[tokio::test]
+async fn charsets_html_attachments_malformed_and_oversized_are_all_registered_on_postgres() {
+    charsets_html_attachments_malformed_and_oversized(TestDb::postgres().await).await;
+}
+
+async fn charsets_html_attachments_malformed_and_oversized(db: TestDb) {
+    let dovecot = Dovecot::start();
+    dovecot.append("INBOX", &cp1251_mail());
+    dovecot.append("INBOX", &koi8_mail());
+    dovecot.append("INBOX", HTML_MAIL.as_bytes());
+    dovecot.append("INBOX", ATTACHMENT_MAIL.as_bytes());
+    dovecot.append("INBOX", b"this is not\r\nan e-mail at all\r\n");
+    let big = format!(
+        "From: big@example.kz\r\nSubject: big\r\nMessage-ID: <big@example.kz>\r\n\r\n{}\r\n",
+        "x".repeat(8000)
+    );
+    dovecot.append("INBOX", big.as_bytes());
+    let intake = start_intake(&dovecot, &db.url, "max_message_bytes = 4096").await;
+    wait_stored(&db.db, 6, Duration::from_secs(60)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    let messages = stored(&db.db).await;
+    assert!(messages.iter().all(|m| m.disposition == "appeal"));
+    assert_eq!(email_appeals(&intake.app).await, 6);
+    let by_id = |id: &str| {
+        messages
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("{id} stored"))
+    };
+    assert_eq!(
+        by_id("cp1251@example.kz").subject.as_deref(),
+        Some("Протест")
+    );
+    assert_eq!(
+        by_id("cp1251@example.kz").body_text.as_deref(),
+        Some("Взятка")
+    );
+    assert_eq!(
+        by_id("koi8@example.kz").body_text.as_deref(),
+        Some("Взятка")
+    );
+    let html = by_id("html@example.kz")
+        .body_text
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        html.contains("Қала") && html.contains("әкімдігі") && !html.contains('<'),
+        "{html}"
+    );
+    let att = by_id("att@example.kz");
+    let attachments = store::attachments(&db.db, store::MessagePk(att.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        attachments,
+        vec![(Some("акт.pdf".to_owned()), "application/pdf".to_owned(), 9)]
+    );
+    let big = by_id("big@example.kz");
+    assert!(
+        big.problem
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("oversized")
+    );
+    let raw = store::raw(&db.db, store::MessagePk(big.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(raw.len() > 8000, "raw bytes kept whole");
+    let bad = messages
+        .iter()
+        .find(|m| m.message_id.is_none())
+        .expect("malformed stored");
+    assert!(
+        bad.problem
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("unparseable")
+    );
+    let raw = store::raw(&db.db, store::MessagePk(bad.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(raw.starts_with(b"this is not"));
+    intake.stop().await;
+}
+
+#[tokio::test]
+async fn bounces_auto_replies_and_lists_are_kept_and_replies_become_correspondence() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    dovecot.append("INBOX", &mail(1));
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 1, Duration::from_secs(30)).await;
+    let appeal = intake
+        .app
+        .journal
+        .list(&ListFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    let number = appeal.registration_number.to_string();
+
+    let bounce = "From: MAILER-DAEMON@mx.example.kz\r\nReturn-Path: <>\r\nSubject: Undelivered\r\n\
+        Message-ID: <bounce@mx>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n\
+        --x\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--x--\r\n";
+    let ooo = "From: someone@example.kz\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\
+        Message-ID: <ooo@example.kz>\r\n\r\nI am away.\r\n";
+    let list = "From: news@example.kz\r\nSubject: digest\r\nList-Id: <news.example.kz>\r\n\
+        Precedence: bulk\r\nMessage-ID: <list@example.kz>\r\n\r\nNews.\r\n";
+    let reply = format!(
+        "From: citizen1@example.kz\r\nSubject: Re: Appeal registered No. {number}\r\n\
+         Message-ID: <reply@example.kz>\r\nIn-Reply-To: <senim-ack.{number}.abc@senim.invalid>\r\n\r\nMore details.\r\n"
+    );
+    let follow_up = "From: citizen1@example.kz\r\nSubject: Re: Appeal 1\r\nMessage-ID: <follow@example.kz>\r\n\
+        References: <appeal-1@example.kz>\r\n\r\nEven more.\r\n";
+    for raw in [bounce, ooo, list, &reply, follow_up] {
+        dovecot.append("INBOX", raw.as_bytes());
+    }
+    wait_stored(&db.db, 6, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    assert_eq!(
+        email_appeals(&intake.app).await,
+        1,
+        "no appeal for any of them"
+    );
+    let messages = stored(&db.db).await;
+    let kind = |id: &str| {
+        let m = messages
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(id))
+            .expect("stored");
+        (m.disposition.clone(), m.automatic_kind.clone(), m.appeal_id)
+    };
+    assert_eq!(
+        kind("bounce@mx"),
+        ("automatic".into(), Some("bounce".into()), None)
+    );
+    assert_eq!(
+        kind("ooo@example.kz"),
+        ("automatic".into(), Some("auto_reply".into()), None)
+    );
+    assert_eq!(
+        kind("list@example.kz"),
+        ("automatic".into(), Some("list".into()), None)
+    );
+    assert_eq!(
+        kind("reply@example.kz"),
+        ("correspondence".into(), None, Some(appeal.id.0))
+    );
+    assert_eq!(
+        kind("follow@example.kz"),
+        ("correspondence".into(), None, Some(appeal.id.0))
+    );
+    // Both are in the appeal's audit history (by reference, not content), and the
+    // chain still verifies.
+    let history = intake.app.journal.history(appeal.id).await.unwrap();
+    let added: Vec<_> = history
+        .iter()
+        .filter(|e| e.kind == "correspondence_added")
+        .collect();
+    assert_eq!(added.len(), 2, "{history:?}");
+    assert!(
+        added
+            .iter()
+            .all(|e| e.actor == "mailbox" && !e.detail.contains("More details"))
+    );
+    assert!(intake.app.journal.verify().await.unwrap().is_intact());
+    intake.stop().await;
+}
+
+#[tokio::test]
+async fn without_move_it_copies_deletes_and_expunges() {
+    let dovecot = Dovecot::start_with(DovecotOptions {
+        move_capability: false,
+        idle: false,
+        ..DovecotOptions::default()
+    });
+    for n in 0..5 {
+        dovecot.append("INBOX", &mail(n));
+    }
+    let db = TestDb::sqlite().await;
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 5, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    assert_eq!(dovecot.message_count(PROCESSED), 5);
+    // Polling (no IDLE): a later message is still taken.
+    dovecot.append("INBOX", &mail(6));
+    wait_stored(&db.db, 6, Duration::from_secs(30)).await;
+    assert_eq!(email_appeals(&intake.app).await, 6);
+    intake.stop().await;
+}
+
+#[tokio::test]
+async fn uidvalidity_reset_and_copies_back_register_nothing_twice() {
+    let dovecot = Dovecot::start();
+    for n in 0..3 {
+        dovecot.append("INBOX", &mail(n));
+    }
+    let db = TestDb::sqlite().await;
+    // Flag mode leaves them in the INBOX, as a crash before the MOVE would.
+    let intake = start_intake(&dovecot, &db.url, "after_registration = \"flag\"").await;
+    wait_stored(&db.db, 3, Duration::from_secs(30)).await;
+    intake.stop().await;
+    assert_eq!(dovecot.message_count("INBOX"), 3);
+    dovecot.reset_uidvalidity("INBOX");
+    // A registered message copied back into the INBOX, and a new one.
+    dovecot.append("INBOX", &mail(0));
+    dovecot.append("INBOX", &mail(9));
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    assert_eq!(email_appeals(&intake.app).await, 4);
+    assert_eq!(stored(&db.db).await.len(), 4);
+    assert_eq!(dovecot.message_count(PROCESSED), 5);
+    intake.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_with_the_server_restarted_mid_fetch_is_registered_exactly_once() {
+    const N: usize = 2000;
+    let mut dovecot = Dovecot::start();
+    for n in 0..N {
+        dovecot.append("INBOX", &mail(n));
+    }
+    let db = TestDb::sqlite().await;
+    let intake = start_intake(&dovecot, &db.url, "batch_size = 50").await;
+    wait_stored(&db.db, 200, Duration::from_secs(120)).await;
+    dovecot.restart();
+    wait_stored(&db.db, N, Duration::from_secs(300)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(60)).await;
+    assert_eq!(email_appeals(&intake.app).await, N);
+    assert_eq!(stored(&db.db).await.len(), N);
+    assert_eq!(dovecot.message_count(PROCESSED), N);
+    let health = intake.app.mailbox.snapshot();
+    assert!(
+        health.last_error.is_some(),
+        "the restart was noticed: {health:?}"
+    );
+    intake.stop().await;
+}
+
+#[tokio::test]
+async fn two_senims_on_one_mailbox_register_nothing_twice_on_postgres() {
+    let dovecot = Dovecot::start();
+    for n in 0..300 {
+        dovecot.append("INBOX", &mail(n));
+    }
+    let db = TestDb::postgres().await;
+    let a = start_intake(&dovecot, &db.url, "batch_size = 20").await;
+    let b = start_intake(&dovecot, &db.url, "batch_size = 20").await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(180)).await;
+    assert_eq!(email_appeals(&a.app).await, 300);
+    assert_eq!(stored(&db.db).await.len(), 300);
+    assert_eq!(dovecot.message_count(PROCESSED), 300);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn kill_9_of_the_daemon_during_a_burst_then_restart_registers_exactly_once() {
+    const N: usize = 400;
+    let dovecot = Dovecot::start();
+    for n in 0..N {
+        dovecot.append("INBOX", &mail(n));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(dir.path(), "", &mailbox_toml(&dovecot, "batch_size = 10"));
+    let url = format!("sqlite://{}", dir.path().join("data/senim.db").display());
+    let db = support::database::connect(&url).await;
+    wait_stored(&db, 50, Duration::from_secs(120)).await;
+    let (config, port) = (daemon.config.clone(), daemon.port);
+    daemon.kill9();
+    assert!(dovecot.message_count("INBOX") > 0, "killed while in flight");
+    let daemon = Daemon::start_with_config(dir.path(), config, port);
+    wait_inbox_empty(&dovecot, Duration::from_secs(180)).await;
+    let messages = stored(&db).await;
+    assert_eq!(messages.len(), N);
+    let mut ids: Vec<_> = messages
+        .iter()
+        .filter_map(|m| m.message_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), N, "each message stored once");
+    assert_eq!(dovecot.message_count(PROCESSED), N);
+    let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert!(body["mailbox"]["last_reached"].is_string(), "{body}");
+    daemon.terminate();
+}
+
+/// The receipt (issue 5): the real daemon reads the mailbox and the citizen gets a
+/// receipt over real SMTP, threaded to their message and marked auto-replied; a
+/// second message from the same sender within the period, and an out-of-office
+/// reply, get none.
+#[tokio::test]
+async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
+    let dovecot = Dovecot::start();
+    let smtp = support::smtp::SmtpServer::start(support::smtp::SmtpOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}\n[mailbox.ack]\nlanguages = [\"kk\", \"ru\"]\nfrom = \"Senim <trust@example.kz>\"\n\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"senim@example.kz\"\npoll_seconds = 1\n",
+        mailbox_toml(&dovecot, ""),
+        smtp.port()
+    );
+    let daemon = Daemon::start(dir.path(), "", &extra);
+    dovecot.append("INBOX", &mail(1));
+    let received = smtp.wait_for_messages(1, Duration::from_secs(60));
+    assert_eq!(received[0].rcpt_to, ["citizen1@example.kz"]);
+    let text = String::from_utf8_lossy(&received[0].data).into_owned();
+    assert!(
+        text.contains("In-Reply-To: <appeal-1@example.kz>"),
+        "{text}"
+    );
+    assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+    assert!(
+        text.contains("TL-"),
+        "the receipt names the registration number: {text}"
+    );
+
+    // The same sender again, and an out-of-office reply: registered or kept, no receipt.
+    let again = String::from_utf8(mail(1))
+        .unwrap()
+        .replace("appeal-1@", "appeal-1b@");
+    dovecot.append("INBOX", again.as_bytes());
+    dovecot.append(
+        "INBOX",
+        b"From: away@example.kz\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\
+          Message-ID: <ooo2@example.kz>\r\n\r\nAway.\r\n",
+    );
+    wait_inbox_empty(&dovecot, Duration::from_secs(60)).await;
+    // Give the sender a few polls to send anything it (wrongly) queued.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        smtp.messages().len(),
+        1,
+        "one receipt per sender per period, none to auto-replies"
+    );
+    assert!(
+        !daemon.logs().contains("citizen1@example.kz"),
+        "no address in the logs"
+    );
+    // Two appeals registered (the out-of-office reply is none), each counted once.
+    let metrics = reqwest::get(daemon.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("senim_appeals_registered_total{channel=\"email\"} 2"),
+        "{metrics}"
+    );
+}
+
+/// Two different messages under one Message-ID (a redelivery with other headers, or
+/// a mailer reusing ids): one appeal, and both messages kept with their bytes.
+#[tokio::test]
+async fn a_second_message_under_a_known_message_id_is_kept_as_correspondence() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    dovecot.append("INBOX", &mail(7));
+    let second = String::from_utf8(mail(7))
+        .unwrap()
+        .replace("случай 7", "случай 7, дополнение");
+    dovecot.append("INBOX", second.as_bytes());
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 2, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    assert_eq!(
+        email_appeals(&intake.app).await,
+        1,
+        "one appeal for one Message-ID"
+    );
+    let messages = stored(&db.db).await;
+    let dispositions: Vec<_> = messages.iter().map(|m| m.disposition.clone()).collect();
+    assert_eq!(dispositions, ["appeal", "correspondence"]);
+    assert_eq!(
+        messages[0].appeal_id, messages[1].appeal_id,
+        "attached to the same appeal"
+    );
+    intake.stop().await;
+}

@@ -1,0 +1,32 @@
+//! Test harness: real servers on 127.0.0.1, started per test, each with its
+//! own free ports and temporary directory. Nothing here reaches beyond
+//! loopback.
+//!
+//! Each integration test file declares `mod support;`, then e.g.
+//!
+//! ```ignore
+//! let imap = support::dovecot::Dovecot::start();
+//! imap.append("INBOX", b"Subject: hi\r\n\r\nbody\r\n");
+//! let smtp = support::smtp::SmtpServer::start(Default::default());
+//! ```
+//!
+//! Prerequisites (PostgreSQL, Dovecot, aiosmtpd, openssl, the `senimtest` user):
+//! `scripts/install-test-deps.sh`, once per machine. `SENIMTEST_PYTHON`
+//! overrides the `python3` that runs the SMTP server.
+
+#[allow(dead_code)]
+pub mod database;
+#[allow(dead_code)]
+pub mod dovecot;
+#[allow(dead_code)]
+pub mod ports;
+#[allow(dead_code)]
+pub mod process;
+#[allow(dead_code)]
+pub mod senim;
+#[allow(dead_code)]
+pub mod smtp;
+#[allow(dead_code)]
+pub mod tcp_proxy;
+#[allow(dead_code)]
+pub mod tls;

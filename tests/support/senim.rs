@@ -1,0 +1,169 @@
+//! The real `senim` binary, run by end-to-end tests: with a configuration in a
+//! temporary directory, listening on a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::ports::free_port;
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_senim")
+}
+
+/// A `senim` command with none of the caller's `SENIM_…` variables (which would
+/// override the test's configuration) and no `RUST_LOG`.
+pub fn command() -> Command {
+    let mut command = Command::new(binary());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SENIM_") {
+            command.env_remove(name);
+        }
+    }
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// Runs `senim --config <config> <args>` to completion.
+pub fn run_cli(config: &Path, args: &[&str]) -> Output {
+    command()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run senim")
+}
+
+/// Writes a configuration file for a daemon in `dir`: its data under `dir/data`,
+/// the given database URL (empty for SQLite in the data directory), listening on
+/// `port`, followed by `extra` TOML.
+pub fn write_config(dir: &Path, port: u16, database_url: &str, extra: &str) -> PathBuf {
+    let path = dir.join("senim.toml");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace_seconds = 5\n\n\
+         [database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n\
+         [log]\nformat = \"json\"\nlevel = \"info\"\n\n{extra}",
+        dir.join("data").display()
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// A running `senim serve`.
+pub struct Daemon {
+    child: Option<Child>,
+    pub port: u16,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `senim serve` with a fresh config in `dir` and waits for `/healthz`.
+    pub fn start(dir: &Path, database_url: &str, extra: &str) -> Daemon {
+        let port = free_port();
+        let config = write_config(dir, port, database_url, extra);
+        Self::start_with_config(dir, config, port)
+    }
+
+    /// Starts `senim serve` on an existing config file (for restarts).
+    pub fn start_with_config(dir: &Path, config: PathBuf, port: u16) -> Daemon {
+        let log = dir.join(format!("senim-{}.log", uuid::Uuid::new_v4().simple()));
+        let log_file = std::fs::File::create(&log).expect("create log file");
+        let child = command()
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn senim serve");
+        let mut daemon = Daemon {
+            child: Some(child),
+            port,
+            config,
+            log,
+        };
+        daemon.wait_healthy();
+        daemon
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Everything the daemon logged so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = format!("127.0.0.1:{}", self.port);
+        while Instant::now() < deadline {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("senim exited during start-up ({status}):\n{}", self.logs());
+            }
+            if http_get_status(&addr, "/healthz") == Some(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "senim did not answer /healthz within 30 s:\n{}",
+            self.logs()
+        );
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        signal(&child, "TERM");
+        child.wait().expect("wait for senim")
+    }
+
+    /// `kill -9`: no shutdown code runs.
+    pub fn kill9(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -{name} failed");
+}
+
+/// A minimal blocking HTTP GET, for start-up polling without an async runtime.
+pub fn http_get_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
