@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod deadlines;
+pub mod instance;
 pub mod journal;
 pub mod mailbox;
 pub mod outbox;

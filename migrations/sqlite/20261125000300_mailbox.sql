@@ -65,3 +65,13 @@ CREATE TABLE mail_folders (
     uidvalidity INTEGER NOT NULL,
     seen_at     TEXT    NOT NULL
 );
+
+-- Who settles (moves or flags) the message at a place (mailbox + UIDVALIDITY +
+-- UID), and until when. The Senim process that commits a message claims it; another
+-- process that finds it already stored leaves it to the claimant until the claim
+-- runs out (the claimant died), so two processes never both move one message.
+CREATE TABLE mail_settle_claims (
+    source_key    TEXT    PRIMARY KEY,
+    owner         TEXT    NOT NULL,
+    claimed_until TEXT NOT NULL
+);

@@ -46,6 +46,9 @@ pub struct MailboxConfig {
     pub timeout_seconds: u64,
     /// Longest wait between reconnection attempts (the backoff doubles from 1 s).
     pub max_backoff_seconds: u64,
+    /// Several Senim processes on one mailbox: how long the others leave a message
+    /// that one of them committed for it to move; after that (it died) they move it.
+    pub settle_claim_seconds: u64,
     pub ack: AckConfig,
 }
 
@@ -70,6 +73,7 @@ impl Default for MailboxConfig {
             batch_size: 100,
             timeout_seconds: 60,
             max_backoff_seconds: 300,
+            settle_claim_seconds: 120,
             ack: AckConfig::default(),
         }
     }
@@ -143,6 +147,13 @@ impl MailboxConfig {
         Duration::from_secs(self.timeout_seconds)
     }
 
+    pub fn settle_claim(&self) -> chrono::Duration {
+        i64::try_from(self.settle_claim_seconds)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::Duration::MAX)
+    }
+
     /// The password, read from the config or its file.
     pub fn read_password(&self) -> Result<String, String> {
         match (&self.password, &self.password_file) {
@@ -212,6 +223,9 @@ impl MailboxConfig {
         }
         if self.max_backoff_seconds == 0 {
             return Err("mailbox.max_backoff_seconds must be at least 1".into());
+        }
+        if self.settle_claim_seconds == 0 {
+            return Err("mailbox.settle_claim_seconds must be at least 1".into());
         }
         if self.ack.enabled {
             if self.ack.languages.is_empty() {
@@ -291,6 +305,13 @@ mod tests {
                     ..enabled()
                 },
                 "mailbox.batch_size",
+            ),
+            (
+                MailboxConfig {
+                    settle_claim_seconds: 0,
+                    ..enabled()
+                },
+                "mailbox.settle_claim_seconds",
             ),
             (
                 MailboxConfig {

@@ -4,13 +4,18 @@
 //! settled on the server. A message already stored under any of its references
 //! (mailbox + UIDVALIDITY + UID, Message-ID, SHA-256 of the raw bytes) is not
 //! stored again, only settled.
+//!
+//! Settling is claimed in the same transaction: the process that commits a
+//! message moves it; another one that finds it already stored leaves it alone
+//! while that claim holds, so two processes never both copy it to the processed
+//! folder (a server may copy a message another session has just expunged).
 
 use chrono::{DateTime, Utc};
 
 use super::ack;
 use super::imap::Fetched;
 use super::message::{self, Reading};
-use super::store::{self, Disposition, NewMessage};
+use super::store::{self, Claim, Disposition, NewMessage};
 use crate::app::App;
 use crate::journal::{
     AppealId, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef, Status,
@@ -47,6 +52,30 @@ pub enum Outcome {
     },
     /// Already stored under one of its references: only settled.
     Duplicate { uid: u32 },
+}
+
+impl Outcome {
+    pub fn uid(&self) -> u32 {
+        match self {
+            Outcome::Stored { uid, .. } | Outcome::Duplicate { uid } => *uid,
+        }
+    }
+}
+
+/// One message of a committed batch: what it became and who settles it.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    pub outcome: Outcome,
+    pub claim: Claim,
+}
+
+/// The process committing a batch, as the settling claims name it.
+#[derive(Clone, Debug)]
+pub struct Claimant {
+    /// This installation's id (see `crate::instance`).
+    pub owner: String,
+    /// How long another process leaves a message this one committed alone.
+    pub hold: chrono::Duration,
 }
 
 /// One fetched message with what was read from it and the appeal it answers.
@@ -107,13 +136,14 @@ async fn reply_to(app: &App, reading: &Reading) -> Result<Option<AppealId>, Inta
 }
 
 /// Stores and registers a batch in one transaction and commits it. The caller
-/// settles the UIDs on the server only after this returns.
+/// settles the UIDs it claimed on the server only after this returns.
 pub async fn commit_batch(
     app: &App,
     mailbox: &str,
     uidvalidity: u32,
+    claimant: &Claimant,
     batch: &[Prepared],
-) -> Result<Vec<Outcome>, IntakeError> {
+) -> Result<Vec<Committed>, IntakeError> {
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     let before = store::lock_folder(&mut tx, mailbox, uidvalidity, now).await?;
@@ -124,14 +154,23 @@ pub async fn commit_batch(
             "the folder's UIDVALIDITY changed: messages are matched by Message-ID and content"
         );
     }
+    let until = now + claimant.hold;
     let mut outcomes = Vec::with_capacity(batch.len());
     for prepared in batch {
-        outcomes.push(ingest_one(app, &mut tx, mailbox, uidvalidity, prepared, now).await?);
+        let outcome = ingest_one(app, &mut tx, mailbox, uidvalidity, prepared, now).await?;
+        let source_key = source_key(mailbox, uidvalidity, outcome.uid());
+        let claim = store::claim_settle(&mut tx, &source_key, &claimant.owner, now, until).await?;
+        outcomes.push(Committed { outcome, claim });
     }
     tx.commit().await?;
     // Receipts were queued with the registrations: let the sender go.
     app.outbox.wake();
     Ok(outcomes)
+}
+
+/// Where a message is on the server: mailbox + UIDVALIDITY + UID.
+fn source_key(mailbox: &str, uidvalidity: u32, uid: u32) -> String {
+    format!("{mailbox}/{uidvalidity}/{uid}")
 }
 
 fn refs_of(
@@ -140,7 +179,7 @@ fn refs_of(
     uid: u32,
     reading: &Reading,
 ) -> (String, Vec<SourceRef>) {
-    let key = format!("{mailbox}/{uidvalidity}/{uid}");
+    let key = source_key(mailbox, uidvalidity, uid);
     let mut refs = vec![SourceRef::new(SOURCE_IMAP, &key)];
     if let Some(id) = &reading.message_id {
         refs.push(SourceRef::new(SOURCE_MESSAGE_ID, id));

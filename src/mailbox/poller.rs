@@ -4,16 +4,18 @@
 //! server failure drops the connection and reconnects after a backoff that
 //! doubles from 1 s to `max_backoff_seconds`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::config::AfterRegistration;
 use super::imap::{Connection, ImapError, Woken};
-use super::intake::{self, IntakeError, Outcome};
-use super::store::Disposition;
+use super::intake::{self, Claimant, Committed, IntakeError, Outcome};
+use super::store::{Claim, Disposition};
 use crate::app::App;
 
 /// Test-only: abort the process right after the N-th committed batch, before
@@ -36,8 +38,14 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let setup = config
         .read_password()
         .map_err(anyhow::Error::msg)
-        .and_then(|p| Ok((p, super::imap::tls_config(config)?)));
-    let (password, tls) = match setup {
+        .and_then(|p| Ok((p, super::imap::tls_config(config)?)))
+        .and_then(|(p, tls)| {
+            let owner = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
+                anyhow::anyhow!("database.data_dir: cannot keep the instance id: {e}")
+            })?;
+            Ok((p, tls, owner))
+        });
+    let (password, tls, owner) = match setup {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the mailbox cannot be used");
@@ -49,6 +57,10 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         .ok()
         .and_then(|v| v.parse().ok());
     let commits = AtomicU64::new(0);
+    let claimant = Claimant {
+        owner,
+        hold: config.settle_claim(),
+    };
     let mailbox = format!(
         "{}@{}/{}",
         config.username,
@@ -66,11 +78,15 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             after: crash_after,
             commits: &commits,
         };
+        let place = Place {
+            mailbox: &mailbox,
+            claimant: &claimant,
+        };
         match session(
             &app,
             &password,
             tls.clone(),
-            &mailbox,
+            &place,
             &mut shutdown,
             &mut backoff,
             &crash,
@@ -113,12 +129,39 @@ impl CrashHook<'_> {
     }
 }
 
+/// The folder being read, and who this process is in the settling claims.
+struct Place<'a> {
+    mailbox: &'a str,
+    claimant: &'a Claimant,
+}
+
+/// Messages another process committed and will settle: left alone until its
+/// claim runs out. Per connection (UIDs are per UIDVALIDITY).
+#[derive(Default)]
+struct Deferred(BTreeMap<u32, DateTime<Utc>>);
+
+impl Deferred {
+    fn forget_expired(&mut self, now: DateTime<Utc>) {
+        self.0.retain(|_, until| *until > now);
+    }
+
+    fn contains(&self, uid: u32) -> bool {
+        self.0.contains_key(&uid)
+    }
+
+    /// How long until the first claim runs out, if any is held.
+    fn next_look(&self, now: DateTime<Utc>) -> Option<Duration> {
+        let first = self.0.values().min()?;
+        Some((*first - now).to_std().unwrap_or_default() + Duration::from_secs(1))
+    }
+}
+
 /// One connection's life; `Ok` only on shutdown.
 async fn session(
     app: &App,
     password: &str,
     tls: Arc<rustls::ClientConfig>,
-    mailbox: &str,
+    place: &Place<'_>,
     shutdown: &mut watch::Receiver<bool>,
     backoff: &mut Duration,
     crash: &CrashHook<'_>,
@@ -132,15 +175,19 @@ async fn session(
         "mailbox connected"
     );
     *backoff = Duration::from_secs(1);
+    let mut deferred = Deferred::default();
     loop {
-        drain(app, &mut conn, mailbox, crash).await?;
-        app.mailbox.reached(app.clock.now());
+        drain(app, &mut conn, place, &mut deferred, crash).await?;
+        let now = app.clock.now();
+        app.mailbox.reached(now);
         if *shutdown.borrow() {
             conn.logout().await;
             return Ok(());
         }
+        // Look again when a claim another process holds runs out, in case it died.
+        let at_most = |wait: Duration| deferred.next_look(now).map_or(wait, |d| d.min(wait));
         if config.idle && conn.capabilities.idle {
-            let renew = Duration::from_secs(config.idle_renew_seconds);
+            let renew = at_most(Duration::from_secs(config.idle_renew_seconds));
             match conn.idle(renew, shutdown).await {
                 Ok((c, Woken::Changed | Woken::Renew)) => conn = c,
                 Ok((c, Woken::Shutdown)) => {
@@ -152,7 +199,7 @@ async fn session(
             }
         } else {
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(config.poll_interval_seconds)) => {}
+                () = tokio::time::sleep(at_most(Duration::from_secs(config.poll_interval_seconds))) => {}
                 _ = shutdown.changed() => {
                     conn.logout().await;
                     return Ok(());
@@ -168,46 +215,48 @@ async fn session(
 async fn drain(
     app: &App,
     conn: &mut Connection,
-    mailbox: &str,
+    place: &Place<'_>,
+    deferred: &mut Deferred,
     crash: &CrashHook<'_>,
 ) -> Result<(), PollError> {
     let config = &app.config.mailbox;
     let after = config.after_registration;
+    let (mailbox, claimant) = (place.mailbox, place.claimant);
     loop {
-        let pending = conn.pending(after).await?;
+        deferred.forget_expired(app.clock.now());
+        let mut pending = conn.pending(after).await?;
+        pending.retain(|uid| !deferred.contains(*uid));
         if pending.is_empty() {
             return Ok(());
         }
         let uidvalidity = conn.uidvalidity;
         let mut settled_any = false;
-        let mut previous: Option<Batch> = None;
+        let mut previous: Option<Vec<intake::Prepared>> = None;
         for chunk in pending.chunks(config.batch_size as usize) {
             let committing = async {
                 match &previous {
                     Some(batch) => {
-                        Some(intake::commit_batch(app, mailbox, uidvalidity, &batch.prepared).await)
+                        Some(intake::commit_batch(app, mailbox, uidvalidity, claimant, batch).await)
                     }
                     None => None,
                 }
             };
             let (fetched, committed) = tokio::join!(conn.fetch(chunk), committing);
-            if let (Some(batch), Some(outcomes)) = (previous.take(), committed) {
-                settle(conn, crash, batch, outcomes?, config).await?;
+            if let Some(committed) = committed {
+                previous = None;
+                settle(conn, crash, committed?, config, deferred).await?;
                 settled_any = true;
             }
             let fetched = fetched?;
             if fetched.is_empty() {
                 continue;
             }
-            let uids = fetched.iter().map(|f| f.uid).collect();
-            previous = Some(Batch {
-                uids,
-                prepared: intake::prepare(app, fetched).await?,
-            });
+            previous = Some(intake::prepare(app, fetched).await?);
         }
         if let Some(batch) = previous.take() {
-            let outcomes = intake::commit_batch(app, mailbox, uidvalidity, &batch.prepared).await?;
-            settle(conn, crash, batch, outcomes, config).await?;
+            let committed =
+                intake::commit_batch(app, mailbox, uidvalidity, claimant, &batch).await?;
+            settle(conn, crash, committed, config, deferred).await?;
             settled_any = true;
         }
         if !settled_any {
@@ -216,32 +265,35 @@ async fn drain(
     }
 }
 
-/// Fetched and parsed messages, not yet committed.
-struct Batch {
-    uids: Vec<u32>,
-    prepared: Vec<intake::Prepared>,
-}
-
-/// After a batch's commit: moves or flags its messages on the server.
+/// After a batch's commit: moves or flags the messages this process claimed;
+/// the others are left to the process that holds them.
 async fn settle(
     conn: &mut Connection,
     crash: &CrashHook<'_>,
-    batch: Batch,
-    outcomes: Vec<Outcome>,
+    committed: Vec<Committed>,
     config: &crate::mailbox::config::MailboxConfig,
+    deferred: &mut Deferred,
 ) -> Result<(), PollError> {
     crash.committed();
     let after = config.after_registration;
-    conn.settle(&batch.uids, after, &config.processed_folder)
-        .await?;
-    report(&outcomes, after);
+    let mut mine = Vec::with_capacity(committed.len());
+    for c in &committed {
+        match c.claim {
+            Claim::Mine => mine.push(c.outcome.uid()),
+            Claim::HeldUntil(until) => {
+                deferred.0.insert(c.outcome.uid(), until);
+            }
+        }
+    }
+    conn.settle(&mine, after, &config.processed_folder).await?;
+    report(&committed, after);
     Ok(())
 }
 
 /// Logs and counts what a committed batch became: UIDs, registration numbers
 /// and appeal ids only.
-fn report(outcomes: &[Outcome], after: AfterRegistration) {
-    for outcome in outcomes {
+fn report(committed: &[Committed], after: AfterRegistration) {
+    for Committed { outcome, claim } in committed {
         match outcome {
             Outcome::Stored {
                 uid,
@@ -270,7 +322,14 @@ fn report(outcomes: &[Outcome], after: AfterRegistration) {
             Outcome::Duplicate { uid } => {
                 metrics::counter!("senim_mailbox_messages_total", "disposition" => "duplicate")
                     .increment(1);
-                tracing::info!(uid, after = ?after, "e-mail already stored; settled only");
+                match claim {
+                    Claim::Mine => {
+                        tracing::info!(uid, after = ?after, "e-mail already stored; settled only")
+                    }
+                    Claim::HeldUntil(until) => {
+                        tracing::info!(uid, %until, "e-mail already stored by another Senim process; left to it")
+                    }
+                }
             }
         }
     }

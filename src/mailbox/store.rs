@@ -202,6 +202,50 @@ pub async fn claim_ack(
     Ok(claimed.is_some())
 }
 
+/// Who settles the message at a place on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This process: it moves or flags the message after the commit.
+    Mine,
+    /// Another live process committed it and settles it; look again after this.
+    HeldUntil(DateTime<Utc>),
+}
+
+/// Claims the settling of the message at `source_key` for `owner` until `until`,
+/// unless another owner holds an unexpired claim. Runs under `lock_folder`, so
+/// the read and the write below cannot interleave with another process's.
+pub async fn claim_settle(
+    tx: &mut Tx,
+    source_key: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Claim, sqlx::Error> {
+    let held: Option<(String, DateTime<Utc>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT owner, claimed_until FROM mail_settle_claims WHERE source_key = $1",
+    )
+    .bind(source_key)
+    .fetch_optional(&mut *conn)
+    .await)?;
+    if let Some((holder, held_until)) = held
+        && holder != owner
+        && held_until > now
+    {
+        return Ok(Claim::HeldUntil(held_until));
+    }
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO mail_settle_claims (source_key, owner, claimed_until) VALUES ($1, $2, $3) \
+         ON CONFLICT (source_key) DO UPDATE SET owner = $2, claimed_until = $3",
+    )
+    .bind(source_key)
+    .bind(owner)
+    .bind(until)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(Claim::Mine)
+}
+
 /// A stored message as the manager's tools and the tests see it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredMessage {

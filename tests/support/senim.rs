@@ -68,12 +68,19 @@ impl Daemon {
 
     /// Starts `senim serve` on an existing config file (for restarts).
     pub fn start_with_config(dir: &Path, config: PathBuf, port: u16) -> Daemon {
+        Self::start_with_env(dir, config, port, &[])
+    }
+
+    /// Starts `senim serve` on an existing config file with extra environment
+    /// variables (the test-only crash hook, say).
+    pub fn start_with_env(dir: &Path, config: PathBuf, port: u16, env: &[(&str, &str)]) -> Daemon {
         let log = dir.join(format!("senim-{}.log", uuid::Uuid::new_v4().simple()));
         let log_file = std::fs::File::create(&log).expect("create log file");
         let child = command()
             .arg("--config")
             .arg(&config)
             .arg("serve")
+            .envs(env.iter().copied())
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
             .stderr(log_file)
