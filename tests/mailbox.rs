@@ -463,6 +463,8 @@ async fn a_burst_with_the_server_restarted_mid_fetch_is_registered_exactly_once(
     assert_eq!(email_appeals(&intake.app).await, N);
     assert_eq!(stored(&db.db).await.len(), N);
     assert_eq!(dovecot.message_count(PROCESSED), N);
+    // Registered batch by batch under one audit-chain lock each: the chain holds.
+    assert!(intake.app.journal.verify().await.unwrap().is_intact());
     let health = intake.app.mailbox.snapshot();
     assert!(
         health.last_error.is_some(),
@@ -494,6 +496,7 @@ async fn two_senims_on_one_mailbox_register_nothing_twice_on_postgres() {
         .await
         .unwrap();
     assert_eq!(appeals.len(), 300);
+    assert!(journal.verify().await.unwrap().is_intact());
     assert_eq!(stored(&db.db).await.len(), 300);
     assert_eq!(dovecot.message_count(PROCESSED), 300, "each moved once");
 }

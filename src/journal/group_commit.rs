@@ -8,7 +8,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Journal, JournalError, NewAppeal, Registration, Result, audit, registered};
+use super::{Journal, JournalError, NewAppeal, Registration, Result, registered};
 
 /// How many registrations one transaction takes at most.
 const MAX_BATCH: usize = 256;
@@ -94,16 +94,12 @@ async fn register_batch(
     batch: &[Pending],
 ) -> Result<Vec<Registration>, JournalError> {
     let mut tx = journal.db.begin().await?;
-    let mut head = audit::lock_head(&mut tx).await?;
+    let mut chain = journal.lock_chain(&mut tx).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for pending in batch {
-        outcomes.push(
-            journal
-                .register_locked(&mut tx, &mut head, pending.new.clone())
-                .await?,
-        );
+        outcomes.push(chain.register(&mut tx, pending.new.clone()).await?);
     }
-    audit::store_head(&mut tx, &head).await?;
+    chain.finish(&mut tx).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -8,7 +8,8 @@
 //! counter, the source uniqueness check and the chain cannot race. Other modules
 //! that must change their own tables in the same transaction (the mailbox's
 //! message store, the outbox) call the `*_in` variants with their own `Tx`, after
-//! any reads and before their own writes.
+//! any reads and before their own writes; a run of writes in one transaction (a
+//! batch of mail, a group commit) holds the chain once through a `ChainLock`.
 
 pub mod appeal;
 pub mod audit;
@@ -115,10 +116,19 @@ impl Journal {
     /// registration year; the number is gapless because it is taken in the same
     /// transaction as the insert.
     pub async fn register_in(&self, tx: &mut Tx, new: NewAppeal) -> Result<Registration> {
-        let mut head = audit::lock_head(tx).await?;
-        let registration = self.register_locked(tx, &mut head, new).await?;
-        audit::store_head(tx, &head).await?;
+        let mut chain = self.lock_chain(tx).await?;
+        let registration = chain.register(tx, new).await?;
+        chain.finish(tx).await?;
         Ok(registration)
+    }
+
+    /// Locks the audit chain for a run of writes in `tx` (see `ChainLock`).
+    pub async fn lock_chain(&self, tx: &mut Tx) -> Result<ChainLock<'_>> {
+        let head = audit::lock_head(tx).await?;
+        Ok(ChainLock {
+            journal: self,
+            head,
+        })
     }
 
     /// Registers an appeal in a transaction that holds the chain's `head`.
@@ -321,7 +331,21 @@ impl Journal {
         amendment: Amendment,
         actor: &str,
     ) -> Result<Appeal> {
-        let mut head = audit::lock_head(tx).await?;
+        let mut chain = self.lock_chain(tx).await?;
+        let appeal = chain.amend(tx, id, amendment, actor).await?;
+        chain.finish(tx).await?;
+        Ok(appeal)
+    }
+
+    /// Applies a change to an appeal in a transaction that holds the chain's `head`.
+    async fn amend_locked(
+        &self,
+        tx: &mut Tx,
+        head: &mut audit::Head,
+        id: AppealId,
+        amendment: Amendment,
+        actor: &str,
+    ) -> Result<Appeal> {
         let mut appeal = self.get_in(tx, id).await?;
         match &amendment {
             Amendment::Details {
@@ -370,17 +394,7 @@ impl Journal {
         .map(|_| ()))?;
         let appeal = self.get_in(tx, id).await?;
         let detail = serde_json::to_value(&amendment).unwrap_or_default();
-        audit::append(
-            tx,
-            &mut head,
-            &appeal,
-            now,
-            actor,
-            amendment.kind(),
-            &detail,
-        )
-        .await?;
-        audit::store_head(tx, &head).await?;
+        audit::append(tx, head, &appeal, now, actor, amendment.kind(), &detail).await?;
         Ok(appeal)
     }
 
@@ -442,6 +456,42 @@ fn key_text(key: &AppealKey) -> String {
     match key {
         AppealKey::Id(id) => id.to_string(),
         AppealKey::Number(number) => number.to_string(),
+    }
+}
+
+/// The audit chain held for a run of Journal writes in one transaction (a batch
+/// of mail, a group commit): its head is locked and read once, and written back
+/// once by `finish`, instead of once per write. `finish` must run before the
+/// transaction commits, or the next write would not extend the chain.
+#[must_use = "finish() writes the chain's head back before the commit"]
+pub struct ChainLock<'j> {
+    journal: &'j Journal,
+    head: audit::Head,
+}
+
+impl ChainLock<'_> {
+    /// `Journal::register_in`, under this lock.
+    pub async fn register(&mut self, tx: &mut Tx, new: NewAppeal) -> Result<Registration> {
+        self.journal.register_locked(tx, &mut self.head, new).await
+    }
+
+    /// `Journal::amend_in`, under this lock.
+    pub async fn amend(
+        &mut self,
+        tx: &mut Tx,
+        id: AppealId,
+        amendment: Amendment,
+        actor: &str,
+    ) -> Result<Appeal> {
+        self.journal
+            .amend_locked(tx, &mut self.head, id, amendment, actor)
+            .await
+    }
+
+    /// Writes the chain's head back.
+    pub async fn finish(self, tx: &mut Tx) -> Result<()> {
+        audit::store_head(tx, &self.head).await?;
+        Ok(())
     }
 }
 

@@ -18,7 +18,8 @@ use super::message::{self, Reading};
 use super::store::{self, Claim, Disposition, NewMessage};
 use crate::app::App;
 use crate::journal::{
-    AppealId, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef, Status,
+    AppealId, ChainLock, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef,
+    Status,
 };
 
 pub const SOURCE_IMAP: &str = "imap";
@@ -154,18 +155,36 @@ pub async fn commit_batch(
             "the folder's UIDVALIDITY changed: messages are matched by Message-ID and content"
         );
     }
-    let until = now + claimant.hold;
+    // The audit chain once per batch, not once per message.
+    let mut chain = app.journal.lock_chain(&mut tx).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for prepared in batch {
-        let outcome = ingest_one(app, &mut tx, mailbox, uidvalidity, prepared, now).await?;
-        let source_key = source_key(mailbox, uidvalidity, outcome.uid());
-        let claim = store::claim_settle(&mut tx, &source_key, &claimant.owner, now, until).await?;
-        outcomes.push(Committed { outcome, claim });
+        let outcome = ingest_one(
+            app,
+            &mut tx,
+            &mut chain,
+            mailbox,
+            uidvalidity,
+            prepared,
+            now,
+        );
+        outcomes.push(outcome.await?);
     }
+    chain.finish(&mut tx).await?;
+    let places: Vec<String> = outcomes
+        .iter()
+        .map(|o| source_key(mailbox, uidvalidity, o.uid()))
+        .collect();
+    let until = now + claimant.hold;
+    let claims = store::claim_settling(&mut tx, &places, &claimant.owner, now, until).await?;
     tx.commit().await?;
     // Receipts were queued with the registrations: let the sender go.
     app.outbox.wake();
-    Ok(outcomes)
+    Ok(outcomes
+        .into_iter()
+        .zip(claims)
+        .map(|(outcome, claim)| Committed { outcome, claim })
+        .collect())
 }
 
 /// Where a message is on the server: mailbox + UIDVALIDITY + UID.
@@ -191,6 +210,7 @@ fn refs_of(
 async fn ingest_one(
     app: &App,
     tx: &mut crate::db::Tx,
+    chain: &mut ChainLock<'_>,
     mailbox: &str,
     uidvalidity: u32,
     prepared: &Prepared,
@@ -203,25 +223,16 @@ async fn ingest_one(
     } = prepared;
     let uid = fetched.uid;
     let (source_key, refs) = refs_of(mailbox, uidvalidity, uid, reading);
+    let known = store::lookup(tx, &refs, SOURCE_MESSAGE_ID).await?;
     // The same message: seen at this place before, or the same bytes elsewhere.
-    let exact: Vec<SourceRef> = refs
-        .iter()
-        .filter(|r| r.kind != SOURCE_MESSAGE_ID)
-        .cloned()
-        .collect();
-    if let Some(pk) = store::find(tx, &exact).await? {
+    if let Some(pk) = known.same {
         store::add_refs(tx, pk, &refs).await?;
         return Ok(Outcome::Duplicate { uid });
     }
     // Other bytes under a Message-ID already registered: a redelivery with other
     // headers, or another message reusing the id. Never a second appeal, never
     // dropped: kept, with its bytes, as correspondence of the first one's appeal.
-    let known_id = refs
-        .iter()
-        .filter(|r| r.kind == SOURCE_MESSAGE_ID)
-        .cloned()
-        .collect::<Vec<_>>();
-    let same_id_appeal = match store::find(tx, &known_id).await? {
+    let same_id_appeal = match known.same_message_id {
         Some(pk) => store::appeal_of(tx, pk).await?,
         None => None,
     };
@@ -233,9 +244,8 @@ async fn ingest_one(
     } else if let Some(appeal) = reply_to.or(same_id_appeal) {
         Disposition::Correspondence(appeal)
     } else {
-        let registration = app
-            .journal
-            .register_in(tx, appeal_from(reading, received_at, &refs))
+        let registration = chain
+            .register(tx, appeal_from(reading, received_at, &refs))
             .await?;
         let appeal = registration.appeal();
         registration_number = Some(appeal.registration_number.to_string());
@@ -259,9 +269,7 @@ async fn ingest_one(
             channel: Channel::Email,
             reference: format!("{SOURCE_SHA256}:{}", reading.sha256),
         };
-        app.journal
-            .amend_in(tx, appeal, amendment, "mailbox")
-            .await?;
+        chain.amend(tx, appeal, amendment, "mailbox").await?;
     }
     if let Some(registration) = &registered {
         acknowledge(app, tx, registration.appeal(), reading, now).await?;

@@ -3,6 +3,8 @@
 //! `mail_ack_log` and `mail_folders`. Every write runs in the caller's
 //! transaction, the one that also registers the appeal.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -72,23 +74,45 @@ pub async fn lock_folder(
     Ok(before.and_then(|v| u32::try_from(v).ok()))
 }
 
-/// The stored message any of `refs` belongs to.
-pub async fn find(tx: &mut Tx, refs: &[SourceRef]) -> Result<Option<MessagePk>, sqlx::Error> {
+/// The stored messages a fetched one's references point at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    /// The same message: stored from this place, or with the same bytes.
+    pub same: Option<MessagePk>,
+    /// A message stored under the same Message-ID (maybe with other bytes).
+    pub same_message_id: Option<MessagePk>,
+}
+
+/// Looks up every reference of a message at once; `message_id_kind` names the
+/// references that are Message-IDs (the others identify the message itself).
+pub async fn lookup(
+    tx: &mut Tx,
+    refs: &[SourceRef],
+    message_id_kind: &str,
+) -> Result<Known, sqlx::Error> {
     if refs.is_empty() {
-        return Ok(None);
+        return Ok(Known::default());
     }
-    let pk: Option<i64> = on_tx!(tx, conn => {
-        let mut q = sqlx::QueryBuilder::new("SELECT message_pk FROM mail_refs WHERE ");
+    let rows: Vec<(String, i64)> = on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new("SELECT kind, message_pk FROM mail_refs WHERE ");
         for (i, r) in refs.iter().enumerate() {
             if i > 0 {
                 q.push(" OR ");
             }
             q.push("(kind = ").push_bind(&r.kind).push(" AND key = ").push_bind(&r.key).push(")");
         }
-        q.push(" ORDER BY message_pk LIMIT 1");
-        q.build_query_scalar().fetch_optional(conn).await
+        q.push(" ORDER BY message_pk");
+        q.build_query_as().fetch_all(conn).await
     })?;
-    Ok(pk.map(MessagePk))
+    let first = |by_message_id: bool| {
+        rows.iter()
+            .find(|(kind, _)| (kind == message_id_kind) == by_message_id)
+            .map(|(_, pk)| MessagePk(*pk))
+    };
+    Ok(Known {
+        same: first(false),
+        same_message_id: first(true),
+    })
 }
 
 /// The appeal a stored message was registered as or added to, if any.
@@ -211,39 +235,66 @@ pub enum Claim {
     HeldUntil(DateTime<Utc>),
 }
 
-/// Claims the settling of the message at `source_key` for `owner` until `until`,
-/// unless another owner holds an unexpired claim. Runs under `lock_folder`, so
-/// the read and the write below cannot interleave with another process's.
-pub async fn claim_settle(
+/// Claims the settling of the messages at `source_keys` for `owner` until
+/// `until`: each one is this process's unless another owner holds an unexpired
+/// claim on it. Runs under `lock_folder`, so the read and the write below cannot
+/// interleave with another process's.
+pub async fn claim_settling(
     tx: &mut Tx,
-    source_key: &str,
+    source_keys: &[String],
     owner: &str,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> Result<Claim, sqlx::Error> {
-    let held: Option<(String, DateTime<Utc>)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT owner, claimed_until FROM mail_settle_claims WHERE source_key = $1",
-    )
-    .bind(source_key)
-    .fetch_optional(&mut *conn)
-    .await)?;
-    if let Some((holder, held_until)) = held
-        && holder != owner
-        && held_until > now
-    {
-        return Ok(Claim::HeldUntil(held_until));
+) -> Result<Vec<Claim>, sqlx::Error> {
+    if source_keys.is_empty() {
+        return Ok(Vec::new());
     }
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO mail_settle_claims (source_key, owner, claimed_until) VALUES ($1, $2, $3) \
-         ON CONFLICT (source_key) DO UPDATE SET owner = $2, claimed_until = $3",
-    )
-    .bind(source_key)
-    .bind(owner)
-    .bind(until)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
-    Ok(Claim::Mine)
+    let held: Vec<(String, String, DateTime<Utc>)> = on_tx!(tx, conn => {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT source_key, owner, claimed_until FROM mail_settle_claims WHERE source_key IN (",
+        );
+        let mut keys = q.separated(", ");
+        for key in source_keys {
+            keys.push_bind(key);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(&mut *conn).await
+    })?;
+    let held: HashMap<String, (String, DateTime<Utc>)> = held
+        .into_iter()
+        .map(|(key, holder, held_until)| (key, (holder, held_until)))
+        .collect();
+    let claims: Vec<Claim> = source_keys
+        .iter()
+        .map(|key| match held.get(key) {
+            Some((holder, held_until)) if holder != owner && *held_until > now => {
+                Claim::HeldUntil(*held_until)
+            }
+            _ => Claim::Mine,
+        })
+        .collect();
+    let mine: Vec<&String> = source_keys
+        .iter()
+        .zip(&claims)
+        .filter(|(_, claim)| **claim == Claim::Mine)
+        .map(|(key, _)| key)
+        .collect();
+    if !mine.is_empty() {
+        on_tx!(tx, conn => {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO mail_settle_claims (source_key, owner, claimed_until) ",
+            );
+            q.push_values(&mine, |mut row, key| {
+                row.push_bind(*key).push_bind(owner).push_bind(until);
+            });
+            q.push(
+                " ON CONFLICT (source_key) DO UPDATE \
+                 SET owner = excluded.owner, claimed_until = excluded.claimed_until",
+            );
+            q.build().execute(conn).await.map(|_| ())
+        })?;
+    }
+    Ok(claims)
 }
 
 /// A stored message as the manager's tools and the tests see it.
