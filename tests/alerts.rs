@@ -62,6 +62,9 @@ fn smtp_server(reject_permanent: &[&str]) -> SmtpServer {
     })
 }
 
+/// The instance id of the rig's sender (`senim::instance`).
+const RIG_INSTANCE: &str = "rig";
+
 fn smtp_config(smtp: &SmtpServer) -> SmtpConfig {
     SmtpConfig {
         host: smtp.host().into(),
@@ -139,7 +142,8 @@ async fn rig(
         shared.clone(),
         Duration::from_secs(30),
     );
-    let sender = Sender::new(outbox.clone(), &smtp_cfg, shared).expect("sender");
+    let sender =
+        Sender::new(outbox.clone(), &smtp_cfg, shared, RIG_INSTANCE.into()).expect("sender");
     Rig {
         db,
         clock,
@@ -879,14 +883,113 @@ async fn a_mail_left_sending_by_a_crash_is_sent_again_once() {
     rig.classify(&appeal, Category::Corruption).await;
     let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
     // The process died after marking it `sending`, before (or after) the server's 250.
-    rig.outbox.mark_sending(id).await.unwrap();
+    let now = rig.clock.now();
+    let claimed =
+        rig.outbox
+            .mark_sending(id, RIG_INSTANCE, now, now + chrono::Duration::minutes(10));
+    assert!(claimed.await.unwrap());
     let message_id = rig.outbox.get(id).await.unwrap().message_id;
+    // Restarted (the same instance id): sent again at once, once.
     assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 1);
     assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 0);
     let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
     assert_eq!(mails.len(), 1);
     assert_eq!(header(&parse(&mails[0]), "Message-ID"), Some(message_id));
     assert_eq!(rig.outbox.get(id).await.unwrap().attempts, 2);
+}
+
+#[tokio::test]
+async fn two_senders_on_one_database_send_each_mail_once() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Postgres,
+        &smtp,
+        no_manager_digest(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    for n in 0..10 {
+        let appeal = rig
+            .register(
+                &format!("two-senders-{n}"),
+                astana(2026, 11, 25, 10, 0),
+                "bribe",
+                Reporter::default(),
+            )
+            .await;
+        rig.classify(&appeal, Category::Corruption).await;
+    }
+    // A second Senim process on the same database, with its own instance id.
+    let shared: SharedClock = Arc::new(rig.clock.clone());
+    let other = Sender::new(
+        rig.outbox.clone(),
+        &smtp_config(&smtp),
+        shared,
+        "other".into(),
+    )
+    .expect("sender");
+    let (mine, theirs) = tokio::join!(rig.sender.deliver_due(), other.deliver_due());
+    let (mine, theirs) = (mine.unwrap(), theirs.unwrap());
+    assert_eq!(mine.sent + theirs.sent, 10, "{mine:?} {theirs:?}");
+    let mails = smtp.wait_for_messages(10, Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 10, "each alert sent once");
+    let mut ids: Vec<_> = mails
+        .iter()
+        .filter_map(|m| header(&parse(m), "Message-ID"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 10);
+}
+
+#[tokio::test]
+async fn a_mail_left_sending_by_a_dead_process_is_sent_when_its_claim_runs_out() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        no_manager_digest(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "dead-sender",
+            astana(2026, 11, 25, 10, 0),
+            "bribe",
+            Reporter::default(),
+        )
+        .await;
+    rig.classify(&appeal, Category::Corruption).await;
+    let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
+    // Another process claimed it for 10 minutes and died.
+    let now = rig.clock.now();
+    let until = now + chrono::Duration::minutes(10);
+    assert!(
+        rig.outbox
+            .mark_sending(id, "dead", now, until)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !rig.outbox
+            .mark_sending(id, RIG_INSTANCE, now, until)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        rig.sender.deliver_due().await.unwrap().sent,
+        0,
+        "its claim holds"
+    );
+    rig.clock.advance(chrono::Duration::minutes(10));
+    assert_eq!(
+        rig.sender.deliver_due().await.unwrap().sent,
+        1,
+        "then it is sent"
+    );
+    assert_eq!(smtp.wait_for_messages(1, Duration::from_secs(10)).len(), 1);
 }
 
 const TOKEN: &str = "manager-token-0123456789";
@@ -1115,7 +1218,13 @@ async fn implicit_tls_with_auth_delivers_too() {
         ..smtp_config(&smtp)
     };
     let outbox = Outbox::new(db.db.clone());
-    let sender = Sender::new(outbox.clone(), &cfg, Arc::new(clock.clone())).unwrap();
+    let sender = Sender::new(
+        outbox.clone(),
+        &cfg,
+        Arc::new(clock.clone()),
+        RIG_INSTANCE.into(),
+    )
+    .unwrap();
     let mut tx = db.db.begin().await.unwrap();
     let mail = Mail {
         kind: MailKind::DeadlineDigest,

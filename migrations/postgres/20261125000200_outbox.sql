@@ -15,6 +15,9 @@ CREATE TABLE outbox (
     message         BYTEA       NOT NULL,
     urgent          BOOLEAN     NOT NULL,
     state           TEXT        NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    -- While `sending`: the Senim process (its instance id) that is sending it;
+    -- its claim lasts until `next_attempt_at`, then another process may send it.
+    claimed_by      TEXT,
     attempts        BIGINT      NOT NULL DEFAULT 0,
     created_at      TIMESTAMPTZ NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,

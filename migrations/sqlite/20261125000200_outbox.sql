@@ -16,6 +16,9 @@ CREATE TABLE outbox (
     message         BLOB    NOT NULL,
     urgent          BOOLEAN NOT NULL,
     state           TEXT    NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    -- While `sending`: the Senim process (its instance id) that is sending it;
+    -- its claim lasts until `next_attempt_at`, then another process may send it.
+    claimed_by      TEXT,
     attempts        INTEGER NOT NULL DEFAULT 0,
     created_at      TEXT    NOT NULL,
     next_attempt_at TEXT    NOT NULL,

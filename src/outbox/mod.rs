@@ -5,9 +5,12 @@
 //! States: `pending` → `sending` (committed before the SMTP transaction starts) →
 //! `sent` (committed after the server accepted it), or `failed` (a permanent 5xx;
 //! the reason is kept). A crash leaves a row `pending` or `sending`; both are sent
-//! again after a restart, so nothing is lost. SMTP cannot make this exactly-once: a
-//! crash between the server's `250` and our commit sends the mail again, with the
-//! same Message-ID, so the recipient's client can drop the duplicate.
+//! again after a restart, so nothing is lost. `sending` is a claim by one Senim
+//! process (its instance id) that lasts a while: several processes sharing one
+//! database never send a mail at once, and a survivor sends what a dead one left.
+//! SMTP cannot make this exactly-once: a crash between the server's `250` and our
+//! commit sends the mail again, with the same Message-ID, so the recipient's client
+//! can drop the duplicate.
 
 pub mod mail;
 pub mod sender;
@@ -322,31 +325,46 @@ impl Outbox {
         Ok(found.is_some())
     }
 
-    /// Mail due for an attempt at `now`: pending or left `sending` by a crash;
-    /// urgent first, then oldest first.
-    pub async fn due(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Outgoing>> {
+    /// Mail due for an attempt at `now`: pending, left `sending` by a process
+    /// whose claim ran out, or left `sending` by this process (`owner`) before a
+    /// crash; urgent first, then oldest first.
+    pub async fn due(&self, now: DateTime<Utc>, owner: &str, limit: i64) -> Result<Vec<Outgoing>> {
         Ok(on_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts FROM outbox \
-             WHERE state IN ('pending', 'sending') AND next_attempt_at <= $1 \
-             ORDER BY urgent DESC, id LIMIT $2",
+             WHERE (state IN ('pending', 'sending') AND next_attempt_at <= $1) \
+                OR (state = 'sending' AND claimed_by = $2) \
+             ORDER BY urgent DESC, id LIMIT $3",
         )
         .bind(secs(now))
+        .bind(owner)
         .bind(limit)
         .fetch_all(pool)
         .await)?)
     }
 
-    /// Marks a mail `sending` and counts the attempt; committed before SMTP starts.
-    pub async fn mark_sending(&self, id: i64) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 \
-             WHERE id = $1 AND state IN ('pending', 'sending')",
+    /// Claims a mail for sending by `owner` until `until` and counts the attempt;
+    /// committed before SMTP starts. False if it is no longer due: sent, or being
+    /// sent by another Senim process (several may share one database).
+    pub async fn mark_sending(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'sending', claimed_by = $2, next_attempt_at = $4, attempts = attempts + 1 \
+             WHERE id = $1 AND ((state IN ('pending', 'sending') AND next_attempt_at <= $3) \
+                OR (state = 'sending' AND claimed_by = $2))",
         )
         .bind(id)
+        .bind(owner)
+        .bind(secs(now))
+        .bind(secs(until))
         .execute(pool)
         .await
-        .map(|_| ()))?;
-        Ok(())
+        .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
     }
 
     /// The server accepted it.

@@ -47,13 +47,23 @@ pub struct Sender {
     outbox: Outbox,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     clock: SharedClock,
+    /// This process in the outbox's sending claims (`crate::instance`).
+    owner: String,
+    /// How long a sending claim lasts: well over one SMTP transaction.
+    claim: chrono::Duration,
     backoff: Backoff,
     poll: Duration,
 }
 
 impl Sender {
-    /// Builds the SMTP transport from `[smtp]`; nothing is connected yet.
-    pub fn new(outbox: Outbox, config: &SmtpConfig, clock: SharedClock) -> anyhow::Result<Sender> {
+    /// Builds the SMTP transport from `[smtp]`; nothing is connected yet. `owner`
+    /// names this process in the sending claims (`crate::instance::id`).
+    pub fn new(
+        outbox: Outbox,
+        config: &SmtpConfig,
+        clock: SharedClock,
+        owner: String,
+    ) -> anyhow::Result<Sender> {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.port)
             .timeout(Some(Duration::from_secs(config.timeout_seconds)))
@@ -84,10 +94,17 @@ impl Sender {
         {
             builder = builder.credentials(Credentials::new(config.username.clone(), password));
         }
+        // Each SMTP command has `timeout_seconds`; a transaction is a handful of them.
+        let claim = i64::try_from(config.timeout_seconds.saturating_mul(10).max(60))
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .unwrap_or(chrono::Duration::hours(1));
         Ok(Sender {
             outbox,
             transport: builder.build(),
             clock,
+            owner,
+            claim,
             backoff: Backoff {
                 initial: Duration::from_secs(config.retry_initial_seconds),
                 max: Duration::from_secs(config.retry_max_seconds),
@@ -101,7 +118,7 @@ impl Sender {
         let mut pass = Pass::default();
         loop {
             let now = self.clock.now();
-            let due = self.outbox.due(now, 50).await?;
+            let due = self.outbox.due(now, &self.owner, 50).await?;
             if due.is_empty() {
                 return Ok(pass);
             }
@@ -117,6 +134,7 @@ impl Sender {
                         }
                     }
                     Outcome::Failed => pass.failed += 1,
+                    Outcome::Skipped => {}
                 }
             }
             if pass.retried > 0 {
@@ -138,7 +156,15 @@ impl Sender {
             }
         };
         // Committed before the SMTP transaction: a crash from here on resends.
-        self.outbox.mark_sending(mail.id).await?;
+        let now = self.clock.now();
+        if !self
+            .outbox
+            .mark_sending(mail.id, &self.owner, now, now + self.claim)
+            .await?
+        {
+            tracing::debug!(outbox_id = mail.id, "mail taken by another Senim process");
+            return Ok(Outcome::Skipped);
+        }
         let result = self.transport.send_raw(&envelope, &mail.message).await;
         let now = self.clock.now();
         match result {
@@ -222,6 +248,8 @@ enum Outcome {
         server_reached: bool,
     },
     Failed,
+    /// Another Senim process is sending it.
+    Skipped,
 }
 
 fn envelope(mail: &Outgoing) -> Result<Envelope, String> {

@@ -30,10 +30,14 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
     // Install the metrics recorder before anything counts (not at the first scrape).
     crate::telemetry::metrics();
     let grace = Duration::from_secs(app.config.server.shutdown_grace_seconds);
+    let instance = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
+        anyhow::anyhow!("database.data_dir: cannot keep the instance id there: {e}")
+    })?;
     let sender = crate::outbox::sender::Sender::new(
         app.outbox.clone(),
         &app.config.smtp,
         app.clock.clone(),
+        instance,
     )?;
     let router = router(app.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
     notify_systemd(sd_notify::NotifyState::Ready);
