@@ -862,26 +862,20 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
     );
 }
 
+/// A rig at 10:00 on 25 November 2026 with one corruption alert queued; its outbox id.
+async fn one_alert_queued(backend: Backend, smtp: &SmtpServer, source: &str) -> (Rig, i64) {
+    let at = astana(2026, 11, 25, 10, 0);
+    let rig = rig(backend, smtp, no_manager_digest(), at).await;
+    let appeal = rig.register(source, at, "bribe", Reporter::default()).await;
+    rig.classify(&appeal, Category::Corruption).await;
+    let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
+    (rig, id)
+}
+
 #[tokio::test]
 async fn a_mail_left_sending_by_a_crash_is_sent_again_once() {
     let smtp = smtp_server(&[]);
-    let rig = rig(
-        Backend::Postgres,
-        &smtp,
-        no_manager_digest(),
-        astana(2026, 11, 25, 10, 0),
-    )
-    .await;
-    let appeal = rig
-        .register(
-            "crash",
-            astana(2026, 11, 25, 10, 0),
-            "bribe",
-            Reporter::default(),
-        )
-        .await;
-    rig.classify(&appeal, Category::Corruption).await;
-    let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
+    let (rig, id) = one_alert_queued(Backend::Postgres, &smtp, "crash").await;
     // The process died after marking it `sending`, before (or after) the server's 250.
     let now = rig.clock.now();
     let claimed =
@@ -946,23 +940,7 @@ async fn two_senders_on_one_database_send_each_mail_once() {
 #[tokio::test]
 async fn a_mail_left_sending_by_a_dead_process_is_sent_when_its_claim_runs_out() {
     let smtp = smtp_server(&[]);
-    let rig = rig(
-        Backend::Sqlite,
-        &smtp,
-        no_manager_digest(),
-        astana(2026, 11, 25, 10, 0),
-    )
-    .await;
-    let appeal = rig
-        .register(
-            "dead-sender",
-            astana(2026, 11, 25, 10, 0),
-            "bribe",
-            Reporter::default(),
-        )
-        .await;
-    rig.classify(&appeal, Category::Corruption).await;
-    let id = rig.outbox.list(None, 1).await.unwrap()[0].id;
+    let (rig, id) = one_alert_queued(Backend::Sqlite, &smtp, "dead-sender").await;
     // Another process claimed it for 10 minutes and died.
     let now = rig.clock.now();
     let until = now + chrono::Duration::minutes(10);
