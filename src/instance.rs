@@ -1,7 +1,8 @@
 //! This installation's identity: a UUID kept in `<data_dir>/instance-id`, made on
-//! first use. It names the process in the claims that several Senim processes
-//! sharing one database take (the mailbox's settling), and it survives a restart,
-//! so a restarted process picks up its own unfinished work at once.
+//! first use by `senim serve`. It names the process in the claims that several
+//! Senim processes sharing one database take (the mailbox's settling, the
+//! outbox's sending), and it survives a restart, so a restarted process picks up
+//! its own unfinished work at once.
 
 use std::io;
 use std::path::Path;

@@ -185,6 +185,28 @@ fn a_bad_configuration_stops_start_up_naming_the_key_and_file() {
 }
 
 #[test]
+fn a_damaged_instance_id_stops_start_up_naming_it_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::ports::free_port();
+    let config = write_config(dir.path(), port, "", "");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("instance-id"), "not a uuid\n").unwrap();
+    let output = run_cli(&config, &["serve"]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("database.data_dir") && err.contains("instance-id"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("instance-id")).unwrap(),
+        "not a uuid\n",
+        "an administrator's file is never overwritten"
+    );
+}
+
+#[test]
 fn calendar_prints_the_years_days_off_and_the_state_at_an_instant() {
     let output = support::senim::command()
         .args(["calendar", "2026"])

@@ -59,7 +59,8 @@ async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Int
             .expect("open app"),
     );
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(senim::mailbox::poller::run(app.clone(), rx));
+    let instance = senim::instance::id(&dir.path().join("data")).expect("instance id");
+    let task = tokio::spawn(senim::mailbox::poller::run(app.clone(), instance, rx));
     Intake {
         app,
         stop,

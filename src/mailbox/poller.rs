@@ -31,21 +31,16 @@ enum PollError {
     Intake(#[from] IntakeError),
 }
 
-/// Runs until `shutdown` turns true.
-pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+/// Runs until `shutdown` turns true. `instance` names this process in the
+/// settling claims (`crate::instance::id`).
+pub async fn run(app: Arc<App>, instance: String, mut shutdown: watch::Receiver<bool>) {
     let config = &app.config.mailbox;
     let status = app.mailbox.clone();
     let setup = config
         .read_password()
         .map_err(anyhow::Error::msg)
-        .and_then(|p| Ok((p, super::imap::tls_config(config)?)))
-        .and_then(|(p, tls)| {
-            let owner = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
-                anyhow::anyhow!("database.data_dir: cannot keep the instance id: {e}")
-            })?;
-            Ok((p, tls, owner))
-        });
-    let (password, tls, owner) = match setup {
+        .and_then(|p| Ok((p, super::imap::tls_config(config)?)));
+    let (password, tls) = match setup {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the mailbox cannot be used");
@@ -58,7 +53,7 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         .and_then(|v| v.parse().ok());
     let commits = AtomicU64::new(0);
     let claimant = Claimant {
-        owner,
+        owner: instance,
         hold: config.settle_claim(),
     };
     let mailbox = format!(

@@ -27,6 +27,16 @@ use crate::{on_db, on_tx};
 
 pub use mail::{Mail, MailKind};
 
+/// The SQL condition "due for an attempt at `$1` by the process `$2`", shared by
+/// `Outbox::due` (which lists) and `Outbox::mark_sending` (which claims), so that
+/// what is listed and what may be claimed cannot drift apart.
+macro_rules! due_for {
+    () => {
+        "((state IN ('pending', 'sending') AND next_attempt_at <= $1) \
+          OR (state = 'sending' AND claimed_by = $2))"
+    };
+}
+
 /// What can go wrong in the outbox.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -329,12 +339,12 @@ impl Outbox {
     /// whose claim ran out, or left `sending` by this process (`owner`) before a
     /// crash; urgent first, then oldest first.
     pub async fn due(&self, now: DateTime<Utc>, owner: &str, limit: i64) -> Result<Vec<Outgoing>> {
-        Ok(on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts FROM outbox \
-             WHERE (state IN ('pending', 'sending') AND next_attempt_at <= $1) \
-                OR (state = 'sending' AND claimed_by = $2) \
-             ORDER BY urgent DESC, id LIMIT $3",
-        )
+        Ok(on_db!(&self.db, pool => sqlx::query_as(concat!(
+            "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts \
+             FROM outbox WHERE ",
+            due_for!(),
+            " ORDER BY urgent DESC, id LIMIT $3",
+        ))
         .bind(secs(now))
         .bind(owner)
         .bind(limit)
@@ -343,8 +353,8 @@ impl Outbox {
     }
 
     /// Claims a mail for sending by `owner` until `until` and counts the attempt;
-    /// committed before SMTP starts. False if it is no longer due: sent, or being
-    /// sent by another Senim process (several may share one database).
+    /// committed before SMTP starts. False if it is no longer due (`due`): sent,
+    /// or being sent by another Senim process (several may share one database).
     pub async fn mark_sending(
         &self,
         id: i64,
@@ -352,14 +362,14 @@ impl Outbox {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool> {
-        let done = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE outbox SET state = 'sending', claimed_by = $2, next_attempt_at = $4, attempts = attempts + 1 \
-             WHERE id = $1 AND ((state IN ('pending', 'sending') AND next_attempt_at <= $3) \
-                OR (state = 'sending' AND claimed_by = $2))",
-        )
-        .bind(id)
-        .bind(owner)
+        let done = on_db!(&self.db, pool => sqlx::query(concat!(
+            "UPDATE outbox SET state = 'sending', claimed_by = $2, next_attempt_at = $4, \
+             attempts = attempts + 1 WHERE id = $3 AND ",
+            due_for!(),
+        ))
         .bind(secs(now))
+        .bind(owner)
+        .bind(id)
         .bind(secs(until))
         .execute(pool)
         .await

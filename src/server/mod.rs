@@ -37,7 +37,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         app.outbox.clone(),
         &app.config.smtp,
         app.clock.clone(),
-        instance,
+        instance.clone(),
     )?;
     let router = router(app.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
     notify_systemd(sd_notify::NotifyState::Ready);
@@ -61,11 +61,10 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let server = tokio::spawn(server.into_future());
-    let mailbox = app
-        .config
-        .mailbox
-        .enabled()
-        .then(|| tokio::spawn(crate::mailbox::poller::run(app.clone(), stop_rx.clone())));
+    let mailbox = app.config.mailbox.enabled().then(|| {
+        let poller = crate::mailbox::poller::run(app.clone(), instance, stop_rx.clone());
+        tokio::spawn(poller)
+    });
     // Wait for the signal, then give requests in flight the grace period.
     let _ = stop_rx.changed().await;
     match tokio::time::timeout(grace, server).await {
