@@ -74,6 +74,9 @@ pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout_seconds: u64,
+    /// Seconds a write waits for the database's write lock (held by another writer
+    /// or process) before it is answered 503, to be retried.
+    pub lock_wait_seconds: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -83,6 +86,7 @@ impl Default for DatabaseConfig {
             url: String::new(),
             max_connections: 8,
             connect_timeout_seconds: 5,
+            lock_wait_seconds: 5,
         }
     }
 }
@@ -102,6 +106,7 @@ impl DatabaseConfig {
             url: self.effective_url(),
             max_connections: self.max_connections,
             connect_timeout: Duration::from_secs(self.connect_timeout_seconds),
+            lock_wait: Duration::from_secs(self.lock_wait_seconds),
         }
     }
 }
@@ -506,6 +511,9 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
+        }
+        if self.database.lock_wait_seconds == 0 {
+            return Err("database.lock_wait_seconds must be at least 1".into());
         }
         let url = self.database.effective_url();
         if !(url.starts_with("sqlite:") || crate::db::is_postgres_url(&url)) {

@@ -5,7 +5,12 @@
 //! Every module owns its own tables and talks to them through this handle; the SQL
 //! it writes is the portable subset both backends understand (`$1` placeholders,
 //! `ON CONFLICT`, `RETURNING`). `on_db!` and `on_tx!` expand one body of code once
-//! per backend, so the compiler checks it against both.
+//! per backend, so the compiler checks it against both; `on_write!` runs one write
+//! in a transaction of its own.
+//!
+//! Every write takes a transaction from `Db::begin`: on SQLite the process's writers
+//! queue there in order, each waiting at most `lock_wait`, so a reader never holds up
+//! a writer and no write sleeps in SQLite's busy handler behind another of ours.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -35,6 +40,8 @@ pub enum Db {
 pub struct SqliteDb {
     pub pool: SqlitePool,
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// How long a writer waits for its turn before giving up (`DbSettings::lock_wait`).
+    lock_wait: Duration,
 }
 
 /// One open transaction on either backend. Dropping it without `commit` rolls back
@@ -76,6 +83,23 @@ macro_rules! on_tx {
     };
 }
 
+/// Runs `$body` (a write returning `Result<T, sqlx::Error>`) with `$conn` bound to
+/// the connection of a transaction of its own, committed after it: a single write
+/// that takes its turn in the writer queue like every other (`Db::begin`) instead
+/// of contending for SQLite's lock in its busy handler.
+#[macro_export]
+macro_rules! on_write {
+    ($db:expr, $conn:ident => $body:expr) => {
+        async {
+            let mut tx = $db.begin().await?;
+            let out = $crate::on_tx!(&mut tx, $conn => $body)?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(out)
+        }
+        .await
+    };
+}
+
 /// How the database is reached; built from the `[database]` configuration.
 #[derive(Clone, Debug)]
 pub struct DbSettings {
@@ -83,6 +107,10 @@ pub struct DbSettings {
     pub url: String,
     pub max_connections: u32,
     pub connect_timeout: Duration,
+    /// How long a write waits for the write lock (its turn among this process's
+    /// writers, then SQLite's lock against other processes) before it gives up
+    /// with a transient error (503 + `Retry-After` at the HTTP edge).
+    pub lock_wait: Duration,
 }
 
 impl Db {
@@ -94,6 +122,9 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
+                .after_release(|conn, _| {
+                    Box::pin(async move { Ok(outside_transaction::<Postgres>(conn)) })
+                })
                 .connect_with(options)
                 .await?;
             Ok(Db::Postgres(pool))
@@ -103,18 +134,27 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(settings.lock_wait);
             if let Some(dir) = options.get_filename().parent() {
                 create_dir(dir)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // The worker runs commands in order: once the ping is
+                        // answered, a rollback queued by a dropped transaction has run.
+                        sqlx::Connection::ping(&mut *conn).await?;
+                        Ok(outside_transaction::<Sqlite>(conn))
+                    })
+                })
                 .connect_with(options)
                 .await?;
             Ok(Db::Sqlite(SqliteDb {
                 pool,
                 writer: Arc::default(),
+                lock_wait: settings.lock_wait,
             }))
         }
     }
@@ -128,16 +168,33 @@ impl Db {
     }
 
     /// Starts a write transaction. On SQLite it waits its turn among this process's
-    /// writers, then is `BEGIN IMMEDIATE`, so the write lock is taken up front and a
-    /// later statement never fails to upgrade it.
+    /// writers (at most `lock_wait`), then is `BEGIN IMMEDIATE`, so the write lock is
+    /// taken up front and a later statement never fails to upgrade it.
+    ///
+    /// Cancel-safe: the `BEGIN` runs in a task of its own, so a caller dropped while
+    /// it runs (an HTTP client that hung up, a timeout) leaves no connection inside a
+    /// transaction: the finished transaction is dropped, which rolls it back. sqlx's
+    /// own `begin` is not: cancelled between its `BEGIN` and its check of the
+    /// connection, it returns the connection to the pool still holding the write lock.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
+        match self {
             Db::Sqlite(sqlite) => {
-                let turn = sqlite.writer.clone().lock_owned().await;
-                Tx::Sqlite(sqlite.pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+                let turn =
+                    tokio::time::timeout(sqlite.lock_wait, sqlite.writer.clone().lock_owned())
+                        .await
+                        .map_err(|_| sqlx::Error::PoolTimedOut)?;
+                let pool = sqlite.pool.clone();
+                let tx = run_to_completion(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+                    .await?;
+                Ok(Tx::Sqlite(tx, turn))
             }
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+            Db::Postgres(pool) => {
+                let pool = pool.clone();
+                Ok(Tx::Postgres(
+                    run_to_completion(async move { pool.begin().await }).await?,
+                ))
+            }
+        }
     }
 
     /// Answers whether the database can be reached right now (for `/readyz`).
@@ -172,6 +229,31 @@ impl Tx {
             Tx::Postgres(tx) => tx.rollback().await,
         }
     }
+}
+
+/// Runs `work` in a task of its own, so that dropping the caller does not stop it
+/// half-way; its result is dropped (and so cleaned up) if nobody waits for it.
+async fn run_to_completion<T: Send + 'static>(
+    work: impl Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+) -> Result<T, sqlx::Error> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+}
+
+/// Whether a connection given back to the pool is outside any transaction. One that
+/// is not (a transaction that could not be ended) is closed, never reused: closing
+/// it rolls the transaction back and frees the write lock.
+fn outside_transaction<DB: sqlx::Database>(conn: &DB::Connection) -> bool {
+    let depth = <DB::TransactionManager as sqlx::TransactionManager>::get_transaction_depth(conn);
+    if depth > 0 {
+        tracing::warn!(
+            depth,
+            "a pooled connection was still inside a transaction: closed"
+        );
+        metrics::counter!("senim_db_connections_discarded_total").increment(1);
+    }
+    depth == 0
 }
 
 /// Whether a database URL names PostgreSQL (anything else is taken as SQLite).

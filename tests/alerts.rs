@@ -491,6 +491,56 @@ async fn digest_for_an_appeal_registered_on_31_december_goes_out_on_1_january() 
     }
 }
 
+/// A day with more unclassified appeals than one digest names (200) goes to the
+/// Director as several digests, each marked in a short transaction of its own, so
+/// the sweep never holds the write lock for long; together they name every
+/// appeal once, and the next tick sends nothing more.
+#[tokio::test]
+async fn a_day_of_450_unclassified_appeals_goes_out_in_digests_of_at_most_200() {
+    let smtp = smtp_server(&[]);
+    let received = astana(2026, 11, 25, 10, 0);
+    let rig = rig(Backend::Sqlite, &smtp, no_manager_digest(), received).await;
+    let mut numbers = Vec::new();
+    for i in 0..450 {
+        let a = rig
+            .register(
+                &format!("bulk-{i}"),
+                received,
+                "Жалоба",
+                Reporter::default(),
+            )
+            .await;
+        numbers.push(a.registration_number.to_string());
+    }
+    // Before the cutoff, a tick finds nothing to do.
+    rig.clock.set(astana(2026, 11, 26, 9, 59));
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        0
+    );
+    rig.clock.set(astana(2026, 11, 26, 10, 0));
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        450
+    );
+    assert_eq!(
+        rig.scheduler.tick(rig.clock.now()).await.unwrap().digested,
+        0,
+        "once"
+    );
+    let queued = rig.outbox.list(None, 100).await.unwrap();
+    assert_eq!(queued.len(), 3, "450 appeals: digests of 200, 200 and 50");
+    rig.sender.deliver_due().await.unwrap();
+    let mails = smtp.wait_for_messages(3, Duration::from_secs(20));
+    let all: String = mails
+        .iter()
+        .map(|m| parse(m)["body"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for n in &numbers {
+        assert_eq!(all.matches(n.as_str()).count(), 1, "{n} named once");
+    }
+}
+
 async fn server_down_for_hours_then_back(backend: Backend) {
     let mut smtp = smtp_server(&[]);
     let rig = rig(

@@ -38,6 +38,9 @@ impl From<sqlx::Error> for AlertError {
 
 const MARK_DIRECTOR: &str = "director";
 const MARK_DIGEST: &str = "unclassified_digest";
+/// The most appeals one digest names; more unclassified appeals of one day make
+/// several digests, each marked in a transaction of its own.
+const DIGEST_CHUNK: usize = 200;
 
 /// The alerts: policy, outbox and Journal together.
 #[derive(Clone)]
@@ -187,57 +190,84 @@ impl Alerts {
         let now = now.trunc_subsecs(0);
         let p = &self.policy;
         let today = now.with_timezone(&p.tz).date_naive();
+        // Only dates whose digest time has passed; none before 10:00 on the day after.
+        let Some(to) = (0..=3)
+            .map(|back| today - Days::new(back))
+            .find(|d| p.digest_at(*d) <= now)
+        else {
+            return Ok(0);
+        };
         let filter = ListFilter {
             from: Some(today - Days::new(14)),
-            to: Some(today),
+            to: Some(to),
             category: Some(Category::Unclassified),
             ..ListFilter::default()
         };
-        let candidates = self.journal.list(&filter).await?;
-        let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<Appeal>> = Default::default();
-        for appeal in candidates {
-            if p.digest_at(appeal.registration_date) > now
-                || self.is_marked(appeal.id, MARK_DIGEST).await?
-                || self.is_marked(appeal.id, MARK_DIRECTOR).await?
-            {
-                continue;
+        // Every tick looks at ids and dates only; the appeals themselves are read
+        // just for the digest that names them, a chunk at a time.
+        let candidates = self.journal.list_keys(&filter).await?;
+        let Some(lowest) = candidates.iter().map(|(id, _)| *id).min() else {
+            return Ok(0);
+        };
+        let marked = self.marked_since(lowest).await?;
+        let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<AppealId>> = Default::default();
+        for (id, date) in candidates {
+            if !marked.contains(&id) {
+                by_date.entry(date).or_default().push(id);
             }
-            by_date
-                .entry(appeal.registration_date)
-                .or_default()
-                .push(appeal);
         }
         let mut total = 0;
-        for (date, appeals) in by_date {
-            let due_by = p.alert_due_by(date);
-            let first = appeals.first().map_or(0, |a| a.id.0);
-            let mut tx = self.db.begin().await?;
-            for appeal in &appeals {
-                mark_in(&mut tx, appeal.id, MARK_DIGEST, now).await?;
+        for (date, ids) in by_date {
+            // One digest per `DIGEST_CHUNK` appeals, each marked in its own short
+            // transaction: intake never waits behind a long one.
+            for chunk in ids.chunks(DIGEST_CHUNK) {
+                let mut appeals = Vec::with_capacity(chunk.len());
+                for id in chunk {
+                    appeals.push(self.journal.get(*id).await?);
+                }
+                self.send_digest(date, &appeals, now).await?;
+                total += appeals.len();
             }
-            for to in &p.director {
-                let mail = Mail {
-                    kind: MailKind::UnclassifiedDigest,
-                    dedupe_key: format!("unclassified_digest:{date}:{first}:{}", to.email),
-                    reference: format!("{date}"),
-                    appeal_id: None,
-                    to: to.clone(),
-                    subject: content::digest_subject(date, appeals.len()),
-                    body: content::digest_body(date, &appeals, p.include_identity, due_by, p.tz),
-                    urgent: false,
-                    due_by: Some(due_by),
-                    escalate_at: Some(p.escalate_at(due_by, now)),
-                };
-                self.enqueue(&mut tx, &mail, now).await?;
-            }
-            tx.commit().await?;
-            total += appeals.len();
-            tracing::info!(registration_date = %date, appeals = appeals.len(), numbers = ?appeals.iter().map(|a| a.registration_number.to_string()).collect::<Vec<_>>(), "unclassified appeals in the Director's digest");
         }
         if total > 0 {
             self.outbox.wake();
         }
         Ok(total)
+    }
+
+    /// Marks `appeals` (registered on `date`) as digested and queues their digest
+    /// to the Director, in one transaction.
+    async fn send_digest(
+        &self,
+        date: NaiveDate,
+        appeals: &[Appeal],
+        now: DateTime<Utc>,
+    ) -> Result<(), AlertError> {
+        let p = &self.policy;
+        let due_by = p.alert_due_by(date);
+        let first = appeals.first().map_or(0, |a| a.id.0);
+        let mut tx = self.db.begin().await?;
+        for appeal in appeals {
+            mark_in(&mut tx, appeal.id, MARK_DIGEST, now).await?;
+        }
+        for to in &p.director {
+            let mail = Mail {
+                kind: MailKind::UnclassifiedDigest,
+                dedupe_key: format!("unclassified_digest:{date}:{first}:{}", to.email),
+                reference: format!("{date}"),
+                appeal_id: None,
+                to: to.clone(),
+                subject: content::digest_subject(date, appeals.len()),
+                body: content::digest_body(date, appeals, p.include_identity, due_by, p.tz),
+                urgent: false,
+                due_by: Some(due_by),
+                escalate_at: Some(p.escalate_at(due_by, now)),
+            };
+            self.enqueue(&mut tx, &mail, now).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(registration_date = %date, appeals = appeals.len(), numbers = ?appeals.iter().map(|a| a.registration_number.to_string()).collect::<Vec<_>>(), "unclassified appeals in the Director's digest");
+        Ok(())
     }
 
     /// Copies to the deputies every Director's alert not delivered by its
@@ -302,15 +332,20 @@ impl Alerts {
         Ok(overdue.len())
     }
 
-    async fn is_marked(&self, id: AppealId, kind: &str) -> Result<bool, AlertError> {
-        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT appeal_id FROM alert_marks WHERE appeal_id = $1 AND kind = $2",
+    /// Appeals from `lowest` on that were already digested or alerted.
+    async fn marked_since(
+        &self,
+        lowest: AppealId,
+    ) -> Result<std::collections::HashSet<AppealId>, AlertError> {
+        let ids: Vec<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT appeal_id FROM alert_marks WHERE appeal_id >= $1 AND kind IN ($2, $3)",
         )
-        .bind(id.0)
-        .bind(kind)
-        .fetch_optional(pool)
+        .bind(lowest.0)
+        .bind(MARK_DIGEST)
+        .bind(MARK_DIRECTOR)
+        .fetch_all(pool)
         .await)?;
-        Ok(found.is_some())
+        Ok(ids.into_iter().map(AppealId).collect())
     }
 }
 

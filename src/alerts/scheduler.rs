@@ -159,9 +159,7 @@ impl Scheduler {
                 ..ListFilter::default()
             })
             .await?;
-        for appeal in &appeals {
-            self.deadlines.ensure_reply(appeal, now).await?;
-        }
+        self.deadlines.ensure_replies(&appeals, now).await?;
         Ok(())
     }
 

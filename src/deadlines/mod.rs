@@ -220,20 +220,30 @@ impl Deadlines {
     /// Makes sure an appeal has its reply deadline (appeals without a return
     /// address get none: there is nowhere to reply).
     pub async fn ensure_reply(&self, appeal: &Appeal, now: DateTime<Utc>) -> Result<()> {
-        if appeal.no_return_address {
-            return Ok(());
+        self.ensure_replies(std::slice::from_ref(appeal), now).await
+    }
+
+    /// `ensure_reply` for many appeals, a chunk of them per short transaction, so
+    /// that a sweep over months of appeals never holds the write lock for long.
+    pub async fn ensure_replies(&self, appeals: &[Appeal], now: DateTime<Utc>) -> Result<()> {
+        const CHUNK: usize = 200;
+        for chunk in appeals.chunks(CHUNK) {
+            let mut tx = self.db.begin().await?;
+            for appeal in chunk.iter().filter(|a| !a.no_return_address) {
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
+                     VALUES ($1, 'reply', $2, $3, FALSE, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(appeal.id.0)
+                .bind(appeal.registration_date)
+                .bind(self.reply_due(appeal.registration_date))
+                .bind(now.trunc_subsecs(0))
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+            }
+            tx.commit().await?;
         }
-        on_db!(&self.db, pool => sqlx::query(
-            "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
-             VALUES ($1, 'reply', $2, $3, FALSE, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(appeal.id.0)
-        .bind(appeal.registration_date)
-        .bind(self.reply_due(appeal.registration_date))
-        .bind(now.trunc_subsecs(0))
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
         Ok(())
     }
 

@@ -74,6 +74,33 @@ const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_a
      reporter_name, reporter_organisation, reporter_postal_address, reporter_phone, reporter_email, \
      anonymous, no_return_address, subject, substance, category, status, updated_at";
 
+/// Appends a `ListFilter`'s conditions, the ordering and the limit to a query
+/// builder of either backend (`... WHERE 1 = 1` so far).
+macro_rules! push_filter {
+    ($q:ident, $filter:expr) => {{
+        let filter = $filter;
+        if let Some(from) = filter.from {
+            $q.push(" AND registration_date >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            $q.push(" AND registration_date <= ").push_bind(to);
+        }
+        if let Some(channel) = filter.channel {
+            $q.push(" AND channel = ").push_bind(channel.as_str());
+        }
+        if let Some(category) = filter.category {
+            $q.push(" AND category = ").push_bind(category.as_str());
+        }
+        if let Some(status) = filter.status {
+            $q.push(" AND status = ").push_bind(status.as_str());
+        }
+        $q.push(" ORDER BY registration_year, registration_seq");
+        if let Some(limit) = filter.limit {
+            $q.push(" LIMIT ").push_bind(i64::from(limit));
+        }
+    }};
+}
+
 impl Journal {
     pub fn new(
         db: Db,
@@ -286,29 +313,25 @@ impl Journal {
             .try_into()
     }
 
+    /// The ids and registration dates of the appeals matching the filter, oldest
+    /// first: a cheap scan for background work that reads few of them in full.
+    pub async fn list_keys(&self, filter: &ListFilter) -> Result<Vec<(AppealId, NaiveDate)>> {
+        let rows: Vec<(i64, NaiveDate)> = on_db!(&self.db, pool => {
+            let mut q = sqlx::QueryBuilder::new("SELECT id, registration_date FROM appeals WHERE 1 = 1");
+            push_filter!(q, filter);
+            q.build_query_as().fetch_all(pool).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, date)| (AppealId(id), date))
+            .collect())
+    }
+
     /// Appeals matching the filter, oldest registration first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Appeal>> {
         let rows: Vec<AppealRow> = on_db!(&self.db, pool => {
             let mut q = sqlx::QueryBuilder::new(format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE 1 = 1"));
-            if let Some(from) = filter.from {
-                q.push(" AND registration_date >= ").push_bind(from);
-            }
-            if let Some(to) = filter.to {
-                q.push(" AND registration_date <= ").push_bind(to);
-            }
-            if let Some(channel) = filter.channel {
-                q.push(" AND channel = ").push_bind(channel.as_str());
-            }
-            if let Some(category) = filter.category {
-                q.push(" AND category = ").push_bind(category.as_str());
-            }
-            if let Some(status) = filter.status {
-                q.push(" AND status = ").push_bind(status.as_str());
-            }
-            q.push(" ORDER BY registration_year, registration_seq");
-            if let Some(limit) = filter.limit {
-                q.push(" LIMIT ").push_bind(i64::from(limit));
-            }
+            push_filter!(q, filter);
             q.build_query_as().fetch_all(pool).await
         })?;
         rows.into_iter().map(Appeal::try_from).collect()

@@ -23,7 +23,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::db::{self, Db, Tx};
-use crate::{on_db, on_tx};
+use crate::{on_db, on_tx, on_write};
 
 pub use mail::{Mail, MailKind};
 
@@ -362,7 +362,7 @@ impl Outbox {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool> {
-        let done = on_db!(&self.db, pool => sqlx::query(concat!(
+        let done = on_write!(&self.db, conn => sqlx::query(concat!(
             "UPDATE outbox SET state = 'sending', claimed_by = $2, next_attempt_at = $4, \
              attempts = attempts + 1 WHERE id = $3 AND ",
             due_for!(),
@@ -371,7 +371,7 @@ impl Outbox {
         .bind(owner)
         .bind(id)
         .bind(secs(until))
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
         Ok(done == 1)
@@ -379,12 +379,12 @@ impl Outbox {
 
     /// The server accepted it.
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(secs(now))
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|_| ()))?;
         Ok(())
@@ -392,13 +392,13 @@ impl Outbox {
 
     /// A transient failure: try again at `next`.
     pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1",
         )
         .bind(id)
         .bind(secs(next))
         .bind(error)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|_| ()))?;
         Ok(())
@@ -406,12 +406,12 @@ impl Outbox {
 
     /// A permanent failure: stop, keep why.
     pub async fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",
         )
         .bind(id)
         .bind(error)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|_| ()))?;
         Ok(())
@@ -440,13 +440,13 @@ impl Outbox {
     /// Puts failed (or waiting) mail back in line for an attempt now: one mail, or
     /// every failed one. Returns how many.
     pub async fn retry(&self, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
-        let n = on_db!(&self.db, pool => sqlx::query(
+        let n = on_write!(&self.db, conn => sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $1 \
              WHERE state IN ('pending', 'failed') AND ($2 IS NULL OR id = $2) AND ($2 IS NOT NULL OR state = 'failed')",
         )
         .bind(secs(now))
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
         if let Some(id) = id

@@ -116,6 +116,7 @@ fn settings(url: &str) -> DbSettings {
         url: url.to_owned(),
         max_connections: 8,
         connect_timeout: std::time::Duration::from_secs(10),
+        lock_wait: std::time::Duration::from_secs(30),
     }
 }
 
