@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, App};
 use crate::calendar::Calendar;
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::SharedClock;
 use crate::config::{Checked, Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 
@@ -272,7 +272,7 @@ async fn run_async(
     config: Config,
     checked: Checked,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let clock: SharedClock = Arc::new(SystemClock);
+    let clock: SharedClock = crate::clock::from_env().map_err(anyhow::Error::msg)?;
     match command {
         Command::Serve => {
             let listen = config.server.listen;

@@ -46,3 +46,43 @@ impl Clock for FixedClock {
 
 /// A shared clock, as the daemon's parts hold it.
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The system's clock moved by a fixed offset: it runs at the real pace from
+/// another instant. Only for end-to-end tests of the real binary (see `from_env`).
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetClock {
+    offset: chrono::Duration,
+}
+
+impl OffsetClock {
+    /// A clock that reads `start` now and runs on from there.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        (Utc::now() + self.offset).trunc_subsecs(6)
+    }
+}
+
+/// Test-only: an RFC 3339 instant the daemon's clock starts from. Not `SENIM_…`:
+/// that prefix is the configuration's; nothing in production sets it.
+pub const START_ENV: &str = "TEST_SENIM_CLOCK_START";
+
+/// The daemon's clock: the system's, unless `TEST_SENIM_CLOCK_START` is set (by
+/// the end-to-end tests, to pin the calendar day their calls fall on).
+pub fn from_env() -> Result<SharedClock, String> {
+    match std::env::var(START_ENV) {
+        Err(_) => Ok(Arc::new(SystemClock)),
+        Ok(text) => {
+            let start = DateTime::parse_from_rfc3339(text.trim())
+                .map_err(|e| format!("{START_ENV}: `{text}` is not an RFC 3339 instant: {e}"))?;
+            tracing::warn!(start = %start, "{START_ENV} is set: the clock is moved (tests only)");
+            Ok(Arc::new(OffsetClock::starting_at(start.to_utc())))
+        }
+    }
+}

@@ -169,6 +169,16 @@ pub struct PbxConfig {
     pub recording_timeout_seconds: u64,
     /// The trust line's numbers (DIDs); when set, records for other numbers are refused.
     pub trust_line_numbers: Vec<String>,
+    /// How far in the future (by Senim's clock) a call's start may be, in seconds;
+    /// later is refused with 422.
+    pub clock_skew_seconds: u64,
+    /// How long after its end a call record may arrive, in seconds, and still be
+    /// registered at the call's start; later it is a late delivery, registered when
+    /// Senim receives it.
+    pub late_tolerance_seconds: u64,
+    /// Hours after a CTI `answer` without a `hangup` when the call is registered
+    /// anyway, flagged unfinished.
+    pub unanswered_hangup_hours: u64,
     pub rules: PbxRulesConfig,
 }
 
@@ -182,6 +192,9 @@ impl Default for PbxConfig {
             recording_max_attempts: 20,
             recording_timeout_seconds: 120,
             trust_line_numbers: Vec::new(),
+            clock_skew_seconds: 300,
+            late_tolerance_seconds: 3600,
+            unanswered_hangup_hours: 4,
             rules: PbxRulesConfig::default(),
         }
     }
@@ -605,6 +618,15 @@ impl Config {
                     .into(),
             );
         }
+        if pbx.clock_skew_seconds > 86_400 {
+            return Err("pbx.clock_skew_seconds must be at most 86400 (a day)".into());
+        }
+        if !(60..=90 * 86_400).contains(&pbx.late_tolerance_seconds) {
+            return Err("pbx.late_tolerance_seconds must be from 60 to 7776000 (90 days)".into());
+        }
+        if !(1..=168).contains(&pbx.unanswered_hangup_hours) {
+            return Err("pbx.unanswered_hangup_hours must be from 1 to 168 (a week)".into());
+        }
         Ok(())
     }
 }
@@ -865,6 +887,18 @@ mod tests {
                 "pbx.sources[0].allowed_networks[0]",
             ),
             ("[pbx]\nmax_record_bytes = 10\n", "pbx.max_record_bytes"),
+            (
+                "[pbx]\nclock_skew_seconds = 90000\n",
+                "pbx.clock_skew_seconds",
+            ),
+            (
+                "[pbx]\nlate_tolerance_seconds = 0\n",
+                "pbx.late_tolerance_seconds",
+            ),
+            (
+                "[pbx]\nunanswered_hangup_hours = 0\n",
+                "pbx.unanswered_hangup_hours",
+            ),
         ] {
             let err = load_str(toml).unwrap_err().to_string();
             assert!(err.contains(key), "{toml}: {err}");

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::senim::{Daemon, run_cli};
+use support::senim::{Daemon, run_cli, write_config};
 
 const ASTERISK_TOKEN: &str = "asterisk-token-0123456789";
 const HOSTED_TOKEN: &str = "hosted-token-0123456789abc";
@@ -22,7 +22,17 @@ const HOSTED_SECRET: &str = "hosted-hmac-secret-0123456789";
 const FENCED_TOKEN: &str = "fenced-token-0123456789abcd";
 const MANAGER_TOKEN: &str = "manager-token-0123456789";
 
+/// Where the daemon's clock starts in most tests: after every call they post (in
+/// November and December 2026), with `late_tolerance_seconds` covering them all,
+/// so each is received at its start.
+const CLOCK: &str = "2026-12-16T11:00:00+05:00";
+
 fn config() -> String {
+    config_with("late_tolerance_seconds = 2592000")
+}
+
+/// The test configuration with more `[pbx]` keys.
+fn config_with(pbx: &str) -> String {
     format!(
         r#"
 [[api.managers]]
@@ -33,6 +43,7 @@ token = "{MANAGER_TOKEN}"
 max_record_bytes = 4096
 max_recording_bytes = 10000
 recording_retry_seconds = 1
+{pbx}
 
 [[pbx.sources]]
 name = "office"
@@ -51,6 +62,23 @@ token = "{FENCED_TOKEN}"
 allowed_networks = ["10.0.0.0/8"]
 "#
     )
+}
+
+/// `senim serve` on a fresh config whose clock starts at `CLOCK`.
+fn start(dir: &Path, database_url: &str) -> Daemon {
+    start_at(dir, database_url, &config(), CLOCK)
+}
+
+/// `senim serve` on a fresh config whose clock starts at `at` (RFC 3339).
+fn start_at(dir: &Path, database_url: &str, extra: &str, at: &str) -> Daemon {
+    let port = support::ports::free_port();
+    let config = write_config(dir, port, database_url, extra);
+    restart_at(dir, config, port, at)
+}
+
+/// `senim serve` again on an existing config, its clock starting at `at`.
+fn restart_at(dir: &Path, config: std::path::PathBuf, port: u16, at: &str) -> Daemon {
+    Daemon::start_with_env(dir, config, port, &[("TEST_SENIM_CLOCK_START", at)])
 }
 
 fn client() -> reqwest::Client {
@@ -121,7 +149,7 @@ fn assert_no_caller_number_in_logs(d: &Daemon) {
 
 async fn answered_call_is_registered_once_across_retries_and_restarts(database_url: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), database_url, &config());
+    let d = start(dir.path(), database_url);
     let record = json!({
         "call_id": "1763445600.17",
         "caller": "+77011234567",
@@ -160,11 +188,11 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     // After a restart, and after kill -9, still the same answer and one appeal.
     let (config, port) = (d.config.clone(), d.port);
     assert!(d.terminate().success());
-    let d = Daemon::start_with_config(dir.path(), config.clone(), port);
+    let d = restart_at(dir.path(), config.clone(), port, CLOCK);
     let (status, again) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!((status, &again), (StatusCode::CREATED, &first));
     d.kill9();
-    let d = Daemon::start_with_config(dir.path(), config, port);
+    let d = restart_at(dir.path(), config, port, CLOCK);
     let (status, again) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!((status, &again), (StatusCode::CREATED, &first));
     let list = appeals(&d);
@@ -223,7 +251,7 @@ async fn answered_call_once_across_retries_and_restarts_on_postgres() {
 #[tokio::test]
 async fn every_disposition_of_the_json_form_and_after_hours_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     let cases = [
         // id, disposition, start, end, outcome, in working hours
         (
@@ -366,7 +394,7 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail after hours";
     let (port, hits) = recording_server(AUDIO, 2);
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     // A no-answer call with a recording is a voicemail; the download fails twice
     // and is retried in the background; registration does not wait for it.
     let mut record = call(
@@ -468,7 +496,7 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
 #[tokio::test]
 async fn asterisk_cdrs_in_every_disposition() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     let cdr = |id: &str, disposition: &str, extra: &str| {
         format!(
             "uniqueid={id}&linkedid={id}&src=%2B77011234567&dst=200&start=2026-11-18+10%3A00%3A00\
@@ -522,7 +550,7 @@ async fn asterisk_cdrs_in_every_disposition() {
 #[tokio::test]
 async fn zammad_cti_events_in_any_order_make_one_appeal() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     let path = format!("/v1/pbx/cti/{ASTERISK_TOKEN}");
     let ev = |event: &str, id: &str, extra: &str| {
         format!(
@@ -611,7 +639,7 @@ async fn zammad_cti_events_in_any_order_make_one_appeal() {
     // A restart between two deliveries of the same event.
     let (config, port) = (d.config.clone(), d.port);
     assert!(d.terminate().success());
-    let d = Daemon::start_with_config(dir.path(), config, port);
+    let d = restart_at(dir.path(), config, port, CLOCK);
     let (_, again) = post_form(
         &d,
         &path,
@@ -778,17 +806,6 @@ async fn bad_input_gets_problem_json_naming_the_field_and_registers_nothing() {
             Some("uniqueid"),
         ),
         (
-            "CTI unknown cause",
-            raw(
-                "/v1/pbx/cti",
-                "application/x-www-form-urlencoded",
-                b"event=hangup&callId=x&cause=exploded".to_vec(),
-                bearer(ASTERISK_TOKEN),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("cause"),
-        ),
-        (
             "CTI without callId",
             raw(
                 "/v1/pbx/cti",
@@ -904,7 +921,7 @@ async fn bad_input_gets_problem_json_naming_the_field_and_registers_nothing() {
 #[tokio::test]
 async fn the_schedule_tells_the_pbx_whether_the_line_is_open() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     let get = |q: &str| client().get(d.url(&format!("/v1/schedule/now{q}"))).send();
     let open: Value = get("?at=2026-11-18T10:00:00%2B05:00")
         .await
@@ -976,7 +993,7 @@ async fn the_schedule_tells_the_pbx_whether_the_line_is_open() {
 #[tokio::test]
 async fn the_operator_records_a_call_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = start(dir.path(), "");
     let (_, a) = post_json(
         &d,
         "/v1/pbx/calls",
@@ -1087,4 +1104,545 @@ async fn database_down_answers_503_with_retry_after_and_the_retry_registers_once
         .map(|a| a["registration_number"].clone())
         .collect();
     assert_eq!(numbers.len(), 2, "{numbers:?}");
+}
+
+/// Epoch seconds of an RFC 3339 instant.
+fn epoch(at: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .expect("RFC 3339")
+        .timestamp()
+}
+
+async fn metrics(d: &Daemon) -> String {
+    client()
+        .get(d.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The call log's lines, read from the daemon's SQLite database:
+/// `(call id, caller, caller_raw, late_delivery, unfinished)`.
+async fn call_log(dir: &Path) -> Vec<(String, Option<String>, Option<String>, bool, bool)> {
+    let url = format!("sqlite://{}", dir.join("data/senim.db").display());
+    let db = support::database::connect(&url).await;
+    senim::on_db!(&db, pool => sqlx::query_as(
+        "SELECT call_id, caller, caller_raw, late_delivery, unfinished FROM pbx_calls ORDER BY call_id",
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap()
+}
+
+/// Issue 8, section 4: the PBX's times are call metadata; a plausible start is the
+/// receipt instant, an impossible one is refused, a late record is received now.
+#[tokio::test]
+async fn the_pbx_clock_does_not_decide_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    // Thursday 26 November 2026, 12:00 in Astana; default tolerances (5 min, 1 h).
+    let d = start_at(
+        dir.path(),
+        "",
+        &config_with(""),
+        "2026-11-26T12:00:00+05:00",
+    );
+    for (id, start, end, field) in [
+        (
+            "old",
+            "1900-01-01T10:00:00+05:00",
+            "1900-01-01T10:05:00+05:00",
+            "start",
+        ),
+        (
+            "far",
+            "9999-01-01T10:00:00+05:00",
+            "9999-01-01T10:05:00+05:00",
+            "start",
+        ),
+        (
+            "soon",
+            "2026-11-26T12:30:00+05:00",
+            "2026-11-26T12:31:00+05:00",
+            "start",
+        ),
+        (
+            "long",
+            "2026-11-26T11:00:00+05:00",
+            "2026-11-26T13:00:00+05:00",
+            "end",
+        ),
+    ] {
+        let (status, p) = post_json(
+            &d,
+            "/v1/pbx/calls",
+            ASTERISK_TOKEN,
+            &call(id, "answered", start, end),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}: {p}");
+        assert_eq!(p["field"], field, "{id}: {p}");
+    }
+    // The same from an Asterisk CDR: a start in 1900 is refused.
+    let (status, p) = post_form(
+        &d,
+        "/v1/pbx/asterisk",
+        Some(ASTERISK_TOKEN),
+        "uniqueid=1900.1&src=87012345678&dst=200&start=1900-01-01+10%3A00%3A00&end=1900-01-01+10%3A01%3A00&disposition=ANSWERED",
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("start")),
+        "{p}"
+    );
+    assert!(appeals(&d).is_empty());
+
+    // In time (and a PBX clock a little fast): received at the call's start.
+    let (status, a) = post_json(
+        &d,
+        "/v1/pbx/calls",
+        ASTERISK_TOKEN,
+        &call(
+            "now",
+            "answered",
+            "2026-11-26T11:50:00+05:00",
+            "2026-11-26T11:55:00+05:00",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    assert_eq!(a.get("late_delivery"), None, "{a}");
+    let (status, fast) = post_json(
+        &d,
+        "/v1/pbx/calls",
+        ASTERISK_TOKEN,
+        &call(
+            "fast",
+            "answered",
+            "2026-11-26T12:03:00+05:00",
+            "2026-11-26T12:04:00+05:00",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{fast}");
+
+    // Posted eight days late: registered now, flagged, counted, logged.
+    let late_call = call(
+        "late",
+        "answered",
+        "2026-11-18T10:00:00+05:00",
+        "2026-11-18T10:05:00+05:00",
+    );
+    let (status, late) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
+    assert_eq!(status, StatusCode::CREATED, "{late}");
+    assert_eq!(late["late_delivery"], true, "{late}");
+    assert_eq!(
+        late["in_working_hours"], true,
+        "the call itself came in working hours"
+    );
+    let (_, again) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
+    assert_eq!(again, late, "a retry gets the first answer");
+
+    let list = appeals(&d);
+    assert_eq!(list.len(), 3);
+    let by_number = |n: &Value| {
+        list.iter()
+            .find(|x| x["registration_number"] == *n)
+            .cloned()
+            .unwrap()
+    };
+    let on_time = by_number(&a["registration_number"]);
+    assert_eq!(on_time["received_at"], "2026-11-26T06:50:00Z");
+    let registered_late = by_number(&late["registration_number"]);
+    assert!(
+        registered_late["received_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-26T07:0"),
+        "received when Senim got it: {registered_late}"
+    );
+    // Registered today, so the next-day alert and the digest of today still cover it.
+    assert_eq!(registered_late["registration_date"], "2026-11-26");
+    assert!(
+        registered_late["subject"]
+            .as_str()
+            .unwrap()
+            .contains("arrived late"),
+        "{registered_late}"
+    );
+    let log = call_log(dir.path()).await;
+    let flagged: Vec<_> = log.iter().filter(|l| l.3).map(|l| l.0.as_str()).collect();
+    assert_eq!(flagged, ["late"]);
+    assert!(
+        metrics(&d)
+            .await
+            .contains("senim_pbx_late_deliveries_total 1")
+    );
+    assert!(d.logs().contains("late delivery"));
+    assert_no_caller_number_in_logs(&d);
+}
+
+/// Kazakh numbers in any shape are stored in E.164 with the raw string kept; a
+/// withheld caller is no number at all.
+#[tokio::test]
+async fn caller_numbers_are_normalised_and_withheld_callers_have_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), "");
+    let cdr = |id: &str, src: &str| {
+        format!(
+            "uniqueid={id}&src={src}&dst=200&start=2026-11-18+10%3A00%3A00\
+             &answer=2026-11-18+10%3A00%3A05&end=2026-11-18+10%3A03%3A00&disposition=ANSWERED"
+        )
+    };
+    for (id, src) in [
+        ("n1", "87012345678"),
+        ("n2", "7012345678"),
+        ("n3", "8+%287172%29+55-12-34"),
+        ("n4", "%2B77012345678"),
+    ] {
+        let (status, a) =
+            post_form(&d, "/v1/pbx/asterisk", Some(ASTERISK_TOKEN), &cdr(id, src)).await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {a}");
+    }
+    let path = format!("/v1/pbx/cti/{ASTERISK_TOKEN}");
+    for from in ["anonymous", "restricted", "unknown"] {
+        let id = format!("anon-{from}");
+        for ev in ["newCall", "answer", "hangup"] {
+            let body = format!(
+                "event={ev}&from={from}&to=77172000000&direction=in&callId={id}&cause=normalClearing"
+            );
+            let (status, a) = post_form(&d, &path, None, &body).await;
+            assert_eq!(status, StatusCode::OK, "{a}");
+        }
+    }
+    let phones: Vec<Value> = appeals(&d)
+        .iter()
+        .map(|a| a["reporter"]["phone"].clone())
+        .collect();
+    assert_eq!(
+        phones,
+        [
+            json!("+77012345678"),
+            json!("+77012345678"),
+            json!("+77172551234"),
+            json!("+77012345678"),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]
+    );
+    let log = call_log(dir.path()).await;
+    let seen: Vec<_> = log
+        .iter()
+        .map(|l| (l.0.as_str(), l.1.as_deref(), l.2.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("anon-anonymous", None, Some("anonymous")),
+            ("anon-restricted", None, Some("restricted")),
+            ("anon-unknown", None, Some("unknown")),
+            ("n1", Some("+77012345678"), Some("87012345678")),
+            ("n2", Some("+77012345678"), Some("7012345678")),
+            ("n3", Some("+77172551234"), Some("8 (7172) 55-12-34")),
+            ("n4", Some("+77012345678"), Some("+77012345678")),
+        ]
+    );
+    let anonymous = appeals(&d);
+    assert_eq!(anonymous[4]["anonymous"], true, "{}", anonymous[4]);
+}
+
+/// The CDR the documented after-hours dialplan produces (it answers before
+/// `Record()`, so Asterisk says ANSWERED) is a voicemail, after hours and when
+/// nobody picked up in working hours.
+#[tokio::test]
+async fn the_documented_dialplan_cdr_is_a_voicemail() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/pbx.md")).unwrap();
+    let closed = doc
+        .find("same => n(closed),Answer()")
+        .expect("the closed branch");
+    let marks = doc
+        .find("Set(CDR(userfield)=voicemail)")
+        .expect("the voicemail mark");
+    let records = doc.find("same => n,Record(").expect("Record()");
+    assert!(
+        closed < marks && marks < records,
+        "the dialplan marks the voicemail before Record()"
+    );
+    assert!(doc.contains("userfield=${URIENCODE(${CDR(userfield)})}"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), "");
+    let cdr = |id: &str, start: &str, dstchannel: &str| {
+        let s = epoch(start);
+        format!(
+            "uniqueid={id}&linkedid={id}&src=87012345678&dst=77172000000&start={s}.000000\
+             &answer={}.000000&end={}.000000&duration=70&billsec=65&disposition=ANSWERED\
+             &dstchannel={dstchannel}&lastapp=Hangup&userfield=voicemail&recording=vm-{id}.wav",
+            s + 5,
+            s + 70
+        )
+    };
+    for (id, start, dstchannel, hours) in [
+        ("1763478000.7", "2026-11-18T19:00:00+05:00", "", false),
+        (
+            "1763445600.8",
+            "2026-11-18T10:00:00+05:00",
+            "PJSIP%2F202-0000001b",
+            true,
+        ),
+    ] {
+        let (status, a) = post_form(
+            &d,
+            &format!("/v1/pbx/asterisk/{ASTERISK_TOKEN}"),
+            None,
+            &cdr(id, start, dstchannel),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        assert_eq!(a["disposition"], "voicemail", "{id}: {a}");
+        assert_eq!(a["outcome"], "appeal");
+        assert_eq!(a["in_working_hours"], hours);
+        assert_eq!(a["recording"], "pending");
+    }
+}
+
+/// The same CTI events give the same outcome in any order, and a hangup with a
+/// cause Zammad does not define is accepted and kept.
+#[tokio::test]
+async fn cti_outcome_does_not_depend_on_event_order_or_unknown_causes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), "");
+    let path = format!("/v1/pbx/cti/{ASTERISK_TOKEN}");
+    let ev = |event: &str, id: &str, cause: &str| {
+        format!(
+            "event={event}&from=87012345678&to=77172000000&direction=in&callId={id}&answeringNumber=201&cause={cause}"
+        )
+    };
+    let mut last = Vec::new();
+    for (id, order, cause) in [
+        ("o1", ["newCall", "answer", "hangup"], "cancel"),
+        ("o2", ["newCall", "hangup", "answer"], "cancel"),
+        ("o3", ["hangup", "answer", "newCall"], "cancel"),
+        ("o4", ["answer", "hangup", "newCall"], "voicemail"),
+        ("o5", ["newCall", "hangup", "answer"], "voicemail"),
+    ] {
+        let mut outcome = Value::Null;
+        for e in order {
+            let (status, a) = post_form(&d, &path, None, &ev(e, id, cause)).await;
+            assert_eq!(status, StatusCode::OK, "{id} {e}: {a}");
+            if a["state"] == "ended" {
+                outcome = a["call"].clone();
+            }
+        }
+        assert_eq!(outcome["outcome"], "appeal", "{id}: {outcome}");
+        assert_eq!(outcome["disposition"], "answered", "{id}: {outcome}");
+        last.push(outcome["registration_number"].clone());
+    }
+    last.dedup();
+    assert_eq!(last.len(), 5, "one appeal each: {last:?}");
+    assert_eq!(appeals(&d).len(), 5);
+    // Never answered, whatever the cause: logged.
+    for (id, cause) in [("m1", "cancel"), ("m2", "voicemail")] {
+        post_form(&d, &path, None, &ev("newCall", id, cause)).await;
+        let (_, h) = post_form(&d, &path, None, &ev("hangup", id, cause)).await;
+        assert_eq!(h["call"]["outcome"], "logged", "{id}: {h}");
+    }
+    assert_eq!(appeals(&d).len(), 5);
+    // The cause is kept as sent.
+    let url = format!("sqlite://{}", dir.path().join("data/senim.db").display());
+    let db = support::database::connect(&url).await;
+    let cause: Option<String> = senim::on_db!(&db, pool => sqlx::query_scalar(
+        "SELECT cause FROM pbx_cti_events WHERE call_id = 'o4' AND event = 'hangup'",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(cause.as_deref(), Some("voicemail"));
+}
+
+/// Zammad's own documentation posts CTI with `curl --form`: multipart form
+/// fields are accepted on the CTI and CDR routes. A form value that is not UTF-8
+/// is refused with 400 naming the field, never decoded into a lookalike.
+#[tokio::test]
+async fn multipart_forms_are_accepted_and_invalid_utf8_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), "");
+    let form = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .fold(reqwest::multipart::Form::new(), |f, (k, v)| {
+                f.text(k.to_string(), v.to_string())
+            })
+    };
+    let mut last = Value::Null;
+    for event in ["newCall", "answer", "hangup"] {
+        let r = client()
+            .post(d.url(&format!("/v1/pbx/cti/{ASTERISK_TOKEN}")))
+            .multipart(form(&[
+                ("event", event),
+                ("from", "87012345678"),
+                ("to", "77172000000"),
+                ("direction", "in"),
+                ("callId", "mp-1"),
+                ("cause", "normalClearing"),
+                ("user[]", "Aigul"),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{event}");
+        last = r.json().await.unwrap();
+    }
+    assert_eq!(last["call"]["outcome"], "appeal", "{last}");
+    let r = client()
+        .post(d.url("/v1/pbx/asterisk"))
+        .bearer_auth(ASTERISK_TOKEN)
+        .multipart(form(&[
+            ("uniqueid", "mp-2"),
+            ("src", "87012345678"),
+            ("dst", "200"),
+            ("start", "2026-11-18 10:00:00"),
+            ("answer", "2026-11-18 10:00:05"),
+            ("end", "2026-11-18 10:03:00"),
+            ("disposition", "ANSWERED"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(appeals(&d).len(), 2);
+
+    // %FE and %FD are different bytes, neither UTF-8: both refused, nothing registered.
+    for id in ["%FE", "%FD"] {
+        let (status, p) = post_form(
+            &d,
+            "/v1/pbx/asterisk",
+            Some(ASTERISK_TOKEN),
+            &format!(
+                "uniqueid={id}&src=1&dst=200&start=1794978000&end=1794978100&disposition=ANSWERED"
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, p["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("uniqueid")),
+            "{p}"
+        );
+        let (status, p) = post_form(
+            &d,
+            &format!("/v1/pbx/cti/{ASTERISK_TOKEN}"),
+            None,
+            &format!("event=hangup&direction=in&callId={id}&cause=normalClearing"),
+        )
+        .await;
+        assert_eq!(
+            (status, p["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("callId")),
+            "{p}"
+        );
+    }
+    let bytes =
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"callId\"\r\n\r\n\xfe\r\n--XyZ--\r\n"
+            .to_vec();
+    let r = client()
+        .post(d.url(&format!("/v1/pbx/cti/{ASTERISK_TOKEN}")))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["field"], "callId", "{p}");
+    assert_eq!(appeals(&d).len(), 2);
+    assert!(!d.logs().contains("panicked"));
+}
+
+/// An answered CTI call whose hangup never comes is registered
+/// `unanswered_hangup_hours` after its answer, flagged and counted, exactly once
+/// with two Senim processes on one database and across restarts.
+#[tokio::test]
+async fn an_answered_cti_call_never_hung_up_is_registered_once() {
+    let db = support::database::TestDb::postgres().await;
+    let (dir1, dir2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let d = start_at(dir1.path(), &db.url, &config(), "2026-11-26T10:00:00+05:00");
+    let path = format!("/v1/pbx/cti/{ASTERISK_TOKEN}");
+    let ev = |event: &str, id: &str| {
+        format!(
+            "event={event}&from=87012345678&to=77172000000&direction=in&callId={id}&answeringNumber=201&cause=normalClearing"
+        )
+    };
+    for (event, id) in [
+        ("newCall", "u1"),
+        ("answer", "u1"),
+        ("newCall", "u2"),
+        ("answer", "u2"),
+        ("hangup", "u2"),
+    ] {
+        let (status, a) = post_form(&d, &path, None, &ev(event, id)).await;
+        assert_eq!(status, StatusCode::OK, "{a}");
+    }
+    assert_eq!(appeals(&d).len(), 1, "u2 hung up; u1 is still talking");
+    let (config1, port1) = (d.config.clone(), d.port);
+    assert!(d.terminate().success());
+
+    // Three hours on: not yet.
+    let d = restart_at(
+        dir1.path(),
+        config1.clone(),
+        port1,
+        "2026-11-26T13:00:00+05:00",
+    );
+    assert_eq!(appeals(&d).len(), 1);
+    assert!(d.terminate().success());
+
+    // Four and a half hours on, two processes on the same database.
+    let later = "2026-11-26T14:30:00+05:00";
+    let a = restart_at(dir1.path(), config1.clone(), port1, later);
+    let b = start_at(dir2.path(), &db.url, &config(), later);
+    let mut list = appeals(&a);
+    for _ in 0..300 {
+        if list.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        list = appeals(&a);
+    }
+    assert_eq!(list.len(), 2, "{list:?}\n{}", a.logs());
+    let u1 = list
+        .iter()
+        .find(|x| x["subject"].as_str().unwrap_or("").contains("no hangup"))
+        .cloned()
+        .expect("the unfinished call's appeal");
+    assert!(
+        u1["received_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-26T05:00:0"),
+        "received when the call came in: {u1}"
+    );
+    assert_eq!(u1["reporter"]["phone"], "+77012345678");
+    // The hangup turns up at last: the call is already registered, flagged.
+    let (_, h) = post_form(&b, &path, None, &ev("hangup", "u1")).await;
+    assert_eq!(h["state"], "ended", "{h}");
+    assert_eq!(h["call"]["unfinished"], true, "{h}");
+    assert_eq!(h["call"]["registration_number"], u1["registration_number"]);
+    let counted: usize = [metrics(&a).await, metrics(&b).await]
+        .iter()
+        .filter(|m| m.contains("senim_pbx_unfinished_calls_total 1"))
+        .count();
+    assert_eq!(
+        counted, 1,
+        "counted once, by the process that registered it"
+    );
+    assert!(a.terminate().success());
+    let a = restart_at(dir1.path(), config1, port1, "2026-11-26T20:00:00+05:00");
+    assert_eq!(appeals(&a).len(), 2);
+    assert_eq!(appeals(&b).len(), 2);
+    assert_no_caller_number_in_logs(&a);
+    assert_no_caller_number_in_logs(&b);
 }

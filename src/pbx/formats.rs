@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::numbers::Caller;
 use crate::server::problem::Problem;
 
 /// Longest call id, number or extension accepted.
@@ -218,7 +219,7 @@ pub struct CallRecord {
     pub call_id: CallId,
     pub linked_id: Option<String>,
     /// Caller's number: confidential, never logged.
-    pub caller: Option<String>,
+    pub caller: Option<Caller>,
     /// The number called (the trust line's DID).
     pub called: Option<String>,
     pub times: CallTimes,
@@ -258,20 +259,78 @@ impl Fields {
     }
 
     /// A form body; the first value of a repeated name counts (`user[]` is `user`).
+    /// A bad `%` escape, or a name or value that is not UTF-8 once decoded, is
+    /// refused with 400 naming the field: decoding it lossily would make
+    /// different values (`%FE`, `%FD`) the same.
     pub fn from_form(body: &[u8]) -> Result<Fields, Problem> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed form data",
-                format!("the body is not valid form data: {e}"),
-            )
-        })?;
-        let mut map = BTreeMap::new();
-        for (k, v) in pairs {
-            let k = k.strip_suffix("[]").map(str::to_owned).unwrap_or(k);
-            map.entry(k).or_insert(Value::String(v));
+        let mut fields = Fields {
+            map: BTreeMap::new(),
+        };
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let name = form_decode(name)
+                .and_then(|n| String::from_utf8(n).ok())
+                .ok_or_else(|| {
+                    malformed_form(
+                        None,
+                        format!(
+                            "the field name `{}` is not valid percent-encoded UTF-8",
+                            shorten(&String::from_utf8_lossy(name))
+                        ),
+                    )
+                })?;
+            let value = form_decode(value)
+                .ok_or_else(|| malformed_form(Some(&name), format!("{name} has a bad % escape")))?;
+            let value = String::from_utf8(value)
+                .map_err(|_| malformed_form(Some(&name), format!("{name} is not valid UTF-8")))?;
+            fields.insert(name, value);
         }
-        Ok(Fields { map })
+        Ok(fields)
+    }
+
+    /// The text fields of a `multipart/form-data` body (files are ignored); a
+    /// field that is not UTF-8 is refused with 400 naming it.
+    pub async fn from_multipart(request: axum::extract::Request) -> Result<Fields, Problem> {
+        use axum::extract::FromRequest;
+        let malformed =
+            |detail: String| Problem::new(StatusCode::BAD_REQUEST, "malformed multipart", detail);
+        let mut multipart = axum::extract::Multipart::from_request(request, &())
+            .await
+            .map_err(|e| malformed(e.body_text()))?;
+        let mut fields = Fields {
+            map: BTreeMap::new(),
+        };
+        while let Some(field) = multipart.next_field().await.map_err(|e| {
+            malformed(format!(
+                "the multipart body cannot be read: {}",
+                e.body_text()
+            ))
+        })? {
+            let Some(name) = field.name().map(str::to_owned) else {
+                continue;
+            };
+            if field.file_name().is_some() {
+                continue;
+            }
+            let bytes = field.bytes().await.map_err(|e| {
+                malformed(format!(
+                    "the multipart body cannot be read: {}",
+                    e.body_text()
+                ))
+            })?;
+            let value = String::from_utf8(bytes.to_vec())
+                .map_err(|_| malformed_form(Some(&name), format!("{name} is not valid UTF-8")))?;
+            fields.insert(name, value);
+        }
+        Ok(fields)
+    }
+
+    fn insert(&mut self, name: String, value: String) {
+        let name = name.strip_suffix("[]").map(str::to_owned).unwrap_or(name);
+        self.map.entry(name).or_insert(Value::String(value));
     }
 
     /// A text field; blank counts as absent. Numbers are accepted as their text.
@@ -369,6 +428,40 @@ impl Fields {
     }
 }
 
+/// Decodes one name or value of a form: `+` is a space, `%XX` a byte; `None` on a
+/// bad escape.
+fn form_decode(raw: &[u8]) -> Option<Vec<u8>> {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = hex(*raw.get(i + 1)?)?;
+                let lo = hex(*raw.get(i + 2)?)?;
+                out.push(u8::try_from(hi * 16 + lo).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+fn malformed_form(field: Option<&str>, detail: String) -> Problem {
+    Problem {
+        field: field.map(str::to_owned),
+        ..Problem::new(StatusCode::BAD_REQUEST, "malformed form data", detail)
+    }
+}
+
+/// The caller field, read into a `Caller`.
+fn caller(fields: &Fields, name: &str) -> Result<Option<Caller>, Problem> {
+    Ok(fields.text(name)?.as_deref().and_then(Caller::parse))
+}
+
 /// Senim's JSON form (`docs/pbx.md`).
 pub fn from_json(fields: &Fields) -> Result<CallRecord, Problem> {
     let call_id = CallId::parse("call_id", &fields.required_text("call_id")?)?;
@@ -387,7 +480,7 @@ pub fn from_json(fields: &Fields) -> Result<CallRecord, Problem> {
         format: Format::Json,
         call_id,
         linked_id: fields.text("linked_id")?,
-        caller: fields.text("caller")?,
+        caller: caller(fields, "caller")?,
         called: fields.text("called")?,
         duration_seconds: fields
             .seconds("duration")?
@@ -424,7 +517,16 @@ pub fn from_asterisk(
             .ok_or_else(|| missing("end"))?,
     };
     let times = CallTimes::new(start, answer, end, ["start", "answer", "end"])?;
-    let disposition = Disposition::parse("disposition", &fields.required_text("disposition")?)?;
+    let mut disposition = Disposition::parse("disposition", &fields.required_text("disposition")?)?;
+    // The documented dialplan answers the channel before `Record()`, so Asterisk
+    // says ANSWERED; it marks the message with `CDR(userfield)=voicemail`.
+    if fields
+        .text("userfield")?
+        .is_some_and(|u| u.eq_ignore_ascii_case("voicemail"))
+        && disposition != Disposition::Failed
+    {
+        disposition = Disposition::Voicemail;
+    }
     let extension = match fields.text("extension")? {
         Some(e) => Some(e),
         None => fields.text("dstchannel")?.and_then(|c| channel_peer(&c)),
@@ -454,7 +556,7 @@ pub fn from_asterisk(
         format: Format::AsteriskCdr,
         call_id,
         linked_id: fields.text("linkedid")?,
-        caller: fields.text("src")?,
+        caller: caller(fields, "src")?,
         called: fields.text("dst")?,
         duration_seconds: fields
             .seconds("duration")?
@@ -478,10 +580,11 @@ fn channel_peer(channel: &str) -> Option<String> {
 }
 
 /// One event of Zammad's Generic CTI API.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CtiEvent {
     pub kind: CtiEventKind,
     pub call_id: CallId,
+    /// The caller as sent (confidential; read with `Caller::parse`).
     pub from: Option<String>,
     pub to: Option<String>,
     pub direction: CtiDirection,
@@ -515,9 +618,8 @@ pub enum CtiDirection {
     Out,
 }
 
-/// Why a call hung up, in Zammad's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Why a call hung up, in Zammad's words; any other cause is kept as sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CtiCause {
     NormalClearing,
     AnsweredElsewhere,
@@ -527,23 +629,28 @@ pub enum CtiCause {
     Busy,
     Congestion,
     NotFound,
+    /// A cause Zammad does not define (`voicemail`, a PBX's own words): the call
+    /// is decided from its other events.
+    Other(String),
 }
 
 impl CtiCause {
-    pub fn parse(value: &str) -> Result<CtiCause, Problem> {
-        serde_json::from_value(Value::String(value.trim().to_owned())).map_err(|_| {
-            Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "cause",
-                format!(
-                    "cause: unknown hangup cause `{}` (expected normalClearing, answeredElsewhere, cancel, noAnswer, forwarded, busy, congestion or notFound)",
-                    shorten(value)
-                ),
-            )
-        })
+    /// Reads a cause; never fails (an unknown one is `Other`).
+    pub fn parse(value: &str) -> CtiCause {
+        match value.trim() {
+            "normalClearing" => CtiCause::NormalClearing,
+            "answeredElsewhere" => CtiCause::AnsweredElsewhere,
+            "cancel" => CtiCause::Cancel,
+            "noAnswer" => CtiCause::NoAnswer,
+            "forwarded" => CtiCause::Forwarded,
+            "busy" => CtiCause::Busy,
+            "congestion" => CtiCause::Congestion,
+            "notFound" => CtiCause::NotFound,
+            other => CtiCause::Other(other.to_owned()),
+        }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             CtiCause::NormalClearing => "normalClearing",
             CtiCause::AnsweredElsewhere => "answeredElsewhere",
@@ -553,14 +660,18 @@ impl CtiCause {
             CtiCause::Busy => "busy",
             CtiCause::Congestion => "congestion",
             CtiCause::NotFound => "notFound",
+            CtiCause::Other(s) => s,
         }
     }
 
-    /// The disposition a hangup with this cause gives, before any `answer` event.
-    pub fn disposition(self) -> Disposition {
+    /// How the call ended, given whether an `answer` event came (in any order).
+    pub fn disposition(&self, answered: bool) -> Disposition {
         match self {
             CtiCause::NormalClearing | CtiCause::AnsweredElsewhere => Disposition::Answered,
-            CtiCause::Cancel | CtiCause::NoAnswer | CtiCause::Forwarded => Disposition::NoAnswer,
+            CtiCause::Cancel | CtiCause::Other(_) if answered => Disposition::Answered,
+            CtiCause::Cancel | CtiCause::NoAnswer | CtiCause::Forwarded | CtiCause::Other(_) => {
+                Disposition::NoAnswer
+            }
             CtiCause::Busy => Disposition::Busy,
             CtiCause::Congestion | CtiCause::NotFound => Disposition::Failed,
         }
@@ -597,7 +708,7 @@ pub fn cti_event(fields: &Fields) -> Result<CtiEvent, Problem> {
     };
     let cause = match (kind, fields.text("cause")?) {
         (CtiEventKind::Hangup, None) => return Err(missing("cause")),
-        (CtiEventKind::Hangup, Some(c)) => Some(CtiCause::parse(&c)?),
+        (CtiEventKind::Hangup, Some(c)) => Some(CtiCause::parse(&c)),
         _ => None,
     };
     let answered_by = match fields.text("answeringNumber")? {
@@ -709,7 +820,27 @@ mod tests {
         let e = cti_event(&f).unwrap();
         assert_eq!(e.kind, CtiEventKind::Hangup);
         assert_eq!(e.cause, Some(CtiCause::Busy));
-        let f = Fields::from_form(b"event=hangup&callId=abc&cause=gone").unwrap();
-        assert_eq!(cti_event(&f).unwrap_err().field.as_deref(), Some("cause"));
+        let f = Fields::from_form(b"event=hangup&callId=abc&cause=voicemail").unwrap();
+        let e = cti_event(&f).unwrap();
+        assert_eq!(e.cause, Some(CtiCause::Other("voicemail".into())));
+        assert_eq!(e.cause.unwrap().disposition(true), Disposition::Answered);
+    }
+
+    #[test]
+    fn forms_are_decoded_strictly() {
+        let f = Fields::from_form(b"a=x+y%21&b=%D0%B0&user%5B%5D=z&c").unwrap();
+        assert_eq!(f.text("a").unwrap().as_deref(), Some("x y!"));
+        assert_eq!(f.text("b").unwrap().as_deref(), Some("\u{430}"));
+        assert_eq!(f.text("user").unwrap().as_deref(), Some("z"));
+        for (body, field) in [
+            (&b"uniqueid=%FE"[..], Some("uniqueid")),
+            (b"uniqueid=%zz", Some("uniqueid")),
+            (b"uniqueid=%F", Some("uniqueid")),
+            (b"%FF=1", None),
+        ] {
+            let e = Fields::from_form(body).err().unwrap();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+            assert_eq!(e.field.as_deref(), field);
+        }
     }
 }

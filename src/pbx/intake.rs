@@ -1,16 +1,14 @@
 //! Turns a call record into what it becomes, exactly once: in one transaction the
 //! Journal's registration (if the rules make it an appeal), the call log line with
 //! the answer given, and the recording's row. Only then is the PBX answered; a
-//! retry of the same call id gets the stored answer back.
+//! retry of the same call id gets the stored answer back. The appeal is received
+//! at the call's start, or when Senim got a late record (`receipt`).
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Source;
-use super::formats::{
-    CallId, CallRecord, CallTimes, CtiCause, CtiDirection, CtiEvent, CtiEventKind, Disposition,
-    Format, Recording,
-};
+use super::formats::{CallId, CallRecord, Disposition, Recording};
+use super::receipt::{self, Receipt};
 use super::recordings::StoredFile;
 use super::rules::{self, Outcome};
 use super::store::{self, CallLogEntry, RecordingRow, StoredAnswer};
@@ -41,6 +39,26 @@ pub struct CallAnswer {
     /// `stored`, `pending` (being downloaded), `name_only`, or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// The record arrived more than `pbx.late_tolerance_seconds` after the call
+    /// ended: registered when Senim received it, not at the call's start.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub late_delivery: bool,
+    /// A CTI call answered but never hung up, registered
+    /// `pbx.unanswered_hangup_hours` after its answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unfinished: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// How a complete call reached Senim: when it counts as received, and whether it
+/// was registered without its hangup.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    pub receipt: Receipt,
+    pub unfinished: bool,
 }
 
 /// A database error as the PBX sees it: 503 + Retry-After when it is transient.
@@ -67,6 +85,10 @@ pub async fn accept_call(
         return Ok(replayed(answer));
     }
     check_called(app, &record)?;
+    let arrival = Arrival {
+        receipt: receipt::receipt(&record.times, app.clock.now(), &app.config.pbx)?,
+        unfinished: false,
+    };
     // An uploaded recording goes to disk first: content-addressed, so a failed
     // transaction leaves at most an unreferenced file, never a lost one.
     let uploaded = match &record.recording {
@@ -86,21 +108,29 @@ pub async fn accept_call(
         let _ = tx.rollback().await;
         return Ok(replayed(answer));
     }
-    let finished = finish_call_in(app, &mut tx, source, &record, uploaded.as_ref()).await?;
+    let finished = finish_call_in(
+        app,
+        &mut tx,
+        &source.name,
+        &record,
+        arrival,
+        uploaded.as_ref(),
+    )
+    .await?;
     let Some(finished) = finished else {
         let _ = tx.rollback().await;
         return stored_after_race(app, source, &record.call_id).await;
     };
     tx.commit().await.map_err(db_problem)?;
-    after_commit(app, source, &record, &finished);
+    after_commit(app, &source.name, &record, &finished);
     Ok(finished.answer)
 }
 
 /// A call registered (or only logged) inside a transaction not yet committed.
-struct Finished {
-    answer: StoredAnswer,
+pub(super) struct Finished {
+    pub answer: StoredAnswer,
     /// What `answer` says, as a value.
-    call: CallAnswer,
+    pub call: CallAnswer,
     /// Its Journal registration, when the rules made it an appeal.
     registration: Option<Registration>,
     /// Whether a recording is waiting to be downloaded.
@@ -109,60 +139,26 @@ struct Finished {
 
 /// Registers (if the rules say so) and logs a call inside `tx`; `None` if the
 /// call was logged meanwhile by a concurrent delivery.
-async fn finish_call_in(
+pub(super) async fn finish_call_in(
     app: &App,
     tx: &mut db::Tx,
-    source: &Source,
+    source: &str,
     record: &CallRecord,
+    arrival: Arrival,
     uploaded: Option<&StoredFile>,
 ) -> Result<Option<Finished>, Problem> {
-    let decision = rules::decide(record, &app.config.pbx.rules);
-    let in_working_hours = app.calendar.is_open(record.times.start());
     let now = app.clock.now();
-    let registration = match decision.outcome {
-        Outcome::Appeal(status) => {
-            let new = new_appeal(
-                app,
-                source,
-                record,
-                decision.disposition,
-                in_working_hours,
-                status,
-            );
-            Some(app.journal.register_in(tx, new).await?)
-        }
-        Outcome::Logged => None,
-    };
-    let appeal = registration.as_ref().map(Registration::appeal);
-    let recording_state = match (&record.recording, uploaded) {
-        (_, Some(_)) => Some("stored"),
-        (Some(Recording::Url(_)), None) => Some("pending"),
-        (Some(Recording::Name(_)), None) => Some("name_only"),
-        _ => None,
-    };
-    let body = CallAnswer {
-        source: source.name.clone(),
-        call_id: record.call_id.to_string(),
-        disposition: decision.disposition,
-        in_working_hours,
-        outcome: decision.outcome.as_str().to_owned(),
-        registration_number: appeal.map(|a| a.registration_number.to_string()),
-        appeal_id: appeal.map(|a| a.id.0),
-        status: appeal.map(|a| a.status),
-        recording: recording_state.map(str::to_owned),
-    };
-    let answer = StoredAnswer {
-        status: 201,
-        body: serde_json::to_string(&body).map_err(|_| Problem::internal())?,
-    };
+    let finished = register_in(app, tx, source, record, arrival, uploaded.is_some()).await?;
     let entry = CallLogEntry {
-        source: &source.name,
+        source,
         record,
-        in_working_hours,
-        outcome: decision.outcome.as_str(),
-        appeal_id: appeal.map(|a| a.id.0),
+        late_delivery: arrival.receipt.is_late(),
+        unfinished: arrival.unfinished,
+        in_working_hours: finished.call.in_working_hours,
+        outcome: &finished.call.outcome,
+        appeal_id: finished.call.appeal_id,
         received_at: now,
-        answer: &answer,
+        answer: &finished.answer,
     };
     if !store::insert_call_in(tx, &entry)
         .await
@@ -183,22 +179,77 @@ async fn finish_call_in(
         _ => None,
     };
     if let Some(row) = &row {
-        store::insert_recording_in(tx, &source.name, call_id, row)
+        store::insert_recording_in(tx, source, call_id, row)
             .await
             .map_err(db_problem)?;
     }
-    Ok(Some(Finished {
+    Ok(Some(finished))
+}
+
+/// Registers a call in the Journal inside `tx` if the rules make it an appeal,
+/// and builds the answer the PBX gets; the call log is the caller's.
+pub(super) async fn register_in(
+    app: &App,
+    tx: &mut db::Tx,
+    source: &str,
+    record: &CallRecord,
+    arrival: Arrival,
+    uploaded: bool,
+) -> Result<Finished, Problem> {
+    let decision = rules::decide(record, &app.config.pbx.rules);
+    let in_working_hours = app.calendar.is_open(record.times.start());
+    let registration = match decision.outcome {
+        Outcome::Appeal(status) => {
+            let new = new_appeal(
+                app,
+                source,
+                record,
+                arrival,
+                decision.disposition,
+                in_working_hours,
+                status,
+            );
+            Some(app.journal.register_in(tx, new).await?)
+        }
+        Outcome::Logged => None,
+    };
+    let appeal = registration.as_ref().map(Registration::appeal);
+    let recording_state = match (&record.recording, uploaded) {
+        (_, true) => Some("stored"),
+        (Some(Recording::Url(_)), false) => Some("pending"),
+        (Some(Recording::Name(_)), false) => Some("name_only"),
+        _ => None,
+    };
+    let body = CallAnswer {
+        source: source.to_owned(),
+        call_id: record.call_id.to_string(),
+        disposition: decision.disposition,
+        in_working_hours,
+        outcome: decision.outcome.as_str().to_owned(),
+        registration_number: appeal.map(|a| a.registration_number.to_string()),
+        appeal_id: appeal.map(|a| a.id.0),
+        status: appeal.map(|a| a.status),
+        recording: recording_state.map(str::to_owned),
+        late_delivery: arrival.receipt.is_late(),
+        unfinished: arrival.unfinished,
+    };
+    let answer = StoredAnswer {
+        status: 201,
+        body: serde_json::to_string(&body).map_err(|_| Problem::internal())?,
+    };
+    Ok(Finished {
         answer,
         call: body,
         registration,
         download_pending: recording_state == Some("pending"),
-    }))
+    })
 }
 
 fn new_appeal(
     app: &App,
-    source: &Source,
+    source: &str,
     record: &CallRecord,
+    arrival: Arrival,
     disposition: Disposition,
     in_working_hours: bool,
     status: Status,
@@ -219,27 +270,36 @@ fn new_appeal(
     } else {
         "after hours"
     };
+    let mut notes = vec![hours];
+    if arrival.receipt.is_late() {
+        notes.push("the PBX's record arrived late");
+    }
+    if arrival.unfinished {
+        notes.push("no hangup reported");
+    }
     NewAppeal {
-        received_at: record.times.start(),
+        received_at: arrival.receipt.instant(),
         channel: Channel::Phone,
         reporter: Reporter {
             phone: record
                 .caller
-                .clone()
-                .filter(|_| app.config.pbx.rules.caller_number_as_phone),
+                .as_ref()
+                .and_then(|c| c.number())
+                .filter(|_| app.config.pbx.rules.caller_number_as_phone)
+                .map(str::to_owned),
             ..Reporter::default()
         },
-        subject: Some(format!("{what}, {local} ({hours})")),
+        subject: Some(format!("{what}, {local} ({})", notes.join("; "))),
         substance: None,
         status,
-        source: SourceRef::new(SOURCE_KIND, format!("{}:{}", source.name, record.call_id)),
+        source: SourceRef::new(SOURCE_KIND, format!("{source}:{}", record.call_id)),
         also_known_as: vec![],
-        actor: format!("pbx:{}", source.name),
+        actor: format!("pbx:{source}"),
     }
 }
 
 /// Counts and logs a committed call, and wakes the downloader for its recording.
-fn after_commit(app: &App, source: &Source, record: &CallRecord, finished: &Finished) {
+pub(super) fn after_commit(app: &App, source: &str, record: &CallRecord, finished: &Finished) {
     let a = &finished.call;
     metrics::counter!("senim_pbx_calls_total",
         "disposition" => a.disposition.as_str(),
@@ -252,13 +312,35 @@ fn after_commit(app: &App, source: &Source, record: &CallRecord, finished: &Fini
     if let Some(registration) = &finished.registration {
         journal::registered(registration);
     }
+    if a.late_delivery {
+        metrics::counter!("senim_pbx_late_deliveries_total").increment(1);
+        tracing::warn!(
+            source = %source,
+            call_id = %record.call_id,
+            call_started_at = %record.times.start(),
+            call_ended_at = %record.times.end(),
+            registration_number = a.registration_number.as_deref().unwrap_or(""),
+            "pbx: late delivery; registered at Senim's receive time, not the call's start"
+        );
+    }
+    if a.unfinished {
+        metrics::counter!("senim_pbx_unfinished_calls_total").increment(1);
+        tracing::warn!(
+            source = %source,
+            call_id = %record.call_id,
+            registration_number = a.registration_number.as_deref().unwrap_or(""),
+            "pbx: an answered call never hung up; registered without its hangup"
+        );
+    }
     tracing::info!(
-        source = %source.name,
+        source = %source,
         call_id = %record.call_id,
         format = record.format.as_str(),
         disposition = %a.disposition,
         in_working_hours = a.in_working_hours,
         outcome = %a.outcome,
+        late_delivery = a.late_delivery,
+        unfinished = a.unfinished,
         registration_number = a.registration_number.as_deref().unwrap_or(""),
         appeal_id = a.appeal_id.unwrap_or(0),
         "pbx call recorded"
@@ -306,169 +388,6 @@ fn check_called(app: &App, record: &CallRecord) -> Result<(), Problem> {
     }
 }
 
-/// The answer to one CTI event.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct CtiAnswer {
-    pub call_id: String,
-    pub event: String,
-    /// `ringing`, `answered`, `ended`, or `ignored` (an outbound call).
-    pub state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub call: Option<CallAnswer>,
-}
-
-/// Accepts one event of Zammad's Generic CTI API; the call is recorded with its
-/// hangup, whatever order the events come in.
-pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<String, Problem> {
-    let event_name = event.kind.as_str();
-    if event.direction == CtiDirection::Out {
-        return json(&CtiAnswer {
-            call_id: event.call_id.to_string(),
-            event: event_name.to_owned(),
-            state: "ignored".into(),
-            call: None,
-        });
-    }
-    let call_id = event.call_id.as_str();
-    if let Some(body) = store::cti_answer(&app.db, &source.name, call_id, event_name)
-        .await
-        .map_err(db_problem)?
-    {
-        metrics::counter!("senim_pbx_replayed_total").increment(1);
-        return Ok(body);
-    }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await.map_err(db_problem)?;
-    let earlier = store::cti_events_in(&mut tx, &source.name, call_id)
-        .await
-        .map_err(db_problem)?;
-    if earlier.iter().any(|e| e.event == event_name) {
-        let _ = tx.rollback().await;
-        return store::cti_answer(&app.db, &source.name, call_id, event_name)
-            .await
-            .map_err(db_problem)?
-            .ok_or_else(|| Problem::unavailable("retry"));
-    }
-    let logged = store::call_answer_in(&mut tx, &source.name, call_id)
-        .await
-        .map_err(db_problem)?;
-    let mut finished = None;
-    let (state, call) = if let Some(done) = logged {
-        ("ended", serde_json::from_str::<CallAnswer>(&done.body).ok())
-    } else if let Some(record) = cti_record(app, &event, &earlier, now) {
-        match finish_call_in(app, &mut tx, source, &record, None).await? {
-            Some(done) => {
-                let call = Some(done.call.clone());
-                finished = Some((record, done));
-                ("ended", call)
-            }
-            None => {
-                let _ = tx.rollback().await;
-                return Err(Problem::unavailable(
-                    "a concurrent event of this call is in progress; retry",
-                ));
-            }
-        }
-    } else if event.kind == CtiEventKind::Answer || earlier.iter().any(|e| e.event == "answer") {
-        ("answered", None)
-    } else {
-        ("ringing", None)
-    };
-    let body = json(&CtiAnswer {
-        call_id: call_id.to_owned(),
-        event: event_name.to_owned(),
-        state: state.to_owned(),
-        call,
-    })?;
-    let cause = event.cause.map(CtiCause::as_str);
-    let inserted = store::insert_cti_event_in(&mut tx, &source.name, &event, cause, now, &body)
-        .await
-        .map_err(db_problem)?;
-    if !inserted {
-        let _ = tx.rollback().await;
-        return store::cti_answer(&app.db, &source.name, call_id, event_name)
-            .await
-            .map_err(db_problem)?
-            .ok_or_else(|| Problem::unavailable("a concurrent delivery is in progress; retry"));
-    }
-    tx.commit().await.map_err(db_problem)?;
-    if let Some((record, done)) = finished {
-        after_commit(app, source, &record, &done);
-    }
-    Ok(body)
-}
-
-/// The complete call once its hangup is known (this event or an earlier one).
-fn cti_record(
-    app: &App,
-    event: &CtiEvent,
-    earlier: &[store::StoredCtiEvent],
-    now: DateTime<Utc>,
-) -> Option<CallRecord> {
-    let _ = app;
-    let stored_hangup = earlier.iter().find(|e| e.event == "hangup");
-    let (cause, end) = match (event.kind, stored_hangup) {
-        (CtiEventKind::Hangup, _) => (event.cause?, now),
-        (_, Some(h)) => (
-            h.cause.as_deref().and_then(|c| CtiCause::parse(c).ok())?,
-            h.received_at,
-        ),
-        _ => return None,
-    };
-    let at_of = |kind: &str| {
-        if event.kind.as_str() == kind {
-            Some(now)
-        } else {
-            earlier
-                .iter()
-                .find(|e| e.event == kind)
-                .map(|e| e.received_at)
-        }
-    };
-    let first = earlier
-        .iter()
-        .map(|e| e.received_at)
-        .min()
-        .unwrap_or(now)
-        .min(now);
-    let start = at_of("newCall").unwrap_or(first).min(first).min(end);
-    let answer = at_of("answer").map(|a| a.clamp(start, end));
-    let pick = |f: fn(&store::StoredCtiEvent) -> Option<String>, own: &Option<String>| {
-        own.clone().or_else(|| earlier.iter().find_map(f))
-    };
-    let caller = pick(|e| e.caller.clone(), &event.from);
-    let called = pick(|e| e.called.clone(), &event.to);
-    let answered_by = if event.kind == CtiEventKind::Answer {
-        event.answered_by.clone()
-    } else {
-        earlier
-            .iter()
-            .find(|e| e.event == "answer")
-            .and_then(|e| e.answered_by.clone())
-    };
-    let disposition =
-        if answer.is_some() && matches!(cause, CtiCause::NormalClearing | CtiCause::Cancel) {
-            Disposition::Answered
-        } else {
-            cause.disposition()
-        };
-    let times = CallTimes::new(start, answer, end, ["newCall", "answer", "hangup"]).ok()?;
-    Some(CallRecord {
-        format: Format::ZammadCti,
-        call_id: event.call_id.clone(),
-        linked_id: None,
-        caller,
-        called,
-        duration_seconds: times.duration_seconds(),
-        billable_seconds: times.billable_seconds(),
-        times,
-        disposition,
-        extension: answered_by,
-        application: None,
-        recording: None,
-    })
-}
-
-fn json<T: Serialize>(value: &T) -> Result<String, Problem> {
+pub(super) fn json<T: Serialize>(value: &T) -> Result<String, Problem> {
     serde_json::to_string(value).map_err(|_| Problem::internal())
 }

@@ -5,15 +5,20 @@
 //! the line is open. The operator completes a phone appeal with
 //! `PATCH /v1/appeals/{id}`. See `docs/pbx.md`.
 //!
-//! Modules: `formats` (the three input shapes to one `CallRecord`), `auth`
-//! (tokens, signatures, networks), `rules` (what a call becomes), `intake`
-//! (exactly-once recording), `store` (this module's tables), `recordings`
-//! (files and background downloads), `schedule`, `notes` (operator's notes).
+//! Modules: `formats` (the three input shapes to one `CallRecord`), `numbers`
+//! (callers' numbers to E.164), `auth` (tokens, signatures, networks), `receipt`
+//! (when a call counts as received), `rules` (what a call becomes), `intake`
+//! (exactly-once recording), `cti` (CTI events to calls, and the sweep of calls
+//! never hung up), `store` (this module's tables), `recordings` (files and
+//! background downloads), `schedule`, `notes` (operator's notes).
 
 pub mod auth;
+pub mod cti;
 pub mod formats;
 pub mod intake;
 pub mod notes;
+pub mod numbers;
+pub mod receipt;
 pub mod recordings;
 pub mod rules;
 pub mod schedule;
@@ -60,9 +65,12 @@ impl Pbx {
     }
 }
 
-/// Starts the background work of the channel (recording downloads).
+/// Starts the background work of the channel: recording downloads, and the sweep
+/// that registers CTI calls answered but never hung up. Neither takes a stop
+/// signal: each commits its work in one transaction, so ending anywhere is safe.
 pub fn start(app: Arc<App>) {
-    tokio::spawn(recordings::run_downloader(app));
+    tokio::spawn(recordings::run_downloader(app.clone()));
+    tokio::spawn(cti::run_sweep(app));
 }
 
 pub fn routes() -> Router<Arc<App>> {
@@ -302,10 +310,10 @@ async fn asterisk(
     token: Option<&str>,
 ) -> Result<StoredAnswer, Problem> {
     let (parts, body) = request.into_parts();
-    body_kind(&parts.headers, &[BodyKind::Form])?;
+    let kind = body_kind(&parts.headers, &[BodyKind::Form, BodyKind::Multipart])?;
     let (source, bytes) =
         authenticated_body(app, &parts, body, token, app.config.pbx.max_record_bytes).await?;
-    let fields = Fields::from_form(&bytes)?;
+    let fields = form_fields(kind, parts, bytes).await?;
     let record = formats::from_asterisk(
         &fields,
         source.timezone,
@@ -329,16 +337,27 @@ async fn post_cti_with_token(
 
 async fn cti(app: &App, request: Request, token: Option<&str>) -> Result<StoredAnswer, Problem> {
     let (parts, body) = request.into_parts();
-    let kind = body_kind(&parts.headers, &[BodyKind::Form, BodyKind::Json])?;
+    let kind = body_kind(
+        &parts.headers,
+        &[BodyKind::Form, BodyKind::Json, BodyKind::Multipart],
+    )?;
     let (source, bytes) =
         authenticated_body(app, &parts, body, token, app.config.pbx.max_record_bytes).await?;
-    let fields = match kind {
-        BodyKind::Json => Fields::from_json(&bytes)?,
-        _ => Fields::from_form(&bytes)?,
-    };
+    let fields = form_fields(kind, parts, bytes).await?;
     let event = formats::cti_event(&fields)?;
-    let body = intake::accept_cti(app, source, event).await?;
+    let body = cti::accept_cti(app, source, event).await?;
     Ok(StoredAnswer { status: 200, body })
+}
+
+/// The fields of a form-encoded, multipart (`curl --form`) or JSON body.
+async fn form_fields(kind: BodyKind, parts: Parts, bytes: Bytes) -> Result<Fields, Problem> {
+    match kind {
+        BodyKind::Json => Fields::from_json(&bytes),
+        BodyKind::Form => Fields::from_form(&bytes),
+        BodyKind::Multipart => {
+            Fields::from_multipart(Request::from_parts(parts, Body::from(bytes))).await
+        }
+    }
 }
 
 /// `PATCH /v1/appeals/{id or number}`: the operator's notes on a phone appeal.

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
@@ -123,7 +122,8 @@ async fn download_one(app: &App, client: &reqwest::Client, d: &store::PendingDow
         Ok(bytes) => match store.store(&bytes).await {
             Ok(file) => {
                 let r =
-                    store::download_stored(&app.db, d, &file.sha256, file.size, Utc::now()).await;
+                    store::download_stored(&app.db, d, &file.sha256, file.size, app.clock.now())
+                        .await;
                 if r.is_ok() {
                     metrics::counter!("senim_pbx_recording_downloads_total", "result" => "stored")
                         .increment(1);
@@ -156,7 +156,7 @@ async fn retry_later(
             .recording_retry_seconds
             .saturating_mul(factor)
             .min(3600);
-        Utc::now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
+        app.clock.now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
     });
     let result = if give_up { "failed" } else { "retry" };
     metrics::counter!("senim_pbx_recording_downloads_total", "result" => result).increment(1);

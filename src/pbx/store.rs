@@ -57,6 +57,8 @@ fn to_answer((status, body): (i64, String)) -> StoredAnswer {
 pub struct CallLogEntry<'a> {
     pub source: &'a str,
     pub record: &'a CallRecord,
+    pub late_delivery: bool,
+    pub unfinished: bool,
     pub in_working_hours: bool,
     pub outcome: &'a str,
     pub appeal_id: Option<i64>,
@@ -70,15 +72,15 @@ pub async fn insert_call_in(tx: &mut Tx, e: &CallLogEntry<'_>) -> Result<bool, s
     let affected = on_tx!(tx, conn => sqlx::query(
         "INSERT INTO pbx_calls (source, call_id, format, linked_id, caller, called, started_at, answered_at, \
          ended_at, duration_seconds, billable_seconds, disposition, extension, in_working_hours, outcome, \
-         appeal_id, received_at, response_status, response_body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         appeal_id, received_at, response_status, response_body, caller_raw, late_delivery, unfinished) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
          ON CONFLICT (source, call_id) DO NOTHING",
     )
     .bind(e.source)
     .bind(r.call_id.as_str())
     .bind(r.format.as_str())
     .bind(&r.linked_id)
-    .bind(&r.caller)
+    .bind(r.caller.as_ref().and_then(|c| c.number()))
     .bind(&r.called)
     .bind(r.times.start())
     .bind(r.times.answer())
@@ -93,10 +95,63 @@ pub async fn insert_call_in(tx: &mut Tx, e: &CallLogEntry<'_>) -> Result<bool, s
     .bind(e.received_at)
     .bind(i64::from(e.answer.status))
     .bind(&e.answer.body)
+    .bind(r.caller.as_ref().map(|c| c.raw()))
+    .bind(e.late_delivery)
+    .bind(e.unfinished)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(affected == 1)
+}
+
+/// Turns a logged (not registered) call into an appeal once a late event shows it
+/// was answered; `false` if it is no longer only logged (a concurrent event won).
+pub async fn upgrade_call_in(
+    tx: &mut Tx,
+    source: &str,
+    record: &CallRecord,
+    appeal_id: i64,
+    answer: &StoredAnswer,
+) -> Result<bool, sqlx::Error> {
+    let affected = on_tx!(tx, conn => sqlx::query(
+        "UPDATE pbx_calls SET disposition = $1, answered_at = $2, billable_seconds = $3, extension = $4, \
+         outcome = 'appeal', appeal_id = $5, response_status = $6, response_body = $7 \
+         WHERE source = $8 AND call_id = $9 AND outcome = 'logged'",
+    )
+    .bind(record.disposition.as_str())
+    .bind(record.times.answer())
+    .bind(i64::from(record.billable_seconds))
+    .bind(&record.extension)
+    .bind(appeal_id)
+    .bind(i64::from(answer.status))
+    .bind(&answer.body)
+    .bind(source)
+    .bind(record.call_id.as_str())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(affected == 1)
+}
+
+/// CTI calls answered at or before `before` that have neither a hangup nor a
+/// line in the call log: `(source, call id)`, oldest answer first.
+pub async fn unfinished_cti_calls(
+    db: &Db,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT a.source, a.call_id FROM pbx_cti_events a \
+         WHERE a.event = 'answer' AND a.received_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM pbx_cti_events h \
+             WHERE h.source = a.source AND h.call_id = a.call_id AND h.event = 'hangup') \
+         AND NOT EXISTS (SELECT 1 FROM pbx_calls c WHERE c.source = a.source AND c.call_id = a.call_id) \
+         ORDER BY a.received_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)
 }
 
 /// Where a call's recording stands.

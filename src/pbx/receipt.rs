@@ -1,0 +1,142 @@
+//! When a call counts as received (issue 8, section 4): the PBX's clock must not
+//! decide the Journal. The call's start is its receipt instant only when it is
+//! plausible by Senim's clock; a start in the future (beyond `clock_skew_seconds`)
+//! or before 2000 is refused, and a record arriving more than
+//! `late_tolerance_seconds` after the call ended is a late delivery, registered
+//! when Senim receives it. The PBX's times stay on the call log as metadata.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::formats::CallTimes;
+use crate::config::PbxConfig;
+use crate::server::problem::Problem;
+
+/// The instant a call is registered at, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// The call's start: the record came in time.
+    AtStart(DateTime<Utc>),
+    /// Senim's receive time: the record came late.
+    Late(DateTime<Utc>),
+}
+
+impl Receipt {
+    pub fn instant(self) -> DateTime<Utc> {
+        match self {
+            Receipt::AtStart(t) | Receipt::Late(t) => t,
+        }
+    }
+
+    pub fn is_late(self) -> bool {
+        matches!(self, Receipt::Late(_))
+    }
+}
+
+/// The earliest start accepted.
+fn earliest() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Decides the receipt instant of a call record arriving at `now`, or refuses
+/// its times with 422 naming the field.
+pub fn receipt(
+    times: &CallTimes,
+    now: DateTime<Utc>,
+    config: &PbxConfig,
+) -> Result<Receipt, Problem> {
+    let skew = seconds(config.clock_skew_seconds);
+    let late = seconds(config.late_tolerance_seconds);
+    let refuse = |field: &str, why: String| {
+        Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            format!("{field} {why}"),
+        )
+    };
+    if times.start() < earliest() {
+        return Err(refuse(
+            "start",
+            format!("({}) is before 2000", times.start()),
+        ));
+    }
+    for (field, at) in [("start", times.start()), ("end", times.end())] {
+        if at > now + skew {
+            return Err(refuse(
+                field,
+                format!(
+                    "({at}) is in the future by Senim's clock ({now}); pbx.clock_skew_seconds allows {}",
+                    config.clock_skew_seconds
+                ),
+            ));
+        }
+    }
+    // The start is not earlier than the call's own length plus the tolerance:
+    // the record arrived no later than `late` after the call ended.
+    if times.end() + late < now {
+        Ok(Receipt::Late(now))
+    } else {
+        Ok(Receipt::AtStart(times.start()))
+    }
+}
+
+fn seconds(s: u64) -> Duration {
+    Duration::seconds(
+        i64::try_from(s)
+            .unwrap_or(i64::MAX / 1000)
+            .min(i64::MAX / 1000),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    fn times(start: &str, end: &str) -> CallTimes {
+        CallTimes::new(at(start), None, at(end), ["start", "answer", "end"]).unwrap()
+    }
+
+    #[test]
+    fn a_plausible_start_is_the_receipt_instant() {
+        let c = PbxConfig::default();
+        let now = at("2026-11-18T10:10:00Z");
+        let t = times("2026-11-18T10:00:00Z", "2026-11-18T10:05:00Z");
+        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::AtStart(t.start()));
+        // A long call posted within the hour after its end.
+        let t = times("2026-11-18T07:00:00Z", "2026-11-18T09:20:00Z");
+        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::AtStart(t.start()));
+        // A PBX clock four minutes fast.
+        let t = times("2026-11-18T10:13:00Z", "2026-11-18T10:14:00Z");
+        assert!(!receipt(&t, now, &c).unwrap().is_late());
+    }
+
+    #[test]
+    fn an_old_record_is_received_now() {
+        let c = PbxConfig::default();
+        let now = at("2026-11-26T10:00:00Z");
+        let t = times("2026-11-18T10:00:00Z", "2026-11-18T10:05:00Z");
+        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::Late(now));
+    }
+
+    #[test]
+    fn the_future_and_the_last_century_are_refused() {
+        let c = PbxConfig::default();
+        let now = at("2026-11-18T10:00:00Z");
+        for (start, end, field) in [
+            ("1900-01-01T00:00:00Z", "1900-01-01T00:01:00Z", "start"),
+            ("9999-01-01T00:00:00Z", "9999-01-01T00:01:00Z", "start"),
+            ("2026-11-18T10:06:00Z", "2026-11-18T10:07:00Z", "start"),
+            ("2026-11-18T09:00:00Z", "2026-11-18T11:00:00Z", "end"),
+        ] {
+            let e = receipt(&times(start, end), now, &c).unwrap_err();
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(e.field.as_deref(), Some(field), "{start}");
+        }
+    }
+}
