@@ -75,11 +75,17 @@ function done(summary, latency, requests)
 end
 LUA
 
+rss() { echo "$(( $(ps -o rss= -p "$PID") / 1024 )) MB"; }
+echo "RSS idle: $(rss)"
 echo "== sustained: wrk, $CONNECTIONS connections, ${SECONDS_RUN}s"
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$DIR/calls.lua" "http://127.0.0.1:$PORT/v1/pbx/calls" | tail -1
+echo "RSS right after: $(rss)"
 echo "== fixed rate: $RATE records/s, ${SECONDS_RUN}s"
 SENIM_BENCH_URL="http://127.0.0.1:$PORT/v1/pbx/calls" SENIM_BENCH_TOKEN=$TOKEN \
     SENIM_BENCH_RATE=$RATE SENIM_BENCH_SECONDS=$SECONDS_RUN "$RATE_BIN"
+echo "RSS right after: $(rss)"
+sleep 10
+echo "RSS 10 s after the load: $(rss)"
 APPEALS=$(target/release/senim --config "$DIR/senim.toml" journal list --json | wc -l)
 echo "appeals registered in the Journal: $APPEALS"
 echo "server errors logged (besides the start-up warnings about calendar data and alerts.director): $(grep '"level":"ERROR"' "$DIR/senim.log" | grep -v 'CALENDAR DATA MISSING' | grep -vc 'alerts.director is empty' || true)"

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::formats::{CallRecord, CtiEvent};
 use crate::db::{Db, Tx};
-use crate::{on_db, on_tx};
+use crate::{on_db, on_tx, on_write};
 
 /// The HTTP answer given to a delivery, stored to be given again to a retry.
 #[derive(Clone, Debug)]
@@ -258,7 +258,7 @@ pub async fn download_stored(
     size: u64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE pbx_recordings SET state = 'stored', sha256 = $1, size_bytes = $2, stored_at = $3, \
          attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL \
          WHERE source = $4 AND call_id = $5",
@@ -268,7 +268,7 @@ pub async fn download_stored(
     .bind(now)
     .bind(&d.source)
     .bind(&d.call_id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|_| ()))
 }
@@ -281,7 +281,7 @@ pub async fn download_failed(
     next: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     let state = if next.is_some() { "pending" } else { "failed" };
-    on_db!(db, pool => sqlx::query(
+    on_write!(db, conn => sqlx::query(
         "UPDATE pbx_recordings SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 \
          WHERE source = $4 AND call_id = $5",
     )
@@ -290,7 +290,7 @@ pub async fn download_failed(
     .bind(error)
     .bind(&d.source)
     .bind(&d.call_id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|_| ()))
 }

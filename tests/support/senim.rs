@@ -96,6 +96,11 @@ impl Daemon {
         daemon
     }
 
+    /// The daemon's process id (for its memory use in benchmarks).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
