@@ -438,9 +438,11 @@ pub struct Checked {
 }
 
 impl Config {
-    /// Loads defaults, then the file, then `SENIM_…` variables, and checks values.
+    /// Loads defaults, then the file, then the `SENIM_<SECTION>__<KEY>` variables,
+    /// and checks values. Other `SENIM_…` variables are not configuration (see
+    /// `ignored_env_vars`).
     pub fn load(source: &ConfigSource) -> Result<(Config, Checked), ConfigError> {
-        Self::load_with_env(source, Env::prefixed("SENIM_").split("__"))
+        Self::load_with_env(source, config_env(ENV_PREFIX))
     }
 
     fn load_with_env(source: &ConfigSource, env: Env) -> Result<(Config, Checked), ConfigError> {
@@ -745,6 +747,60 @@ fn parse_time(key: &str, value: &str) -> Result<NaiveTime, String> {
         .map_err(|_| format!("{key}: `{value}` is not a time of day like 09:00"))
 }
 
+/// The prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "SENIM_";
+
+/// The variable naming the configuration file (read by the command line).
+pub const CONFIG_FILE_ENV: &str = "SENIM_CONFIG";
+
+/// The sections of the configuration (`server`, `database`, ...).
+fn sections() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `name` (without the prefix) has the shape of a configuration key:
+/// `<SECTION>__<KEY>` with a known section.
+fn is_config_key(name: &str, sections: &[String]) -> bool {
+    match name.split_once("__") {
+        Some((section, key)) => {
+            !key.is_empty() && sections.iter().any(|s| s.eq_ignore_ascii_case(section))
+        }
+        None => false,
+    }
+}
+
+/// The environment provider: only `<prefix><SECTION>__<KEY>` variables.
+fn config_env(prefix: &str) -> Env {
+    let sections = sections();
+    Env::prefixed(prefix)
+        .filter(move |name| is_config_key(name.as_str(), &sections))
+        .split("__")
+}
+
+/// `SENIM_…` variables in the environment that are neither configuration keys
+/// (`SENIM_<SECTION>__<KEY>`) nor `SENIM_CONFIG`: ignored, and worth a warning
+/// (a wrapper script's `SENIM_BIN`, or a key with one underscore too few).
+pub fn ignored_env_vars() -> Vec<String> {
+    ignored_among(std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned()))
+}
+
+fn ignored_among(names: impl Iterator<Item = String>) -> Vec<String> {
+    let sections = sections();
+    let mut ignored: Vec<String> = names
+        .filter(|name| {
+            name.get(..ENV_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
+        })
+        .filter(|name| !name.eq_ignore_ascii_case(CONFIG_FILE_ENV))
+        .filter(|name| !is_config_key(&name[ENV_PREFIX.len()..], &sections))
+        .collect();
+    ignored.sort();
+    ignored
+}
+
 /// Turns figment's error into one line naming the key and the file or variable.
 fn describe(error: figment::Error, path: &Path) -> String {
     let mut lines = Vec::new();
@@ -782,6 +838,25 @@ mod tests {
             required: true,
         };
         Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_").split("__"))
+    }
+
+    #[test]
+    fn only_section_key_variables_are_configuration() {
+        let names = [
+            "SENIM_CONFIG",
+            "SENIM_BIN",
+            "SENIM_SERVER__LISTEN",
+            "senim_database__url",
+            "SENIM_NOSUCH__KEY",
+            "SENIM_SERVER_LISTEN",
+            "SENIMTEST_PYTHON",
+            "PATH",
+        ];
+        let ignored = ignored_among(names.iter().map(|n| n.to_string()));
+        assert_eq!(
+            ignored,
+            ["SENIM_BIN", "SENIM_NOSUCH__KEY", "SENIM_SERVER_LISTEN"]
+        );
     }
 
     #[test]
