@@ -49,7 +49,8 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         );
     }
     let background = [
-        tokio::spawn(sender.run(stop_tx.subscribe())),
+        // Half the grace for the mail being sent, so it is handed back in time.
+        tokio::spawn(sender.run(stop_tx.subscribe(), grace / 2)),
         tokio::spawn(app.scheduler().run(stop_tx.subscribe())),
     ];
     crate::pbx::start(app.clone());
