@@ -54,6 +54,18 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Seconds the server waits for requests in flight at shutdown.
     pub shutdown_grace_seconds: u64,
+    /// Seconds a connection may take to send a request's headers (also how long
+    /// an idle keep-alive connection stays open); then it is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request may take to send its body; then it fails with 408.
+    pub body_timeout_seconds: u64,
+    /// Open connections at most; beyond, new ones wait (unaccepted) until one closes.
+    pub max_connections: usize,
+    /// Open connections from one IP address at most; beyond, new ones from it are
+    /// closed at once, so one client cannot take every connection.
+    pub max_connections_per_peer: usize,
+    /// Requests handled at once at most; beyond, they wait their turn.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ServerConfig {
@@ -61,7 +73,46 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_seconds: 10,
+            header_read_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_connections: 1024,
+            max_connections_per_peer: 128,
+            max_concurrent_requests: 64,
         }
+    }
+}
+
+impl ServerConfig {
+    fn check(&self) -> Result<(), String> {
+        for (key, value, max) in [
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+                3600,
+            ),
+            ("body_timeout_seconds", self.body_timeout_seconds, 3600),
+        ] {
+            if value == 0 || value > max {
+                return Err(format!("server.{key} must be between 1 and {max}"));
+            }
+        }
+        for (key, value) in [
+            ("max_connections", self.max_connections),
+            ("max_connections_per_peer", self.max_connections_per_peer),
+            ("max_concurrent_requests", self.max_concurrent_requests),
+        ] {
+            // The semaphores behind these take at most this many permits.
+            if value == 0 || value > 1_000_000 {
+                return Err(format!("server.{key} must be between 1 and 1000000"));
+            }
+        }
+        if self.max_connections_per_peer > self.max_connections {
+            return Err(format!(
+                "server.max_connections_per_peer ({}) must not exceed server.max_connections ({})",
+                self.max_connections_per_peer, self.max_connections
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -469,6 +520,7 @@ impl Config {
 
     /// Checks the values serde cannot: names the key of the first bad one.
     fn check(&self) -> Result<Checked, String> {
+        self.server.check()?;
         let timezone: chrono_tz::Tz = self.calendar.timezone.parse().map_err(|_| {
             format!(
                 "calendar.timezone: `{}` is not an IANA time zone",
@@ -932,6 +984,18 @@ mod tests {
                 "pbx.sources[0].allowed_networks[0]",
             ),
             ("[pbx]\nmax_record_bytes = 10\n", "pbx.max_record_bytes"),
+            (
+                "[server]\nheader_read_timeout_seconds = 0\n",
+                "server.header_read_timeout_seconds",
+            ),
+            (
+                "[server]\nmax_concurrent_requests = 0\n",
+                "server.max_concurrent_requests",
+            ),
+            (
+                "[server]\nmax_connections = 10\nmax_connections_per_peer = 11\n",
+                "server.max_connections_per_peer",
+            ),
         ] {
             let err = load_str(toml).unwrap_err().to_string();
             assert!(err.contains(key), "{toml}: {err}");
