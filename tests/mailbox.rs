@@ -295,11 +295,31 @@ async fn charsets_html_attachments_malformed_and_oversized(db: TestDb) {
             .unwrap_or_default()
             .starts_with("oversized")
     );
+    // Over the limit by the server's RFC822.SIZE: only the header was fetched
+    // (and kept); the size is the whole message's; the message itself stays on
+    // the server, settled like any other.
     let raw = store::raw(&db.db, store::MessagePk(big.id))
         .await
         .unwrap()
         .unwrap();
-    assert!(raw.len() > 8000, "raw bytes kept whole");
+    assert!(
+        raw.starts_with(b"From: big@example.kz") && raw.ends_with(b"\r\n\r\n"),
+        "the header only: {}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert!(big.size > 8000, "the whole message's size: {}", big.size);
+    assert!(
+        big.notes
+            .as_deref()
+            .unwrap_or_default()
+            .contains("only the header was fetched"),
+        "{big:?}"
+    );
+    assert_eq!(
+        dovecot.message_count(PROCESSED),
+        6,
+        "every message, the big one too, is settled on the server"
+    );
     let bad = messages
         .iter()
         .find(|m| m.message_id.is_none())

@@ -95,7 +95,7 @@ pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, 
         fetched
             .into_iter()
             .map(|f| {
-                let reading = message::read(&f.raw, max);
+                let reading = message::read_part(&f.raw, f.size, max);
                 (f, reading)
             })
             .collect::<Vec<_>>()

@@ -70,10 +70,21 @@ pub struct Reading {
 
 /// Reads a raw message. Never fails: what cannot be read is noted in `problem`.
 pub fn read(raw: &[u8], max_bytes: u64) -> Reading {
-    let size = raw.len() as u64;
+    read_part(raw, raw.len() as u64, max_bytes)
+}
+
+/// Reads what was fetched of a message of `size` bytes: all of it, or (over
+/// `max_bytes`) only its header, which is then all that is kept.
+pub fn read_part(raw: &[u8], size: u64, max_bytes: u64) -> Reading {
     let sha256 = hex::encode(Sha256::digest(raw));
     let oversized = size > max_bytes;
     let mut notes = Vec::new();
+    if (raw.len() as u64) < size {
+        notes.push(format!(
+            "only the header was fetched ({} of {size} bytes); the whole message stays on the mail server",
+            raw.len()
+        ));
+    }
     let raw = match skip_mbox_separator(raw) {
         Some(rest) => {
             notes.push("an mbox `From ` separator line before the header was skipped".to_owned());
