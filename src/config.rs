@@ -57,7 +57,7 @@ pub struct ServerConfig {
     /// Seconds a connection may take to send a request's headers (also how long
     /// an idle keep-alive connection stays open); then it is closed.
     pub header_read_timeout_seconds: u64,
-    /// Seconds a request may take to send its body; then it fails with 408.
+    /// Seconds a request may take to send its body; then it fails (a 4xx naming the timeout).
     pub body_timeout_seconds: u64,
     /// Open connections at most; beyond, new ones wait (unaccepted) until one closes.
     pub max_connections: usize,

@@ -167,6 +167,40 @@ async fn at_the_connection_limit_open_connections_are_served_and_new_ones_wait()
     assert_eq!(waiting.await.unwrap(), "HTTP/1.1 200 OK");
 }
 
+/// A request whose body stops half-way fails after `body_timeout_seconds`
+/// instead of holding the connection and a request slot.
+#[test]
+fn a_body_that_stops_half_way_fails_after_the_body_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::ports::free_port();
+    let config = write_config(
+        dir.path(),
+        port,
+        "",
+        "[[api.managers]]\nname = \"manager\"\ntoken = \"manager-token-0123456789\"\n",
+    );
+    let daemon = Daemon::start_with_env(
+        dir.path(),
+        config,
+        port,
+        &[
+            ("SENIM_SERVER__BODY_TIMEOUT_SECONDS", "1"),
+            ("SENIM_SERVER__HEADER_READ_TIMEOUT_SECONDS", "300"),
+        ],
+    );
+    let mut stream = connect_from([127, 0, 0, 1], addr(&daemon));
+    stream
+        .write_all(
+            b"POST /v1/appeals/1/classification HTTP/1.1\r\nHost: senim\r\n\
+              Authorization: Bearer manager-token-0123456789\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"category\"",
+        )
+        .unwrap();
+    let answer = read_until_closed(&mut stream);
+    let status = answer.lines().next().unwrap_or_default();
+    assert!(status.starts_with("HTTP/1.1 4"), "a client error: {answer}");
+}
+
 #[tokio::test]
 async fn an_unknown_route_answers_problem_json_404() {
     let dir = tempfile::tempdir().unwrap();
