@@ -252,6 +252,12 @@ pub fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let source = ConfigSource::new(cli.config.as_deref());
     let (config, checked) = Config::load(&source)?;
+    let ignored = crate::config::ignored_env_vars();
+    if matches!(cli.command, Command::CheckConfig | Command::Calendar(_)) {
+        for name in &ignored {
+            eprintln!("senim: warning: {}", ignored_env_message(name));
+        }
+    }
     if let Command::CheckConfig = cli.command {
         app::load_calendar(&config, &checked)?;
         println!("{}: configuration is valid", source.path.display());
@@ -263,8 +269,19 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         return Ok(std::process::ExitCode::SUCCESS);
     }
     crate::telemetry::init_logs(&config.log);
+    for name in &ignored {
+        tracing::warn!("{}", ignored_env_message(name));
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(run_async(cli.command, config, checked))
+}
+
+/// The warning about a `SENIM_…` variable that is not configuration.
+fn ignored_env_message(name: &str) -> String {
+    format!(
+        "environment variable {name} is ignored: only SENIM_<SECTION>__<KEY> (e.g. SENIM_SERVER__LISTEN) \
+         and SENIM_CONFIG are read"
+    )
 }
 
 async fn run_async(

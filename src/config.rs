@@ -54,6 +54,18 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Seconds the server waits for requests in flight at shutdown.
     pub shutdown_grace_seconds: u64,
+    /// Seconds a connection may take to send a request's headers (also how long
+    /// an idle keep-alive connection stays open); then it is closed.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request may take to send its body; then it fails (a 4xx naming the timeout).
+    pub body_timeout_seconds: u64,
+    /// Open connections at most; beyond, new ones wait (unaccepted) until one closes.
+    pub max_connections: usize,
+    /// Open connections from one IP address at most; beyond, new ones from it are
+    /// closed at once, so one client cannot take every connection.
+    pub max_connections_per_peer: usize,
+    /// Requests handled at once at most; beyond, they wait their turn.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ServerConfig {
@@ -61,7 +73,46 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             shutdown_grace_seconds: 10,
+            header_read_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            max_connections: 1024,
+            max_connections_per_peer: 128,
+            max_concurrent_requests: 64,
         }
+    }
+}
+
+impl ServerConfig {
+    fn check(&self) -> Result<(), String> {
+        for (key, value, max) in [
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+                3600,
+            ),
+            ("body_timeout_seconds", self.body_timeout_seconds, 3600),
+        ] {
+            if value == 0 || value > max {
+                return Err(format!("server.{key} must be between 1 and {max}"));
+            }
+        }
+        for (key, value) in [
+            ("max_connections", self.max_connections),
+            ("max_connections_per_peer", self.max_connections_per_peer),
+            ("max_concurrent_requests", self.max_concurrent_requests),
+        ] {
+            // The semaphores behind these take at most this many permits.
+            if value == 0 || value > 1_000_000 {
+                return Err(format!("server.{key} must be between 1 and 1000000"));
+            }
+        }
+        if self.max_connections_per_peer > self.max_connections {
+            return Err(format!(
+                "server.max_connections_per_peer ({}) must not exceed server.max_connections ({})",
+                self.max_connections_per_peer, self.max_connections
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -456,9 +507,11 @@ pub struct Checked {
 }
 
 impl Config {
-    /// Loads defaults, then the file, then `SENIM_…` variables, and checks values.
+    /// Loads defaults, then the file, then the `SENIM_<SECTION>__<KEY>` variables,
+    /// and checks values. Other `SENIM_…` variables are not configuration (see
+    /// `ignored_env_vars`).
     pub fn load(source: &ConfigSource) -> Result<(Config, Checked), ConfigError> {
-        Self::load_with_env(source, Env::prefixed("SENIM_").split("__"))
+        Self::load_with_env(source, config_env(ENV_PREFIX))
     }
 
     fn load_with_env(source: &ConfigSource, env: Env) -> Result<(Config, Checked), ConfigError> {
@@ -485,6 +538,7 @@ impl Config {
 
     /// Checks the values serde cannot: names the key of the first bad one.
     fn check(&self) -> Result<Checked, String> {
+        self.server.check()?;
         let timezone: chrono_tz::Tz = self.calendar.timezone.parse().map_err(|_| {
             format!(
                 "calendar.timezone: `{}` is not an IANA time zone",
@@ -775,6 +829,60 @@ fn parse_time(key: &str, value: &str) -> Result<NaiveTime, String> {
         .map_err(|_| format!("{key}: `{value}` is not a time of day like 09:00"))
 }
 
+/// The prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "SENIM_";
+
+/// The variable naming the configuration file (read by the command line).
+pub const CONFIG_FILE_ENV: &str = "SENIM_CONFIG";
+
+/// The sections of the configuration (`server`, `database`, ...).
+fn sections() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `name` (without the prefix) has the shape of a configuration key:
+/// `<SECTION>__<KEY>` with a known section.
+fn is_config_key(name: &str, sections: &[String]) -> bool {
+    match name.split_once("__") {
+        Some((section, key)) => {
+            !key.is_empty() && sections.iter().any(|s| s.eq_ignore_ascii_case(section))
+        }
+        None => false,
+    }
+}
+
+/// The environment provider: only `<prefix><SECTION>__<KEY>` variables.
+fn config_env(prefix: &str) -> Env {
+    let sections = sections();
+    Env::prefixed(prefix)
+        .filter(move |name| is_config_key(name.as_str(), &sections))
+        .split("__")
+}
+
+/// `SENIM_…` variables in the environment that are neither configuration keys
+/// (`SENIM_<SECTION>__<KEY>`) nor `SENIM_CONFIG`: ignored, and worth a warning
+/// (a wrapper script's `SENIM_BIN`, or a key with one underscore too few).
+pub fn ignored_env_vars() -> Vec<String> {
+    ignored_among(std::env::vars_os().map(|(name, _)| name.to_string_lossy().into_owned()))
+}
+
+fn ignored_among(names: impl Iterator<Item = String>) -> Vec<String> {
+    let sections = sections();
+    let mut ignored: Vec<String> = names
+        .filter(|name| {
+            name.get(..ENV_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
+        })
+        .filter(|name| !name.eq_ignore_ascii_case(CONFIG_FILE_ENV))
+        .filter(|name| !is_config_key(&name[ENV_PREFIX.len()..], &sections))
+        .collect();
+    ignored.sort();
+    ignored
+}
+
 /// Turns figment's error into one line naming the key and the file or variable.
 fn describe(error: figment::Error, path: &Path) -> String {
     let mut lines = Vec::new();
@@ -812,6 +920,25 @@ mod tests {
             required: true,
         };
         Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_").split("__"))
+    }
+
+    #[test]
+    fn only_section_key_variables_are_configuration() {
+        let names = [
+            "SENIM_CONFIG",
+            "SENIM_BIN",
+            "SENIM_SERVER__LISTEN",
+            "senim_database__url",
+            "SENIM_NOSUCH__KEY",
+            "SENIM_SERVER_LISTEN",
+            "SENIMTEST_PYTHON",
+            "PATH",
+        ];
+        let ignored = ignored_among(names.iter().map(|n| n.to_string()));
+        assert_eq!(
+            ignored,
+            ["SENIM_BIN", "SENIM_NOSUCH__KEY", "SENIM_SERVER_LISTEN"]
+        );
     }
 
     #[test]
@@ -898,6 +1025,18 @@ mod tests {
             (
                 "[pbx]\nunanswered_hangup_hours = 0\n",
                 "pbx.unanswered_hangup_hours",
+            ),
+            (
+                "[server]\nheader_read_timeout_seconds = 0\n",
+                "server.header_read_timeout_seconds",
+            ),
+            (
+                "[server]\nmax_concurrent_requests = 0\n",
+                "server.max_concurrent_requests",
+            ),
+            (
+                "[server]\nmax_connections = 10\nmax_connections_per_peer = 11\n",
+                "server.max_connections_per_peer",
             ),
         ] {
             let err = load_str(toml).unwrap_err().to_string();

@@ -184,6 +184,54 @@ fn a_bad_configuration_stops_start_up_naming_the_key_and_file() {
     assert!(ok.status.success() && stdout(&ok).contains("configuration is valid"));
 }
 
+/// `SENIM_CONFIG` names the file, as `--help` says; other `SENIM_…` variables that
+/// are not `SENIM_<SECTION>__<KEY>` (a wrapper script's `SENIM_BIN`) are ignored
+/// with a warning, for the command line and for the daemon.
+#[test]
+fn senim_config_names_the_file_and_other_senim_variables_only_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), support::ports::free_port(), "", "");
+    let output = support::senim::command()
+        .arg("check-config")
+        .env("SENIM_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(config.to_str().unwrap()),
+        "the file named by SENIM_CONFIG was checked: {}",
+        stdout(&output)
+    );
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+
+    let output = support::senim::command()
+        .args(["--config", config.to_str().unwrap(), "check-config"])
+        .env("SENIM_BIN", "/usr/local/bin/senim")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("warning") && err.contains("SENIM_BIN") && err.contains("ignored"),
+        "{err}"
+    );
+
+    let port = support::ports::free_port();
+    let config = write_config(dir.path(), port, "", "");
+    let daemon = Daemon::start_with_env(
+        dir.path(),
+        config,
+        port,
+        &[("SENIM_BIN", "/usr/local/bin/senim")],
+    );
+    let logs = daemon.logs();
+    assert!(
+        logs.contains("SENIM_BIN") && logs.contains("ignored"),
+        "{logs}"
+    );
+    assert!(daemon.terminate().success());
+}
+
 #[test]
 fn a_damaged_instance_id_stops_start_up_naming_it_and_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();

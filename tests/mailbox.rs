@@ -295,11 +295,31 @@ async fn charsets_html_attachments_malformed_and_oversized(db: TestDb) {
             .unwrap_or_default()
             .starts_with("oversized")
     );
+    // Over the limit by the server's RFC822.SIZE: only the header was fetched
+    // (and kept); the size is the whole message's; the message itself stays on
+    // the server, settled like any other.
     let raw = store::raw(&db.db, store::MessagePk(big.id))
         .await
         .unwrap()
         .unwrap();
-    assert!(raw.len() > 8000, "raw bytes kept whole");
+    assert!(
+        raw.starts_with(b"From: big@example.kz") && raw.ends_with(b"\r\n\r\n"),
+        "the header only: {}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert!(big.size > 8000, "the whole message's size: {}", big.size);
+    assert!(
+        big.notes
+            .as_deref()
+            .unwrap_or_default()
+            .contains("only the header was fetched"),
+        "{big:?}"
+    );
+    assert_eq!(
+        dovecot.message_count(PROCESSED),
+        6,
+        "every message, the big one too, is settled on the server"
+    );
     let bad = messages
         .iter()
         .find(|m| m.message_id.is_none())
@@ -315,6 +335,97 @@ async fn charsets_html_attachments_malformed_and_oversized(db: TestDb) {
         .unwrap()
         .unwrap();
     assert!(raw.starts_with(b"this is not"));
+    intake.stop().await;
+}
+
+/// A delivery report as an mbox file holds it (the shape of CPython's test
+/// corpus `msg_25.txt`): the `From ` separator line first.
+const MBOX_REPORT_BOUNCE: &str = "From MAILER-DAEMON Fri Apr 06 16:46:09 2001\n\
+    Received: from localhost by mail.example.com; Fri, 6 Apr 2001 16:46:09 +0000\n\
+    Date: Fri, 6 Apr 2001 16:46:09 +0000\n\
+    From: Mail Delivery System <MAILER-DAEMON@mail.example.com>\n\
+    To: someone@example.kz\n\
+    Subject: Mail delivery failed: returning message to sender\n\
+    Message-Id: <bounce-25@mail.example.com>\n\
+    MIME-Version: 1.0\n\
+    Content-Type: multipart/report; report-type=delivery-status; boundary=\"b25\"\n\n\
+    --b25\nContent-Type: text/plain\n\nThis message was created automatically.\n\
+    --b25\nContent-Type: message/delivery-status\n\nAction: failed\nStatus: 5.1.1\n--b25--\n";
+
+/// The same without a report part (the shape of `msg_43.txt`): a plain-text
+/// bounce known by its sender.
+const MBOX_PLAIN_BOUNCE: &str = "From MAILER-DAEMON Tue Sep 18 10:12:14 2001\n\
+    Date: Tue, 18 Sep 2001 10:12:14 +0200\n\
+    From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n\
+    To: someone@example.kz\n\
+    Subject: Returned mail: User unknown\n\
+    Message-Id: <bounce-43@mx.example.org>\n\n\
+       ----- The following addresses had permanent fatal errors -----\n\
+    <nobody@example.org>\n";
+
+/// An old Russian client's mail: raw windows-1251 bytes in From and Subject (no
+/// RFC 2047), the body declaring `charset=windows-1251`.
+fn raw_cp1251_header_mail() -> Vec<u8> {
+    let mut raw = b"From: ".to_vec();
+    raw.extend_from_slice(&[0xc8, 0xe2, 0xe0, 0xed, 0xee, 0xe2]); // Иванов
+    raw.extend_from_slice(b" <ivanov@example.kz>\r\nSubject: ");
+    raw.extend_from_slice(&[0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0]); // Взятка
+    raw.extend_from_slice(
+        b"\r\nMessage-ID: <raw1251@example.kz>\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n",
+    );
+    raw.extend_from_slice(&[0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0, 0x0d, 0x0a]);
+    raw
+}
+
+/// Real mail that went wrong in a corpus run: mbox-separated bounces are read as
+/// bounces (kept, not registered), and raw 8-bit header bytes are decoded with the
+/// body's charset, not turned into U+FFFD; both repairs are noted.
+#[tokio::test]
+async fn mbox_separated_bounces_and_raw_cp1251_headers_are_read() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    dovecot.append("INBOX", MBOX_REPORT_BOUNCE.as_bytes());
+    dovecot.append("INBOX", MBOX_PLAIN_BOUNCE.as_bytes());
+    dovecot.append("INBOX", &raw_cp1251_header_mail());
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 3, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    let messages = stored(&db.db).await;
+    for id in ["bounce-25@mail.example.com", "bounce-43@mx.example.org"] {
+        let m = messages
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("{id} read: {messages:#?}"));
+        assert_eq!(m.disposition, "automatic", "{m:#?}");
+        assert_eq!(m.automatic_kind.as_deref(), Some("bounce"), "{m:#?}");
+        assert_eq!(m.problem, None, "{m:#?}");
+        assert!(
+            m.notes.as_deref().unwrap_or_default().contains("mbox"),
+            "{m:#?}"
+        );
+    }
+    let m = messages
+        .iter()
+        .find(|m| m.message_id.as_deref() == Some("raw1251@example.kz"))
+        .expect("the windows-1251 mail stored");
+    assert_eq!(m.disposition, "appeal");
+    assert_eq!(m.subject.as_deref(), Some("Взятка"));
+    assert_eq!(m.body_text.as_deref(), Some("Взятка"));
+    assert!(
+        m.notes
+            .as_deref()
+            .unwrap_or_default()
+            .contains("windows-1251"),
+        "{m:#?}"
+    );
+    let appeals = intake
+        .app
+        .journal
+        .list(&ListFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(appeals.len(), 1, "the bounces are not appeals");
+    assert_eq!(appeals[0].reporter.name.as_deref(), Some("Иванов"));
     intake.stop().await;
 }
 
@@ -399,6 +510,39 @@ async fn bounces_auto_replies_and_lists_are_kept_and_replies_become_corresponden
             .all(|e| e.actor == "mailbox" && !e.detail.contains("More details"))
     );
     assert!(intake.app.journal.verify().await.unwrap().is_intact());
+    intake.stop().await;
+}
+
+/// A reply fetched in the same batch as its original is correspondence, as it
+/// is when the original came in an earlier poll: the outcome does not depend on
+/// how the messages were batched.
+#[tokio::test]
+async fn a_reply_in_the_same_batch_as_its_original_is_correspondence() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    let reply = "From: citizen1@example.kz\r\nSubject: Re: Appeal 1\r\nMessage-ID: <reply-1@example.kz>\r\n\
+         In-Reply-To: <appeal-1@example.kz>\r\nReferences: <appeal-1@example.kz>\r\n\r\nMore details.\r\n";
+    for raw in [mail(1), reply.as_bytes().to_vec(), mail(2)] {
+        dovecot.append("INBOX", &raw);
+    }
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 3, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    let messages = stored(&db.db).await;
+    let of = |id: &str| {
+        let m = messages
+            .iter()
+            .find(|m| m.message_id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("{id} stored"));
+        (m.disposition.clone(), m.appeal_id)
+    };
+    let (disposition, appeal) = of("appeal-1@example.kz");
+    assert_eq!(disposition, "appeal");
+    assert_eq!(
+        of("reply-1@example.kz"),
+        ("correspondence".to_owned(), appeal)
+    );
+    assert_eq!(email_appeals(&intake.app).await, 2);
     intake.stop().await;
 }
 
@@ -598,6 +742,50 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
         metrics.contains("senim_appeals_registered_total{channel=\"email\"} 2"),
         "{metrics}"
     );
+}
+
+/// SIGTERM while the receipt's SMTP transaction hangs: the daemon stops within its
+/// grace and hands the mail back (`pending`, due at once), so the next start of
+/// any Senim process (here another instance, on a working server) sends it without
+/// waiting for the first one's claim to run out.
+#[tokio::test]
+async fn sigterm_during_an_smtp_transaction_leaves_the_mail_due_for_the_next_start() {
+    let dovecot = Dovecot::start();
+    let stalling = support::smtp::SmtpServer::start_stalling_data();
+    let db = TestDb::postgres().await;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp_toml = |port: u16| {
+        format!(
+            "{}\n[mailbox.ack]\nfrom = \"Senim <trust@example.kz>\"\n\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+             from = \"senim@example.kz\"\npoll_seconds = 1\ntimeout_seconds = 120\n",
+            mailbox_toml(&dovecot, "")
+        )
+    };
+    let daemon = Daemon::start(dir.path(), &db.url, &smtp_toml(stalling.port()));
+    dovecot.append("INBOX", &mail(1));
+    stalling.wait_stalled(Duration::from_secs(60));
+    let config = daemon.config.clone();
+    assert!(daemon.terminate().success());
+
+    let output = support::senim::run_cli(&config, &["outbox", "list", "--json"]);
+    assert!(output.status.success());
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["state"], "pending", "{rows:?}");
+    let due: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(rows[0]["next_attempt_at"].clone()).unwrap();
+    assert!(due <= chrono::Utc::now(), "due at once: {rows:?}");
+
+    // Another instance (its own data directory) on a working server sends it.
+    let smtp = support::smtp::SmtpServer::start(support::smtp::SmtpOptions::default());
+    let other = tempfile::tempdir().unwrap();
+    let _daemon = Daemon::start(other.path(), &db.url, &smtp_toml(smtp.port()));
+    let received = smtp.wait_for_messages(1, Duration::from_secs(30));
+    assert_eq!(received[0].rcpt_to, ["citizen1@example.kz"]);
 }
 
 /// Two different messages under one Message-ID (a redelivery with other headers, or

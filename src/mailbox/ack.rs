@@ -118,7 +118,7 @@ pub fn receipt(
                      Ол сыбайлас жемқорлыққа қарсы іс-қимыл жөніндегі жауапты тұлғаға берілді. \
                      Жауап заңда белгіленген мерзімде, {deadline} дейін (15 жұмыс күні) жіберіледі.\n\
                      Хатқа жауап бергенде тіркеу нөмірін сақтаңыз.\n\
-                     Сыбайлас жемқорлыққа қарсы күреске жәрдемдесетін адам туралы мәліметтер құпия болып табылады."
+                     Сыбайлас жемқорлыққа қарсы күреске жәрдемдесетін адам туралы мәліметтер мемлекеттік құпия болып табылады."
                 ),
             ),
             Language::Ru => (
@@ -138,7 +138,7 @@ pub fn receipt(
                      It has been passed to the officer responsible for anti-corruption. \
                      You will receive a reply within the time the law sets, by {deadline} (15 working days).\n\
                      Please keep the registration number when you reply to this message.\n\
-                     Information about a person who helps to fight corruption is kept confidential."
+                     Information about a person who helps to fight corruption is a state secret."
                 ),
             ),
         };
@@ -240,11 +240,15 @@ mod tests {
             deadline,
             &reading,
             to,
-            &[Language::Kk, Language::Ru],
+            &[Language::Kk, Language::Ru, Language::En],
             "senim.example.kz",
         );
         assert!(r.body.contains("TL-2026-000042") && r.body.contains("23.03.2026"));
         assert!(r.body.contains("тіркелді") && r.body.contains("зарегистрировано"));
+        // Clause 10.5: the helper's identity is a state secret, in every language.
+        assert!(r.body.contains("мемлекеттік құпия"), "{}", r.body);
+        assert!(r.body.contains("государственным секретом"), "{}", r.body);
+        assert!(r.body.contains("is a state secret"), "{}", r.body);
         assert!(r.message_id.starts_with("senim-ack.TL-2026-000042."));
         let from: Mailbox = "Senim <trust@example.kz>".parse().unwrap();
         let text = String::from_utf8(r.to_message(from).unwrap().formatted()).unwrap();

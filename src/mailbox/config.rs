@@ -42,6 +42,10 @@ pub struct MailboxConfig {
     pub max_message_bytes: u64,
     /// Messages fetched and committed together.
     pub batch_size: u32,
+    /// Bytes fetched in one batch at most (by the server's RFC822.SIZE); a single
+    /// message over it is fetched alone. At most two batches are in memory (one
+    /// committing, the next being fetched).
+    pub batch_max_bytes: u64,
     /// Seconds allowed for connecting, TLS and each command.
     pub timeout_seconds: u64,
     /// Longest wait between reconnection attempts (the backoff doubles from 1 s).
@@ -71,6 +75,7 @@ impl Default for MailboxConfig {
             idle_renew_seconds: 20 * 60,
             max_message_bytes: 25 * 1024 * 1024,
             batch_size: 100,
+            batch_max_bytes: 32 * 1024 * 1024,
             timeout_seconds: 60,
             max_backoff_seconds: 300,
             settle_claim_seconds: 120,
@@ -217,6 +222,9 @@ impl MailboxConfig {
         }
         if self.batch_size == 0 || self.batch_size > 1000 {
             return Err("mailbox.batch_size must be between 1 and 1000".into());
+        }
+        if self.batch_max_bytes < 1024 {
+            return Err("mailbox.batch_max_bytes must be at least 1024".into());
         }
         if self.timeout_seconds == 0 {
             return Err("mailbox.timeout_seconds must be at least 1".into());

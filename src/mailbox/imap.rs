@@ -1,7 +1,8 @@
 //! The connection to the IMAP server: TLS (implicit or STARTTLS, rustls with the
 //! system's web PKI roots plus an optional CA file), LOGIN or AUTHENTICATE PLAIN,
-//! and the few commands Senim needs: SELECT, UID SEARCH, UID FETCH BODY.PEEK[],
-//! UID MOVE (or COPY + \Deleted + UID EXPUNGE), UID STORE and IDLE. Every
+//! and the few commands Senim needs: SELECT, UID SEARCH, UID FETCH RFC822.SIZE,
+//! UID FETCH BODY.PEEK[] (or BODY.PEEK[HEADER] for a message over the size
+//! limit), UID MOVE (or COPY + \Deleted + UID EXPUNGE), UID STORE and IDLE. Every
 //! command runs under the configured timeout.
 
 use std::future::Future;
@@ -47,8 +48,20 @@ pub enum ImapError {
 /// A message as fetched.
 pub struct Fetched {
     pub uid: u32,
+    /// The whole message, or only its header (`Part::Header`).
     pub raw: Vec<u8>,
+    /// The whole message's size, as the server reports it (RFC822.SIZE).
+    pub size: u64,
+    pub part: Part,
     pub internal_date: Option<DateTime<Utc>>,
+}
+
+/// What is fetched of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Whole,
+    /// Only the header: the message is over `mailbox.max_message_bytes`.
+    Header,
 }
 
 /// What the server can do, from CAPABILITY after login.
@@ -213,28 +226,66 @@ impl Connection {
         Ok(uids)
     }
 
-    /// Fetches whole messages by UID without setting \Seen.
-    pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<Fetched>, ImapError> {
+    /// The sizes (RFC822.SIZE) of messages by UID, ascending by UID; a message
+    /// gone meanwhile is missing.
+    pub async fn sizes(&mut self, uids: &[u32]) -> Result<Vec<(u32, u64)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
         let set = uid_set(uids);
-        let limit = self.timeout * 4;
-        let fetched = timed(limit, "UID FETCH", async {
-            let stream = self
-                .session
-                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")
-                .await?;
+        let fetched = timed(self.timeout, "UID FETCH RFC822.SIZE", async {
+            let stream = self.session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
             stream.try_collect::<Vec<_>>().await
         })
         .await?;
+        let mut sizes: Vec<(u32, u64)> = fetched
+            .iter()
+            .filter_map(|f| Some((f.uid?, u64::from(f.size?))))
+            .filter(|(uid, _)| uids.binary_search(uid).is_ok())
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup_by_key(|(uid, _)| *uid);
+        self.drain_unsolicited();
+        Ok(sizes)
+    }
+
+    /// Fetches messages (whole, or only their headers) by UID without setting \Seen.
+    pub async fn fetch(&mut self, batch: &Batch) -> Result<Vec<Fetched>, ImapError> {
+        let uids: Vec<u32> = batch.messages.iter().map(|(uid, _)| *uid).collect();
+        let set = uid_set(&uids);
+        let limit = self.timeout * 4;
+        let query = match batch.part {
+            Part::Whole => "(UID INTERNALDATE BODY.PEEK[])",
+            Part::Header => "(UID INTERNALDATE BODY.PEEK[HEADER])",
+        };
+        let fetched = timed(limit, "UID FETCH", async {
+            let stream = self.session.uid_fetch(&set, query).await?;
+            stream.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        let size_of = |uid: u32| {
+            batch
+                .messages
+                .binary_search_by_key(&uid, |(u, _)| *u)
+                .map(|i| batch.messages[i].1)
+                .ok()
+        };
         let mut messages: Vec<Fetched> = fetched
             .iter()
             .filter_map(|f| {
+                let uid = f.uid?;
+                let raw = match batch.part {
+                    Part::Whole => f.body()?,
+                    Part::Header => f.header()?,
+                };
                 Some(Fetched {
-                    uid: f.uid?,
-                    raw: f.body()?.to_vec(),
+                    uid,
+                    size: size_of(uid)?,
+                    raw: raw.to_vec(),
+                    part: batch.part,
                     internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
                 })
             })
-            .filter(|f| uids.binary_search(&f.uid).is_ok())
             .collect();
         messages.sort_by_key(|m| m.uid);
         messages.dedup_by_key(|m| m.uid);
@@ -347,6 +398,53 @@ impl Connection {
     }
 }
 
+/// Messages fetched together: UIDs (ascending) with their sizes, and the part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    pub messages: Vec<(u32, u64)>,
+    pub part: Part,
+}
+
+/// Splits messages (ascending UIDs with their sizes) into batches, in UID order
+/// (a reply comes after its original): those over `max_message_bytes` by their
+/// headers only; the others whole, at most `count` and `max_bytes` together (a
+/// single larger message alone).
+pub fn plan(
+    sizes: &[(u32, u64)],
+    count: usize,
+    max_bytes: u64,
+    max_message_bytes: u64,
+) -> Vec<Batch> {
+    let count = count.max(1);
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in sizes {
+        let (part, weight) = if size > max_message_bytes {
+            (Part::Header, 0)
+        } else {
+            (Part::Whole, size)
+        };
+        match batches.last_mut() {
+            Some(last)
+                if last.part == part
+                    && last.messages.len() < count
+                    && bytes.saturating_add(weight) <= max_bytes =>
+            {
+                last.messages.push((uid, size));
+                bytes = bytes.saturating_add(weight);
+            }
+            _ => {
+                batches.push(Batch {
+                    messages: vec![(uid, size)],
+                    part,
+                });
+                bytes = weight;
+            }
+        }
+    }
+    batches
+}
+
 /// `1:3,7,9:10` from sorted UIDs.
 pub fn uid_set(uids: &[u32]) -> String {
     let mut out = String::new();
@@ -373,6 +471,46 @@ pub fn uid_set(uids: &[u32]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Batch, Part, plan};
+
+    #[test]
+    fn batches_are_capped_by_count_and_bytes_and_oversize_is_header_only() {
+        let sizes = [
+            (1, 400),
+            (2, 400),
+            (3, 400),
+            (4, 5000),
+            (5, 6000),
+            (6, 100),
+            (7, 900),
+            (8, 100),
+        ];
+        let batches = plan(&sizes, 2, 1000, 1000);
+        let whole = |m: &[(u32, u64)]| Batch {
+            messages: m.to_vec(),
+            part: Part::Whole,
+        };
+        assert_eq!(
+            batches,
+            vec![
+                whole(&[(1, 400), (2, 400)]),
+                whole(&[(3, 400)]),
+                Batch {
+                    messages: vec![(4, 5000), (5, 6000)],
+                    part: Part::Header
+                },
+                whole(&[(6, 100), (7, 900)]),
+                whole(&[(8, 100)]),
+            ]
+        );
+        // A message over the byte cap but under the size limit goes alone.
+        let batches = plan(&[(1, 10), (2, 3000), (3, 10)], 100, 1000, 5000);
+        assert_eq!(
+            batches,
+            vec![whole(&[(1, 10)]), whole(&[(2, 3000)]), whole(&[(3, 10)])]
+        );
+    }
+
     #[test]
     fn uid_sets_are_compressed() {
         assert_eq!(super::uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");

@@ -95,7 +95,7 @@ pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, 
         fetched
             .into_iter()
             .map(|f| {
-                let reading = message::read(&f.raw, max);
+                let reading = message::read_part(&f.raw, f.size, max);
                 (f, reading)
             })
             .collect::<Vec<_>>()
@@ -236,6 +236,13 @@ async fn ingest_one(
         Some(pk) => store::appeal_of(tx, pk).await?,
         None => None,
     };
+    // The original may have been stored by this very transaction (the same or
+    // the previous batch) after `prepare` looked: look again, inside it.
+    let reply_to = match reply_to {
+        Some(appeal) => Some(*appeal),
+        None if reading.automatic.is_none() => replied_in_store(tx, reading).await?,
+        None => None,
+    };
     let received_at = fetched.internal_date.or(reading.date).unwrap_or(now);
     let mut registration_number = None;
     let mut registered = None;
@@ -281,6 +288,29 @@ async fn ingest_one(
         registered,
         problem: reading.problem.is_some(),
     })
+}
+
+/// The appeal of a stored message that `reading` replies to (In-Reply-To,
+/// References), as this transaction sees the store.
+async fn replied_in_store(
+    tx: &mut crate::db::Tx,
+    reading: &Reading,
+) -> Result<Option<AppealId>, IntakeError> {
+    if reading.references.is_empty() {
+        return Ok(None);
+    }
+    let refs: Vec<SourceRef> = reading
+        .references
+        .iter()
+        .map(|id| SourceRef::new(SOURCE_MESSAGE_ID, id))
+        .collect();
+    match store::lookup(tx, &refs, SOURCE_MESSAGE_ID)
+        .await?
+        .same_message_id
+    {
+        Some(pk) => Ok(store::appeal_of(tx, pk).await?),
+        None => Ok(None),
+    }
 }
 
 /// The Journal entry of a message: the sender as reporter, subject and text.

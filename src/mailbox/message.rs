@@ -4,6 +4,11 @@
 //! quoted-printable and base64, and nested multiparts. A message too large or
 //! without a readable header is not parsed; its raw bytes are kept all the same,
 //! with the reason.
+//!
+//! Two repairs before parsing, each noted in `Reading::notes`: an mbox `From `
+//! separator line at the top is skipped, and a header with raw 8-bit bytes that
+//! are not UTF-8 (old Russian mail clients) is decoded with the charset the
+//! message declares, else windows-1251 or KOI8-R, whichever fits the letters.
 
 use chrono::{DateTime, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -58,13 +63,43 @@ pub struct Reading {
     pub attachments: Vec<Attachment>,
     pub automatic: Option<Automatic>,
     pub problem: Option<Problem>,
+    /// What was repaired to read it (an mbox separator skipped, a header charset
+    /// guessed); kept with the message.
+    pub notes: Vec<String>,
 }
 
 /// Reads a raw message. Never fails: what cannot be read is noted in `problem`.
 pub fn read(raw: &[u8], max_bytes: u64) -> Reading {
-    let size = raw.len() as u64;
+    read_part(raw, raw.len() as u64, max_bytes)
+}
+
+/// Reads what was fetched of a message of `size` bytes: all of it, or (over
+/// `max_bytes`) only its header, which is then all that is kept.
+pub fn read_part(raw: &[u8], size: u64, max_bytes: u64) -> Reading {
     let sha256 = hex::encode(Sha256::digest(raw));
     let oversized = size > max_bytes;
+    let mut notes = Vec::new();
+    if (raw.len() as u64) < size {
+        notes.push(format!(
+            "only the header was fetched ({} of {size} bytes); the whole message stays on the mail server",
+            raw.len()
+        ));
+    }
+    let raw = match skip_mbox_separator(raw) {
+        Some(rest) => {
+            notes.push("an mbox `From ` separator line before the header was skipped".to_owned());
+            rest
+        }
+        None => raw,
+    };
+    let repaired = header_in_utf8(raw);
+    let raw: &[u8] = match &repaired {
+        Some((bytes, note)) => {
+            notes.push(note.clone());
+            bytes
+        }
+        None => raw,
+    };
     let parser = MessageParser::default();
     let parsed = if oversized {
         parser.parse_headers(raw)
@@ -76,6 +111,7 @@ pub fn read(raw: &[u8], max_bytes: u64) -> Reading {
         return Reading {
             sha256,
             size,
+            notes,
             problem: Some(if oversized {
                 Problem::Oversized {
                     size,
@@ -146,6 +182,111 @@ pub fn read(raw: &[u8], max_bytes: u64) -> Reading {
             size,
             limit: max_bytes,
         }),
+        notes,
+    }
+}
+
+/// The message after an mbox `From ` separator line (`From MAILER-DAEMON Fri Apr
+/// 06 16:46:09 2001`), if it starts with one. A header field is `Name:`, so a
+/// first line `From ` followed by no colon before the space is the separator.
+fn skip_mbox_separator(raw: &[u8]) -> Option<&[u8]> {
+    if !raw.starts_with(b"From ") {
+        return None;
+    }
+    let end = raw.iter().position(|b| *b == b'\n')?;
+    Some(&raw[end + 1..])
+}
+
+/// The header's end: the offset of the blank line that ends it (or the end).
+fn header_end(raw: &[u8]) -> usize {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
+    let lf = raw.windows(2).position(|w| w == b"\n\n");
+    match (crlf, lf) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) => a,
+        (None, Some(b)) => b,
+        (None, None) => raw.len(),
+    }
+}
+
+/// If the header holds raw 8-bit bytes that are not UTF-8, the message with its
+/// header decoded to UTF-8 (which the parser reads as RFC 6532 allows), and a note
+/// of the charset used: the one the message declares (`charset=`), else
+/// windows-1251 or KOI8-R, whichever puts more of the letters in lower case.
+fn header_in_utf8(raw: &[u8]) -> Option<(Vec<u8>, String)> {
+    let end = header_end(raw);
+    let header = &raw[..end];
+    if header.is_ascii() || std::str::from_utf8(header).is_ok() {
+        return None;
+    }
+    let declared = declared_charset(raw)
+        .and_then(|name| {
+            Some((
+                mail_parser::decoders::charsets::map::charset_decoder(name.as_bytes())?,
+                name,
+            ))
+        })
+        .filter(|(_, name)| !is_unicode(name));
+    let (decode, note) = match declared {
+        Some((decode, name)) => (
+            decode,
+            format!(
+                "raw 8-bit bytes in the header decoded as {name}, the charset the message declares"
+            ),
+        ),
+        None => {
+            let (decode, name) = guess_cyrillic(header);
+            (
+                decode,
+                format!(
+                    "raw 8-bit bytes in the header decoded as {name} (guessed; the message declares no usable charset)"
+                ),
+            )
+        }
+    };
+    let mut repaired = decode(header).into_bytes();
+    repaired.extend_from_slice(&raw[end..]);
+    Some((repaired, note))
+}
+
+fn is_unicode(charset: &str) -> bool {
+    let c = charset.to_ascii_lowercase();
+    c.starts_with("utf") || c == "us-ascii" || c == "ascii"
+}
+
+/// The first `charset=` parameter in the message (the top part's, or the first
+/// body part's), as written.
+fn declared_charset(raw: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"charset=";
+    let at = raw
+        .windows(KEY.len())
+        .position(|w| w.eq_ignore_ascii_case(KEY))?;
+    let value = &raw[at + KEY.len()..];
+    let value = value.strip_prefix(b"\"").unwrap_or(value);
+    let len = value
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':')))
+        .unwrap_or(value.len());
+    let name = std::str::from_utf8(&value[..len]).ok()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// windows-1251 or KOI8-R for Cyrillic bytes: in windows-1251 the lower-case
+/// letters are 0xE0..=0xFF, in KOI8-R they are 0xC0..=0xDF, and running text is
+/// mostly lower case.
+fn guess_cyrillic(bytes: &[u8]) -> (mail_parser::decoders::charsets::DecoderFnc, &'static str) {
+    let high = bytes.iter().filter(|b| **b >= 0xE0).count();
+    let middle = bytes.iter().filter(|b| (0xC0..0xE0).contains(*b)).count();
+    let decoder =
+        |name: &str| mail_parser::decoders::charsets::map::charset_decoder(name.as_bytes());
+    match (high >= middle, decoder("windows-1251"), decoder("koi8-r")) {
+        (true, Some(cp1251), _) => (cp1251, "windows-1251"),
+        (false, _, Some(koi8)) => (koi8, "KOI8-R"),
+        (_, Some(cp1251), _) => (cp1251, "windows-1251"),
+        _ => (
+            |b: &[u8]| String::from_utf8_lossy(b).into_owned(),
+            "UTF-8 with replacement characters",
+        ),
     }
 }
 
@@ -228,6 +369,45 @@ mod tests {
         assert!(matches!(r.problem, Some(Problem::Oversized { .. })));
         assert_eq!(r.subject.as_deref(), Some("big"));
         assert!(r.text.is_none());
+    }
+
+    #[test]
+    fn raw_8_bit_headers_are_decoded_with_the_declared_or_a_guessed_charset() {
+        // "Иванов" / "Взятка" in windows-1251, no RFC 2047 encoding.
+        let mut raw = b"From: ".to_vec();
+        raw.extend_from_slice(&[0xc8, 0xe2, 0xe0, 0xed, 0xee, 0xe2]);
+        raw.extend_from_slice(b" <ivanov@example.kz>\r\nSubject: ");
+        raw.extend_from_slice(&[0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0]);
+        raw.extend_from_slice(b"\r\nContent-Type: text/plain; charset=\"windows-1251\"\r\n\r\n");
+        raw.extend_from_slice(&[0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0]);
+        let r = read(&raw, 1 << 20);
+        assert_eq!(r.from_name.as_deref(), Some("Иванов"));
+        assert_eq!(r.subject.as_deref(), Some("Взятка"));
+        assert_eq!(r.text.as_deref(), Some("Взятка"));
+        assert!(r.notes[0].contains("windows-1251"), "{:?}", r.notes);
+
+        // No charset anywhere: KOI8-R "взятка" is told from windows-1251.
+        let mut raw = b"From: a@b.kz\r\nSubject: ".to_vec();
+        raw.extend_from_slice(&[0xd7, 0xda, 0xd1, 0xd4, 0xcb, 0xc1]);
+        raw.extend_from_slice(b"\r\n\r\ntext");
+        let r = read(&raw, 1 << 20);
+        assert_eq!(r.subject.as_deref(), Some("взятка"));
+        assert!(r.notes[0].contains("KOI8-R (guessed"), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn an_mbox_separator_line_is_skipped() {
+        let raw = b"From MAILER-DAEMON Fri Apr 06 16:46:09 2001\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@example.com>\nSubject: Returned mail\n\nThe message could not be delivered.\n";
+        let r = read(raw, 1 << 20);
+        assert_eq!(r.problem, None);
+        assert_eq!(r.subject.as_deref(), Some("Returned mail"));
+        assert!(r.automatic.is_some());
+        assert_eq!(
+            r.sha256,
+            hex::encode(Sha256::digest(raw)),
+            "of the bytes as received"
+        );
+        assert!(r.notes[0].contains("mbox"), "{:?}", r.notes);
     }
 
     #[test]

@@ -204,7 +204,8 @@ async fn session(
     }
 }
 
-/// Takes every unsettled message in the folder, batch by batch. The next batch is
+/// Takes every unsettled message in the folder, batch by batch (`imap::plan`: by
+/// count and bytes, oversized messages by their headers only). The next batch is
 /// fetched from the server while the previous one commits, so the IMAP server and
 /// the database work at once; a batch is settled only after its own commit.
 async fn drain(
@@ -225,9 +226,18 @@ async fn drain(
             return Ok(());
         }
         let uidvalidity = conn.uidvalidity;
+        // Sizes first: a message over the limit is fetched by its header only, and
+        // a batch holds at most `batch_max_bytes`.
+        let sizes = conn.sizes(&pending).await?;
+        let batches = super::imap::plan(
+            &sizes,
+            config.batch_size as usize,
+            config.batch_max_bytes,
+            config.max_message_bytes,
+        );
         let mut settled_any = false;
         let mut previous: Option<Vec<intake::Prepared>> = None;
-        for chunk in pending.chunks(config.batch_size as usize) {
+        for chunk in &batches {
             let committing = async {
                 match &previous {
                     Some(batch) => {

@@ -161,8 +161,8 @@ pub async fn insert(
     let automatic = r.automatic;
     let pk: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO mail_messages (source_key, message_id, sha256, received_at, stored_at, size, raw, \
-         disposition, automatic_kind, rule, problem, appeal_id, from_name, from_address, subject, body_text) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+         disposition, automatic_kind, rule, problem, appeal_id, from_name, from_address, subject, body_text, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(new.source_key)
     .bind(&r.message_id)
@@ -180,6 +180,7 @@ pub async fn insert(
     .bind(&r.from_address)
     .bind(&r.subject)
     .bind(&r.text)
+    .bind((!r.notes.is_empty()).then(|| r.notes.join("; ")))
     .fetch_one(conn)
     .await)?;
     let pk = MessagePk(pk);
@@ -311,13 +312,15 @@ pub struct StoredMessage {
     pub appeal_id: Option<i64>,
     pub subject: Option<String>,
     pub body_text: Option<String>,
+    /// What was repaired to read it, if anything.
+    pub notes: Option<String>,
 }
 
 /// Every stored message, oldest first.
 pub async fn list(db: &Db) -> Result<Vec<StoredMessage>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT id, source_key, message_id, sha256, size, disposition, automatic_kind, problem, appeal_id, \
-         subject, body_text FROM mail_messages ORDER BY id",
+         subject, body_text, notes FROM mail_messages ORDER BY id",
     )
     .fetch_all(pool)
     .await)

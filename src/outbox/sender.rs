@@ -2,6 +2,11 @@
 //! with lettre (implicit TLS, STARTTLS, or plain on loopback; AUTH; timeouts; a
 //! pool). A transient failure (4xx, connection or TLS trouble, timeout) is retried
 //! with exponential backoff; a permanent one (5xx) stops the mail and keeps why.
+//!
+//! On shutdown the mail in hand gets a short while to finish; a transaction still
+//! open after it is dropped and the mail handed back (`pending`, due now), so the
+//! next start of any Senim process sends it at once instead of waiting for this
+//! process's claim to run out.
 
 use std::time::Duration;
 
@@ -115,6 +120,10 @@ impl Sender {
 
     /// One pass: every mail due at the clock's `now`, one after the other.
     pub async fn deliver_due(&self) -> anyhow::Result<Pass> {
+        self.pass(&Cutoff::never()).await
+    }
+
+    async fn pass(&self, cutoff: &Cutoff) -> anyhow::Result<Pass> {
         let mut pass = Pass::default();
         loop {
             let now = self.clock.now();
@@ -123,7 +132,12 @@ impl Sender {
                 return Ok(pass);
             }
             for mail in due {
-                match self.deliver(&mail).await? {
+                if cutoff.stopping() {
+                    // Shutting down: what is left stays due for the next start.
+                    return Ok(pass);
+                }
+                match self.deliver(&mail, cutoff).await? {
+                    Outcome::Interrupted => return Ok(pass),
                     Outcome::Sent => pass.sent += 1,
                     Outcome::Retry { server_reached } => {
                         pass.retried += 1;
@@ -144,7 +158,7 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, mail: &Outgoing) -> anyhow::Result<Outcome> {
+    async fn deliver(&self, mail: &Outgoing, cutoff: &Cutoff) -> anyhow::Result<Outcome> {
         let envelope = envelope(mail);
         let envelope = match envelope {
             Ok(e) => e,
@@ -165,7 +179,20 @@ impl Sender {
             tracing::debug!(outbox_id = mail.id, "mail taken by another Senim process");
             return Ok(Outcome::Skipped);
         }
-        let result = self.transport.send_raw(&envelope, &mail.message).await;
+        let result = tokio::select! {
+            result = self.transport.send_raw(&envelope, &mail.message) => result,
+            () = cutoff.reached() => {
+                // The transaction is dropped unfinished: hand the mail back, due now.
+                // (If the server had taken it, the recipient gets it twice, with one
+                // Message-ID; never none.)
+                let now = self.clock.now();
+                self.outbox
+                    .mark_retry(mail.id, now, "interrupted: Senim shut down during the SMTP transaction")
+                    .await?;
+                tracing::warn!(outbox_id = mail.id, kind = %mail.kind, reference = %mail.reference, "mail delivery interrupted by shutdown; it is sent at the next start");
+                return Ok(Outcome::Interrupted);
+            }
+        };
         let now = self.clock.now();
         match result {
             Ok(response) => {
@@ -216,11 +243,16 @@ impl Sender {
     }
 
     /// Delivers until `stop` turns true: after every wake-up of the outbox's bell
-    /// and at least every `smtp.poll_seconds`.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// and at least every `smtp.poll_seconds`. Once `stop` turns true, a mail
+    /// being sent has `finish` to complete, then is handed back (see the module).
+    pub async fn run(self, mut stop: watch::Receiver<bool>, finish: Duration) {
         let bell = self.outbox.bell();
+        let cutoff = Cutoff {
+            stop: Some(stop.clone()),
+            finish,
+        };
         loop {
-            if let Err(e) = self.deliver_due().await {
+            if let Err(e) = self.pass(&cutoff).await {
                 tracing::warn!(error = %e, "outbox pass failed");
             }
             tokio::select! {
@@ -240,8 +272,41 @@ impl Sender {
     }
 }
 
+/// When a mail being sent must be given up: `finish` after `stop` turns true.
+struct Cutoff {
+    stop: Option<watch::Receiver<bool>>,
+    finish: Duration,
+}
+
+impl Cutoff {
+    fn never() -> Self {
+        Cutoff {
+            stop: None,
+            finish: Duration::ZERO,
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
+
+    async fn reached(&self) {
+        let Some(stop) = &self.stop else {
+            return std::future::pending().await;
+        };
+        let mut stop = stop.clone();
+        if stop.wait_for(|stopping| *stopping).await.is_err() {
+            // The sender of the signal is gone: no shutdown will come this way.
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(self.finish).await;
+    }
+}
+
 enum Outcome {
     Sent,
+    /// Shutdown came during the SMTP transaction: handed back, due now.
+    Interrupted,
     /// A transient failure; `server_reached` tells a 4xx answer from a
     /// connection, TLS or timeout failure.
     Retry {

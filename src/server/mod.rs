@@ -1,7 +1,13 @@
 //! The HTTP server: health, readiness and metrics, and the routes of the channels.
 //! Shuts down gracefully on SIGTERM or SIGINT and tells systemd when it is ready.
+//!
+//! - `listener`: the accept loop and the per-connection limits.
+//! - here: the router, the per-request limits (body timeout, concurrency), the
+//!   request log (by matched route, never the raw path: a PBX token travels in it)
+//!   and the unknown-route answer (problem+json 404).
 
 mod appeals;
+mod listener;
 
 pub use appeals::parse_state as parse_mail_state;
 pub mod auth;
@@ -12,9 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::config::ServerConfig;
+use problem::Problem;
 
 /// Builds the router of the whole daemon.
 pub fn router(app: Arc<App>) -> Router {
@@ -22,7 +32,43 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(health::routes())
         .merge(appeals::routes())
         .merge(crate::pbx::routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
+}
+
+/// The router with the per-request limits and the request log.
+fn service(app: Arc<App>, config: &ServerConfig) -> Router {
+    let trace =
+        tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            // The route's pattern (`/v1/pbx/cti/{token}`), never the URI itself.
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("(no route)", MatchedPath::as_str);
+            tracing::debug_span!("request", method = %request.method(), route)
+        });
+    router(app)
+        // One semaphore for every route (`Router::layer` wraps each route).
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent_requests,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            Duration::from_secs(config.body_timeout_seconds),
+        ))
+        .layer(trace)
+}
+
+async fn unknown_route(method: Method) -> Problem {
+    Problem::not_found(format!("no such route for {method}; see docs for the API"))
+}
+
+async fn method_not_allowed(method: Method) -> Problem {
+    Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed",
+        format!("this route does not take {method}"),
+    )
 }
 
 /// Serves until SIGTERM/SIGINT, then waits up to the grace period for requests in flight.
@@ -39,7 +85,8 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         app.clock.clone(),
         instance.clone(),
     )?;
-    let router = router(app.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
+    let router = service(app.clone(), &app.config.server);
+    let limits = listener::Limits::from_config(&app.config.server);
     notify_systemd(sd_notify::NotifyState::Ready);
     tracing::info!(listen = %listener.local_addr()?, backend = app.db.backend(), "senim is serving");
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -49,18 +96,18 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         );
     }
     let background = [
-        tokio::spawn(sender.run(stop_tx.subscribe())),
+        // Half the grace for the mail being sent, so it is handed back in time.
+        tokio::spawn(sender.run(stop_tx.subscribe(), grace / 2)),
         tokio::spawn(app.scheduler().run(stop_tx.subscribe())),
     ];
     crate::pbx::start(app.clone());
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+    let server = listener::serve(listener, router, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
         notify_systemd(sd_notify::NotifyState::Stopping);
         let _ = stop_tx.send(true);
     });
-    let server = tokio::spawn(server.into_future());
+    let server = tokio::spawn(server);
     let mailbox = app.config.mailbox.enabled().then(|| {
         let poller = crate::mailbox::poller::run(app.clone(), instance, stop_rx.clone());
         tokio::spawn(poller)
@@ -68,7 +115,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
     // Wait for the signal, then give requests in flight the grace period.
     let _ = stop_rx.changed().await;
     match tokio::time::timeout(grace, server).await {
-        Ok(joined) => joined??,
+        Ok(joined) => joined?,
         Err(_) => tracing::warn!(
             grace_seconds = grace.as_secs(),
             "requests still in flight at shutdown"

@@ -120,6 +120,8 @@ pub struct SmtpServer {
     spool: PathBuf,
     log: PathBuf,
     server: Option<ServerProcess>,
+    /// Never answer DATA (see [`SmtpServer::start_stalling_data`]).
+    stall_data: bool,
     _dir: TempDir,
 }
 
@@ -128,8 +130,19 @@ impl SmtpServer {
     /// until it accepts connections. Panics (with the server's output) if it
     /// cannot start, e.g. because aiosmtpd is missing.
     pub fn start(options: SmtpOptions) -> SmtpServer {
+        Self::start_as(options, false)
+    }
+
+    /// A plain server that takes DATA and never answers (a server hanging
+    /// mid-transaction); [`SmtpServer::wait_stalled`] tells when a client got there.
+    pub fn start_stalling_data() -> SmtpServer {
+        Self::start_as(SmtpOptions::default(), true)
+    }
+
+    fn start_as(options: SmtpOptions, stall_data: bool) -> SmtpServer {
         for _ in 0..PORT_ATTEMPTS {
             let mut server = SmtpServer::prepare(options.clone(), free_port());
+            server.stall_data = stall_data;
             match server.launch() {
                 Ok(()) => return server,
                 Err(_) if server.lost_port_race() => continue,
@@ -158,6 +171,23 @@ impl SmtpServer {
     /// The server's log (aiosmtpd's session log, Python errors).
     pub fn log_path(&self) -> &Path {
         &self.log
+    }
+
+    fn stall_marker(&self) -> PathBuf {
+        self.log.with_file_name("data-stalled")
+    }
+
+    /// With `stall_data`: waits until a client has sent DATA (and is left
+    /// waiting for the answer); panics after `timeout`.
+    pub fn wait_stalled(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if self.stall_marker().exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no client reached DATA within {timeout:?}");
     }
 
     /// Whether the server is running (not [`SmtpServer::stop`]ped).
@@ -230,6 +260,7 @@ impl SmtpServer {
             spool,
             log: dir.path().join("smtp.log"),
             server: None,
+            stall_data: false,
             _dir: dir,
         }
     }
@@ -267,6 +298,9 @@ impl SmtpServer {
         }
         for address in &self.options.reject_temporary {
             flag("--reject-temporary", address.as_ref());
+        }
+        if self.stall_data {
+            flag("--stall-data", self.stall_marker().as_os_str());
         }
         args
     }

@@ -48,6 +48,8 @@ def parse_args():
                         help="recipient answered with 550")
     parser.add_argument("--reject-temporary", action="append", default=[],
                         help="recipient answered with 451")
+    parser.add_argument("--stall-data", metavar="MARKER",
+                        help="never answer DATA; create the file MARKER when it arrives")
     return parser.parse_args()
 
 
@@ -61,8 +63,9 @@ def next_sequence(spool):
 class SpoolHandler:
     """Accepts, rejects or spools recipients and messages."""
 
-    def __init__(self, spool, reject_permanent, reject_temporary):
+    def __init__(self, spool, reject_permanent, reject_temporary, stall_marker=None):
         self.spool = spool
+        self.stall_marker = stall_marker
         self.reject_permanent = {address.lower() for address in reject_permanent}
         self.reject_temporary = {address.lower() for address in reject_temporary}
         self.sequence = next_sequence(spool)
@@ -76,6 +79,12 @@ class SpoolHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall_marker:
+            # A server that takes the message and never answers (a client that
+            # hangs up gets nothing spooled).
+            with open(self.stall_marker, "w") as marker:
+                marker.write("DATA received\n")
+            await asyncio.Event().wait()
         # aiosmtpd gives the null sender as "<>"; the spool records it empty.
         mail_from = "" if envelope.mail_from == "<>" else envelope.mail_from
         header = [f"FROM {mail_from}"]
@@ -126,7 +135,8 @@ def smtp_factory(args, handler):
 
 async def serve(args):
     os.makedirs(args.spool, exist_ok=True)
-    handler = SpoolHandler(args.spool, args.reject_permanent, args.reject_temporary)
+    handler = SpoolHandler(args.spool, args.reject_permanent, args.reject_temporary,
+                           args.stall_data)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         smtp_factory(args, handler),
