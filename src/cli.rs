@@ -272,9 +272,18 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     for name in &ignored {
         tracing::warn!("{}", ignored_env_message(name));
     }
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // A bounded blocking pool (file I/O, DNS): the daemon's threads stay well
+    // inside the unit's TasksMax= (systemd/senim.service).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(run_async(cli.command, config, checked))
 }
+
+/// Threads for blocking work (tokio's default is 512).
+const MAX_BLOCKING_THREADS: usize = 64;
 
 /// The warning about a `SENIM_…` variable that is not configuration.
 fn ignored_env_message(name: &str) -> String {

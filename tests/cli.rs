@@ -463,4 +463,8 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
         "warnings: {}",
         stderr(&output)
     );
+    // Bounded: memory, threads and open files.
+    for limit in ["MemoryMax=", "TasksMax=", "LimitNOFILE="] {
+        assert!(unit.lines().any(|l| l.starts_with(limit)), "no {limit}");
+    }
 }

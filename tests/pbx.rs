@@ -1285,6 +1285,78 @@ async fn the_pbx_clock_does_not_decide_the_journal() {
     assert_no_caller_number_in_logs(&d);
 }
 
+/// A record the PBX delivered late is no reason to tell the Director late: the
+/// alert about it goes out at once (not in the next day's digest), with the
+/// call's own time and without the caller's number; a retry sends nothing more.
+#[tokio::test]
+async fn a_late_record_alerts_the_director_at_once() {
+    let smtp = support::smtp::SmtpServer::start(Default::default());
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"senim@example.kz\"\npoll_seconds = 1\n\n\
+         [alerts]\ndirector = [\"director@example.kz\"]\n",
+        config_with(""),
+        smtp.port()
+    );
+    let d = start_at(dir.path(), "", &extra, "2026-11-26T12:00:00+05:00");
+    let late_call = call(
+        "late",
+        "answered",
+        "2026-11-18T10:00:00+05:00",
+        "2026-11-18T10:05:00+05:00",
+    );
+    let (status, late) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
+    assert_eq!(status, StatusCode::CREATED, "{late}");
+    assert_eq!(late["late_delivery"], true);
+    let (status, _) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(30));
+    assert_eq!(
+        mails.len(),
+        1,
+        "one alert, however often the record is retried"
+    );
+    assert_eq!(mails[0].rcpt_to, ["director@example.kz"]);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&mails[0].data)
+        .expect("a parsable mail");
+    let text = format!(
+        "{}\n{}",
+        parsed.subject().unwrap_or_default(),
+        parsed.body_text(0).unwrap_or_default()
+    );
+    let number = late["registration_number"].as_str().unwrap();
+    assert!(text.contains(number), "{text}");
+    assert!(
+        text.contains("2026-11-18 10:00"),
+        "the call's own time: {text}"
+    );
+    assert!(text.contains("delivered its record late"), "{text}");
+    assert!(!text.contains("7011234567"), "no caller number: {text}");
+    // An on-time call raises no such alert.
+    let (status, _) = post_json(
+        &d,
+        "/v1/pbx/calls",
+        ASTERISK_TOKEN,
+        &call(
+            "now",
+            "answered",
+            "2026-11-26T11:50:00+05:00",
+            "2026-11-26T11:55:00+05:00",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let out = run_cli(&d.config, &["outbox", "list"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(listed.matches("late_delivery_alert").count(), 1, "{listed}");
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("alert")).count(),
+        1,
+        "{listed}"
+    );
+}
+
 /// Kazakh numbers in any shape are stored in E.164 with the raw string kept; a
 /// withheld caller is no number at all.
 #[tokio::test]

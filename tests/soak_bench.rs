@@ -231,9 +231,9 @@ async fn soak() {
     let errors = daemon
         .logs()
         .lines()
-        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("CALENDAR DATA MISSING"))
         .count();
-    println!("errors logged: {errors}");
+    println!("errors logged (besides missing calendar data for next year): {errors}");
     drop(side.3);
     daemon.terminate();
     assert_eq!(total_failed + preload_failed, 0, "every record registered");

@@ -151,6 +151,32 @@ pub fn urgent_body(appeal: &Appeal, include_identity: bool, tz: Tz) -> String {
     )
 }
 
+pub fn late_delivery_subject(appeal: &Appeal) -> String {
+    format!(
+        "Кешіккен қоңырау / Запоздавший звонок {}",
+        appeal.registration_number
+    )
+}
+
+pub fn late_delivery_body(
+    appeal: &Appeal,
+    call_started: DateTime<Utc>,
+    include_identity: bool,
+    due_by: DateTime<Utc>,
+    tz: Tz,
+) -> String {
+    format!(
+        "A call to the trust line at {} reached Senim only at {}: the telephone exchange \
+         delivered its record late. It is registered as received now, and you are told at \
+         once instead of in the next digest; clause 10.6 requires the Director to be told \
+         of corruption reports by {}.\n\n{}",
+        local(call_started, tz),
+        local(appeal.received_at, tz),
+        local(due_by, tz),
+        appeal_block(appeal, include_identity, None, tz)
+    )
+}
+
 pub fn digest_body(
     date: NaiveDate,
     appeals: &[Appeal],

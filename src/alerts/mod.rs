@@ -83,6 +83,46 @@ impl Alerts {
             .is_some())
     }
 
+    /// Enqueues, inside the registration's transaction, the Director's alert about a
+    /// call whose record the PBX delivered late (started at `call_started`): sent at
+    /// once, not left for the next day's digest, which then leaves it out.
+    pub async fn on_late_delivery_in(
+        &self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+        call_started: DateTime<Utc>,
+    ) -> Result<usize, AlertError> {
+        let now = self.clock.now().trunc_subsecs(0);
+        let p = &self.policy;
+        let due_by = p.alert_due_by(appeal.registration_date);
+        let mut count = 0;
+        for to in &p.director {
+            let mail = Mail {
+                kind: MailKind::LateDeliveryAlert,
+                dedupe_key: format!("late_delivery_alert:{}:{}", appeal.id, to.email),
+                reference: appeal.registration_number.to_string(),
+                appeal_id: Some(appeal.id.0),
+                to: to.clone(),
+                subject: content::late_delivery_subject(appeal),
+                body: content::late_delivery_body(
+                    appeal,
+                    call_started,
+                    p.include_identity,
+                    due_by,
+                    p.tz,
+                ),
+                urgent: false,
+                due_by: Some(due_by),
+                escalate_at: Some(p.escalate_at(due_by, now)),
+            };
+            count += usize::from(self.enqueue(tx, &mail, now).await?);
+        }
+        if count > 0 {
+            mark_in(tx, appeal.id, MARK_DIGEST, now).await?;
+        }
+        Ok(count)
+    }
+
     /// Enqueues, inside the classification's transaction, what a classification
     /// sends: a corruption alert to the Director; an urgent alert to the Director
     /// and the competent body (6.3); routing to a unit for not-corruption,

@@ -16,6 +16,8 @@ pub enum MailKind {
     UrgentAlert,
     /// Appeals still unclassified at the cutoff, to the Director in one mail (10.6).
     UnclassifiedDigest,
+    /// A call whose record the PBX delivered late, to the Director at once (10.6).
+    LateDeliveryAlert,
     /// An alert undelivered near its deadline, copied to a deputy.
     Escalation,
     /// An appeal sent on to a structural unit (10.9).
@@ -32,6 +34,7 @@ impl MailKind {
             MailKind::CorruptionAlert => "corruption_alert",
             MailKind::UrgentAlert => "urgent_alert",
             MailKind::UnclassifiedDigest => "unclassified_digest",
+            MailKind::LateDeliveryAlert => "late_delivery_alert",
             MailKind::Escalation => "escalation",
             MailKind::Routing => "routing",
             MailKind::DeadlineDigest => "deadline_digest",

@@ -209,7 +209,13 @@ pub(super) async fn register_in(
                 in_working_hours,
                 status,
             );
-            Some(app.journal.register_in(tx, new).await?)
+            let registration = app.journal.register_in(tx, new).await?;
+            if let (Registration::New(appeal), true) = (&registration, arrival.receipt.is_late()) {
+                app.alerts
+                    .on_late_delivery_in(tx, appeal, record.times.start())
+                    .await?;
+            }
+            Some(registration)
         }
         Outcome::Logged => None,
     };
@@ -314,6 +320,7 @@ pub(super) fn after_commit(app: &App, source: &str, record: &CallRecord, finishe
     }
     if a.late_delivery {
         metrics::counter!("senim_pbx_late_deliveries_total").increment(1);
+        app.alerts.outbox().wake();
         tracing::warn!(
             source = %source,
             call_id = %record.call_id,

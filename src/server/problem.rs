@@ -113,3 +113,16 @@ impl From<JournalError> for Problem {
         }
     }
 }
+
+impl From<crate::alerts::AlertError> for Problem {
+    fn from(e: crate::alerts::AlertError) -> Self {
+        match e {
+            crate::alerts::AlertError::Journal(e) => e.into(),
+            e => {
+                // Nothing was committed: the sender may retry.
+                tracing::warn!(error = %e, "cannot queue an alert");
+                Problem::unavailable("cannot queue the alert; retry later")
+            }
+        }
+    }
+}
