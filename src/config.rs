@@ -75,8 +75,8 @@ impl Default for ServerConfig {
             shutdown_grace_seconds: 10,
             header_read_timeout_seconds: 10,
             body_timeout_seconds: 30,
-            max_connections: 1024,
-            max_connections_per_peer: 128,
+            max_connections: 4096,
+            max_connections_per_peer: 1024,
             max_concurrent_requests: 64,
         }
     }
