@@ -70,6 +70,15 @@ async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Int
 }
 
 impl Intake {
+    /// Every appeal in the Journal, oldest first.
+    async fn appeals(&self) -> Vec<senim::journal::Appeal> {
+        self.app
+            .journal
+            .list(&ListFilter::default())
+            .await
+            .expect("list the Journal")
+    }
+
     async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
@@ -172,12 +181,7 @@ async fn new_mail_while_idle_is_registered_once_and_moved_unread() {
             "fetched with BODY.PEEK[]: not marked read"
         );
     }
-    let appeals = intake
-        .app
-        .journal
-        .list(&ListFilter::default())
-        .await
-        .unwrap();
+    let appeals = intake.appeals().await;
     assert_eq!(appeals.len(), 2);
     let first = &appeals[0];
     assert_eq!(first.channel, Channel::Email);
@@ -418,12 +422,7 @@ async fn mbox_separated_bounces_and_raw_cp1251_headers_are_read() {
             .contains("windows-1251"),
         "{m:#?}"
     );
-    let appeals = intake
-        .app
-        .journal
-        .list(&ListFilter::default())
-        .await
-        .unwrap();
+    let appeals = intake.appeals().await;
     assert_eq!(appeals.len(), 1, "the bounces are not appeals");
     assert_eq!(appeals[0].reporter.name.as_deref(), Some("Иванов"));
     intake.stop().await;
@@ -436,13 +435,7 @@ async fn bounces_auto_replies_and_lists_are_kept_and_replies_become_corresponden
     dovecot.append("INBOX", &mail(1));
     let intake = start_intake(&dovecot, &db.url, "").await;
     wait_stored(&db.db, 1, Duration::from_secs(30)).await;
-    let appeal = intake
-        .app
-        .journal
-        .list(&ListFilter::default())
-        .await
-        .unwrap()[0]
-        .clone();
+    let appeal = intake.appeals().await[0].clone();
     let number = appeal.registration_number.to_string();
 
     let bounce = "From: MAILER-DAEMON@mx.example.kz\r\nReturn-Path: <>\r\nSubject: Undelivered\r\n\

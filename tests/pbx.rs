@@ -125,6 +125,27 @@ fn call(id: &str, disposition: &str, start: &str, end: &str) -> Value {
     })
 }
 
+/// An answered call of 18 November 2026, posted by tests whose clock reads 26 November.
+fn eight_days_late() -> Value {
+    call(
+        "late",
+        "answered",
+        "2026-11-18T10:00:00+05:00",
+        "2026-11-18T10:05:00+05:00",
+    )
+}
+
+/// Posts an answered call with the given times as Senim's JSON form.
+async fn post_answered(d: &Daemon, id: &str, start: &str, end: &str) -> (StatusCode, Value) {
+    post_json(
+        d,
+        "/v1/pbx/calls",
+        ASTERISK_TOKEN,
+        &call(id, "answered", start, end),
+    )
+    .await
+}
+
 /// The appeals in the Journal, through the CLI.
 fn appeals(d: &Daemon) -> Vec<Value> {
     let out = run_cli(&d.config, &["journal", "list", "--json"]);
@@ -994,16 +1015,11 @@ async fn the_schedule_tells_the_pbx_whether_the_line_is_open() {
 async fn the_operator_records_a_call_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let d = start(dir.path(), "");
-    let (_, a) = post_json(
+    let (_, a) = post_answered(
         &d,
-        "/v1/pbx/calls",
-        ASTERISK_TOKEN,
-        &call(
-            "cli-1",
-            "answered",
-            "2026-11-18T10:00:00+05:00",
-            "2026-11-18T10:05:00+05:00",
-        ),
+        "cli-1",
+        "2026-11-18T10:00:00+05:00",
+        "2026-11-18T10:05:00+05:00",
     )
     .await;
     let number = a["registration_number"].as_str().unwrap();
@@ -1201,41 +1217,26 @@ async fn the_pbx_clock_does_not_decide_the_journal() {
     assert!(appeals(&d).is_empty());
 
     // In time (and a PBX clock a little fast): received at the call's start.
-    let (status, a) = post_json(
+    let (status, a) = post_answered(
         &d,
-        "/v1/pbx/calls",
-        ASTERISK_TOKEN,
-        &call(
-            "now",
-            "answered",
-            "2026-11-26T11:50:00+05:00",
-            "2026-11-26T11:55:00+05:00",
-        ),
+        "now",
+        "2026-11-26T11:50:00+05:00",
+        "2026-11-26T11:55:00+05:00",
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
     assert_eq!(a.get("late_delivery"), None, "{a}");
-    let (status, fast) = post_json(
+    let (status, fast) = post_answered(
         &d,
-        "/v1/pbx/calls",
-        ASTERISK_TOKEN,
-        &call(
-            "fast",
-            "answered",
-            "2026-11-26T12:03:00+05:00",
-            "2026-11-26T12:04:00+05:00",
-        ),
+        "fast",
+        "2026-11-26T12:03:00+05:00",
+        "2026-11-26T12:04:00+05:00",
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{fast}");
 
     // Posted eight days late: registered now, flagged, counted, logged.
-    let late_call = call(
-        "late",
-        "answered",
-        "2026-11-18T10:00:00+05:00",
-        "2026-11-18T10:05:00+05:00",
-    );
+    let late_call = eight_days_late();
     let (status, late) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
     assert_eq!(late["late_delivery"], true, "{late}");
@@ -1299,12 +1300,7 @@ async fn a_late_record_alerts_the_director_at_once() {
         smtp.port()
     );
     let d = start_at(dir.path(), "", &extra, "2026-11-26T12:00:00+05:00");
-    let late_call = call(
-        "late",
-        "answered",
-        "2026-11-18T10:00:00+05:00",
-        "2026-11-18T10:05:00+05:00",
-    );
+    let late_call = eight_days_late();
     let (status, late) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
     assert_eq!(late["late_delivery"], true);
@@ -1334,16 +1330,11 @@ async fn a_late_record_alerts_the_director_at_once() {
     assert!(text.contains("delivered its record late"), "{text}");
     assert!(!text.contains("7011234567"), "no caller number: {text}");
     // An on-time call raises no such alert.
-    let (status, _) = post_json(
+    let (status, _) = post_answered(
         &d,
-        "/v1/pbx/calls",
-        ASTERISK_TOKEN,
-        &call(
-            "now",
-            "answered",
-            "2026-11-26T11:50:00+05:00",
-            "2026-11-26T11:55:00+05:00",
-        ),
+        "now",
+        "2026-11-26T11:50:00+05:00",
+        "2026-11-26T11:55:00+05:00",
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
