@@ -202,3 +202,67 @@ impl From<PbxError> for Problem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal of the PBX gets its status here, and keeps its field.
+    #[test]
+    fn pbx_errors_map_to_their_status_and_field() {
+        let cases = [
+            (
+                PbxError::Malformed {
+                    syntax: Syntax::Form,
+                    field: Some("uniqueid".into()),
+                    detail: "uniqueid has a bad % escape".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "malformed form data",
+                Some("uniqueid"),
+            ),
+            (
+                PbxError::missing("call_id"),
+                StatusCode::BAD_REQUEST,
+                "invalid field",
+                Some("call_id"),
+            ),
+            (
+                PbxError::refused("end", "end is before start"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid field",
+                Some("end"),
+            ),
+            (
+                PbxError::Unauthenticated("unknown PBX token".into()),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                None,
+            ),
+            (
+                PbxError::Forbidden("not in allowed_networks".into()),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                None,
+            ),
+            (
+                PbxError::RetryLater("a concurrent delivery".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable",
+                None,
+            ),
+        ];
+        for (error, status, title, field) in cases {
+            let detail = error.to_string();
+            let p = Problem::from(error);
+            assert_eq!(p.status, status, "{detail}");
+            assert_eq!(p.title, title, "{detail}");
+            assert_eq!(p.detail, detail);
+            assert_eq!(p.field.as_deref(), field, "{detail}");
+            assert_eq!(
+                p.retry_after.is_some(),
+                status == StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+    }
+}
