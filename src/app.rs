@@ -16,7 +16,7 @@ use crate::journal::Journal;
 use crate::mailbox::MailboxStatus;
 use crate::outbox::Outbox;
 use crate::pbx::Pbx;
-use crate::server::auth::ManagerToken;
+use crate::tokens::ManagerToken;
 
 pub struct App {
     pub config: Config,

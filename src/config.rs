@@ -289,6 +289,41 @@ impl Default for PbxSourceConfig {
     }
 }
 
+impl PbxSourceConfig {
+    /// The allowed networks, parsed (a bare address is a network of one); `key`
+    /// (`pbx.sources[0]`) names the source in the error.
+    pub fn networks(&self, key: &str) -> Result<Vec<ipnet::IpNet>, String> {
+        self.allowed_networks
+            .iter()
+            .enumerate()
+            .map(|(j, net)| {
+                net.parse::<ipnet::IpNet>()
+                    .or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "{key}.allowed_networks[{j}]: `{net}` is not a network like 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The zone of the source's CDR times, if it sets one; `key` names the source
+    /// in the error.
+    pub fn timezone(&self, key: &str) -> Result<Option<chrono_tz::Tz>, String> {
+        self.timezone
+            .as_deref()
+            .map(|tz| parse_timezone(&format!("{key}.timezone"), tz))
+            .transpose()
+    }
+}
+
+/// An IANA time zone name (`Asia/Almaty`); the error names `key`.
+fn parse_timezone(key: &str, text: &str) -> Result<chrono_tz::Tz, String> {
+    text.parse()
+        .map_err(|_| format!("{key}: `{text}` is not an IANA time zone"))
+}
+
 /// What a call becomes (`[pbx.rules]`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -539,12 +574,7 @@ impl Config {
     /// Checks the values serde cannot: names the key of the first bad one.
     fn check(&self) -> Result<Checked, String> {
         self.server.check()?;
-        let timezone: chrono_tz::Tz = self.calendar.timezone.parse().map_err(|_| {
-            format!(
-                "calendar.timezone: `{}` is not an IANA time zone",
-                self.calendar.timezone
-            )
-        })?;
+        let timezone = parse_timezone("calendar.timezone", &self.calendar.timezone)?;
         let opens = parse_time("calendar.opens", &self.calendar.opens)?;
         let closes = parse_time("calendar.closes", &self.calendar.closes)?;
         if closes <= opens {
@@ -638,15 +668,7 @@ impl Config {
                     "{key}.signature_tolerance_seconds must be at least 1"
                 ));
             }
-            for (j, net) in s.allowed_networks.iter().enumerate() {
-                net.parse::<ipnet::IpNet>()
-                    .or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| {
-                        format!(
-                            "{key}.allowed_networks[{j}]: `{net}` is not a network like 10.0.0.0/8"
-                        )
-                    })?;
-            }
+            s.networks(&key)?;
             if let Some(url) = &s.recording_base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
@@ -654,11 +676,7 @@ impl Config {
                     "{key}.recording_base_url: `{url}` must start with http:// or https://"
                 ));
             }
-            if let Some(tz) = &s.timezone
-                && tz.parse::<chrono_tz::Tz>().is_err()
-            {
-                return Err(format!("{key}.timezone: `{tz}` is not an IANA time zone"));
-            }
+            s.timezone(&key)?;
         }
         if pbx.max_record_bytes < 1024 {
             return Err("pbx.max_record_bytes must be at least 1024".into());

@@ -7,19 +7,23 @@
 
 use std::net::IpAddr;
 
-use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hmac::{Hmac, Mac};
 use ipnet::IpNet;
 use sha2::Sha256;
 
+use super::error::PbxError;
 use crate::config::{PbxConfig, read_secret};
-use crate::server::auth::tokens_equal;
-use crate::server::problem::Problem;
+use crate::tokens::tokens_equal;
 
-pub const TIMESTAMP_HEADER: &str = "x-senim-timestamp";
-pub const SIGNATURE_HEADER: &str = "x-senim-signature";
+/// What a signed request carries besides its body: the text of
+/// `X-Senim-Timestamp` and `X-Senim-Signature`, trimmed, when present.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Signed<'a> {
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
 
 /// One configured PBX, with its secrets read.
 pub struct Source {
@@ -61,24 +65,11 @@ pub fn load_sources(config: &PbxConfig, default_tz: Tz) -> anyhow::Result<Vec<So
         } else {
             None
         };
-        let networks = s
-            .allowed_networks
-            .iter()
-            .enumerate()
-            .map(|(j, n)| {
-                n.parse::<IpNet>()
-                    .or_else(|_| n.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        anyhow::anyhow!("{key}.allowed_networks[{j}]: `{n}` is not a network")
-                    })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let timezone = match &s.timezone {
-            Some(tz) => tz
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{key}.timezone: `{tz}` is not an IANA time zone"))?,
-            None => default_tz,
-        };
+        let networks = s.networks(&key).map_err(anyhow::Error::msg)?;
+        let timezone = s
+            .timezone(&key)
+            .map_err(anyhow::Error::msg)?
+            .unwrap_or(default_tz);
         sources.push(Source {
             name: s.name.clone(),
             token,
@@ -92,19 +83,14 @@ pub fn load_sources(config: &PbxConfig, default_tz: Tz) -> anyhow::Result<Vec<So
     Ok(sources)
 }
 
-/// The source a request comes from by its token and address, or 401/403.
-/// `path_token` is the token of a URL like `/v1/pbx/cti/<token>`, for PBXes that
-/// cannot set headers. The signature is checked once the body is read (`verify`).
+/// The source a request comes from by its token and address: unknown token is
+/// `Unauthenticated`, an address outside the source's networks `Forbidden`. The
+/// signature is checked once the body is read (`verify`).
 pub fn identify<'a>(
     sources: &'a [Source],
-    headers: &HeaderMap,
-    path_token: Option<&str>,
+    token: &str,
     peer: Option<IpAddr>,
-) -> Result<&'a Source, Problem> {
-    let token = match path_token {
-        Some(t) => t,
-        None => bearer(headers)?,
-    };
+) -> Result<&'a Source, PbxError> {
     // Every token is compared, so the time taken does not tell which matched.
     let mut found = None;
     for s in sources {
@@ -112,21 +98,17 @@ pub fn identify<'a>(
             found = Some(s);
         }
     }
-    let source = found.ok_or_else(|| Problem::unauthorized("unknown PBX token"))?;
+    let source = found.ok_or_else(|| PbxError::Unauthenticated("unknown PBX token".into()))?;
     if !source.networks.is_empty() {
         let allowed = peer.is_some_and(|ip| {
             let ip = canonical(ip);
             source.networks.iter().any(|n| n.contains(&ip))
         });
         if !allowed {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "the source address is not in pbx.sources allowed_networks of `{}`",
-                    source.name
-                ),
-            ));
+            return Err(PbxError::Forbidden(format!(
+                "the source address is not in pbx.sources allowed_networks of `{}`",
+                source.name
+            )));
         }
     }
     Ok(source)
@@ -136,28 +118,15 @@ impl Source {
     /// Checks the request's signature when this source has an HMAC key.
     pub fn verify(
         &self,
-        headers: &HeaderMap,
+        signed: Signed<'_>,
         body: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), PbxError> {
         match &self.hmac_key {
-            Some(key) => verify_signature(key, self.tolerance_seconds, headers, body, now),
+            Some(key) => verify_signature(key, self.tolerance_seconds, signed, body, now),
             None => Ok(()),
         }
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Result<&str, Problem> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| Problem::unauthorized("missing Authorization header (Bearer token)"))?
-        .to_str()
-        .map_err(|_| Problem::unauthorized("Authorization header is not ASCII"))?;
-    value
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Problem::unauthorized("Authorization header must be `Bearer <token>`"))
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -171,40 +140,35 @@ fn canonical(ip: IpAddr) -> IpAddr {
 fn verify_signature(
     key: &[u8],
     tolerance: i64,
-    headers: &HeaderMap,
+    signed: Signed<'_>,
     body: &[u8],
     now: DateTime<Utc>,
-) -> Result<(), Problem> {
-    let header_text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    let timestamp = header_text(TIMESTAMP_HEADER).ok_or_else(|| {
-        Problem::unauthorized("missing X-Senim-Timestamp header (signed requests)")
-    })?;
-    let signature = header_text(SIGNATURE_HEADER).ok_or_else(|| {
-        Problem::unauthorized("missing X-Senim-Signature header (signed requests)")
-    })?;
+) -> Result<(), PbxError> {
+    let refused = |why: String| PbxError::Unauthenticated(why);
+    let timestamp = signed
+        .timestamp
+        .ok_or_else(|| refused("missing X-Senim-Timestamp header (signed requests)".into()))?;
+    let signature = signed
+        .signature
+        .ok_or_else(|| refused("missing X-Senim-Signature header (signed requests)".into()))?;
     let seconds: i64 = timestamp
         .parse()
-        .map_err(|_| Problem::unauthorized("X-Senim-Timestamp must be epoch seconds"))?;
+        .map_err(|_| refused("X-Senim-Timestamp must be epoch seconds".into()))?;
     if (now.timestamp() - seconds).abs() > tolerance {
-        return Err(Problem::unauthorized(format!(
+        return Err(refused(format!(
             "X-Senim-Timestamp is outside the {tolerance} s window of the signature"
         )));
     }
     let hex_sig = signature.strip_prefix("sha256=").unwrap_or(signature);
     let given = hex::decode(hex_sig)
-        .map_err(|_| Problem::unauthorized("X-Senim-Signature must be sha256=<hex>"))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| Problem::internal())?;
+        .map_err(|_| refused("X-Senim-Signature must be sha256=<hex>".into()))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(key)
+        .map_err(|_| PbxError::Internal("the HMAC key cannot be used"))?;
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
     mac.verify_slice(&given)
-        .map_err(|_| Problem::unauthorized("X-Senim-Signature does not match the body"))
+        .map_err(|_| refused("X-Senim-Signature does not match the body".into()))
 }
 
 /// The signature a PBX sends (for tests and the documentation's example).

@@ -14,17 +14,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Source;
+use super::error::PbxError;
 use super::formats::{
     CallId, CallRecord, CallTimes, CtiCause, CtiDirection, CtiEvent, Disposition, Format,
 };
-use super::intake::{self, Arrival, CallAnswer, db_problem, json};
+use super::intake::{self, Arrival, CallAnswer, json};
 use super::numbers::Caller;
 use super::receipt::Receipt;
 use super::rules::{self, Outcome};
 use super::store::{self, StoredCtiEvent};
 use crate::app::App;
 use crate::db;
-use crate::server::problem::Problem;
 
 /// The answer to one CTI event.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ pub struct CtiAnswer {
 }
 
 /// Accepts one event of Zammad's Generic CTI API.
-pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<String, Problem> {
+pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<String, PbxError> {
     let event_name = event.kind.as_str();
     if event.direction == CtiDirection::Out {
         return json(&CtiAnswer {
@@ -50,18 +50,13 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
     }
     let source_name = source.name.as_str();
     let call_id = event.call_id.as_str();
-    if let Some(body) = store::cti_answer(&app.db, source_name, call_id, event_name)
-        .await
-        .map_err(db_problem)?
-    {
+    if let Some(body) = store::cti_answer(&app.db, source_name, call_id, event_name).await? {
         metrics::counter!("senim_pbx_replayed_total").increment(1);
         return Ok(body);
     }
     let now = app.clock.now();
-    let mut tx = app.db.begin().await.map_err(db_problem)?;
-    let mut events = store::cti_events_in(&mut tx, source_name, call_id)
-        .await
-        .map_err(db_problem)?;
+    let mut tx = app.db.begin().await?;
+    let mut events = store::cti_events_in(&mut tx, source_name, call_id).await?;
     if events.iter().any(|e| e.event == event_name) {
         let _ = tx.rollback().await;
         return stored_cti_answer(app, source_name, call_id, event_name).await;
@@ -74,9 +69,7 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
         answered_by: event.answered_by.clone(),
         received_at: now,
     });
-    let logged = store::call_answer_in(&mut tx, source_name, call_id)
-        .await
-        .map_err(db_problem)?;
+    let logged = store::call_answer_in(&mut tx, source_name, call_id).await?;
     let mut finished = None;
     let (state, call) = if let Some(done) = logged {
         let logged_call = serde_json::from_str::<CallAnswer>(&done.body).ok();
@@ -110,8 +103,8 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
             }
             None => {
                 let _ = tx.rollback().await;
-                return Err(Problem::unavailable(
-                    "a concurrent event of this call is in progress; retry",
+                return Err(PbxError::RetryLater(
+                    "a concurrent event of this call is in progress; retry".into(),
                 ));
             }
         }
@@ -127,14 +120,13 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
         call,
     })?;
     let cause = event.cause.as_ref().map(CtiCause::as_str);
-    let inserted = store::insert_cti_event_in(&mut tx, source_name, &event, cause, now, &body)
-        .await
-        .map_err(db_problem)?;
+    let inserted =
+        store::insert_cti_event_in(&mut tx, source_name, &event, cause, now, &body).await?;
     if !inserted {
         let _ = tx.rollback().await;
         return stored_cti_answer(app, source_name, call_id, event_name).await;
     }
-    tx.commit().await.map_err(db_problem)?;
+    tx.commit().await?;
     if let Some((record, done)) = finished {
         intake::after_commit(app, source_name, &record, &done);
     }
@@ -146,11 +138,10 @@ async fn stored_cti_answer(
     source: &str,
     call_id: &str,
     event: &str,
-) -> Result<String, Problem> {
+) -> Result<String, PbxError> {
     store::cti_answer(&app.db, source, call_id, event)
-        .await
-        .map_err(db_problem)?
-        .ok_or_else(|| Problem::unavailable("a concurrent delivery is in progress; retry"))
+        .await?
+        .ok_or_else(|| PbxError::RetryLater("a concurrent delivery is in progress; retry".into()))
 }
 
 enum Upgrade {
@@ -170,7 +161,7 @@ async fn upgrade_in(
     call_id: &CallId,
     events: &[StoredCtiEvent],
     logged: Option<CallAnswer>,
-) -> Result<Upgrade, Problem> {
+) -> Result<Upgrade, PbxError> {
     let Some(logged) = logged else {
         return Ok(Upgrade::Unchanged(None));
     };
@@ -192,12 +183,9 @@ async fn upgrade_in(
     };
     let finished = intake::register_in(app, tx, source, &record, arrival, false).await?;
     let appeal_id = finished.call.appeal_id.unwrap_or(0);
-    if !store::upgrade_call_in(tx, source, &record, appeal_id, &finished.answer)
-        .await
-        .map_err(db_problem)?
-    {
-        return Err(Problem::unavailable(
-            "a concurrent event of this call is in progress; retry",
+    if !store::upgrade_call_in(tx, source, &record, appeal_id, &finished.answer).await? {
+        return Err(PbxError::RetryLater(
+            "a concurrent event of this call is in progress; retry".into(),
         ));
     }
     Ok(Upgrade::Done(Box::new((record, finished))))
@@ -268,7 +256,7 @@ pub async fn run_sweep(app: Arc<App>) {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(status = %e.status, detail = %e.detail, "pbx: the unfinished-call sweep failed; retrying")
+                tracing::warn!(error = %e, "pbx: the unfinished-call sweep failed; retrying")
             }
         }
         tokio::time::sleep(Duration::from_secs(60)).await;
@@ -276,13 +264,11 @@ pub async fn run_sweep(app: Arc<App>) {
 }
 
 /// One pass of the sweep; how many calls it registered.
-pub async fn sweep(app: &App) -> Result<usize, Problem> {
+pub async fn sweep(app: &App) -> Result<usize, PbxError> {
     let now = app.clock.now();
     let hours = i64::try_from(app.config.pbx.unanswered_hangup_hours).unwrap_or(168);
     let before = now - chrono::Duration::hours(hours);
-    let due = store::unfinished_cti_calls(&app.db, before, 32)
-        .await
-        .map_err(db_problem)?;
+    let due = store::unfinished_cti_calls(&app.db, before, 32).await?;
     let mut registered = 0;
     for (source, call_id) in due {
         if register_unfinished(app, &source, &call_id).await? {
@@ -292,17 +278,13 @@ pub async fn sweep(app: &App) -> Result<usize, Problem> {
     Ok(registered)
 }
 
-async fn register_unfinished(app: &App, source: &str, call_id: &str) -> Result<bool, Problem> {
+async fn register_unfinished(app: &App, source: &str, call_id: &str) -> Result<bool, PbxError> {
     let Ok(id) = CallId::parse("callId", call_id) else {
         return Ok(false);
     };
-    let mut tx = app.db.begin().await.map_err(db_problem)?;
-    let events = store::cti_events_in(&mut tx, source, call_id)
-        .await
-        .map_err(db_problem)?;
-    let logged = store::call_answer_in(&mut tx, source, call_id)
-        .await
-        .map_err(db_problem)?;
+    let mut tx = app.db.begin().await?;
+    let events = store::cti_events_in(&mut tx, source, call_id).await?;
+    let logged = store::call_answer_in(&mut tx, source, call_id).await?;
     let record = unfinished_record(&id, &events);
     let (Some(record), None, false) = (record, logged, events.iter().any(|e| e.event == "hangup"))
     else {
@@ -318,7 +300,7 @@ async fn register_unfinished(app: &App, source: &str, call_id: &str) -> Result<b
         let _ = tx.rollback().await;
         return Ok(false);
     };
-    tx.commit().await.map_err(db_problem)?;
+    tx.commit().await?;
     intake::after_commit(app, source, &record, &done);
     Ok(true)
 }

@@ -6,15 +6,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use axum::http::StatusCode;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::error::{PbxError, Syntax};
 use super::numbers::Caller;
-use crate::server::problem::Problem;
 
 /// Longest call id, number or extension accepted.
 const MAX_FIELD_CHARS: usize = 256;
@@ -25,7 +24,7 @@ const MAX_FIELD_CHARS: usize = 256;
 pub struct CallId(String);
 
 impl CallId {
-    pub fn parse(field: &str, value: &str) -> Result<CallId, Problem> {
+    pub fn parse(field: &str, value: &str) -> Result<CallId, PbxError> {
         let value = value.trim();
         if value.is_empty() {
             return Err(invalid(field, "must not be empty"));
@@ -74,7 +73,7 @@ impl Disposition {
 
     /// Accepts `answered`, `no_answer`, `NO ANSWER`, `no-answer`, ... (Asterisk's
     /// `CONGESTION` is a failure).
-    pub fn parse(field: &str, value: &str) -> Result<Disposition, Problem> {
+    pub fn parse(field: &str, value: &str) -> Result<Disposition, PbxError> {
         let norm: String = value
             .trim()
             .chars()
@@ -89,8 +88,7 @@ impl Disposition {
             "busy" => Ok(Disposition::Busy),
             "failed" | "congestion" => Ok(Disposition::Failed),
             "voicemail" => Ok(Disposition::Voicemail),
-            _ => Err(Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            _ => Err(PbxError::refused(
                 field,
                 format!(
                     "{field}: unknown disposition `{}` (expected answered, no_answer, busy, failed or voicemail)",
@@ -123,11 +121,10 @@ impl CallTimes {
         answer: Option<DateTime<Utc>>,
         end: DateTime<Utc>,
         names: [&str; 3],
-    ) -> Result<CallTimes, Problem> {
+    ) -> Result<CallTimes, PbxError> {
         let [start_name, answer_name, end_name] = names;
         if end < start {
-            return Err(Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(PbxError::refused(
                 end_name,
                 format!("{end_name} ({end}) is before {start_name} ({start})"),
             ));
@@ -135,8 +132,7 @@ impl CallTimes {
         if let Some(answer) = answer
             && (answer < start || answer > end)
         {
-            return Err(Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(PbxError::refused(
                 answer_name,
                 format!(
                     "{answer_name} ({answer}) is outside the call ({start_name} {start}, {end_name} {end})"
@@ -232,29 +228,27 @@ pub struct CallRecord {
     pub recording: Option<Recording>,
 }
 
-/// The fields of a request, from a JSON object or a form, read by name.
+/// The fields of a request, from a JSON object or a form, read by name
+/// (`Fields::default()` and `push_text` for a multipart body's text fields).
+#[derive(Default)]
 pub struct Fields {
     map: BTreeMap<String, Value>,
 }
 
 impl Fields {
-    pub fn from_json(body: &[u8]) -> Result<Fields, Problem> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed JSON",
-                format!("the body is not valid JSON: {e}"),
-            )
-        })?;
+    pub fn from_json(body: &[u8]) -> Result<Fields, PbxError> {
+        let malformed = |detail: String| PbxError::Malformed {
+            syntax: Syntax::Json,
+            field: None,
+            detail,
+        };
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| malformed(format!("the body is not valid JSON: {e}")))?;
         match value {
             Value::Object(map) => Ok(Fields {
                 map: map.into_iter().collect(),
             }),
-            _ => Err(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed JSON",
-                "the body must be a JSON object",
-            )),
+            _ => Err(malformed("the body must be a JSON object".into())),
         }
     }
 
@@ -262,7 +256,7 @@ impl Fields {
     /// A bad `%` escape, or a name or value that is not UTF-8 once decoded, is
     /// refused with 400 naming the field: decoding it lossily would make
     /// different values (`%FE`, `%FD`) the same.
-    pub fn from_form(body: &[u8]) -> Result<Fields, Problem> {
+    pub fn from_form(body: &[u8]) -> Result<Fields, PbxError> {
         let mut fields = Fields {
             map: BTreeMap::new(),
         };
@@ -291,41 +285,13 @@ impl Fields {
         Ok(fields)
     }
 
-    /// The text fields of a `multipart/form-data` body (files are ignored); a
-    /// field that is not UTF-8 is refused with 400 naming it.
-    pub async fn from_multipart(request: axum::extract::Request) -> Result<Fields, Problem> {
-        use axum::extract::FromRequest;
-        let malformed =
-            |detail: String| Problem::new(StatusCode::BAD_REQUEST, "malformed multipart", detail);
-        let mut multipart = axum::extract::Multipart::from_request(request, &())
-            .await
-            .map_err(|e| malformed(e.body_text()))?;
-        let mut fields = Fields {
-            map: BTreeMap::new(),
-        };
-        while let Some(field) = multipart.next_field().await.map_err(|e| {
-            malformed(format!(
-                "the multipart body cannot be read: {}",
-                e.body_text()
-            ))
-        })? {
-            let Some(name) = field.name().map(str::to_owned) else {
-                continue;
-            };
-            if field.file_name().is_some() {
-                continue;
-            }
-            let bytes = field.bytes().await.map_err(|e| {
-                malformed(format!(
-                    "the multipart body cannot be read: {}",
-                    e.body_text()
-                ))
-            })?;
-            let value = String::from_utf8(bytes.to_vec())
-                .map_err(|_| malformed_form(Some(&name), format!("{name} is not valid UTF-8")))?;
-            fields.insert(name, value);
-        }
-        Ok(fields)
+    /// Adds one text field of a multipart body; one that is not UTF-8 is refused
+    /// naming it.
+    pub fn push_text(&mut self, name: String, value: &[u8]) -> Result<(), PbxError> {
+        let value = String::from_utf8(value.to_vec())
+            .map_err(|_| malformed_form(Some(&name), format!("{name} is not valid UTF-8")))?;
+        self.insert(name, value);
+        Ok(())
     }
 
     fn insert(&mut self, name: String, value: String) {
@@ -334,7 +300,7 @@ impl Fields {
     }
 
     /// A text field; blank counts as absent. Numbers are accepted as their text.
-    pub fn text(&self, name: &str) -> Result<Option<String>, Problem> {
+    pub fn text(&self, name: &str) -> Result<Option<String>, PbxError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => {
@@ -355,21 +321,25 @@ impl Fields {
         }
     }
 
-    pub fn required_text(&self, name: &str) -> Result<String, Problem> {
+    pub fn required_text(&self, name: &str) -> Result<String, PbxError> {
         self.text(name)?.ok_or_else(|| missing(name))
     }
 
     /// An instant: RFC 3339 with offset, epoch seconds (number or text), or, when
     /// `local` is given, `YYYY-MM-DD HH:MM:SS` in that zone (Asterisk's CDR form).
     /// Epoch 0 means "never" (Asterisk's unanswered `answer`).
-    pub fn instant(&self, name: &str, local: Option<Tz>) -> Result<Option<DateTime<Utc>>, Problem> {
+    pub fn instant(
+        &self,
+        name: &str,
+        local: Option<Tz>,
+    ) -> Result<Option<DateTime<Utc>>, PbxError> {
         let bad = || {
             invalid(
                 name,
                 "must be an RFC 3339 instant with offset (2026-11-18T10:00:00+05:00) or epoch seconds",
             )
         };
-        let epoch = |secs: f64| -> Result<Option<DateTime<Utc>>, Problem> {
+        let epoch = |secs: f64| -> Result<Option<DateTime<Utc>>, PbxError> {
             if !secs.is_finite() || !(0.0..=32_503_680_000.0).contains(&secs) {
                 return Err(bad());
             }
@@ -412,7 +382,7 @@ impl Fields {
     }
 
     /// Whole seconds, from a number or its text.
-    pub fn seconds(&self, name: &str) -> Result<Option<u32>, Problem> {
+    pub fn seconds(&self, name: &str) -> Result<Option<u32>, PbxError> {
         let bad = || invalid(name, "must be a whole number of seconds, 0 or more");
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -450,20 +420,21 @@ fn form_decode(raw: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn malformed_form(field: Option<&str>, detail: String) -> Problem {
-    Problem {
+fn malformed_form(field: Option<&str>, detail: String) -> PbxError {
+    PbxError::Malformed {
+        syntax: Syntax::Form,
         field: field.map(str::to_owned),
-        ..Problem::new(StatusCode::BAD_REQUEST, "malformed form data", detail)
+        detail,
     }
 }
 
 /// The caller field, read into a `Caller`.
-fn caller(fields: &Fields, name: &str) -> Result<Option<Caller>, Problem> {
+fn caller(fields: &Fields, name: &str) -> Result<Option<Caller>, PbxError> {
     Ok(fields.text(name)?.as_deref().and_then(Caller::parse))
 }
 
 /// Senim's JSON form (`docs/pbx.md`).
-pub fn from_json(fields: &Fields) -> Result<CallRecord, Problem> {
+pub fn from_json(fields: &Fields) -> Result<CallRecord, PbxError> {
     let call_id = CallId::parse("call_id", &fields.required_text("call_id")?)?;
     let start = fields
         .instant("start", None)?
@@ -502,7 +473,7 @@ pub fn from_asterisk(
     fields: &Fields,
     tz: Tz,
     recording_base_url: Option<&str>,
-) -> Result<CallRecord, Problem> {
+) -> Result<CallRecord, PbxError> {
     let call_id = CallId::parse("uniqueid", &fields.required_text("uniqueid")?)?;
     let start = fields
         .instant("start", Some(tz))?
@@ -678,14 +649,13 @@ impl CtiCause {
     }
 }
 
-pub fn cti_event(fields: &Fields) -> Result<CtiEvent, Problem> {
+pub fn cti_event(fields: &Fields) -> Result<CtiEvent, PbxError> {
     let kind = match fields.required_text("event")?.as_str() {
         "newCall" => CtiEventKind::NewCall,
         "answer" => CtiEventKind::Answer,
         "hangup" => CtiEventKind::Hangup,
         other => {
-            return Err(Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(PbxError::refused(
                 "event",
                 format!(
                     "event: unknown CTI event `{}` (expected newCall, answer or hangup)",
@@ -699,8 +669,7 @@ pub fn cti_event(fields: &Fields) -> Result<CtiEvent, Problem> {
         None | Some("in") => CtiDirection::In,
         Some("out") => CtiDirection::Out,
         Some(other) => {
-            return Err(Problem::field(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(PbxError::refused(
                 "direction",
                 format!("direction: `{}` is neither in nor out", shorten(other)),
             ));
@@ -726,7 +695,7 @@ pub fn cti_event(fields: &Fields) -> Result<CtiEvent, Problem> {
     })
 }
 
-fn check_url(field: &str, url: &str) -> Result<(), Problem> {
+fn check_url(field: &str, url: &str) -> Result<(), PbxError> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         _ => Err(invalid(field, "must be an http:// or https:// URL")),
@@ -738,16 +707,12 @@ fn span(a: DateTime<Utc>, b: DateTime<Utc>) -> u32 {
     u32::try_from((b - a).num_seconds().max(0)).unwrap_or(u32::MAX)
 }
 
-pub fn missing(field: &str) -> Problem {
-    Problem::field(
-        StatusCode::BAD_REQUEST,
-        field,
-        format!("{field} is missing"),
-    )
+fn missing(field: &str) -> PbxError {
+    PbxError::missing(field)
 }
 
-pub fn invalid(field: &str, what: &str) -> Problem {
-    Problem::field(StatusCode::BAD_REQUEST, field, format!("{field} {what}"))
+fn invalid(field: &str, what: &str) -> PbxError {
+    PbxError::invalid(field, what)
 }
 
 /// A value echoed in a message, cut short (it came from outside).
@@ -802,7 +767,7 @@ mod tests {
                 .and_then(|f| from_json(&f))
                 .unwrap_err();
             assert_eq!(
-                err.field.as_deref(),
+                err.field(),
                 Some(*field),
                 "{}",
                 String::from_utf8_lossy(body)
@@ -839,8 +804,14 @@ mod tests {
             (b"%FF=1", None),
         ] {
             let e = Fields::from_form(body).err().unwrap();
-            assert_eq!(e.status, StatusCode::BAD_REQUEST);
-            assert_eq!(e.field.as_deref(), field);
+            assert!(matches!(
+                e,
+                PbxError::Malformed {
+                    syntax: Syntax::Form,
+                    ..
+                }
+            ));
+            assert_eq!(e.field(), field);
         }
     }
 }

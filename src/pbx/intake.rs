@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::auth::Source;
+use super::error::PbxError;
 use super::formats::{CallId, CallRecord, Disposition, Recording};
 use super::receipt::{self, Receipt};
 use super::recordings::StoredFile;
@@ -15,7 +16,6 @@ use super::store::{self, CallLogEntry, RecordingRow, StoredAnswer};
 use crate::app::App;
 use crate::db;
 use crate::journal::{self, Channel, NewAppeal, Registration, Reporter, SourceRef, Status};
-use crate::server::problem::Problem;
 
 /// The `kind` of the Journal's source reference for a call: `pbx-call` +
 /// `<source>:<call id>`.
@@ -61,26 +61,13 @@ pub struct Arrival {
     pub unfinished: bool,
 }
 
-/// A database error as the PBX sees it: 503 + Retry-After when it is transient.
-pub fn db_problem(e: sqlx::Error) -> Problem {
-    if db::is_unavailable(&e) {
-        tracing::warn!(error = %e, "pbx: database unavailable");
-        Problem::unavailable("the database is unavailable; retry later")
-    } else {
-        tracing::error!(error = %e, "pbx: database error");
-        Problem::internal()
-    }
-}
-
 /// Accepts one complete call record.
 pub async fn accept_call(
     app: &App,
     source: &Source,
     record: CallRecord,
-) -> Result<StoredAnswer, Problem> {
-    if let Some(answer) = store::call_answer(&app.db, &source.name, record.call_id.as_str())
-        .await
-        .map_err(db_problem)?
+) -> Result<StoredAnswer, PbxError> {
+    if let Some(answer) = store::call_answer(&app.db, &source.name, record.call_id.as_str()).await?
     {
         return Ok(replayed(answer));
     }
@@ -95,15 +82,14 @@ pub async fn accept_call(
         Some(Recording::Upload { bytes, .. }) => {
             Some(app.pbx.recordings.store(bytes).await.map_err(|e| {
                 tracing::error!(error = %e, "cannot store an uploaded recording");
-                Problem::unavailable("cannot store the recording; retry later")
+                PbxError::RetryLater("cannot store the recording; retry later".into())
             })?)
         }
         _ => None,
     };
-    let mut tx = app.db.begin().await.map_err(db_problem)?;
-    if let Some(answer) = store::call_answer_in(&mut tx, &source.name, record.call_id.as_str())
-        .await
-        .map_err(db_problem)?
+    let mut tx = app.db.begin().await?;
+    if let Some(answer) =
+        store::call_answer_in(&mut tx, &source.name, record.call_id.as_str()).await?
     {
         let _ = tx.rollback().await;
         return Ok(replayed(answer));
@@ -121,7 +107,7 @@ pub async fn accept_call(
         let _ = tx.rollback().await;
         return stored_after_race(app, source, &record.call_id).await;
     };
-    tx.commit().await.map_err(db_problem)?;
+    tx.commit().await?;
     after_commit(app, &source.name, &record, &finished);
     Ok(finished.answer)
 }
@@ -146,7 +132,7 @@ pub(super) async fn finish_call_in(
     record: &CallRecord,
     arrival: Arrival,
     uploaded: Option<&StoredFile>,
-) -> Result<Option<Finished>, Problem> {
+) -> Result<Option<Finished>, PbxError> {
     let now = app.clock.now();
     let finished = register_in(app, tx, source, record, arrival, uploaded.is_some()).await?;
     let entry = CallLogEntry {
@@ -160,10 +146,7 @@ pub(super) async fn finish_call_in(
         received_at: now,
         answer: &finished.answer,
     };
-    if !store::insert_call_in(tx, &entry)
-        .await
-        .map_err(db_problem)?
-    {
+    if !store::insert_call_in(tx, &entry).await? {
         return Ok(None);
     }
     let call_id = record.call_id.as_str();
@@ -179,9 +162,7 @@ pub(super) async fn finish_call_in(
         _ => None,
     };
     if let Some(row) = &row {
-        store::insert_recording_in(tx, source, call_id, row)
-            .await
-            .map_err(db_problem)?;
+        store::insert_recording_in(tx, source, call_id, row).await?;
     }
     Ok(Some(finished))
 }
@@ -195,7 +176,7 @@ pub(super) async fn register_in(
     record: &CallRecord,
     arrival: Arrival,
     uploaded: bool,
-) -> Result<Finished, Problem> {
+) -> Result<Finished, PbxError> {
     let decision = rules::decide(record, &app.config.pbx.rules);
     let in_working_hours = app.calendar.is_open(record.times.start());
     let registration = match decision.outcome {
@@ -241,7 +222,8 @@ pub(super) async fn register_in(
     };
     let answer = StoredAnswer {
         status: 201,
-        body: serde_json::to_string(&body).map_err(|_| Problem::internal())?,
+        body: serde_json::to_string(&body)
+            .map_err(|_| PbxError::Internal("cannot serialise the call's answer"))?,
     };
     Ok(Finished {
         answer,
@@ -366,18 +348,17 @@ async fn stored_after_race(
     app: &App,
     source: &Source,
     call_id: &CallId,
-) -> Result<StoredAnswer, Problem> {
+) -> Result<StoredAnswer, PbxError> {
     store::call_answer(&app.db, &source.name, call_id.as_str())
-        .await
-        .map_err(db_problem)?
+        .await?
         .map(replayed)
         .ok_or_else(|| {
-            Problem::unavailable("a concurrent delivery of this call is in progress; retry")
+            PbxError::RetryLater("a concurrent delivery of this call is in progress; retry".into())
         })
 }
 
 /// Refuses a call to a number that is not the trust line's, when they are configured.
-fn check_called(app: &App, record: &CallRecord) -> Result<(), Problem> {
+fn check_called(app: &App, record: &CallRecord) -> Result<(), PbxError> {
     let numbers = &app.config.pbx.trust_line_numbers;
     if numbers.is_empty() {
         return Ok(());
@@ -387,14 +368,13 @@ fn check_called(app: &App, record: &CallRecord) -> Result<(), Problem> {
     if numbers.iter().any(|n| digits(n) == called) {
         Ok(())
     } else {
-        Err(Problem::field(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Err(PbxError::refused(
             "called",
             "called: not one of the trust line's numbers (pbx.trust_line_numbers)",
         ))
     }
 }
 
-pub(super) fn json<T: Serialize>(value: &T) -> Result<String, Problem> {
-    serde_json::to_string(value).map_err(|_| Problem::internal())
+pub(super) fn json<T: Serialize>(value: &T) -> Result<String, PbxError> {
+    serde_json::to_string(value).map_err(|_| PbxError::Internal("cannot serialise an answer"))
 }

@@ -5,12 +5,11 @@
 //! `late_tolerance_seconds` after the call ended is a late delivery, registered
 //! when Senim receives it. The PBX's times stay on the call log as metadata.
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use super::error::PbxError;
 use super::formats::CallTimes;
 use crate::config::PbxConfig;
-use crate::server::problem::Problem;
 
 /// The instant a call is registered at, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,21 +40,15 @@ fn earliest() -> DateTime<Utc> {
 }
 
 /// Decides the receipt instant of a call record arriving at `now`, or refuses
-/// its times with 422 naming the field.
+/// its times naming the field.
 pub fn receipt(
     times: &CallTimes,
     now: DateTime<Utc>,
     config: &PbxConfig,
-) -> Result<Receipt, Problem> {
+) -> Result<Receipt, PbxError> {
     let skew = seconds(config.clock_skew_seconds);
     let late = seconds(config.late_tolerance_seconds);
-    let refuse = |field: &str, why: String| {
-        Problem::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            field,
-            format!("{field} {why}"),
-        )
-    };
+    let refuse = |field: &str, why: String| PbxError::refused(field, format!("{field} {why}"));
     if times.start() < earliest() {
         return Err(refuse(
             "start",
@@ -135,8 +128,8 @@ mod tests {
             ("2026-11-18T09:00:00Z", "2026-11-18T11:00:00Z", "end"),
         ] {
             let e = receipt(&times(start, end), now, &c).unwrap_err();
-            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
-            assert_eq!(e.field.as_deref(), Some(field), "{start}");
+            assert!(matches!(e, PbxError::Refused { .. }), "{start}");
+            assert_eq!(e.field(), Some(field), "{start}");
         }
     }
 }

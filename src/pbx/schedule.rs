@@ -1,31 +1,12 @@
-//! `GET /v1/schedule/now`: is the trust line open (clause 10.4), when does it
-//! close, when does it next open, and why it is closed (weekend, public holiday
-//! and which, before or after hours). `?format=text` answers just `OPEN` or
-//! `CLOSED`, for a dialplan that branches on `CURL()`; `?at=<RFC 3339>` asks
-//! about another instant.
+//! Is the trust line open at an instant (clause 10.4), when does it close, when
+//! does it next open, and why it is closed (weekend, public holiday and which,
+//! before or after hours). The PBX's dialplan asks `GET /v1/schedule/now`
+//! (`src/server/schedule.rs`).
 
-use std::sync::Arc;
-
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::app::App;
 use crate::calendar::{Calendar, DayKind};
-use crate::server::problem::Problem;
-
-pub fn routes() -> Router<Arc<App>> {
-    Router::new().route("/v1/schedule/now", get(schedule_now))
-}
-
-#[derive(Deserialize)]
-struct ScheduleQuery {
-    format: Option<String>,
-    at: Option<String>,
-}
 
 /// The line's state at one instant.
 #[derive(Debug, Serialize)]
@@ -72,43 +53,5 @@ pub fn line_state(calendar: &Calendar, at: DateTime<Utc>) -> LineState {
         next_opening: calendar.next_opening(at),
         reason,
         day,
-    }
-}
-
-async fn schedule_now(
-    State(app): State<Arc<App>>,
-    query: Result<Query<ScheduleQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let Ok(Query(query)) = query else {
-        return Problem::bad_request("the query string is malformed").into_response();
-    };
-    let at = match query.at.as_deref() {
-        None => app.clock.now(),
-        Some(text) => match DateTime::parse_from_rfc3339(text) {
-            Ok(t) => t.to_utc(),
-            Err(_) => {
-                return Problem::field(
-                    StatusCode::BAD_REQUEST,
-                    "at",
-                    "at must be an RFC 3339 instant with offset, e.g. 2026-11-18T10:00:00+05:00",
-                )
-                .into_response();
-            }
-        },
-    };
-    let state = line_state(&app.calendar, at);
-    match query.format.as_deref() {
-        None | Some("json") => Json(state).into_response(),
-        Some("text") => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            state.state,
-        )
-            .into_response(),
-        Some(_) => Problem::field(
-            StatusCode::BAD_REQUEST,
-            "format",
-            "format must be json or text",
-        )
-        .into_response(),
     }
 }

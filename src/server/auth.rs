@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
-use sha2::{Digest, Sha256};
+use axum::http::{HeaderMap, header};
 
 use super::problem::Problem;
 use crate::app::App;
+use crate::tokens::tokens_equal;
 
 /// A manager authenticated by bearer token; `actor` is what the audit log records.
 #[derive(Clone, Debug)]
@@ -23,26 +23,9 @@ impl Manager {
     }
 }
 
-/// One configured manager with the token already read from its file.
-#[derive(Clone)]
-pub struct ManagerToken {
-    pub name: String,
-    pub token: String,
-}
-
-/// Equal in constant time: both sides are hashed first so length leaks nothing.
-pub fn tokens_equal(a: &str, b: &str) -> bool {
-    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
-
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer(parts: &Parts) -> Result<&str, Problem> {
-    let value = parts
-        .headers
+/// The token of an `Authorization: Bearer …` header (the managers' and the PBXes').
+pub fn bearer(headers: &HeaderMap) -> Result<&str, Problem> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| Problem::unauthorized("missing Authorization header (Bearer token)"))?;
     let value = value
@@ -62,7 +45,7 @@ impl FromRequestParts<Arc<App>> for Manager {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)?;
+        let token = bearer(&parts.headers)?;
         app.managers
             .iter()
             .find(|m| tokens_equal(&m.token, token))
@@ -70,17 +53,5 @@ impl FromRequestParts<Arc<App>> for Manager {
                 name: m.name.clone(),
             })
             .ok_or_else(|| Problem::unauthorized("unknown manager token"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tokens_equal;
-
-    #[test]
-    fn tokens_compare_by_value() {
-        assert!(tokens_equal("s3cret", "s3cret"));
-        assert!(!tokens_equal("s3cret", "s3cre"));
-        assert!(!tokens_equal("s3cret", "S3cret"));
     }
 }

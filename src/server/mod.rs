@@ -2,12 +2,18 @@
 //! Shuts down gracefully on SIGTERM or SIGINT and tells systemd when it is ready.
 //!
 //! - `listener`: the accept loop and the per-connection limits.
+//! - `problem`: problem+json, and the HTTP status of every domain error.
+//! - `auth`: the bearer header and the managers' tokens.
+//! - `appeals`: the manager's routes; `pbx`: the telephone channel's routes and
+//!   the operator's `PATCH /v1/appeals/{id}`; `schedule`: `/v1/schedule/now`.
 //! - here: the router, the per-request limits (body timeout, concurrency), the
 //!   request log (by matched route, never the raw path: a PBX token travels in it)
 //!   and the unknown-route answer (problem+json 404).
 
 mod appeals;
 mod listener;
+mod pbx;
+mod schedule;
 
 pub use appeals::parse_state as parse_mail_state;
 pub mod auth;
@@ -31,7 +37,8 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(appeals::routes())
-        .merge(crate::pbx::routes())
+        .merge(pbx::routes())
+        .merge(schedule::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)

@@ -1,12 +1,15 @@
 //! Error answers as `application/problem+json` (RFC 9457), naming what was wrong.
 //! Every handler's error is a `Problem`; none panics, and the text never carries
-//! a reporter's identity or an appeal's content.
+//! a reporter's identity or an appeal's content. The one place where a domain
+//! error (the Journal's, the alerts', the PBX's) gets its HTTP status: 400, 401,
+//! 403, 404, 413, 415, 422, 500, and 503 with `Retry-After`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::journal::JournalError;
+use crate::pbx::error::{PbxError, Syntax};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {
@@ -49,6 +52,35 @@ impl Problem {
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// The body (or one part of it, `field`) is larger than the limit.
+    pub fn too_large(field: Option<&str>, detail: impl Into<String>) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            ..Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload too large", detail)
+        }
+    }
+
+    /// The request's media type (named by `field`, a header) is not one the route takes.
+    pub fn unsupported_media_type(field: &str, detail: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported media type",
+                detail,
+            )
+        }
+    }
+
+    /// A multipart body that cannot be read.
+    pub fn malformed_multipart(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed multipart", detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -123,6 +155,114 @@ impl From<crate::alerts::AlertError> for Problem {
                 tracing::warn!(error = %e, "cannot queue an alert");
                 Problem::unavailable("cannot queue the alert; retry later")
             }
+        }
+    }
+}
+
+impl From<PbxError> for Problem {
+    fn from(e: PbxError) -> Self {
+        match e {
+            PbxError::Malformed {
+                syntax,
+                field,
+                detail,
+            } => {
+                let title = match syntax {
+                    Syntax::Json => "malformed JSON",
+                    Syntax::Form => "malformed form data",
+                };
+                Problem {
+                    field,
+                    ..Problem::new(StatusCode::BAD_REQUEST, title, detail)
+                }
+            }
+            PbxError::InvalidField { field, detail } => {
+                Problem::field(StatusCode::BAD_REQUEST, &field, detail)
+            }
+            PbxError::Refused { field, detail } => {
+                Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, detail)
+            }
+            PbxError::Unauthenticated(detail) => Problem::unauthorized(detail),
+            PbxError::Forbidden(detail) => Problem::forbidden(detail),
+            PbxError::RetryLater(detail) => Problem::unavailable(detail),
+            PbxError::Database(e) if crate::db::is_unavailable(&e) => {
+                tracing::warn!(error = %e, "pbx: database unavailable");
+                Problem::unavailable("the database is unavailable; retry later")
+            }
+            PbxError::Database(e) => {
+                tracing::error!(error = %e, "pbx: database error");
+                Problem::internal()
+            }
+            PbxError::Journal(e) => e.into(),
+            PbxError::Alert(e) => e.into(),
+            PbxError::Internal(what) => {
+                tracing::error!(error = what, "pbx: internal error");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal of the PBX gets its status here, and keeps its field.
+    #[test]
+    fn pbx_errors_map_to_their_status_and_field() {
+        let cases = [
+            (
+                PbxError::Malformed {
+                    syntax: Syntax::Form,
+                    field: Some("uniqueid".into()),
+                    detail: "uniqueid has a bad % escape".into(),
+                },
+                StatusCode::BAD_REQUEST,
+                "malformed form data",
+                Some("uniqueid"),
+            ),
+            (
+                PbxError::missing("call_id"),
+                StatusCode::BAD_REQUEST,
+                "invalid field",
+                Some("call_id"),
+            ),
+            (
+                PbxError::refused("end", "end is before start"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid field",
+                Some("end"),
+            ),
+            (
+                PbxError::Unauthenticated("unknown PBX token".into()),
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                None,
+            ),
+            (
+                PbxError::Forbidden("not in allowed_networks".into()),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                None,
+            ),
+            (
+                PbxError::RetryLater("a concurrent delivery".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable",
+                None,
+            ),
+        ];
+        for (error, status, title, field) in cases {
+            let detail = error.to_string();
+            let p = Problem::from(error);
+            assert_eq!(p.status, status, "{detail}");
+            assert_eq!(p.title, title, "{detail}");
+            assert_eq!(p.detail, detail);
+            assert_eq!(p.field.as_deref(), field, "{detail}");
+            assert_eq!(
+                p.retry_after.is_some(),
+                status == StatusCode::SERVICE_UNAVAILABLE
+            );
         }
     }
 }
