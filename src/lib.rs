@@ -17,4 +17,5 @@ pub mod outbox;
 pub mod pbx;
 pub mod server;
 pub mod telemetry;
+pub mod text_enum;
 pub mod triage;

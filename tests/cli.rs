@@ -451,7 +451,7 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     // verify checks that ExecStart's binary exists: point it at the one just built.
     let unit = unit.replace("/usr/local/bin/senim", support::senim::binary());
     let path = dir.path().join("senim.service");
-    std::fs::write(&path, unit).unwrap();
+    std::fs::write(&path, &unit).unwrap();
     let output = Command::new("systemd-analyze")
         .arg("verify")
         .arg(&path)
