@@ -717,9 +717,13 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
             .await
             .unwrap();
     assert_eq!(due.len(), 1, "one reply deadline");
+    let body = mail_parser::MessageParser::default()
+        .parse(&received[0].data)
+        .and_then(|m| m.body_text(0).map(|b| b.into_owned()))
+        .unwrap_or_default();
     assert!(
-        text.contains(&due[0].format("%d.%m.%Y").to_string()),
-        "the receipt names the stored deadline {}: {text}",
+        body.contains(&format!("до {}", due[0].format("%d.%m.%Y"))),
+        "the receipt names the stored deadline {}: {body}",
         due[0]
     );
 
