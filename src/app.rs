@@ -60,16 +60,17 @@ impl App {
         db.migrate()
             .await
             .context("cannot apply the database migrations")?;
+        let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let journal = Journal::new(
             db.clone(),
             calendar.clone(),
             clock.clone(),
             &config.journal.registration_prefix,
-        );
+        )
+        .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, checked.timezone)?;
         let outbox = Outbox::new(db.clone());
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
-        let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let mailbox = Arc::new(MailboxStatus::new(config.mailbox.enabled()));
         Ok(App {
             mailbox,

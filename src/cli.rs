@@ -486,7 +486,6 @@ async fn journal_command(
         }
         JournalCommand::Deadlines { appeal } => {
             let appeal = find_appeal(app, &appeal).await?;
-            app.deadlines.ensure_reply(&appeal, app.clock.now()).await?;
             writeln!(
                 out,
                 "{} registered {}, category {}, suggested {}",

@@ -17,5 +17,6 @@ pub mod outbox;
 pub mod pbx;
 pub mod server;
 pub mod telemetry;
+pub mod text_enum;
 pub mod tokens;
 pub mod triage;

@@ -127,13 +127,14 @@ async fn rig(
     let clock = FixedClock::at(start);
     let shared: SharedClock = Arc::new(clock.clone());
     let calendar = calendar();
-    let journal = Journal::new(db.db.clone(), calendar.clone(), shared.clone(), "TL");
+    let deadlines = Deadlines::new(db.db.clone(), calendar.clone());
+    let journal = Journal::new(db.db.clone(), calendar.clone(), shared.clone(), "TL")
+        .followed_by(Arc::new(deadlines.clone()));
     let smtp_cfg = smtp_config(smtp);
     let policy =
         Policy::from_config(&alerts_cfg, &smtp_cfg, chrono_tz::Asia::Almaty).expect("policy");
     let outbox = Outbox::new(db.db.clone());
     let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), shared.clone());
-    let deadlines = Deadlines::new(db.db.clone(), calendar.clone());
     let scheduler = Scheduler::new(
         alerts.clone(),
         deadlines.clone(),
@@ -782,8 +783,8 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
             .record(&appeal, &event, "manager:test", now, date(2026, 11, 27))
             .await
     };
-    // Reply: 15 working days from Friday 27 November, skipping Independence Day.
-    rig.deadlines.ensure_reply(&appeal, now).await.unwrap();
+    // Reply: 15 working days from Friday 27 November, skipping Independence Day,
+    // written with the registration.
     let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
     assert_eq!(list[0].kind, Kind::Reply);
     assert_eq!(list[0].due_on, cal.add_working_days(date(2026, 11, 27), 15));
@@ -1137,7 +1138,9 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
 async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
     let db = TestDb::sqlite().await;
     let clock = FixedClock::at(Utc::now());
-    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
+    let deadlines = Deadlines::new(db.db.clone(), calendar());
+    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL")
+        .followed_by(Arc::new(deadlines));
     let appeal = journal
         .register(NewAppeal {
             received_at: Utc::now(),
@@ -1296,7 +1299,9 @@ async fn implicit_tls_with_auth_delivers_too() {
 async fn the_manager_api_classifies_and_records_deadline_events() {
     let db = TestDb::sqlite().await;
     let clock = FixedClock::at(Utc::now());
-    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
+    let deadlines = Deadlines::new(db.db.clone(), calendar());
+    let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL")
+        .followed_by(Arc::new(deadlines));
     let appeal = journal
         .register(NewAppeal {
             received_at: Utc::now(),
@@ -1447,4 +1452,109 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .unwrap();
     assert_eq!(r["mail"][0]["kind"], "corruption_alert", "{r}");
     assert!(daemon.terminate().success());
+}
+
+/// Reads write nothing: an appeal registered before the reply deadline was
+/// written with the registration has none until the scheduler's back-fill, not
+/// after the CLI or the manager API shows its deadlines.
+#[tokio::test]
+async fn reads_create_no_deadline_and_the_backfill_gives_older_appeals_theirs() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 27, 10, 0),
+    )
+    .await;
+    // Registered as an older version did: by a Journal that starts no deadline.
+    let older = Journal::new(
+        rig.db.db.clone(),
+        calendar(),
+        Arc::new(rig.clock.clone()),
+        "TL",
+    );
+    let appeal = older
+        .register(NewAppeal {
+            received_at: astana(2026, 11, 27, 10, 0),
+            channel: Channel::Email,
+            reporter: named_reporter(),
+            subject: None,
+            substance: Some("Взятка".into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", "older"),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_appeal();
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        support::senim::write_config(dir.path(), support::ports::free_port(), &rig.db.url, "");
+    let number = appeal.registration_number.to_string();
+    let out = support::senim::run_cli(&config, &["journal", "deadlines", &number]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("reply"), "{text}");
+    assert!(rig.deadlines.of_appeal(appeal.id).await.unwrap().is_empty());
+
+    rig.scheduler
+        .backfill_reply_deadlines(rig.clock.now())
+        .await
+        .unwrap();
+    let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].kind, Kind::Reply);
+    assert_eq!(list[0].due_on, date(2026, 12, 21));
+    // Again: nothing doubled.
+    rig.scheduler
+        .backfill_reply_deadlines(rig.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(rig.deadlines.of_appeal(appeal.id).await.unwrap().len(), 1);
+}
+
+/// A state the outbox does not know is an error, never read as `pending`.
+#[tokio::test]
+async fn an_unknown_mail_state_is_an_error_not_pending() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 27, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "state",
+            astana(2026, 11, 27, 10, 0),
+            "Взятка",
+            named_reporter(),
+        )
+        .await;
+    rig.classify(&appeal, Category::Corruption).await;
+    let id = rig.outbox.list(None, 10).await.unwrap()[0].id;
+    // The table's CHECK refuses it; a damaged or hand-edited database may not.
+    let pool = sqlite_pool(&rig.db.url).await;
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("PRAGMA ignore_check_constraints = ON")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox SET state = 'lost' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let err = rig.outbox.get(id).await.unwrap_err();
+    assert!(err.to_string().contains("`lost`"), "{err}");
+    let err = rig.outbox.list(None, 10).await.unwrap_err();
+    assert!(err.to_string().contains("`lost`"), "{err}");
+}
+
+async fn sqlite_pool(url: &str) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(url).await.unwrap()
 }

@@ -687,7 +687,8 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
         mailbox_toml(&dovecot, ""),
         smtp.port()
     );
-    let daemon = Daemon::start(dir.path(), "", &extra);
+    let db = TestDb::sqlite().await;
+    let daemon = Daemon::start(dir.path(), &db.url, &extra);
     dovecot.append("INBOX", &mail(1));
     let received = smtp.wait_for_messages(1, Duration::from_secs(60));
     assert_eq!(received[0].rcpt_to, ["citizen1@example.kz"]);
@@ -700,6 +701,23 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
     assert!(
         text.contains("TL-"),
         "the receipt names the registration number: {text}"
+    );
+    // The reply deadline was stored with the registration (no read or sweep
+    // made it), and the receipt promises that very date.
+    let due: Vec<chrono::NaiveDate> =
+        sqlx::query_scalar("SELECT due_on FROM deadlines WHERE kind = 'reply'")
+            .fetch_all(&sqlx::SqlitePool::connect(&db.url).await.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(due.len(), 1, "one reply deadline");
+    let body = mail_parser::MessageParser::default()
+        .parse(&received[0].data)
+        .and_then(|m| m.body_text(0).map(|b| b.into_owned()))
+        .unwrap_or_default();
+    assert!(
+        body.contains(&format!("до {}", due[0].format("%d.%m.%Y"))),
+        "the receipt names the stored deadline {}: {body}",
+        due[0]
     );
 
     // The same sender again, and an out-of-office reply: registered or kept, no receipt.

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use lettre::message::Mailbox;
 
 use crate::config::{AlertsConfig, ConfigError, SmtpConfig, time_of_day};
+use crate::deadlines::Deadlines;
 use crate::journal::{Appeal, Category};
 use crate::triage::lexicon::contains_word;
 
@@ -104,14 +105,10 @@ impl Policy {
             .map_or_else(|| local.and_utc(), |t| t.to_utc())
     }
 
-    /// Clause 10.6: the Director is told by 23:59:59 Astana on the day after the
-    /// day of registration, whatever weekday or holiday that is.
+    /// When the Director's alert about an appeal registered on
+    /// `registration_date` is due: the rule is `deadlines`' (clause 10.6).
     pub fn alert_due_by(&self, registration_date: NaiveDate) -> DateTime<Utc> {
-        let next = registration_date + Days::new(1);
-        self.instant(
-            next,
-            NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(),
-        )
+        Deadlines::director_alert_due(registration_date, self.tz)
     }
 
     /// When still-unclassified appeals of `registration_date` go in the digest.
@@ -129,12 +126,7 @@ impl Policy {
     /// The unit an appeal is sent on to: the first route naming its category or a
     /// keyword of its text, else the default unit.
     pub fn route(&self, appeal: &Appeal) -> Option<(String, Mailbox)> {
-        let text = [appeal.subject.as_deref(), appeal.substance.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("\n")
-            .to_lowercase();
+        let text = appeal.text().to_lowercase();
         self.routes
             .iter()
             .find(|r| {

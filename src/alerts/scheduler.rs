@@ -17,8 +17,8 @@ use crate::deadlines::digest::{Digest, horizon};
 use crate::journal::{AppealId, Journal, ListFilter};
 use crate::outbox::{Mail, MailKind, Outbox};
 
-/// How far back appeals get their reply deadline filled in.
-const REPLY_SYNC_DAYS: u64 = 120;
+/// How far back the start-up back-fill gives appeals their reply deadline.
+const REPLY_BACKFILL_DAYS: u64 = 120;
 
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,7 +94,6 @@ impl Scheduler {
         if !missing {
             return Ok(false);
         }
-        self.sync_reply_deadlines(now).await?;
         let open = self
             .deadlines
             .open_until(horizon(&self.calendar, today))
@@ -149,24 +148,34 @@ impl Scheduler {
         Ok(true)
     }
 
-    /// Gives every recent appeal its reply deadline.
-    async fn sync_reply_deadlines(&self, now: DateTime<Utc>) -> Result<(), AlertError> {
+    /// Gives the appeals of the last 120 days that lack their reply deadline
+    /// one. New appeals get theirs in the registration's transaction; this is for
+    /// those registered by a version that did not, so it runs once, at start-up.
+    pub async fn backfill_reply_deadlines(&self, now: DateTime<Utc>) -> Result<(), AlertError> {
         let today = now.with_timezone(&self.alerts.policy().tz).date_naive();
         let appeals = self
             .journal
             .list(&ListFilter {
-                from: Some(today - Days::new(REPLY_SYNC_DAYS)),
+                from: Some(today - Days::new(REPLY_BACKFILL_DAYS)),
                 ..ListFilter::default()
             })
             .await?;
-        self.deadlines.ensure_replies(&appeals, now).await?;
+        self.deadlines.backfill_replies(&appeals).await?;
         Ok(())
     }
 
-    /// Ticks on the clock until `stop` turns true.
+    /// Ticks on the clock until `stop` turns true; back-fills the reply deadlines
+    /// on the first tick (again on the next ones until that succeeds).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut backfilled = false;
         loop {
             let now = self.clock.now();
+            if !backfilled {
+                match self.backfill_reply_deadlines(now).await {
+                    Ok(()) => backfilled = true,
+                    Err(e) => tracing::warn!(error = %e, "back-filling the reply deadlines failed"),
+                }
+            }
             if let Err(e) = self.tick(now).await {
                 tracing::warn!(error = %e, "alert scheduler tick failed");
             }

@@ -14,12 +14,14 @@ pub mod digest;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Months, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use chrono_tz::Tz;
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
-use crate::journal::{Appeal, AppealId, JournalError};
+use crate::journal::{Appeal, AppealId, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
 
 /// Working days for the reply (APPK Art. 76).
@@ -35,39 +37,24 @@ pub const INVESTIGATION_WORKING_DAYS: u32 = 10;
 /// Working days to hand the commission the materials it asked for (7.8).
 pub const MATERIALS_WORKING_DAYS: u32 = 1;
 
-/// Which deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Reply,
-    ExtensionNotice,
-    Redirect,
-    Investigation,
-    Materials,
+/// The last second of a day, when the Director's alert is due (10.6).
+const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_opt(23, 59, 59) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
+crate::text_enum! {
+    /// Which deadline.
+    Kind {
+        Reply = "reply",
+        ExtensionNotice = "extension_notice",
+        Redirect = "redirect",
+        Investigation = "investigation",
+        Materials = "materials",
+    }
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Reply => "reply",
-            Kind::ExtensionNotice => "extension_notice",
-            Kind::Redirect => "redirect",
-            Kind::Investigation => "investigation",
-            Kind::Materials => "materials",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Kind, String> {
-        Ok(match s {
-            "reply" => Kind::Reply,
-            "extension_notice" => Kind::ExtensionNotice,
-            "redirect" => Kind::Redirect,
-            "investigation" => Kind::Investigation,
-            "materials" => Kind::Materials,
-            other => return Err(format!("unknown deadline kind `{other}`")),
-        })
-    }
-
     /// What the deadline is, with its legal source.
     pub fn describe(self) -> &'static str {
         match self {
@@ -168,7 +155,7 @@ impl TryFrom<Row> for Deadline {
         Ok(Deadline {
             id: r.id,
             appeal_id: AppealId(r.appeal_id),
-            kind: Kind::parse(&r.kind).map_err(DeadlineError::Corrupt)?,
+            kind: r.kind.parse().map_err(DeadlineError::Corrupt)?,
             started_on: r.started_on,
             due_on: r.due_on,
             extended: r.extended,
@@ -217,34 +204,47 @@ impl Deadlines {
             .add_working_days(registration_date, REPLY_WORKING_DAYS)
     }
 
-    /// Makes sure an appeal has its reply deadline (appeals without a return
-    /// address get none: there is nowhere to reply).
-    pub async fn ensure_reply(&self, appeal: &Appeal, now: DateTime<Utc>) -> Result<()> {
-        self.ensure_replies(std::slice::from_ref(appeal), now).await
+    /// Clause 10.6: the Director is told of an appeal by 23:59:59 Astana (`tz`)
+    /// on the day after the day of registration, whatever weekday or holiday
+    /// that is.
+    pub fn director_alert_due(registration_date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+        let local = (registration_date + Days::new(1)).and_time(END_OF_DAY);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map_or_else(|| local.and_utc(), |t| t.to_utc())
     }
 
-    /// `ensure_reply` for many appeals, a chunk of them per short transaction, so
-    /// that a sweep over months of appeals never holds the write lock for long.
-    pub async fn ensure_replies(&self, appeals: &[Appeal], now: DateTime<Utc>) -> Result<()> {
+    /// Gives appeals registered before the reply deadline was written with the
+    /// registration their reply deadline, a chunk of them per short transaction
+    /// (so that months of appeals never hold the write lock for long). Appeals
+    /// that have one are left as they are.
+    pub async fn backfill_replies(&self, appeals: &[Appeal]) -> Result<()> {
         const CHUNK: usize = 200;
         for chunk in appeals.chunks(CHUNK) {
             let mut tx = self.db.begin().await?;
-            for appeal in chunk.iter().filter(|a| !a.no_return_address) {
-                on_tx!(&mut tx, conn => sqlx::query(
-                    "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
-                     VALUES ($1, 'reply', $2, $3, FALSE, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(appeal.id.0)
-                .bind(appeal.registration_date)
-                .bind(self.reply_due(appeal.registration_date))
-                .bind(now.trunc_subsecs(0))
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+            for appeal in chunk {
+                self.start_reply_in(&mut tx, appeal).await?;
             }
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Starts the reply deadline of a newly registered appeal in `tx` (appeals
+    /// without a return address get none: there is nowhere to reply).
+    async fn start_reply_in(&self, tx: &mut Tx, appeal: &Appeal) -> Result<()> {
+        if appeal.no_return_address {
+            return Ok(());
+        }
+        insert(
+            tx,
+            appeal.id.0,
+            Kind::Reply,
+            appeal.registration_date,
+            self.reply_due(appeal.registration_date),
+            appeal.registered_at.trunc_subsecs(0),
+        )
+        .await
     }
 
     /// Every deadline of an appeal, oldest first.
@@ -275,7 +275,6 @@ impl Deadlines {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Vec<Deadline>> {
-        self.ensure_reply(appeal, now).await?;
         let now = now.trunc_subsecs(0);
         let mut tx = self.db.begin().await?;
         let id = appeal.id.0;
@@ -368,6 +367,22 @@ impl Deadlines {
         tx.commit().await?;
         tracing::info!(registration_number = %appeal.registration_number, appeal_id = %appeal.id, actor, event = event_name(event), "deadline event recorded");
         self.of_appeal(appeal.id).await
+    }
+}
+
+/// The reply deadline is written with the registration, in its transaction.
+impl OnRegistered for Deadlines {
+    fn on_registered_in<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        appeal: &'a Appeal,
+    ) -> BoxFuture<'a, crate::journal::Result<()>> {
+        Box::pin(async move {
+            self.start_reply_in(tx, appeal).await.map_err(|e| match e {
+                DeadlineError::Journal(e) => e,
+                other => JournalError::Corrupt(other.to_string()),
+            })
+        })
     }
 }
 

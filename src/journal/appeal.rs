@@ -73,50 +73,12 @@ impl From<RegistrationNumber> for String {
     }
 }
 
-/// Declares a closed set of names stored as text: the enum, its text form, parsing
-/// and serde in the same snake_case spelling.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(format!(
-                        "unknown {} `{other}` (expected one of: {})",
-                        stringify!($name).to_lowercase(),
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
-}
-
-text_enum! {
+crate::text_enum! {
     /// How the appeal reached the enterprise (clause 10.1).
     Channel { Phone = "phone", Email = "email", Web = "web", Other = "other" }
 }
 
-text_enum! {
+crate::text_enum! {
     /// The manager's classification (clauses 10.6, 10.9, 6.3).
     Category {
         Unclassified = "unclassified",
@@ -128,7 +90,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// Where the appeal stands in its handling.
     Status {
         /// Registered and waiting for triage.
@@ -274,6 +236,18 @@ pub struct Appeal {
     pub category: Category,
     pub status: Status,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Appeal {
+    /// What the appeal says: its subject and substance, one per line (either may
+    /// be missing). What triage suggests from and routing matches on.
+    pub fn text(&self) -> String {
+        [self.subject.as_deref(), self.substance.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 /// The outcome of registering: a new entry, or the one the same item already has.

@@ -68,6 +68,22 @@ pub struct Journal {
     prefix: String,
     /// The group-commit writer's queue, started on the first `register`.
     queue: Arc<OnceLock<group_commit::Queue>>,
+    /// What a new registration starts, in its transaction (see `OnRegistered`).
+    followers: Vec<Arc<dyn OnRegistered>>,
+}
+
+/// What else a new registration starts, written by the module that owns it (the
+/// reply deadline: `deadlines`) in the registration's own transaction, after the
+/// appeal is inserted and before the commit: an appeal never exists without it,
+/// whichever path registered it (group commit, a mail batch, a PBX record). The
+/// Journal knows only this trait, so the modules below it do not depend on the
+/// ones above.
+pub trait OnRegistered: Send + Sync {
+    fn on_registered_in<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        appeal: &'a Appeal,
+    ) -> futures_util::future::BoxFuture<'a, Result<()>>;
 }
 
 const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
@@ -114,7 +130,15 @@ impl Journal {
             clock,
             prefix: prefix.into(),
             queue: Arc::default(),
+            followers: Vec::new(),
         }
+    }
+
+    /// The Journal that also runs `follower` in every new registration's
+    /// transaction. Set up before the first registration.
+    pub fn followed_by(mut self, follower: Arc<dyn OnRegistered>) -> Self {
+        self.followers.push(follower);
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -249,6 +273,9 @@ impl Journal {
             "received_at": received_at,
         });
         audit::append(tx, head, &appeal, now, &new.actor, "registered", &detail).await?;
+        for follower in &self.followers {
+            follower.on_registered_in(tx, &appeal).await?;
+        }
         Ok(Registration::New(appeal))
     }
 

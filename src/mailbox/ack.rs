@@ -13,9 +13,6 @@ use sha2::{Digest, Sha256};
 use super::message::{ACK_ID_PREFIX, Reading};
 use crate::journal::Appeal;
 
-/// Working days the citizen waits for the reply (APPK Art. 76).
-pub const REPLY_WORKING_DAYS: u32 = 15;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Language {
     Kk,
@@ -95,7 +92,8 @@ pub struct Receipt {
     pub references: Vec<String>,
 }
 
-/// Builds the receipt for a newly registered appeal.
+/// Builds the receipt for a newly registered appeal; `deadline` is its reply
+/// deadline, as `deadlines` computes it.
 pub fn receipt(
     appeal: &Appeal,
     deadline: NaiveDate,
@@ -107,6 +105,7 @@ pub fn receipt(
     let number = appeal.registration_number.to_string();
     let date = appeal.registration_date.format("%d.%m.%Y").to_string();
     let deadline = deadline.format("%d.%m.%Y").to_string();
+    let days = crate::deadlines::REPLY_WORKING_DAYS;
     let mut subjects = Vec::new();
     let mut sections = Vec::new();
     for language in languages {
@@ -116,7 +115,7 @@ pub fn receipt(
                 format!(
                     "Сіздің өтінішіңіз {date} күні сенім желісінің журналында № {number} болып тіркелді.\n\
                      Ол сыбайлас жемқорлыққа қарсы іс-қимыл жөніндегі жауапты тұлғаға берілді. \
-                     Жауап заңда белгіленген мерзімде, {deadline} дейін (15 жұмыс күні) жіберіледі.\n\
+                     Жауап заңда белгіленген мерзімде, {deadline} дейін ({days} жұмыс күні) жіберіледі.\n\
                      Хатқа жауап бергенде тіркеу нөмірін сақтаңыз.\n\
                      Сыбайлас жемқорлыққа қарсы күреске жәрдемдесетін адам туралы мәліметтер мемлекеттік құпия болып табылады."
                 ),
@@ -126,7 +125,7 @@ pub fn receipt(
                 format!(
                     "Ваше обращение зарегистрировано {date} в журнале телефона доверия под № {number}.\n\
                      Оно передано ответственному лицу по противодействию коррупции. \
-                     Ответ будет направлен в срок, установленный законом, до {deadline} (15 рабочих дней).\n\
+                     Ответ будет направлен в срок, установленный законом, до {deadline} ({days} рабочих дней).\n\
                      Отвечая на это письмо, сохраните номер регистрации.\n\
                      Сведения о лице, оказывающем содействие в противодействии коррупции, являются государственным секретом."
                 ),
@@ -136,7 +135,7 @@ pub fn receipt(
                 format!(
                     "Your appeal was registered on {date} in the trust line's journal as No. {number}.\n\
                      It has been passed to the officer responsible for anti-corruption. \
-                     You will receive a reply within the time the law sets, by {deadline} (15 working days).\n\
+                     You will receive a reply within the time the law sets, by {deadline} ({days} working days).\n\
                      Please keep the registration number when you reply to this message.\n\
                      Information about a person who helps to fight corruption is a state secret."
                 ),

@@ -363,9 +363,7 @@ async fn acknowledge(
         tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
         return Ok(());
     }
-    let deadline = app
-        .calendar
-        .add_working_days(appeal.registration_date, ack::REPLY_WORKING_DAYS);
+    let deadline = app.deadlines.reply_due(appeal.registration_date);
     let languages: Vec<ack::Language> = config
         .languages
         .iter()

@@ -12,25 +12,9 @@
 //! | `Precedence: bulk`, `list` or `junk` | list |
 //! | any `List-*` header (`List-Id`, `List-Unsubscribe`, ...) | list |
 
-use serde::Serialize;
-
-/// What kind of machine-made message it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AutomaticKind {
-    Bounce,
-    AutoReply,
-    List,
-}
-
-impl AutomaticKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AutomaticKind::Bounce => "bounce",
-            AutomaticKind::AutoReply => "auto_reply",
-            AutomaticKind::List => "list",
-        }
-    }
+crate::text_enum! {
+    /// What kind of machine-made message it is.
+    AutomaticKind { Bounce = "bounce", AutoReply = "auto_reply", List = "list" }
 }
 
 /// A machine-made message and the rule that said so.

@@ -6,40 +6,25 @@ use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
 
-/// What a mail in the outbox is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MailKind {
-    /// An appeal classified as corruption, to the Director (10.6).
-    CorruptionAlert,
-    /// A criminal offence or security threat, to the Director and the competent body (6.3).
-    UrgentAlert,
-    /// Appeals still unclassified at the cutoff, to the Director in one mail (10.6).
-    UnclassifiedDigest,
-    /// A call whose record the PBX delivered late, to the Director at once (10.6).
-    LateDeliveryAlert,
-    /// An alert undelivered near its deadline, copied to a deputy.
-    Escalation,
-    /// An appeal sent on to a structural unit (10.9).
-    Routing,
-    /// The manager's 09:00 digest of deadlines.
-    DeadlineDigest,
-    /// The receipt to a citizen who wrote to the mailbox.
-    Receipt,
-}
-
-impl MailKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailKind::CorruptionAlert => "corruption_alert",
-            MailKind::UrgentAlert => "urgent_alert",
-            MailKind::UnclassifiedDigest => "unclassified_digest",
-            MailKind::LateDeliveryAlert => "late_delivery_alert",
-            MailKind::Escalation => "escalation",
-            MailKind::Routing => "routing",
-            MailKind::DeadlineDigest => "deadline_digest",
-            MailKind::Receipt => "receipt",
-        }
+crate::text_enum! {
+    /// What a mail in the outbox is for.
+    MailKind {
+        /// An appeal classified as corruption, to the Director (10.6).
+        CorruptionAlert = "corruption_alert",
+        /// A criminal offence or security threat, to the Director and the competent body (6.3).
+        UrgentAlert = "urgent_alert",
+        /// Appeals still unclassified at the cutoff, to the Director in one mail (10.6).
+        UnclassifiedDigest = "unclassified_digest",
+        /// A call whose record the PBX delivered late, to the Director at once (10.6).
+        LateDeliveryAlert = "late_delivery_alert",
+        /// An alert undelivered near its deadline, copied to a deputy.
+        Escalation = "escalation",
+        /// An appeal sent on to a structural unit (10.9).
+        Routing = "routing",
+        /// The manager's 09:00 digest of deadlines.
+        DeadlineDigest = "deadline_digest",
+        /// The receipt to a citizen who wrote to the mailbox.
+        Receipt = "receipt",
     }
 }
 

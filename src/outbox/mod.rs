@@ -48,6 +48,9 @@ pub enum OutboxError {
     Build(#[from] lettre::error::Error),
     #[error("no mail {0} in the outbox")]
     NotFound(i64),
+    /// A stored row holds a value this version does not know.
+    #[error("the outbox holds a row this version cannot read: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for OutboxError {
@@ -62,34 +65,9 @@ impl From<sqlx::Error> for OutboxError {
 
 pub type Result<T, E = OutboxError> = std::result::Result<T, E>;
 
-/// Where a mail stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MailState {
-    Pending,
-    Sending,
-    Sent,
-    Failed,
-}
-
-impl MailState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailState::Pending => "pending",
-            MailState::Sending => "sending",
-            MailState::Sent => "sent",
-            MailState::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> MailState {
-        match s {
-            "sending" => MailState::Sending,
-            "sent" => MailState::Sent,
-            "failed" => MailState::Failed,
-            _ => MailState::Pending,
-        }
-    }
+crate::text_enum! {
+    /// Where a mail stands.
+    MailState { Pending = "pending", Sending = "sending", Sent = "sent", Failed = "failed" }
 }
 
 /// One mail as `senim outbox list` shows it (without its content).
@@ -131,9 +109,14 @@ struct EntryRow {
     escalated_at: Option<DateTime<Utc>>,
 }
 
-impl From<EntryRow> for Entry {
-    fn from(r: EntryRow) -> Self {
-        Entry {
+impl TryFrom<EntryRow> for Entry {
+    type Error = OutboxError;
+    fn try_from(r: EntryRow) -> Result<Self> {
+        let state = r
+            .state
+            .parse()
+            .map_err(|e| OutboxError::Corrupt(format!("mail {}: {e}", r.id)))?;
+        Ok(Entry {
             id: r.id,
             kind: r.kind,
             reference: r.reference,
@@ -141,7 +124,7 @@ impl From<EntryRow> for Entry {
             message_id: r.message_id,
             recipient: r.recipient,
             urgent: r.urgent,
-            state: MailState::parse(&r.state),
+            state,
             attempts: r.attempts,
             created_at: r.created_at,
             next_attempt_at: r.next_attempt_at,
@@ -149,7 +132,7 @@ impl From<EntryRow> for Entry {
             last_error: r.last_error,
             due_by: r.due_by,
             escalated_at: r.escalated_at,
-        }
+        })
     }
 }
 
@@ -427,14 +410,14 @@ impl Outbox {
             .bind(limit)
             .fetch_all(pool)
             .await)?;
-        Ok(rows.into_iter().map(Entry::from).collect())
+        rows.into_iter().map(Entry::try_from).collect()
     }
 
     pub async fn get(&self, id: i64) -> Result<Entry> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = $1");
         let row: Option<EntryRow> =
             on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
-        row.map(Entry::from).ok_or(OutboxError::NotFound(id))
+        row.map(Entry::try_from).ok_or(OutboxError::NotFound(id))?
     }
 
     /// Puts failed (or waiting) mail back in line for an attempt now: one mail, or

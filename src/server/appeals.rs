@@ -146,10 +146,6 @@ async fn deadlines(
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let appeal = find(&app, &key).await?;
-    app.deadlines
-        .ensure_reply(&appeal, app.clock.now())
-        .await
-        .map_err(deadline_problem)?;
     let list = app
         .deadlines
         .of_appeal(appeal.id)
@@ -206,17 +202,7 @@ fn outbox_problem(e: OutboxError) -> Problem {
 }
 
 pub fn parse_state(s: &str) -> Result<MailState, String> {
-    Ok(match s {
-        "pending" => MailState::Pending,
-        "sending" => MailState::Sending,
-        "sent" => MailState::Sent,
-        "failed" => MailState::Failed,
-        other => {
-            return Err(format!(
-                "unknown state `{other}` (expected pending, sending, sent or failed)"
-            ));
-        }
-    })
+    s.parse()
 }
 
 async fn outbox_list(

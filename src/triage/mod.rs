@@ -32,12 +32,7 @@ impl From<sqlx::Error> for TriageError {
 
 /// The suggestion for an appeal, from its subject and substance.
 pub fn suggestion_for(appeal: &Appeal) -> Suggestion {
-    let text = [appeal.subject.as_deref(), appeal.substance.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("\n");
-    suggest(&text)
+    suggest(&appeal.text())
 }
 
 /// Classifies an appeal and enqueues what follows (alert, urgent alert, routing),
