@@ -1,7 +1,7 @@
 //! The e-mail channel (clauses 10.1, 10.3, 10.15): Senim reads the dedicated
 //! mailbox over IMAP and registers every message in the Journal exactly once.
 //!
-//! - `config`: the `[mailbox]` section.
+//! - its section of the configuration is `config::mailbox`.
 //! - `imap`: connection, TLS, login, the commands used, IDLE.
 //! - `poller`: the loop: fetch, register, settle; reconnect with backoff.
 //! - `intake`: the exactly-once transaction of a batch.
@@ -11,7 +11,6 @@
 //! See `docs/mailbox.md` for the design and its failure cases.
 
 pub mod ack;
-pub mod config;
 pub mod imap;
 pub mod intake;
 pub mod message;

@@ -12,11 +12,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::config::AfterRegistration;
 use super::imap::{Connection, ImapError, Woken};
 use super::intake::{self, Claimant, Committed, IntakeError, Outcome};
 use super::store::{Claim, Disposition};
 use crate::app::App;
+use crate::config::mailbox::AfterRegistration;
 
 /// Test-only: abort the process right after the N-th committed batch, before
 /// the messages are settled on the server (the crash window of exactly-once).
@@ -276,7 +276,7 @@ async fn settle(
     conn: &mut Connection,
     crash: &CrashHook<'_>,
     committed: Vec<Committed>,
-    config: &crate::mailbox::config::MailboxConfig,
+    config: &crate::config::mailbox::MailboxConfig,
     deferred: &mut Deferred,
 ) -> Result<(), PollError> {
     crash.committed();
