@@ -18,10 +18,34 @@ pub mod poller;
 pub mod rules;
 pub mod store;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::deadlines::Deadlines;
+use crate::journal::Journal;
+use crate::outbox::Outbox;
+
+/// The channel and what it works with, handed to it by the daemon that assembles
+/// it (`app`): the channel never reaches back into the daemon.
+pub struct Mailbox {
+    /// The `[mailbox]` section, and the keys of others the receipt uses
+    /// (`journal.registration_prefix`, `smtp.from`).
+    pub config: Config,
+    pub clock: SharedClock,
+    pub db: Db,
+    pub journal: Journal,
+    /// Where the receipts go.
+    pub outbox: Outbox,
+    /// The reply deadline the receipt promises.
+    pub deadlines: Deadlines,
+    /// The channel's health, for `/readyz`.
+    pub status: Arc<MailboxStatus>,
+}
 
 /// What `/readyz` says about the mailbox.
 #[derive(Clone, Debug, Default, Serialize)]
