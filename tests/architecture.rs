@@ -22,7 +22,6 @@ const ABOVE_BOTTOM: &[&str] = &[
 ];
 
 #[test]
-#[ignore = "the module graph still has a cycle (issue 9, section 2)"]
 fn the_module_graph_has_no_cycle() {
     let graph = module_graph();
     if let Some(cycle) = find_cycle(&graph) {
