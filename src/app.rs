@@ -13,7 +13,7 @@ use crate::config::{Checked, Config};
 use crate::db::Db;
 use crate::deadlines::Deadlines;
 use crate::journal::Journal;
-use crate::mailbox::MailboxStatus;
+use crate::mailbox::{Mailbox, MailboxStatus};
 use crate::outbox::Outbox;
 use crate::pbx::Pbx;
 use crate::tokens::ManagerToken;
@@ -33,9 +33,9 @@ pub struct App {
     /// The deadlines that follow an appeal.
     pub deadlines: Deadlines,
     /// The telephone channel: PBX sources, recordings store, downloader.
-    pub pbx: Pbx,
-    /// The e-mail channel's health, for `/readyz`.
-    pub mailbox: Arc<MailboxStatus>,
+    pub pbx: Arc<Pbx>,
+    /// The e-mail channel, with its health for `/readyz`.
+    pub mailbox: Arc<Mailbox>,
 }
 
 impl App {
@@ -47,7 +47,7 @@ impl App {
     ) -> anyhow::Result<App> {
         let calendar = Arc::new(load_calendar(&config, checked)?);
         let managers = load_managers(&config)?;
-        let pbx = Pbx::open(&config, checked.timezone)?;
+        let pbx_sources = Pbx::load_sources(&config, checked.timezone)?;
         let url = config.database.effective_url();
         let db = Db::connect(&config.database.settings())
             .await
@@ -71,7 +71,24 @@ impl App {
         let policy = Policy::from_config(&config.alerts, &config.smtp, checked.timezone)?;
         let outbox = Outbox::new(db.clone());
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
-        let mailbox = Arc::new(MailboxStatus::new(config.mailbox.enabled()));
+        let pbx = Arc::new(Pbx::new(
+            pbx_sources,
+            config.clone(),
+            clock.clone(),
+            calendar.clone(),
+            db.clone(),
+            journal.clone(),
+            alerts.clone(),
+        ));
+        let mailbox = Arc::new(Mailbox {
+            config: config.clone(),
+            clock: clock.clone(),
+            db: db.clone(),
+            journal: journal.clone(),
+            outbox: outbox.clone(),
+            deadlines: deadlines.clone(),
+            status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
+        });
         Ok(App {
             mailbox,
             config,

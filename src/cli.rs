@@ -467,7 +467,7 @@ async fn journal_command(
             reason,
         } => {
             let appeal = find_appeal(app, &appeal).await?;
-            let appeal = crate::triage::classify(
+            let appeal = crate::cases::classify(
                 &app.journal,
                 &app.alerts,
                 appeal.id,

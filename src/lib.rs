@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod app;
 pub mod calendar;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -12,13 +12,13 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use senim::alerts::scheduler::Scheduler;
 use senim::alerts::{Alerts, Policy};
 use senim::calendar::{Calendar, CalendarData, WorkingHours};
+use senim::cases;
 use senim::clock::{Clock, FixedClock, SharedClock};
 use senim::config::{AlertsConfig, RouteConfig, SmtpConfig, SmtpSecurity};
 use senim::deadlines::{Deadlines, Event, Kind};
 use senim::journal::{Appeal, Category, Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
 use senim::outbox::sender::Sender;
 use senim::outbox::{Mail, MailKind, MailState, Outbox};
-use senim::triage;
 use serde_json::Value;
 use support::database::{Backend, TestDb};
 use support::smtp::{ReceivedMail, SmtpMode, SmtpOptions, SmtpServer};
@@ -184,7 +184,7 @@ impl Rig {
     }
 
     async fn classify(&self, appeal: &Appeal, category: Category) -> Appeal {
-        triage::classify(
+        cases::classify(
             &self.journal,
             &self.alerts,
             appeal.id,

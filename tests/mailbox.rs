@@ -60,7 +60,11 @@ async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Int
     );
     let (stop, rx) = watch::channel(false);
     let instance = senim::instance::id(&dir.path().join("data")).expect("instance id");
-    let task = tokio::spawn(senim::mailbox::poller::run(app.clone(), instance, rx));
+    let task = tokio::spawn(senim::mailbox::poller::run(
+        app.mailbox.clone(),
+        instance,
+        rx,
+    ));
     Intake {
         app,
         stop,
@@ -166,7 +170,7 @@ async fn new_mail_while_idle_is_registered_once_and_moved_unread() {
     let db = TestDb::sqlite().await;
     let intake = start_intake(&dovecot, &db.url, "").await;
     wait_until(Duration::from_secs(30), "the first poll", || async {
-        intake.app.mailbox.snapshot().last_reached.is_some()
+        intake.app.mailbox.status.snapshot().last_reached.is_some()
     })
     .await;
     // Now idling: the new mail must wake it well before the (20 min) renewal.
@@ -194,7 +198,7 @@ async fn new_mail_while_idle_is_registered_once_and_moved_unread() {
             .unwrap_or_default()
             .contains("Әкімдікте")
     );
-    let health = intake.app.mailbox.snapshot();
+    let health = intake.app.mailbox.status.snapshot();
     assert!(health.enabled && health.last_error.is_none(), "{health:?}");
     intake.stop().await;
 }
@@ -603,7 +607,7 @@ async fn a_burst_with_the_server_restarted_mid_fetch_is_registered_exactly_once(
     assert_eq!(dovecot.message_count(PROCESSED), N);
     // Registered batch by batch under one audit-chain lock each: the chain holds.
     assert!(intake.app.journal.verify().await.unwrap().is_intact());
-    let health = intake.app.mailbox.snapshot();
+    let health = intake.app.mailbox.status.snapshot();
     assert!(
         health.last_error.is_some(),
         "the restart was noticed: {health:?}"

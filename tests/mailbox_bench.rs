@@ -111,7 +111,11 @@ async fn mailbox_ingest_versus_mbsync() {
     let (stop, rx) = watch::channel(false);
     let started = Instant::now();
     let instance = senim::instance::id(&dir.path().join("data")).unwrap();
-    let task = tokio::spawn(senim::mailbox::poller::run(app.clone(), instance, rx));
+    let task = tokio::spawn(senim::mailbox::poller::run(
+        app.mailbox.clone(),
+        instance,
+        rx,
+    ));
     let deadline = started + Duration::from_secs(1800);
     loop {
         let stored = senim::mailbox::store::count(&db.db).await.unwrap();

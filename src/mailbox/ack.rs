@@ -11,25 +11,8 @@ use lettre::message::{Mailbox, Message};
 use sha2::{Digest, Sha256};
 
 use super::message::{ACK_ID_PREFIX, Reading};
+pub use crate::config::mailbox::Language;
 use crate::journal::Appeal;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    Kk,
-    Ru,
-    En,
-}
-
-impl Language {
-    pub fn parse(s: &str) -> Option<Language> {
-        match s {
-            "kk" => Some(Language::Kk),
-            "ru" => Some(Language::Ru),
-            "en" => Some(Language::En),
-            _ => None,
-        }
-    }
-}
 
 /// Why a sender gets no receipt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

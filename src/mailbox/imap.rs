@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::config::{AfterRegistration, AuthMethod, MailboxConfig, Security};
+use crate::config::mailbox::{AfterRegistration, AuthMethod, MailboxConfig, Security};
 
 /// The keyword set on a message once registered (with `after_registration = "flag"`).
 pub const REGISTERED_KEYWORD: &str = "$SenimRegistered";

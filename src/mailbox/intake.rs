@@ -12,11 +12,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Mailbox;
 use super::ack;
 use super::imap::Fetched;
 use super::message::{self, Reading};
 use super::store::{self, Claim, Disposition, NewMessage};
-use crate::app::App;
 use crate::journal::{
     AppealId, ChainLock, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef,
     Status,
@@ -89,8 +89,11 @@ pub struct Prepared {
 
 /// Reads a batch of messages and finds the appeals they reply to (outside any
 /// transaction).
-pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, IntakeError> {
-    let max = app.config.mailbox.max_message_bytes;
+pub async fn prepare(
+    channel: &Mailbox,
+    fetched: Vec<Fetched>,
+) -> Result<Vec<Prepared>, IntakeError> {
+    let max = channel.config.mailbox.max_message_bytes;
     let read = tokio::task::spawn_blocking(move || {
         fetched
             .into_iter()
@@ -104,7 +107,7 @@ pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, 
     .map_err(|e| IntakeError::Parser(e.to_string()))?;
     let mut prepared = Vec::with_capacity(read.len());
     for (fetched, reading) in read {
-        let reply_to = reply_to(app, &reading).await?;
+        let reply_to = reply_to(channel, &reading).await?;
         prepared.push(Prepared {
             fetched,
             reading,
@@ -116,12 +119,13 @@ pub async fn prepare(app: &App, fetched: Vec<Fetched>) -> Result<Vec<Prepared>, 
 
 /// The earlier appeal a (human) message refers to: by the registration number in
 /// a receipt's Message-ID or the subject, or by the Message-ID of an appeal's mail.
-async fn reply_to(app: &App, reading: &Reading) -> Result<Option<AppealId>, IntakeError> {
+async fn reply_to(channel: &Mailbox, reading: &Reading) -> Result<Option<AppealId>, IntakeError> {
     if reading.automatic.is_some() {
         return Ok(None);
     }
-    for number in message::numbers_referred_to(reading, &app.config.journal.registration_prefix) {
-        match app.journal.get_by_number(&number).await {
+    for number in message::numbers_referred_to(reading, &channel.config.journal.registration_prefix)
+    {
+        match channel.journal.get_by_number(&number).await {
             Ok(appeal) => return Ok(Some(appeal.id)),
             Err(JournalError::NotFound(_)) => {}
             Err(e) => return Err(e.into()),
@@ -129,7 +133,7 @@ async fn reply_to(app: &App, reading: &Reading) -> Result<Option<AppealId>, Inta
     }
     for id in &reading.references {
         let source = SourceRef::new(SOURCE_MESSAGE_ID, id);
-        if let Some(appeal) = app.journal.find_source(&source).await? {
+        if let Some(appeal) = channel.journal.find_source(&source).await? {
             return Ok(Some(appeal.id));
         }
     }
@@ -139,14 +143,14 @@ async fn reply_to(app: &App, reading: &Reading) -> Result<Option<AppealId>, Inta
 /// Stores and registers a batch in one transaction and commits it. The caller
 /// settles the UIDs it claimed on the server only after this returns.
 pub async fn commit_batch(
-    app: &App,
+    channel: &Mailbox,
     mailbox: &str,
     uidvalidity: u32,
     claimant: &Claimant,
     batch: &[Prepared],
 ) -> Result<Vec<Committed>, IntakeError> {
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
+    let now = channel.clock.now();
+    let mut tx = channel.db.begin().await?;
     let before = store::lock_folder(&mut tx, mailbox, uidvalidity, now).await?;
     if let Some(before) = before.filter(|b| *b != uidvalidity) {
         tracing::warn!(
@@ -156,11 +160,11 @@ pub async fn commit_batch(
         );
     }
     // The audit chain once per batch, not once per message.
-    let mut chain = app.journal.lock_chain(&mut tx).await?;
+    let mut chain = channel.journal.lock_chain(&mut tx).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for prepared in batch {
         let outcome = ingest_one(
-            app,
+            channel,
             &mut tx,
             &mut chain,
             mailbox,
@@ -179,7 +183,7 @@ pub async fn commit_batch(
     let claims = store::claim_settling(&mut tx, &places, &claimant.owner, now, until).await?;
     tx.commit().await?;
     // Receipts were queued with the registrations: let the sender go.
-    app.outbox.wake();
+    channel.outbox.wake();
     Ok(outcomes
         .into_iter()
         .zip(claims)
@@ -208,7 +212,7 @@ fn refs_of(
 }
 
 async fn ingest_one(
-    app: &App,
+    channel: &Mailbox,
     tx: &mut crate::db::Tx,
     chain: &mut ChainLock<'_>,
     mailbox: &str,
@@ -279,7 +283,7 @@ async fn ingest_one(
         chain.amend(tx, appeal, amendment, "mailbox").await?;
     }
     if let Some(registration) = &registered {
-        acknowledge(app, tx, registration.appeal(), reading, now).await?;
+        acknowledge(channel, tx, registration.appeal(), reading, now).await?;
     }
     Ok(Outcome::Stored {
         uid,
@@ -342,13 +346,13 @@ fn appeal_from(reading: &Reading, received_at: DateTime<Utc>, refs: &[SourceRef]
 
 /// Decides on and queues the receipt of a newly registered appeal.
 async fn acknowledge(
-    app: &App,
+    channel: &Mailbox,
     tx: &mut crate::db::Tx,
     appeal: &crate::journal::Appeal,
     reading: &Reading,
     now: DateTime<Utc>,
 ) -> Result<(), IntakeError> {
-    let config = &app.config.mailbox.ack;
+    let config = &channel.config.mailbox.ack;
     if !config.enabled {
         return Ok(());
     }
@@ -363,7 +367,7 @@ async fn acknowledge(
         tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
         return Ok(());
     }
-    let deadline = app.deadlines.reply_due(appeal.registration_date);
+    let deadline = channel.deadlines.reply_due(appeal.registration_date);
     let languages: Vec<ack::Language> = config
         .languages
         .iter()
@@ -376,7 +380,7 @@ async fn acknowledge(
         .unwrap_or_else(|_| "senim.invalid".into());
     let receipt = ack::receipt(appeal, deadline, reading, to, &languages, &domain);
     let from_text = if config.from.is_empty() {
-        &app.config.smtp.from
+        &channel.config.smtp.from
     } else {
         &config.from
     };

@@ -1,7 +1,7 @@
 //! The e-mail channel (clauses 10.1, 10.3, 10.15): Senim reads the dedicated
 //! mailbox over IMAP and registers every message in the Journal exactly once.
 //!
-//! - `config`: the `[mailbox]` section.
+//! - its section of the configuration is `config::mailbox`.
 //! - `imap`: connection, TLS, login, the commands used, IDLE.
 //! - `poller`: the loop: fetch, register, settle; reconnect with backoff.
 //! - `intake`: the exactly-once transaction of a batch.
@@ -11,7 +11,6 @@
 //! See `docs/mailbox.md` for the design and its failure cases.
 
 pub mod ack;
-pub mod config;
 pub mod imap;
 pub mod intake;
 pub mod message;
@@ -19,10 +18,34 @@ pub mod poller;
 pub mod rules;
 pub mod store;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::deadlines::Deadlines;
+use crate::journal::Journal;
+use crate::outbox::Outbox;
+
+/// The channel and what it works with, handed to it by the daemon that assembles
+/// it (`app`): the channel never reaches back into the daemon.
+pub struct Mailbox {
+    /// The `[mailbox]` section, and the keys of others the receipt uses
+    /// (`journal.registration_prefix`, `smtp.from`).
+    pub config: Config,
+    pub clock: SharedClock,
+    pub db: Db,
+    pub journal: Journal,
+    /// Where the receipts go.
+    pub outbox: Outbox,
+    /// The reply deadline the receipt promises.
+    pub deadlines: Deadlines,
+    /// The channel's health, for `/readyz`.
+    pub status: Arc<MailboxStatus>,
+}
 
 /// What `/readyz` says about the mailbox.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -12,11 +12,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::config::AfterRegistration;
+use super::Mailbox;
 use super::imap::{Connection, ImapError, Woken};
 use super::intake::{self, Claimant, Committed, IntakeError, Outcome};
 use super::store::{Claim, Disposition};
-use crate::app::App;
+use crate::config::mailbox::AfterRegistration;
 
 /// Test-only: abort the process right after the N-th committed batch, before
 /// the messages are settled on the server (the crash window of exactly-once).
@@ -33,9 +33,9 @@ enum PollError {
 
 /// Runs until `shutdown` turns true. `instance` names this process in the
 /// settling claims (`crate::instance::id`).
-pub async fn run(app: Arc<App>, instance: String, mut shutdown: watch::Receiver<bool>) {
-    let config = &app.config.mailbox;
-    let status = app.mailbox.clone();
+pub async fn run(channel: Arc<Mailbox>, instance: String, mut shutdown: watch::Receiver<bool>) {
+    let config = &channel.config.mailbox;
+    let status = channel.status.clone();
     let setup = config
         .read_password()
         .map_err(anyhow::Error::msg)
@@ -44,7 +44,7 @@ pub async fn run(app: Arc<App>, instance: String, mut shutdown: watch::Receiver<
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the mailbox cannot be used");
-            status.failed(app.clock.now(), e.to_string());
+            status.failed(channel.clock.now(), e.to_string());
             return;
         }
     };
@@ -78,7 +78,7 @@ pub async fn run(app: Arc<App>, instance: String, mut shutdown: watch::Receiver<
             claimant: &claimant,
         };
         match session(
-            &app,
+            &channel,
             &password,
             tls.clone(),
             &place,
@@ -93,7 +93,7 @@ pub async fn run(app: Arc<App>, instance: String, mut shutdown: watch::Receiver<
                 if *shutdown.borrow() {
                     break;
                 }
-                status.failed(app.clock.now(), e.to_string());
+                status.failed(channel.clock.now(), e.to_string());
                 tracing::warn!(error = %e, retry_in_seconds = backoff.as_secs(), "mailbox failed; reconnecting");
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
@@ -153,7 +153,7 @@ impl Deferred {
 
 /// One connection's life; `Ok` only on shutdown.
 async fn session(
-    app: &App,
+    channel: &Mailbox,
     password: &str,
     tls: Arc<rustls::ClientConfig>,
     place: &Place<'_>,
@@ -161,7 +161,7 @@ async fn session(
     backoff: &mut Duration,
     crash: &CrashHook<'_>,
 ) -> Result<(), PollError> {
-    let config = &app.config.mailbox;
+    let config = &channel.config.mailbox;
     let mut conn = Connection::open(config, password, tls).await?;
     tracing::info!(
         uidvalidity = conn.uidvalidity,
@@ -172,9 +172,9 @@ async fn session(
     *backoff = Duration::from_secs(1);
     let mut deferred = Deferred::default();
     loop {
-        drain(app, &mut conn, place, &mut deferred, crash).await?;
-        let now = app.clock.now();
-        app.mailbox.reached(now);
+        drain(channel, &mut conn, place, &mut deferred, crash).await?;
+        let now = channel.clock.now();
+        channel.status.reached(now);
         if *shutdown.borrow() {
             conn.logout().await;
             return Ok(());
@@ -209,17 +209,17 @@ async fn session(
 /// fetched from the server while the previous one commits, so the IMAP server and
 /// the database work at once; a batch is settled only after its own commit.
 async fn drain(
-    app: &App,
+    channel: &Mailbox,
     conn: &mut Connection,
     place: &Place<'_>,
     deferred: &mut Deferred,
     crash: &CrashHook<'_>,
 ) -> Result<(), PollError> {
-    let config = &app.config.mailbox;
+    let config = &channel.config.mailbox;
     let after = config.after_registration;
     let (mailbox, claimant) = (place.mailbox, place.claimant);
     loop {
-        deferred.forget_expired(app.clock.now());
+        deferred.forget_expired(channel.clock.now());
         let mut pending = conn.pending(after).await?;
         pending.retain(|uid| !deferred.contains(*uid));
         if pending.is_empty() {
@@ -240,9 +240,9 @@ async fn drain(
         for chunk in &batches {
             let committing = async {
                 match &previous {
-                    Some(batch) => {
-                        Some(intake::commit_batch(app, mailbox, uidvalidity, claimant, batch).await)
-                    }
+                    Some(batch) => Some(
+                        intake::commit_batch(channel, mailbox, uidvalidity, claimant, batch).await,
+                    ),
                     None => None,
                 }
             };
@@ -256,11 +256,11 @@ async fn drain(
             if fetched.is_empty() {
                 continue;
             }
-            previous = Some(intake::prepare(app, fetched).await?);
+            previous = Some(intake::prepare(channel, fetched).await?);
         }
         if let Some(batch) = previous.take() {
             let committed =
-                intake::commit_batch(app, mailbox, uidvalidity, claimant, &batch).await?;
+                intake::commit_batch(channel, mailbox, uidvalidity, claimant, &batch).await?;
             settle(conn, crash, committed, config, deferred).await?;
             settled_any = true;
         }
@@ -276,7 +276,7 @@ async fn settle(
     conn: &mut Connection,
     crash: &CrashHook<'_>,
     committed: Vec<Committed>,
-    config: &crate::mailbox::config::MailboxConfig,
+    config: &crate::config::mailbox::MailboxConfig,
     deferred: &mut Deferred,
 ) -> Result<(), PollError> {
     crash.committed();

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::Pbx;
 use super::auth::Source;
 use super::error::PbxError;
 use super::formats::{
@@ -23,7 +24,6 @@ use super::numbers::Caller;
 use super::receipt::Receipt;
 use super::rules::{self, Outcome};
 use super::store::{self, StoredCtiEvent};
-use crate::app::App;
 use crate::db;
 
 /// The answer to one CTI event.
@@ -38,7 +38,11 @@ pub struct CtiAnswer {
 }
 
 /// Accepts one event of Zammad's Generic CTI API.
-pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<String, PbxError> {
+pub async fn accept_cti(
+    channel: &Pbx,
+    source: &Source,
+    event: CtiEvent,
+) -> Result<String, PbxError> {
     let event_name = event.kind.as_str();
     if event.direction == CtiDirection::Out {
         return json(&CtiAnswer {
@@ -50,16 +54,16 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
     }
     let source_name = source.name.as_str();
     let call_id = event.call_id.as_str();
-    if let Some(body) = store::cti_answer(&app.db, source_name, call_id, event_name).await? {
+    if let Some(body) = store::cti_answer(&channel.db, source_name, call_id, event_name).await? {
         metrics::counter!("senim_pbx_replayed_total").increment(1);
         return Ok(body);
     }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
+    let now = channel.clock.now();
+    let mut tx = channel.db.begin().await?;
     let mut events = store::cti_events_in(&mut tx, source_name, call_id).await?;
     if events.iter().any(|e| e.event == event_name) {
         let _ = tx.rollback().await;
-        return stored_cti_answer(app, source_name, call_id, event_name).await;
+        return stored_cti_answer(channel, source_name, call_id, event_name).await;
     }
     events.push(StoredCtiEvent {
         event: event_name.to_owned(),
@@ -74,7 +78,7 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
     let (state, call) = if let Some(done) = logged {
         let logged_call = serde_json::from_str::<CallAnswer>(&done.body).ok();
         match upgrade_in(
-            app,
+            channel,
             &mut tx,
             source_name,
             &event.call_id,
@@ -95,7 +99,7 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
             receipt: Receipt::AtStart(record.times.start()),
             unfinished: false,
         };
-        match intake::finish_call_in(app, &mut tx, source_name, &record, arrival, None).await? {
+        match intake::finish_call_in(channel, &mut tx, source_name, &record, arrival, None).await? {
             Some(done) => {
                 let call = Some(done.call.clone());
                 finished = Some((record, done));
@@ -124,22 +128,22 @@ pub async fn accept_cti(app: &App, source: &Source, event: CtiEvent) -> Result<S
         store::insert_cti_event_in(&mut tx, source_name, &event, cause, now, &body).await?;
     if !inserted {
         let _ = tx.rollback().await;
-        return stored_cti_answer(app, source_name, call_id, event_name).await;
+        return stored_cti_answer(channel, source_name, call_id, event_name).await;
     }
     tx.commit().await?;
     if let Some((record, done)) = finished {
-        intake::after_commit(app, source_name, &record, &done);
+        intake::after_commit(channel, source_name, &record, &done);
     }
     Ok(body)
 }
 
 async fn stored_cti_answer(
-    app: &App,
+    channel: &Pbx,
     source: &str,
     call_id: &str,
     event: &str,
 ) -> Result<String, PbxError> {
-    store::cti_answer(&app.db, source, call_id, event)
+    store::cti_answer(&channel.db, source, call_id, event)
         .await?
         .ok_or_else(|| PbxError::RetryLater("a concurrent delivery is in progress; retry".into()))
 }
@@ -155,7 +159,7 @@ enum Upgrade {
 /// appeal of what was only logged (an `answer` after the hangup), registers it
 /// and updates the call log line, in `tx`.
 async fn upgrade_in(
-    app: &App,
+    channel: &Pbx,
     tx: &mut db::Tx,
     source: &str,
     call_id: &CallId,
@@ -172,7 +176,7 @@ async fn upgrade_in(
         return Ok(Upgrade::Unchanged(Some(logged)));
     };
     if !matches!(
-        rules::decide(&record, &app.config.pbx.rules).outcome,
+        rules::decide(&record, &channel.config.pbx.rules).outcome,
         Outcome::Appeal(_)
     ) {
         return Ok(Upgrade::Unchanged(Some(logged)));
@@ -181,7 +185,7 @@ async fn upgrade_in(
         receipt: Receipt::AtStart(record.times.start()),
         unfinished: false,
     };
-    let finished = intake::register_in(app, tx, source, &record, arrival, false).await?;
+    let finished = intake::register_in(channel, tx, source, &record, arrival, false).await?;
     let appeal_id = finished.call.appeal_id.unwrap_or(0);
     if !store::upgrade_call_in(tx, source, &record, appeal_id, &finished.answer).await? {
         return Err(PbxError::RetryLater(
@@ -250,9 +254,9 @@ fn record(
 /// `pbx.unanswered_hangup_hours` after their answer, until the process ends.
 /// Each is registered in one transaction with its call log line, so a crash, a
 /// restart or a second Senim process never registers one twice.
-pub async fn run_sweep(app: Arc<App>) {
+pub async fn run_sweep(channel: Arc<Pbx>) {
     loop {
-        match sweep(&app).await {
+        match sweep(&channel).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => {
@@ -264,25 +268,25 @@ pub async fn run_sweep(app: Arc<App>) {
 }
 
 /// One pass of the sweep; how many calls it registered.
-pub async fn sweep(app: &App) -> Result<usize, PbxError> {
-    let now = app.clock.now();
-    let hours = i64::try_from(app.config.pbx.unanswered_hangup_hours).unwrap_or(168);
+pub async fn sweep(channel: &Pbx) -> Result<usize, PbxError> {
+    let now = channel.clock.now();
+    let hours = i64::try_from(channel.config.pbx.unanswered_hangup_hours).unwrap_or(168);
     let before = now - chrono::Duration::hours(hours);
-    let due = store::unfinished_cti_calls(&app.db, before, 32).await?;
+    let due = store::unfinished_cti_calls(&channel.db, before, 32).await?;
     let mut registered = 0;
     for (source, call_id) in due {
-        if register_unfinished(app, &source, &call_id).await? {
+        if register_unfinished(channel, &source, &call_id).await? {
             registered += 1;
         }
     }
     Ok(registered)
 }
 
-async fn register_unfinished(app: &App, source: &str, call_id: &str) -> Result<bool, PbxError> {
+async fn register_unfinished(channel: &Pbx, source: &str, call_id: &str) -> Result<bool, PbxError> {
     let Ok(id) = CallId::parse("callId", call_id) else {
         return Ok(false);
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = channel.db.begin().await?;
     let events = store::cti_events_in(&mut tx, source, call_id).await?;
     let logged = store::call_answer_in(&mut tx, source, call_id).await?;
     let record = unfinished_record(&id, &events);
@@ -295,12 +299,13 @@ async fn register_unfinished(app: &App, source: &str, call_id: &str) -> Result<b
         receipt: Receipt::AtStart(record.times.start()),
         unfinished: true,
     };
-    let Some(done) = intake::finish_call_in(app, &mut tx, source, &record, arrival, None).await?
+    let Some(done) =
+        intake::finish_call_in(channel, &mut tx, source, &record, arrival, None).await?
     else {
         let _ = tx.rollback().await;
         return Ok(false);
     };
     tx.commit().await?;
-    intake::after_commit(app, source, &record, &done);
+    intake::after_commit(channel, source, &record, &done);
     Ok(true)
 }

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Pbx;
 use super::auth::Source;
 use super::error::PbxError;
 use super::formats::{CallId, CallRecord, Disposition, Recording};
@@ -13,7 +14,6 @@ use super::receipt::{self, Receipt};
 use super::recordings::StoredFile;
 use super::rules::{self, Outcome};
 use super::store::{self, CallLogEntry, RecordingRow, StoredAnswer};
-use crate::app::App;
 use crate::db;
 use crate::journal::{self, Channel, NewAppeal, Registration, Reporter, SourceRef, Status};
 
@@ -63,31 +63,32 @@ pub struct Arrival {
 
 /// Accepts one complete call record.
 pub async fn accept_call(
-    app: &App,
+    channel: &Pbx,
     source: &Source,
     record: CallRecord,
 ) -> Result<StoredAnswer, PbxError> {
-    if let Some(answer) = store::call_answer(&app.db, &source.name, record.call_id.as_str()).await?
+    if let Some(answer) =
+        store::call_answer(&channel.db, &source.name, record.call_id.as_str()).await?
     {
         return Ok(replayed(answer));
     }
-    check_called(app, &record)?;
+    check_called(channel, &record)?;
     let arrival = Arrival {
-        receipt: receipt::receipt(&record.times, app.clock.now(), &app.config.pbx)?,
+        receipt: receipt::receipt(&record.times, channel.clock.now(), &channel.config.pbx)?,
         unfinished: false,
     };
     // An uploaded recording goes to disk first: content-addressed, so a failed
     // transaction leaves at most an unreferenced file, never a lost one.
     let uploaded = match &record.recording {
         Some(Recording::Upload { bytes, .. }) => {
-            Some(app.pbx.recordings.store(bytes).await.map_err(|e| {
+            Some(channel.recordings.store(bytes).await.map_err(|e| {
                 tracing::error!(error = %e, "cannot store an uploaded recording");
                 PbxError::RetryLater("cannot store the recording; retry later".into())
             })?)
         }
         _ => None,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = channel.db.begin().await?;
     if let Some(answer) =
         store::call_answer_in(&mut tx, &source.name, record.call_id.as_str()).await?
     {
@@ -95,7 +96,7 @@ pub async fn accept_call(
         return Ok(replayed(answer));
     }
     let finished = finish_call_in(
-        app,
+        channel,
         &mut tx,
         &source.name,
         &record,
@@ -105,10 +106,10 @@ pub async fn accept_call(
     .await?;
     let Some(finished) = finished else {
         let _ = tx.rollback().await;
-        return stored_after_race(app, source, &record.call_id).await;
+        return stored_after_race(channel, source, &record.call_id).await;
     };
     tx.commit().await?;
-    after_commit(app, &source.name, &record, &finished);
+    after_commit(channel, &source.name, &record, &finished);
     Ok(finished.answer)
 }
 
@@ -126,15 +127,15 @@ pub(super) struct Finished {
 /// Registers (if the rules say so) and logs a call inside `tx`; `None` if the
 /// call was logged meanwhile by a concurrent delivery.
 pub(super) async fn finish_call_in(
-    app: &App,
+    channel: &Pbx,
     tx: &mut db::Tx,
     source: &str,
     record: &CallRecord,
     arrival: Arrival,
     uploaded: Option<&StoredFile>,
 ) -> Result<Option<Finished>, PbxError> {
-    let now = app.clock.now();
-    let finished = register_in(app, tx, source, record, arrival, uploaded.is_some()).await?;
+    let now = channel.clock.now();
+    let finished = register_in(channel, tx, source, record, arrival, uploaded.is_some()).await?;
     let entry = CallLogEntry {
         source,
         record,
@@ -170,19 +171,19 @@ pub(super) async fn finish_call_in(
 /// Registers a call in the Journal inside `tx` if the rules make it an appeal,
 /// and builds the answer the PBX gets; the call log is the caller's.
 pub(super) async fn register_in(
-    app: &App,
+    channel: &Pbx,
     tx: &mut db::Tx,
     source: &str,
     record: &CallRecord,
     arrival: Arrival,
     uploaded: bool,
 ) -> Result<Finished, PbxError> {
-    let decision = rules::decide(record, &app.config.pbx.rules);
-    let in_working_hours = app.calendar.is_open(record.times.start());
+    let decision = rules::decide(record, &channel.config.pbx.rules);
+    let in_working_hours = channel.calendar.is_open(record.times.start());
     let registration = match decision.outcome {
         Outcome::Appeal(status) => {
             let new = new_appeal(
-                app,
+                channel,
                 source,
                 record,
                 arrival,
@@ -190,9 +191,10 @@ pub(super) async fn register_in(
                 in_working_hours,
                 status,
             );
-            let registration = app.journal.register_in(tx, new).await?;
+            let registration = channel.journal.register_in(tx, new).await?;
             if let (Registration::New(appeal), true) = (&registration, arrival.receipt.is_late()) {
-                app.alerts
+                channel
+                    .alerts
                     .on_late_delivery_in(tx, appeal, record.times.start())
                     .await?;
             }
@@ -234,7 +236,7 @@ pub(super) async fn register_in(
 }
 
 fn new_appeal(
-    app: &App,
+    channel: &Pbx,
     source: &str,
     record: &CallRecord,
     arrival: Arrival,
@@ -242,7 +244,7 @@ fn new_appeal(
     in_working_hours: bool,
     status: Status,
 ) -> NewAppeal {
-    let tz = app.calendar.hours().tz;
+    let tz = channel.calendar.hours().tz;
     let local = record
         .times
         .start()
@@ -273,7 +275,7 @@ fn new_appeal(
                 .caller
                 .as_ref()
                 .and_then(|c| c.number())
-                .filter(|_| app.config.pbx.rules.caller_number_as_phone)
+                .filter(|_| channel.config.pbx.rules.caller_number_as_phone)
                 .map(str::to_owned),
             ..Reporter::default()
         },
@@ -287,7 +289,7 @@ fn new_appeal(
 }
 
 /// Counts and logs a committed call, and wakes the downloader for its recording.
-pub(super) fn after_commit(app: &App, source: &str, record: &CallRecord, finished: &Finished) {
+pub(super) fn after_commit(channel: &Pbx, source: &str, record: &CallRecord, finished: &Finished) {
     let a = &finished.call;
     metrics::counter!("senim_pbx_calls_total",
         "disposition" => a.disposition.as_str(),
@@ -302,7 +304,7 @@ pub(super) fn after_commit(app: &App, source: &str, record: &CallRecord, finishe
     }
     if a.late_delivery {
         metrics::counter!("senim_pbx_late_deliveries_total").increment(1);
-        app.alerts.outbox().wake();
+        channel.alerts.outbox().wake();
         tracing::warn!(
             source = %source,
             call_id = %record.call_id,
@@ -335,7 +337,7 @@ pub(super) fn after_commit(app: &App, source: &str, record: &CallRecord, finishe
         "pbx call recorded"
     );
     if finished.download_pending {
-        app.pbx.downloads.wake.notify_one();
+        channel.downloads.wake.notify_one();
     }
 }
 
@@ -345,11 +347,11 @@ fn replayed(answer: StoredAnswer) -> StoredAnswer {
 }
 
 async fn stored_after_race(
-    app: &App,
+    channel: &Pbx,
     source: &Source,
     call_id: &CallId,
 ) -> Result<StoredAnswer, PbxError> {
-    store::call_answer(&app.db, &source.name, call_id.as_str())
+    store::call_answer(&channel.db, &source.name, call_id.as_str())
         .await?
         .map(replayed)
         .ok_or_else(|| {
@@ -358,8 +360,8 @@ async fn stored_after_race(
 }
 
 /// Refuses a call to a number that is not the trust line's, when they are configured.
-fn check_called(app: &App, record: &CallRecord) -> Result<(), PbxError> {
-    let numbers = &app.config.pbx.trust_line_numbers;
+fn check_called(channel: &Pbx, record: &CallRecord) -> Result<(), PbxError> {
+    let numbers = &channel.config.pbx.trust_line_numbers;
     if numbers.is_empty() {
         return Ok(());
     }

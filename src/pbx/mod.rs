@@ -30,36 +30,71 @@ pub mod store;
 
 use std::sync::Arc;
 
-use crate::app::App;
+use crate::alerts::Alerts;
+use crate::calendar::Calendar;
+use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::db::Db;
+use crate::journal::Journal;
 use auth::Source;
 pub use error::PbxError;
 use recordings::{Downloads, RecordingStore};
 
-/// The channel's state, opened once with the daemon.
+/// The channel's state, opened once with the daemon, and what it works with,
+/// handed to it by the daemon that assembles it (`app`): the channel never
+/// reaches back into the daemon.
 pub struct Pbx {
     pub sources: Vec<Source>,
     pub recordings: RecordingStore,
     pub downloads: Downloads,
+    /// The `[pbx]` section, and the data directory the recordings live in.
+    pub config: Config,
+    pub clock: SharedClock,
+    /// Whether a call came in working hours; the line's time zone.
+    pub calendar: Arc<Calendar>,
+    pub db: Db,
+    pub journal: Journal,
+    /// The alerts a call's appeal causes.
+    pub alerts: Alerts,
 }
 
 impl Pbx {
-    pub fn open(config: &Config, default_tz: chrono_tz::Tz) -> anyhow::Result<Pbx> {
-        Ok(Pbx {
-            sources: auth::load_sources(&config.pbx, default_tz)?,
+    /// The PBXes allowed to post, read (and checked) before anything else opens.
+    pub fn load_sources(config: &Config, default_tz: chrono_tz::Tz) -> anyhow::Result<Vec<Source>> {
+        auth::load_sources(&config.pbx, default_tz)
+    }
+
+    /// The channel, given its sources (`load_sources`) and the daemon's parts.
+    pub fn new(
+        sources: Vec<Source>,
+        config: Config,
+        clock: SharedClock,
+        calendar: Arc<Calendar>,
+        db: Db,
+        journal: Journal,
+        alerts: Alerts,
+    ) -> Pbx {
+        Pbx {
+            sources,
             recordings: RecordingStore::new(
                 config.database.data_dir.join("recordings"),
                 config.pbx.max_recording_bytes,
             ),
             downloads: Downloads::default(),
-        })
+            config,
+            clock,
+            calendar,
+            db,
+            journal,
+            alerts,
+        }
     }
 }
 
 /// Starts the background work of the channel: recording downloads, and the sweep
 /// that registers CTI calls answered but never hung up. Neither takes a stop
 /// signal: each commits its work in one transaction, so ending anywhere is safe.
-pub fn start(app: Arc<App>) {
-    tokio::spawn(recordings::run_downloader(app.clone()));
-    tokio::spawn(cti::run_sweep(app));
+pub fn start(channel: Arc<Pbx>) {
+    tokio::spawn(recordings::run_downloader(channel.clone()));
+    tokio::spawn(cti::run_sweep(channel));
 }

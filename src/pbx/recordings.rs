@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
+use super::Pbx;
 use super::store;
-use crate::app::App;
 
 /// Where recordings are kept, and how large one may be.
 #[derive(Clone, Debug)]
@@ -73,11 +73,10 @@ pub struct Downloads {
 }
 
 /// Downloads pending recordings until the process ends.
-pub async fn run_downloader(app: Arc<App>) {
-    let pbx = &app.pbx;
+pub async fn run_downloader(channel: Arc<Pbx>) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(
-            app.config.pbx.recording_timeout_seconds,
+            channel.config.pbx.recording_timeout_seconds,
         ))
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
@@ -89,11 +88,11 @@ pub async fn run_downloader(app: Arc<App>) {
         }
     };
     loop {
-        let now = app.clock.now();
-        match store::due_downloads(&app.db, now, 16).await {
+        let now = channel.clock.now();
+        match store::due_downloads(&channel.db, now, 16).await {
             Ok(due) => {
                 for d in &due {
-                    download_one(&app, &client, d).await;
+                    download_one(&channel, &client, d).await;
                 }
                 if !due.is_empty() {
                     continue;
@@ -101,29 +100,34 @@ pub async fn run_downloader(app: Arc<App>) {
             }
             Err(e) => tracing::warn!(error = %e, "cannot read pending recordings"),
         }
-        let wait = match store::next_download_at(&app.db).await {
-            Ok(Some(at)) => (at - app.clock.now())
+        let wait = match store::next_download_at(&channel.db).await {
+            Ok(Some(at)) => (at - channel.clock.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
                 .clamp(Duration::from_millis(100), Duration::from_secs(60)),
             _ => Duration::from_secs(60),
         };
         tokio::select! {
-            () = pbx.downloads.wake.notified() => {},
+            () = channel.downloads.wake.notified() => {},
             () = tokio::time::sleep(wait) => {},
         }
     }
 }
 
-async fn download_one(app: &App, client: &reqwest::Client, d: &store::PendingDownload) {
-    let store = &app.pbx.recordings;
+async fn download_one(channel: &Pbx, client: &reqwest::Client, d: &store::PendingDownload) {
+    let store = &channel.recordings;
     let result = fetch(client, &d.url, store.max_bytes).await;
     let outcome = match result {
         Ok(bytes) => match store.store(&bytes).await {
             Ok(file) => {
-                let r =
-                    store::download_stored(&app.db, d, &file.sha256, file.size, app.clock.now())
-                        .await;
+                let r = store::download_stored(
+                    &channel.db,
+                    d,
+                    &file.sha256,
+                    file.size,
+                    channel.clock.now(),
+                )
+                .await;
                 if r.is_ok() {
                     metrics::counter!("senim_pbx_recording_downloads_total", "result" => "stored")
                         .increment(1);
@@ -131,10 +135,10 @@ async fn download_one(app: &App, client: &reqwest::Client, d: &store::PendingDow
                 }
                 r
             }
-            Err(e) => retry_later(app, d, &format!("cannot store: {e}"), true).await,
+            Err(e) => retry_later(channel, d, &format!("cannot store: {e}"), true).await,
         },
-        Err(Fetch::Retry(e)) => retry_later(app, d, &e, true).await,
-        Err(Fetch::Permanent(e)) => retry_later(app, d, &e, false).await,
+        Err(Fetch::Retry(e)) => retry_later(channel, d, &e, true).await,
+        Err(Fetch::Permanent(e)) => retry_later(channel, d, &e, false).await,
     };
     if let Err(e) = outcome {
         tracing::warn!(error = %e, source = %d.source, call_id = %d.call_id, "cannot record the download's outcome");
@@ -142,13 +146,13 @@ async fn download_one(app: &App, client: &reqwest::Client, d: &store::PendingDow
 }
 
 async fn retry_later(
-    app: &App,
+    channel: &Pbx,
     d: &store::PendingDownload,
     error: &str,
     retry: bool,
 ) -> Result<(), sqlx::Error> {
     let attempts = d.attempts + 1;
-    let settings = &app.config.pbx;
+    let settings = &channel.config.pbx;
     let give_up = !retry || attempts >= i64::from(settings.recording_max_attempts);
     let next = (!give_up).then(|| {
         let factor = 1u64 << attempts.clamp(0, 7);
@@ -156,12 +160,12 @@ async fn retry_later(
             .recording_retry_seconds
             .saturating_mul(factor)
             .min(3600);
-        app.clock.now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
+        channel.clock.now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
     });
     let result = if give_up { "failed" } else { "retry" };
     metrics::counter!("senim_pbx_recording_downloads_total", "result" => result).increment(1);
     tracing::warn!(source = %d.source, call_id = %d.call_id, attempts, error, gave_up = give_up, "recording download failed");
-    store::download_failed(&app.db, d, error, next).await
+    store::download_failed(&channel.db, d, error, next).await
 }
 
 enum Fetch {

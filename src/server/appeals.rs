@@ -17,10 +17,11 @@ use serde_json::{Value, json};
 use super::auth::Manager;
 use super::problem::Problem;
 use crate::app::App;
+use crate::cases::{self, ClassifyError};
 use crate::deadlines::{DeadlineError, Event};
 use crate::journal::{Appeal, AppealKey, Category, JournalError};
 use crate::outbox::{MailState, OutboxError};
-use crate::triage::{self, TriageError};
+use crate::triage;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -78,7 +79,7 @@ async fn classify(
         .parse()
         .map_err(|e: String| Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e))?;
     let appeal = find(&app, &key).await?;
-    let appeal = triage::classify(
+    let appeal = cases::classify(
         &app.journal,
         &app.alerts,
         appeal.id,
@@ -87,24 +88,24 @@ async fn classify(
         &manager.actor(),
     )
     .await
-    .map_err(triage_problem)?;
+    .map_err(classify_problem)?;
     Ok(Json(summary(&app, &appeal)))
 }
 
-fn triage_problem(e: TriageError) -> Problem {
+fn classify_problem(e: ClassifyError) -> Problem {
     match e {
-        TriageError::Journal(j) => j.into(),
-        TriageError::Unclassified => {
+        ClassifyError::Journal(j) => j.into(),
+        ClassifyError::Unclassified => {
             Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e.to_string())
         }
-        TriageError::NoReason => {
+        ClassifyError::NoReason => {
             Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "reason", e.to_string())
         }
-        TriageError::Alerts(crate::alerts::AlertError::Journal(j)) => j.into(),
-        TriageError::Alerts(crate::alerts::AlertError::Outbox(OutboxError::Unavailable(_))) => {
+        ClassifyError::Alerts(crate::alerts::AlertError::Journal(j)) => j.into(),
+        ClassifyError::Alerts(crate::alerts::AlertError::Outbox(OutboxError::Unavailable(_))) => {
             Problem::unavailable("the database is unavailable; retry later")
         }
-        TriageError::Alerts(e) => {
+        ClassifyError::Alerts(e) => {
             tracing::error!(error = %e, "classification failed");
             Problem::internal()
         }

@@ -57,7 +57,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         "director_configured": !app.config.alerts.director.is_empty(),
     });
     // The mailbox is reported, not required: the daemon still takes calls without it.
-    let mailbox = serde_json::to_value(app.mailbox.snapshot()).unwrap_or_default();
+    let mailbox = serde_json::to_value(app.mailbox.status.snapshot()).unwrap_or_default();
     let ready = database["ok"] == true && calendar["ok"] == true;
     let status = if ready {
         StatusCode::OK

@@ -107,7 +107,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         tokio::spawn(sender.run(stop_tx.subscribe(), grace / 2)),
         tokio::spawn(app.scheduler().run(stop_tx.subscribe())),
     ];
-    crate::pbx::start(app.clone());
+    crate::pbx::start(app.pbx.clone());
     let server = listener::serve(listener, router, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -116,7 +116,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
     });
     let server = tokio::spawn(server);
     let mailbox = app.config.mailbox.enabled().then(|| {
-        let poller = crate::mailbox::poller::run(app.clone(), instance, stop_rx.clone());
+        let poller = crate::mailbox::poller::run(app.mailbox.clone(), instance, stop_rx.clone());
         tokio::spawn(poller)
     });
     // Wait for the signal, then give requests in flight the grace period.

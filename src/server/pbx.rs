@@ -205,7 +205,7 @@ async fn call(app: &App, request: Request) -> Result<StoredAnswer, Problem> {
         BodyKind::Multipart => multipart_record(app, parts, bytes).await?,
         _ => formats::from_json(&Fields::from_json(&bytes)?)?,
     };
-    Ok(intake::accept_call(app, source, record).await?)
+    Ok(intake::accept_call(&app.pbx, source, record).await?)
 }
 
 async fn multipart_record(app: &App, parts: Parts, bytes: Bytes) -> Result<CallRecord, Problem> {
@@ -289,7 +289,7 @@ async fn asterisk(
         source.timezone,
         source.recording_base_url.as_deref(),
     )?;
-    Ok(intake::accept_call(app, source, record).await?)
+    Ok(intake::accept_call(&app.pbx, source, record).await?)
 }
 
 /// `POST /v1/pbx/cti`: one event of Zammad's Generic CTI API (form or JSON).
@@ -315,7 +315,7 @@ async fn cti(app: &App, request: Request, token: Option<&str>) -> Result<StoredA
         authenticated_body(app, &parts, body, token, app.config.pbx.max_record_bytes).await?;
     let fields = form_fields(kind, parts, bytes).await?;
     let event = formats::cti_event(&fields)?;
-    let body = cti::accept_cti(app, source, event).await?;
+    let body = cti::accept_cti(&app.pbx, source, event).await?;
     Ok(StoredAnswer { status: 200, body })
 }
 

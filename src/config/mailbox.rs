@@ -11,6 +11,25 @@ use serde::{Deserialize, Serialize};
 /// before that.
 pub const IDLE_LIMIT_SECONDS: u64 = 29 * 60;
 
+/// A language of the receipt (`mailbox.ack.languages`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Kk,
+    Ru,
+    En,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Option<Language> {
+        match s {
+            "kk" => Some(Language::Kk),
+            "ru" => Some(Language::Ru),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailboxConfig {
@@ -240,7 +259,7 @@ impl MailboxConfig {
                 return Err("mailbox.ack.languages must name at least one of kk, ru, en".into());
             }
             for l in &self.ack.languages {
-                if crate::mailbox::ack::Language::parse(l).is_none() {
+                if Language::parse(l).is_none() {
                     return Err(format!(
                         "mailbox.ack.languages: `{l}` is not one of kk, ru, en"
                     ));

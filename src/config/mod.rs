@@ -2,6 +2,10 @@
 //! `SENIM_SECTION__KEY` environment overrides. Every key has a default that works
 //! for a local run, so `senim serve` with no file starts on SQLite in `./data/`.
 //! A wrong key, type or value is one error naming the key and where it came from.
+//! Config owns every section; the larger ones have a file of their own
+//! (`mailbox`: the `[mailbox]` section), so config imports no channel.
+
+pub mod mailbox;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,7 +31,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub alerts: AlertsConfig,
     pub pbx: PbxConfig,
-    pub mailbox: crate::mailbox::config::MailboxConfig,
+    pub mailbox: mailbox::MailboxConfig,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -1,0 +1,72 @@
+//! Case work: what the manager does with a registered appeal. Classifying
+//! (corruption, not corruption, or a criminal offence / threat to security, 6.3,
+//! with a reason) writes the Journal's amendment and the alerts it causes in one
+//! transaction, then wakes the sender. The words behind the suggested category
+//! are `triage`'s; the alerts are `alerts`'.
+
+use crate::alerts::{AlertError, Alerts};
+use crate::journal::{Amendment, Appeal, AppealId, Category, Journal, JournalError};
+
+/// What can go wrong when classifying.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Alerts(#[from] AlertError),
+    #[error("category must be corruption, not_corruption or criminal_offence")]
+    Unclassified,
+    #[error("a reason for the classification is required")]
+    NoReason,
+}
+
+impl From<sqlx::Error> for ClassifyError {
+    fn from(e: sqlx::Error) -> Self {
+        ClassifyError::Journal(e.into())
+    }
+}
+
+/// Classifies an appeal and enqueues what follows (alert, urgent alert, routing),
+/// all in one transaction; wakes the sender after the commit.
+pub async fn classify(
+    journal: &Journal,
+    alerts: &Alerts,
+    id: AppealId,
+    category: Category,
+    reason: &str,
+    actor: &str,
+) -> Result<Appeal, ClassifyError> {
+    if category == Category::Unclassified {
+        return Err(ClassifyError::Unclassified);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ClassifyError::NoReason);
+    }
+    let mut tx = journal.db().begin().await?;
+    let appeal = journal
+        .amend_in(
+            &mut tx,
+            id,
+            Amendment::Classify {
+                category,
+                reason: reason.to_owned(),
+            },
+            actor,
+        )
+        .await?;
+    let enqueued = alerts.on_classified_in(&mut tx, &appeal).await?;
+    tx.commit().await?;
+    alerts.outbox().wake();
+    metrics::counter!("senim_appeals_classified_total", "category" => category.as_str())
+        .increment(1);
+    tracing::info!(
+        registration_number = %appeal.registration_number,
+        appeal_id = %appeal.id,
+        category = %category,
+        mails = enqueued,
+        actor,
+        "appeal classified"
+    );
+    Ok(appeal)
+}
