@@ -265,7 +265,11 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
     if let Command::Calendar(args) = &cli.command {
         let calendar = app::load_calendar(&config, &checked)?;
-        print_calendar(&calendar, args, Utc::now())?;
+        print_calendar(
+            &calendar,
+            args,
+            crate::clock::Clock::now(&crate::clock::SystemClock),
+        )?;
         return Ok(std::process::ExitCode::SUCCESS);
     }
     crate::telemetry::init_logs(&config.log);

@@ -47,6 +47,31 @@ fn the_bottom_layer_imports_nothing_above_it() {
     assert!(wrong.is_empty(), "layering broken: {}", wrong.join(", "));
 }
 
+/// Time is explicit: only `clock` reads the wall clock; everything else is handed
+/// the injected `SharedClock`, so tests pin it.
+#[test]
+fn only_the_clock_module_reads_the_time() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let readers: Vec<String> = files
+        .iter()
+        .filter(|f| top_level_module(&src, f).as_deref() != Some("clock"))
+        .filter(|f| {
+            let code = std::fs::read_to_string(f).unwrap_or_default();
+            let code = strip_comments_and_strings(&code);
+            ["Utc::now()", "Local::now()", "SystemTime::now()"]
+                .iter()
+                .any(|call| code.contains(call))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        readers.is_empty(),
+        "the wall clock is read outside clock.rs: {readers:?}"
+    );
+}
+
 #[test]
 fn the_reader_finds_each_form_of_crate_path() {
     let code = r#"

@@ -189,12 +189,19 @@ mod tests {
     use crate::journal::{AppealId, Category, Channel, RegistrationNumber, Reporter, Status};
     use chrono::Utc;
 
+    /// 2 March 2026, 10:00 in Astana.
+    fn at() -> chrono::DateTime<Utc> {
+        chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00+05:00")
+            .expect("a valid instant")
+            .to_utc()
+    }
+
     fn appeal() -> Appeal {
         Appeal {
             id: AppealId(1),
             registration_number: RegistrationNumber::new("TL", 2026, 42),
-            received_at: Utc::now(),
-            registered_at: Utc::now(),
+            received_at: at(),
+            registered_at: at(),
             registration_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
             channel: Channel::Email,
             reporter: Reporter::default(),
@@ -204,7 +211,7 @@ mod tests {
             substance: None,
             category: Category::Unclassified,
             status: Status::Registered,
-            updated_at: Utc::now(),
+            updated_at: at(),
         }
     }
 
