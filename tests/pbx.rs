@@ -410,6 +410,35 @@ fn wait_for_file(path: &Path) -> bool {
     false
 }
 
+/// SIGTERM stops every background task of the channel, the recording downloader
+/// and the unfinished-call sweep included, even with a download pending: the
+/// process exits cleanly and says so; the pending download is kept for the next
+/// start.
+#[tokio::test]
+async fn sigterm_stops_every_task_with_a_recording_download_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), "");
+    let mut record = call(
+        "rec-pending",
+        "no_answer",
+        "2026-11-18T20:00:00+05:00",
+        "2026-11-18T20:01:00+05:00",
+    );
+    // Nothing listens there: the download stays pending, retried every second.
+    record["recording_url"] = json!("http://127.0.0.1:1/never/rec.wav");
+    let (status, a) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
+    assert_eq!(
+        (status, a["recording"].as_str()),
+        (StatusCode::CREATED, Some("pending"))
+    );
+    let log = d.log.clone();
+    let exit = d.terminate();
+    assert!(exit.success(), "{exit:?}");
+    let logs = std::fs::read_to_string(log).unwrap();
+    assert!(logs.contains("every task stopped"), "{logs}");
+    assert!(!logs.contains("did not stop in time"), "{logs}");
+}
+
 #[tokio::test]
 async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail after hours";

@@ -251,11 +251,11 @@ fn record(
 }
 
 /// Registers the answered CTI calls whose hangup has not come
-/// `pbx.unanswered_hangup_hours` after their answer, until the process ends.
+/// `pbx.unanswered_hangup_hours` after their answer, until `stop` turns true.
 /// Each is registered in one transaction with its call log line, so a crash, a
 /// restart or a second Senim process never registers one twice.
-pub async fn run_sweep(channel: Arc<Pbx>) {
-    loop {
+pub async fn run_sweep(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    while !*stop.borrow() {
         match sweep(&channel).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
@@ -263,7 +263,10 @@ pub async fn run_sweep(channel: Arc<Pbx>) {
                 tracing::warn!(error = %e, "pbx: the unfinished-call sweep failed; retrying")
             }
         }
-        tokio::time::sleep(Duration::from_secs(60)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {},
+            _ = stop.changed() => {},
+        }
     }
 }
 

@@ -94,7 +94,18 @@ impl Pbx {
 /// Starts the background work of the channel: recording downloads, and the sweep
 /// that registers CTI calls answered but never hung up. Neither takes a stop
 /// signal: each commits its work in one transaction, so ending anywhere is safe.
-pub fn start(channel: Arc<Pbx>) {
-    tokio::spawn(recordings::run_downloader(channel.clone()));
-    tokio::spawn(cti::run_sweep(channel));
+pub fn start(
+    channel: Arc<Pbx>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> [(&'static str, tokio::task::JoinHandle<()>); 2] {
+    [
+        (
+            "recording downloader",
+            tokio::spawn(recordings::run_downloader(channel.clone(), stop.clone())),
+        ),
+        (
+            "unfinished-call sweep",
+            tokio::spawn(cti::run_sweep(channel, stop.clone())),
+        ),
+    ]
 }

@@ -72,8 +72,9 @@ pub struct Downloads {
     pub wake: Notify,
 }
 
-/// Downloads pending recordings until the process ends.
-pub async fn run_downloader(channel: Arc<Pbx>) {
+/// Downloads pending recordings until `stop` turns true (a download in hand is
+/// finished or, cut short, stays pending for the next start).
+pub async fn run_downloader(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(
             channel.config.pbx.recording_timeout_seconds,
@@ -87,7 +88,7 @@ pub async fn run_downloader(channel: Arc<Pbx>) {
             return;
         }
     };
-    loop {
+    while !*stop.borrow() {
         let now = channel.clock.now();
         match store::due_downloads(&channel.db, now, 16).await {
             Ok(due) => {
@@ -110,6 +111,7 @@ pub async fn run_downloader(channel: Arc<Pbx>) {
         tokio::select! {
             () = channel.downloads.wake.notified() => {},
             () = tokio::time::sleep(wait) => {},
+            _ = stop.changed() => {},
         }
     }
 }

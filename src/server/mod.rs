@@ -96,18 +96,32 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
     let limits = listener::Limits::from_config(&app.config.server);
     notify_systemd(sd_notify::NotifyState::Ready);
     tracing::info!(listen = %listener.local_addr()?, backend = app.db.backend(), "senim is serving");
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, _) = tokio::sync::watch::channel(false);
     if app.config.alerts.director.is_empty() {
         tracing::error!(
             "alerts.director is empty: the Director's alerts (clause 10.6) cannot be sent"
         );
     }
-    let background = [
+    // Every background task, in one list: each gets the stop signal and is
+    // awaited (within the grace period) on shutdown.
+    let stop_rx = stop_tx.subscribe();
+    let mut tasks: Vec<(&'static str, tokio::task::JoinHandle<()>)> = vec![
         // Half the grace for the mail being sent, so it is handed back in time.
-        tokio::spawn(sender.run(stop_tx.subscribe(), grace / 2)),
-        tokio::spawn(app.scheduler().run(stop_tx.subscribe())),
+        (
+            "outbox sender",
+            tokio::spawn(sender.run(stop_rx.clone(), grace / 2)),
+        ),
+        (
+            "alert scheduler",
+            tokio::spawn(app.scheduler().run(stop_rx.clone())),
+        ),
     ];
-    crate::pbx::start(app.pbx.clone());
+    tasks.extend(crate::pbx::start(app.pbx.clone(), &stop_rx));
+    if app.config.mailbox.enabled() {
+        // The poller commits before it settles, so stopping it anywhere is safe.
+        let poller = crate::mailbox::poller::run(app.mailbox.clone(), instance, stop_rx.clone());
+        tasks.push(("mailbox poller", tokio::spawn(poller)));
+    }
     let server = listener::serve(listener, router, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -115,12 +129,9 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let server = tokio::spawn(server);
-    let mailbox = app.config.mailbox.enabled().then(|| {
-        let poller = crate::mailbox::poller::run(app.mailbox.clone(), instance, stop_rx.clone());
-        tokio::spawn(poller)
-    });
     // Wait for the signal, then give requests in flight the grace period.
-    let _ = stop_rx.changed().await;
+    let mut stopped = stop_rx.clone();
+    let _ = stopped.wait_for(|stop| *stop).await;
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined?,
         Err(_) => tracing::warn!(
@@ -128,16 +139,14 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
             "requests still in flight at shutdown"
         ),
     }
-    if let Some(mailbox) = mailbox {
-        // The poller commits before it settles, so stopping it anywhere is safe.
-        let _ = tokio::time::timeout(grace, mailbox).await;
-    }
-    // The sender finishes the mail in hand (marked `sent` or left for a resend).
-    for task in background {
-        if tokio::time::timeout(grace, task).await.is_err() {
-            tracing::warn!("a background task did not stop in time");
+    // The sender finishes the mail in hand (marked `sent` or handed back).
+    for (name, task) in tasks {
+        match tokio::time::timeout(grace, task).await {
+            Ok(_) => tracing::debug!(task = name, "stopped"),
+            Err(_) => tracing::warn!(task = name, "a background task did not stop in time"),
         }
     }
+    tracing::info!("every task stopped");
     app.db.close().await;
     Ok(())
 }
