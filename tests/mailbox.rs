@@ -676,6 +676,34 @@ async fn kill_9_of_the_daemon_during_a_burst_then_restart_registers_exactly_once
     daemon.terminate();
 }
 
+/// With no `mailbox.ack.from`, the receipt is sent from `smtp.from`, and its
+/// Message-ID names that address's domain too (not a made-up one).
+#[tokio::test]
+async fn a_receipt_without_its_own_sender_is_from_smtp_from_in_both_headers() {
+    let dovecot = Dovecot::start();
+    let smtp = support::smtp::SmtpServer::start(support::smtp::SmtpOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"senim@kazstandard.kz\"\npoll_seconds = 1\n",
+        mailbox_toml(&dovecot, ""),
+        smtp.port()
+    );
+    let daemon = Daemon::start(dir.path(), "", &extra);
+    dovecot.append("INBOX", &mail(1));
+    let received = smtp.wait_for_messages(1, Duration::from_secs(60));
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&received[0].data)
+        .expect("a parsable receipt");
+    let from = parsed
+        .from()
+        .and_then(|f| f.first())
+        .and_then(|a| a.address());
+    assert_eq!(from, Some("senim@kazstandard.kz"));
+    let id = parsed.message_id().unwrap_or_default();
+    assert!(id.ends_with("@kazstandard.kz"), "Message-ID {id}");
+    daemon.terminate();
+}
+
 /// The receipt (issue 5): the real daemon reads the mailbox and the citizen gets a
 /// receipt over real SMTP, threaded to their message and marked auto-replied; a
 /// second message from the same sender within the period, and an out-of-office

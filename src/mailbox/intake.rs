@@ -373,12 +373,8 @@ async fn acknowledge(
         .iter()
         .filter_map(|l| ack::Language::parse(l))
         .collect();
-    let domain = config
-        .from
-        .parse::<lettre::message::Mailbox>()
-        .map(|m| m.email.domain().to_owned())
-        .unwrap_or_else(|_| "senim.invalid".into());
-    let receipt = ack::receipt(appeal, deadline, reading, to, &languages, &domain);
+    // `mailbox.ack.from`, else `smtp.from`: one address for the From: header and
+    // for the Message-ID's domain.
     let from_text = if config.from.is_empty() {
         &channel.config.smtp.from
     } else {
@@ -387,6 +383,14 @@ async fn acknowledge(
     let from: lettre::message::Mailbox = from_text
         .parse()
         .map_err(|e| IntakeError::Receipt(format!("sender address: {e}")))?;
+    let receipt = ack::receipt(
+        appeal,
+        deadline,
+        reading,
+        to,
+        &languages,
+        from.email.domain(),
+    );
     let message = receipt
         .to_message(from.clone())
         .map_err(|e| IntakeError::Receipt(e.to_string()))?;
