@@ -1,30 +1,14 @@
 //! Integration tests of `senim::calendar` (clause 10.4 of the standard).
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use senim::calendar::{Calendar, CalendarData, CalendarDataError, DayKind, WorkingHours};
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-}
-
-fn utc(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, s)
-        .single()
-        .expect("valid UTC test instant")
-}
-
-/// An Astana wall-clock time as an instant.
-fn astana(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
-    chrono_tz::Asia::Almaty
-        .with_ymd_and_hms(y, m, d, h, min, s)
-        .single()
-        .expect("unambiguous Astana test time")
-        .with_timezone(&Utc)
-}
+use support::time::{astana_at as astana, date, utc};
 
 fn calendar() -> Calendar {
     Calendar::new(WorkingHours::default(), CalendarData::embedded())

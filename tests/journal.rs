@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::clock::FixedClock;
 use senim::journal::{
@@ -14,19 +14,7 @@ use senim::journal::{
     SourceRef, Status,
 };
 use support::database::{Backend, TestDb};
-
-/// An Astana wall-clock time as a UTC instant (Astana is UTC+5 since 2024-03-01).
-fn astana(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    chrono_tz::Asia::Almaty
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .single()
-        .expect("unambiguous time")
-        .to_utc()
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-}
+use support::time::{astana, date};
 
 fn journal(db: &TestDb, clock: &FixedClock) -> Journal {
     let hours = WorkingHours {

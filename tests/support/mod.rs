@@ -29,4 +29,6 @@ pub mod smtp;
 #[allow(dead_code)]
 pub mod tcp_proxy;
 #[allow(dead_code)]
+pub mod time;
+#[allow(dead_code)]
 pub mod tls;

@@ -179,3 +179,29 @@ pub fn http_get_status(addr: &str, path: &str) -> Option<u16> {
     stream.read_to_string(&mut response).ok()?;
     response.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Waits until the outbox of the daemon configured by `config` has nothing left to
+/// send (every mail `sent` or `failed`), and returns its rows (`outbox list
+/// --json`): a check on state, instead of a sleep, that nothing more is coming.
+pub fn wait_outbox_settled(config: &Path, timeout: Duration) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out = run_cli(config, &["outbox", "list", "--json"]);
+        let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        let settled = out.status.success()
+            && rows
+                .iter()
+                .all(|r| r["state"] == "sent" || r["state"] == "failed");
+        if settled {
+            return rows;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outbox did not settle: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
