@@ -49,28 +49,18 @@ impl fmt::Display for CallId {
     }
 }
 
-/// How a call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    Answered,
-    NoAnswer,
-    Busy,
-    Failed,
-    Voicemail,
+crate::text_enum! {
+    /// How a call ended.
+    Disposition {
+        Answered = "answered",
+        NoAnswer = "no_answer",
+        Busy = "busy",
+        Failed = "failed",
+        Voicemail = "voicemail",
+    }
 }
 
 impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Answered => "answered",
-            Disposition::NoAnswer => "no_answer",
-            Disposition::Busy => "busy",
-            Disposition::Failed => "failed",
-            Disposition::Voicemail => "voicemail",
-        }
-    }
-
     /// Accepts `answered`, `no_answer`, `NO ANSWER`, `no-answer`, ... (Asterisk's
     /// `CONGESTION` is a failure).
     pub fn parse(field: &str, value: &str) -> Result<Disposition, PbxError> {
@@ -96,12 +86,6 @@ impl Disposition {
                 ),
             )),
         }
-    }
-}
-
-impl fmt::Display for Disposition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -190,21 +174,12 @@ impl fmt::Debug for Recording {
     }
 }
 
-/// Which shape a record came in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    AsteriskCdr,
-    ZammadCti,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::AsteriskCdr => "asterisk_cdr",
-            Format::ZammadCti => "zammad_cti",
-        }
+crate::text_enum! {
+    /// Which shape a record came in.
+    Format {
+        Json = "json",
+        AsteriskCdr = "asterisk_cdr",
+        ZammadCti = "zammad_cti",
     }
 }
 
