@@ -32,6 +32,33 @@ const UNIT: &str = "hr@kazstandard.kz";
 const SMTP_USER: &str = "senim";
 const SMTP_PASSWORD: &str = "correct horse battery";
 
+/// Registers a test appeal (by `test`, keyed `key`) in `journal`.
+async fn register_in(
+    journal: &Journal,
+    key: &str,
+    received_at: DateTime<Utc>,
+    channel: Channel,
+    reporter: Reporter,
+    subject: Option<&str>,
+    substance: &str,
+) -> Appeal {
+    journal
+        .register(NewAppeal {
+            received_at,
+            channel,
+            reporter,
+            subject: subject.map(str::to_owned),
+            substance: Some(substance.into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", key),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .expect("register")
+        .into_appeal()
+}
+
 fn calendar() -> Arc<Calendar> {
     let hours = WorkingHours {
         tz: chrono_tz::Asia::Almaty,
@@ -154,21 +181,16 @@ impl Rig {
         reporter: Reporter,
     ) -> Appeal {
         self.clock.set(received_at);
-        self.journal
-            .register(NewAppeal {
-                received_at,
-                channel: Channel::Email,
-                reporter,
-                subject: Some("Өтініш / Обращение".into()),
-                substance: Some(substance.into()),
-                status: Status::Registered,
-                source: SourceRef::new("test", key),
-                also_known_as: vec![],
-                actor: "test".into(),
-            })
-            .await
-            .expect("register")
-            .into_appeal()
+        register_in(
+            &self.journal,
+            key,
+            received_at,
+            Channel::Email,
+            reporter,
+            Some("Өтініш / Обращение"),
+            substance,
+        )
+        .await
     }
 
     async fn classify(&self, appeal: &Appeal, category: Category) -> Appeal {
@@ -1013,21 +1035,16 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
     let db = TestDb::sqlite().await;
     let clock = FixedClock::at(Utc::now());
     let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL");
-    let appeal = journal
-        .register(NewAppeal {
-            received_at: Utc::now(),
-            channel: Channel::Phone,
-            reporter: Reporter::default(),
-            subject: None,
-            substance: Some("Требуют откат за подпись акта".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", "kill9"),
-            also_known_as: vec![],
-            actor: "test".into(),
-        })
-        .await
-        .unwrap()
-        .into_appeal();
+    let appeal = register_in(
+        &journal,
+        "kill9",
+        Utc::now(),
+        Channel::Phone,
+        Reporter::default(),
+        None,
+        "Требуют откат за подпись акта",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(
         "[[api.managers]]\nname = \"aigul\"\ntoken = \"{TOKEN}\"\n\n\
@@ -1126,21 +1143,16 @@ async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
     let deadlines = Deadlines::new(db.db.clone(), calendar());
     let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL")
         .followed_by(Arc::new(deadlines));
-    let appeal = journal
-        .register(NewAppeal {
-            received_at: Utc::now(),
-            channel: Channel::Email,
-            reporter: named_reporter(),
-            subject: None,
-            substance: Some("Очередь в приёмной".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", "cli"),
-            also_known_as: vec![],
-            actor: "test".into(),
-        })
-        .await
-        .unwrap()
-        .into_appeal();
+    let appeal = register_in(
+        &journal,
+        "cli",
+        Utc::now(),
+        Channel::Email,
+        named_reporter(),
+        None,
+        "Очередь в приёмной",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let config = support::senim::write_config(
         dir.path(),
@@ -1287,21 +1299,16 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
     let deadlines = Deadlines::new(db.db.clone(), calendar());
     let journal = Journal::new(db.db.clone(), calendar(), Arc::new(clock.clone()), "TL")
         .followed_by(Arc::new(deadlines));
-    let appeal = journal
-        .register(NewAppeal {
-            received_at: Utc::now(),
-            channel: Channel::Web,
-            reporter: named_reporter(),
-            subject: None,
-            substance: Some("Конфликт интересов в тендерной комиссии".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", "api"),
-            also_known_as: vec![],
-            actor: "test".into(),
-        })
-        .await
-        .unwrap()
-        .into_appeal();
+    let appeal = register_in(
+        &journal,
+        "api",
+        Utc::now(),
+        Channel::Web,
+        named_reporter(),
+        None,
+        "Конфликт интересов в тендерной комиссии",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(
         "[[api.managers]]\nname = \"aigul\"\ntoken = \"{TOKEN}\"\n\n[alerts]\ndirector = [\"{DIRECTOR}\"]\n"
@@ -1459,21 +1466,16 @@ async fn reads_create_no_deadline_and_the_backfill_gives_older_appeals_theirs() 
         Arc::new(rig.clock.clone()),
         "TL",
     );
-    let appeal = older
-        .register(NewAppeal {
-            received_at: astana(2026, 11, 27, 10, 0),
-            channel: Channel::Email,
-            reporter: named_reporter(),
-            subject: None,
-            substance: Some("Взятка".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", "older"),
-            also_known_as: vec![],
-            actor: "test".into(),
-        })
-        .await
-        .unwrap()
-        .into_appeal();
+    let appeal = register_in(
+        &older,
+        "older",
+        astana(2026, 11, 27, 10, 0),
+        Channel::Email,
+        named_reporter(),
+        None,
+        "Взятка",
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let config =
         support::senim::write_config(dir.path(), support::ports::free_port(), &rig.db.url, "");
