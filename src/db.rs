@@ -145,6 +145,9 @@ impl Db {
                     Box::pin(async move {
                         // The worker runs commands in order: once the ping is
                         // answered, a rollback queued by a dropped transaction has run.
+                        // Checked on release, not on acquire: an idle connection
+                        // still inside a transaction would hold the write lock until
+                        // someone took it.
                         sqlx::Connection::ping(&mut *conn).await?;
                         Ok(outside_transaction::<Sqlite>(conn))
                     })
