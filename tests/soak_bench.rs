@@ -137,28 +137,28 @@ async fn soak() {
         rss_mb(daemon.pid())
     );
 
-    // Mail and classifications arrive alongside the calls.
+    // Mail and classifications arrive alongside the calls, until `stop`.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let side = {
-        let (stop, client) = (stop.clone(), client.clone());
-        let classify = daemon.url("/v1/appeals/");
-        let dovecot_ptr = Arc::new(dovecot);
-        let d = dovecot_ptr.clone();
-        let mail_task = tokio::task::spawn_blocking(move || {
+    let dovecot = Arc::new(dovecot);
+    let mail_task = {
+        let (stop, dovecot) = (stop.clone(), dovecot.clone());
+        tokio::task::spawn_blocking(move || {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
-                d.append("INBOX", &mail(n));
+                dovecot.append("INBOX", &mail(n));
                 n += 1;
                 std::thread::sleep(Duration::from_secs(2));
             }
             n
-        });
-        let stop2 = Arc::new(AtomicU64::new(0));
-        let s2 = stop2.clone();
-        let classify_task = tokio::spawn(async move {
+        })
+    };
+    let classify_task = {
+        let (stop, client) = (stop.clone(), client.clone());
+        let classify = daemon.url("/v1/appeals/");
+        tokio::spawn(async move {
             let mut id = 1u64;
             let mut ok = 0u64;
-            while s2.load(Ordering::Relaxed) == 0 {
+            while !stop.load(Ordering::Relaxed) {
                 let r = client
                     .post(format!("{classify}{id}/classification"))
                     .bearer_auth(MANAGER)
@@ -170,8 +170,7 @@ async fn soak() {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
             ok
-        });
-        (mail_task, classify_task, stop2, dovecot_ptr)
+        })
     };
 
     // The steady load, reported minute by minute.
@@ -214,9 +213,8 @@ async fn soak() {
         all.extend(latencies);
     }
     stop.store(true, Ordering::Relaxed);
-    side.2.store(1, Ordering::Relaxed);
-    let mails = side.0.await.unwrap();
-    let classified = side.1.await.unwrap();
+    let mails = mail_task.await.unwrap();
+    let classified = classify_task.await.unwrap();
     all.sort();
     tokio::time::sleep(Duration::from_secs(15)).await;
     println!(
@@ -234,7 +232,6 @@ async fn soak() {
         .filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("CALENDAR DATA MISSING"))
         .count();
     println!("errors logged (besides missing calendar data for next year): {errors}");
-    drop(side.3);
     daemon.terminate();
     assert_eq!(total_failed + preload_failed, 0, "every record registered");
 }
