@@ -1,5 +1,10 @@
 //! The assembled daemon: configuration, clock, calendar, database and Journal,
 //! opened once and shared by the server and the CLI.
+//!
+//! `App::open` connects to the configured database and migrates it;
+//! `App::assemble` builds everything else from a configuration, a database and
+//! a clock. The tests assemble the same daemon on their own database and a
+//! pinned clock (`tests/support/app.rs`).
 
 use std::sync::Arc;
 
@@ -9,7 +14,7 @@ use chrono::NaiveDate;
 use crate::alerts::{Alerts, Policy};
 use crate::calendar::{Calendar, CalendarData, WorkingHours};
 use crate::clock::SharedClock;
-use crate::config::{Checked, Config};
+use crate::config::Config;
 use crate::db::Db;
 use crate::deadlines::Deadlines;
 use crate::journal::Journal;
@@ -39,15 +44,8 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to the database, applies migrations and builds the Journal.
-    pub async fn open(
-        config: Config,
-        checked: &Checked,
-        clock: SharedClock,
-    ) -> anyhow::Result<App> {
-        let calendar = Arc::new(load_calendar(&config, checked)?);
-        let managers = load_managers(&config)?;
-        let pbx_sources = Pbx::load_sources(&config, checked.timezone)?;
+    /// Connects to the configured database, applies migrations and assembles the daemon.
+    pub async fn open(config: Config, clock: SharedClock) -> anyhow::Result<App> {
         let url = config.database.effective_url();
         let db = Db::connect(&config.database.settings())
             .await
@@ -60,6 +58,15 @@ impl App {
         db.migrate()
             .await
             .context("cannot apply the database migrations")?;
+        Self::assemble(config, db, clock)
+    }
+
+    /// Builds the daemon on a migrated database: the one assembly of every part,
+    /// used by `open` and by the tests. Reads the secrets the configuration names.
+    pub fn assemble(config: Config, db: Db, clock: SharedClock) -> anyhow::Result<App> {
+        let calendar = Arc::new(load_calendar(&config)?);
+        let managers = load_managers(&config)?;
+        let pbx_sources = Pbx::load_sources(&config)?;
         let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let journal = Journal::new(
             db.clone(),
@@ -68,7 +75,7 @@ impl App {
             &config.journal.registration_prefix,
         )
         .followed_by(Arc::new(deadlines.clone()));
-        let policy = Policy::from_config(&config.alerts, &config.smtp, checked.timezone)?;
+        let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone());
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
         let pbx = Arc::new(Pbx::new(
@@ -116,6 +123,16 @@ impl App {
         )
     }
 
+    /// The outbox's sender, as instance `instance` of the daemon.
+    pub fn sender(&self, instance: String) -> anyhow::Result<crate::outbox::sender::Sender> {
+        crate::outbox::sender::Sender::new(
+            self.outbox.clone(),
+            &self.config.smtp,
+            self.clock.clone(),
+            instance,
+        )
+    }
+
     /// Today's date in the trust line's time zone.
     pub fn today(&self) -> NaiveDate {
         self.clock
@@ -127,16 +144,16 @@ impl App {
 
 /// The calendar: built-in Kazakhstan rules, the configured hours, and the data file
 /// (the embedded one unless `calendar.file` names another).
-pub fn load_calendar(config: &Config, checked: &Checked) -> anyhow::Result<Calendar> {
+pub fn load_calendar(config: &Config) -> anyhow::Result<Calendar> {
     let data = match &config.calendar.file {
         Some(path) => CalendarData::from_file(path)
             .with_context(|| format!("calendar.file: cannot use {}", path.display()))?,
         None => CalendarData::embedded(),
     };
     let hours = WorkingHours {
-        tz: checked.timezone,
-        opens: checked.opens,
-        closes: checked.closes,
+        tz: *config.calendar.timezone,
+        opens: *config.calendar.opens,
+        closes: *config.calendar.closes,
     };
     Ok(Calendar::new(hours, data))
 }

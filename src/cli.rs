@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::app::{self, App};
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
-use crate::config::{Checked, Config, ConfigSource};
+use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 
 #[derive(Parser, Debug)]
@@ -251,7 +251,7 @@ pub fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let source = ConfigSource::new(cli.config.as_deref());
-    let (config, checked) = Config::load(&source)?;
+    let config = Config::load(&source)?;
     let ignored = crate::config::ignored_env_vars();
     if matches!(cli.command, Command::CheckConfig | Command::Calendar(_)) {
         for name in &ignored {
@@ -259,12 +259,12 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     if let Command::CheckConfig = cli.command {
-        app::load_calendar(&config, &checked)?;
+        app::load_calendar(&config)?;
         println!("{}: configuration is valid", source.path.display());
         return Ok(std::process::ExitCode::SUCCESS);
     }
     if let Command::Calendar(args) = &cli.command {
-        let calendar = app::load_calendar(&config, &checked)?;
+        let calendar = app::load_calendar(&config)?;
         print_calendar(
             &calendar,
             args,
@@ -283,7 +283,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(cli.command, config, checked))
+    runtime.block_on(run_async(cli.command, config))
 }
 
 /// Threads for blocking work (tokio's default is 512).
@@ -297,16 +297,12 @@ fn ignored_env_message(name: &str) -> String {
     )
 }
 
-async fn run_async(
-    command: Command,
-    config: Config,
-    checked: Checked,
-) -> anyhow::Result<std::process::ExitCode> {
+async fn run_async(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
     let clock: SharedClock = crate::clock::from_env().map_err(anyhow::Error::msg)?;
     match command {
         Command::Serve => {
             let listen = config.server.listen;
-            let app = Arc::new(App::open(config, &checked, clock).await?);
+            let app = Arc::new(App::open(config, clock).await?);
             warn_missing_calendar_data(&app);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -314,15 +310,15 @@ async fn run_async(
             crate::server::serve(app, listener).await?;
         }
         Command::Migrate => {
-            let app = App::open(config, &checked, clock).await?;
+            let app = App::open(config, clock).await?;
             println!("migrations applied ({})", app.db.backend());
         }
         Command::Journal(command) => {
-            let app = App::open(config, &checked, clock).await?;
+            let app = App::open(config, clock).await?;
             return journal_command(&app, command).await;
         }
         Command::Outbox(command) => {
-            let app = App::open(config, &checked, clock).await?;
+            let app = App::open(config, clock).await?;
             return outbox_command(&app, command).await;
         }
         Command::CheckConfig | Command::Calendar(_) => {

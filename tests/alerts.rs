@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use senim::alerts::Alerts;
 use senim::alerts::scheduler::Scheduler;
-use senim::alerts::{Alerts, Policy};
+use senim::app::App;
 use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::cases;
 use senim::clock::{Clock, FixedClock, SharedClock};
-use senim::config::{AlertsConfig, RouteConfig, SmtpConfig, SmtpSecurity};
+use senim::config::{Address, AlertsConfig, Config, RouteConfig, SmtpConfig, SmtpSecurity};
 use senim::deadlines::{Deadlines, Event, Kind};
 use senim::journal::{Appeal, Category, Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
 use senim::outbox::sender::Sender;
@@ -88,7 +89,7 @@ fn smtp_config(smtp: &SmtpServer) -> SmtpConfig {
         username: SMTP_USER.into(),
         password: Some(SMTP_PASSWORD.into()),
         ca_file: Some(smtp.ca_pem_path().to_owned()),
-        from: "senim@kazstandard.kz".into(),
+        from: "senim@kazstandard.kz".parse().expect("address"),
         timeout_seconds: 10,
         retry_initial_seconds: 60,
         retry_max_seconds: 1800,
@@ -98,18 +99,22 @@ fn smtp_config(smtp: &SmtpServer) -> SmtpConfig {
 
 fn alerts_config() -> AlertsConfig {
     AlertsConfig {
-        director: vec![DIRECTOR.into()],
-        deputies: vec![DEPUTY.into()],
-        competent_authority: vec![AUTHORITY.into()],
-        managers: vec![MANAGER.into()],
+        director: vec![address(DIRECTOR)],
+        deputies: vec![address(DEPUTY)],
+        competent_authority: vec![address(AUTHORITY)],
+        managers: vec![address(MANAGER)],
         routes: vec![RouteConfig {
             unit: "Human resources".into(),
-            address: UNIT.into(),
-            categories: vec!["not_corruption".into()],
+            address: address(UNIT),
+            categories: vec![Category::NotCorruption],
             keywords: vec![],
         }],
         ..AlertsConfig::default()
     }
+}
+
+fn address(text: &str) -> Address {
+    text.parse().expect("a test address")
 }
 
 /// Without the manager's 09:00 digest, so that only alerts are counted.
@@ -120,7 +125,8 @@ fn no_manager_digest() -> AlertsConfig {
     }
 }
 
-/// Senim's parts, assembled as `App` does, on a pinned clock.
+/// Senim's parts, assembled by `App::assemble` on a pinned clock, with its
+/// background tasks driven by the test (`scheduler.tick`, `sender.deliver_due`).
 struct Rig {
     db: TestDb,
     clock: FixedClock,
@@ -140,35 +146,21 @@ async fn rig(
 ) -> Rig {
     let db = TestDb::new(backend).await;
     let clock = FixedClock::at(start);
-    let shared: SharedClock = Arc::new(clock.clone());
-    let calendar = calendar();
-    let deadlines = Deadlines::new(db.db.clone(), calendar.clone());
-    let journal = Journal::new(db.db.clone(), calendar.clone(), shared.clone(), "TL")
-        .followed_by(Arc::new(deadlines.clone()));
-    let smtp_cfg = smtp_config(smtp);
-    let policy =
-        Policy::from_config(&alerts_cfg, &smtp_cfg, chrono_tz::Asia::Almaty).expect("policy");
-    let outbox = Outbox::new(db.db.clone());
-    let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), shared.clone());
-    let scheduler = Scheduler::new(
-        alerts.clone(),
-        deadlines.clone(),
-        journal.clone(),
-        calendar,
-        shared.clone(),
-        Duration::from_secs(30),
-    );
-    let sender =
-        Sender::new(outbox.clone(), &smtp_cfg, shared, RIG_INSTANCE.into()).expect("sender");
+    let config = Config {
+        smtp: smtp_config(smtp),
+        alerts: alerts_cfg,
+        ..Config::default()
+    };
+    let app = App::assemble(config, db.db.clone(), Arc::new(clock.clone())).expect("assemble");
     Rig {
-        db,
         clock,
-        journal,
-        outbox,
-        alerts,
-        deadlines,
-        scheduler,
-        sender,
+        journal: app.journal.clone(),
+        outbox: app.outbox.clone(),
+        alerts: app.alerts.clone(),
+        deadlines: app.deadlines.clone(),
+        scheduler: app.scheduler(),
+        sender: app.sender(RIG_INSTANCE.into()).expect("sender"),
+        db,
     }
 }
 

@@ -52,9 +52,9 @@ async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Int
         mailbox_toml(dovecot, extra)
     );
     std::fs::write(&path, text).expect("write config");
-    let (config, checked) = Config::load(&ConfigSource::new(Some(&path))).expect("config");
+    let config = Config::load(&ConfigSource::new(Some(&path))).expect("config");
     let app = Arc::new(
-        App::open(config, &checked, Arc::new(SystemClock))
+        App::open(config, Arc::new(SystemClock))
             .await
             .expect("open app"),
     );

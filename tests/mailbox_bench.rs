@@ -102,12 +102,8 @@ async fn mailbox_ingest_versus_mbsync() {
         ),
     )
     .unwrap();
-    let (config, checked) = Config::load(&ConfigSource::new(Some(&path))).unwrap();
-    let app = Arc::new(
-        App::open(config, &checked, Arc::new(SystemClock))
-            .await
-            .unwrap(),
-    );
+    let config = Config::load(&ConfigSource::new(Some(&path))).unwrap();
+    let app = Arc::new(App::open(config, Arc::new(SystemClock)).await.unwrap());
     let (stop, rx) = watch::channel(false);
     let started = Instant::now();
     let instance = senim::instance::id(&dir.path().join("data")).unwrap();

@@ -13,8 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use senim::clock::Clock;
 use serde_json::{Value, json};
-use support::senim::{Daemon, run_cli, write_config};
+use support::app::TestApp;
+use support::senim::{Daemon, Served, run_cli, write_config};
 
 const ASTERISK_TOKEN: &str = "asterisk-token-0123456789";
 const HOSTED_TOKEN: &str = "hosted-token-0123456789abc";
@@ -76,6 +78,17 @@ fn start_at(dir: &Path, database_url: &str, extra: &str, at: &str) -> Daemon {
     restart_at(dir, config, port, at)
 }
 
+/// The daemon in this test's process on a fresh config, its clock pinned at `CLOCK`.
+async fn spawn(dir: &Path, database_url: &str) -> TestApp {
+    spawn_at(dir, database_url, &config(), CLOCK).await
+}
+
+/// The daemon in this test's process on a fresh config, its clock pinned at `at`.
+async fn spawn_at(dir: &Path, database_url: &str, extra: &str, at: &str) -> TestApp {
+    let at = chrono::DateTime::parse_from_rfc3339(at).expect("RFC 3339 test time");
+    TestApp::spawn(dir, database_url, extra, at.to_utc()).await
+}
+
 /// `senim serve` again on an existing config, its clock starting at `at`.
 fn restart_at(dir: &Path, config: std::path::PathBuf, port: u16, at: &str) -> Daemon {
     Daemon::start_with_env(dir, config, port, &[("TEST_SENIM_CLOCK_START", at)])
@@ -88,7 +101,7 @@ fn client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn post_json(d: &Daemon, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+async fn post_json(d: &impl Served, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
     let r = client()
         .post(d.url(path))
         .bearer_auth(token)
@@ -100,7 +113,12 @@ async fn post_json(d: &Daemon, path: &str, token: &str, body: &Value) -> (Status
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn post_form(d: &Daemon, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+async fn post_form(
+    d: &impl Served,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
     let mut req = client()
         .post(d.url(path))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -136,7 +154,7 @@ fn eight_days_late() -> Value {
 }
 
 /// Posts an answered call with the given times as Senim's JSON form.
-async fn post_answered(d: &Daemon, id: &str, start: &str, end: &str) -> (StatusCode, Value) {
+async fn post_answered(d: &impl Served, id: &str, start: &str, end: &str) -> (StatusCode, Value) {
     post_json(
         d,
         "/v1/pbx/calls",
@@ -147,8 +165,8 @@ async fn post_answered(d: &Daemon, id: &str, start: &str, end: &str) -> (StatusC
 }
 
 /// The appeals in the Journal, through the CLI.
-fn appeals(d: &Daemon) -> Vec<Value> {
-    let out = run_cli(&d.config, &["journal", "list", "--json"]);
+fn appeals(d: &impl Served) -> Vec<Value> {
+    let out = run_cli(d.config_path(), &["journal", "list", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -160,7 +178,7 @@ fn appeals(d: &Daemon) -> Vec<Value> {
         .collect()
 }
 
-fn assert_no_caller_number_in_logs(d: &Daemon) {
+fn assert_no_caller_number_in_logs(d: &impl Served) {
     let logs = d.logs();
     assert!(
         !logs.contains("77011234567"),
@@ -400,11 +418,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-fn wait_for_file(path: &Path) -> bool {
+/// Waits up to 10 s for `path`, doing `meanwhile` between looks.
+fn wait_for_file_while(path: &Path, meanwhile: impl Fn()) -> bool {
     for _ in 0..200 {
         if path.exists() {
             return true;
         }
+        meanwhile();
         std::thread::sleep(Duration::from_millis(50));
     }
     false
@@ -439,12 +459,12 @@ async fn sigterm_stops_every_task_with_a_recording_download_pending() {
     assert!(!logs.contains("did not stop in time"), "{logs}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail after hours";
     let (port, hits) = recording_server(AUDIO, 2);
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     // A no-answer call with a recording is a voicemail; the download fails twice
     // and is retried in the background; registration does not wait for it.
     let mut record = call(
@@ -465,8 +485,9 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
         .join("data/recordings")
         .join(&hash[..2])
         .join(&hash);
+    // The retries are due by the daemon's clock: the test moves it on.
     assert!(
-        wait_for_file(&stored),
+        wait_for_file_while(&stored, || d.clock.advance(chrono::Duration::seconds(1))),
         "recording not downloaded:\n{}",
         d.logs()
     );
@@ -543,10 +564,10 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     assert_eq!(appeals(&d).len(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asterisk_cdrs_in_every_disposition() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let cdr = |id: &str, disposition: &str, extra: &str| {
         format!(
             "uniqueid={id}&linkedid={id}&src=%2B77011234567&dst=200&start=2026-11-18+10%3A00%3A00\
@@ -706,17 +727,18 @@ fn sign(timestamp: i64, body: &[u8]) -> String {
     senim::pbx::auth::sign(HOSTED_SECRET.as_bytes(), timestamp, body)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_problem_json_naming_the_field_and_registers_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), "", &config());
+    let d = spawn(dir.path(), "").await;
     let good = call(
         "bad-1",
         "answered",
         "2026-11-18T10:00:00+05:00",
         "2026-11-18T10:05:00+05:00",
     );
-    let now = chrono::Utc::now().timestamp();
+    // Signatures are timed by the daemon's clock.
+    let now = d.clock.now().timestamp();
     let body = good.to_string();
     let raw = |path: &str, ctype: &str, body: Vec<u8>, headers: Vec<(&'static str, String)>| {
         let mut req = client()
@@ -968,10 +990,10 @@ async fn bad_input_gets_problem_json_naming_the_field_and_registers_nothing() {
     assert_eq!(appeals(&d).len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedule_tells_the_pbx_whether_the_line_is_open() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let get = |q: &str| client().get(d.url(&format!("/v1/schedule/now{q}"))).send();
     let open: Value = get("?at=2026-11-18T10:00:00%2B05:00")
         .await
@@ -1040,10 +1062,10 @@ async fn the_schedule_tells_the_pbx_whether_the_line_is_open() {
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_records_a_call_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let (_, a) = post_answered(
         &d,
         "cli-1",
@@ -1075,7 +1097,7 @@ async fn the_operator_records_a_call_through_the_cli() {
     assert_eq!(list[0]["status"], "registered");
     assert_eq!(list[0]["substance"], "A bribe for a certificate.");
     assert_eq!(list[0]["reporter"]["phone"], "+77011234567");
-    let out = run_cli(&d.config, &["journal", "show", number]);
+    let out = run_cli(d.config_path(), &["journal", "show", number]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("details_recorded") && text.contains("cli:"),
@@ -1086,7 +1108,7 @@ async fn the_operator_records_a_call_through_the_cli() {
 /// The database goes down (a proxy in front of the real PostgreSQL is cut): the PBX
 /// is told 503 with Retry-After in problem+json and nothing is registered; once the
 /// database is back, its retry registers the call, exactly once.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_down_answers_503_with_retry_after_and_the_retry_registers_once() {
     let db = support::database::TestDb::postgres().await;
     let upstream: std::net::SocketAddr = "127.0.0.1:5432".parse().unwrap();
@@ -1098,7 +1120,7 @@ async fn database_down_answers_503_with_retry_after_and_the_retry_registers_once
         .unwrap();
     let url = format!("postgres://postgres@127.0.0.1:{}/{database}", proxy.port());
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(dir.path(), &url, &config());
+    let d = spawn(dir.path(), &url).await;
     let first = call(
         "down-1",
         "answered",
@@ -1158,7 +1180,7 @@ fn epoch(at: &str) -> i64 {
         .timestamp()
 }
 
-async fn metrics(d: &Daemon) -> String {
+async fn metrics(d: &impl Served) -> String {
     client()
         .get(d.url("/metrics"))
         .send()
@@ -1318,7 +1340,7 @@ async fn the_pbx_clock_does_not_decide_the_journal() {
 /// A record the PBX delivered late is no reason to tell the Director late: the
 /// alert about it goes out at once (not in the next day's digest), with the
 /// call's own time and without the caller's number; a retry sends nothing more.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_record_alerts_the_director_at_once() {
     let smtp = support::smtp::SmtpServer::start(Default::default());
     let dir = tempfile::tempdir().unwrap();
@@ -1328,7 +1350,7 @@ async fn a_late_record_alerts_the_director_at_once() {
         config_with(""),
         smtp.port()
     );
-    let d = start_at(dir.path(), "", &extra, "2026-11-26T12:00:00+05:00");
+    let d = spawn_at(dir.path(), "", &extra, "2026-11-26T12:00:00+05:00").await;
     let late_call = eight_days_late();
     let (status, late) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &late_call).await;
     assert_eq!(status, StatusCode::CREATED, "{late}");
@@ -1367,7 +1389,7 @@ async fn a_late_record_alerts_the_director_at_once() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let out = run_cli(&d.config, &["outbox", "list"]);
+    let out = run_cli(d.config_path(), &["outbox", "list"]);
     let listed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(listed.matches("late_delivery_alert").count(), 1, "{listed}");
     assert_eq!(
@@ -1379,10 +1401,10 @@ async fn a_late_record_alerts_the_director_at_once() {
 
 /// Kazakh numbers in any shape are stored in E.164 with the raw string kept; a
 /// withheld caller is no number at all.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_numbers_are_normalised_and_withheld_callers_have_none() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let cdr = |id: &str, src: &str| {
         format!(
             "uniqueid={id}&src={src}&dst=200&start=2026-11-18+10%3A00%3A00\
@@ -1450,7 +1472,7 @@ async fn caller_numbers_are_normalised_and_withheld_callers_have_none() {
 /// The CDR the documented after-hours dialplan produces (it answers before
 /// `Record()`, so Asterisk says ANSWERED) is a voicemail, after hours and when
 /// nobody picked up in working hours.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_dialplan_cdr_is_a_voicemail() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/pbx.md")).unwrap();
     let closed = doc
@@ -1467,7 +1489,7 @@ async fn the_documented_dialplan_cdr_is_a_voicemail() {
     assert!(doc.contains("userfield=${URIENCODE(${CDR(userfield)})}"));
 
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let cdr = |id: &str, start: &str, dstchannel: &str| {
         let s = epoch(start);
         format!(
@@ -1504,10 +1526,10 @@ async fn the_documented_dialplan_cdr_is_a_voicemail() {
 
 /// The same CTI events give the same outcome in any order, and a hangup with a
 /// cause Zammad does not define is accepted and kept.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cti_outcome_does_not_depend_on_event_order_or_unknown_causes() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let path = format!("/v1/pbx/cti/{ASTERISK_TOKEN}");
     let ev = |event: &str, id: &str, cause: &str| {
         format!(
@@ -1559,10 +1581,10 @@ async fn cti_outcome_does_not_depend_on_event_order_or_unknown_causes() {
 /// Zammad's own documentation posts CTI with `curl --form`: multipart form
 /// fields are accepted on the CTI and CDR routes. A form value that is not UTF-8
 /// is refused with 400 naming the field, never decoded into a lookalike.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_forms_are_accepted_and_invalid_utf8_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let d = start(dir.path(), "");
+    let d = spawn(dir.path(), "").await;
     let form = |pairs: &[(&str, &str)]| {
         pairs
             .iter()

@@ -1,11 +1,11 @@
 //! The alert policy from `[alerts]`: who is told, when an alert is due, and where
-//! appeals are routed. Addresses are parsed once, here.
+//! appeals are routed. The configuration has parsed every value already.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
 
-use crate::config::{AlertsConfig, ConfigError, SmtpConfig, time_of_day};
+use crate::config::{Address, AlertsConfig, SmtpConfig};
 use crate::deadlines::Deadlines;
 use crate::journal::{Appeal, Category};
 use crate::triage::lexicon::contains_word;
@@ -37,62 +37,36 @@ pub struct Policy {
     pub default_unit: Option<Mailbox>,
 }
 
-fn mailboxes(key: &str, list: &[String]) -> Result<Vec<Mailbox>, ConfigError> {
-    list.iter()
-        .enumerate()
-        .map(|(i, a)| mailbox(&format!("{key}[{i}]"), a))
-        .collect()
-}
-
-fn mailbox(key: &str, address: &str) -> Result<Mailbox, ConfigError> {
-    address
-        .parse()
-        .map_err(|e| ConfigError::new(format!("{key}: `{address}` is not an e-mail address: {e}")))
+fn mailboxes(list: &[Address]) -> Vec<Mailbox> {
+    list.iter().map(|a| a.0.clone()).collect()
 }
 
 impl Policy {
-    pub fn from_config(
-        alerts: &AlertsConfig,
-        smtp: &SmtpConfig,
-        tz: Tz,
-    ) -> Result<Policy, ConfigError> {
-        let mut routes = Vec::new();
-        for (i, r) in alerts.routes.iter().enumerate() {
-            let key = format!("alerts.routes[{i}]");
-            routes.push(Route {
+    pub fn from_config(alerts: &AlertsConfig, smtp: &SmtpConfig, tz: Tz) -> Policy {
+        let routes = alerts
+            .routes
+            .iter()
+            .map(|r| Route {
                 unit: r.unit.clone(),
-                address: mailbox(&format!("{key}.address"), &r.address)?,
-                categories: r
-                    .categories
-                    .iter()
-                    .map(|c| {
-                        c.parse()
-                            .map_err(|e: String| ConfigError::new(format!("{key}.categories: {e}")))
-                    })
-                    .collect::<Result<_, _>>()?,
+                address: r.address.0.clone(),
+                categories: r.categories.clone(),
                 keywords: r.keywords.iter().map(|k| k.to_lowercase()).collect(),
-            });
-        }
-        Ok(Policy {
+            })
+            .collect();
+        Policy {
             tz,
-            from: mailbox("smtp.from", &smtp.from)?,
-            director: mailboxes("alerts.director", &alerts.director)?,
-            deputies: mailboxes("alerts.deputies", &alerts.deputies)?,
-            competent_authority: mailboxes(
-                "alerts.competent_authority",
-                &alerts.competent_authority,
-            )?,
-            managers: mailboxes("alerts.managers", &alerts.managers)?,
-            cutoff: time_of_day("alerts.digest_cutoff", &alerts.digest_cutoff)?,
+            from: smtp.from.0.clone(),
+            director: mailboxes(&alerts.director),
+            deputies: mailboxes(&alerts.deputies),
+            competent_authority: mailboxes(&alerts.competent_authority),
+            managers: mailboxes(&alerts.managers),
+            cutoff: *alerts.digest_cutoff,
             escalate_before: chrono::Duration::hours(i64::from(alerts.escalate_hours_before)),
             include_identity: alerts.include_identity,
-            digest_time: time_of_day("alerts.deadline_digest_time", &alerts.deadline_digest_time)?,
+            digest_time: *alerts.deadline_digest_time,
             routes,
-            default_unit: match alerts.default_unit.as_str() {
-                "" => None,
-                a => Some(mailbox("alerts.default_unit", a)?),
-            },
-        })
+            default_unit: alerts.default_unit.as_ref().map(|a| a.0.clone()),
+        }
     }
 
     /// A local wall-clock time as an instant (the earlier one if ambiguous; Astana

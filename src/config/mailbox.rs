@@ -11,22 +11,12 @@ use serde::{Deserialize, Serialize};
 /// before that.
 pub const IDLE_LIMIT_SECONDS: u64 = 29 * 60;
 
-/// A language of the receipt (`mailbox.ack.languages`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    Kk,
-    Ru,
-    En,
-}
-
-impl Language {
-    pub fn parse(s: &str) -> Option<Language> {
-        match s {
-            "kk" => Some(Language::Kk),
-            "ru" => Some(Language::Ru),
-            "en" => Some(Language::En),
-            _ => None,
-        }
+crate::text_enum! {
+    /// A language of the receipt (`mailbox.ack.languages`).
+    Language {
+        Kk = "kk",
+        Ru = "ru",
+        En = "en",
     }
 }
 
@@ -136,20 +126,22 @@ pub struct AckConfig {
     /// Send the sender a receipt with the registration number and the deadline.
     pub enabled: bool,
     /// Languages of the receipt, in order: `kk`, `ru`, `en`.
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     /// At most one receipt per sender address in this many hours.
     pub per_sender_period_hours: u64,
-    /// The receipt's From: the dedicated mailbox's address.
-    pub from: String,
+    /// The receipt's From: the dedicated mailbox's address; `smtp.from` when
+    /// unset (see `Config::receipt_from`).
+    #[serde(deserialize_with = "crate::config::values::empty_is_none")]
+    pub from: Option<crate::config::Address>,
 }
 
 impl Default for AckConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            languages: vec!["kk".into(), "ru".into()],
+            languages: vec![Language::Kk, Language::Ru],
             per_sender_period_hours: 24,
-            from: String::new(),
+            from: None,
         }
     }
 }
@@ -254,25 +246,8 @@ impl MailboxConfig {
         if self.settle_claim_seconds == 0 {
             return Err("mailbox.settle_claim_seconds must be at least 1".into());
         }
-        if self.ack.enabled {
-            if self.ack.languages.is_empty() {
-                return Err("mailbox.ack.languages must name at least one of kk, ru, en".into());
-            }
-            for l in &self.ack.languages {
-                if Language::parse(l).is_none() {
-                    return Err(format!(
-                        "mailbox.ack.languages: `{l}` is not one of kk, ru, en"
-                    ));
-                }
-            }
-            if !self.ack.from.is_empty()
-                && self.ack.from.parse::<lettre::message::Mailbox>().is_err()
-            {
-                return Err(format!(
-                    "mailbox.ack.from: `{}` is not an address like \"Senim <trust@example.kz>\"",
-                    self.ack.from
-                ));
-            }
+        if self.ack.enabled && self.ack.languages.is_empty() {
+            return Err("mailbox.ack.languages must name at least one of kk, ru, en".into());
         }
         Ok(())
     }
@@ -343,7 +318,7 @@ mod tests {
             (
                 MailboxConfig {
                     ack: AckConfig {
-                        languages: vec!["de".into()],
+                        languages: Vec::new(),
                         ..AckConfig::default()
                     },
                     ..enabled()

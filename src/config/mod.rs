@@ -6,12 +6,14 @@
 //! (`mailbox`: the `[mailbox]` section), so config imports no channel.
 
 pub mod mailbox;
+pub mod values;
+
+pub use values::{Address, Network, TimeOfDay, Zone};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::NaiveTime;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -170,10 +172,10 @@ impl DatabaseConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CalendarConfig {
     /// IANA time zone of the trust line; Astana time is `Asia/Almaty`.
-    pub timezone: String,
+    pub timezone: Zone,
     /// Working hours of the line (clause 10.4), `HH:MM` local time.
-    pub opens: String,
-    pub closes: String,
+    pub opens: TimeOfDay,
+    pub closes: TimeOfDay,
     /// A calendar data file replacing the embedded one (Kurban Ait dates and the
     /// yearly transfers of days off); empty means the embedded file.
     pub file: Option<PathBuf>,
@@ -182,9 +184,9 @@ pub struct CalendarConfig {
 impl Default for CalendarConfig {
     fn default() -> Self {
         Self {
-            timezone: "Asia/Almaty".into(),
-            opens: "09:00".into(),
-            closes: "18:00".into(),
+            timezone: Zone(chrono_tz::Asia::Almaty),
+            opens: TimeOfDay::hm(9, 0),
+            closes: TimeOfDay::hm(18, 0),
             file: None,
         }
     }
@@ -270,11 +272,11 @@ pub struct PbxSourceConfig {
     /// How far the signed `X-Senim-Timestamp` may be from now, in seconds.
     pub signature_tolerance_seconds: u64,
     /// Networks the PBX posts from (CIDR, e.g. `10.0.0.0/8`); empty means any.
-    pub allowed_networks: Vec<String>,
+    pub allowed_networks: Vec<Network>,
     /// Prefix turning an Asterisk recording file name into a URL to download it from.
     pub recording_base_url: Option<String>,
     /// Time zone of Asterisk's `YYYY-MM-DD HH:MM:SS` CDR times; default: the calendar's.
-    pub timezone: Option<String>,
+    pub timezone: Option<Zone>,
 }
 
 impl Default for PbxSourceConfig {
@@ -291,41 +293,6 @@ impl Default for PbxSourceConfig {
             timezone: None,
         }
     }
-}
-
-impl PbxSourceConfig {
-    /// The allowed networks, parsed (a bare address is a network of one); `key`
-    /// (`pbx.sources[0]`) names the source in the error.
-    pub fn networks(&self, key: &str) -> Result<Vec<ipnet::IpNet>, String> {
-        self.allowed_networks
-            .iter()
-            .enumerate()
-            .map(|(j, net)| {
-                net.parse::<ipnet::IpNet>()
-                    .or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| {
-                        format!(
-                            "{key}.allowed_networks[{j}]: `{net}` is not a network like 10.0.0.0/8"
-                        )
-                    })
-            })
-            .collect()
-    }
-
-    /// The zone of the source's CDR times, if it sets one; `key` names the source
-    /// in the error.
-    pub fn timezone(&self, key: &str) -> Result<Option<chrono_tz::Tz>, String> {
-        self.timezone
-            .as_deref()
-            .map(|tz| parse_timezone(&format!("{key}.timezone"), tz))
-            .transpose()
-    }
-}
-
-/// An IANA time zone name (`Asia/Almaty`); the error names `key`.
-fn parse_timezone(key: &str, text: &str) -> Result<chrono_tz::Tz, String> {
-    text.parse()
-        .map_err(|_| format!("{key}: `{text}` is not an IANA time zone"))
 }
 
 /// What a call becomes (`[pbx.rules]`).
@@ -406,7 +373,7 @@ pub struct SmtpConfig {
     /// PEM file of a private CA that signed the server's certificate.
     pub ca_file: Option<PathBuf>,
     /// The sender address of every mail (`From` and envelope).
-    pub from: String,
+    pub from: Address,
     /// First retry after a transient failure; doubled each attempt up to `retry_max_seconds`.
     pub retry_initial_seconds: u64,
     pub retry_max_seconds: u64,
@@ -426,7 +393,10 @@ impl Default for SmtpConfig {
             timeout_seconds: 30,
             pool_size: 2,
             ca_file: None,
-            from: "senim@localhost".into(),
+            from: Address(lettre::message::Mailbox::new(
+                None,
+                lettre::Address::new("senim", "localhost").expect("a valid built-in address"),
+            )),
             retry_initial_seconds: 30,
             retry_max_seconds: 3600,
             poll_seconds: 5,
@@ -447,27 +417,28 @@ pub enum SmtpSecurity {
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
     /// The Director General's address(es): corruption alerts and the digest.
-    pub director: Vec<String>,
+    pub director: Vec<Address>,
     /// Deputies, told too when an alert is still undelivered near its deadline.
-    pub deputies: Vec<String>,
+    pub deputies: Vec<Address>,
     /// The competent state body's address for criminal offences and threats (6.3).
-    pub competent_authority: Vec<String>,
+    pub competent_authority: Vec<Address>,
     /// The compliance manager(s): the 09:00 digest of deadlines.
-    pub managers: Vec<String>,
+    pub managers: Vec<Address>,
     /// Astana time on the day after registration when still-unclassified appeals
     /// go to the Director in one digest.
-    pub digest_cutoff: String,
+    pub digest_cutoff: TimeOfDay,
     /// Hours before an alert's deadline (23:59:59 on the day after registration)
     /// at which an undelivered alert also goes to the deputies.
     pub escalate_hours_before: u32,
     /// Whether alerts carry the reporter's identity (a state secret, 10.5).
     pub include_identity: bool,
     /// Astana time of the manager's deadline digest on working days.
-    pub deadline_digest_time: String,
+    pub deadline_digest_time: TimeOfDay,
     /// Seconds between two runs of the scheduler.
     pub interval_seconds: u64,
-    /// The unit that gets appeals no route below matches (10.9); empty: none.
-    pub default_unit: String,
+    /// The unit that gets appeals no route below matches (10.9); none by default.
+    #[serde(deserialize_with = "values::empty_is_none")]
+    pub default_unit: Option<Address>,
     /// Structural units that not-corruption, anonymous and no-return-address
     /// appeals are sent on to, first match wins.
     pub routes: Vec<RouteConfig>,
@@ -480,26 +451,28 @@ impl Default for AlertsConfig {
             deputies: Vec::new(),
             competent_authority: Vec::new(),
             managers: Vec::new(),
-            digest_cutoff: "10:00".into(),
+            digest_cutoff: TimeOfDay::hm(10, 0),
             escalate_hours_before: 6,
             include_identity: false,
-            deadline_digest_time: "09:00".into(),
+            deadline_digest_time: TimeOfDay::hm(9, 0),
             interval_seconds: 30,
-            default_unit: String::new(),
+            default_unit: None,
             routes: Vec::new(),
         }
     }
 }
 
 /// One row of the routing table: a unit, its address, and what it gets.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     pub unit: String,
-    pub address: String,
+    pub address: Address,
     /// Categories (`not_corruption`, `corruption`, ...) this unit gets.
-    pub categories: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<crate::journal::Category>,
     /// Words in the subject or substance (case-insensitive) that send an appeal here.
+    #[serde(default)]
     pub keywords: Vec<String>,
 }
 
@@ -537,23 +510,15 @@ impl ConfigSource {
     }
 }
 
-/// The checked values the rest of the daemon uses, derived from `Config`.
-#[derive(Clone, Debug)]
-pub struct Checked {
-    pub timezone: chrono_tz::Tz,
-    pub opens: NaiveTime,
-    pub closes: NaiveTime,
-}
-
 impl Config {
     /// Loads defaults, then the file, then the `SENIM_<SECTION>__<KEY>` variables,
     /// and checks values. Other `SENIM_…` variables are not configuration (see
     /// `ignored_env_vars`).
-    pub fn load(source: &ConfigSource) -> Result<(Config, Checked), ConfigError> {
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
         Self::load_with_env(source, config_env(ENV_PREFIX))
     }
 
-    fn load_with_env(source: &ConfigSource, env: Env) -> Result<(Config, Checked), ConfigError> {
+    fn load_with_env(source: &ConfigSource, env: Env) -> Result<Config, ConfigError> {
         let path = &source.path;
         if source.required && !path.exists() {
             return Err(ConfigError(format!(
@@ -569,18 +534,16 @@ impl Config {
             .merge(env)
             .extract()
             .map_err(|e| ConfigError(describe(e, path)))?;
-        let checked = config
+        config
             .check()
             .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
-        Ok((config, checked))
+        Ok(config)
     }
 
     /// Checks the values serde cannot: names the key of the first bad one.
-    fn check(&self) -> Result<Checked, String> {
+    fn check(&self) -> Result<(), String> {
         self.server.check()?;
-        let timezone = parse_timezone("calendar.timezone", &self.calendar.timezone)?;
-        let opens = parse_time("calendar.opens", &self.calendar.opens)?;
-        let closes = parse_time("calendar.closes", &self.calendar.closes)?;
+        let (opens, closes) = (self.calendar.opens, self.calendar.closes);
         if closes <= opens {
             return Err(format!(
                 "calendar.closes ({closes}) must be later than calendar.opens ({opens})"
@@ -628,11 +591,13 @@ impl Config {
         self.mailbox.check()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level: `{}` is not a valid filter: {e}", self.log.level))?;
-        Ok(Checked {
-            timezone,
-            opens,
-            closes,
-        })
+        Ok(())
+    }
+
+    /// The receipt's sender: `mailbox.ack.from`, else `smtp.from`. One address
+    /// for the receipt's `From:` and its Message-ID's domain.
+    pub fn receipt_from(&self) -> &Address {
+        self.mailbox.ack.from.as_ref().unwrap_or(&self.smtp.from)
     }
 }
 
@@ -672,7 +637,6 @@ impl Config {
                     "{key}.signature_tolerance_seconds must be at least 1"
                 ));
             }
-            s.networks(&key)?;
             if let Some(url) = &s.recording_base_url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
@@ -680,7 +644,6 @@ impl Config {
                     "{key}.recording_base_url: `{url}` must start with http:// or https://"
                 ));
             }
-            s.timezone(&key)?;
         }
         if pbx.max_record_bytes < 1024 {
             return Err("pbx.max_record_bytes must be at least 1024".into());
@@ -705,13 +668,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-fn check_address(key: &str, value: &str) -> Result<(), String> {
-    value
-        .parse::<lettre::message::Mailbox>()
-        .map(|_| ())
-        .map_err(|e| format!("{key}: `{value}` is not an e-mail address: {e}"))
 }
 
 fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
@@ -746,7 +702,7 @@ fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
             "smtp.retry_max_seconds must not be less than smtp.retry_initial_seconds".into(),
         );
     }
-    check_address("smtp.from", &smtp.from)
+    Ok(())
 }
 
 /// Whether a host name is the loopback interface.
@@ -760,48 +716,22 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 fn check_alerts(alerts: &AlertsConfig) -> Result<(), String> {
-    for (key, list) in [
-        ("alerts.director", &alerts.director),
-        ("alerts.deputies", &alerts.deputies),
-        ("alerts.competent_authority", &alerts.competent_authority),
-        ("alerts.managers", &alerts.managers),
-    ] {
-        for (i, address) in list.iter().enumerate() {
-            check_address(&format!("{key}[{i}]"), address)?;
-        }
-    }
-    parse_time("alerts.digest_cutoff", &alerts.digest_cutoff)?;
-    parse_time("alerts.deadline_digest_time", &alerts.deadline_digest_time)?;
     if alerts.escalate_hours_before > 23 {
         return Err("alerts.escalate_hours_before must be between 0 and 23".into());
     }
     if alerts.interval_seconds == 0 {
         return Err("alerts.interval_seconds must be at least 1".into());
     }
-    if !alerts.default_unit.is_empty() {
-        check_address("alerts.default_unit", &alerts.default_unit)?;
-    }
     for (i, route) in alerts.routes.iter().enumerate() {
         let key = format!("alerts.routes[{i}]");
         if route.unit.trim().is_empty() {
             return Err(format!("{key}.unit must not be empty"));
-        }
-        check_address(&format!("{key}.address"), &route.address)?;
-        for category in &route.categories {
-            category
-                .parse::<crate::journal::Category>()
-                .map_err(|e| format!("{key}.categories: {e}"))?;
         }
         if route.categories.is_empty() && route.keywords.is_empty() {
             return Err(format!("{key}: give categories or keywords (or both)"));
         }
     }
     Ok(())
-}
-
-/// Parses a `HH:MM` time of day; `key` names the configuration key in errors.
-pub fn time_of_day(key: &str, value: &str) -> Result<NaiveTime, ConfigError> {
-    parse_time(key, value).map_err(ConfigError)
 }
 
 /// Reads a password given inline or in a file (trailing newline removed), of any length.
@@ -843,12 +773,6 @@ pub fn read_secret(
         )));
     }
     Ok(secret)
-}
-
-fn parse_time(key: &str, value: &str) -> Result<NaiveTime, String> {
-    NaiveTime::parse_from_str(value, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(value, "%H:%M:%S"))
-        .map_err(|_| format!("{key}: `{value}` is not a time of day like 09:00"))
 }
 
 /// The prefix of the environment variables that override the file.
@@ -905,17 +829,31 @@ fn ignored_among(names: impl Iterator<Item = String>) -> Vec<String> {
     ignored
 }
 
+/// A key as the file spells it: `alerts.director[0]`, not figment's `alerts.director.0`.
+fn key_name(path: &[String]) -> String {
+    let mut key = String::new();
+    for part in path {
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            key.push_str(&format!("[{part}]"));
+        } else {
+            if !key.is_empty() {
+                key.push('.');
+            }
+            key.push_str(part);
+        }
+    }
+    key
+}
+
 /// Turns figment's error into one line naming the key and the file or variable.
 fn describe(error: figment::Error, path: &Path) -> String {
     let mut lines = Vec::new();
     for e in error {
-        let key = e.path.join(".");
+        let env_key = e.path.join("__");
+        let key = key_name(&e.path);
         let origin = match &e.metadata {
             Some(m) if m.name.contains("environment") => {
-                format!(
-                    "environment variable SENIM_{}",
-                    key.to_uppercase().replace('.', "__")
-                )
+                format!("environment variable SENIM_{}", env_key.to_uppercase())
             }
             _ => path.display().to_string(),
         };
@@ -934,7 +872,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn load_str(toml: &str) -> Result<(Config, Checked), ConfigError> {
+    fn load_str(toml: &str) -> Result<Config, ConfigError> {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(toml.as_bytes()).unwrap();
         let source = ConfigSource {
@@ -969,11 +907,35 @@ mod tests {
             path: PathBuf::from("/nonexistent/senim.toml"),
             required: false,
         };
-        let (config, checked) =
-            Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_")).unwrap();
+        let config = Config::load_with_env(&source, Env::prefixed("SENIM_TEST_NONE_")).unwrap();
         assert_eq!(config.database.effective_url(), "sqlite://data/senim.db");
-        assert_eq!(checked.timezone, chrono_tz::Asia::Almaty);
-        assert_eq!(checked.opens, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+        assert_eq!(*config.calendar.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(config.calendar.opens.to_string(), "09:00");
+        assert_eq!(config.receipt_from().to_string(), "senim@localhost");
+    }
+
+    #[test]
+    fn values_are_parsed_once_and_fallbacks_resolved_at_load() {
+        let config = load_str(
+            "[calendar]\ntimezone = \"Asia/Aqtobe\"\nopens = \"08:30\"\n\n\
+             [smtp]\nfrom = \"Senim <trust@example.kz>\"\n\n\
+             [alerts]\ndefault_unit = \"\"\ndirector = [\"director@example.kz\"]\n\n\
+             [mailbox.ack]\nfrom = \"\"\nlanguages = [\"ru\", \"en\"]\n",
+        )
+        .unwrap();
+        assert_eq!(*config.calendar.timezone, chrono_tz::Asia::Aqtobe);
+        assert_eq!(config.calendar.opens, TimeOfDay::hm(8, 30));
+        assert!(
+            config.alerts.default_unit.is_none(),
+            "an empty address is none"
+        );
+        assert_eq!(config.alerts.director[0].email.domain(), "example.kz");
+        assert_eq!(
+            config.mailbox.ack.languages,
+            [mailbox::Language::Ru, mailbox::Language::En]
+        );
+        // The receipt's From: is smtp.from's, display name and domain alike.
+        assert_eq!(config.receipt_from(), &config.smtp.from);
     }
 
     #[test]
@@ -1059,6 +1021,16 @@ mod tests {
             (
                 "[server]\nmax_connections = 10\nmax_connections_per_peer = 11\n",
                 "server.max_connections_per_peer",
+            ),
+            (
+                "[mailbox.ack]\nlanguages = [\"de\"]\n",
+                "mailbox.ack.languages",
+            ),
+            ("[mailbox.ack]\nfrom = \"trust line\"\n", "mailbox.ack.from"),
+            ("[smtp]\nfrom = \"\"\n", "smtp.from"),
+            (
+                "[[pbx.sources]]\nname = \"a\"\ntoken = \"0123456789abcdef\"\ntimezone = \"Asia/Nowhere\"\n",
+                "pbx.sources[0].timezone",
             ),
         ] {
             let err = load_str(toml).unwrap_err().to_string();

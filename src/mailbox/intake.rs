@@ -368,27 +368,14 @@ async fn acknowledge(
         return Ok(());
     }
     let deadline = channel.deadlines.reply_due(appeal.registration_date);
-    let languages: Vec<ack::Language> = config
-        .languages
-        .iter()
-        .filter_map(|l| ack::Language::parse(l))
-        .collect();
-    // `mailbox.ack.from`, else `smtp.from`: one address for the From: header and
-    // for the Message-ID's domain.
-    let from_text = if config.from.is_empty() {
-        &channel.config.smtp.from
-    } else {
-        &config.from
-    };
-    let from: lettre::message::Mailbox = from_text
-        .parse()
-        .map_err(|e| IntakeError::Receipt(format!("sender address: {e}")))?;
+    // One address for the From: header and for the Message-ID's domain.
+    let from = channel.config.receipt_from().0.clone();
     let receipt = ack::receipt(
         appeal,
         deadline,
         reading,
         to,
-        &languages,
+        &config.languages,
         from.email.domain(),
     );
     let message = receipt

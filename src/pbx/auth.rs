@@ -65,11 +65,8 @@ pub fn load_sources(config: &PbxConfig, default_tz: Tz) -> anyhow::Result<Vec<So
         } else {
             None
         };
-        let networks = s.networks(&key).map_err(anyhow::Error::msg)?;
-        let timezone = s
-            .timezone(&key)
-            .map_err(anyhow::Error::msg)?
-            .unwrap_or(default_tz);
+        let networks = s.allowed_networks.iter().map(|n| n.0).collect();
+        let timezone = s.timezone.map_or(default_tz, |z| z.0);
         sources.push(Source {
             name: s.name.clone(),
             token,

@@ -60,8 +60,8 @@ pub struct Pbx {
 
 impl Pbx {
     /// The PBXes allowed to post, read (and checked) before anything else opens.
-    pub fn load_sources(config: &Config, default_tz: chrono_tz::Tz) -> anyhow::Result<Vec<Source>> {
-        auth::load_sources(&config.pbx, default_tz)
+    pub fn load_sources(config: &Config) -> anyhow::Result<Vec<Source>> {
+        auth::load_sources(&config.pbx, *config.calendar.timezone)
     }
 
     /// The channel, given its sources (`load_sources`) and the daemon's parts.

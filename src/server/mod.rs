@@ -80,18 +80,23 @@ async fn method_not_allowed(method: Method) -> Problem {
 
 /// Serves until SIGTERM/SIGINT, then waits up to the grace period for requests in flight.
 pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
+    serve_until(app, listener, shutdown_signal()).await
+}
+
+/// Serves until `stop` completes (a signal in the daemon, the test's word in
+/// tests), then stops every task as `serve` does.
+pub async fn serve_until(
+    app: Arc<App>,
+    listener: TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     // Install the metrics recorder before anything counts (not at the first scrape).
     crate::telemetry::metrics();
     let grace = Duration::from_secs(app.config.server.shutdown_grace_seconds);
     let instance = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
         anyhow::anyhow!("database.data_dir: cannot keep the instance id there: {e}")
     })?;
-    let sender = crate::outbox::sender::Sender::new(
-        app.outbox.clone(),
-        &app.config.smtp,
-        app.clock.clone(),
-        instance.clone(),
-    )?;
+    let sender = app.sender(instance.clone())?;
     let router = service(app.clone(), &app.config.server);
     let limits = listener::Limits::from_config(&app.config.server);
     notify_systemd(sd_notify::NotifyState::Ready);
@@ -123,7 +128,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) -> anyhow::Result<()> {
         tasks.push(("mailbox poller", tokio::spawn(poller)));
     }
     let server = listener::serve(listener, router, limits, async move {
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down");
         notify_systemd(sd_notify::NotifyState::Stopping);
         let _ = stop_tx.send(true);

@@ -15,6 +15,8 @@
 //! overrides the `python3` that runs the SMTP server.
 
 #[allow(dead_code)]
+pub mod app;
+#[allow(dead_code)]
 pub mod database;
 #[allow(dead_code)]
 pub mod dovecot;

@@ -50,6 +50,31 @@ pub fn write_config(dir: &Path, port: u16, database_url: &str, extra: &str) -> P
     path
 }
 
+/// A serving daemon, in its own process (`Daemon`) or in the test's
+/// (`support::app::TestApp`): what the HTTP tests need of either.
+pub trait Served {
+    /// The URL of `path` on the daemon.
+    fn url(&self, path: &str) -> String;
+    /// Its configuration file (for `run_cli`).
+    fn config_path(&self) -> &Path;
+    /// What it has logged so far.
+    fn logs(&self) -> String;
+}
+
+impl Served for Daemon {
+    fn url(&self, path: &str) -> String {
+        Daemon::url(self, path)
+    }
+
+    fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    fn logs(&self) -> String {
+        Daemon::logs(self)
+    }
+}
+
 /// A running `senim serve`.
 pub struct Daemon {
     child: Option<Child>,
