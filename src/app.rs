@@ -46,6 +46,12 @@ pub struct App {
 impl App {
     /// Connects to the configured database, applies migrations and assembles the daemon.
     pub async fn open(config: Config, clock: SharedClock) -> anyhow::Result<App> {
+        let data_dir = &config.database.data_dir;
+        let tightened = crate::private_fs::private_dir(data_dir)
+            .with_context(|| format!("database.data_dir: cannot create {}", data_dir.display()))?;
+        if tightened {
+            tracing::warn!(data_dir = %data_dir.display(), "the data directory was open to other users: now 0700");
+        }
         let url = config.database.effective_url();
         let db = Db::connect(&config.database.settings())
             .await
@@ -119,7 +125,7 @@ impl App {
             self.journal.clone(),
             self.calendar.clone(),
             self.clock.clone(),
-            std::time::Duration::from_secs(self.config.alerts.interval_seconds),
+            self.config.alerts.interval_seconds.std(),
         )
     }
 

@@ -113,11 +113,18 @@ pub enum JournalCommand {
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// With `--json`: include the reporter's identity and the appeal's text.
+        /// Each appeal so shown is recorded in the audit log as a disclosure.
+        #[arg(long, requires = "json")]
+        with_identity: bool,
     },
-    /// Show one appeal in full, with its history.
+    /// Show one appeal in full, with its history. The identity and the text are
+    /// shown only with `--with-identity`, and that is recorded in the audit log.
     Show {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
+        #[arg(long)]
+        with_identity: bool,
     },
     /// Export appeals for auditors.
     Export {
@@ -125,10 +132,15 @@ pub enum JournalCommand {
         format: ExportFormat,
         #[command(flatten)]
         filter: FilterArgs,
-        /// Leave out the reporter's identity (for aggregate publication, clause 4.7).
+        /// Include the reporter's identity and the appeal's text; each appeal so
+        /// exported is recorded in the audit log as a disclosure. Without it the
+        /// export is fit for aggregate publication (clause 4.7).
         #[arg(long)]
+        with_identity: bool,
+        /// The default, kept for scripts written before `--with-identity`.
+        #[arg(long, hide = true, conflicts_with = "with_identity")]
         without_identity: bool,
-        /// Write to this file instead of standard output.
+        /// Write to this file (created 0600) instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -239,6 +251,8 @@ impl FilterArgs {
 
 /// Runs the command line; the exit code is 0 on success, 1 on a failed check, 2 on error.
 pub fn main() -> std::process::ExitCode {
+    // Before anything is created: the data directory, the database, exports.
+    crate::private_fs::restrict_umask();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -401,11 +415,19 @@ async fn journal_command(
 ) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
     match command {
-        JournalCommand::List { filter, json } => {
+        JournalCommand::List {
+            filter,
+            json,
+            with_identity,
+        } => {
             let appeals = app.journal.list(&filter.to_filter()).await?;
             if json {
+                if with_identity {
+                    disclose(app, &appeals, "list").await?;
+                }
                 for a in &appeals {
-                    writeln!(out, "{}", serde_json::to_string(a)?)?;
+                    let shown = if with_identity { a } else { &a.redacted() };
+                    writeln!(out, "{}", serde_json::to_string(shown)?)?;
                 }
             } else {
                 writeln!(
@@ -429,8 +451,17 @@ async fn journal_command(
                 writeln!(out, "{} appeal(s)", appeals.len())?;
             }
         }
-        JournalCommand::Show { appeal } => {
+        JournalCommand::Show {
+            appeal,
+            with_identity,
+        } => {
             let appeal = find_appeal(app, &appeal).await?;
+            let appeal = if with_identity {
+                disclose(app, std::slice::from_ref(&appeal), "show").await?;
+                appeal
+            } else {
+                appeal.redacted()
+            };
             writeln!(out, "{}", serde_json::to_string_pretty(&appeal)?)?;
             writeln!(out, "history:")?;
             for e in app.journal.history(appeal.id).await? {
@@ -448,18 +479,22 @@ async fn journal_command(
         JournalCommand::Export {
             format: ExportFormat::Csv,
             filter,
-            without_identity,
+            with_identity,
+            without_identity: _,
             output,
         } => {
             let appeals = app.journal.list(&filter.to_filter()).await?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
-                    std::fs::File::create(path)
+                    crate::private_fs::private_file(path)
                         .with_context(|| format!("cannot create {}", path.display()))?,
                 ),
                 None => Box::new(std::io::stdout()),
             };
-            crate::journal::export::write_csv(sink, &appeals, !without_identity)?;
+            if with_identity {
+                disclose(app, &appeals, "export").await?;
+            }
+            crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
         JournalCommand::Classify {
             appeal,
@@ -579,6 +614,19 @@ async fn journal_command(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Records that the person at the command line was shown these appeals' identity.
+async fn disclose(
+    app: &App,
+    appeals: &[crate::journal::Appeal],
+    purpose: &str,
+) -> anyhow::Result<()> {
+    let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
+    app.journal
+        .record_disclosure(&ids, &cli_actor(), purpose)
+        .await
+        .context("cannot record the disclosure in the audit log; nothing was shown")
 }
 
 fn cli_actor() -> String {

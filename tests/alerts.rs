@@ -15,7 +15,9 @@ use senim::app::App;
 use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::cases;
 use senim::clock::{Clock, FixedClock, SharedClock};
-use senim::config::{Address, AlertsConfig, Config, RouteConfig, SmtpConfig, SmtpSecurity};
+use senim::config::{
+    Address, AlertsConfig, Config, RouteConfig, Seconds, SmtpConfig, SmtpSecurity,
+};
 use senim::deadlines::{Deadlines, Event, Kind};
 use senim::journal::{Appeal, Category, Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
 use senim::outbox::sender::Sender;
@@ -90,9 +92,9 @@ fn smtp_config(smtp: &SmtpServer) -> SmtpConfig {
         password: Some(SMTP_PASSWORD.into()),
         ca_file: Some(smtp.ca_pem_path().to_owned()),
         from: "senim@kazstandard.kz".parse().expect("address"),
-        timeout_seconds: 10,
-        retry_initial_seconds: 60,
-        retry_max_seconds: 1800,
+        timeout_seconds: Seconds::new(10),
+        retry_initial_seconds: Seconds::new(60),
+        retry_max_seconds: Seconds::new(1800),
         ..SmtpConfig::default()
     }
 }

@@ -334,6 +334,8 @@ async fn seed(dir: &Path) -> std::path::PathBuf {
                 channel,
                 reporter: Reporter {
                     name: Some("Тайный Заявитель".into()),
+                    // A caller ID that a spreadsheet would run as a formula.
+                    phone: (i == 0).then(|| "=cmd|'/C calc'!A0".into()),
                     ..Reporter::default()
                 },
                 subject: Some("Взятка".into()),
@@ -397,26 +399,69 @@ async fn journal_commands_list_show_export_and_verify() {
     let missing = run_cli(&config, &["journal", "show", "TL-2026-000099"]);
     assert_eq!(missing.status.code(), Some(2));
 
-    let export = run_cli(&config, &["journal", "export", "--format", "csv"]);
-    let csv = stdout(&export);
+    // Without asking, neither `show` nor an export discloses the identity or the text.
     assert!(
-        csv.starts_with("registration_number,registration_date,"),
+        !stdout(&show).contains("Тайный") && !stdout(&show).contains("Взятка"),
+        "{}",
+        stdout(&show)
+    );
+    for args in [
+        &["journal", "export", "--format", "csv"][..],
+        &["journal", "export", "--format", "csv", "--without-identity"][..],
+    ] {
+        let public = stdout(&run_cli(&config, args));
+        assert!(
+            public.starts_with("registration_number,registration_date,"),
+            "{public}"
+        );
+        assert_eq!(public.lines().count(), 4);
+        assert!(
+            !public.contains("Тайный") && !public.contains("Взятка"),
+            "{public}"
+        );
+    }
+    let verify = run_cli(&config, &["journal", "verify"]);
+    assert!(
+        stdout(&verify).contains("3 appeal(s), 3 event(s)"),
+        "nothing disclosed yet"
+    );
+
+    // Asked for, the export has them, in a file only its owner can read, with the
+    // formula neutralised; each disclosure is an event of the audit chain.
+    let file = dir.path().join("export.csv");
+    let export = run_cli(
+        &config,
+        &[
+            "journal",
+            "export",
+            "--with-identity",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(export.status.success(), "{}", stderr(&export));
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        csv.contains("Тайный Заявитель") && csv.contains("Взятка"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 4);
-    assert!(csv.contains("Тайный Заявитель"));
-    let public = stdout(&run_cli(
-        &config,
-        &["journal", "export", "--format", "csv", "--without-identity"],
-    ));
+    assert!(csv.contains("'=cmd|'/C calc'!A0"), "{csv}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let history = stdout(&run_cli(&config, &["journal", "show", "TL-2026-000001"]));
     assert!(
-        !public.contains("Тайный") && !public.contains("Взятка"),
-        "{public}"
+        history.contains("identity_disclosed") && history.contains(r#"{"purpose":"export"}"#),
+        "{history}"
     );
 
     let verify = run_cli(&config, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
-    assert!(stdout(&verify).contains("3 appeal(s), 3 event(s)"));
+    assert!(
+        stdout(&verify).contains("3 appeal(s), 6 event(s)"),
+        "{}",
+        stdout(&verify)
+    );
 
     // Someone edits the database behind the Journal's back.
     let db = support::database::connect(&format!(
@@ -467,4 +512,31 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
     for limit in ["MemoryMax=", "TasksMax=", "LimitNOFILE="] {
         assert!(unit.lines().any(|l| l.starts_with(limit)), "no {limit}");
     }
+}
+
+/// Outside systemd too, what the daemon stores is its own user's alone: the data
+/// directory 0700 (an open one is tightened), the database and its WAL 0600.
+#[test]
+fn the_data_directory_and_the_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = write_config(dir.path(), 1, "", "");
+    let out = run_cli(&config, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&data), 0o700);
+    let mut files = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        files += 1;
+    }
+    assert!(files >= 1, "the database is there");
 }

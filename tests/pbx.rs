@@ -23,6 +23,8 @@ const HOSTED_TOKEN: &str = "hosted-token-0123456789abc";
 const HOSTED_SECRET: &str = "hosted-hmac-secret-0123456789";
 const FENCED_TOKEN: &str = "fenced-token-0123456789abcd";
 const MANAGER_TOKEN: &str = "manager-token-0123456789";
+/// A source with no `recording_base_url`.
+const CLOUD_TOKEN: &str = "cloud-token-0123456789abcdef";
 
 /// Where the daemon's clock starts in most tests: after every call they post (in
 /// November and December 2026), with `late_tolerance_seconds` covering them all,
@@ -62,6 +64,10 @@ signature_tolerance_seconds = 300
 name = "fenced"
 token = "{FENCED_TOKEN}"
 allowed_networks = ["10.0.0.0/8"]
+
+[[pbx.sources]]
+name = "cloud"
+token = "{CLOUD_TOKEN}"
 "#
     )
 }
@@ -164,9 +170,13 @@ async fn post_answered(d: &impl Served, id: &str, start: &str, end: &str) -> (St
     .await
 }
 
-/// The appeals in the Journal, through the CLI.
+/// The appeals in the Journal with their identities, through the CLI (each read
+/// is recorded in the audit log as a disclosure).
 fn appeals(d: &impl Served) -> Vec<Value> {
-    let out = run_cli(d.config_path(), &["journal", "list", "--json"]);
+    let out = run_cli(
+        d.config_path(),
+        &["journal", "list", "--json", "--with-identity"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -259,7 +269,19 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     assert_eq!(appeal["status"], "registered");
     assert_eq!(appeal["anonymous"], false);
     assert_eq!(appeal["no_return_address"], false);
-    assert_eq!(appeal["reporter"]["phone"], "+77019998877");
+    // The answer carries no identity and no text; the Journal has them.
+    assert_eq!(appeal["reporter"]["phone"], Value::Null, "{appeal}");
+    assert_eq!(appeal["substance"], Value::Null, "{appeal}");
+    assert_eq!(appeals(&d)[0]["reporter"]["phone"], "+77019998877");
+    // Once registered, the appeal is the manager's: the operator's notes are refused.
+    let r = client()
+        .patch(d.url(&format!("/v1/appeals/{id}")))
+        .bearer_auth(MANAGER_TOKEN)
+        .json(&json!({"name": "Someone else"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
     // Without a manager token: 401.
     let r = client()
         .patch(d.url(&format!("/v1/appeals/{id}")))
@@ -383,9 +405,9 @@ async fn every_disposition_of_the_json_form_and_after_hours_calls() {
     assert_no_caller_number_in_logs(&d);
 }
 
-/// A tiny HTTP server on loopback serving one recording; the first `failures`
-/// requests get 503.
-fn recording_server(body: &'static [u8], failures: usize) -> (u16, Arc<AtomicUsize>) {
+/// A tiny HTTP server on loopback answering the `n`th request (from 0) with
+/// `respond(n)`, counting the requests.
+fn http_server(respond: impl Fn(usize) -> Vec<u8> + Send + 'static) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
@@ -396,21 +418,127 @@ fn recording_server(body: &'static [u8], failures: usize) -> (u16, Arc<AtomicUsi
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf);
             let n = counter.fetch_add(1, Ordering::SeqCst);
-            let response = if n < failures {
-                b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
-            } else {
-                let mut r = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                )
-                .into_bytes();
-                r.extend_from_slice(body);
-                r
-            };
-            let _ = stream.write_all(&response);
+            let _ = stream.write_all(&respond(n));
         }
     });
     (port, hits)
+}
+
+/// A tiny HTTP server on loopback that redirects every request to `location`.
+fn redirect_server(location: String) -> (u16, Arc<AtomicUsize>) {
+    http_server(move |_| {
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+        .into_bytes()
+    })
+}
+
+/// The state of a call's recording download, from the channel's table.
+async fn recording_state(d: &TestApp, call_id: &str) -> Option<(String, Option<String>)> {
+    senim::on_db!(&d.app.db, pool => sqlx::query_as(
+        "SELECT state, last_error FROM pbx_recordings WHERE call_id = $1",
+    )
+    .bind(call_id)
+    .fetch_optional(pool)
+    .await)
+    .unwrap()
+}
+
+/// A call record names the URL Senim downloads from, so a PBX's token must not
+/// buy a way into the host's loopback, the cloud's metadata service or another
+/// server: a URL off the source's `recording_base_url`, or at an internal address
+/// when it has none, is refused as an invalid field, and a redirect off the
+/// URL's origin is not followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_urls_cannot_reach_internal_or_foreign_addresses() {
+    let (target_port, target_hits) = recording_server(b"secret admin page", 0);
+    let (redirect_port, redirect_hits) =
+        redirect_server(format!("http://127.0.0.1:{target_port}/admin"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = config().replace(
+        "http://127.0.0.1:1/never",
+        &format!("http://127.0.0.1:{redirect_port}/recordings"),
+    );
+    let d = spawn_at(dir.path(), "", &config, CLOCK).await;
+    let cases = [
+        (CLOUD_TOKEN, "http://127.0.0.1:1/".to_owned()),
+        (
+            CLOUD_TOKEN,
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+        ),
+        (CLOUD_TOKEN, "http://[::1]:5432/".to_owned()),
+        (CLOUD_TOKEN, "http://localhost:5432/".to_owned()),
+        (
+            ASTERISK_TOKEN,
+            format!("http://127.0.0.1:{target_port}/admin"),
+        ),
+        (
+            ASTERISK_TOKEN,
+            "https://recordings.example.kz/r.wav".to_owned(),
+        ),
+    ];
+    for (i, (token, url)) in cases.iter().enumerate() {
+        let mut record = call(
+            &format!("ssrf-{i}"),
+            "voicemail",
+            "2026-11-18T20:00:00+05:00",
+            "2026-11-18T20:01:00+05:00",
+        );
+        record["recording_url"] = json!(url);
+        let (status, problem) = post_json(&d, "/v1/pbx/calls", token, &record).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {problem}");
+        assert_eq!(problem["field"], "recording_url", "{url}: {problem}");
+    }
+    assert!(appeals(&d).is_empty(), "nothing refused is registered");
+
+    // On the source's own origin the URL is taken, but its redirect to another
+    // server is not followed: the download fails for good, the target untouched.
+    let mut record = call(
+        "redirected",
+        "voicemail",
+        "2026-11-18T20:00:00+05:00",
+        "2026-11-18T20:01:00+05:00",
+    );
+    record["recording_url"] = json!(format!("http://127.0.0.1:{redirect_port}/recordings/r.wav"));
+    let (status, a) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let mut state = None;
+    for _ in 0..200 {
+        state = recording_state(&d, "redirected").await;
+        if state.as_ref().is_some_and(|(s, _)| s == "failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (state, error) = state.expect("a recording row");
+    assert_eq!(state, "failed", "{error:?}");
+    assert!(error.unwrap_or_default().contains("redirected"));
+    assert!(redirect_hits.load(Ordering::SeqCst) >= 1);
+    assert_eq!(
+        target_hits.load(Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+}
+
+/// A tiny HTTP server on loopback serving one recording; the first `failures`
+/// requests get 503.
+fn recording_server(body: &'static [u8], failures: usize) -> (u16, Arc<AtomicUsize>) {
+    http_server(move |n| {
+        if n < failures {
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                .to_vec()
+        } else {
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(body);
+            r
+        }
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -464,7 +592,12 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail after hours";
     let (port, hits) = recording_server(AUDIO, 2);
     let dir = tempfile::tempdir().unwrap();
-    let d = spawn(dir.path(), "").await;
+    // The office PBX serves its recordings from the test's server.
+    let config = config().replace(
+        "http://127.0.0.1:1/never",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    let d = spawn_at(dir.path(), "", &config, CLOCK).await;
     // A no-answer call with a recording is a voicemail; the download fails twice
     // and is retried in the background; registration does not wait for it.
     let mut record = call(
@@ -1103,6 +1236,18 @@ async fn the_operator_records_a_call_through_the_cli() {
         text.contains("details_recorded") && text.contains("cli:"),
         "{text}"
     );
+    // The audit log names the fields the operator recorded, never their values;
+    // `show` without `--with-identity` shows neither, and the read of the identity
+    // by `appeals` above is in the log.
+    assert!(
+        text.contains(r#""changed":["reporter.name","reporter.postal_address","substance"]"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Ержан") && !text.contains("bribe") && !text.contains("77011234567"),
+        "{text}"
+    );
+    assert!(text.contains("identity_disclosed"), "{text}");
 }
 
 /// The database goes down (a proxy in front of the real PostgreSQL is cut): the PBX

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Hours, Seconds};
+
 /// RFC 2177 lets a server drop an IDLE after 29 minutes; Senim re-issues it well
 /// before that.
 pub const IDLE_LIMIT_SECONDS: u64 = 29 * 60;
@@ -42,11 +44,11 @@ pub struct MailboxConfig {
     pub after_registration: AfterRegistration,
     pub processed_folder: String,
     /// Seconds between polls when the server has no IDLE (or `idle = false`).
-    pub poll_interval_seconds: u64,
+    pub poll_interval_seconds: Seconds,
     /// Use IDLE where the server offers it.
     pub idle: bool,
     /// Seconds after which an IDLE is re-issued; must stay under 29 minutes.
-    pub idle_renew_seconds: u64,
+    pub idle_renew_seconds: Seconds,
     /// A message larger than this is registered unparsed, its raw bytes kept.
     pub max_message_bytes: u64,
     /// Messages fetched and committed together.
@@ -56,12 +58,12 @@ pub struct MailboxConfig {
     /// committing, the next being fetched).
     pub batch_max_bytes: u64,
     /// Seconds allowed for connecting, TLS and each command.
-    pub timeout_seconds: u64,
+    pub timeout_seconds: Seconds,
     /// Longest wait between reconnection attempts (the backoff doubles from 1 s).
-    pub max_backoff_seconds: u64,
+    pub max_backoff_seconds: Seconds,
     /// Several Senim processes on one mailbox: how long the others leave a message
     /// that one of them committed for it to move; after that (it died) they move it.
-    pub settle_claim_seconds: u64,
+    pub settle_claim_seconds: Seconds,
     pub ack: AckConfig,
 }
 
@@ -79,15 +81,15 @@ impl Default for MailboxConfig {
             folder: "INBOX".into(),
             after_registration: AfterRegistration::Move,
             processed_folder: "Senim/Registered".into(),
-            poll_interval_seconds: 60,
+            poll_interval_seconds: Seconds::new(60),
             idle: true,
-            idle_renew_seconds: 20 * 60,
+            idle_renew_seconds: Seconds::new(20 * 60),
             max_message_bytes: 25 * 1024 * 1024,
             batch_size: 100,
             batch_max_bytes: 32 * 1024 * 1024,
-            timeout_seconds: 60,
-            max_backoff_seconds: 300,
-            settle_claim_seconds: 120,
+            timeout_seconds: Seconds::new(60),
+            max_backoff_seconds: Seconds::new(300),
+            settle_claim_seconds: Seconds::new(120),
             ack: AckConfig::default(),
         }
     }
@@ -128,7 +130,7 @@ pub struct AckConfig {
     /// Languages of the receipt, in order: `kk`, `ru`, `en`.
     pub languages: Vec<Language>,
     /// At most one receipt per sender address in this many hours.
-    pub per_sender_period_hours: u64,
+    pub per_sender_period_hours: Hours,
     /// The receipt's From: the dedicated mailbox's address; `smtp.from` when
     /// unset (see `Config::receipt_from`).
     #[serde(deserialize_with = "crate::config::values::empty_is_none")]
@@ -140,7 +142,7 @@ impl Default for AckConfig {
         Self {
             enabled: true,
             languages: vec![Language::Kk, Language::Ru],
-            per_sender_period_hours: 24,
+            per_sender_period_hours: Hours::new(24),
             from: None,
         }
     }
@@ -160,14 +162,11 @@ impl MailboxConfig {
     }
 
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_seconds)
+        self.timeout_seconds.std()
     }
 
     pub fn settle_claim(&self) -> chrono::Duration {
-        i64::try_from(self.settle_claim_seconds)
-            .ok()
-            .and_then(chrono::Duration::try_seconds)
-            .unwrap_or(chrono::Duration::MAX)
+        self.settle_claim_seconds.chrono()
     }
 
     /// The password, read from the config or its file.
@@ -219,10 +218,11 @@ impl MailboxConfig {
                     .into(),
             );
         }
-        if self.poll_interval_seconds == 0 {
+        if self.poll_interval_seconds.get() == 0 {
             return Err("mailbox.poll_interval_seconds must be at least 1".into());
         }
-        if self.idle_renew_seconds == 0 || self.idle_renew_seconds >= IDLE_LIMIT_SECONDS {
+        if self.idle_renew_seconds.get() == 0 || self.idle_renew_seconds.get() >= IDLE_LIMIT_SECONDS
+        {
             return Err(format!(
                 "mailbox.idle_renew_seconds must be between 1 and {} (RFC 2177's 29 minutes)",
                 IDLE_LIMIT_SECONDS - 1
@@ -237,13 +237,13 @@ impl MailboxConfig {
         if self.batch_max_bytes < 1024 {
             return Err("mailbox.batch_max_bytes must be at least 1024".into());
         }
-        if self.timeout_seconds == 0 {
+        if self.timeout_seconds.get() == 0 {
             return Err("mailbox.timeout_seconds must be at least 1".into());
         }
-        if self.max_backoff_seconds == 0 {
+        if self.max_backoff_seconds.get() == 0 {
             return Err("mailbox.max_backoff_seconds must be at least 1".into());
         }
-        if self.settle_claim_seconds == 0 {
+        if self.settle_claim_seconds.get() == 0 {
             return Err("mailbox.settle_claim_seconds must be at least 1".into());
         }
         if self.ack.enabled && self.ack.languages.is_empty() {
@@ -275,7 +275,7 @@ mod tests {
         for (config, key) in [
             (
                 MailboxConfig {
-                    idle_renew_seconds: 29 * 60,
+                    idle_renew_seconds: Seconds::new(29 * 60),
                     ..enabled()
                 },
                 "mailbox.idle_renew_seconds",
@@ -310,7 +310,7 @@ mod tests {
             ),
             (
                 MailboxConfig {
-                    settle_claim_seconds: 0,
+                    settle_claim_seconds: Seconds::new(0),
                     ..enabled()
                 },
                 "mailbox.settle_claim_seconds",

@@ -8,11 +8,10 @@
 pub mod mailbox;
 pub mod values;
 
-pub use values::{Address, Network, TimeOfDay, Zone};
+pub use values::{Address, Hours, Network, Seconds, TimeOfDay, Zone};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -59,12 +58,12 @@ pub struct ServerConfig {
     /// Address and port the HTTP server listens on.
     pub listen: SocketAddr,
     /// Seconds the server waits for requests in flight at shutdown.
-    pub shutdown_grace_seconds: u64,
+    pub shutdown_grace_seconds: Seconds,
     /// Seconds a connection may take to send a request's headers (also how long
     /// an idle keep-alive connection stays open); then it is closed.
-    pub header_read_timeout_seconds: u64,
+    pub header_read_timeout_seconds: Seconds,
     /// Seconds a request may take to send its body; then it fails (a 4xx naming the timeout).
-    pub body_timeout_seconds: u64,
+    pub body_timeout_seconds: Seconds,
     /// Open connections at most; beyond, new ones wait (unaccepted) until one closes.
     pub max_connections: usize,
     /// Open connections from one IP address at most; beyond, new ones from it are
@@ -78,9 +77,9 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            shutdown_grace_seconds: 10,
-            header_read_timeout_seconds: 10,
-            body_timeout_seconds: 30,
+            shutdown_grace_seconds: Seconds::new(10),
+            header_read_timeout_seconds: Seconds::new(10),
+            body_timeout_seconds: Seconds::new(30),
             max_connections: 4096,
             max_connections_per_peer: 1024,
             max_concurrent_requests: 64,
@@ -93,10 +92,14 @@ impl ServerConfig {
         for (key, value, max) in [
             (
                 "header_read_timeout_seconds",
-                self.header_read_timeout_seconds,
+                self.header_read_timeout_seconds.get(),
                 3600,
             ),
-            ("body_timeout_seconds", self.body_timeout_seconds, 3600),
+            (
+                "body_timeout_seconds",
+                self.body_timeout_seconds.get(),
+                3600,
+            ),
         ] {
             if value == 0 || value > max {
                 return Err(format!("server.{key} must be between 1 and {max}"));
@@ -130,10 +133,10 @@ pub struct DatabaseConfig {
     /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/senim.db`.
     pub url: String,
     pub max_connections: u32,
-    pub connect_timeout_seconds: u64,
+    pub connect_timeout_seconds: Seconds,
     /// Seconds a write waits for the database's write lock (held by another writer
     /// or process) before it is answered 503, to be retried.
-    pub lock_wait_seconds: u64,
+    pub lock_wait_seconds: Seconds,
 }
 
 impl Default for DatabaseConfig {
@@ -142,8 +145,8 @@ impl Default for DatabaseConfig {
             data_dir: PathBuf::from("data"),
             url: String::new(),
             max_connections: 8,
-            connect_timeout_seconds: 5,
-            lock_wait_seconds: 5,
+            connect_timeout_seconds: Seconds::new(5),
+            lock_wait_seconds: Seconds::new(5),
         }
     }
 }
@@ -162,8 +165,8 @@ impl DatabaseConfig {
         crate::db::DbSettings {
             url: self.effective_url(),
             max_connections: self.max_connections,
-            connect_timeout: Duration::from_secs(self.connect_timeout_seconds),
-            lock_wait: Duration::from_secs(self.lock_wait_seconds),
+            connect_timeout: self.connect_timeout_seconds.std(),
+            lock_wait: self.lock_wait_seconds.std(),
         }
     }
 }
@@ -220,22 +223,22 @@ pub struct PbxConfig {
     pub max_recording_bytes: usize,
     /// Seconds between attempts to download a recording URL (doubled each time, up
     /// to an hour), and how many attempts before giving up.
-    pub recording_retry_seconds: u64,
+    pub recording_retry_seconds: Seconds,
     pub recording_max_attempts: u32,
     /// Seconds one download may take.
-    pub recording_timeout_seconds: u64,
+    pub recording_timeout_seconds: Seconds,
     /// The trust line's numbers (DIDs); when set, records for other numbers are refused.
     pub trust_line_numbers: Vec<String>,
     /// How far in the future (by Senim's clock) a call's start may be, in seconds;
     /// later is refused with 422.
-    pub clock_skew_seconds: u64,
+    pub clock_skew_seconds: Seconds,
     /// How long after its end a call record may arrive, in seconds, and still be
     /// registered at the call's start; later it is a late delivery, registered when
     /// Senim receives it.
-    pub late_tolerance_seconds: u64,
+    pub late_tolerance_seconds: Seconds,
     /// Hours after a CTI `answer` without a `hangup` when the call is registered
     /// anyway, flagged unfinished.
-    pub unanswered_hangup_hours: u64,
+    pub unanswered_hangup_hours: Hours,
     pub rules: PbxRulesConfig,
 }
 
@@ -245,13 +248,13 @@ impl Default for PbxConfig {
             sources: Vec::new(),
             max_record_bytes: 64 * 1024,
             max_recording_bytes: 32 * 1024 * 1024,
-            recording_retry_seconds: 30,
+            recording_retry_seconds: Seconds::new(30),
             recording_max_attempts: 20,
-            recording_timeout_seconds: 120,
+            recording_timeout_seconds: Seconds::new(120),
             trust_line_numbers: Vec::new(),
-            clock_skew_seconds: 300,
-            late_tolerance_seconds: 3600,
-            unanswered_hangup_hours: 4,
+            clock_skew_seconds: Seconds::new(300),
+            late_tolerance_seconds: Seconds::new(3600),
+            unanswered_hangup_hours: Hours::new(4),
             rules: PbxRulesConfig::default(),
         }
     }
@@ -270,7 +273,7 @@ pub struct PbxSourceConfig {
     pub hmac_secret: Option<String>,
     pub hmac_secret_file: Option<PathBuf>,
     /// How far the signed `X-Senim-Timestamp` may be from now, in seconds.
-    pub signature_tolerance_seconds: u64,
+    pub signature_tolerance_seconds: Seconds,
     /// Networks the PBX posts from (CIDR, e.g. `10.0.0.0/8`); empty means any.
     pub allowed_networks: Vec<Network>,
     /// Prefix turning an Asterisk recording file name into a URL to download it from.
@@ -287,7 +290,7 @@ impl Default for PbxSourceConfig {
             token_file: None,
             hmac_secret: None,
             hmac_secret_file: None,
-            signature_tolerance_seconds: 300,
+            signature_tolerance_seconds: Seconds::new(300),
             allowed_networks: Vec::new(),
             recording_base_url: None,
             timezone: None,
@@ -367,7 +370,7 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     pub password_file: Option<PathBuf>,
     /// Seconds one SMTP command may take.
-    pub timeout_seconds: u64,
+    pub timeout_seconds: Seconds,
     /// Connections kept open to the server.
     pub pool_size: u32,
     /// PEM file of a private CA that signed the server's certificate.
@@ -375,10 +378,10 @@ pub struct SmtpConfig {
     /// The sender address of every mail (`From` and envelope).
     pub from: Address,
     /// First retry after a transient failure; doubled each attempt up to `retry_max_seconds`.
-    pub retry_initial_seconds: u64,
-    pub retry_max_seconds: u64,
+    pub retry_initial_seconds: Seconds,
+    pub retry_max_seconds: Seconds,
     /// How often the sender looks for due mail when not woken by a new one.
-    pub poll_seconds: u64,
+    pub poll_seconds: Seconds,
 }
 
 impl Default for SmtpConfig {
@@ -390,16 +393,16 @@ impl Default for SmtpConfig {
             username: String::new(),
             password: None,
             password_file: None,
-            timeout_seconds: 30,
+            timeout_seconds: Seconds::new(30),
             pool_size: 2,
             ca_file: None,
             from: Address(lettre::message::Mailbox::new(
                 None,
                 lettre::Address::new("senim", "localhost").expect("a valid built-in address"),
             )),
-            retry_initial_seconds: 30,
-            retry_max_seconds: 3600,
-            poll_seconds: 5,
+            retry_initial_seconds: Seconds::new(30),
+            retry_max_seconds: Seconds::new(3600),
+            poll_seconds: Seconds::new(5),
         }
     }
 }
@@ -435,7 +438,7 @@ pub struct AlertsConfig {
     /// Astana time of the manager's deadline digest on working days.
     pub deadline_digest_time: TimeOfDay,
     /// Seconds between two runs of the scheduler.
-    pub interval_seconds: u64,
+    pub interval_seconds: Seconds,
     /// The unit that gets appeals no route below matches (10.9); none by default.
     #[serde(deserialize_with = "values::empty_is_none")]
     pub default_unit: Option<Address>,
@@ -455,7 +458,7 @@ impl Default for AlertsConfig {
             escalate_hours_before: 6,
             include_identity: false,
             deadline_digest_time: TimeOfDay::hm(9, 0),
-            interval_seconds: 30,
+            interval_seconds: Seconds::new(30),
             default_unit: None,
             routes: Vec::new(),
         }
@@ -576,7 +579,7 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
         }
-        if self.database.lock_wait_seconds == 0 {
+        if self.database.lock_wait_seconds.get() == 0 {
             return Err("database.lock_wait_seconds must be at least 1".into());
         }
         let url = self.database.effective_url();
@@ -630,7 +633,7 @@ impl Config {
                     "{key}: give at most one of hmac_secret and hmac_secret_file"
                 ));
             }
-            if s.signature_tolerance_seconds == 0
+            if s.signature_tolerance_seconds.get() == 0
                 && (s.hmac_secret.is_some() || s.hmac_secret_file.is_some())
             {
                 return Err(format!(
@@ -651,19 +654,19 @@ impl Config {
         if pbx.max_recording_bytes == 0 {
             return Err("pbx.max_recording_bytes must be at least 1".into());
         }
-        if pbx.recording_retry_seconds == 0 || pbx.recording_timeout_seconds == 0 {
+        if pbx.recording_retry_seconds.get() == 0 || pbx.recording_timeout_seconds.get() == 0 {
             return Err(
                 "pbx.recording_retry_seconds and pbx.recording_timeout_seconds must be at least 1"
                     .into(),
             );
         }
-        if pbx.clock_skew_seconds > 86_400 {
+        if pbx.clock_skew_seconds.get() > 86_400 {
             return Err("pbx.clock_skew_seconds must be at most 86400 (a day)".into());
         }
-        if !(60..=90 * 86_400).contains(&pbx.late_tolerance_seconds) {
+        if !(60..=90 * 86_400).contains(&pbx.late_tolerance_seconds.get()) {
             return Err("pbx.late_tolerance_seconds must be from 60 to 7776000 (90 days)".into());
         }
-        if !(1..=168).contains(&pbx.unanswered_hangup_hours) {
+        if !(1..=168).contains(&pbx.unanswered_hangup_hours.get()) {
             return Err("pbx.unanswered_hangup_hours must be from 1 to 168 (a week)".into());
         }
         Ok(())
@@ -694,10 +697,13 @@ fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
     if smtp.pool_size == 0 {
         return Err("smtp.pool_size must be at least 1".into());
     }
-    if smtp.timeout_seconds == 0 || smtp.poll_seconds == 0 || smtp.retry_initial_seconds == 0 {
+    if smtp.timeout_seconds.get() == 0
+        || smtp.poll_seconds.get() == 0
+        || smtp.retry_initial_seconds.get() == 0
+    {
         return Err("smtp.timeout_seconds, smtp.poll_seconds and smtp.retry_initial_seconds must be at least 1".into());
     }
-    if smtp.retry_max_seconds < smtp.retry_initial_seconds {
+    if smtp.retry_max_seconds.get() < smtp.retry_initial_seconds.get() {
         return Err(
             "smtp.retry_max_seconds must not be less than smtp.retry_initial_seconds".into(),
         );
@@ -719,7 +725,7 @@ fn check_alerts(alerts: &AlertsConfig) -> Result<(), String> {
     if alerts.escalate_hours_before > 23 {
         return Err("alerts.escalate_hours_before must be between 0 and 23".into());
     }
-    if alerts.interval_seconds == 0 {
+    if alerts.interval_seconds.get() == 0 {
         return Err("alerts.interval_seconds must be at least 1".into());
     }
     for (i, route) in alerts.routes.iter().enumerate() {

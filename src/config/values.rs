@@ -135,6 +135,58 @@ impl fmt::Display for Address {
     }
 }
 
+/// Declares a span of whole units, read from and written as the plain number the
+/// file gives under a key named for its unit (`timeout_seconds = 30`).
+macro_rules! span {
+    ($(#[$meta:meta])* $name:ident, $secs_per_unit:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(u64);
+
+        impl $name {
+            pub const fn new(units: u64) -> Self {
+                Self(units)
+            }
+
+            /// The number the file gives.
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+
+            /// The span, for timers.
+            pub fn std(self) -> std::time::Duration {
+                std::time::Duration::from_secs(self.0.saturating_mul($secs_per_unit))
+            }
+
+            /// The span, for instants (longer than chrono can hold: its maximum).
+            pub fn chrono(self) -> chrono::TimeDelta {
+                i64::try_from(self.0.saturating_mul($secs_per_unit))
+                    .ok()
+                    .and_then(chrono::TimeDelta::try_seconds)
+                    .unwrap_or(chrono::TimeDelta::MAX)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+span!(
+    /// A span of whole seconds (a `…_seconds` key).
+    Seconds,
+    1
+);
+span!(
+    /// A span of whole hours (a `…_hours` key).
+    Hours,
+    3600
+);
+
 /// For an optional value: an empty string, as older files write "none", is `None`.
 pub fn empty_is_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
@@ -185,5 +237,7 @@ mod tests {
         );
         assert!("nobody".parse::<Address>().unwrap_err().contains("e-mail"));
         assert_eq!(TimeOfDay::hm(9, 0).to_string(), "09:00");
+        assert_eq!(Hours::new(2).std().as_secs(), 7200);
+        assert_eq!(Seconds::new(u64::MAX).chrono(), chrono::TimeDelta::MAX);
     }
 }

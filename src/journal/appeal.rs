@@ -239,6 +239,39 @@ pub struct Appeal {
 }
 
 impl Appeal {
+    /// The appeal without what 10.5 and 10.14 keep confidential: the reporter's
+    /// identity and what they wrote. The flags (anonymous, no return address) stay.
+    pub fn redacted(&self) -> Appeal {
+        Appeal {
+            reporter: Reporter::default(),
+            subject: None,
+            substance: None,
+            ..self.clone()
+        }
+    }
+
+    /// The names of the confidential fields that differ between `self` and `other`
+    /// (`reporter.name`, `subject`, ...): what the audit log records of a change to
+    /// them, never the values.
+    pub fn changed_fields(&self, other: &Appeal) -> Vec<&'static str> {
+        let (a, b) = (&self.reporter, &other.reporter);
+        [
+            ("reporter.name", a.name != b.name),
+            ("reporter.organisation", a.organisation != b.organisation),
+            (
+                "reporter.postal_address",
+                a.postal_address != b.postal_address,
+            ),
+            ("reporter.phone", a.phone != b.phone),
+            ("reporter.email", a.email != b.email),
+            ("subject", self.subject != other.subject),
+            ("substance", self.substance != other.substance),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// What the appeal says: its subject and substance, one per line (either may
     /// be missing). What triage suggests from and routing matches on.
     pub fn text(&self) -> String {
@@ -302,6 +335,19 @@ pub enum Amendment {
 }
 
 impl Amendment {
+    /// What the audit log records of the amendment that turned `before` into
+    /// `after`: for details, the names of the fields that changed, never their
+    /// values (the log is append-only; an identity written there could never be
+    /// erased); for the others, the amendment itself.
+    pub fn audit_detail(&self, before: &Appeal, after: &Appeal) -> serde_json::Value {
+        match self {
+            Amendment::Details { .. } => {
+                serde_json::json!({ "changed": before.changed_fields(after) })
+            }
+            other => serde_json::to_value(other).unwrap_or_default(),
+        }
+    }
+
     /// The event kind written to the audit log.
     pub fn kind(&self) -> &'static str {
         match self {

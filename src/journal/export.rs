@@ -1,4 +1,7 @@
-//! The Journal exported for auditors as CSV, one row an appeal.
+//! The Journal exported for auditors as CSV, one row an appeal. Every cell a
+//! spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab or CR first) is
+//! neutralised with a leading `'`, as OWASP advises: a caller ID such as
+//! `=cmd|'/C calc'!A0` must not run on the auditor's machine.
 
 use std::io::Write;
 
@@ -54,8 +57,39 @@ pub fn write_csv(sink: impl Write, appeals: &[Appeal], with_identity: bool) -> a
                 row.push(field.clone().unwrap_or_default());
             }
         }
-        w.write_record(&row)?;
+        w.write_record(row.iter().map(|cell| neutralised(cell).into_owned()))?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The cell as a spreadsheet shows it, never as a formula it would run.
+fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralised;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_neutralised() {
+        for formula in [
+            "=cmd|'/C calc'!A0",
+            "+7 701",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(neutralised(formula), format!("'{formula}"));
+        }
+        for plain in ["TL-2026-000001", "Айгүл", "2026-11-30", ""] {
+            assert_eq!(neutralised(plain), plain);
+        }
+    }
 }

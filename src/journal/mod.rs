@@ -42,6 +42,9 @@ pub enum JournalError {
     Database(#[source] sqlx::Error),
     #[error("no appeal {0} in the Journal")]
     NotFound(String),
+    /// The change is not one this appeal, in its state, takes.
+    #[error("{0}")]
+    NotAllowed(String),
     /// A stored row holds a value this version does not know.
     #[error("the Journal holds a row this version cannot read: {0}")]
     Corrupt(String),
@@ -58,6 +61,9 @@ impl From<sqlx::Error> for JournalError {
 }
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// The audit event of a disclosure: someone was shown an appeal's identity and text.
+pub const DISCLOSED: &str = "identity_disclosed";
 
 /// The Journal: registration, look-up, amendment and verification of appeals.
 #[derive(Clone)]
@@ -396,7 +402,8 @@ impl Journal {
         amendment: Amendment,
         actor: &str,
     ) -> Result<Appeal> {
-        let mut appeal = self.get_in(tx, id).await?;
+        let before = self.get_in(tx, id).await?;
+        let mut appeal = before.clone();
         match &amendment {
             Amendment::Details {
                 reporter,
@@ -443,9 +450,44 @@ impl Journal {
         .await
         .map(|_| ()))?;
         let appeal = self.get_in(tx, id).await?;
-        let detail = serde_json::to_value(&amendment).unwrap_or_default();
+        let detail = amendment.audit_detail(&before, &appeal);
         audit::append(tx, head, &appeal, now, actor, amendment.kind(), &detail).await?;
         Ok(appeal)
+    }
+
+    /// Records in the audit log that `actor` was shown the identity and text of
+    /// each appeal in `ids`, and why (`purpose`: `show`, `list`, `export`), in one
+    /// transaction: every disclosure is an event of the chain (10.5, 10.14).
+    pub async fn record_disclosure(
+        &self,
+        ids: &[AppealId],
+        actor: &str,
+        purpose: &str,
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        let mut chain = self.lock_chain(&mut tx).await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let detail = serde_json::json!({ "purpose": purpose });
+        for &id in ids {
+            let appeal = self.get_in(&mut tx, id).await?;
+            audit::append(
+                &mut tx,
+                &mut chain.head,
+                &appeal,
+                now,
+                actor,
+                DISCLOSED,
+                &detail,
+            )
+            .await?;
+        }
+        chain.finish(&mut tx).await?;
+        tx.commit().await?;
+        tracing::info!(appeals = ids.len(), actor, purpose, "identity disclosed");
+        Ok(())
     }
 
     /// The audit events of one appeal, oldest first.

@@ -359,10 +359,7 @@ async fn acknowledge(
     let Ok(to) = ack::eligible(reading) else {
         return Ok(());
     };
-    let period = i64::try_from(config.per_sender_period_hours)
-        .ok()
-        .and_then(chrono::Duration::try_hours)
-        .unwrap_or_else(|| chrono::Duration::days(365 * 100));
+    let period = config.per_sender_period_hours.chrono();
     if !store::claim_ack(tx, &ack::sender_hash(&to), now, now - period, appeal.id).await? {
         tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
         return Ok(());

@@ -62,7 +62,7 @@ pub async fn run(channel: Arc<Mailbox>, instance: String, mut shutdown: watch::R
         config.host.trim(),
         config.folder
     );
-    let max_backoff = Duration::from_secs(config.max_backoff_seconds);
+    let max_backoff = config.max_backoff_seconds.std();
     let mut backoff = Duration::from_secs(1);
     tracing::info!(folder = %config.folder, "mailbox poller started");
     loop {
@@ -182,7 +182,7 @@ async fn session(
         // Look again when a claim another process holds runs out, in case it died.
         let at_most = |wait: Duration| deferred.next_look(now).map_or(wait, |d| d.min(wait));
         if config.idle && conn.capabilities.idle {
-            let renew = at_most(Duration::from_secs(config.idle_renew_seconds));
+            let renew = at_most(config.idle_renew_seconds.std());
             match conn.idle(renew, shutdown).await {
                 Ok((c, Woken::Changed | Woken::Renew)) => conn = c,
                 Ok((c, Woken::Shutdown)) => {
@@ -194,7 +194,7 @@ async fn session(
             }
         } else {
             tokio::select! {
-                () = tokio::time::sleep(at_most(Duration::from_secs(config.poll_interval_seconds))) => {}
+                () = tokio::time::sleep(at_most(config.poll_interval_seconds.std())) => {}
                 _ = shutdown.changed() => {
                     conn.logout().await;
                     return Ok(());

@@ -71,7 +71,7 @@ impl Sender {
     ) -> anyhow::Result<Sender> {
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.port)
-            .timeout(Some(Duration::from_secs(config.timeout_seconds)))
+            .timeout(Some(config.timeout_seconds.std()))
             .pool_config(PoolConfig::new().max_size(config.pool_size));
         if config.security != SmtpSecurity::None {
             let mut tls = TlsParameters::builder(config.host.clone());
@@ -100,7 +100,7 @@ impl Sender {
             builder = builder.credentials(Credentials::new(config.username.clone(), password));
         }
         // Each SMTP command has `timeout_seconds`; a transaction is a handful of them.
-        let claim = i64::try_from(config.timeout_seconds.saturating_mul(10).max(60))
+        let claim = i64::try_from(config.timeout_seconds.get().saturating_mul(10).max(60))
             .ok()
             .and_then(chrono::Duration::try_seconds)
             .unwrap_or(chrono::Duration::hours(1));
@@ -111,10 +111,10 @@ impl Sender {
             owner,
             claim,
             backoff: Backoff {
-                initial: Duration::from_secs(config.retry_initial_seconds),
-                max: Duration::from_secs(config.retry_max_seconds),
+                initial: config.retry_initial_seconds.std(),
+                max: config.retry_max_seconds.std(),
             },
-            poll: Duration::from_secs(config.poll_seconds),
+            poll: config.poll_seconds.std(),
         })
     }
 

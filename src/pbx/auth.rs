@@ -71,7 +71,8 @@ pub fn load_sources(config: &PbxConfig, default_tz: Tz) -> anyhow::Result<Vec<So
             name: s.name.clone(),
             token,
             hmac_key,
-            tolerance_seconds: i64::try_from(s.signature_tolerance_seconds).unwrap_or(i64::MAX),
+            tolerance_seconds: i64::try_from(s.signature_tolerance_seconds.get())
+                .unwrap_or(i64::MAX),
             networks,
             recording_base_url: s.recording_base_url.clone(),
             timezone,

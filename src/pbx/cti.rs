@@ -273,8 +273,7 @@ pub async fn run_sweep(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Receiver
 /// One pass of the sweep; how many calls it registered.
 pub async fn sweep(channel: &Pbx) -> Result<usize, PbxError> {
     let now = channel.clock.now();
-    let hours = i64::try_from(channel.config.pbx.unanswered_hangup_hours).unwrap_or(168);
-    let before = now - chrono::Duration::hours(hours);
+    let before = now - channel.config.pbx.unanswered_hangup_hours.chrono();
     let due = store::unfinished_cti_calls(&channel.db, before, 32).await?;
     let mut registered = 0;
     for (source, call_id) in due {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Pbx;
 use super::auth::Source;
 use super::error::PbxError;
-use super::formats::{CallId, CallRecord, Disposition, Recording};
+use super::formats::{CallId, CallRecord, Disposition, Format, Recording};
 use super::receipt::{self, Receipt};
 use super::recordings::StoredFile;
 use super::rules::{self, Outcome};
@@ -73,6 +73,16 @@ pub async fn accept_call(
         return Ok(replayed(answer));
     }
     check_called(channel, &record)?;
+    if let Some(Recording::Url(url)) = &record.recording {
+        let field = match record.format {
+            Format::AsteriskCdr => "recording",
+            _ => "recording_url",
+        };
+        channel
+            .targets
+            .check_for_source(source.recording_base_url.as_deref(), url)
+            .map_err(|refused| PbxError::invalid(field, &refused.to_string()))?;
+    }
     let arrival = Arrival {
         receipt: receipt::receipt(&record.times, channel.clock.now(), &channel.config.pbx)?,
         unfinished: false,

@@ -13,7 +13,8 @@
 //! (when a call counts as received), `rules` (what a call becomes), `intake`
 //! (exactly-once recording), `cti` (CTI events to calls, and the sweep of calls
 //! never hung up), `store` (this module's tables), `recordings` (files and
-//! background downloads), `schedule`, `notes` (operator's notes).
+//! background downloads), `targets` (where a recording may be downloaded from),
+//! `schedule`, `notes` (operator's notes).
 
 pub mod auth;
 pub mod cti;
@@ -27,6 +28,7 @@ pub mod recordings;
 pub mod rules;
 pub mod schedule;
 pub mod store;
+pub mod targets;
 
 use std::sync::Arc;
 
@@ -47,6 +49,8 @@ pub struct Pbx {
     pub sources: Vec<Source>,
     pub recordings: RecordingStore,
     pub downloads: Downloads,
+    /// Where recordings may be downloaded from.
+    pub targets: targets::Targets,
     /// The `[pbx]` section, and the data directory the recordings live in.
     pub config: Config,
     pub clock: SharedClock,
@@ -74,7 +78,13 @@ impl Pbx {
         journal: Journal,
         alerts: Alerts,
     ) -> Pbx {
+        let targets = targets::Targets::new(
+            sources
+                .iter()
+                .filter_map(|s| s.recording_base_url.as_deref()),
+        );
         Pbx {
+            targets,
             sources,
             recordings: RecordingStore::new(
                 config.database.data_dir.join("recordings"),

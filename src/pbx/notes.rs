@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::journal::{Amendment, Appeal, AppealKey, Journal, JournalError, Status};
+use crate::journal::{Amendment, Appeal, AppealKey, Channel, Journal, JournalError, Status};
 
 /// What the operator learned from the caller; absent fields stay as they are.
 #[derive(Clone, Default, Deserialize, Serialize)]
@@ -54,6 +54,14 @@ pub async fn record_operator_notes(
     let mut tx = journal.db().begin().await?;
     let current = journal.find_in(&mut tx, key).await?;
     let id = current.id;
+    // The operator completes what they took on the phone, and nothing else: a
+    // registered appeal is the manager's, and an e-mail is what the citizen wrote.
+    if current.channel != Channel::Phone || current.status != Status::AwaitingOperatorNotes {
+        return Err(JournalError::NotAllowed(format!(
+            "appeal {} is a {} appeal in status {}: the operator's notes complete only phone appeals awaiting them",
+            current.registration_number, current.channel, current.status
+        )));
+    }
     let touches_reporter = notes.name.is_some()
         || notes.organisation.is_some()
         || notes.postal_address.is_some()

@@ -5,7 +5,7 @@
 //! `late_tolerance_seconds` after the call ended is a late delivery, registered
 //! when Senim receives it. The PBX's times stay on the call log as metadata.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 use super::error::PbxError;
 use super::formats::CallTimes;
@@ -46,8 +46,8 @@ pub fn receipt(
     now: DateTime<Utc>,
     config: &PbxConfig,
 ) -> Result<Receipt, PbxError> {
-    let skew = seconds(config.clock_skew_seconds);
-    let late = seconds(config.late_tolerance_seconds);
+    let skew = config.clock_skew_seconds.chrono();
+    let late = config.late_tolerance_seconds.chrono();
     let refuse = |field: &str, why: String| PbxError::refused(field, format!("{field} {why}"));
     if times.start() < earliest() {
         return Err(refuse(
@@ -73,14 +73,6 @@ pub fn receipt(
     } else {
         Ok(Receipt::AtStart(times.start()))
     }
-}
-
-fn seconds(s: u64) -> Duration {
-    Duration::seconds(
-        i64::try_from(s)
-            .unwrap_or(i64::MAX / 1000)
-            .min(i64::MAX / 1000),
-    )
 }
 
 #[cfg(test)]

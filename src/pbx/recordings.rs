@@ -2,6 +2,9 @@
 //! (`recordings/<sha256[0..2]>/<sha256>`), with their size and checksum in
 //! `pbx_recordings`. A recording URL is downloaded in the background and
 //! retried with a growing delay; it never holds up a call's registration.
+//! Downloads run a few at a time, so one slow PBX does not hold up the others,
+//! and each goes only where `targets` allows: to the addresses checked when the
+//! name was resolved, following redirects only within the URL's origin.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,26 +78,14 @@ pub struct Downloads {
 /// Downloads pending recordings until `stop` turns true (a download in hand is
 /// finished or, cut short, stays pending for the next start).
 pub async fn run_downloader(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(
-            channel.config.pbx.recording_timeout_seconds,
-        ))
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the recording downloader; recordings stay pending");
-            return;
-        }
-    };
+    use futures_util::StreamExt;
     while !*stop.borrow() {
         let now = channel.clock.now();
         match store::due_downloads(&channel.db, now, 16).await {
             Ok(due) => {
-                for d in &due {
-                    download_one(&channel, &client, d).await;
-                }
+                futures_util::stream::iter(&due)
+                    .for_each_concurrent(DOWNLOADS_AT_ONCE, |d| download_one(&channel, d))
+                    .await;
                 if !due.is_empty() {
                     continue;
                 }
@@ -116,9 +107,18 @@ pub async fn run_downloader(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Rec
     }
 }
 
-async fn download_one(channel: &Pbx, client: &reqwest::Client, d: &store::PendingDownload) {
+/// Downloads at the same time at most: a slow PBX holds up one of them.
+const DOWNLOADS_AT_ONCE: usize = 4;
+
+/// Redirects followed at most, each within the URL's origin.
+const MAX_REDIRECTS: usize = 3;
+
+async fn download_one(channel: &Pbx, d: &store::PendingDownload) {
     let store = &channel.recordings;
-    let result = fetch(client, &d.url, store.max_bytes).await;
+    let result = match client_for(channel, &d.url).await {
+        Ok((url, client)) => fetch(&client, url, store.max_bytes).await,
+        Err(e) => Err(e),
+    };
     let outcome = match result {
         Ok(bytes) => match store.store(&bytes).await {
             Ok(file) => {
@@ -160,6 +160,7 @@ async fn retry_later(
         let factor = 1u64 << attempts.clamp(0, 7);
         let delay = settings
             .recording_retry_seconds
+            .get()
             .saturating_mul(factor)
             .min(3600);
         channel.clock.now() + chrono::Duration::seconds(i64::try_from(delay).unwrap_or(3600))
@@ -175,13 +176,48 @@ enum Fetch {
     Permanent(String),
 }
 
-async fn fetch(client: &reqwest::Client, url: &str, max: usize) -> Result<Vec<u8>, Fetch> {
+/// A client for one download: it connects only to the addresses `targets`
+/// checked, and follows redirects only within the URL's origin.
+async fn client_for(channel: &Pbx, url: &str) -> Result<(reqwest::Url, reqwest::Client), Fetch> {
+    use super::targets::Refused;
+    let (url, addrs) = channel.targets.resolve(url).await.map_err(|r| match r {
+        Refused::Unresolved(_) => Fetch::Retry(r.to_string()),
+        _ => Fetch::Permanent(format!("the recording URL {r}")),
+    })?;
+    let origin = url.clone();
+    let mut builder = reqwest::Client::builder()
+        .timeout(channel.config.pbx.recording_timeout_seconds.std())
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if super::targets::same_origin(&origin, attempt.url()) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        }));
+    if let Some(host) = url.host_str() {
+        builder = builder.resolve_to_addrs(host, &addrs);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| Fetch::Retry(format!("cannot build the downloader: {e}")))?;
+    Ok((url, client))
+}
+
+async fn fetch(client: &reqwest::Client, url: reqwest::Url, max: usize) -> Result<Vec<u8>, Fetch> {
     let mut response = client
         .get(url)
         .send()
         .await
         .map_err(|e| Fetch::Retry(format!("request failed: {e}")))?;
     let status = response.status();
+    if status.is_redirection() {
+        // A redirect the policy stopped: off the URL's origin.
+        return Err(Fetch::Permanent(format!(
+            "the PBX redirected ({status}) off the recording URL's origin; not followed"
+        )));
+    }
     if !status.is_success() {
         let msg = format!("the PBX answered {status}");
         return Err(

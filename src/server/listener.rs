@@ -31,7 +31,7 @@ pub struct Limits {
 impl Limits {
     pub fn from_config(config: &crate::config::ServerConfig) -> Self {
         Self {
-            header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+            header_read_timeout: config.header_read_timeout_seconds.std(),
             max_connections: config.max_connections,
             max_connections_per_peer: config.max_connections_per_peer,
         }

@@ -21,7 +21,6 @@ mod health;
 pub mod problem;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -61,7 +60,7 @@ fn service(app: Arc<App>, config: &ServerConfig) -> Router {
             config.max_concurrent_requests,
         ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            Duration::from_secs(config.body_timeout_seconds),
+            config.body_timeout_seconds.std(),
         ))
         .layer(trace)
 }
@@ -92,7 +91,7 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     // Install the metrics recorder before anything counts (not at the first scrape).
     crate::telemetry::metrics();
-    let grace = Duration::from_secs(app.config.server.shutdown_grace_seconds);
+    let grace = app.config.server.shutdown_grace_seconds.std();
     let instance = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
         anyhow::anyhow!("database.data_dir: cannot keep the instance id there: {e}")
     })?;

@@ -345,7 +345,8 @@ async fn multipart_fields(parts: Parts, bytes: Bytes) -> Result<Fields, Problem>
     Ok(fields)
 }
 
-/// `PATCH /v1/appeals/{id or number}`: the operator's notes on a phone appeal.
+/// `PATCH /v1/appeals/{id or number}`: the operator's notes on a phone appeal
+/// awaiting them (409 for any other); answered without the identity.
 async fn patch_appeal(
     State(app): State<Arc<App>>,
     manager: Manager,
@@ -369,7 +370,8 @@ async fn patch_appeal(
         .into_response();
     }
     match notes::record_operator_notes(&app.journal, &key, notes, &manager.actor()).await {
-        Ok(appeal) => Json(appeal).into_response(),
+        // The answer says what became of the appeal, never who the reporter is.
+        Ok(appeal) => Json(appeal.redacted()).into_response(),
         Err(e) => Problem::from(e).into_response(),
     }
 }

@@ -138,6 +138,9 @@ impl From<JournalError> for Problem {
                 Problem::unavailable("the Journal's database is unavailable; retry later")
             }
             JournalError::NotFound(what) => Problem::not_found(format!("no appeal {what}")),
+            JournalError::NotAllowed(why) => {
+                Problem::new(StatusCode::CONFLICT, "not allowed in this state", why)
+            }
             e => {
                 tracing::error!(error = %e, "journal error");
                 Problem::internal()
