@@ -80,6 +80,7 @@ impl App {
             clock.clone(),
             &config.journal.registration_prefix,
         )
+        .keyed_with(load_chain_key(&config)?)
         .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone());
@@ -126,6 +127,10 @@ impl App {
             self.calendar.clone(),
             self.clock.clone(),
             self.config.alerts.interval_seconds.std(),
+            crate::alerts::scheduler::HeadPublication {
+                at: *self.config.journal.publish_head_time,
+                file: self.config.journal.published_heads_file.clone(),
+            },
         )
     }
 
@@ -162,6 +167,19 @@ pub fn load_calendar(config: &Config) -> anyhow::Result<Calendar> {
         closes: *config.calendar.closes,
     };
     Ok(Calendar::new(hours, data))
+}
+
+/// The audit chain's key, if `journal.chain_key_file` names one.
+fn load_chain_key(config: &Config) -> anyhow::Result<Option<crate::journal::audit::ChainKey>> {
+    config
+        .journal
+        .chain_key_file
+        .as_deref()
+        .map(|path| {
+            crate::journal::audit::ChainKey::from_file(path)
+                .map_err(|e| anyhow::anyhow!("journal.chain_key_file: {e}"))
+        })
+        .transpose()
 }
 
 fn load_managers(config: &Config) -> anyhow::Result<Vec<ManagerToken>> {

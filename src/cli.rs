@@ -145,7 +145,22 @@ pub enum JournalCommand {
         output: Option<PathBuf>,
     },
     /// Check the audit chain and every appeal against it; exits 1 if anything was edited or deleted.
-    Verify,
+    Verify {
+        /// A file of published heads (`publish-head --append`), one JSON line each:
+        /// the chain must pass through every one of them.
+        #[arg(long)]
+        heads: Option<PathBuf>,
+    },
+    /// Key an existing, verified audit chain with `journal.chain_key_file`, once.
+    KeyChain,
+    /// Print the chain's head, signed, as one JSON line for the auditors to keep;
+    /// `--append FILE` also appends it to FILE (created 0600).
+    PublishHead {
+        #[arg(long)]
+        append: Option<PathBuf>,
+    },
+    /// Print the public key that published heads are signed with (for auditors).
+    HeadKey,
     /// Record the operator's notes on a phone appeal (clause 10.5): who called and what
     /// they said. Options not given keep their value. Same as PATCH /v1/appeals/{id}.
     RecordCall {
@@ -317,6 +332,8 @@ async fn run_async(command: Command, config: Config) -> anyhow::Result<std::proc
         Command::Serve => {
             let listen = config.server.listen;
             let app = Arc::new(App::open(config, clock).await?);
+            // Before any appeal: a chain and a key that disagree stop the daemon.
+            app.journal.check_chain_key().await?;
             warn_missing_calendar_data(&app);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -592,8 +609,40 @@ async fn journal_command(
                 appeal.registration_number, appeal.id, appeal.status
             )?;
         }
-        JournalCommand::Verify => {
-            let report = app.journal.verify().await?;
+        JournalCommand::KeyChain => {
+            let events = app.journal.key_chain().await?;
+            writeln!(out, "audit chain keyed: {events} event(s)")?;
+        }
+        JournalCommand::HeadKey => {
+            writeln!(out, "{}", app.journal.head_public_key()?)?;
+        }
+        JournalCommand::PublishHead { append } => {
+            let head = serde_json::to_string(&app.journal.signed_head().await?)?;
+            if let Some(path) = append {
+                crate::private_fs::append_line(&path, &head)
+                    .with_context(|| format!("cannot append to {}", path.display()))?;
+            }
+            writeln!(out, "{head}")?;
+        }
+        JournalCommand::Verify { heads } => {
+            let report = match heads {
+                None => app.journal.verify().await?,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let heads = text
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .enumerate()
+                        .map(|(i, l)| {
+                            serde_json::from_str(l).with_context(|| {
+                                format!("{} line {}: not a published head", path.display(), i + 1)
+                            })
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    app.journal.verify_with_heads(&heads).await?
+                }
+            };
             if report.is_intact() {
                 writeln!(
                     out,

@@ -38,6 +38,18 @@ pub fn private_dir(dir: &Path) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Appends `line` and a newline to `path` (created 0600 if new) and syncs it.
+pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    file.sync_all()
+}
+
 /// Creates (or truncates) `path` as a file only its owner can read and write.
 pub fn private_file(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()

@@ -1539,3 +1539,78 @@ async fn an_unknown_mail_state_is_an_error_not_pending() {
 async fn sqlite_pool(url: &str) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(url).await.unwrap()
 }
+
+/// With a chain key, the audit chain's head is published once a day from
+/// `journal.publish_head_time`: mailed to each auditor and appended to the
+/// auditors' heads file, signed; `verify --heads` on that file passes.
+#[tokio::test]
+async fn the_signed_head_goes_to_the_auditors_once_a_day() {
+    let smtp = smtp_server(&[]);
+    let db = TestDb::sqlite().await;
+    let key_file = db.dir.path().join("chain.key");
+    std::fs::write(&key_file, "a".repeat(64)).unwrap();
+    let heads_file = db.dir.path().join("heads.jsonl");
+    let clock = FixedClock::at(astana(2026, 11, 27, 0, 1));
+    let mut config = Config {
+        smtp: smtp_config(&smtp),
+        alerts: AlertsConfig {
+            auditors: vec![address("auditor@kazstandard.kz")],
+            ..no_manager_digest()
+        },
+        ..Config::default()
+    };
+    config.journal.chain_key_file = Some(key_file);
+    config.journal.published_heads_file = Some(heads_file.clone());
+    let app = App::assemble(config, db.db.clone(), Arc::new(clock.clone())).expect("assemble");
+    register_in(
+        &app.journal,
+        "head-1",
+        astana(2026, 11, 26, 15, 0),
+        Channel::Email,
+        Reporter::default(),
+        None,
+        "text",
+    )
+    .await;
+    let scheduler = app.scheduler();
+    assert!(
+        !scheduler.tick(clock.now()).await.unwrap().head_published,
+        "before 00:05"
+    );
+    clock.set(astana(2026, 11, 27, 0, 5));
+    assert!(scheduler.tick(clock.now()).await.unwrap().head_published);
+    clock.set(astana(2026, 11, 27, 13, 0));
+    assert!(
+        !scheduler.tick(clock.now()).await.unwrap().head_published,
+        "once a day"
+    );
+    app.sender(RIG_INSTANCE.into())
+        .unwrap()
+        .deliver_due()
+        .await
+        .unwrap();
+    let mails = to(&smtp.messages(), "auditor@kazstandard.kz");
+    assert_eq!(mails.len(), 1);
+    let lines = std::fs::read_to_string(&heads_file).unwrap();
+    assert_eq!(lines.lines().count(), 1);
+    let head: senim::journal::audit::SignedHead = serde_json::from_str(lines.trim()).unwrap();
+    assert_eq!(head.seq, 1);
+    assert!(
+        parse(&mails[0])["body"]
+            .as_str()
+            .unwrap()
+            .contains(lines.trim())
+    );
+    let report = app.journal.verify_with_heads(&[head]).await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.findings);
+    // The next day, the next head.
+    clock.set(astana(2026, 11, 28, 0, 6));
+    assert!(scheduler.tick(clock.now()).await.unwrap().head_published);
+    assert_eq!(
+        std::fs::read_to_string(&heads_file)
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}

@@ -1,6 +1,8 @@
 //! The scheduler: every `alerts.interval_seconds` it sends the unclassified
 //! digests whose cutoff has passed, escalates undelivered alerts, and on working
-//! days from 09:00 Astana sends the manager's deadline digest once. `tick` takes
+//! days from 09:00 Astana sends the manager's deadline digest once; daily from
+//! `journal.publish_head_time` it publishes the audit chain's signed head (mail
+//! to the auditors, a line in `journal.published_heads_file`). `tick` takes
 //! `now`, so tests drive it with a pinned clock.
 
 use std::sync::Arc;
@@ -20,6 +22,14 @@ use crate::outbox::{Mail, MailKind, Outbox};
 /// How far back the start-up back-fill gives appeals their reply deadline.
 const REPLY_BACKFILL_DAYS: u64 = 120;
 
+/// The Astana date of the last head in a heads file, if any.
+fn last_head_date(path: &std::path::Path, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let head: crate::journal::audit::SignedHead = serde_json::from_str(line).ok()?;
+    Some(head.at.with_timezone(&tz).date_naive())
+}
+
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tick {
@@ -29,6 +39,15 @@ pub struct Tick {
     pub escalated: usize,
     /// Whether the manager's deadline digest went out.
     pub deadline_digest: bool,
+    /// Whether the audit chain's head was published.
+    pub head_published: bool,
+}
+
+/// When and where the audit chain's head is published.
+#[derive(Clone, Debug)]
+pub struct HeadPublication {
+    pub at: chrono::NaiveTime,
+    pub file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
@@ -39,6 +58,7 @@ pub struct Scheduler {
     calendar: Arc<Calendar>,
     clock: SharedClock,
     interval: Duration,
+    heads: HeadPublication,
 }
 
 impl Scheduler {
@@ -49,6 +69,7 @@ impl Scheduler {
         calendar: Arc<Calendar>,
         clock: SharedClock,
         interval: Duration,
+        heads: HeadPublication,
     ) -> Self {
         Self {
             alerts,
@@ -57,6 +78,7 @@ impl Scheduler {
             calendar,
             clock,
             interval,
+            heads,
         }
     }
 
@@ -66,7 +88,75 @@ impl Scheduler {
             digested: self.alerts.send_unclassified_digests(now).await?,
             escalated: self.alerts.escalate(now).await?,
             deadline_digest: self.deadline_digest(now).await?,
+            head_published: self.publish_head(now).await?,
         })
+    }
+
+    /// The audit chain's signed head, once a day from `journal.publish_head_time`:
+    /// mailed to each auditor (once, by the outbox's dedupe key) and appended to
+    /// the heads file (unless its last line is already today's). Nothing without
+    /// a chain key. Returns whether anything was published now.
+    pub async fn publish_head(&self, now: DateTime<Utc>) -> Result<bool, AlertError> {
+        let policy = self.alerts.policy();
+        let local = now.with_timezone(&policy.tz);
+        let today = local.date_naive();
+        if !self.journal.is_keyed()
+            || local.time() < self.heads.at
+            || (policy.auditors.is_empty() && self.heads.file.is_none())
+        {
+            return Ok(false);
+        }
+        let keys: Vec<String> = policy
+            .auditors
+            .iter()
+            .map(|a| format!("audit_head:{today}:{}", a.email))
+            .collect();
+        let mut mail_due = false;
+        for key in &keys {
+            mail_due |= !Outbox::exists(self.alerts.outbox(), key).await?;
+        }
+        let file_due = match &self.heads.file {
+            Some(path) => last_head_date(path, policy.tz) != Some(today),
+            None => false,
+        };
+        if !mail_due && !file_due {
+            return Ok(false);
+        }
+        let head = self.journal.signed_head().await?;
+        let line = serde_json::to_string(&head).unwrap_or_default();
+        if file_due
+            && let Some(path) = &self.heads.file
+            && let Err(e) = crate::private_fs::append_line(path, &line)
+        {
+            tracing::error!(error = %e, file = %path.display(), "cannot append the audit chain's head");
+        }
+        if mail_due {
+            let body = format!(
+                "The head of Senim's audit chain on {today}, signed (Ed25519; public key below).\n\
+                 Keep this line where the database's administrators cannot change it; \
+                 `senim journal verify --heads FILE` checks the chain passes through it.\n\n{line}\n"
+            );
+            let mut tx = self.journal.db().begin().await?;
+            for (to, key) in policy.auditors.iter().zip(&keys) {
+                let mail = Mail {
+                    kind: MailKind::AuditHead,
+                    dedupe_key: key.clone(),
+                    reference: format!("head {}", head.seq),
+                    appeal_id: None,
+                    to: to.clone(),
+                    subject: format!("Senim: audit chain head {today} (event {})", head.seq),
+                    body: body.clone(),
+                    urgent: false,
+                    due_by: None,
+                    escalate_at: None,
+                };
+                Outbox::enqueue_in(&mut tx, &policy.from, &mail, now).await?;
+            }
+            tx.commit().await?;
+            self.alerts.outbox().wake();
+        }
+        tracing::info!(seq = head.seq, "audit chain head published");
+        Ok(true)
     }
 
     /// The manager's digest: on a working day, at or after `deadline_digest_time`,

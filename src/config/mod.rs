@@ -200,12 +200,24 @@ impl Default for CalendarConfig {
 pub struct JournalConfig {
     /// Prefix of registration numbers: `TL` gives `TL-2026-000042`.
     pub registration_prefix: String,
+    /// A file holding the secret (at least 32 bytes, e.g. `openssl rand -hex 32`)
+    /// that keys the audit chain, kept outside the database; none: an unkeyed chain.
+    pub chain_key_file: Option<PathBuf>,
+    /// With a chain key: once a day, at this Astana time, the chain's signed head is
+    /// mailed to `alerts.auditors` and appended to `published_heads_file` (if set).
+    pub publish_head_time: TimeOfDay,
+    /// A file the auditors keep (on another machine's share, say) that the signed
+    /// heads are appended to; `senim journal verify --heads` reads it.
+    pub published_heads_file: Option<PathBuf>,
 }
 
 impl Default for JournalConfig {
     fn default() -> Self {
         Self {
             registration_prefix: "TL".into(),
+            chain_key_file: None,
+            publish_head_time: TimeOfDay::hm(0, 5),
+            published_heads_file: None,
         }
     }
 }
@@ -427,6 +439,8 @@ pub struct AlertsConfig {
     pub competent_authority: Vec<Address>,
     /// The compliance manager(s): the 09:00 digest of deadlines.
     pub managers: Vec<Address>,
+    /// The auditors: the audit chain's signed head, daily (`journal.publish_head_time`).
+    pub auditors: Vec<Address>,
     /// Astana time on the day after registration when still-unclassified appeals
     /// go to the Director in one digest.
     pub digest_cutoff: TimeOfDay,
@@ -454,6 +468,7 @@ impl Default for AlertsConfig {
             deputies: Vec::new(),
             competent_authority: Vec::new(),
             managers: Vec::new(),
+            auditors: Vec::new(),
             digest_cutoff: TimeOfDay::hm(10, 0),
             escalate_hours_before: 6,
             include_identity: false,

@@ -1,11 +1,27 @@
 //! The Journal's append-only audit log: every change to an appeal is an event whose
 //! hash covers the previous event's hash and the appeal's state after the change,
 //! so `senim journal verify` finds any edited or deleted row.
+//!
+//! Keyed: with `journal.chain_key_file`, a secret kept outside the database, each
+//! event's hash is an HMAC-SHA256 under that key (`ChainKey`), so whoever holds
+//! only the database (its administrator, a backup) cannot recompute the chain
+//! after rewriting it. `audit_head.keyed` records that the chain is keyed; a keyed
+//! chain cannot be written or checked without the key, and with a key configured
+//! an unkeyed chain is a finding. `senim journal key-chain` keys an existing chain
+//! once, after verifying it.
+//!
+//! Published heads: `SignedHead` is the chain's head (sequence number and hash)
+//! with an Ed25519 signature by a key derived from the chain key; auditors keep
+//! the heads outside the database (`senim journal publish-head`), and
+//! `verify --heads` checks that the chain still passes through each of them.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::appeal::{Appeal, AppealId};
@@ -15,11 +31,75 @@ use crate::on_tx;
 /// The hash before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The chain's head as read (and locked) at the start of a Journal write.
+/// The secret that keys the chain (`journal.chain_key_file`): never in the database.
+#[derive(Clone)]
+pub struct ChainKey(Vec<u8>);
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(<secret>)")
+    }
+}
+
+/// What a chain key file must hold at least: 32 bytes (e.g. `openssl rand -hex 32`).
+pub const CHAIN_KEY_MIN_BYTES: usize = 32;
+
+impl ChainKey {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<ChainKey, String> {
+        let secret = secret.into();
+        if secret.len() < CHAIN_KEY_MIN_BYTES {
+            return Err(format!(
+                "the chain key must be at least {CHAIN_KEY_MIN_BYTES} bytes (e.g. openssl rand -hex 32)"
+            ));
+        }
+        Ok(ChainKey(secret))
+    }
+
+    /// Reads the key from a file (trailing newline removed).
+    pub fn from_file(path: &Path) -> Result<ChainKey, String> {
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let end = bytes
+            .iter()
+            .rposition(|b| !matches!(b, b'\n' | b'\r'))
+            .map_or(0, |i| i + 1);
+        ChainKey::new(&bytes[..end]).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn mac(&self, parts: &[&str]) -> String {
+        // HMAC takes a key of any length; `new` checked the length.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts keys of any length"),
+        };
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The Ed25519 key that signs published heads, derived from the chain key.
+    fn head_signer(&self) -> Result<ring::signature::Ed25519KeyPair, String> {
+        let seed =
+            hex::decode(self.mac(&["senim head signing key v1"])).map_err(|e| e.to_string())?;
+        ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| e.to_string())
+    }
+
+    /// The public key auditors check published heads with (hex).
+    pub fn head_public_key(&self) -> Result<String, String> {
+        use ring::signature::KeyPair;
+        Ok(hex::encode(self.head_signer()?.public_key().as_ref()))
+    }
+}
+
+/// The chain's head as read (and locked) at the start of a Journal write, with
+/// the key its events are hashed under (none for an unkeyed chain).
 #[derive(Clone, Debug)]
 pub struct Head {
     pub seq: i64,
     pub hash: String,
+    pub key: Option<Arc<ChainKey>>,
 }
 
 /// One event as it is stored.
@@ -38,13 +118,25 @@ pub struct EventRow {
 
 /// Locks the chain's head for this transaction and returns it. Every Journal write
 /// calls this first: it serialises writers, so the chain is a single line.
-pub async fn lock_head(tx: &mut Tx) -> Result<Head, sqlx::Error> {
-    let (seq, hash): (i64, String) = on_tx!(tx, conn => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+/// Also returns whether the stored chain is keyed; `key` is the configured key.
+pub async fn lock_head(
+    tx: &mut Tx,
+    key: Option<Arc<ChainKey>>,
+) -> Result<(Head, bool), sqlx::Error> {
+    let (seq, hash, keyed): (i64, String, bool) = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed",
     )
     .fetch_one(conn)
     .await)?;
-    Ok(Head { seq, hash })
+    Ok((Head { seq, hash, key }, keyed))
+}
+
+/// Marks an empty chain keyed: its first event will be hashed under the key.
+pub async fn mark_keyed(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET keyed = TRUE WHERE id = 1 AND seq = 0")
+        .execute(conn)
+        .await
+        .map(|_| ()))
 }
 
 /// Appends one event after `head` and moves `head` on; `store_head` writes it back
@@ -62,6 +154,7 @@ pub async fn append(
     let detail = detail.to_string();
     let state_hash = state_hash(appeal);
     let hash = event_hash(
+        head.key.as_deref(),
         &head.hash,
         seq,
         appeal.id.0,
@@ -87,7 +180,8 @@ pub async fn append(
     .execute(conn)
     .await
     .map(|_| ()))?;
-    *head = Head { seq, hash };
+    head.seq = seq;
+    head.hash = hash;
     Ok(())
 }
 
@@ -111,8 +205,12 @@ pub fn state_hash(appeal: &Appeal) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// An event's hash: SHA-256, or HMAC-SHA256 under the chain key, of its fields
+/// (each length-prefixed). Public, so a test can play the forger who knows the
+/// algorithm but not the key.
 #[allow(clippy::too_many_arguments)]
-fn event_hash(
+pub fn event_hash(
+    key: Option<&ChainKey>,
     prev_hash: &str,
     seq: i64,
     appeal_id: i64,
@@ -122,8 +220,7 @@ fn event_hash(
     detail: &str,
     state_hash: &str,
 ) -> String {
-    let mut h = Sha256::new();
-    for part in [
+    let parts = [
         prev_hash,
         &seq.to_string(),
         &appeal_id.to_string(),
@@ -132,11 +229,106 @@ fn event_hash(
         kind,
         detail,
         state_hash,
-    ] {
+    ];
+    if let Some(key) = key {
+        return key.mac(&parts);
+    }
+    let mut h = Sha256::new();
+    for part in parts {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
     hex::encode(h.finalize())
+}
+
+/// The chain's head as published for auditors: kept outside the database, it
+/// pins the chain up to `seq` (a rewrite of any event up to it changes `hash`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedHead {
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+    /// The Ed25519 public key of the signer (hex): `senim journal head-key`.
+    pub public_key: String,
+    /// Ed25519 over `SignedHead::message` (hex).
+    pub signature: String,
+}
+
+impl SignedHead {
+    fn message(seq: i64, hash: &str, at: DateTime<Utc>) -> String {
+        format!(
+            "senim journal head v1\n{seq}\n{hash}\n{}",
+            at.to_rfc3339_opts(SecondsFormat::Micros, true)
+        )
+    }
+
+    /// Signs the head `seq`/`hash` as of `at`.
+    pub fn sign(
+        key: &ChainKey,
+        seq: i64,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<SignedHead, String> {
+        use ring::signature::KeyPair;
+        let signer = key.head_signer()?;
+        let signature = signer.sign(Self::message(seq, hash, at).as_bytes());
+        Ok(SignedHead {
+            seq,
+            hash: hash.to_owned(),
+            at,
+            public_key: hex::encode(signer.public_key().as_ref()),
+            signature: hex::encode(signature.as_ref()),
+        })
+    }
+
+    /// Whether the signature is `public_key`'s over this head.
+    pub fn signed_by(&self, public_key: &str) -> bool {
+        let (Ok(key), Ok(signature)) = (hex::decode(public_key), hex::decode(&self.signature))
+        else {
+            return false;
+        };
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
+            .verify(
+                Self::message(self.seq, &self.hash, self.at).as_bytes(),
+                &signature,
+            )
+            .is_ok()
+    }
+}
+
+/// Checks published heads against the stored events: each must be signed by
+/// `public_key` and name an event whose hash it gives.
+pub fn check_heads(heads: &[SignedHead], events: &[EventRow], public_key: &str) -> Vec<Finding> {
+    let by_seq: BTreeMap<i64, &str> = events.iter().map(|e| (e.seq, e.hash.as_str())).collect();
+    let mut findings = Vec::new();
+    for h in heads {
+        let what = format!(
+            "published head {} of {}",
+            h.seq,
+            h.at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        );
+        if !h.signed_by(public_key) {
+            findings.push(Finding {
+                what,
+                problem: "is not signed by this chain's key (forged, or another installation's)"
+                    .into(),
+            });
+            continue;
+        }
+        match by_seq.get(&h.seq) {
+            None if h.seq == 0 => {}
+            None => findings.push(Finding {
+                what,
+                problem: "names an event the log no longer has: events were deleted".into(),
+            }),
+            Some(hash) if *hash != h.hash => findings.push(Finding {
+                what,
+                problem: "does not match the log: the chain was rewritten up to it".into(),
+            }),
+            Some(_) => {}
+        }
+    }
+    findings
 }
 
 /// One thing `verify` found wrong.
@@ -163,7 +355,8 @@ impl VerifyReport {
 
 /// Checks the events in order against each other and the head, then every appeal's
 /// current row against the state its last event recorded.
-pub fn verify(events: &[EventRow], head: &Head, appeals: &[Appeal]) -> VerifyReport {
+/// `keyed` is what the database says of the chain; `head.key` the configured key.
+pub fn verify(events: &[EventRow], head: &Head, keyed: bool, appeals: &[Appeal]) -> VerifyReport {
     let mut report = VerifyReport {
         events: events.len() as u64,
         appeals: appeals.len() as u64,
@@ -171,6 +364,14 @@ pub fn verify(events: &[EventRow], head: &Head, appeals: &[Appeal]) -> VerifyRep
     };
     let mut finding =
         |what: String, problem: String| report.findings.push(Finding { what, problem });
+    if head.key.is_some() && !keyed {
+        finding(
+            "chain".into(),
+            "is not keyed though journal.chain_key_file is set: it was rewritten without the key, \
+             or `senim journal key-chain` was never run"
+                .into(),
+        );
+    }
     let mut prev = GENESIS.to_owned();
     let mut last_state: BTreeMap<i64, &str> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
@@ -188,6 +389,7 @@ pub fn verify(events: &[EventRow], head: &Head, appeals: &[Appeal]) -> VerifyRep
             );
         }
         let hash = event_hash(
+            head.key.as_deref().filter(|_| keyed),
             &e.prev_hash,
             e.seq,
             e.appeal_id,

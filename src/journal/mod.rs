@@ -45,6 +45,9 @@ pub enum JournalError {
     /// The change is not one this appeal, in its state, takes.
     #[error("{0}")]
     NotAllowed(String),
+    /// The audit chain and the configured chain key do not agree.
+    #[error("{0}")]
+    ChainKey(String),
     /// A stored row holds a value this version does not know.
     #[error("the Journal holds a row this version cannot read: {0}")]
     Corrupt(String),
@@ -65,6 +68,29 @@ pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 /// The audit event of a disclosure: someone was shown an appeal's identity and text.
 pub const DISCLOSED: &str = "identity_disclosed";
 
+const NEEDS_KEY: &str = "the audit chain is keyed: set journal.chain_key_file to its key";
+const NOT_KEYED: &str = "journal.chain_key_file is set but the audit chain is not keyed: \
+     run `senim journal verify`, then `senim journal key-chain`";
+
+/// The statements that lift (`on` false) or restore (`on` true) the database's
+/// guard that keeps `appeal_events` append-only; only `key_chain` lifts it, in
+/// its own transaction.
+fn append_only_guard(backend: &str, on: bool) -> &'static [&'static str] {
+    match (backend, on) {
+        ("postgres", false) => {
+            &["ALTER TABLE appeal_events DISABLE TRIGGER appeal_events_append_only"]
+        }
+        ("postgres", true) => {
+            &["ALTER TABLE appeal_events ENABLE TRIGGER appeal_events_append_only"]
+        }
+        (_, false) => &["DROP TRIGGER appeal_events_no_update"],
+        (_, true) => &[
+            "CREATE TRIGGER appeal_events_no_update BEFORE UPDATE ON appeal_events \
+             BEGIN SELECT RAISE(ABORT, 'appeal_events is append-only'); END",
+        ],
+    }
+}
+
 /// The Journal: registration, look-up, amendment and verification of appeals.
 #[derive(Clone)]
 pub struct Journal {
@@ -76,6 +102,8 @@ pub struct Journal {
     queue: Arc<OnceLock<group_commit::Queue>>,
     /// What a new registration starts, in its transaction (see `OnRegistered`).
     followers: Vec<Arc<dyn OnRegistered>>,
+    /// The key the audit chain is hashed under, if configured.
+    chain_key: Option<Arc<audit::ChainKey>>,
 }
 
 /// What else a new registration starts, written by the module that owns it (the
@@ -137,7 +165,29 @@ impl Journal {
             prefix: prefix.into(),
             queue: Arc::default(),
             followers: Vec::new(),
+            chain_key: None,
         }
+    }
+
+    /// The Journal whose audit chain is keyed with `key` (`journal.chain_key_file`).
+    pub fn keyed_with(mut self, key: Option<audit::ChainKey>) -> Self {
+        self.chain_key = key.map(Arc::new);
+        self
+    }
+
+    /// Whether a chain key is configured.
+    pub fn is_keyed(&self) -> bool {
+        self.chain_key.is_some()
+    }
+
+    /// Whether the stored chain and the configured key agree: `Ok` if both are
+    /// keyed or both are not; otherwise the error says what to do. The daemon
+    /// checks this at start-up, before it takes an appeal.
+    pub async fn check_chain_key(&self) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let result = self.lock_chain(&mut tx).await.map(|_| ());
+        tx.rollback().await?;
+        result
     }
 
     /// The Journal that also runs `follower` in every new registration's
@@ -181,7 +231,14 @@ impl Journal {
 
     /// Locks the audit chain for a run of writes in `tx` (see `ChainLock`).
     pub async fn lock_chain(&self, tx: &mut Tx) -> Result<ChainLock<'_>> {
-        let head = audit::lock_head(tx).await?;
+        let (head, keyed) = audit::lock_head(tx, self.chain_key.clone()).await?;
+        match (keyed, self.chain_key.is_some()) {
+            (true, false) => return Err(JournalError::ChainKey(NEEDS_KEY.into())),
+            // An empty chain is keyed from its first event.
+            (false, true) if head.seq == 0 => audit::mark_keyed(tx).await?,
+            (false, true) => return Err(JournalError::ChainKey(NOT_KEYED.into())),
+            _ => {}
+        }
         Ok(ChainLock {
             journal: self,
             head,
@@ -505,22 +562,145 @@ impl Journal {
     pub async fn verify(&self) -> Result<VerifyReport> {
         // One read transaction, so the chain, the head and the rows agree.
         let mut tx = self.db.begin().await?;
-        let head = audit::lock_head(&mut tx).await?;
-        let events: Vec<audit::EventRow> = on_tx!(&mut tx, conn => sqlx::query_as(
+        let (head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
+        tx.rollback().await?;
+        if keyed && head.key.is_none() {
+            return Err(JournalError::ChainKey(NEEDS_KEY.into()));
+        }
+        Ok(audit::verify(&events, &head, keyed, &appeals))
+    }
+
+    /// `verify`, and each published head checked against the chain: signed by
+    /// this chain's key, and passed through by the chain as stored.
+    pub async fn verify_with_heads(&self, heads: &[audit::SignedHead]) -> Result<VerifyReport> {
+        let mut report = self.verify().await?;
+        let key = self.chain_key.as_deref().ok_or_else(|| {
+            JournalError::ChainKey("checking published heads needs journal.chain_key_file".into())
+        })?;
+        let public_key = key.head_public_key().map_err(JournalError::ChainKey)?;
+        let events = self.events().await?;
+        report
+            .findings
+            .extend(audit::check_heads(heads, &events, &public_key));
+        Ok(report)
+    }
+
+    /// The public key published heads are signed with (needs the chain key).
+    pub fn head_public_key(&self) -> Result<String> {
+        let key = self.chain_key.as_deref().ok_or_else(|| {
+            JournalError::ChainKey("the head key derives from journal.chain_key_file".into())
+        })?;
+        key.head_public_key().map_err(JournalError::ChainKey)
+    }
+
+    /// The chain's head now, signed for publication (needs the chain key).
+    pub async fn signed_head(&self) -> Result<audit::SignedHead> {
+        let key = self.chain_key.as_deref().ok_or_else(|| {
+            JournalError::ChainKey("publishing the head needs journal.chain_key_file".into())
+        })?;
+        let mut tx = self.db.begin().await?;
+        let chain = self.lock_chain(&mut tx).await?;
+        let (seq, hash) = (chain.head.seq, chain.head.hash.clone());
+        drop(chain);
+        tx.rollback().await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        audit::SignedHead::sign(key, seq, &hash, now).map_err(JournalError::ChainKey)
+    }
+
+    /// Keys an unkeyed chain with the configured key, once: the chain must verify
+    /// first; then every event's hash is recomputed under the key and the chain
+    /// marked keyed, in one transaction. Returns the number of events keyed.
+    pub async fn key_chain(&self) -> Result<u64> {
+        let key = self
+            .chain_key
+            .clone()
+            .ok_or_else(|| JournalError::ChainKey("set journal.chain_key_file first".into()))?;
+        let mut tx = self.db.begin().await?;
+        let (mut head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
+        if keyed {
+            return Err(JournalError::ChainKey(
+                "the audit chain is keyed already".into(),
+            ));
+        }
+        head.key = None;
+        let report = audit::verify(&events, &head, false, &appeals);
+        if !report.is_intact() {
+            return Err(JournalError::ChainKey(format!(
+                "the chain does not verify ({} finding(s)): key it only once `senim journal verify` is clean",
+                report.findings.len()
+            )));
+        }
+        let backend = self.db.backend();
+        for sql in append_only_guard(backend, false) {
+            on_tx!(&mut tx, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
+        }
+        let mut prev = audit::GENESIS.to_owned();
+        for e in &events {
+            let hash = audit::event_hash(
+                Some(&key),
+                &prev,
+                e.seq,
+                e.appeal_id,
+                e.at,
+                &e.actor,
+                &e.kind,
+                &e.detail,
+                &e.state_hash,
+            );
+            on_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE appeal_events SET prev_hash = $1, hash = $2 WHERE seq = $3",
+            )
+            .bind(&prev)
+            .bind(&hash)
+            .bind(e.seq)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            prev = hash;
+        }
+        on_tx!(&mut tx, conn => sqlx::query("UPDATE audit_head SET hash = $1, keyed = TRUE WHERE id = 1")
+            .bind(&prev)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        for sql in append_only_guard(backend, true) {
+            on_tx!(&mut tx, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
+        }
+        tx.commit().await?;
+        tracing::info!(events = events.len(), "audit chain keyed");
+        Ok(events.len() as u64)
+    }
+
+    /// Every event of the chain, in order.
+    async fn events(&self) -> Result<Vec<audit::EventRow>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
+             FROM appeal_events ORDER BY seq",
+        )
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// The head (locked), whether the chain is keyed, every event and every appeal,
+    /// read in `tx` so that they agree.
+    async fn read_chain(
+        &self,
+        tx: &mut Tx,
+    ) -> Result<(audit::Head, bool, Vec<audit::EventRow>, Vec<Appeal>)> {
+        let (head, keyed) = audit::lock_head(tx, self.chain_key.clone()).await?;
+        let events: Vec<audit::EventRow> = on_tx!(tx, conn => sqlx::query_as(
             "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
              FROM appeal_events ORDER BY seq",
         )
         .fetch_all(conn)
         .await)?;
         let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals ORDER BY id");
-        let rows: Vec<AppealRow> =
-            on_tx!(&mut tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
-        tx.rollback().await?;
+        let rows: Vec<AppealRow> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
         let appeals = rows
             .into_iter()
             .map(Appeal::try_from)
             .collect::<Result<Vec<_>>>()?;
-        Ok(audit::verify(&events, &head, &appeals))
+        Ok((head, keyed, events, appeals))
     }
 
     /// The number of appeals registered per registration date in a range: the

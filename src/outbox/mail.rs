@@ -25,6 +25,8 @@ crate::text_enum! {
         DeadlineDigest = "deadline_digest",
         /// The receipt to a citizen who wrote to the mailbox.
         Receipt = "receipt",
+        /// The audit chain's signed head, to the auditors, daily.
+        AuditHead = "audit_head",
     }
 }
 
