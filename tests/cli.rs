@@ -540,3 +540,48 @@ fn the_data_directory_and_the_database_are_private() {
     }
     assert!(files >= 1, "the database is there");
 }
+
+/// Under systemd, secrets come as credentials (`LoadCredential=`): a relative
+/// secret-file path is read from `$CREDENTIALS_DIRECTORY`, and a missing one is
+/// named with its key.
+#[test]
+fn secret_files_are_read_from_systemds_credentials_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    std::fs::write(credentials.join("chain.key"), "k".repeat(64)).unwrap();
+    std::fs::write(
+        credentials.join("manager.token"),
+        "manager-token-0123456789\n",
+    )
+    .unwrap();
+    let config = write_config(
+        dir.path(),
+        1,
+        "",
+        "[journal]\nchain_key_file = \"chain.key\"\n\n\
+         [[api.managers]]\nname = \"aigul\"\ntoken_file = \"manager.token\"\n",
+    );
+    let run = |credentials: Option<&Path>| {
+        let mut command = support::senim::command();
+        command.args(["--config", config.to_str().unwrap(), "check-config"]);
+        command.env_remove("CREDENTIALS_DIRECTORY");
+        if let Some(dir) = credentials {
+            command.env("CREDENTIALS_DIRECTORY", dir);
+        }
+        command.output().unwrap()
+    };
+    let ok = run(Some(&credentials));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let missing = run(None);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("journal.chain_key_file") && stderr.contains("CREDENTIALS_DIRECTORY"),
+        "{stderr}"
+    );
+}

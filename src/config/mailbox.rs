@@ -191,14 +191,6 @@ impl MailboxConfig {
         if self.password.is_some() == self.password_file.is_some() {
             return Err("mailbox: give exactly one of password and password_file".into());
         }
-        if let Some(path) = &self.password_file
-            && !path.exists()
-        {
-            return Err(format!(
-                "mailbox.password_file: {} does not exist",
-                path.display()
-            ));
-        }
         if let Some(path) = &self.ca_file
             && !path.exists()
         {

@@ -532,8 +532,78 @@ impl Config {
     /// Loads defaults, then the file, then the `SENIM_<SECTION>__<KEY>` variables,
     /// and checks values. Other `SENIM_…` variables are not configuration (see
     /// `ignored_env_vars`).
+    ///
+    /// Under systemd, secret files may come as credentials (`LoadCredential=`): a
+    /// relative secret-file path (`chain_key_file = "chain.key"`) is then read from
+    /// `$CREDENTIALS_DIRECTORY`, where systemd puts them readable by the service
+    /// alone (see `resolve_credentials`).
     pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
-        Self::load_with_env(source, config_env(ENV_PREFIX))
+        let credentials = std::env::var_os(CREDENTIALS_ENV).map(PathBuf::from);
+        let mut config = Self::load_with_env(source, config_env(ENV_PREFIX))?;
+        if let Some(dir) = credentials {
+            config.resolve_credentials(&dir);
+        }
+        config
+            .check_files()
+            .map_err(|e| ConfigError(format!("{}: {e}", source.path.display())))?;
+        Ok(config)
+    }
+
+    /// Every secret-file key, named, for `resolve_credentials` and `check_files`.
+    fn secret_files(&mut self) -> Vec<(String, &mut Option<PathBuf>)> {
+        let mut files = vec![
+            (
+                "smtp.password_file".to_owned(),
+                &mut self.smtp.password_file,
+            ),
+            (
+                "mailbox.password_file".to_owned(),
+                &mut self.mailbox.password_file,
+            ),
+            (
+                "journal.chain_key_file".to_owned(),
+                &mut self.journal.chain_key_file,
+            ),
+        ];
+        for (i, m) in self.api.managers.iter_mut().enumerate() {
+            files.push((format!("api.managers[{i}].token_file"), &mut m.token_file));
+        }
+        for (i, s) in self.pbx.sources.iter_mut().enumerate() {
+            files.push((format!("pbx.sources[{i}].token_file"), &mut s.token_file));
+            files.push((
+                format!("pbx.sources[{i}].hmac_secret_file"),
+                &mut s.hmac_secret_file,
+            ));
+        }
+        files
+    }
+
+    /// Makes each relative secret-file path a file in systemd's credentials
+    /// directory (`$CREDENTIALS_DIRECTORY`); absolute paths are left alone.
+    pub fn resolve_credentials(&mut self, dir: &Path) {
+        for (_, file) in self.secret_files() {
+            if let Some(file) = file
+                && file.is_relative()
+            {
+                *file = dir.join(&*file);
+            }
+        }
+    }
+
+    /// The secret files named exist (once credentials are resolved).
+    fn check_files(&mut self) -> Result<(), String> {
+        for (key, file) in self.secret_files() {
+            if let Some(file) = file
+                && !file.exists()
+            {
+                return Err(format!(
+                    "{key}: {} does not exist (under systemd's LoadCredential=, a relative \
+                     path is read from ${CREDENTIALS_ENV})",
+                    file.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn load_with_env(source: &ConfigSource, env: Env) -> Result<Config, ConfigError> {
@@ -795,6 +865,9 @@ pub fn read_secret(
     }
     Ok(secret)
 }
+
+/// Where systemd puts the service's credentials (`LoadCredential=`).
+pub const CREDENTIALS_ENV: &str = "CREDENTIALS_DIRECTORY";
 
 /// The prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "SENIM_";
