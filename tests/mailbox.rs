@@ -510,6 +510,70 @@ async fn bounces_auto_replies_and_lists_are_kept_and_replies_become_corresponden
     intake.stop().await;
 }
 
+/// Registration numbers are guessable: mail naming one from an address other than
+/// the reporter's is kept as correspondence marked "unverified sender" in the audit
+/// history, and the managers are told (by number, never the sender or the text).
+/// The reporter's own follow-up is correspondence as before, unmarked.
+#[tokio::test]
+async fn mail_about_an_appeal_from_another_address_is_unverified_and_the_manager_is_told() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    dovecot.append("INBOX", &mail(1));
+    let intake = start_intake(
+        &dovecot,
+        &db.url,
+        "\n[alerts]\nmanagers = [\"compliance@kazstandard.kz\"]\n",
+    )
+    .await;
+    wait_stored(&db.db, 1, Duration::from_secs(30)).await;
+    let appeal = intake.appeals().await[0].clone();
+    let number = appeal.registration_number.to_string();
+    let stranger = format!(
+        "From: stranger@evil.example\r\nSubject: About {number}: what became of it?\r\n\
+         Message-ID: <stranger@evil.example>\r\n\r\nWho reported this?\r\n"
+    );
+    let own = format!(
+        "From: CITIZEN1@example.kz\r\nSubject: Re: {number}\r\nMessage-ID: <own@example.kz>\r\n\r\nOne more detail.\r\n"
+    );
+    dovecot.append("INBOX", stranger.as_bytes());
+    dovecot.append("INBOX", own.as_bytes());
+    wait_stored(&db.db, 3, Duration::from_secs(30)).await;
+    assert_eq!(
+        email_appeals(&intake.app).await,
+        1,
+        "both are correspondence"
+    );
+    let history = intake.app.journal.history(appeal.id).await.unwrap();
+    let added: Vec<&str> = history
+        .iter()
+        .filter(|e| e.kind == "correspondence_added")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(added.len(), 2, "{history:?}");
+    assert_eq!(
+        added
+            .iter()
+            .filter(|d| d.contains(r#""unverified_sender":true"#))
+            .count(),
+        1,
+        "{added:?}"
+    );
+    let notices: Vec<_> = intake
+        .app
+        .outbox
+        .list(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == senim::outbox::MailKind::UnverifiedCorrespondence.as_str())
+        .collect();
+    assert_eq!(notices.len(), 1, "one notice, for the stranger's mail");
+    assert_eq!(notices[0].recipient, "compliance@kazstandard.kz");
+    assert_eq!(notices[0].reference, number);
+    assert!(intake.app.journal.verify().await.unwrap().is_intact());
+    intake.stop().await;
+}
+
 /// A reply fetched in the same batch as its original is correspondence, as it
 /// is when the original came in an earlier poll: the outcome does not depend on
 /// how the messages were batched.

@@ -331,6 +331,11 @@ pub enum Amendment {
     Correspondence {
         channel: Channel,
         reference: String,
+        /// It came from an address other than the reporter's: registration numbers
+        /// are guessable, so anyone can write "about" an appeal. Left out of the
+        /// audit detail when false (as before the flag existed).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unverified_sender: bool,
     },
 }
 

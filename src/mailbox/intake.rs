@@ -275,12 +275,18 @@ async fn ingest_one(
     };
     store::insert(tx, &new, &refs, now).await?;
     if let Disposition::Correspondence(appeal) = disposition {
+        let reporter = channel.journal.get_in(tx, appeal).await?.reporter.email;
+        let unverified_sender = !same_address(reporter.as_deref(), reading.from_address.as_deref());
         // In the appeal's audit history, by reference only (the text stays here).
         let amendment = crate::journal::Amendment::Correspondence {
             channel: Channel::Email,
             reference: format!("{SOURCE_SHA256}:{}", reading.sha256),
+            unverified_sender,
         };
-        chain.amend(tx, appeal, amendment, "mailbox").await?;
+        let appeal = chain.amend(tx, appeal, amendment, "mailbox").await?;
+        if unverified_sender {
+            tell_managers_of_unverified(channel, tx, &appeal, &reading.sha256, now).await?;
+        }
     }
     if let Some(registration) = &registered {
         acknowledge(channel, tx, registration.appeal(), reading, now).await?;
@@ -292,6 +298,54 @@ async fn ingest_one(
         registered,
         problem: reading.problem.is_some(),
     })
+}
+
+/// Whether a message's sender is the appeal's reporter (addresses compared without
+/// case); an appeal without a reporter's address has no verified sender.
+fn same_address(reporter: Option<&str>, sender: Option<&str>) -> bool {
+    match (reporter, sender) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    }
+}
+
+/// Tells the managers, in the message's transaction, that mail about an appeal
+/// came from an address other than the reporter's: it is kept as correspondence
+/// marked "unverified sender", and nobody should answer it with the case's details
+/// before knowing who wrote. The notice names the appeal, never the sender or text.
+async fn tell_managers_of_unverified(
+    channel: &Mailbox,
+    tx: &mut crate::db::Tx,
+    appeal: &crate::journal::Appeal,
+    sha256: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IntakeError> {
+    let number = appeal.registration_number.to_string();
+    tracing::warn!(registration_number = %number, appeal_id = %appeal.id, "correspondence from an unverified sender");
+    let from = &channel.config.smtp.from.0;
+    for manager in &channel.config.alerts.managers {
+        let mail = crate::outbox::Mail {
+            kind: crate::outbox::MailKind::UnverifiedCorrespondence,
+            dedupe_key: format!("unverified:{sha256}:{}", manager.email),
+            reference: number.clone(),
+            appeal_id: Some(appeal.id.0),
+            to: manager.0.clone(),
+            subject: format!("Белгісіз жіберуші / Неподтверждённый отправитель: {number}"),
+            body: format!(
+                "Өтініш {number} туралы хат өтініш берушінің мекенжайынан емес, басқа мекенжайдан келді.\n\
+                 Письмо об обращении {number} пришло не с адреса заявителя.\n\
+                 Mail about appeal {number} came from an address other than the reporter's.\n\n\
+                 It is attached to the appeal as correspondence marked \"unverified sender\". \
+                 Registration numbers can be guessed: do not reply with anything about the case \
+                 before you know who wrote.\n"
+            ),
+            urgent: false,
+            due_by: None,
+            escalate_at: None,
+        };
+        crate::outbox::Outbox::enqueue_in(tx, from, &mail, now).await?;
+    }
+    Ok(())
 }
 
 /// The appeal of a stored message that `reading` replies to (In-Reply-To,

@@ -27,6 +27,8 @@ crate::text_enum! {
         Receipt = "receipt",
         /// The audit chain's signed head, to the auditors, daily.
         AuditHead = "audit_head",
+        /// Mail about an appeal from an address other than the reporter's, to the managers.
+        UnverifiedCorrespondence = "unverified_correspondence",
     }
 }
 
