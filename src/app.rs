@@ -29,8 +29,11 @@ pub struct App {
     pub calendar: Arc<Calendar>,
     pub db: Db,
     pub journal: Journal,
-    /// Managers of the manager's API, with their tokens read.
+    /// Managers of the manager's API, with their tokens read (`[[api.managers]]`,
+    /// the configuration's managers; persons are the way forward).
     pub managers: Vec<ManagerToken>,
+    /// The people who work the line, with their roles and tokens.
+    pub persons: crate::persons::Persons,
     /// Every e-mail Senim sends, before and after it is sent.
     pub outbox: Outbox,
     /// Who is told what, and when (10.6, 10.9, 6.3).
@@ -103,7 +106,9 @@ impl App {
             deadlines: deadlines.clone(),
             status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
         });
+        let persons = crate::persons::Persons::new(db.clone(), clock.clone());
         Ok(App {
+            persons,
             mailbox,
             config,
             clock,

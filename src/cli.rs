@@ -46,6 +46,30 @@ pub enum Command {
     /// Look at and act on the outbox of e-mail.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// The people who work the line: their roles and personal API tokens.
+    #[command(subcommand)]
+    Persons(PersonsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PersonsCommand {
+    /// Add a person; prints their API token, this once.
+    Add {
+        /// Login: a-z, 0-9, `.`, `-`, `_` (the audit log records `person:<login>`).
+        login: String,
+        /// Their full name.
+        #[arg(long)]
+        name: String,
+        /// operator, manager, director or auditor; repeat for several.
+        #[arg(long = "role", required = true, value_parser = parse_text::<crate::persons::Role>)]
+        roles: Vec<crate::persons::Role>,
+    },
+    /// List the persons, with their roles (never their tokens).
+    List,
+    /// Disable a person: their token stops working at once.
+    Disable { login: String },
+    /// Give a person a new token (the old one stops working) and enable them.
+    Reset { login: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -351,6 +375,10 @@ async fn run_async(command: Command, config: Config) -> anyhow::Result<std::proc
         Command::Outbox(command) => {
             let app = App::open(config, clock).await?;
             return outbox_command(&app, command).await;
+        }
+        Command::Persons(command) => {
+            let app = App::open(config, clock).await?;
+            persons_command(&app, command).await?;
         }
         Command::CheckConfig | Command::Calendar(_) => {
             unreachable!("handled before the runtime starts")
@@ -663,6 +691,48 @@ async fn journal_command(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        PersonsCommand::Add { login, name, roles } => {
+            let (person, token) = app.persons.add(&login, &name, &roles).await?;
+            let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
+            writeln!(out, "added {} ({})", person.login, roles.join(", "))?;
+            writeln!(
+                out,
+                "token (shown once; give it to them in person): {token}"
+            )?;
+        }
+        PersonsCommand::List => {
+            for p in app.persons.list().await? {
+                let roles: Vec<&str> = p.roles.iter().map(|r| r.as_str()).collect();
+                let state = if p.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                writeln!(
+                    out,
+                    "{:<20} {:<9} {:<28} {}",
+                    p.login,
+                    state,
+                    roles.join(","),
+                    p.full_name
+                )?;
+            }
+        }
+        PersonsCommand::Disable { login } => {
+            app.persons.disable(&login).await?;
+            writeln!(out, "disabled {login}")?;
+        }
+        PersonsCommand::Reset { login } => {
+            let token = app.persons.reset(&login).await?;
+            writeln!(out, "new token for {login} (shown once): {token}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Records that the person at the command line was shown these appeals' identity.

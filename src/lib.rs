@@ -16,6 +16,7 @@ pub mod journal;
 pub mod mailbox;
 pub mod outbox;
 pub mod pbx;
+pub mod persons;
 pub mod private_fs;
 pub mod server;
 pub mod telemetry;

@@ -1905,3 +1905,134 @@ async fn an_answered_cti_call_never_hung_up_is_registered_once() {
     assert_no_caller_number_in_logs(&a);
     assert_no_caller_number_in_logs(&b);
 }
+
+/// The token printed by `senim persons add` or `reset`.
+fn person_token(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("snm_"))
+        .expect("a token")
+        .to_owned()
+}
+
+/// Each person acts as themselves, with their roles: an operator completes a
+/// phone appeal awaiting notes but cannot classify or read deadlines; an auditor
+/// reads but cannot write; the manager classifies, and the audit log names them.
+/// A disabled person's token, or a reset one's old token, is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persons_act_as_themselves_within_their_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = spawn(dir.path(), "").await;
+    let add = |login: &str, role: &str| {
+        person_token(&run_cli(
+            d.config_path(),
+            &[
+                "persons",
+                "add",
+                login,
+                "--name",
+                "Test Person",
+                "--role",
+                role,
+            ],
+        ))
+    };
+    let (clerk, auditor, manager) = (
+        add("hr-clerk", "operator"),
+        add("audit", "auditor"),
+        add("aigul", "manager"),
+    );
+    let (_, a) = post_answered(
+        &d,
+        "persons-1",
+        "2026-11-18T10:00:00+05:00",
+        "2026-11-18T10:05:00+05:00",
+    )
+    .await;
+    let id = a["appeal_id"].as_i64().unwrap();
+    let send = |method: reqwest::Method, path: String, token: &str, body: Value| {
+        client()
+            .request(method, d.url(&path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let patch = |token: &str| {
+        send(
+            reqwest::Method::PATCH,
+            format!("/v1/appeals/{id}"),
+            token,
+            json!({"name": "Ержан"}),
+        )
+    };
+    let classify = |token: &str| {
+        send(
+            reqwest::Method::POST,
+            format!("/v1/appeals/{id}/classification"),
+            token,
+            json!({"category": "not_corruption", "reason": "a complaint about service"}),
+        )
+    };
+    let deadlines = |token: &str| {
+        client()
+            .get(d.url(&format!("/v1/appeals/{id}/deadlines")))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(patch(&clerk).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        classify(&clerk).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        deadlines(&clerk).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(deadlines(&auditor).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        patch(&auditor).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        classify(&auditor).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(classify(&manager).await.unwrap().status(), StatusCode::OK);
+    let history = run_cli(d.config_path(), &["journal", "show", &id.to_string()]);
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        history.contains("by person:hr-clerk") && history.contains("by person:aigul"),
+        "{history}"
+    );
+
+    let disabled = run_cli(d.config_path(), &["persons", "disable", "audit"]);
+    assert!(disabled.status.success());
+    assert_eq!(
+        deadlines(&auditor).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let renewed = person_token(&run_cli(d.config_path(), &["persons", "reset", "audit"]));
+    assert_eq!(
+        deadlines(&auditor).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(deadlines(&renewed).await.unwrap().status(), StatusCode::OK);
+    let listed = run_cli(d.config_path(), &["persons", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("hr-clerk") && listed.contains("operator"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("snm_"),
+        "tokens are never listed: {listed}"
+    );
+    // The database keeps only the tokens' hashes.
+    let db = std::fs::read(dir.path().join("data/senim.db")).unwrap();
+    assert!(!db.windows(clerk.len()).any(|w| w == clerk.as_bytes()));
+}

@@ -14,13 +14,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::Manager;
+use super::auth::Actor;
 use super::problem::Problem;
 use crate::app::App;
 use crate::cases::{self, ClassifyError};
 use crate::deadlines::{DeadlineError, Event};
 use crate::journal::{Appeal, AppealKey, Category, JournalError};
 use crate::outbox::{MailState, OutboxError};
+use crate::persons::Role;
 use crate::triage;
 
 pub fn routes() -> Router<Arc<App>> {
@@ -69,10 +70,11 @@ fn bad_json(e: JsonRejection) -> Problem {
 
 async fn classify(
     State(app): State<Arc<App>>,
-    manager: Manager,
+    actor: Actor,
     Path(key): Path<String>,
     body: Result<Json<Classification>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager])?;
     let Json(body) = body.map_err(bad_json)?;
     let category: Category = body
         .category
@@ -85,7 +87,7 @@ async fn classify(
         appeal.id,
         category,
         &body.reason,
-        &manager.actor(),
+        &actor.actor(),
     )
     .await
     .map_err(classify_problem)?;
@@ -114,9 +116,10 @@ fn classify_problem(e: ClassifyError) -> Problem {
 
 async fn suggestion(
     State(app): State<Arc<App>>,
-    _manager: Manager,
+    actor: Actor,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager, Role::Director, Role::Auditor])?;
     let appeal = find(&app, &key).await?;
     Ok(Json(json!({
         "registration_number": appeal.registration_number,
@@ -143,9 +146,10 @@ fn deadline_problem(e: DeadlineError) -> Problem {
 
 async fn deadlines(
     State(app): State<Arc<App>>,
-    _manager: Manager,
+    actor: Actor,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager, Role::Director, Role::Auditor])?;
     let appeal = find(&app, &key).await?;
     let list = app
         .deadlines
@@ -160,10 +164,11 @@ async fn deadlines(
 
 async fn deadline_event(
     State(app): State<Arc<App>>,
-    manager: Manager,
+    actor: Actor,
     Path(key): Path<String>,
     body: Result<Json<Event>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager, Role::Director])?;
     let Json(event) = body.map_err(bad_json)?;
     let appeal = find(&app, &key).await?;
     let list = app
@@ -171,7 +176,7 @@ async fn deadline_event(
         .record(
             &appeal,
             &event,
-            &manager.actor(),
+            &actor.actor(),
             app.clock.now(),
             app.today(),
         )
@@ -208,9 +213,10 @@ pub fn parse_state(s: &str) -> Result<MailState, String> {
 
 async fn outbox_list(
     State(app): State<Arc<App>>,
-    _manager: Manager,
+    actor: Actor,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager])?;
     let state = q
         .state
         .as_deref()
@@ -227,9 +233,10 @@ async fn outbox_list(
 
 async fn outbox_retry(
     State(app): State<Arc<App>>,
-    manager: Manager,
+    actor: Actor,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, Problem> {
+    actor.require(&[Role::Manager])?;
     let n = app
         .outbox
         .retry(Some(id), app.clock.now())
@@ -237,7 +244,7 @@ async fn outbox_retry(
         .map_err(outbox_problem)?;
     tracing::info!(
         outbox_id = id,
-        actor = manager.actor(),
+        actor = actor.actor(),
         "mail put back for retry"
     );
     Ok(Json(json!({ "retried": n })))

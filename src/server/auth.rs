@@ -1,5 +1,9 @@
-//! Who may call the manager's API: bearer tokens from `[[api.managers]]`, each
-//! with a name that goes into the audit log. Tokens are compared in constant time.
+//! Who calls the API, and what they may do: a person's own token (`persons`,
+//! `snm_…`) with their roles, or a token from `[[api.managers]]` (the role of
+//! manager). Each acts as themselves: the audit log records `person:<login>` (or
+//! `manager:<name>`). A route says which roles may call it (`Actor::require`); any
+//! other is 403. Configured tokens are compared in constant time; persons' tokens
+//! are looked up by their SHA-256.
 
 use std::sync::Arc;
 
@@ -9,17 +13,33 @@ use axum::http::{HeaderMap, header};
 
 use super::problem::Problem;
 use crate::app::App;
+use crate::persons::Role;
 use crate::tokens::tokens_equal;
 
-/// A manager authenticated by bearer token; `actor` is what the audit log records.
+/// Someone authenticated by bearer token, with their roles.
 #[derive(Clone, Debug)]
-pub struct Manager {
-    pub name: String,
+pub struct Actor {
+    /// What the audit log records: `person:<login>` or `manager:<name>`.
+    name: String,
+    roles: Vec<Role>,
 }
 
-impl Manager {
+impl Actor {
     pub fn actor(&self) -> String {
-        format!("manager:{}", self.name)
+        self.name.clone()
+    }
+
+    /// 403 unless the actor holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Problem> {
+        if roles.iter().any(|r| self.roles.contains(r)) {
+            return Ok(());
+        }
+        let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this needs the role of {}", wanted.join(" or ")),
+        ))
     }
 }
 
@@ -38,7 +58,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, Problem> {
         .ok_or_else(|| Problem::unauthorized("Authorization header must be `Bearer <token>`"))
 }
 
-impl FromRequestParts<Arc<App>> for Manager {
+impl FromRequestParts<Arc<App>> for Actor {
     type Rejection = Problem;
 
     async fn from_request_parts(
@@ -46,12 +66,28 @@ impl FromRequestParts<Arc<App>> for Manager {
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers)?;
+        if token.starts_with(crate::persons::TOKEN_PREFIX) {
+            return match app.persons.authenticate(token).await {
+                Ok(Some(person)) => Ok(Actor {
+                    name: person.actor(),
+                    roles: person.roles,
+                }),
+                Ok(None) => Err(Problem::unauthorized("unknown or disabled token")),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot check a person's token");
+                    Err(Problem::unavailable(
+                        "cannot check the token now; retry later",
+                    ))
+                }
+            };
+        }
         app.managers
             .iter()
             .find(|m| tokens_equal(&m.token, token))
-            .map(|m| Manager {
-                name: m.name.clone(),
+            .map(|m| Actor {
+                name: format!("manager:{}", m.name),
+                roles: vec![Role::Manager],
             })
-            .ok_or_else(|| Problem::unauthorized("unknown manager token"))
+            .ok_or_else(|| Problem::unauthorized("unknown or disabled token"))
     }
 }

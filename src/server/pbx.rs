@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
 
-use super::auth::{Manager, bearer};
+use super::auth::{Actor, bearer};
 use super::problem::Problem;
 use crate::app::App;
 use crate::journal::AppealKey;
@@ -27,6 +27,7 @@ use crate::pbx::formats::{self, CallRecord, Fields, Recording};
 use crate::pbx::notes::{self, OperatorNotes};
 use crate::pbx::store::StoredAnswer;
 use crate::pbx::{PbxError, cti, intake};
+use crate::persons::Role;
 
 /// The headers of a signed request (`pbx::auth`).
 const TIMESTAMP_HEADER: &str = "x-senim-timestamp";
@@ -349,10 +350,13 @@ async fn multipart_fields(parts: Parts, bytes: Bytes) -> Result<Fields, Problem>
 /// awaiting them (409 for any other); answered without the identity.
 async fn patch_appeal(
     State(app): State<Arc<App>>,
-    manager: Manager,
+    actor: Actor,
     Path(appeal): Path<String>,
     notes: Result<Json<OperatorNotes>, JsonRejection>,
 ) -> Response {
+    if let Err(forbidden) = actor.require(&[Role::Operator, Role::Manager]) {
+        return forbidden.into_response();
+    }
     let key: AppealKey = match appeal.parse() {
         Ok(k) => k,
         Err(e) => return Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response(),
@@ -369,7 +373,7 @@ async fn patch_appeal(
         )
         .into_response();
     }
-    match notes::record_operator_notes(&app.journal, &key, notes, &manager.actor()).await {
+    match notes::record_operator_notes(&app.journal, &key, notes, &actor.actor()).await {
         // The answer says what became of the appeal, never who the reporter is.
         Ok(appeal) => Json(appeal.redacted()).into_response(),
         Err(e) => Problem::from(e).into_response(),

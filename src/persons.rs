@@ -1,0 +1,253 @@
+//! The people who work the trust line, each acting as themselves (10.14): a login,
+//! a full name, roles, and a personal API token. Owns the `persons` table.
+//!
+//! - Roles (`Role`): the **operator** completes phone appeals awaiting notes; the
+//!   **manager** triages, classifies, routes and keeps the deadlines; the
+//!   **director** reads, decides and records decisions; the **auditor** sees the
+//!   Journal without identity, verifies the chain and exports aggregates. A person
+//!   may hold several.
+//! - Tokens: 256 random bits, shown once (`senim persons add`, `reset`) and stored
+//!   only as their SHA-256 (a fast hash is right for a random secret of that size;
+//!   there is nothing to guess). A disabled person's token no longer works.
+//! - The audit log names the person (`person:<login>`).
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::{on_db, on_write};
+
+crate::text_enum! {
+    /// What a person may do.
+    Role {
+        Operator = "operator",
+        Manager = "manager",
+        Director = "director",
+        Auditor = "auditor",
+    }
+}
+
+/// The prefix of every personal token, so a leaked one is recognisable (and a
+/// secret scanner can find it).
+pub const TOKEN_PREFIX: &str = "snm_";
+
+/// A person as stored (never their token).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    pub login: String,
+    pub full_name: String,
+    pub roles: Vec<Role>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl Person {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The actor the audit log records.
+    pub fn actor(&self) -> String {
+        format!("person:{}", self.login)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersonError {
+    #[error("the persons' database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no person `{0}`")]
+    NotFound(String),
+    #[error("a person `{0}` exists already")]
+    Exists(String),
+}
+
+/// The people of the trust line.
+#[derive(Clone)]
+pub struct Persons {
+    db: Db,
+    clock: SharedClock,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    login: String,
+    full_name: String,
+    roles: String,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<Row> for Person {
+    type Error = PersonError;
+    fn try_from(r: Row) -> Result<Person, PersonError> {
+        Ok(Person {
+            roles: parse_roles(&r.roles)?,
+            login: r.login,
+            full_name: r.full_name,
+            disabled_at: r.disabled_at,
+        })
+    }
+}
+
+fn parse_roles(text: &str) -> Result<Vec<Role>, PersonError> {
+    let mut roles = text
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| r.parse().map_err(PersonError::Invalid))
+        .collect::<Result<Vec<Role>, _>>()?;
+    roles.sort_by_key(|r| r.as_str());
+    roles.dedup();
+    Ok(roles)
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new token: `snm_` and 256 random bits in hex.
+fn new_token() -> Result<String, PersonError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| PersonError::Invalid("the system's random source failed".into()))?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+}
+
+fn check_login(login: &str) -> Result<(), PersonError> {
+    let ok = !login.is_empty()
+        && login.len() <= 64
+        && login
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(PersonError::Invalid(format!(
+            "login `{login}`: 1 to 64 of a-z, 0-9, `.`, `-`, `_`"
+        )))
+    }
+}
+
+const COLUMNS: &str = "login, full_name, roles, disabled_at";
+
+impl Persons {
+    pub fn new(db: Db, clock: SharedClock) -> Persons {
+        Persons { db, clock }
+    }
+
+    /// Adds a person; returns them with their token, shown this once.
+    pub async fn add(
+        &self,
+        login: &str,
+        full_name: &str,
+        roles: &[Role],
+    ) -> Result<(Person, String), PersonError> {
+        check_login(login)?;
+        if full_name.trim().is_empty() {
+            return Err(PersonError::Invalid(
+                "the full name must not be empty".into(),
+            ));
+        }
+        if roles.is_empty() {
+            return Err(PersonError::Invalid(
+                "give at least one role: operator, manager, director, auditor".into(),
+            ));
+        }
+        let roles = parse_roles(
+            &roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        )?;
+        let token = new_token()?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let text = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let inserted = on_write!(&self.db, conn => sqlx::query(
+            "INSERT INTO persons (login, full_name, roles, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (login) DO NOTHING",
+        )
+        .bind(login)
+        .bind(full_name.trim())
+        .bind(&text)
+        .bind(hash(&token))
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if inserted == 0 {
+            return Err(PersonError::Exists(login.to_owned()));
+        }
+        tracing::info!(login, roles = %text, "person added");
+        let person = Person {
+            login: login.to_owned(),
+            full_name: full_name.trim().to_owned(),
+            roles,
+            disabled_at: None,
+        };
+        Ok((person, token))
+    }
+
+    pub async fn list(&self) -> Result<Vec<Person>, PersonError> {
+        let sql = format!("SELECT {COLUMNS} FROM persons ORDER BY login");
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        rows.into_iter().map(Person::try_from).collect()
+    }
+
+    /// Disables a person: their token stops working at once.
+    pub async fn disable(&self, login: &str) -> Result<(), PersonError> {
+        let now = self.clock.now().trunc_subsecs(6);
+        let changed = on_write!(&self.db, conn => sqlx::query(
+            "UPDATE persons SET disabled_at = COALESCE(disabled_at, $1) WHERE login = $2",
+        )
+        .bind(now)
+        .bind(login)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(PersonError::NotFound(login.to_owned()));
+        }
+        tracing::info!(login, "person disabled");
+        Ok(())
+    }
+
+    /// Gives a person a new token (the old one stops working) and enables them.
+    pub async fn reset(&self, login: &str) -> Result<String, PersonError> {
+        let token = new_token()?;
+        let changed = on_write!(&self.db, conn => sqlx::query(
+            "UPDATE persons SET token_hash = $1, disabled_at = NULL WHERE login = $2",
+        )
+        .bind(hash(&token))
+        .bind(login)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(PersonError::NotFound(login.to_owned()));
+        }
+        tracing::info!(login, "person's token reset");
+        Ok(token)
+    }
+
+    /// The enabled person whose token this is, if any.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Person>, PersonError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let sql =
+            format!("SELECT {COLUMNS} FROM persons WHERE token_hash = $1 AND disabled_at IS NULL");
+        let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(hash(token))
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Person::try_from).transpose()
+    }
+}
