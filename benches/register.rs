@@ -36,6 +36,7 @@ async fn journal(dir: &std::path::Path, name: &str) -> Journal {
         max_connections: 8,
         connect_timeout: std::time::Duration::from_secs(10),
         lock_wait: std::time::Duration::from_secs(30),
+        ca_file: None,
     };
     let db = Db::connect(&settings).await.expect("open SQLite");
     db.migrate().await.expect("migrate");

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs everything the integration tests need to start their own servers
 # on 127.0.0.1: Dovecot (IMAP), aiosmtpd (SMTP), isync (mbsync, benchmark),
-# openssl (test certificates), PostgreSQL (database `test`, trust auth) and
-# the Python `holidays` module. Idempotent and non-interactive: safe to run
-# on every CI start.
+# openssl (test certificates), PostgreSQL (database `test`, trust auth; its
+# server binaries also run the TLS tests' own clusters), util-linux (setpriv,
+# which starts those as senimtest) and the Python `holidays` module.
+# Idempotent and non-interactive: safe to run on every CI start.
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
 AIOSMTPD_VERSION="1.4.6"
 HOLIDAYS_VERSION="0.109"
-# Non-root system user that runs the test Dovecot's mail processes when the
-# tests run as root (Dovecot refuses to access mail as uid 0).
+# Non-root system user that runs the test Dovecot's mail processes and the TLS
+# tests' PostgreSQL clusters when the tests run as root (Dovecot refuses to
+# access mail as uid 0, PostgreSQL to run as root).
 MAIL_USER="senimtest"
 
 SUDO=""
@@ -29,10 +31,10 @@ apt_install() {
 install_debian_packages() {
     log "apt-get update"
     $SUDO apt-get update -q
-    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), wrk"
+    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk"
     # policy-rc.d exit 101 keeps the package scripts from starting the
     # system-wide dovecot (it would bind 143/993); the tests never use it.
-    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd wrk
+    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd util-linux wrk
 }
 
 # Runs "$@" with invoke-rc.d blocked from starting services, restoring any

@@ -11,13 +11,19 @@
 //! Every write takes a transaction from `Db::begin`: on SQLite the process's writers
 //! queue there in order, each waiting at most `lock_wait`, so a reader never holds up
 //! a writer and no write sleeps in SQLite's busy handler behind another of ours.
+//!
+//! PostgreSQL is reached over TLS (rustls, ring) as the URL's `sslmode` asks; with
+//! `verify-full` the server's certificate must chain to the web PKI roots built in
+//! (webpki-roots) or to `DbSettings::ca_file`, and name the host. Which URLs must ask
+//! for `verify-full` is the configuration's rule (`config`), on what
+//! `postgres_endpoint` reads from the URL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::OwnedMutexGuard;
@@ -111,6 +117,10 @@ pub struct DbSettings {
     /// writers, then SQLite's lock against other processes) before it gives up
     /// with a transient error (503 + `Retry-After` at the HTTP edge).
     pub lock_wait: Duration,
+    /// PostgreSQL: a PEM file of the CA(s) that signed the server's certificate,
+    /// trusted besides the built-in web PKI roots (and instead of any `sslrootcert`
+    /// in the URL). Unused by SQLite.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Db {
@@ -118,7 +128,10 @@ impl Db {
     /// mode with `synchronous=FULL`, so a commit is on disk before it returns.
     pub async fn connect(settings: &DbSettings) -> Result<Db, sqlx::Error> {
         if is_postgres_url(&settings.url) {
-            let options = PgConnectOptions::from_str(&settings.url)?.application_name("senim");
+            let mut options = PgConnectOptions::from_str(&settings.url)?.application_name("senim");
+            if let Some(ca_file) = &settings.ca_file {
+                options = options.ssl_root_cert(ca_file);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
@@ -262,6 +275,51 @@ fn outside_transaction<DB: sqlx::Database>(conn: &DB::Connection) -> bool {
 /// Whether a database URL names PostgreSQL (anything else is taken as SQLite).
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Where a PostgreSQL URL leads, and the TLS it asks for, as sqlx reads the URL.
+#[derive(Clone, Debug)]
+pub struct PgEndpoint {
+    /// The host name or IP address connected to (the URL's host, or its `host` or
+    /// `hostaddr` parameter, else `PGHOST`, else the local socket or `localhost`).
+    /// The certificate must name it under `sslmode=verify-full`.
+    pub host: String,
+    /// Whether the connection goes through a Unix-domain socket (a host that is a
+    /// directory), never over the network.
+    pub unix_socket: bool,
+    /// The URL's own `sslmode` (or `ssl-mode`), the last one given; `None` when the
+    /// URL gives none (sqlx then takes `PGSSLMODE`, else `prefer`).
+    pub ssl_mode: Option<PgSslMode>,
+}
+
+impl PgEndpoint {
+    /// Whether the URL itself asks for `sslmode=verify-full`: TLS, the certificate
+    /// checked against the trusted CAs and the host name against the certificate.
+    pub fn verifies_full(&self) -> bool {
+        matches!(self.ssl_mode, Some(PgSslMode::VerifyFull))
+    }
+}
+
+/// Reads a PostgreSQL URL as `Db::connect` will: where it connects and with which
+/// `sslmode`. Errors name what is wrong in the URL, never its password.
+pub fn postgres_endpoint(url: &str) -> Result<PgEndpoint, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let query = url.split('#').next().unwrap_or_default();
+    let pairs: Vec<(String, String)> = match query.split_once('?') {
+        Some((_, query)) => serde_urlencoded::from_str(query).map_err(|e| {
+            sqlx::Error::Configuration(format!("the URL's parameters cannot be read: {e}").into())
+        })?,
+        None => Vec::new(),
+    };
+    let url_sets_ssl_mode = pairs
+        .iter()
+        .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
+    let host = options.get_host().to_owned();
+    Ok(PgEndpoint {
+        unix_socket: options.get_socket().is_some() || host.starts_with('/'),
+        host,
+        ssl_mode: url_sets_ssl_mode.then(|| options.get_ssl_mode()),
+    })
 }
 
 /// Whether an error is a transient unavailability (connection refused, pool timed

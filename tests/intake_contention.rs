@@ -26,6 +26,7 @@ fn sqlite(dir: &std::path::Path, lock_wait: Duration) -> senim::db::DbSettings {
         max_connections: 2,
         connect_timeout: Duration::from_secs(10),
         lock_wait,
+        ca_file: None,
     }
 }
 

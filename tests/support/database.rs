@@ -117,6 +117,7 @@ fn settings(url: &str) -> DbSettings {
         max_connections: 8,
         connect_timeout: std::time::Duration::from_secs(10),
         lock_wait: std::time::Duration::from_secs(30),
+        ca_file: None,
     }
 }
 

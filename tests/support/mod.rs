@@ -23,6 +23,8 @@ pub mod dovecot;
 #[allow(dead_code)]
 pub mod ports;
 #[allow(dead_code)]
+pub mod postgres_tls;
+#[allow(dead_code)]
 pub mod process;
 #[allow(dead_code)]
 pub mod senim;
