@@ -55,7 +55,8 @@ pub struct ManagerConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Address and port the HTTP server listens on.
+    /// Address and port the server listens on: any address with `[server.tls]`,
+    /// else a loopback address (plain HTTP behind a reverse proxy on the host).
     pub listen: SocketAddr,
     /// Seconds the server waits for requests in flight at shutdown.
     pub shutdown_grace_seconds: Seconds,
@@ -71,6 +72,67 @@ pub struct ServerConfig {
     pub max_connections_per_peer: usize,
     /// Requests handled at once at most; beyond, they wait their turn.
     pub max_concurrent_requests: usize,
+    /// HTTPS on `listen`: the certificate and key, reread on SIGHUP.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: the PEM files the server's certificate and key are read from,
+/// at start-up and again on SIGHUP.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain (PEM): the server's certificate first, then the
+    /// intermediates.
+    pub cert_file: PathBuf,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1) of the first certificate.
+    pub key_file: PathBuf,
+}
+
+impl TlsConfig {
+    /// Reads both files: the chain and a private key that matches its first
+    /// certificate. An error names the key (`server.tls.cert_file` or
+    /// `server.tls.key_file`) and the file, never the key's content.
+    pub fn load(&self) -> Result<rustls::sign::CertifiedKey, String> {
+        use rustls::pki_types::pem::{Error as PemError, PemObject};
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        const CERT: &str = "server.tls.cert_file";
+        const KEY: &str = "server.tls.key_file";
+        let (cert_path, key_path) = (self.cert_file.display(), self.key_file.display());
+        let unreadable = |key: &str, path: &dyn std::fmt::Display, e: PemError| match e {
+            PemError::Io(e) => format!("{key}: cannot read {path}: {e}"),
+            e => format!("{key}: {path} is not valid PEM: {e}"),
+        };
+        let chain = CertificateDer::pem_file_iter(&self.cert_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| unreadable(CERT, &cert_path, e))?;
+        if chain.is_empty() {
+            return Err(format!(
+                "{CERT}: {cert_path} holds no certificate (-----BEGIN CERTIFICATE-----)"
+            ));
+        }
+        let key = PrivateKeyDer::from_pem_file(&self.key_file).map_err(|e| match e {
+            PemError::NoItemsFound => {
+                format!("{KEY}: {key_path} holds no private key (-----BEGIN … PRIVATE KEY-----)")
+            }
+            e => unreadable(KEY, &key_path, e),
+        })?;
+        let signing_key = rustls::crypto::ring::default_provider()
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| format!("{KEY}: {key_path} is not a usable private key: {e}"))?;
+        let certified = rustls::sign::CertifiedKey::new(chain, signing_key);
+        match certified.keys_match() {
+            Ok(()) => Ok(certified),
+            Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+                Err(format!(
+                    "{KEY}: {key_path} is not the key of the first certificate in {CERT} ({cert_path})"
+                ))
+            }
+            Err(e) => Err(format!(
+                "{CERT}: the first certificate in {cert_path} cannot be used: {e}"
+            )),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -83,6 +145,7 @@ impl Default for ServerConfig {
             max_connections: 4096,
             max_connections_per_peer: 1024,
             max_concurrent_requests: 64,
+            tls: None,
         }
     }
 }
@@ -120,6 +183,21 @@ impl ServerConfig {
                 "server.max_connections_per_peer ({}) must not exceed server.max_connections ({})",
                 self.max_connections_per_peer, self.max_connections
             ));
+        }
+        match &self.tls {
+            Some(tls) => {
+                tls.load()?;
+            }
+            // Tokens and identities must not cross the network in clear.
+            None if !self.listen.ip().is_loopback() => {
+                return Err(format!(
+                    "server.listen: {} is not a loopback address and [server.tls] is not set: \
+                     set [server.tls] (cert_file, key_file) to serve HTTPS, or listen on \
+                     loopback (127.0.0.1) behind a reverse proxy on the same host",
+                    self.listen
+                ));
+            }
+            None => {}
         }
         Ok(())
     }
@@ -1141,6 +1219,33 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_only_on_loopback() {
+        for listen in ["127.0.0.1:8080", "127.0.0.2:8080", "[::1]:8080"] {
+            let config = load_str(&format!("[server]\nlisten = \"{listen}\"\n"));
+            assert!(config.is_ok(), "{listen}: {:?}", config.err());
+        }
+        let err = load_str("[server]\nlisten = \"192.0.2.7:8080\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.listen"), "{err}");
+        assert!(err.contains("[server.tls]"), "{err}");
+        assert!(err.contains("loopback"), "{err}");
+        // With [server.tls] any address will do: what is wrong is then the files.
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        std::fs::write(&cert, "not a certificate\n").unwrap();
+        let err = load_str(&format!(
+            "[server]\nlisten = \"0.0.0.0:8443\"\n\n[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            cert.display()
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.tls.cert_file"), "{err}");
+        assert!(!err.contains("server.listen"), "{err}");
+    }
+
+    #[test]
     fn bad_values_are_named() {
         for (toml, key) in [
             (
@@ -1174,6 +1279,16 @@ mod tests {
                 "database.ca_file",
             ),
             ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
+            ("[server]\nlisten = \"0.0.0.0:8443\"\n", "server.listen"),
+            ("[server]\nlisten = \"[::]:8443\"\n", "server.listen"),
+            (
+                "[server.tls]\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n",
+                "server.tls.cert_file",
+            ),
+            (
+                "[server.tls]\ncert_file = \"/nonexistent/cert.pem\"\n",
+                "server.tls",
+            ),
             (
                 "[smtp]\nhost = \"mail.example.kz\"\nsecurity = \"none\"\n",
                 "smtp.security",

@@ -2,23 +2,30 @@
 //! timeout (so a half-sent request, or an idle keep-alive connection, does not
 //! hold a socket), at most `max_connections` open (beyond, new ones wait in the
 //! kernel's queue) and at most `max_connections_per_peer` from one IP address
-//! (beyond, new ones from it are closed at once). Each request carries the
-//! peer's `ConnectInfo`, which the PBX's address check reads. On shutdown it stops
+//! (beyond, new ones from it are closed at once). With `[server.tls]` every
+//! connection is HTTPS: its TLS handshake runs in the connection's own task,
+//! counted against the same limits and bounded by the header-read timeout, so a
+//! slow or broken handshake never holds up accepting others (a failed one is
+//! logged at debug, with no client data). Each request carries the peer's
+//! `ConnectInfo`, which the PBX's address check reads. On shutdown it stops
 //! accepting and lets open connections finish their requests.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+
+use super::tls::Certificates;
 
 /// What one connection may take.
 #[derive(Clone, Copy, Debug)]
@@ -75,12 +82,14 @@ impl Drop for PeerSlot {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then waits for the
-/// open connections to finish their requests (the caller bounds that wait).
+/// Serves `router` on `listener` (HTTPS with `tls`, else plain HTTP) until
+/// `shutdown` completes, then waits for the open connections to finish their
+/// requests (the caller bounds that wait).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Arc<Certificates>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -124,19 +133,26 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request)
-        });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .keep_alive(true);
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        // Taken before the handshake, so shutdown waits for it too.
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, peer, router, limits, watcher).await,
+                Some(certificates) => {
+                    let handshake = certificates.acceptor().accept(stream);
+                    match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, peer, router, limits, watcher).await;
+                        }
+                        // rustls's error: what went wrong, none of the client's bytes.
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(
+                            timeout_seconds = limits.header_read_timeout.as_secs(),
+                            "TLS handshake not done within server.header_read_timeout_seconds"
+                        ),
+                    }
+                }
             }
             drop(peer_slot);
             drop(slot);
@@ -144,4 +160,28 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves HTTP/1.1 on one connection (a TCP stream, or TLS over one) until it
+/// closes, or until shutdown once its request in flight is answered.
+async fn serve_connection(
+    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    peer: SocketAddr,
+    router: Router,
+    limits: Limits,
+    watcher: Watcher,
+) {
+    let service = hyper::service::service_fn(move |mut request| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        router.clone().oneshot(request)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    let connection = watcher.watch(builder.serve_connection(TokioIo::new(io), service));
+    if let Err(e) = connection.await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
 }

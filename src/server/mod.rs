@@ -1,7 +1,9 @@
 //! The HTTP server: health, readiness and metrics, and the routes of the channels.
-//! Shuts down gracefully on SIGTERM or SIGINT and tells systemd when it is ready.
+//! Shuts down gracefully on SIGTERM or SIGINT, rereads its TLS certificate on
+//! SIGHUP, and tells systemd when it is ready.
 //!
-//! - `listener`: the accept loop and the per-connection limits.
+//! - `listener`: the accept loop, the per-connection limits and the TLS handshake.
+//! - `tls`: HTTPS (`[server.tls]`): the certificate, and its reload on SIGHUP.
 //! - `problem`: problem+json, and the HTTP status of every domain error.
 //! - `auth`: the bearer header and the managers' tokens.
 //! - `appeals`: the manager's routes; `pbx`: the telephone channel's routes and
@@ -14,6 +16,7 @@ mod appeals;
 mod listener;
 mod pbx;
 mod schedule;
+mod tls;
 
 pub use appeals::parse_state as parse_mail_state;
 pub mod auth;
@@ -98,8 +101,22 @@ pub async fn serve_until(
     let sender = app.sender(instance.clone())?;
     let router = service(app.clone(), &app.config.server);
     let limits = listener::Limits::from_config(&app.config.server);
+    let certificates = match &app.config.server.tls {
+        Some(files) => Some(Arc::new(
+            tls::Certificates::load(files).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
+    // Installed before the server answers: SIGHUP's default action ends the process.
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| anyhow::anyhow!("cannot listen for SIGHUP: {e}"))?;
     notify_systemd(sd_notify::NotifyState::Ready);
-    tracing::info!(listen = %listener.local_addr()?, backend = app.db.backend(), "senim is serving");
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        https = certificates.is_some(),
+        backend = app.db.backend(),
+        "senim is serving"
+    );
     let (stop_tx, _) = tokio::sync::watch::channel(false);
     if app.config.alerts.director.is_empty() {
         tracing::error!(
@@ -119,6 +136,14 @@ pub async fn serve_until(
             "alert scheduler",
             tokio::spawn(app.scheduler().run(stop_rx.clone())),
         ),
+        (
+            "certificate reload",
+            tokio::spawn(tls::reload_on_hangup(
+                hangups,
+                certificates.clone(),
+                stop_rx.clone(),
+            )),
+        ),
     ];
     tasks.extend(crate::pbx::start(app.pbx.clone(), &stop_rx));
     if app.config.mailbox.enabled() {
@@ -126,7 +151,7 @@ pub async fn serve_until(
         let poller = crate::mailbox::poller::run(app.mailbox.clone(), instance, stop_rx.clone());
         tasks.push(("mailbox poller", tokio::spawn(poller)));
     }
-    let server = listener::serve(listener, router, limits, async move {
+    let server = listener::serve(listener, router, limits, certificates, async move {
         stop.await;
         tracing::info!("shutting down");
         notify_systemd(sd_notify::NotifyState::Stopping);

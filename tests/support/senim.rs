@@ -99,6 +99,23 @@ impl Daemon {
     /// Starts `senim serve` on an existing config file with extra environment
     /// variables (the test-only crash hook, say).
     pub fn start_with_env(dir: &Path, config: PathBuf, port: u16, env: &[(&str, &str)]) -> Daemon {
+        let addr = format!("127.0.0.1:{port}");
+        Self::start_until(dir, config, port, env, "/healthz over HTTP", || {
+            http_get_status(&addr, "/healthz") == Some(200)
+        })
+    }
+
+    /// Starts `senim serve` on an existing config file and waits until `ready`
+    /// (`what`, for the failure's message) holds: a daemon serving HTTPS, which
+    /// the plain-HTTP poll of `start` cannot reach.
+    pub fn start_until(
+        dir: &Path,
+        config: PathBuf,
+        port: u16,
+        env: &[(&str, &str)],
+        what: &str,
+        ready: impl FnMut() -> bool,
+    ) -> Daemon {
         let log = dir.join(format!("senim-{}.log", uuid::Uuid::new_v4().simple()));
         let log_file = std::fs::File::create(&log).expect("create log file");
         let child = command()
@@ -117,8 +134,20 @@ impl Daemon {
             config,
             log,
         };
-        daemon.wait_healthy();
+        daemon.wait_until(what, ready);
         daemon
+    }
+
+    /// Sends the signal `name` (`HUP`, say) to the daemon.
+    pub fn signal(&self, name: &str) {
+        signal(self.child.as_ref().expect("running"), name);
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// The daemon's process id (for its memory use in benchmarks).
@@ -135,9 +164,8 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_healthy(&mut self) {
+    fn wait_until(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = format!("127.0.0.1:{}", self.port);
         while Instant::now() < deadline {
             if let Some(status) = self
                 .child
@@ -146,15 +174,12 @@ impl Daemon {
             {
                 panic!("senim exited during start-up ({status}):\n{}", self.logs());
             }
-            if http_get_status(&addr, "/healthz") == Some(200) {
+            if ready() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "senim did not answer /healthz within 30 s:\n{}",
-            self.logs()
-        );
+        panic!("senim did not answer {what} within 30 s:\n{}", self.logs());
     }
 
     /// Sends SIGTERM and waits for the process to exit.
