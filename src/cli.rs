@@ -15,6 +15,7 @@ use crate::calendar::Calendar;
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
+use crate::persons::Role;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,9 +27,76 @@ pub struct Cli {
     /// Configuration file (TOML); keys may be overridden by SENIM_SECTION__KEY variables.
     #[arg(long, global = true, env = "SENIM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Act as this person (`senim persons`): needed to change the Journal or to be
+    /// shown an identity; the audit log records `person:<login>`. Their token comes
+    /// from `--token-file` or the `SENIM_TOKEN` variable (never the command line).
+    #[arg(long = "as", global = true, value_name = "LOGIN")]
+    pub as_person: Option<String>,
+    /// A file holding the token of the person given by `--as`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Who is at the command line: `--as LOGIN` and their token, not yet checked.
+#[derive(Clone, Debug, Default)]
+pub struct Claimed {
+    login: Option<String>,
+    token: Option<String>,
+}
+
+impl Claimed {
+    fn from_cli(cli: &Cli) -> anyhow::Result<Claimed> {
+        let token = match &cli.token_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("--token-file: cannot read {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_owned()),
+        };
+        Ok(Claimed {
+            login: cli.as_person.clone(),
+            token,
+        })
+    }
+
+    /// The audit actor of a person holding one of `roles`, checked against their
+    /// token; the error says what is missing.
+    async fn actor(&self, app: &App, roles: &[crate::persons::Role]) -> anyhow::Result<String> {
+        let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let Some(login) = &self.login else {
+            bail!(
+                "this acts in the Journal as a person: give --as LOGIN (a person with the role of {}) \
+                 and their token in SENIM_TOKEN or --token-file",
+                wanted.join(" or ")
+            );
+        };
+        let token = self.token.as_deref().with_context(|| {
+            format!("--as {login}: give the token in SENIM_TOKEN or --token-file")
+        })?;
+        let person = app
+            .persons
+            .authenticate(token)
+            .await?
+            .filter(|p| &p.login == login)
+            .with_context(|| {
+                format!("--as {login}: the token is not theirs, or they are disabled")
+            })?;
+        if !roles.iter().any(|r| person.has(*r)) {
+            bail!(
+                "--as {login}: this needs the role of {}",
+                wanted.join(" or ")
+            );
+        }
+        Ok(person.actor())
+    }
+}
+
+/// The variable holding the token of the person given by `--as`.
+pub const TOKEN_ENV: &str = "SENIM_TOKEN";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -207,9 +275,6 @@ pub enum JournalCommand {
         /// What the caller reported.
         #[arg(long)]
         substance: Option<String>,
-        /// Who records it, for the audit log (default: $USER).
-        #[arg(long, env = "USER", default_value = "operator")]
-        operator: String,
     },
     /// Classify an appeal (and send what follows: the Director's alert, 6.3, routing).
     Classify {
@@ -336,7 +401,8 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(cli.command, config))
+    let claimed = Claimed::from_cli(&cli)?;
+    runtime.block_on(run_async(cli.command, config, claimed))
 }
 
 /// Threads for blocking work (tokio's default is 512).
@@ -350,7 +416,11 @@ fn ignored_env_message(name: &str) -> String {
     )
 }
 
-async fn run_async(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
+async fn run_async(
+    command: Command,
+    config: Config,
+    claimed: Claimed,
+) -> anyhow::Result<std::process::ExitCode> {
     let clock: SharedClock = crate::clock::from_env().map_err(anyhow::Error::msg)?;
     match command {
         Command::Serve => {
@@ -370,7 +440,7 @@ async fn run_async(command: Command, config: Config) -> anyhow::Result<std::proc
         }
         Command::Journal(command) => {
             let app = App::open(config, clock).await?;
-            return journal_command(&app, command).await;
+            return journal_command(&app, &claimed, command).await;
         }
         Command::Outbox(command) => {
             let app = App::open(config, clock).await?;
@@ -456,6 +526,7 @@ fn print_calendar(
 
 async fn journal_command(
     app: &App,
+    claimed: &Claimed,
     command: JournalCommand,
 ) -> anyhow::Result<std::process::ExitCode> {
     let mut out = std::io::stdout().lock();
@@ -468,7 +539,7 @@ async fn journal_command(
             let appeals = app.journal.list(&filter.to_filter()).await?;
             if json {
                 if with_identity {
-                    disclose(app, &appeals, "list").await?;
+                    disclose(app, claimed, &appeals, "list").await?;
                 }
                 for a in &appeals {
                     let shown = if with_identity { a } else { &a.redacted() };
@@ -502,7 +573,7 @@ async fn journal_command(
         } => {
             let appeal = find_appeal(app, &appeal).await?;
             let appeal = if with_identity {
-                disclose(app, std::slice::from_ref(&appeal), "show").await?;
+                disclose(app, claimed, std::slice::from_ref(&appeal), "show").await?;
                 appeal
             } else {
                 appeal.redacted()
@@ -537,7 +608,7 @@ async fn journal_command(
                 None => Box::new(std::io::stdout()),
             };
             if with_identity {
-                disclose(app, &appeals, "export").await?;
+                disclose(app, claimed, &appeals, "export").await?;
             }
             crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
@@ -553,7 +624,7 @@ async fn journal_command(
                 appeal.id,
                 category,
                 &reason,
-                &cli_actor(),
+                &claimed.actor(app, &[Role::Manager]).await?,
             )
             .await?;
             writeln!(
@@ -594,7 +665,13 @@ async fn journal_command(
             )?;
             let list = app
                 .deadlines
-                .record(&appeal, &event, &cli_actor(), app.clock.now(), app.today())
+                .record(
+                    &appeal,
+                    &event,
+                    &claimed.actor(app, &[Role::Manager, Role::Director]).await?,
+                    app.clock.now(),
+                    app.today(),
+                )
                 .await?;
             print_deadlines(&mut out, &list)?;
         }
@@ -607,8 +684,8 @@ async fn journal_command(
             email,
             subject,
             substance,
-            operator,
         } => {
+            let actor = claimed.actor(app, &[Role::Operator, Role::Manager]).await?;
             let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
             let notes = crate::pbx::notes::OperatorNotes {
                 name,
@@ -624,13 +701,8 @@ async fn journal_command(
                     "give at least one of --name, --organisation, --postal-address, --phone, --email, --subject, --substance"
                 );
             }
-            let appeal = crate::pbx::notes::record_operator_notes(
-                &app.journal,
-                &key,
-                notes,
-                &format!("cli:{operator}"),
-            )
-            .await?;
+            let appeal =
+                crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &actor).await?;
             writeln!(
                 out,
                 "{} (id {}): notes recorded, status {}",
@@ -736,23 +808,20 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
 }
 
 /// Records that the person at the command line was shown these appeals' identity.
+/// Only a manager or the Director is shown identities (an auditor sees the
+/// Journal without them; an operator only what they are completing).
 async fn disclose(
     app: &App,
+    claimed: &Claimed,
     appeals: &[crate::journal::Appeal],
     purpose: &str,
 ) -> anyhow::Result<()> {
+    let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
     let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
     app.journal
-        .record_disclosure(&ids, &cli_actor(), purpose)
+        .record_disclosure(&ids, &actor, purpose)
         .await
         .context("cannot record the disclosure in the audit log; nothing was shown")
-}
-
-fn cli_actor() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
 }
 
 fn build_event(

@@ -1157,8 +1157,9 @@ async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
         ),
     );
     let number = appeal.registration_number.to_string();
+    let manager = support::senim::person(&config, "aigul", &["manager"]);
     let run = |args: &[&str]| {
-        let out = support::senim::run_cli(&config, args);
+        let out = support::senim::run_cli_as(&config, &manager, args);
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),

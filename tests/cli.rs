@@ -429,8 +429,29 @@ async fn journal_commands_list_show_export_and_verify() {
     // Asked for, the export has them, in a file only its owner can read, with the
     // formula neutralised; each disclosure is an event of the audit chain.
     let file = dir.path().join("export.csv");
-    let export = run_cli(
+    let nobody = run_cli(&config, &["journal", "export", "--with-identity"]);
+    assert_eq!(
+        nobody.status.code(),
+        Some(2),
+        "only a person asks for identities"
+    );
+    let auditor = support::senim::person(&config, "audit", &["auditor"]);
+    let refused =
+        support::senim::run_cli_as(&config, &auditor, &["journal", "export", "--with-identity"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "an auditor sees no identity"
+    );
+    assert!(
+        stderr(&refused).contains("manager or director"),
+        "{}",
+        stderr(&refused)
+    );
+    let director = support::senim::person(&config, "director", &["director"]);
+    let export = support::senim::run_cli_as(
         &config,
+        &director,
         &[
             "journal",
             "export",
@@ -451,7 +472,9 @@ async fn journal_commands_list_show_export_and_verify() {
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     let history = stdout(&run_cli(&config, &["journal", "show", "TL-2026-000001"]));
     assert!(
-        history.contains("identity_disclosed") && history.contains(r#"{"purpose":"export"}"#),
+        history.contains("identity_disclosed")
+            && history.contains(r#"{"purpose":"export"}"#)
+            && history.contains("by person:director"),
         "{history}"
     );
 

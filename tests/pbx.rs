@@ -173,8 +173,14 @@ async fn post_answered(d: &impl Served, id: &str, start: &str, end: &str) -> (St
 /// The appeals in the Journal with their identities, through the CLI (each read
 /// is recorded in the audit log as a disclosure).
 fn appeals(d: &impl Served) -> Vec<Value> {
-    let out = run_cli(
+    // One manager per configuration: two daemons may share a database.
+    let digest =
+        <sha2::Sha256 as sha2::Digest>::digest(d.config_path().as_os_str().as_encoded_bytes());
+    let login = format!("manager-{}", &hex::encode(digest)[..12]);
+    let manager = support::senim::person(d.config_path(), &login, &["manager"]);
+    let out = support::senim::run_cli_as(
         d.config_path(),
+        &manager,
         &["journal", "list", "--json", "--with-identity"],
     );
     assert!(
@@ -1207,8 +1213,17 @@ async fn the_operator_records_a_call_through_the_cli() {
     )
     .await;
     let number = a["registration_number"].as_str().unwrap();
-    let out = run_cli(
+    // Without a person, the CLI does not write the Journal.
+    let nobody = run_cli(
         &d.config,
+        &["journal", "record-call", number, "--name", "X"],
+    );
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("--as LOGIN"));
+    let operator = support::senim::person(&d.config, "dana", &["operator"]);
+    let out = support::senim::run_cli_as(
+        &d.config,
+        &operator,
         &[
             "journal",
             "record-call",
@@ -1233,7 +1248,7 @@ async fn the_operator_records_a_call_through_the_cli() {
     let out = run_cli(d.config_path(), &["journal", "show", number]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("details_recorded") && text.contains("cli:"),
+        text.contains("details_recorded") && text.contains("by person:dana"),
         "{text}"
     );
     // The audit log names the fields the operator recorded, never their values;

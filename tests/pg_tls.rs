@@ -140,7 +140,12 @@ async fn the_daemon_migrates_registers_and_reads_back_over_verified_tls() {
     assert_eq!(stored.substance.as_deref(), Some(substance));
     app.db.close().await;
 
-    let listed = run_cli(&config, &["journal", "list", "--json", "--with-identity"]);
+    let manager = support::senim::person(&config, "aigul", &["manager"]);
+    let listed = support::senim::run_cli_as(
+        &config,
+        &manager,
+        &["journal", "list", "--json", "--with-identity"],
+    );
     assert!(listed.status.success(), "{}", stderr(&listed));
     let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&listed.stdout)
         .lines()

@@ -1087,6 +1087,7 @@ fn ignored_among(names: impl Iterator<Item = String>) -> Vec<String> {
                 .is_some_and(|p| p.eq_ignore_ascii_case(ENV_PREFIX))
         })
         .filter(|name| !name.eq_ignore_ascii_case(CONFIG_FILE_ENV))
+        .filter(|name| !name.eq_ignore_ascii_case("SENIM_TOKEN"))
         .filter(|name| !is_config_key(&name[ENV_PREFIX.len()..], &sections))
         .collect();
     ignored.sort();

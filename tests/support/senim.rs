@@ -35,6 +35,62 @@ pub fn run_cli(config: &Path, args: &[&str]) -> Output {
         .expect("run senim")
 }
 
+/// A person of the daemon configured by `config` (`senim persons add`), with
+/// their token; added once per configuration and login, then remembered.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub login: String,
+    pub token: String,
+}
+
+pub fn person(config: &Path, login: &str, roles: &[&str]) -> Person {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static ADDED: Mutex<Option<HashMap<(PathBuf, String), String>>> = Mutex::new(None);
+    let mut added = ADDED.lock().unwrap_or_else(|e| e.into_inner());
+    let key = (config.to_owned(), login.to_owned());
+    if let Some(token) = added.get_or_insert_with(HashMap::new).get(&key) {
+        return Person {
+            login: login.to_owned(),
+            token: token.clone(),
+        };
+    }
+    let mut args = vec!["persons", "add", login, "--name", "Test Person"];
+    for role in roles {
+        args.extend(["--role", role]);
+    }
+    let out = run_cli(config, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("snm_"))
+        .expect("the new person's token")
+        .to_owned();
+    added
+        .get_or_insert_with(HashMap::new)
+        .insert(key, token.clone());
+    Person {
+        login: login.to_owned(),
+        token,
+    }
+}
+
+/// Runs `senim --config <config> --as <person> <args>`, their token in `SENIM_TOKEN`.
+pub fn run_cli_as(config: &Path, person: &Person, args: &[&str]) -> Output {
+    command()
+        .arg("--config")
+        .arg(config)
+        .args(["--as", &person.login])
+        .args(args)
+        .env("SENIM_TOKEN", &person.token)
+        .output()
+        .expect("run senim")
+}
+
 /// Writes a configuration file for a daemon in `dir`: its data under `dir/data`,
 /// the given database URL (empty for SQLite in the data directory), listening on
 /// `port`, followed by `extra` TOML.
