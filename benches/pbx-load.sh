@@ -28,10 +28,13 @@ cleanup() {
     if [ -n "${KEEP:-}" ]; then echo "kept $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+METRICS_PORT=$(free_port)
 cat > "$DIR/senim.toml" <<TOML
 [server]
 listen = "127.0.0.1:$PORT"
+metrics_listen = "127.0.0.1:$METRICS_PORT"
 [database]
 data_dir = "$DIR/data"
 [log]

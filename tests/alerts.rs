@@ -1080,7 +1080,7 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
     }
     assert!(tried, "the sender never tried: {}", daemon.logs());
     let ready: Value = http
-        .get(daemon.url("/readyz"))
+        .get(daemon.metrics_url("/readyz"))
         .send()
         .await
         .unwrap()
@@ -1103,7 +1103,7 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
     // A new client: the old one's pooled connection died with the killed process.
     let http = reqwest::Client::new();
     let ready: Value = http
-        .get(daemon.url("/readyz"))
+        .get(daemon.metrics_url("/readyz"))
         .send()
         .await
         .unwrap()
@@ -1112,7 +1112,7 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
         .unwrap();
     assert_eq!(ready["outbox"]["undelivered"], 0, "{ready}");
     let metrics = http
-        .get(daemon.url("/metrics"))
+        .get(daemon.metrics_url("/metrics"))
         .send()
         .await
         .unwrap()

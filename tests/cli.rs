@@ -30,6 +30,11 @@ fn serve_with_no_config_file_starts_on_sqlite_in_data() {
         .arg("serve")
         .current_dir(dir.path())
         .env("SENIM_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        // Not the default 9464, which another test's daemon may hold.
+        .env(
+            "SENIM_SERVER__METRICS_LISTEN",
+            format!("127.0.0.1:{}", support::ports::free_port()),
+        )
         .env_remove("SENIM_CONFIG")
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -60,10 +65,15 @@ async fn health_readiness_and_metrics_answer_and_sigterm_stops_cleanly() {
     let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "ready"}));
+    // The details, and the metrics, on the metrics listener.
+    let ready = reqwest::get(daemon.metrics_url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["database"]["backend"], "sqlite");
     assert_eq!(body["calendar"]["ok"], true);
 
-    let metrics = reqwest::get(daemon.url("/metrics")).await.unwrap();
+    let metrics = reqwest::get(daemon.metrics_url("/metrics")).await.unwrap();
     assert_eq!(metrics.status(), 200);
     assert!(
         metrics.headers()["content-type"]
@@ -95,6 +105,10 @@ async fn readyz_fails_loudly_when_this_years_calendar_data_is_missing() {
     let extra = format!("[calendar]\nfile = \"{}\"\n", calendar.display());
     let daemon = Daemon::start(dir.path(), "", &extra);
     let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "not ready"}));
+    let ready = reqwest::get(daemon.metrics_url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["calendar"]["ok"], false);

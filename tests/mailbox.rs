@@ -734,7 +734,7 @@ async fn kill_9_of_the_daemon_during_a_burst_then_restart_registers_exactly_once
     ids.dedup();
     assert_eq!(ids.len(), N, "each message stored once");
     assert_eq!(dovecot.message_count(PROCESSED), N);
-    let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
+    let ready = reqwest::get(daemon.metrics_url("/readyz")).await.unwrap();
     let body: serde_json::Value = ready.json().await.unwrap();
     assert!(body["mailbox"]["last_reached"].is_string(), "{body}");
     daemon.terminate();
@@ -839,7 +839,7 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
         "no address in the logs"
     );
     // Two appeals registered (the out-of-office reply is none), each counted once.
-    let metrics = reqwest::get(daemon.url("/metrics"))
+    let metrics = reqwest::get(daemon.metrics_url("/metrics"))
         .await
         .unwrap()
         .text()

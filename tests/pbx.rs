@@ -229,7 +229,7 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     let (status, again) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!((status, &again), (StatusCode::CREATED, &first));
     // The registration is counted once, the retry not at all.
-    let metrics = reqwest::get(d.url("/metrics"))
+    let metrics = reqwest::get(d.metrics_url("/metrics"))
         .await
         .unwrap()
         .text()
@@ -397,7 +397,7 @@ async fn every_disposition_of_the_json_form_and_after_hours_calls() {
     // The voicemail left on Saturday is registered on Monday 23 November.
     assert_eq!(list[2]["registration_date"], "2026-11-23");
     let metrics = client()
-        .get(d.url("/metrics"))
+        .get(d.metrics_url("/metrics"))
         .send()
         .await
         .unwrap()
@@ -585,12 +585,18 @@ async fn sigterm_stops_every_task_with_a_recording_download_pending() {
         (status, a["recording"].as_str()),
         (StatusCode::CREATED, Some("pending"))
     );
+    // The metrics listener stops too, with a scraper's keep-alive connection open.
+    let scraper = client();
+    let scraped = scraper.get(d.metrics_url("/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    let _ = scraped.text().await.unwrap();
     let log = d.log.clone();
     let exit = d.terminate();
     assert!(exit.success(), "{exit:?}");
     let logs = std::fs::read_to_string(log).unwrap();
     assert!(logs.contains("every task stopped"), "{logs}");
     assert!(!logs.contains("did not stop in time"), "{logs}");
+    drop(scraper);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1319,6 +1325,14 @@ async fn database_down_answers_503_with_retry_after_and_the_retry_registers_once
         StatusCode::SERVICE_UNAVAILABLE,
         "/readyz says the database is down"
     );
+    // Which part is down, on the metrics listener alone.
+    let details: Value = reqwest::get(d.metrics_url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["database"]["ok"], false, "{details}");
 
     proxy.start_again();
     let (status, answer) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &second).await;
@@ -1342,7 +1356,7 @@ fn epoch(at: &str) -> i64 {
 
 async fn metrics(d: &impl Served) -> String {
     client()
-        .get(d.url("/metrics"))
+        .get(d.metrics_url("/metrics"))
         .send()
         .await
         .unwrap()

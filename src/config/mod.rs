@@ -74,6 +74,15 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// HTTPS on `listen`: the certificate and key, reread on SIGHUP.
     pub tls: Option<TlsConfig>,
+    /// The metrics listener (plain HTTP): `GET /metrics` and `GET /readyz` with its
+    /// details, kept off `listen`, which faces the PBXes. Empty: no metrics
+    /// listener. Off loopback only with `metrics_token`.
+    #[serde(deserialize_with = "values::empty_is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The bearer token the metrics listener requires (`Authorization: Bearer …`),
+    /// inline or (better) in `metrics_token_file`; none: no token asked.
+    pub metrics_token: Option<String>,
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// `[server.tls]`: the PEM files the server's certificate and key are read from,
@@ -146,6 +155,9 @@ impl Default for ServerConfig {
             max_connections_per_peer: 1024,
             max_concurrent_requests: 64,
             tls: None,
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            metrics_token: None,
+            metrics_token_file: None,
         }
     }
 }
@@ -199,7 +211,57 @@ impl ServerConfig {
             }
             None => {}
         }
+        self.check_metrics()
+    }
+
+    /// The metrics listener: off loopback only behind a token, and not on `listen`'s
+    /// port.
+    fn check_metrics(&self) -> Result<(), String> {
+        if self.metrics_token.is_some() && self.metrics_token_file.is_some() {
+            return Err("server: give at most one of metrics_token and metrics_token_file".into());
+        }
+        if let Some(token) = &self.metrics_token
+            && token.len() < 16
+        {
+            return Err("server.metrics_token: the token must be at least 16 characters".into());
+        }
+        let Some(metrics) = self.metrics_listen else {
+            return Ok(());
+        };
+        let has_token = self.metrics_token.is_some() || self.metrics_token_file.is_some();
+        if !metrics.ip().is_loopback() && !has_token {
+            return Err(format!(
+                "server.metrics_listen: {metrics} is not a loopback address and no \
+                 server.metrics_token (or metrics_token_file) is set: the metrics and \
+                 readiness details would be open to the network; set a token, or listen \
+                 on loopback (127.0.0.1:9464), or set metrics_listen = \"\" to turn the \
+                 metrics listener off"
+            ));
+        }
+        let shared_ip = metrics.ip() == self.listen.ip()
+            || metrics.ip().is_unspecified()
+            || self.listen.ip().is_unspecified();
+        if metrics.port() != 0 && metrics.port() == self.listen.port() && shared_ip {
+            return Err(format!(
+                "server.metrics_listen: {metrics} is server.listen's port ({}): give the \
+                 metrics listener a port of its own",
+                self.listen
+            ));
+        }
         Ok(())
+    }
+
+    /// The metrics listener's token, read from `metrics_token` or
+    /// `metrics_token_file` (trailing newline removed); none if neither is set.
+    /// An error names the key, never the token.
+    pub fn metrics_token(&self) -> Result<Option<String>, ConfigError> {
+        match (&self.metrics_token, &self.metrics_token_file) {
+            (None, None) => Ok(None),
+            (Some(token), _) => read_secret("server.metrics_token", Some(token), None).map(Some),
+            (None, Some(file)) => {
+                read_secret("server.metrics_token_file", None, Some(file)).map(Some)
+            }
+        }
     }
 }
 
@@ -745,6 +807,10 @@ impl Config {
                 "journal.chain_key_file".to_owned(),
                 &mut self.journal.chain_key_file,
             ),
+            (
+                "server.metrics_token_file".to_owned(),
+                &mut self.server.metrics_token_file,
+            ),
         ];
         for (i, m) in self.api.managers.iter_mut().enumerate() {
             files.push((format!("api.managers[{i}].token_file"), &mut m.token_file));
@@ -1247,6 +1313,51 @@ mod tests {
     }
 
     #[test]
+    fn the_metrics_listener_is_on_loopback_unless_it_has_a_token() {
+        let config = load_str("").unwrap();
+        assert_eq!(
+            config.server.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        assert!(config.server.metrics_token().unwrap().is_none());
+        let off = load_str("[server]\nmetrics_listen = \"\"\n").unwrap();
+        assert_eq!(off.server.metrics_listen, None, "empty turns it off");
+        for open in ["0.0.0.0:9464", "[::]:9464", "192.0.2.7:9464"] {
+            let err = load_str(&format!("[server]\nmetrics_listen = \"{open}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server.metrics_listen"), "{open}: {err}");
+            assert!(err.contains("metrics_token"), "{open}: {err}");
+        }
+        let open = load_str(
+            "[server]\nmetrics_listen = \"0.0.0.0:9464\"\nmetrics_token = \"0123456789abcdef\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            open.server.metrics_token().unwrap().as_deref(),
+            Some("0123456789abcdef")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("metrics.token");
+        std::fs::write(&file, "0123456789abcdef-from-a-file\n").unwrap();
+        let open = load_str(&format!(
+            "[server]\nmetrics_listen = \"0.0.0.0:9464\"\nmetrics_token_file = \"{}\"\n",
+            file.display()
+        ))
+        .unwrap();
+        assert_eq!(
+            open.server.metrics_token().unwrap().as_deref(),
+            Some("0123456789abcdef-from-a-file")
+        );
+        // A token too short is named by its key, never shown.
+        let err = load_str("[server]\nmetrics_token = \"s3cr3t\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.metrics_token"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
     fn bad_values_are_named() {
         for (toml, key) in [
             (
@@ -1282,6 +1393,22 @@ mod tests {
             ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
             ("[server]\nlisten = \"0.0.0.0:8443\"\n", "server.listen"),
             ("[server]\nlisten = \"[::]:8443\"\n", "server.listen"),
+            (
+                "[server]\nmetrics_listen = \"nowhere\"\n",
+                "server.metrics_listen",
+            ),
+            (
+                "[server]\nmetrics_listen = \"0.0.0.0:9464\"\n",
+                "server.metrics_listen",
+            ),
+            (
+                "[server]\nlisten = \"127.0.0.1:9464\"\n",
+                "server.metrics_listen",
+            ),
+            (
+                "[server]\nmetrics_token = \"0123456789abcdef\"\nmetrics_token_file = \"/t\"\n",
+                "metrics_token_file",
+            ),
             (
                 "[server.tls]\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n",
                 "server.tls.cert_file",

@@ -191,7 +191,8 @@ span!(
 pub fn empty_is_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: FromStr<Err = String>,
+    T: FromStr,
+    T::Err: fmt::Display,
 {
     match Option::<String>::deserialize(deserializer)? {
         None => Ok(None),

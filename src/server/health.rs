@@ -1,45 +1,94 @@
 //! `/healthz` (the process answers), `/readyz` (the database answers and the
-//! calendar has data for this year and the next; it also shows the outbox's
-//! backlog, the age of the oldest undelivered mail, and the mailbox's last contact
-//! and error) and `/metrics` (Prometheus text).
+//! calendar has data for this year and the next) and `/metrics` (Prometheus text).
+//!
+//! The main listener, which faces the PBXes, answers `/healthz` and `/readyz`'s
+//! status alone (`{"status":"ready"}` or 503 `{"status":"not ready"}`). The
+//! details (the database, the calendar, the outbox's backlog and the age of the
+//! oldest undelivered mail, the mailbox's last contact and error, whether the
+//! Director is configured) and `/metrics` are served only on the metrics listener
+//! (`server.metrics_listen`), behind `server.metrics_token` when one is set.
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Datelike;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::problem::Problem;
 use crate::app::App;
 
+/// The main listener's: `/healthz`, and `/readyz` without its details.
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz_status))
+}
+
+/// The metrics listener's: `/metrics`, and `/readyz` with its details.
+pub fn metrics_routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/readyz", get(readyz_details))
         .route("/metrics", get(metrics))
+}
+
+/// With a token (`server.metrics_token`), every request to the metrics listener
+/// must carry `Authorization: Bearer <token>`, compared in constant time; any
+/// other is 401. Without one, every request passes.
+pub async fn require_token(
+    State(token): State<Option<Arc<str>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(expected) = token {
+        match super::auth::bearer(request.headers()) {
+            Ok(given) if crate::tokens::tokens_equal(&expected, given) => {}
+            Ok(_) => {
+                return Problem::unauthorized("unknown token (see server.metrics_token)")
+                    .into_response();
+            }
+            Err(problem) => return problem.into_response(),
+        }
+    }
+    next.run(request).await
 }
 
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn readyz(State(app): State<Arc<App>>) -> Response {
-    let database = match app.db.ping().await {
-        Ok(()) => json!({"ok": true, "backend": app.db.backend()}),
-        Err(e) => json!({"ok": false, "backend": app.db.backend(), "error": e.to_string()}),
+/// 200 `{"status":"ready"}` or 503 `{"status":"not ready"}`: the status alone.
+async fn readyz_status(State(app): State<Arc<App>>) -> Response {
+    let (database, calendar) = checks(&app).await;
+    let ready = database["ok"] == true && calendar["ok"] == true;
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
     };
-    let year = app.today().year();
-    let missing = app.calendar.missing_years(year..=year + 1);
-    let calendar = json!({
-        "ok": !missing.contains(&year),
-        "missing_kurban_ait": missing,
-        "warning": (!missing.is_empty()).then(|| format!(
-            "the calendar data has no Kurban Ait date for {missing:?}: add it to the calendar file"
-        )),
-    });
+    (status, Json(json!({"status": word}))).into_response()
+}
+
+/// The status and every detail behind it.
+async fn readyz_details(State(app): State<Arc<App>>) -> Response {
+    let (ready, details) = readiness(&app).await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(details)).into_response()
+}
+
+/// Whether the daemon is ready (the database answers, the calendar knows this
+/// year), and the details: `{"ready", "database", "calendar", "outbox", "alerts",
+/// "mailbox"}`.
+async fn readiness(app: &App) -> (bool, Value) {
+    let (database, calendar) = checks(app).await;
     let outbox = match app.outbox.backlog().await {
         Ok(b) => {
             let age = b
@@ -59,16 +108,29 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     // The mailbox is reported, not required: the daemon still takes calls without it.
     let mailbox = serde_json::to_value(app.mailbox.status.snapshot()).unwrap_or_default();
     let ready = database["ok"] == true && calendar["ok"] == true;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
     (
-        status,
-        Json(json!({"ready": ready, "database": database, "calendar": calendar, "outbox": outbox, "alerts": alerts, "mailbox": mailbox})),
+        ready,
+        json!({"ready": ready, "database": database, "calendar": calendar, "outbox": outbox, "alerts": alerts, "mailbox": mailbox}),
     )
-        .into_response()
+}
+
+/// What readiness rests on, each with its `ok`: the database answers, and the
+/// calendar has data for this year (a warning for the next).
+async fn checks(app: &App) -> (Value, Value) {
+    let database = match app.db.ping().await {
+        Ok(()) => json!({"ok": true, "backend": app.db.backend()}),
+        Err(e) => json!({"ok": false, "backend": app.db.backend(), "error": e.to_string()}),
+    };
+    let year = app.today().year();
+    let missing = app.calendar.missing_years(year..=year + 1);
+    let calendar = json!({
+        "ok": !missing.contains(&year),
+        "missing_kurban_ait": missing,
+        "warning": (!missing.is_empty()).then(|| format!(
+            "the calendar data has no Kurban Ait date for {missing:?}: add it to the calendar file"
+        )),
+    });
+    (database, calendar)
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {

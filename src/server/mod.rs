@@ -2,6 +2,11 @@
 //! Shuts down gracefully on SIGTERM or SIGINT, rereads its TLS certificate on
 //! SIGHUP, and tells systemd when it is ready.
 //!
+//! Two listeners: the main one (`server.listen`: the PBXes, the managers,
+//! `/healthz` and `/readyz`'s status), and the metrics listener
+//! (`server.metrics_listen`, plain HTTP, loopback by default: `/metrics` and
+//! `/readyz`'s details, behind `server.metrics_token` when set).
+//!
 //! - `listener`: the accept loop, the per-connection limits and the TLS handshake.
 //! - `tls`: HTTPS (`[server.tls]`): the certificate, and its reload on SIGHUP.
 //! - `problem`: problem+json, and the HTTP status of every domain error.
@@ -48,6 +53,26 @@ pub fn router(app: Arc<App>) -> Router {
 
 /// The router with the per-request limits and the request log.
 fn service(app: Arc<App>, config: &ServerConfig) -> Router {
+    limited(router(app), config)
+}
+
+/// The metrics listener's router: `GET /metrics` and `GET /readyz` with its
+/// details, behind the token when there is one (every route, the unknown ones
+/// too); any other route is problem+json 404.
+fn metrics_service(app: Arc<App>, config: &ServerConfig, token: Option<Arc<str>>) -> Router {
+    let routes = health::metrics_routes()
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+        .layer(axum::middleware::from_fn_with_state(
+            token,
+            health::require_token,
+        ));
+    limited(routes, config)
+}
+
+/// `router` with the per-request limits (its own semaphore) and the request log.
+fn limited(router: Router, config: &ServerConfig) -> Router {
     let trace =
         tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The route's pattern (`/v1/pbx/cti/{token}`), never the URI itself.
@@ -57,7 +82,7 @@ fn service(app: Arc<App>, config: &ServerConfig) -> Router {
                 .map_or("(no route)", MatchedPath::as_str);
             tracing::debug_span!("request", method = %request.method(), route)
         });
-    router(app)
+    router
         // One semaphore for every route (`Router::layer` wraps each route).
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             config.max_concurrent_requests,
@@ -107,13 +132,33 @@ pub async fn serve_until(
         )),
         None => None,
     };
+    // The metrics listener, bound before the server answers: a port in use
+    // stops the start-up, naming the key.
+    let metrics = match app.config.server.metrics_listen {
+        Some(addr) => {
+            let token = app.config.server.metrics_token()?.map(Arc::<str>::from);
+            let listener = TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("server.metrics_listen: cannot listen on {addr}: {e}")
+            })?;
+            Some((
+                listener,
+                metrics_service(app.clone(), &app.config.server, token),
+            ))
+        }
+        None => None,
+    };
     // Installed before the server answers: SIGHUP's default action ends the process.
     let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| anyhow::anyhow!("cannot listen for SIGHUP: {e}"))?;
     notify_systemd(sd_notify::NotifyState::Ready);
+    let metrics_listen = match &metrics {
+        Some((listener, _)) => listener.local_addr()?.to_string(),
+        None => "off".to_owned(),
+    };
     tracing::info!(
         listen = %listener.local_addr()?,
         https = certificates.is_some(),
+        metrics_listen,
         backend = app.db.backend(),
         "senim is serving"
     );
@@ -145,6 +190,15 @@ pub async fn serve_until(
             )),
         ),
     ];
+    if let Some((metrics_listener, metrics_router)) = metrics {
+        // Plain HTTP with the main listener's limits; stops taking connections on
+        // the stop signal and lets open ones finish their requests.
+        let mut stopped = stop_rx.clone();
+        let metrics = listener::serve(metrics_listener, metrics_router, limits, None, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        tasks.push(("metrics listener", tokio::spawn(metrics)));
+    }
     tasks.extend(crate::pbx::start(app.pbx.clone(), &stop_rx));
     if app.config.mailbox.enabled() {
         // The poller commits before it settles, so stopping it anywhere is safe.

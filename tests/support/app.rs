@@ -49,9 +49,25 @@ impl TestApp {
                 .expect("assemble the daemon"),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(senim::server::serve_until(app.clone(), listener, async {
+        let mut task = tokio::spawn(senim::server::serve_until(app.clone(), listener, async {
             let _ = stopped.await;
         }));
+        // The main port is bound above; the metrics listener is bound by
+        // `serve_until`, in its task: wait until it accepts connections.
+        if let Some(metrics) = app.config.server.metrics_listen {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while tokio::net::TcpStream::connect(metrics).await.is_err() {
+                if task.is_finished() {
+                    let ended = (&mut task).await;
+                    panic!("the daemon stopped during start-up: {ended:?}");
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the metrics listener {metrics} did not start within 30 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
         TestApp {
             app,
             clock,
@@ -76,6 +92,16 @@ impl TestApp {
 impl Served for TestApp {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    fn metrics_url(&self, path: &str) -> String {
+        let addr = self
+            .app
+            .config
+            .server
+            .metrics_listen
+            .expect("the daemon has a metrics listener (server.metrics_listen)");
+        format!("http://{addr}{path}")
     }
 
     fn config_path(&self) -> &Path {

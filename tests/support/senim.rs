@@ -93,11 +93,15 @@ pub fn run_cli_as(config: &Path, person: &Person, args: &[&str]) -> Output {
 
 /// Writes a configuration file for a daemon in `dir`: its data under `dir/data`,
 /// the given database URL (empty for SQLite in the data directory), listening on
-/// `port`, followed by `extra` TOML.
+/// `port` and its metrics listener on another free loopback port (not the
+/// default 9464, which daemons started side by side would share), followed by
+/// `extra` TOML.
 pub fn write_config(dir: &Path, port: u16, database_url: &str, extra: &str) -> PathBuf {
     let path = dir.join("senim.toml");
+    let metrics_port = free_port();
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace_seconds = 5\n\n\
+        "[server]\nlisten = \"127.0.0.1:{port}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n\
+         shutdown_grace_seconds = 5\n\n\
          [database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n\
          [log]\nformat = \"json\"\nlevel = \"info\"\n\n{extra}",
         dir.join("data").display()
@@ -106,11 +110,39 @@ pub fn write_config(dir: &Path, port: u16, database_url: &str, extra: &str) -> P
     path
 }
 
+/// Adds `keys` (TOML lines) to the `[server]` table of the configuration
+/// `write_config` wrote at `config` (TOML allows a table once).
+pub fn add_server_keys(config: &Path, keys: &str) {
+    let text = std::fs::read_to_string(config).expect("read config");
+    let text = text.replacen("[server]\n", &format!("[server]\n{keys}\n"), 1);
+    std::fs::write(config, text).expect("write config");
+}
+
+/// The metrics listener's address (`server.metrics_listen`) in the configuration
+/// file `config`, with a `SENIM_SERVER__METRICS_LISTEN` among `env` winning as
+/// it does in the daemon; none when it is off (empty) or not in the file.
+pub fn metrics_listen(config: &Path, env: &[(&str, &str)]) -> Option<String> {
+    let configured = env
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("SENIM_SERVER__METRICS_LISTEN"))
+        .map(|(_, value)| (*value).to_owned())
+        .or_else(|| {
+            let text = std::fs::read_to_string(config).ok()?;
+            let table: toml::Table = text.parse().ok()?;
+            let listen = table.get("server")?.get("metrics_listen")?.as_str()?;
+            Some(listen.to_owned())
+        })?;
+    (!configured.trim().is_empty()).then_some(configured)
+}
+
 /// A serving daemon, in its own process (`Daemon`) or in the test's
 /// (`support::app::TestApp`): what the HTTP tests need of either.
 pub trait Served {
     /// The URL of `path` on the daemon.
     fn url(&self, path: &str) -> String;
+    /// The URL of `path` on the daemon's metrics listener (`/metrics`, `/readyz`
+    /// with its details).
+    fn metrics_url(&self, path: &str) -> String;
     /// Its configuration file (for `run_cli`).
     fn config_path(&self) -> &Path;
     /// What it has logged so far.
@@ -120,6 +152,10 @@ pub trait Served {
 impl Served for Daemon {
     fn url(&self, path: &str) -> String {
         Daemon::url(self, path)
+    }
+
+    fn metrics_url(&self, path: &str) -> String {
+        Daemon::metrics_url(self, path)
     }
 
     fn config_path(&self) -> &Path {
@@ -137,6 +173,8 @@ pub struct Daemon {
     pub port: u16,
     pub config: PathBuf,
     pub log: PathBuf,
+    /// The metrics listener's address, if it has one.
+    pub metrics: Option<String>,
 }
 
 impl Daemon {
@@ -184,11 +222,13 @@ impl Daemon {
             .stderr(log_file)
             .spawn()
             .expect("spawn senim serve");
+        let metrics = metrics_listen(&config, env);
         let mut daemon = Daemon {
             child: Some(child),
             port,
             config,
             log,
+            metrics,
         };
         daemon.wait_until(what, ready);
         daemon
@@ -213,6 +253,15 @@ impl Daemon {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The URL of `path` on the metrics listener (plain HTTP).
+    pub fn metrics_url(&self, path: &str) -> String {
+        let addr = self
+            .metrics
+            .as_deref()
+            .expect("the daemon has a metrics listener (server.metrics_listen)");
+        format!("http://{addr}{path}")
     }
 
     /// Everything the daemon logged so far.
