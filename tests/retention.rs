@@ -459,6 +459,8 @@ async fn purge_end_to_end(backend: Backend) {
         "{dry}"
     );
     assert!(dry.contains("dry run: nothing was changed"), "{dry}");
+    // Counted from the closing (20 November), not the registration.
+    assert!(dry.contains("(closed 2026-11-20, unclassified)"), "{dry}");
     assert!(dry.contains("pbx_recordings 1"), "{dry}");
     assert!(dry.contains("mail_attachments 1"), "{dry}");
     assert!(dry.contains("the numbers of 1 call(s)"), "{dry}");
