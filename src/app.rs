@@ -139,6 +139,17 @@ impl App {
         )
     }
 
+    /// The retention schedule and the owners it asks to destroy (`senim journal purge`).
+    pub fn retention(&self) -> crate::retention::Retention {
+        crate::retention::Retention {
+            config: self.config.retention.clone(),
+            db: self.db.clone(),
+            journal: self.journal.clone(),
+            recordings: self.pbx.recordings.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
     /// The outbox's sender, as instance `instance` of the daemon.
     pub fn sender(&self, instance: String) -> anyhow::Result<crate::outbox::sender::Sender> {
         crate::outbox::sender::Sender::new(

@@ -1,6 +1,6 @@
 //! The `senim` command line: `serve`, `migrate`, `check-config`, `calendar`,
-//! `journal list | show | export | verify | classify | deadlines | event` and
-//! `outbox list | retry`.
+//! `journal list | show | export | verify | classify | deadlines | status | event |
+//! purge`, `outbox list | retry` and `persons …`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -291,6 +291,28 @@ pub enum JournalCommand {
     Deadlines {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
+    },
+    /// Change an appeal's status; closing it starts its retention period
+    /// (`[retention]`). Recorded in the audit log.
+    Status {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// registered, awaiting_operator_notes, in_review, forwarded,
+        /// under_investigation or closed.
+        #[arg(value_parser = parse_text::<Status>)]
+        status: Status,
+        /// Why (goes into the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Destroy the personal data past its retention period (`[retention]`): the
+    /// identity and text of closed appeals, their raw mail, recordings, caller
+    /// numbers and stored mail, and the numbers of old missed calls. Prints
+    /// registration numbers and counts, never content.
+    Purge {
+        /// Print what would be destroyed, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Record an event that starts or ends a deadline.
     Event {
@@ -709,6 +731,27 @@ async fn journal_command(
                 appeal.registration_number, appeal.id, appeal.status
             )?;
         }
+        JournalCommand::Status {
+            appeal,
+            status,
+            reason,
+        } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let amendment = crate::journal::Amendment::Status { status, reason };
+            let appeal = app
+                .journal
+                .amend(appeal.id, amendment, &cli_actor())
+                .await?;
+            writeln!(
+                out,
+                "{} (id {}): status {}",
+                appeal.registration_number, appeal.id, appeal.status
+            )?;
+        }
+        JournalCommand::Purge { dry_run } => {
+            let report = app.retention().purge(dry_run, &cli_actor()).await?;
+            print_purge(&mut out, &report)?;
+        }
         JournalCommand::KeyChain => {
             let events = app.journal.key_chain().await?;
             writeln!(out, "audit chain keyed: {events} event(s)")?;
@@ -803,6 +846,85 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
             let token = app.persons.reset(&login).await?;
             writeln!(out, "new token for {login} (shown once): {token}")?;
         }
+    }
+    Ok(())
+}
+
+/// What a purge destroyed (or would): registration numbers and counts only.
+fn print_purge(out: &mut impl Write, report: &crate::retention::Report) -> std::io::Result<()> {
+    let (verb, would) = if report.dry_run {
+        ("would destroy", "dry run: nothing was changed")
+    } else {
+        ("destroyed", "")
+    };
+    for done in &report.appeals {
+        let what = if done.whole {
+            "identity and text"
+        } else {
+            "raw mail and recordings"
+        };
+        let counts = done
+            .counts()
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            out,
+            "{:<16} {verb} {what} (closed {}, {}){}{counts}",
+            done.appeal.registration_number.to_string(),
+            done.appeal.closed_at.date_naive(),
+            done.appeal.category,
+            if counts.is_empty() { "" } else { "; " },
+        )?;
+    }
+    for number in &report.skipped {
+        writeln!(out, "{number:<16} skipped: no longer closed")?;
+    }
+    let m = &report.missed;
+    writeln!(
+        out,
+        "missed calls: {verb} the numbers of {} call(s), {} CTI event(s), {} recording(s)",
+        m.calls, m.cti_events, m.recordings
+    )?;
+    writeln!(
+        out,
+        "digests of unclassified appeals: {verb} {}",
+        report.digests
+    )?;
+    writeln!(
+        out,
+        "automatic mail (bounces, auto-replies): {verb} {}",
+        report.automatic_mail
+    )?;
+    writeln!(
+        out,
+        "recording files: {} {}",
+        if report.dry_run {
+            "left to remove by an interrupted purge:"
+        } else {
+            "removed"
+        },
+        report.files
+    )?;
+    let whole = report.appeals.iter().filter(|a| a.whole).count();
+    writeln!(
+        out,
+        "{} appeal(s): {whole} {verb} whole, {} of raw mail and recordings only{}",
+        report.appeals.len(),
+        report.appeals.len() - whole,
+        if would.is_empty() {
+            String::new()
+        } else {
+            format!("; {would}")
+        }
+    )?;
+    if !report.dry_run && !report.is_empty() && !report.checkpointed {
+        writeln!(
+            out,
+            "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
+             destroyed data stays in it until the next checkpoint"
+        )?;
     }
     Ok(())
 }

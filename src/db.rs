@@ -125,7 +125,8 @@ pub struct DbSettings {
 
 impl Db {
     /// Opens the pool. A SQLite file (and its directory) is created if missing, in WAL
-    /// mode with `synchronous=FULL`, so a commit is on disk before it returns.
+    /// mode with `synchronous=FULL`, so a commit is on disk before it returns, and
+    /// `secure_delete=ON`, so deleted content is overwritten with zeros.
     pub async fn connect(settings: &DbSettings) -> Result<Db, sqlx::Error> {
         if is_postgres_url(&settings.url) {
             let mut options = PgConnectOptions::from_str(&settings.url)?.application_name("senim");
@@ -147,6 +148,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
+                // Deleted and overwritten content is zeroed in the file, not left
+                // in free space: what the retention purge destroys is gone from
+                // the database file once the WAL is checkpointed (`checkpoint`).
+                .pragma("secure_delete", "ON")
                 .busy_timeout(settings.lock_wait);
             if let Some(dir) = options.get_filename().parent() {
                 create_dir(dir)?;
@@ -216,6 +221,24 @@ impl Db {
     /// Answers whether the database can be reached right now (for `/readyz`).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+    }
+
+    /// SQLite: copies the WAL into the database file and truncates the WAL to
+    /// nothing, so that what was overwritten (a purge's destroyed data) is gone
+    /// from both files; `false` if a reader kept it from finishing (it finishes
+    /// at a later checkpoint). PostgreSQL: nothing to do here (its own VACUUM
+    /// frees old row versions); `true`.
+    pub async fn checkpoint(&self) -> Result<bool, sqlx::Error> {
+        match self {
+            Db::Sqlite(sqlite) => {
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&sqlite.pool)
+                        .await?;
+                Ok(busy == 0)
+            }
+            Db::Postgres(_) => Ok(true),
+        }
     }
 
     /// The backend's name, for logs and `/readyz`.

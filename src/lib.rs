@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod pbx;
 pub mod persons;
 pub mod private_fs;
+pub mod retention;
 pub mod server;
 pub mod telemetry;
 pub mod text_enum;

@@ -186,6 +186,11 @@ span!(
     Hours,
     3600
 );
+span!(
+    /// A span of whole days of 24 hours (a `…_days` key).
+    Days,
+    86_400
+);
 
 /// For an optional value: an empty string, as older files write "none", is `None`.
 pub fn empty_is_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -239,6 +244,8 @@ mod tests {
         assert!("nobody".parse::<Address>().unwrap_err().contains("e-mail"));
         assert_eq!(TimeOfDay::hm(9, 0).to_string(), "09:00");
         assert_eq!(Hours::new(2).std().as_secs(), 7200);
+        assert_eq!(Days::new(2).chrono(), chrono::TimeDelta::days(2));
+        assert_eq!(Days::new(u64::MAX).chrono(), chrono::TimeDelta::MAX);
         assert_eq!(Seconds::new(u64::MAX).chrono(), chrono::TimeDelta::MAX);
     }
 }

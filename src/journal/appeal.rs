@@ -308,6 +308,9 @@ impl Registration {
     }
 }
 
+/// The audit event of an appeal's destruction under the records schedule.
+pub const DESTROYED: &str = "destroyed";
+
 /// A change to a registered appeal; each one becomes an event in the audit log.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -337,6 +340,16 @@ pub enum Amendment {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unverified_sender: bool,
     },
+    /// The records schedule's period of a closed appeal ran out (`senim journal
+    /// purge`): the reporter's identity, the subject and the substance are erased.
+    /// The audit log names the fields erased, never their values, and `elsewhere`
+    /// counts what the channels destroyed of the appeal in the same transaction
+    /// (`mail_messages`, `recordings`, ...).
+    Destroyed {
+        reason: String,
+        #[serde(default)]
+        elsewhere: std::collections::BTreeMap<String, u64>,
+    },
 }
 
 impl Amendment {
@@ -349,6 +362,11 @@ impl Amendment {
             Amendment::Details { .. } => {
                 serde_json::json!({ "changed": before.changed_fields(after) })
             }
+            Amendment::Destroyed { reason, elsewhere } => serde_json::json!({
+                "reason": reason,
+                "erased": before.changed_fields(after),
+                "elsewhere": elsewhere,
+            }),
             other => serde_json::to_value(other).unwrap_or_default(),
         }
     }
@@ -360,6 +378,7 @@ impl Amendment {
             Amendment::Classify { .. } => "classified",
             Amendment::Status { .. } => "status_changed",
             Amendment::Correspondence { .. } => "correspondence_added",
+            Amendment::Destroyed { .. } => DESTROYED,
         }
     }
 }

@@ -22,8 +22,8 @@ use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use sqlx::Row;
 
 pub use appeal::{
-    Amendment, Appeal, AppealId, AppealKey, Category, Channel, ListFilter, NewAppeal, Registration,
-    RegistrationNumber, Reporter, SourceRef, Status,
+    Amendment, Appeal, AppealId, AppealKey, Category, Channel, DESTROYED, ListFilter, NewAppeal,
+    Registration, RegistrationNumber, Reporter, SourceRef, Status,
 };
 pub use audit::VerifyReport;
 
@@ -467,6 +467,12 @@ impl Journal {
                 subject,
                 substance,
             } => {
+                if was_destroyed_in(tx, id).await? {
+                    return Err(JournalError::NotAllowed(format!(
+                        "appeal {} was destroyed under the records schedule: its details are not recorded again",
+                        before.registration_number
+                    )));
+                }
                 if let Some(reporter) = reporter {
                     appeal.reporter = reporter.clone().normalised();
                     appeal.anonymous = appeal.reporter.is_anonymous();
@@ -482,6 +488,19 @@ impl Journal {
             Amendment::Classify { category, .. } => appeal.category = *category,
             Amendment::Status { status, .. } => appeal.status = *status,
             Amendment::Correspondence { .. } => {}
+            Amendment::Destroyed { .. } => {
+                if appeal.status != Status::Closed {
+                    return Err(JournalError::NotAllowed(format!(
+                        "appeal {} is {}: only a closed appeal is destroyed",
+                        before.registration_number, before.status
+                    )));
+                }
+                // The flags (anonymous, no return address) describe the appeal,
+                // not the reporter: they stay, as in `Appeal::redacted`.
+                appeal.reporter = Reporter::default();
+                appeal.subject = None;
+                appeal.substance = None;
+            }
         }
         let now = self.clock.now().trunc_subsecs(6);
         let r = &appeal.reporter;
@@ -545,6 +564,44 @@ impl Journal {
         tx.commit().await?;
         tracing::info!(appeals = ids.len(), actor, purpose, "identity disclosed");
         Ok(())
+    }
+
+    /// Every closed appeal, oldest first, with when it was closed (its last
+    /// `status_changed` event; registered closed: its registration) and whether
+    /// it stands destroyed (its last event, disclosures aside, is `destroyed`):
+    /// what the retention schedule (`retention`) works from. No identity, no text.
+    pub async fn closed_appeals(&self) -> Result<Vec<ClosedAppeal>> {
+        type Row = (
+            i64,
+            String,
+            String,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT a.id, a.registration_number, a.category, a.registered_at, \
+             (SELECT MAX(e.at) FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'status_changed'), \
+             (SELECT e.kind FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind <> $1 \
+              ORDER BY e.seq DESC LIMIT 1) \
+             FROM appeals a WHERE a.status = $2 ORDER BY a.id",
+        )
+        .bind(DISCLOSED)
+        .bind(Status::Closed.as_str())
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter()
+            .map(|(id, number, category, registered_at, closed_at, last)| {
+                let corrupt = |e: String| JournalError::Corrupt(format!("appeal {id}: {e}"));
+                Ok(ClosedAppeal {
+                    id: AppealId(id),
+                    registration_number: number.parse().map_err(corrupt)?,
+                    category: category.parse().map_err(corrupt)?,
+                    closed_at: closed_at.unwrap_or(registered_at),
+                    destroyed: last.as_deref() == Some(DESTROYED),
+                })
+            })
+            .collect()
     }
 
     /// The audit events of one appeal, oldest first.
@@ -780,6 +837,29 @@ pub fn registered(registration: &Registration) {
             "appeal registered"
         );
     }
+}
+
+/// A closed appeal as the retention schedule sees it (`Journal::closed_appeals`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedAppeal {
+    pub id: AppealId,
+    pub registration_number: RegistrationNumber,
+    pub category: Category,
+    pub closed_at: DateTime<Utc>,
+    /// Destroyed, and nothing recorded of it since.
+    pub destroyed: bool,
+}
+
+/// Whether an appeal was ever destroyed under the records schedule.
+async fn was_destroyed_in(tx: &mut Tx, id: AppealId) -> Result<bool> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT seq FROM appeal_events WHERE appeal_id = $1 AND kind = $2 LIMIT 1",
+    )
+    .bind(id.0)
+    .bind(DESTROYED)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(found.is_some())
 }
 
 /// The id of the appeal any of `refs` was registered as (one query for all).

@@ -471,6 +471,59 @@ impl Outbox {
         .await)?)
     }
 
+    /// Destroys, in the retention purge's transaction, the stored mail about the
+    /// appeal `appeal_id` (alerts with its identity and text, receipts, copies to
+    /// the deputies): the message bytes become empty and any error text goes; a
+    /// receipt's recipient (the reporter's address) goes too. Mail not yet sent
+    /// is not sent any more: it fails, and is not escalated. The rows stay (what
+    /// was sent, when, to whom in the enterprise). Returns how many mails; none
+    /// once destroyed.
+    pub async fn destroy_for_appeal_in(
+        tx: &mut Tx,
+        appeal_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(on_tx!(tx, conn => sqlx::query(
+            "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL, escalate_at = NULL, \
+             recipient = CASE WHEN kind = $3 THEN '' ELSE recipient END, \
+             state = CASE WHEN state IN ('pending', 'sending') THEN 'failed' ELSE state END \
+             WHERE appeal_id = $4 AND destroyed_at IS NULL",
+        )
+        .bind(&[] as &[u8])
+        .bind(secs(now))
+        .bind(MailKind::Receipt.as_str())
+        .bind(appeal_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
+    /// Destroys the stored bytes of at most `limit` digests of unclassified
+    /// appeals (mail about several appeals, with their identity and text, tied
+    /// to none) created before `before` and no longer being sent; returns how
+    /// many. The retention purge passes the shortest appeal period: a digest is
+    /// older than any appeal in it, so none outlives them.
+    pub async fn destroy_digests_in(
+        tx: &mut Tx,
+        before: DateTime<Utc>,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(on_tx!(tx, conn => sqlx::query(
+            "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL WHERE id IN \
+             (SELECT id FROM outbox WHERE kind = $3 AND appeal_id IS NULL AND destroyed_at IS NULL \
+              AND created_at < $4 AND state IN ('sent', 'failed') ORDER BY id LIMIT $5)",
+        )
+        .bind(&[] as &[u8])
+        .bind(secs(now))
+        .bind(MailKind::UnclassifiedDigest.as_str())
+        .bind(secs(before))
+        .bind(limit)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
     /// Records that an alert was escalated, in the transaction that enqueues the copies.
     pub async fn mark_escalated_in(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<()> {
         on_tx!(tx, conn => sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")

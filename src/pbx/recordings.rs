@@ -69,6 +69,75 @@ impl RecordingStore {
     }
 }
 
+/// Removes the files of destroyed recordings (`store::destroy_for_appeal_in`,
+/// `store::forget_missed_callers_in`): the row said `destroyed_at` in the
+/// purge's committed transaction first; each file is overwritten with zeros,
+/// synced and unlinked, its directory synced, and only then is the row marked
+/// `file_removed`. A purge killed anywhere in between finds the row again on its
+/// next run; a file already gone is no error. A file whose content another
+/// recording not destroyed still has (the store keeps one file per content)
+/// stays. Returns how many files were removed.
+pub async fn remove_destroyed(db: &crate::db::Db, files: &RecordingStore) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    let mut removed = 0;
+    loop {
+        let due = store::files_to_remove(db, 200)
+            .await
+            .context("cannot read the destroyed recordings")?;
+        if due.is_empty() {
+            return Ok(removed);
+        }
+        for f in &due {
+            if !store::content_still_kept(db, &f.sha256)
+                .await
+                .context("cannot read the recordings")?
+            {
+                let path = files.path_of(&f.sha256);
+                if erase(&path)
+                    .await
+                    .with_context(|| format!("cannot remove the recording {}", path.display()))?
+                {
+                    removed += 1;
+                }
+            }
+            store::file_removed(db, f)
+                .await
+                .context("cannot record a recording's file as removed")?;
+        }
+    }
+}
+
+/// Overwrites a file with zeros, syncs it, unlinks it and syncs its directory;
+/// `false` if there was no file. (On a journaling, copy-on-write or flash file
+/// system the old blocks may survive the overwrite: keep the data directory on
+/// an encrypted volume; see the README.)
+async fn erase(path: &Path) -> std::io::Result<bool> {
+    let mut file = match tokio::fs::OpenOptions::new().write(true).open(path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata().await?.len();
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..n]).await?;
+        left -= n as u64;
+    }
+    file.sync_all().await?;
+    drop(file);
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    if let Some(dir) = path.parent() {
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+    }
+    Ok(true)
+}
+
 /// The background downloader's doorbell: rung when a new URL is pending.
 #[derive(Default)]
 pub struct Downloads {

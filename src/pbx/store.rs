@@ -261,7 +261,7 @@ pub async fn download_stored(
     on_write!(db, conn => sqlx::query(
         "UPDATE pbx_recordings SET state = 'stored', sha256 = $1, size_bytes = $2, stored_at = $3, \
          attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL \
-         WHERE source = $4 AND call_id = $5",
+         WHERE source = $4 AND call_id = $5 AND destroyed_at IS NULL",
     )
     .bind(sha256)
     .bind(i64::try_from(size).unwrap_or(i64::MAX))
@@ -283,7 +283,7 @@ pub async fn download_failed(
     let state = if next.is_some() { "pending" } else { "failed" };
     on_write!(db, conn => sqlx::query(
         "UPDATE pbx_recordings SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 \
-         WHERE source = $4 AND call_id = $5",
+         WHERE source = $4 AND call_id = $5 AND destroyed_at IS NULL",
     )
     .bind(state)
     .bind(next)
@@ -372,4 +372,214 @@ pub async fn count_calls(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Er
     )
     .fetch_all(pool)
     .await)
+}
+
+/// What the telephone channel destroyed (`destroy_for_appeal_in`, `forget_missed_callers_in`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Destroyed {
+    /// Lines of the call log whose caller number went.
+    pub calls: u64,
+    /// CTI events whose caller number went.
+    pub cti_events: u64,
+    /// Recordings destroyed (their files are removed after the commit:
+    /// `recordings::remove_destroyed`).
+    pub recordings: u64,
+}
+
+/// Destroys, in the retention purge's transaction, what the call log keeps of
+/// the appeal `appeal`: with `numbers`, the caller numbers of its calls and of
+/// their CTI events; always, its recordings: each row says `destroyed_at` (its
+/// checksum and size stay, the URL and file name on the PBX go, a pending
+/// download is given up), and the file goes after the commit. Does nothing to
+/// what is already destroyed.
+pub async fn destroy_for_appeal_in(
+    tx: &mut Tx,
+    appeal_id: i64,
+    numbers: bool,
+    now: DateTime<Utc>,
+) -> Result<Destroyed, sqlx::Error> {
+    let mut destroyed = Destroyed::default();
+    if numbers {
+        destroyed.cti_events = on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_cti_events SET caller = NULL WHERE caller IS NOT NULL AND (source, call_id) IN \
+             (SELECT source, call_id FROM pbx_calls WHERE appeal_id = $1)",
+        )
+        .bind(appeal_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        destroyed.calls = on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_calls SET caller = NULL, caller_raw = NULL \
+             WHERE appeal_id = $1 AND (caller IS NOT NULL OR caller_raw IS NOT NULL)",
+        )
+        .bind(appeal_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    destroyed.recordings = on_tx!(tx, conn => sqlx::query(
+        "UPDATE pbx_recordings SET destroyed_at = $1, file_removed = (sha256 IS NULL), url = NULL, \
+         file_name = NULL, last_error = NULL, next_attempt_at = NULL, \
+         state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END \
+         WHERE destroyed_at IS NULL AND (source, call_id) IN \
+         (SELECT source, call_id FROM pbx_calls WHERE appeal_id = $2)",
+    )
+    .bind(now)
+    .bind(appeal_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(destroyed)
+}
+
+/// Forgets, in one transaction, the caller numbers of at most `limit` calls that
+/// never became appeals and started before `before`, with their CTI events'
+/// numbers and their recordings (a voicemail kept as a logged call), and those
+/// of at most `limit` CTI events older than `before` of calls that never reached
+/// the call log; the calls stay, counted. Returns what it destroyed (`calls`:
+/// the call log's lines): none once all are forgotten.
+pub async fn forget_missed_callers_in(
+    tx: &mut Tx,
+    before: DateTime<Utc>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Destroyed, sqlx::Error> {
+    let keys: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT source, call_id FROM pbx_calls WHERE appeal_id IS NULL AND started_at < $1 \
+         AND (caller IS NOT NULL OR caller_raw IS NOT NULL \
+              OR EXISTS (SELECT 1 FROM pbx_cti_events e \
+                         WHERE e.source = pbx_calls.source AND e.call_id = pbx_calls.call_id AND e.caller IS NOT NULL) \
+              OR EXISTS (SELECT 1 FROM pbx_recordings r \
+                         WHERE r.source = pbx_calls.source AND r.call_id = pbx_calls.call_id AND r.destroyed_at IS NULL)) \
+         ORDER BY started_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await)?;
+    let mut destroyed = Destroyed {
+        calls: keys.len() as u64,
+        ..Destroyed::default()
+    };
+    for (source, call_id) in &keys {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_calls SET caller = NULL, caller_raw = NULL WHERE source = $1 AND call_id = $2",
+        )
+        .bind(source)
+        .bind(call_id)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        destroyed.cti_events += on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_cti_events SET caller = NULL WHERE source = $1 AND call_id = $2 AND caller IS NOT NULL",
+        )
+        .bind(source)
+        .bind(call_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        destroyed.recordings += on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_recordings SET destroyed_at = $1, file_removed = (sha256 IS NULL), url = NULL, \
+             file_name = NULL, last_error = NULL, next_attempt_at = NULL, \
+             state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END \
+             WHERE source = $2 AND call_id = $3 AND destroyed_at IS NULL",
+        )
+        .bind(now)
+        .bind(source)
+        .bind(call_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    // CTI events of calls that never reached the call log (rung, never hung up).
+    destroyed.cti_events += on_tx!(tx, conn => sqlx::query(
+        "UPDATE pbx_cti_events SET caller = NULL WHERE (source, call_id, event) IN \
+         (SELECT source, call_id, event FROM pbx_cti_events e WHERE e.caller IS NOT NULL AND e.received_at < $1 \
+          AND NOT EXISTS (SELECT 1 FROM pbx_calls c WHERE c.source = e.source AND c.call_id = e.call_id) \
+          ORDER BY e.received_at LIMIT $2)",
+    )
+    .bind(before)
+    .bind(limit)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(destroyed)
+}
+
+/// What `forget_missed_callers_in`, run until it finds nothing, would destroy
+/// (for a dry run).
+pub async fn missed_callers_to_forget(
+    db: &Db,
+    before: DateTime<Utc>,
+) -> Result<Destroyed, sqlx::Error> {
+    let (calls, cti_events, recordings): (i64, i64, i64) = on_db!(db, pool => sqlx::query_as(
+        "SELECT \
+         (SELECT COUNT(*) FROM pbx_calls WHERE appeal_id IS NULL AND started_at < $1 \
+          AND (caller IS NOT NULL OR caller_raw IS NOT NULL \
+               OR EXISTS (SELECT 1 FROM pbx_cti_events e \
+                          WHERE e.source = pbx_calls.source AND e.call_id = pbx_calls.call_id AND e.caller IS NOT NULL) \
+               OR EXISTS (SELECT 1 FROM pbx_recordings r \
+                          WHERE r.source = pbx_calls.source AND r.call_id = pbx_calls.call_id AND r.destroyed_at IS NULL))), \
+         (SELECT COUNT(*) FROM pbx_cti_events e WHERE e.caller IS NOT NULL AND ( \
+            EXISTS (SELECT 1 FROM pbx_calls c WHERE c.source = e.source AND c.call_id = e.call_id \
+                    AND c.appeal_id IS NULL AND c.started_at < $1) \
+            OR (e.received_at < $1 \
+                AND NOT EXISTS (SELECT 1 FROM pbx_calls c WHERE c.source = e.source AND c.call_id = e.call_id)))), \
+         (SELECT COUNT(*) FROM pbx_recordings r WHERE r.destroyed_at IS NULL AND EXISTS \
+            (SELECT 1 FROM pbx_calls c WHERE c.source = r.source AND c.call_id = r.call_id \
+             AND c.appeal_id IS NULL AND c.started_at < $1))",
+    )
+    .bind(before)
+    .fetch_one(pool)
+    .await)?;
+    let n = |v: i64| u64::try_from(v).unwrap_or_default();
+    Ok(Destroyed {
+        calls: n(calls),
+        cti_events: n(cti_events),
+        recordings: n(recordings),
+    })
+}
+
+/// A destroyed recording whose file is still to be removed.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FileToRemove {
+    pub source: String,
+    pub call_id: String,
+    pub sha256: String,
+}
+
+/// Destroyed recordings whose files are not yet removed, at most `limit`.
+pub async fn files_to_remove(db: &Db, limit: i64) -> Result<Vec<FileToRemove>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT source, call_id, sha256 FROM pbx_recordings \
+         WHERE destroyed_at IS NOT NULL AND NOT file_removed AND sha256 IS NOT NULL \
+         ORDER BY destroyed_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await)
+}
+
+/// Whether a recording not destroyed still has this content (the store keeps
+/// one file per content): then its file stays.
+pub async fn content_still_kept(db: &Db, sha256: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar(
+        "SELECT 1 FROM pbx_recordings WHERE sha256 = $1 AND destroyed_at IS NULL LIMIT 1",
+    )
+    .bind(sha256)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// Records that a destroyed recording's file is gone.
+pub async fn file_removed(db: &Db, f: &FileToRemove) -> Result<(), sqlx::Error> {
+    on_write!(db, conn => sqlx::query(
+        "UPDATE pbx_recordings SET file_removed = TRUE WHERE source = $1 AND call_id = $2",
+    )
+    .bind(&f.source)
+    .bind(&f.call_id)
+    .execute(conn)
+    .await
+    .map(|_| ()))
 }
