@@ -95,6 +95,9 @@ impl Claimed {
     }
 }
 
+/// The audit actor of a purge: the records schedule (`[retention]`).
+const RETENTION_ACTOR: &str = "retention";
+
 /// The variable holding the token of the person given by `--as`.
 pub const TOKEN_ENV: &str = "SENIM_TOKEN";
 
@@ -736,12 +739,10 @@ async fn journal_command(
             status,
             reason,
         } => {
+            let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
             let appeal = find_appeal(app, &appeal).await?;
             let amendment = crate::journal::Amendment::Status { status, reason };
-            let appeal = app
-                .journal
-                .amend(appeal.id, amendment, &cli_actor())
-                .await?;
+            let appeal = app.journal.amend(appeal.id, amendment, &actor).await?;
             writeln!(
                 out,
                 "{} (id {}): status {}",
@@ -749,7 +750,8 @@ async fn journal_command(
             )?;
         }
         JournalCommand::Purge { dry_run } => {
-            let report = app.retention().purge(dry_run, &cli_actor()).await?;
+            // The records schedule destroys, not a person: whoever runs the timer.
+            let report = app.retention().purge(dry_run, RETENTION_ACTOR).await?;
             print_purge(&mut out, &report)?;
         }
         JournalCommand::KeyChain => {

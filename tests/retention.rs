@@ -91,11 +91,16 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 /// `senim --config <config> <args>` with its clock at `now`.
+/// `senim` on the daemon's configuration at `now`, as a person who may record
+/// notes and close appeals.
 fn cli(config: &Path, now: &str, args: &[&str]) -> Output {
+    let person = support::senim::person(config, "records", &["manager", "operator"]);
     let output = command()
         .arg("--config")
         .arg(config)
+        .args(["--as", &person.login])
         .args(args)
+        .env("SENIM_TOKEN", &person.token)
         .env("TEST_SENIM_CLOCK_START", now)
         .output()
         .expect("run senim");
