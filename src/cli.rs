@@ -453,6 +453,12 @@ async fn run_async(
             let app = Arc::new(App::open(config, clock).await?);
             // Before any appeal: a chain and a key that disagree stop the daemon.
             app.journal.check_chain_key().await?;
+            if !app.journal.is_keyed() {
+                tracing::warn!(
+                    "journal.chain_key_file is not set: the audit chain is not keyed, so whoever holds \
+                     the database could rewrite it unnoticed (see docs/security.md)"
+                );
+            }
             warn_missing_calendar_data(&app);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
