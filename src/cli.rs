@@ -765,7 +765,7 @@ async fn journal_command(
             writeln!(out, "audit chain keyed: {events} event(s)")?;
         }
         JournalCommand::HeadKey => {
-            writeln!(out, "{}", app.journal.head_public_key()?)?;
+            writeln!(out, "{}", app.journal.head_public_key("the head key")?)?;
         }
         JournalCommand::PublishHead { append } => {
             let head = serde_json::to_string(&app.journal.signed_head().await?)?;

@@ -618,12 +618,13 @@ async fn purge_destroys_what_is_due_and_nothing_else_postgres() {
     purge_end_to_end(Backend::Postgres).await;
 }
 
-/// A purge never touches an appeal that is not closed, however old.
-#[tokio::test]
-async fn only_closed_appeals_are_destroyed() {
-    let test_db = TestDb::sqlite().await;
+/// The daemon assembled on `test_db` with `config` (its data in the database's
+/// temporary directory), its clock pinned at registration time.
+fn assembled(
+    test_db: &TestDb,
+    mut config: senim::config::Config,
+) -> (App, senim::clock::FixedClock) {
     let clock = senim::clock::FixedClock::at(at(REGISTERED));
-    let mut config = senim::config::Config::default();
     config.database.data_dir = test_db.dir.path().join("data");
     let app = App::assemble(
         config,
@@ -631,6 +632,14 @@ async fn only_closed_appeals_are_destroyed() {
         std::sync::Arc::new(clock.clone()),
     )
     .unwrap();
+    (app, clock)
+}
+
+/// A purge never touches an appeal that is not closed, however old.
+#[tokio::test]
+async fn only_closed_appeals_are_destroyed() {
+    let test_db = TestDb::sqlite().await;
+    let (app, clock) = assembled(&test_db, senim::config::Config::default());
     let id = register(
         &app,
         "open",
@@ -671,17 +680,10 @@ async fn only_closed_appeals_are_destroyed() {
 #[tokio::test]
 async fn raw_mail_may_go_before_the_appeal() {
     let test_db = TestDb::sqlite().await;
-    let clock = senim::clock::FixedClock::at(at(REGISTERED));
     let mut config = senim::config::Config::default();
-    config.database.data_dir = test_db.dir.path().join("data");
     config.retention.unclassified_days = senim::config::Days::new(30);
     config.retention.raw_mail_days = Some(senim::config::Days::new(5));
-    let app = App::assemble(
-        config,
-        test_db.db.clone(),
-        std::sync::Arc::new(clock.clone()),
-    )
-    .unwrap();
+    let (app, clock) = assembled(&test_db, config);
     let id = register(
         &app,
         "b",

@@ -106,15 +106,9 @@ impl Scheduler {
         {
             return Ok(false);
         }
-        let keys: Vec<String> = policy
-            .auditors
-            .iter()
-            .map(|a| format!("audit_head:{today}:{}", a.email))
-            .collect();
-        let mut mail_due = false;
-        for key in &keys {
-            mail_due |= !Outbox::exists(self.alerts.outbox(), key).await?;
-        }
+        let (keys, mail_due) = self
+            .daily_keys("audit_head", today, &policy.auditors)
+            .await?;
         let file_due = match &self.heads.file {
             Some(path) => last_head_date(path, policy.tz) != Some(today),
             None => false,
@@ -159,6 +153,25 @@ impl Scheduler {
         Ok(true)
     }
 
+    /// The outbox's dedupe keys of a once-a-day mail (`<what>:<date>:<address>`),
+    /// one per recipient, and whether any of them is not in the outbox yet.
+    async fn daily_keys(
+        &self,
+        what: &str,
+        today: chrono::NaiveDate,
+        recipients: &[lettre::message::Mailbox],
+    ) -> Result<(Vec<String>, bool), AlertError> {
+        let keys: Vec<String> = recipients
+            .iter()
+            .map(|r| format!("{what}:{today}:{}", r.email))
+            .collect();
+        let mut missing = false;
+        for key in &keys {
+            missing |= !Outbox::exists(self.alerts.outbox(), key).await?;
+        }
+        Ok((keys, missing))
+    }
+
     /// The manager's digest: on a working day, at or after `deadline_digest_time`,
     /// once per day and manager. Returns whether it was enqueued now.
     pub async fn deadline_digest(&self, now: DateTime<Utc>) -> Result<bool, AlertError> {
@@ -172,15 +185,9 @@ impl Scheduler {
         {
             return Ok(false);
         }
-        let keys: Vec<String> = policy
-            .managers
-            .iter()
-            .map(|m| format!("deadline_digest:{today}:{}", m.email))
-            .collect();
-        let mut missing = false;
-        for key in &keys {
-            missing |= !Outbox::exists(self.alerts.outbox(), key).await?;
-        }
+        let (keys, missing) = self
+            .daily_keys("deadline_digest", today, &policy.managers)
+            .await?;
         if !missing {
             return Ok(false);
         }

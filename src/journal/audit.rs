@@ -116,6 +116,28 @@ pub struct EventRow {
     pub hash: String,
 }
 
+/// How an event row is read: `SELECT {EVENT_COLUMNS} FROM appeal_events …`.
+pub const EVENT_COLUMNS: &str =
+    "seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash";
+
+impl EventRow {
+    /// The event's hash were it to follow `prev_hash`, under `key` (none: SHA-256):
+    /// what `verify` checks it against and what `key-chain` writes.
+    pub fn hash_after(&self, key: Option<&ChainKey>, prev_hash: &str) -> String {
+        event_hash(
+            key,
+            prev_hash,
+            self.seq,
+            self.appeal_id,
+            self.at,
+            &self.actor,
+            &self.kind,
+            &self.detail,
+            &self.state_hash,
+        )
+    }
+}
+
 /// Locks the chain's head for this transaction and returns it. Every Journal write
 /// calls this first: it serialises writers, so the chain is a single line.
 /// Also returns whether the stored chain is keyed; `key` is the configured key.
@@ -388,18 +410,7 @@ pub fn verify(events: &[EventRow], head: &Head, keyed: bool, appeals: &[Appeal])
                 "does not follow the event before it".into(),
             );
         }
-        let hash = event_hash(
-            head.key.as_deref().filter(|_| keyed),
-            &e.prev_hash,
-            e.seq,
-            e.appeal_id,
-            e.at,
-            &e.actor,
-            &e.kind,
-            &e.detail,
-            &e.state_hash,
-        );
-        if hash != e.hash {
+        if e.hash_after(head.key.as_deref().filter(|_| keyed), &e.prev_hash) != e.hash {
             finding(
                 format!("event {}", e.seq),
                 "was edited (hash does not match its contents)".into(),

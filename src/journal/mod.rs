@@ -606,10 +606,11 @@ impl Journal {
 
     /// The audit events of one appeal, oldest first.
     pub async fn history(&self, id: AppealId) -> Result<Vec<audit::EventRow>> {
-        Ok(on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
-             FROM appeal_events WHERE appeal_id = $1 ORDER BY seq",
-        )
+        let sql = format!(
+            "SELECT {} FROM appeal_events WHERE appeal_id = $1 ORDER BY seq",
+            audit::EVENT_COLUMNS
+        );
+        Ok(on_db!(&self.db, pool => sqlx::query_as(&sql)
         .bind(id.0)
         .fetch_all(pool)
         .await)?)
@@ -617,6 +618,11 @@ impl Journal {
 
     /// Checks the whole audit chain and every appeal against it.
     pub async fn verify(&self) -> Result<VerifyReport> {
+        Ok(self.verify_reading().await?.0)
+    }
+
+    /// `verify`, with the events it read (for checking published heads too).
+    async fn verify_reading(&self) -> Result<(VerifyReport, Vec<audit::EventRow>)> {
         // One read transaction, so the chain, the head and the rows agree.
         let mut tx = self.db.begin().await?;
         let (head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
@@ -624,37 +630,39 @@ impl Journal {
         if keyed && head.key.is_none() {
             return Err(JournalError::ChainKey(NEEDS_KEY.into()));
         }
-        Ok(audit::verify(&events, &head, keyed, &appeals))
+        let report = audit::verify(&events, &head, keyed, &appeals);
+        Ok((report, events))
     }
 
     /// `verify`, and each published head checked against the chain: signed by
     /// this chain's key, and passed through by the chain as stored.
     pub async fn verify_with_heads(&self, heads: &[audit::SignedHead]) -> Result<VerifyReport> {
-        let mut report = self.verify().await?;
-        let key = self.chain_key.as_deref().ok_or_else(|| {
-            JournalError::ChainKey("checking published heads needs journal.chain_key_file".into())
-        })?;
-        let public_key = key.head_public_key().map_err(JournalError::ChainKey)?;
-        let events = self.events().await?;
+        let public_key = self.head_public_key("checking published heads")?;
+        let (mut report, events) = self.verify_reading().await?;
         report
             .findings
             .extend(audit::check_heads(heads, &events, &public_key));
         Ok(report)
     }
 
-    /// The public key published heads are signed with (needs the chain key).
-    pub fn head_public_key(&self) -> Result<String> {
-        let key = self.chain_key.as_deref().ok_or_else(|| {
-            JournalError::ChainKey("the head key derives from journal.chain_key_file".into())
-        })?;
-        key.head_public_key().map_err(JournalError::ChainKey)
+    /// The configured chain key; without one, an error saying what needed it.
+    fn chain_key(&self, needed_by: &str) -> Result<&audit::ChainKey> {
+        self.chain_key.as_deref().ok_or_else(|| {
+            JournalError::ChainKey(format!("{needed_by} needs journal.chain_key_file"))
+        })
+    }
+
+    /// The public key published heads are signed with (needs the chain key);
+    /// `needed_by` says what asked, in the error.
+    pub fn head_public_key(&self, needed_by: &str) -> Result<String> {
+        self.chain_key(needed_by)?
+            .head_public_key()
+            .map_err(JournalError::ChainKey)
     }
 
     /// The chain's head now, signed for publication (needs the chain key).
     pub async fn signed_head(&self) -> Result<audit::SignedHead> {
-        let key = self.chain_key.as_deref().ok_or_else(|| {
-            JournalError::ChainKey("publishing the head needs journal.chain_key_file".into())
-        })?;
+        let key = self.chain_key("publishing the head")?;
         let mut tx = self.db.begin().await?;
         let chain = self.lock_chain(&mut tx).await?;
         let (seq, hash) = (chain.head.seq, chain.head.hash.clone());
@@ -693,17 +701,7 @@ impl Journal {
         }
         let mut prev = audit::GENESIS.to_owned();
         for e in &events {
-            let hash = audit::event_hash(
-                Some(&key),
-                &prev,
-                e.seq,
-                e.appeal_id,
-                e.at,
-                &e.actor,
-                &e.kind,
-                &e.detail,
-                &e.state_hash,
-            );
+            let hash = e.hash_after(Some(&key), &prev);
             on_tx!(&mut tx, conn => sqlx::query(
                 "UPDATE appeal_events SET prev_hash = $1, hash = $2 WHERE seq = $3",
             )
@@ -728,16 +726,6 @@ impl Journal {
         Ok(events.len() as u64)
     }
 
-    /// Every event of the chain, in order.
-    async fn events(&self) -> Result<Vec<audit::EventRow>> {
-        Ok(on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
-             FROM appeal_events ORDER BY seq",
-        )
-        .fetch_all(pool)
-        .await)?)
-    }
-
     /// The head (locked), whether the chain is keyed, every event and every appeal,
     /// read in `tx` so that they agree.
     async fn read_chain(
@@ -745,12 +733,12 @@ impl Journal {
         tx: &mut Tx,
     ) -> Result<(audit::Head, bool, Vec<audit::EventRow>, Vec<Appeal>)> {
         let (head, keyed) = audit::lock_head(tx, self.chain_key.clone()).await?;
-        let events: Vec<audit::EventRow> = on_tx!(tx, conn => sqlx::query_as(
-            "SELECT seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash \
-             FROM appeal_events ORDER BY seq",
-        )
-        .fetch_all(conn)
-        .await)?;
+        let sql = format!(
+            "SELECT {} FROM appeal_events ORDER BY seq",
+            audit::EVENT_COLUMNS
+        );
+        let events: Vec<audit::EventRow> =
+            on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
         let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals ORDER BY id");
         let rows: Vec<AppealRow> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
         let appeals = rows
