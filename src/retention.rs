@@ -306,12 +306,13 @@ impl Retention {
             pbx,
             outbox: 0,
         };
-        if dry_run || done.counts().is_empty() {
+        let nothing = done.counts().is_empty();
+        if dry_run || nothing {
             tx.rollback().await?;
         } else {
             tx.commit().await?;
         }
-        Ok((!done.counts().is_empty()).then_some(done))
+        Ok((!nothing).then_some(done))
     }
 
     /// The caller numbers of calls that never became appeals, past

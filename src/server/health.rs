@@ -63,32 +63,30 @@ async fn healthz() -> &'static str {
 
 /// 200 `{"status":"ready"}` or 503 `{"status":"not ready"}`: the status alone.
 async fn readyz_status(State(app): State<Arc<App>>) -> Response {
-    let (database, calendar) = checks(&app).await;
-    let ready = database["ok"] == true && calendar["ok"] == true;
-    let (status, word) = if ready {
-        (StatusCode::OK, "ready")
+    let (ready, _, _) = checks(&app).await;
+    let word = if ready { "ready" } else { "not ready" };
+    (status_of(ready), Json(json!({"status": word}))).into_response()
+}
+
+fn status_of(ready: bool) -> StatusCode {
+    if ready {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-    };
-    (status, Json(json!({"status": word}))).into_response()
+        StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 /// The status and every detail behind it.
 async fn readyz_details(State(app): State<Arc<App>>) -> Response {
     let (ready, details) = readiness(&app).await;
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(details)).into_response()
+    (status_of(ready), Json(details)).into_response()
 }
 
 /// Whether the daemon is ready (the database answers, the calendar knows this
 /// year), and the details: `{"ready", "database", "calendar", "outbox", "alerts",
 /// "mailbox"}`.
 async fn readiness(app: &App) -> (bool, Value) {
-    let (database, calendar) = checks(app).await;
+    let (ready, database, calendar) = checks(app).await;
     let outbox = match app.outbox.backlog().await {
         Ok(b) => {
             let age = b
@@ -107,7 +105,6 @@ async fn readiness(app: &App) -> (bool, Value) {
     });
     // The mailbox is reported, not required: the daemon still takes calls without it.
     let mailbox = serde_json::to_value(app.mailbox.status.snapshot()).unwrap_or_default();
-    let ready = database["ok"] == true && calendar["ok"] == true;
     (
         ready,
         json!({"ready": ready, "database": database, "calendar": calendar, "outbox": outbox, "alerts": alerts, "mailbox": mailbox}),
@@ -115,8 +112,8 @@ async fn readiness(app: &App) -> (bool, Value) {
 }
 
 /// What readiness rests on, each with its `ok`: the database answers, and the
-/// calendar has data for this year (a warning for the next).
-async fn checks(app: &App) -> (Value, Value) {
+/// calendar has data for this year (a warning for the next); ready if both are.
+async fn checks(app: &App) -> (bool, Value, Value) {
     let database = match app.db.ping().await {
         Ok(()) => json!({"ok": true, "backend": app.db.backend()}),
         Err(e) => json!({"ok": false, "backend": app.db.backend(), "error": e.to_string()}),
@@ -130,7 +127,8 @@ async fn checks(app: &App) -> (Value, Value) {
             "the calendar data has no Kurban Ait date for {missing:?}: add it to the calendar file"
         )),
     });
-    (database, calendar)
+    let ready = database["ok"] == true && calendar["ok"] == true;
+    (ready, database, calendar)
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
