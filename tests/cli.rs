@@ -622,3 +622,77 @@ fn secret_files_are_read_from_systemds_credentials_directory() {
         "{stderr}"
     );
 }
+
+/// Bad input on the new command-line paths gets a clear error and changes
+/// nothing: a login that is not one, a token that is not the person's, a heads
+/// file with a line that is not a head, a chain key too short to key anything.
+#[test]
+fn persons_tokens_heads_and_chain_keys_refuse_bad_input_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), 1, "", "");
+    let refused = |out: &std::process::Output, says: &str| {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+        assert!(stderr(out).contains(says), "{says}: {}", stderr(out));
+    };
+    refused(
+        &run_cli(
+            &config,
+            &[
+                "persons", "add", "Aigul S", "--name", "A", "--role", "manager",
+            ],
+        ),
+        "login `Aigul S`",
+    );
+    refused(
+        &run_cli(
+            &config,
+            &["persons", "add", "aigul", "--name", "A", "--role", "boss"],
+        ),
+        "boss",
+    );
+    assert!(!stdout(&run_cli(&config, &["persons", "list"])).contains("aigul"));
+
+    let aigul = support::senim::person(&config, "aigul", &["manager"]);
+    let impostor = support::senim::Person {
+        login: "aigul".into(),
+        token: format!("snm_{}", "0".repeat(64)),
+    };
+    refused(
+        &support::senim::run_cli_as(
+            &config,
+            &impostor,
+            &["journal", "list", "--json", "--with-identity"],
+        ),
+        "the token is not theirs",
+    );
+    let ok = support::senim::run_cli_as(
+        &config,
+        &aigul,
+        &["journal", "list", "--json", "--with-identity"],
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+
+    let key = dir.path().join("chain.key");
+    std::fs::write(&key, "k".repeat(64)).unwrap();
+    let keyed = dir.path().join("keyed.toml");
+    std::fs::write(
+        &keyed,
+        std::fs::read_to_string(&config).unwrap()
+            + &format!("[journal]\nchain_key_file = \"{}\"\n", key.display()),
+    )
+    .unwrap();
+    let heads = dir.path().join("heads.jsonl");
+    std::fs::write(&heads, "not a head\n").unwrap();
+    refused(
+        &run_cli(
+            &keyed,
+            &["journal", "verify", "--heads", heads.to_str().unwrap()],
+        ),
+        "line 1: not a published head",
+    );
+    std::fs::write(&key, "short\n").unwrap();
+    refused(
+        &run_cli(&keyed, &["journal", "verify"]),
+        "at least 32 bytes",
+    );
+}
