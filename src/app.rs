@@ -21,6 +21,7 @@ use crate::journal::Journal;
 use crate::mailbox::{Mailbox, MailboxStatus};
 use crate::outbox::Outbox;
 use crate::pbx::Pbx;
+use crate::sealing::Sealer;
 use crate::tokens::ManagerToken;
 
 pub struct App {
@@ -44,6 +45,9 @@ pub struct App {
     pub pbx: Arc<Pbx>,
     /// The e-mail channel, with its health for `/readyz`.
     pub mailbox: Arc<Mailbox>,
+    /// What seals identity and text at rest (the office's public keys, once
+    /// `senim keys init` made them, and the intake key from the chain key).
+    pub sealer: Sealer,
 }
 
 impl App {
@@ -67,7 +71,9 @@ impl App {
         db.migrate()
             .await
             .context("cannot apply the database migrations")?;
-        Self::assemble(config, db, clock)
+        let app = Self::assemble(config, db, clock)?;
+        app.sealer.refresh().await?;
+        Ok(app)
     }
 
     /// Builds the daemon on a migrated database: the one assembly of every part,
@@ -77,13 +83,16 @@ impl App {
         let managers = load_managers(&config)?;
         let pbx_sources = Pbx::load_sources(&config)?;
         let deadlines = Deadlines::new(db.clone(), calendar.clone());
+        let chain_key = load_chain_key(&config)?;
+        let sealer = Sealer::new(&db, chain_key.as_ref().map(|k| k.intake_key()));
         let journal = Journal::new(
             db.clone(),
             calendar.clone(),
             clock.clone(),
             &config.journal.registration_prefix,
         )
-        .keyed_with(load_chain_key(&config)?)
+        .keyed_with(chain_key)
+        .sealed_with(sealer.clone())
         .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone());
@@ -120,6 +129,7 @@ impl App {
             alerts,
             deadlines,
             pbx,
+            sealer,
         })
     }
 

@@ -19,6 +19,7 @@ pub mod pbx;
 pub mod persons;
 pub mod private_fs;
 pub mod retention;
+pub mod sealing;
 pub mod server;
 pub mod telemetry;
 pub mod text_enum;

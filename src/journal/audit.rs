@@ -79,6 +79,12 @@ impl ChainKey {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The intake key (sealing's keyed hashes and what the daemon reads back
+    /// itself), derived from the chain key.
+    pub fn intake_key(&self) -> crate::sealing::IntakeKey {
+        crate::sealing::IntakeKey::derive(&self.0)
+    }
+
     /// The Ed25519 key that signs published heads, derived from the chain key.
     fn head_signer(&self) -> Result<ring::signature::Ed25519KeyPair, String> {
         let seed =

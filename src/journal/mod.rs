@@ -30,6 +30,7 @@ pub use audit::VerifyReport;
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
 use crate::db::{self, Db, Tx};
+use crate::sealing::Sealer;
 use crate::{on_db, on_tx};
 
 /// What can go wrong in the Journal.
@@ -104,6 +105,8 @@ pub struct Journal {
     followers: Vec<Arc<dyn OnRegistered>>,
     /// The key the audit chain is hashed under, if configured.
     chain_key: Option<Arc<audit::ChainKey>>,
+    /// What identity and text are sealed with (off until `senim keys init`).
+    sealer: Sealer,
 }
 
 /// What else a new registration starts, written by the module that owns it (the
@@ -166,7 +169,47 @@ impl Journal {
             queue: Arc::default(),
             followers: Vec::new(),
             chain_key: None,
+            sealer: Sealer::off(),
         }
+    }
+
+    /// The Journal that seals identity and text with `sealer` (once it is on).
+    pub fn sealed_with(mut self, sealer: Sealer) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
+    /// Whether `address` is the reporter's e-mail address of appeal `id`: plain,
+    /// compared as written (case aside); sealed, by the keyed hash the Journal keeps
+    /// of it, so the mailbox can recognise the reporter's replies without reading
+    /// the identity.
+    pub async fn is_reporter_email_in(
+        &self,
+        tx: &mut Tx,
+        id: AppealId,
+        address: Option<&str>,
+    ) -> Result<bool> {
+        let Some(address) = address.map(str::trim).filter(|a| !a.is_empty()) else {
+            return Ok(false);
+        };
+        let (plain, tag): (Option<String>, Option<String>) = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT reporter_email, reporter_email_tag FROM appeals WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await)?
+        .ok_or_else(|| JournalError::NotFound(id.to_string()))?;
+        Ok(match (plain, tag) {
+            (Some(plain), _) => plain.trim().eq_ignore_ascii_case(address),
+            (None, Some(tag)) => self.email_tag(address).as_deref() == Some(tag.as_str()),
+            (None, None) => false,
+        })
+    }
+
+    /// The keyed hash of a reporter's e-mail address (sealed Journal only).
+    fn email_tag(&self, address: &str) -> Option<String> {
+        self.sealer
+            .keyed_hash("reporter-email", address.trim().to_lowercase().as_bytes())
     }
 
     /// The Journal whose audit chain is keyed with `key` (`journal.chain_key_file`).

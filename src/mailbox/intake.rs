@@ -275,8 +275,10 @@ async fn ingest_one(
     };
     store::insert(tx, &new, &refs, now).await?;
     if let Disposition::Correspondence(appeal) = disposition {
-        let reporter = channel.journal.get_in(tx, appeal).await?.reporter.email;
-        let unverified_sender = !same_address(reporter.as_deref(), reading.from_address.as_deref());
+        let unverified_sender = !channel
+            .journal
+            .is_reporter_email_in(tx, appeal, reading.from_address.as_deref())
+            .await?;
         // In the appeal's audit history, by reference only (the text stays here).
         let amendment = crate::journal::Amendment::Correspondence {
             channel: Channel::Email,
@@ -302,13 +304,6 @@ async fn ingest_one(
 
 /// Whether a message's sender is the appeal's reporter (addresses compared without
 /// case); an appeal without a reporter's address has no verified sender.
-fn same_address(reporter: Option<&str>, sender: Option<&str>) -> bool {
-    match (reporter, sender) {
-        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
-        _ => false,
-    }
-}
-
 /// Tells the managers, in the message's transaction, that mail about an appeal
 /// came from an address other than the reporter's: it is kept as correspondence
 /// marked "unverified sender", and nobody should answer it with the case's details

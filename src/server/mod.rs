@@ -119,6 +119,8 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     // Install the metrics recorder before anything counts (not at the first scrape).
     crate::telemetry::metrics();
+    // The office key as it is now; a rotation reaches the daemon within half a minute.
+    app.sealer.refresh().await?;
     let grace = app.config.server.shutdown_grace_seconds.std();
     let instance = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
         anyhow::anyhow!("database.data_dir: cannot keep the instance id there: {e}")
@@ -182,6 +184,10 @@ pub async fn serve_until(
             tokio::spawn(app.scheduler().run(stop_rx.clone())),
         ),
         (
+            "office key refresh",
+            tokio::spawn(refresh_sealer(app.sealer.clone(), stop_rx.clone())),
+        ),
+        (
             "certificate reload",
             tokio::spawn(tls::reload_on_hangup(
                 hangups,
@@ -232,6 +238,23 @@ pub async fn serve_until(
     tracing::info!("every task stopped");
     app.db.close().await;
     Ok(())
+}
+
+/// Rereads the office key every half minute, so a `senim keys rotate` reaches
+/// the daemon without a restart.
+async fn refresh_sealer(
+    sealer: crate::sealing::Sealer,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+        }
+        if let Err(e) = sealer.refresh().await {
+            tracing::warn!(error = %e, "cannot reread the office key");
+        }
+    }
 }
 
 fn notify_systemd(state: sd_notify::NotifyState) {

@@ -1,0 +1,636 @@
+//! The keys that open what is sealed, and who holds them. Owns the tables
+//! `sealing_keys` (the office key's generations), `person_keys` (each person's own
+//! key, encrypted with their passphrase) and `key_grants` (the office key, encrypted
+//! to a person's key).
+//!
+//! - A generation holds the office's public key, the escrow's public key, the
+//!   office identity sealed to the escrow (so the escrow can open everything and
+//!   grant readers anew), and the previous generation's office identity sealed to
+//!   this one (so what was sealed before a rotation stays readable by who can read
+//!   now, and by no one else).
+//! - Unlocking (`Keys::unlock`) opens the person's key with their passphrase, then
+//!   their grant of the current office key, then the generations before it.
+//! - Removing a reader deletes their grants and rotates: the new office identity is
+//!   granted to the readers who remain.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::iter;
+
+use age::secrecy::{ExposeSecret, SecretString};
+use chrono::{DateTime, SubsecRound, Utc};
+
+use super::{Recipients, Result, SealError, Sealed};
+use crate::db::{Db, Tx};
+use crate::{on_db, on_tx};
+
+/// The office key's generations, persons' keys and grants.
+#[derive(Clone)]
+pub struct Keys {
+    db: Db,
+}
+
+/// What `senim keys init` made: the first generation, and the escrow identity to
+/// print once (it is stored nowhere).
+pub struct Initialised {
+    pub generation: i64,
+    pub escrow_identity: SecretString,
+    pub escrow_recipient: String,
+}
+
+/// The office key's identities, opened by one person (or the escrow): what reads
+/// sealed values. Never stored; dropped with the command or the session.
+pub struct Unlocked {
+    /// `person:<login>` or `escrow`: who opened it, for the audit log.
+    pub actor: String,
+    identities: BTreeMap<i64, age::x25519::Identity>,
+    escrow: Option<age::x25519::Identity>,
+}
+
+impl std::fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Unlocked({}, <secret>)", self.actor)
+    }
+}
+
+/// A person's key as stored.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PersonKey {
+    pub login: String,
+    pub recipient: String,
+    pub created_at: DateTime<Utc>,
+    /// The office key generations granted to them.
+    pub granted: Vec<i64>,
+}
+
+impl Unlocked {
+    /// Opens a sealed value.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(sealed.len());
+        self.open_stream(sealed)?
+            .read_to_end(&mut out)
+            .map_err(|e| SealError::Open(e.to_string()))?;
+        Ok(out)
+    }
+
+    /// Opens a sealed stream (a recording, an attachment) as it is read.
+    pub fn open_stream<R: Read>(&self, sealed: R) -> Result<impl Read + use<R>> {
+        let decryptor = age::Decryptor::new(sealed).map_err(|e| SealError::Open(e.to_string()))?;
+        let identities: Vec<&dyn age::Identity> = self
+            .identities
+            .values()
+            .map(|i| i as &dyn age::Identity)
+            .chain(self.escrow.iter().map(|i| i as &dyn age::Identity))
+            .collect();
+        decryptor
+            .decrypt(identities.into_iter())
+            .map_err(|e| SealError::Open(e.to_string()))
+    }
+
+    /// The current generation's office identity.
+    fn current(&self) -> Result<(i64, &age::x25519::Identity)> {
+        self.identities
+            .last_key_value()
+            .map(|(g, i)| (*g, i))
+            .ok_or_else(|| SealError::Keys("no office key is unlocked".into()))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GenerationRow {
+    generation: i64,
+    office_recipient: String,
+    escrow_recipient: String,
+    escrowed_identity: Vec<u8>,
+    previous_identity: Option<Vec<u8>>,
+}
+
+fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = age::Encryptor::with_recipients(recipients.iter().copied())
+        .map_err(|e| SealError::Seal(e.to_string()))?
+        .wrap_output(&mut out)
+        .map_err(|e| SealError::Seal(e.to_string()))?;
+    w.write_all(plaintext)
+        .and_then(|_| w.finish().map(|_| ()))
+        .map_err(|e| SealError::Seal(e.to_string()))?;
+    Ok(out)
+}
+
+fn open_with(identity: &dyn age::Identity, sealed: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    age::Decryptor::new_buffered(sealed)
+        .ok()?
+        .decrypt(iter::once(identity))
+        .ok()?
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+fn parse_identity(bytes: &[u8]) -> Result<age::x25519::Identity> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| SealError::Keys("a stored identity is not an age X25519 key".into()))
+}
+
+fn identity_bytes(identity: &age::x25519::Identity) -> Vec<u8> {
+    identity.to_string().expose_secret().as_bytes().to_vec()
+}
+
+fn recipient(text: &str) -> Result<age::x25519::Recipient> {
+    text.parse()
+        .map_err(|e| SealError::Keys(format!("a stored public key is not an age X25519 key: {e}")))
+}
+
+/// The escrow identity as the Director's safe keeps it (`AGE-SECRET-KEY-1…`).
+pub fn parse_escrow(text: &str) -> Result<age::x25519::Identity> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| {
+            SealError::Keys("the escrow key file holds no AGE-SECRET-KEY-1… line".into())
+        })
+}
+
+impl Keys {
+    pub fn new(db: Db) -> Keys {
+        Keys { db }
+    }
+
+    async fn generations(&self) -> Result<Vec<GenerationRow>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_as::<_, GenerationRow>(
+            "SELECT generation, office_recipient, escrow_recipient, escrowed_identity, previous_identity \
+             FROM sealing_keys ORDER BY generation",
+        )
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// The current generation's public keys, if `keys init` was run.
+    pub async fn current(&self) -> Result<Option<Recipients>> {
+        let Some(row) = self.generations().await?.pop() else {
+            return Ok(None);
+        };
+        Ok(Some(Recipients {
+            generation: row.generation,
+            office: recipient(&row.office_recipient)?,
+            escrow: recipient(&row.escrow_recipient)?,
+        }))
+    }
+
+    /// Creates the first generation of the office key and the escrow key, in `tx`
+    /// (the caller seals the existing Journal in the same transaction). Refused if a
+    /// generation exists.
+    pub async fn init_in(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Initialised> {
+        let exists: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT COUNT(*) FROM sealing_keys")
+            .fetch_one(conn)
+            .await)?;
+        if exists > 0 {
+            return Err(SealError::Keys(
+                "the office key exists already: `senim keys rotate` makes a new one".into(),
+            ));
+        }
+        let office = age::x25519::Identity::generate();
+        let escrow = age::x25519::Identity::generate();
+        let escrowed = seal_to(&[&escrow.to_public()], &identity_bytes(&office))?;
+        insert_generation(
+            tx,
+            1,
+            &office,
+            &escrow.to_public(),
+            &escrowed,
+            None,
+            actor,
+            now,
+        )
+        .await?;
+        Ok(Initialised {
+            generation: 1,
+            escrow_recipient: escrow.to_public().to_string(),
+            escrow_identity: escrow.to_string(),
+        })
+    }
+
+    /// The sealer's view of a new generation before it is committed: what the
+    /// caller seals the existing values to in `init`'s transaction.
+    pub async fn current_in(&self, tx: &mut Tx) -> Result<Option<Recipients>> {
+        let row: Option<(i64, String, String)> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT generation, office_recipient, escrow_recipient FROM sealing_keys \
+             ORDER BY generation DESC LIMIT 1",
+        )
+        .fetch_optional(conn)
+        .await)?;
+        row.map(|(generation, office, escrow)| {
+            Ok(Recipients {
+                generation,
+                office: recipient(&office)?,
+                escrow: recipient(&escrow)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates a person's own key, encrypted with their passphrase. With `replace`,
+    /// an existing key is replaced and the grants made to it are dropped (a
+    /// reader then has to be granted again).
+    pub async fn enroll(
+        &self,
+        login: &str,
+        passphrase: SecretString,
+        replace: bool,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        check_passphrase(&passphrase)?;
+        let identity = age::x25519::Identity::generate();
+        let public = identity.to_public().to_string();
+        let protected = {
+            let mut out = Vec::new();
+            let mut w = age::Encryptor::with_user_passphrase(passphrase)
+                .wrap_output(&mut out)
+                .map_err(|e| SealError::Seal(e.to_string()))?;
+            w.write_all(&identity_bytes(&identity))
+                .and_then(|_| w.finish().map(|_| ()))
+                .map_err(|e| SealError::Seal(e.to_string()))?;
+            out
+        };
+        let mut tx = self.db.begin().await?;
+        let exists: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM person_keys WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_one(conn)
+        .await)?;
+        if exists > 0 && !replace {
+            return Err(SealError::Keys(format!(
+                "`{login}` has a key already (`senim keys passphrase` changes its passphrase; \
+                 `enroll --replace` makes a new one and drops its grants)"
+            )));
+        }
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM key_grants WHERE login = $1")
+            .bind(login)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM person_keys WHERE login = $1")
+            .bind(login)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO person_keys (login, recipient, identity, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(login)
+        .bind(&public)
+        .bind(&protected)
+        .bind(now.trunc_subsecs(6))
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        tx.commit().await?;
+        Ok(public)
+    }
+
+    /// Changes the passphrase of a person's key (the key itself, and its grants,
+    /// stay).
+    pub async fn change_passphrase(
+        &self,
+        login: &str,
+        old: SecretString,
+        new: SecretString,
+    ) -> Result<()> {
+        check_passphrase(&new)?;
+        let identity = self.person_identity(login, old).await?;
+        let mut out = Vec::new();
+        let mut w = age::Encryptor::with_user_passphrase(new)
+            .wrap_output(&mut out)
+            .map_err(|e| SealError::Seal(e.to_string()))?;
+        w.write_all(&identity_bytes(&identity))
+            .and_then(|_| w.finish().map(|_| ()))
+            .map_err(|e| SealError::Seal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query("UPDATE person_keys SET identity = $1 WHERE login = $2")
+            .bind(&out)
+            .bind(login)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn person_identity(
+        &self,
+        login: &str,
+        passphrase: SecretString,
+    ) -> Result<age::x25519::Identity> {
+        let protected: Option<Vec<u8>> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT identity FROM person_keys WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(pool)
+        .await)?;
+        let protected = protected.ok_or_else(|| {
+            SealError::Keys(format!(
+                "`{login}` has no key: `senim keys enroll --as {login}` makes one"
+            ))
+        })?;
+        let scrypt = age::scrypt::Identity::new(passphrase);
+        let bytes =
+            open_with(&scrypt, &protected).ok_or_else(|| SealError::Unlock(login.to_owned()))?;
+        parse_identity(&bytes)
+    }
+
+    /// Opens the office key as `login`, with their passphrase.
+    pub async fn unlock(&self, login: &str, passphrase: SecretString) -> Result<Unlocked> {
+        let own = self.person_identity(login, passphrase).await?;
+        let grants: Vec<(i64, Vec<u8>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT generation, office_identity FROM key_grants WHERE login = $1 ORDER BY generation",
+        )
+        .bind(login)
+        .fetch_all(pool)
+        .await)?;
+        let generations = self.generations().await?;
+        let current = generations
+            .last()
+            .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
+        let mut identities = BTreeMap::new();
+        for (generation, sealed) in grants {
+            if let Some(bytes) = open_with(&own, &sealed) {
+                identities.insert(generation, parse_identity(&bytes)?);
+            }
+        }
+        if !identities.contains_key(&current.generation) {
+            return Err(SealError::Keys(format!(
+                "`{login}` is not a reader of the current office key: `senim keys add-reader {login}`"
+            )));
+        }
+        open_previous(&generations, &mut identities)?;
+        Ok(Unlocked {
+            actor: format!("person:{login}"),
+            identities,
+            escrow: None,
+        })
+    }
+
+    /// Opens the office key with the escrow identity (the Director's safe).
+    pub async fn unlock_escrow(&self, escrow: age::x25519::Identity) -> Result<Unlocked> {
+        let generations = self.generations().await?;
+        if generations.is_empty() {
+            return Err(SealError::Keys(
+                "there is no office key: `senim keys init`".into(),
+            ));
+        }
+        let mut identities = BTreeMap::new();
+        for g in &generations {
+            let bytes = open_with(&escrow, &g.escrowed_identity)
+                .ok_or_else(|| SealError::Unlock("escrow".into()))?;
+            identities.insert(g.generation, parse_identity(&bytes)?);
+        }
+        Ok(Unlocked {
+            actor: "escrow".into(),
+            identities,
+            escrow: Some(escrow),
+        })
+    }
+
+    /// Grants the current office key to `login`'s key.
+    pub async fn grant(&self, unlocked: &Unlocked, login: &str, now: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.db.begin().await?;
+        let generation = self.grant_in(&mut tx, unlocked, login, now).await?;
+        tx.commit().await?;
+        Ok(generation)
+    }
+
+    async fn grant_in(
+        &self,
+        tx: &mut Tx,
+        unlocked: &Unlocked,
+        login: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let (generation, office) = unlocked.current()?;
+        let current = self.current_in(tx).await?;
+        if current.as_ref().map(|c| c.generation) != Some(generation) {
+            return Err(SealError::Keys(
+                "the office key was rotated meanwhile: unlock again".into(),
+            ));
+        }
+        let public: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT recipient FROM person_keys WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(conn)
+        .await)?;
+        let public = public.ok_or_else(|| {
+            SealError::Keys(format!(
+                "`{login}` has no key yet: they run `senim keys enroll --as {login}` first"
+            ))
+        })?;
+        let sealed = seal_to(&[&recipient(&public)?], &identity_bytes(office))?;
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (generation, login) DO UPDATE SET office_identity = excluded.office_identity, \
+             granted_at = excluded.granted_at, granted_by = excluded.granted_by",
+        )
+        .bind(generation)
+        .bind(login)
+        .bind(&sealed)
+        .bind(now.trunc_subsecs(6))
+        .bind(&unlocked.actor)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        Ok(generation)
+    }
+
+    /// Makes a new generation of the office key in `tx`: its identity is granted to
+    /// every reader of the current one except `without`, the current identity is
+    /// sealed to the new one, and the old grants are dropped. The caller reseals
+    /// the values it owns in the same transaction (`Rotation::reseal`).
+    pub async fn rotate_in(
+        &self,
+        tx: &mut Tx,
+        unlocked: &Unlocked,
+        without: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Rotation> {
+        let (generation, old) = unlocked.current()?;
+        let current = self
+            .current_in(tx)
+            .await?
+            .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
+        if current.generation != generation {
+            return Err(SealError::Keys(
+                "the office key was rotated meanwhile: unlock again".into(),
+            ));
+        }
+        let readers: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT g.login, k.recipient FROM key_grants g JOIN person_keys k ON k.login = g.login \
+             WHERE g.generation = $1 ORDER BY g.login",
+        )
+        .bind(generation)
+        .fetch_all(conn)
+        .await)?;
+        let office = age::x25519::Identity::generate();
+        let next = generation + 1;
+        let escrowed = seal_to(&[&current.escrow], &identity_bytes(&office))?;
+        let previous = seal_to(&[&office.to_public()], &identity_bytes(old))?;
+        insert_generation(
+            tx,
+            next,
+            &office,
+            &current.escrow,
+            &escrowed,
+            Some(&previous),
+            &unlocked.actor,
+            now,
+        )
+        .await?;
+        on_tx!(tx, conn => sqlx::query("DELETE FROM key_grants").execute(conn).await.map(|_| ()))?;
+        let mut kept = Vec::new();
+        for (login, public) in readers {
+            if Some(login.as_str()) == without {
+                continue;
+            }
+            let sealed = seal_to(&[&recipient(&public)?], &identity_bytes(&office))?;
+            on_tx!(tx, conn => sqlx::query(
+                "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(next)
+            .bind(&login)
+            .bind(&sealed)
+            .bind(now.trunc_subsecs(6))
+            .bind(&unlocked.actor)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            kept.push(login);
+        }
+        let recipients = Recipients {
+            generation: next,
+            office: office.to_public(),
+            escrow: current.escrow,
+        };
+        Ok(Rotation {
+            recipients,
+            readers: kept,
+        })
+    }
+
+    /// Persons' keys and the generations granted to each.
+    pub async fn list(&self) -> Result<Vec<PersonKey>> {
+        let rows: Vec<(String, String, DateTime<Utc>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT login, recipient, created_at FROM person_keys ORDER BY login",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let grants: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT login, generation FROM key_grants ORDER BY generation",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(login, recipient, created_at)| PersonKey {
+                granted: grants
+                    .iter()
+                    .filter(|(l, _)| *l == login)
+                    .map(|(_, g)| *g)
+                    .collect(),
+                login,
+                recipient,
+                created_at,
+            })
+            .collect())
+    }
+}
+
+/// A new generation of the office key, not yet committed: what the owners of
+/// sealed values reseal to in the rotation's transaction.
+pub struct Rotation {
+    pub recipients: Recipients,
+    /// The readers granted the new generation.
+    pub readers: Vec<String>,
+}
+
+impl Rotation {
+    /// Opens `sealed` with the old key and seals it to the new generation.
+    pub fn reseal(&self, unlocked: &Unlocked, sealed: &[u8]) -> Result<Sealed> {
+        let plain = unlocked.open(sealed)?;
+        Ok(Sealed {
+            generation: self.recipients.generation,
+            bytes: seal_to(&[&self.recipients.office, &self.recipients.escrow], &plain)?,
+        })
+    }
+}
+
+/// Fills in the generations before the newest one unlocked, each from the one
+/// after it.
+fn open_previous(
+    generations: &[GenerationRow],
+    identities: &mut BTreeMap<i64, age::x25519::Identity>,
+) -> Result<()> {
+    for g in generations.iter().rev() {
+        let Some(previous) = &g.previous_identity else {
+            continue;
+        };
+        if identities.contains_key(&(g.generation - 1)) {
+            continue;
+        }
+        let Some(this) = identities.get(&g.generation) else {
+            continue;
+        };
+        if let Some(bytes) = open_with(this, previous) {
+            identities.insert(g.generation - 1, parse_identity(&bytes)?);
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_generation(
+    tx: &mut Tx,
+    generation: i64,
+    office: &age::x25519::Identity,
+    escrow: &age::x25519::Recipient,
+    escrowed: &[u8],
+    previous: Option<&[u8]>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO sealing_keys (generation, office_recipient, escrow_recipient, escrowed_identity, \
+         previous_identity, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(generation)
+    .bind(office.to_public().to_string())
+    .bind(escrow.to_string())
+    .bind(escrowed)
+    .bind(previous)
+    .bind(now.trunc_subsecs(6))
+    .bind(actor)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// A passphrase must be worth the name: 12 characters at least.
+fn check_passphrase(passphrase: &SecretString) -> Result<()> {
+    if passphrase.expose_secret().chars().count() < 12 {
+        return Err(SealError::Keys(
+            "a passphrase has at least 12 characters".into(),
+        ));
+    }
+    Ok(())
+}
