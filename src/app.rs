@@ -93,6 +93,7 @@ impl App {
         )
         .keyed_with(chain_key)
         .sealed_with(sealer.clone())
+        .finding_terms_with(terms_finder(&config))
         .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone());
@@ -193,6 +194,28 @@ pub fn load_calendar(config: &Config) -> anyhow::Result<Calendar> {
         closes: *config.calendar.closes,
     };
     Ok(Calendar::new(hours, data))
+}
+
+/// The words a sealed appeal keeps plain for triage and routing: the triage
+/// lexicon's and the routes' keywords found in its text at intake.
+fn terms_finder(config: &Config) -> crate::journal::TermsFinder {
+    let keywords: Vec<String> = config
+        .alerts
+        .routes
+        .iter()
+        .flat_map(|r| r.keywords.iter().map(|k| k.to_lowercase()))
+        .collect();
+    Arc::new(move |text: &str| {
+        let mut found = crate::triage::lexicon::words_in(text);
+        let lower = text.to_lowercase();
+        found.extend(
+            keywords
+                .iter()
+                .filter(|k| crate::triage::lexicon::contains_word(&lower, k))
+                .cloned(),
+        );
+        found
+    })
 }
 
 /// The audit chain's key, if `journal.chain_key_file` names one.

@@ -17,6 +17,8 @@ use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 use crate::persons::Role;
 
+mod keys;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "senim",
@@ -35,6 +37,14 @@ pub struct Cli {
     /// A file holding the token of the person given by `--as`.
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// A file holding the passphrase of the key of the person given by `--as`
+    /// (to read sealed appeals); without it, the passphrase is asked for.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Open the office key with the escrow key (the Director's safe) instead of a
+    /// person's key; the person given by `--as` still acts.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub escrow_key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +54,8 @@ pub struct Cli {
 pub struct Claimed {
     login: Option<String>,
     token: Option<String>,
+    /// Where the office key is opened from, to read sealed appeals.
+    keys: keys::KeySource,
 }
 
 impl Claimed {
@@ -60,6 +72,10 @@ impl Claimed {
         Ok(Claimed {
             login: cli.as_person.clone(),
             token,
+            keys: keys::KeySource {
+                passphrase_file: cli.passphrase_file.clone(),
+                escrow_key_file: cli.escrow_key_file.clone(),
+            },
         })
     }
 
@@ -120,6 +136,9 @@ pub enum Command {
     /// The people who work the line: their roles and personal API tokens.
     #[command(subcommand)]
     Persons(PersonsCommand),
+    /// The office key that seals identity and text, and who can open it.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -481,6 +500,11 @@ async fn run_async(
             let app = App::open(config, clock).await?;
             persons_command(&app, command).await?;
         }
+        Command::Keys(command) => {
+            let app = App::open(config, clock).await?;
+            let source = claimed.keys.clone();
+            keys::run(&app, &claimed, &source, command).await?;
+        }
         Command::CheckConfig | Command::Calendar(_) => {
             unreachable!("handled before the runtime starts")
         }
@@ -567,10 +591,10 @@ async fn journal_command(
             json,
             with_identity,
         } => {
-            let appeals = app.journal.list(&filter.to_filter()).await?;
+            let mut appeals = app.journal.list(&filter.to_filter()).await?;
             if json {
                 if with_identity {
-                    disclose(app, claimed, &appeals, "list").await?;
+                    appeals = disclose(app, claimed, appeals, "list").await?;
                 }
                 for a in &appeals {
                     let shown = if with_identity { a } else { &a.redacted() };
@@ -604,8 +628,10 @@ async fn journal_command(
         } => {
             let appeal = find_appeal(app, &appeal).await?;
             let appeal = if with_identity {
-                disclose(app, claimed, std::slice::from_ref(&appeal), "show").await?;
-                appeal
+                disclose(app, claimed, vec![appeal], "show")
+                    .await?
+                    .pop()
+                    .context("the appeal was not opened")?
             } else {
                 appeal.redacted()
             };
@@ -630,7 +656,7 @@ async fn journal_command(
             without_identity: _,
             output,
         } => {
-            let appeals = app.journal.list(&filter.to_filter()).await?;
+            let mut appeals = app.journal.list(&filter.to_filter()).await?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     crate::private_fs::private_file(path)
@@ -639,7 +665,7 @@ async fn journal_command(
                 None => Box::new(std::io::stdout()),
             };
             if with_identity {
-                disclose(app, claimed, &appeals, "export").await?;
+                appeals = disclose(app, claimed, appeals, "export").await?;
             }
             crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
@@ -937,21 +963,37 @@ fn print_purge(out: &mut impl Write, report: &crate::retention::Report) -> std::
     Ok(())
 }
 
-/// Records that the person at the command line was shown these appeals' identity.
-/// Only a manager or the Director is shown identities (an auditor sees the
-/// Journal without them; an operator only what they are completing).
+/// Records that the person at the command line was shown these appeals' identity
+/// and returns them opened. Only a manager or the Director is shown identities (an
+/// auditor sees the Journal without them; an operator only what they are
+/// completing); sealed appeals open only with their key (or the escrow key),
+/// which is asked for before anything is recorded.
 async fn disclose(
     app: &App,
     claimed: &Claimed,
-    appeals: &[crate::journal::Appeal],
+    appeals: Vec<crate::journal::Appeal>,
     purpose: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<crate::journal::Appeal>> {
     let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+    let unlocked = if appeals.iter().any(|a| a.sealed.is_some()) {
+        let login = actor.trim_start_matches("person:");
+        Some(claimed.keys.unlock(app, login).await?)
+    } else {
+        None
+    };
     let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
     app.journal
         .record_disclosure(&ids, &actor, purpose)
         .await
-        .context("cannot record the disclosure in the audit log; nothing was shown")
+        .context("cannot record the disclosure in the audit log; nothing was shown")?;
+    let Some(unlocked) = unlocked else {
+        return Ok(appeals);
+    };
+    let mut opened = Vec::with_capacity(appeals.len());
+    for appeal in appeals {
+        opened.push(app.journal.open(appeal, &unlocked).await?);
+    }
+    Ok(opened)
 }
 
 fn build_event(

@@ -47,3 +47,7 @@ CREATE TABLE appeal_envelopes (
 ALTER TABLE appeals ADD COLUMN sealed_digest TEXT;
 ALTER TABLE appeals ADD COLUMN reporter_email_tag TEXT;
 ALTER TABLE appeals ADD COLUMN intake_terms TEXT;
+
+-- The office key generation the Journal seals to, in the row every Journal write
+-- locks: a process that finds a newer one than it knows rereads the keys first.
+ALTER TABLE audit_head ADD COLUMN seal_generation BIGINT NOT NULL DEFAULT 0;

@@ -108,6 +108,13 @@ pub fn appeal_block(
             "Reporter:            withheld (clause 10.5); see the Journal"
         );
     }
+    if appeal.sealed.is_some() && appeal.text().is_empty() {
+        let _ = writeln!(
+            s,
+            "Substance:           sealed (clauses 10.5, 10.14); read it in Senim with your key"
+        );
+        return s;
+    }
     if let Some(subject) = &appeal.subject {
         let _ = writeln!(s, "Subject:             {subject}");
     }

@@ -102,7 +102,7 @@ impl Policy {
     /// The unit an appeal is sent on to: the first route naming its category or a
     /// keyword of its text, else the default unit.
     pub fn route(&self, appeal: &Appeal) -> Option<(String, Mailbox)> {
-        let text = appeal.text().to_lowercase();
+        let text = appeal.triage_text().to_lowercase();
         self.routes
             .iter()
             .find(|r| {

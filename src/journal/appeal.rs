@@ -236,6 +236,15 @@ pub struct Appeal {
     pub category: Category,
     pub status: Status,
     pub updated_at: DateTime<Utc>,
+    /// Sealed (10.5, 10.14): the digest of the appeal's envelopes, which hold its
+    /// identity and text; the fields above are then empty, until a person's key
+    /// opens them (`Journal::open`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// Of a sealed appeal: the triage lexicon's words and the routing keywords
+    /// found in its text at intake, what triage and routing work from afterwards.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
 }
 
 impl Appeal {
@@ -272,8 +281,18 @@ impl Appeal {
         .collect()
     }
 
+    /// What triage suggests from and routing matches on: the text, or, of a sealed
+    /// appeal, the words found in it at intake.
+    pub fn triage_text(&self) -> String {
+        let text = self.text();
+        if text.is_empty() && !self.terms.is_empty() {
+            return self.terms.join(" ");
+        }
+        text
+    }
+
     /// What the appeal says: its subject and substance, one per line (either may
-    /// be missing). What triage suggests from and routing matches on.
+    /// be missing).
     pub fn text(&self) -> String {
         [self.subject.as_deref(), self.substance.as_deref()]
             .into_iter()

@@ -146,17 +146,18 @@ impl EventRow {
 
 /// Locks the chain's head for this transaction and returns it. Every Journal write
 /// calls this first: it serialises writers, so the chain is a single line.
-/// Also returns whether the stored chain is keyed; `key` is the configured key.
+/// Also returns whether the stored chain is keyed (`key` is the configured key)
+/// and the office key generation the Journal seals to (0: none).
 pub async fn lock_head(
     tx: &mut Tx,
     key: Option<Arc<ChainKey>>,
-) -> Result<(Head, bool), sqlx::Error> {
-    let (seq, hash, keyed): (i64, String, bool) = on_tx!(tx, conn => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed",
+) -> Result<(Head, bool, i64), sqlx::Error> {
+    let (seq, hash, keyed, generation): (i64, String, bool, i64) = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed, seal_generation",
     )
     .fetch_one(conn)
     .await)?;
-    Ok((Head { seq, hash, key }, keyed))
+    Ok((Head { seq, hash, key }, keyed, generation))
 }
 
 /// Marks an empty chain keyed: its first event will be hashed under the key.
@@ -211,6 +212,16 @@ pub async fn append(
     head.seq = seq;
     head.hash = hash;
     Ok(())
+}
+
+/// Records the office key generation the Journal now seals to (`keys init`,
+/// `keys rotate`), in the chain's head row.
+pub async fn store_seal_generation(tx: &mut Tx, generation: i64) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET seal_generation = $1 WHERE id = 1")
+        .bind(generation)
+        .execute(conn)
+        .await
+        .map(|_| ()))
 }
 
 /// Writes the head moved on by `append` back to the chain's head row.

@@ -15,6 +15,7 @@ pub mod appeal;
 pub mod audit;
 pub mod export;
 mod group_commit;
+pub mod sealed;
 
 use std::sync::{Arc, OnceLock};
 
@@ -30,7 +31,7 @@ pub use audit::VerifyReport;
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
 use crate::db::{self, Db, Tx};
-use crate::sealing::Sealer;
+use crate::sealing::{Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
 /// What can go wrong in the Journal.
@@ -49,6 +50,9 @@ pub enum JournalError {
     /// The audit chain and the configured chain key do not agree.
     #[error("{0}")]
     ChainKey(String),
+    /// Sealing or opening a sealed value failed (no key, a wrong key).
+    #[error(transparent)]
+    Sealing(#[from] crate::sealing::SealError),
     /// A stored row holds a value this version does not know.
     #[error("the Journal holds a row this version cannot read: {0}")]
     Corrupt(String),
@@ -66,8 +70,18 @@ impl From<sqlx::Error> for JournalError {
 
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 
+/// What finds, in a text at intake, the words a sealed appeal keeps plain for
+/// triage and routing (`Journal::finding_terms_with`).
+pub type TermsFinder = Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
+
 /// The audit event of a disclosure: someone was shown an appeal's identity and text.
 pub const DISCLOSED: &str = "identity_disclosed";
+
+/// The audit event of an appeal sealed in place (`senim keys init`).
+pub const SEALED: &str = "sealed";
+
+/// The audit event of an appeal's envelopes resealed to a new office key.
+pub const RESEALED: &str = "resealed";
 
 const NEEDS_KEY: &str = "the audit chain is keyed: set journal.chain_key_file to its key";
 const NOT_KEYED: &str = "journal.chain_key_file is set but the audit chain is not keyed: \
@@ -107,6 +121,9 @@ pub struct Journal {
     chain_key: Option<Arc<audit::ChainKey>>,
     /// What identity and text are sealed with (off until `senim keys init`).
     sealer: Sealer,
+    /// The words of the triage lexicon and routing keywords found in a text,
+    /// kept plain with a sealed appeal (`Appeal::terms`).
+    terms: Option<TermsFinder>,
 }
 
 /// What else a new registration starts, written by the module that owns it (the
@@ -125,7 +142,7 @@ pub trait OnRegistered: Send + Sync {
 
 const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
      reporter_name, reporter_organisation, reporter_postal_address, reporter_phone, reporter_email, \
-     anonymous, no_return_address, subject, substance, category, status, updated_at";
+     anonymous, no_return_address, subject, substance, category, status, updated_at, sealed_digest, intake_terms";
 
 /// Appends a `ListFilter`'s conditions, the ordering and the limit to a query
 /// builder of either backend (`... WHERE 1 = 1` so far).
@@ -170,7 +187,46 @@ impl Journal {
             followers: Vec::new(),
             chain_key: None,
             sealer: Sealer::off(),
+            terms: None,
         }
+    }
+
+    /// The Journal that keeps, with a sealed appeal, the words `find` finds in its
+    /// text (the triage lexicon's, the routing keywords).
+    pub fn finding_terms_with(mut self, find: TermsFinder) -> Self {
+        self.terms = Some(find);
+        self
+    }
+
+    /// Whether identity and text are sealed from now on.
+    pub fn is_sealed(&self) -> bool {
+        self.sealer.is_on()
+    }
+
+    /// Another process made or rotated the office key: read it in this
+    /// transaction before writing, so nothing is sealed to an old key or left plain.
+    async fn follow_seal_generation(&self, tx: &mut Tx, generation: i64) -> Result<()> {
+        match crate::sealing::Keys::current_in(tx).await? {
+            Some(current) if current.generation == generation => {
+                if !self.sealer.has_intake_key() {
+                    return Err(JournalError::Sealing(crate::sealing::SealError::Keys(
+                        "the Journal is sealed (`senim keys init`) but journal.chain_key_file is not set".into(),
+                    )));
+                }
+                self.sealer.use_recipients(current);
+                Ok(())
+            }
+            _ => Err(JournalError::Corrupt(format!(
+                "the chain's head says office key generation {generation}, which sealing_keys does not hold"
+            ))),
+        }
+    }
+
+    fn terms_in(&self, text: &str) -> Vec<String> {
+        let mut found = self.terms.as_ref().map(|f| f(text)).unwrap_or_default();
+        found.sort();
+        found.dedup();
+        found
     }
 
     /// The Journal that seals identity and text with `sealer` (once it is on).
@@ -274,7 +330,10 @@ impl Journal {
 
     /// Locks the audit chain for a run of writes in `tx` (see `ChainLock`).
     pub async fn lock_chain(&self, tx: &mut Tx) -> Result<ChainLock<'_>> {
-        let (head, keyed) = audit::lock_head(tx, self.chain_key.clone()).await?;
+        let (head, keyed, generation) = audit::lock_head(tx, self.chain_key.clone()).await?;
+        if generation > self.sealer.generation() {
+            self.follow_seal_generation(tx, generation).await?;
+        }
         match (keyed, self.chain_key.is_some()) {
             (true, false) => return Err(JournalError::ChainKey(NEEDS_KEY.into())),
             // An empty chain is keyed from its first event.
@@ -336,14 +395,42 @@ impl Journal {
             category: Category::Unclassified,
             status: new.status,
             updated_at: now,
+            sealed: None,
+            terms: Vec::new(),
         };
+        // Sealed: the row keeps no identity and no text; they go in an envelope
+        // only a person's key opens, and the words triage and routing need are
+        // found now, while the text is in hand.
+        let (appeal, envelope, email_tag) = if self.sealer.is_on() {
+            let fields = sealed::Confidential::of(
+                Some(&appeal.reporter),
+                appeal.subject.as_ref(),
+                appeal.substance.as_ref(),
+            );
+            let envelope = sealed::seal(&self.sealer, &fields)?;
+            let email_tag = appeal
+                .reporter
+                .email
+                .as_deref()
+                .and_then(|e| self.email_tag(e));
+            let stored = Appeal {
+                sealed: Some(sealed::next_digest(None, &envelope)),
+                terms: self.terms_in(&appeal.text()),
+                ..appeal.redacted()
+            };
+            (stored, Some((fields, envelope)), email_tag)
+        } else {
+            (appeal, None, None)
+        };
+        let terms = (!appeal.terms.is_empty())
+            .then(|| serde_json::to_string(&appeal.terms).unwrap_or_default());
         let r = &appeal.reporter;
         let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
             "INSERT INTO appeals (registration_number, registration_year, registration_seq, received_at, \
              registered_at, registration_date, channel, reporter_name, reporter_organisation, \
              reporter_postal_address, reporter_phone, reporter_email, anonymous, no_return_address, \
-             subject, substance, category, status, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $5) \
+             subject, substance, category, status, updated_at, sealed_digest, reporter_email_tag, intake_terms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $5, $19, $20, $21) \
              RETURNING id",
         )
         .bind(appeal.registration_number.to_string())
@@ -364,6 +451,9 @@ impl Journal {
         .bind(&appeal.substance)
         .bind(appeal.category.as_str())
         .bind(appeal.status.as_str())
+        .bind(&appeal.sealed)
+        .bind(&email_tag)
+        .bind(&terms)
         .fetch_one(conn)
         .await)?;
         // What was inserted, with its id: the same values a read-back would give.
@@ -371,6 +461,9 @@ impl Journal {
             id: AppealId(id),
             ..appeal
         };
+        if let Some((fields, envelope)) = &envelope {
+            sealed::insert_envelope(tx, id, fields, envelope).await?;
+        }
         add_sources(tx, appeal.id, &refs).await?;
 
         let detail = serde_json::json!({
@@ -503,6 +596,30 @@ impl Journal {
         actor: &str,
     ) -> Result<Appeal> {
         let before = self.get_in(tx, id).await?;
+        if self.sealer.is_on() {
+            match &amendment {
+                Amendment::Details {
+                    reporter,
+                    subject,
+                    substance,
+                } => {
+                    let fields = sealed::Confidential::of(
+                        reporter.as_ref(),
+                        subject.as_ref(),
+                        substance.as_ref(),
+                    );
+                    return self
+                        .amend_sealed_details(tx, head, before, fields, actor)
+                        .await;
+                }
+                Amendment::Destroyed { .. } if before.sealed.is_some() => {
+                    return self
+                        .destroy_sealed(tx, head, before, &amendment, actor)
+                        .await;
+                }
+                _ => {}
+            }
+        }
         let mut appeal = before.clone();
         match &amendment {
             Amendment::Details {
@@ -572,6 +689,214 @@ impl Journal {
         let detail = amendment.audit_detail(&before, &appeal);
         audit::append(tx, head, &appeal, now, actor, amendment.kind(), &detail).await?;
         Ok(appeal)
+    }
+
+    /// Details written to a sealed appeal: a new envelope with the fields given,
+    /// the flags and the words found updated from what was given (intake cannot
+    /// read the earlier envelopes), an event naming the fields and the envelope.
+    async fn amend_sealed_details(
+        &self,
+        tx: &mut Tx,
+        head: &mut audit::Head,
+        before: Appeal,
+        fields: sealed::Confidential,
+        actor: &str,
+    ) -> Result<Appeal> {
+        if was_destroyed_in(tx, before.id).await? {
+            return Err(JournalError::NotAllowed(format!(
+                "appeal {} was destroyed under the records schedule: its details are not recorded again",
+                before.registration_number
+            )));
+        }
+        let now = self.clock.now().trunc_subsecs(6);
+        let envelope = sealed::seal(&self.sealer, &fields)?;
+        sealed::insert_envelope(tx, before.id.0, &fields, &envelope).await?;
+        let digest = sealed::next_digest(before.sealed.as_deref(), &envelope);
+        let mut terms = before.terms.clone();
+        terms.extend(self.terms_in(&fields.text()));
+        terms.sort();
+        terms.dedup();
+        let terms_json =
+            (!terms.is_empty()).then(|| serde_json::to_string(&terms).unwrap_or_default());
+        let email_tag = fields.email.as_deref().and_then(|e| self.email_tag(e));
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE appeals SET anonymous = $1, no_return_address = $2, sealed_digest = $3, \
+             reporter_email_tag = COALESCE($4, reporter_email_tag), intake_terms = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(before.anonymous && !fields.names_reporter())
+        .bind(before.no_return_address && !fields.gives_return_address())
+        .bind(&digest)
+        .bind(&email_tag)
+        .bind(&terms_json)
+        .bind(now)
+        .bind(before.id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        let appeal = self.get_in(tx, before.id).await?;
+        let detail = serde_json::json!({
+            "changed": fields.written(),
+            "envelope": envelope.digest(),
+        });
+        audit::append(tx, head, &appeal, now, actor, "details_recorded", &detail).await?;
+        Ok(appeal)
+    }
+
+    /// A sealed appeal destroyed: its envelopes deleted, the words found erased.
+    async fn destroy_sealed(
+        &self,
+        tx: &mut Tx,
+        head: &mut audit::Head,
+        before: Appeal,
+        amendment: &Amendment,
+        actor: &str,
+    ) -> Result<Appeal> {
+        if before.status != Status::Closed {
+            return Err(JournalError::NotAllowed(format!(
+                "appeal {} is {}: only a closed appeal is destroyed",
+                before.registration_number, before.status
+            )));
+        }
+        let Amendment::Destroyed { reason, elsewhere } = amendment else {
+            return Err(JournalError::Corrupt("not a destruction".into()));
+        };
+        let erased = sealed::fields_in(tx, before.id.0).await?;
+        sealed::delete_envelopes(tx, before.id.0).await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE appeals SET sealed_digest = NULL, reporter_email_tag = NULL, intake_terms = NULL, \
+             updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(before.id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        let appeal = self.get_in(tx, before.id).await?;
+        let detail =
+            serde_json::json!({ "reason": reason, "erased": erased, "elsewhere": elsewhere });
+        audit::append(tx, head, &appeal, now, actor, DESTROYED, &detail).await?;
+        Ok(appeal)
+    }
+
+    /// `appeal` with its identity and text, opened with a person's key (a plain
+    /// appeal is returned as it is). The caller records the disclosure.
+    pub async fn open(&self, appeal: Appeal, unlocked: &Unlocked) -> Result<Appeal> {
+        if appeal.sealed.is_none() {
+            return Ok(appeal);
+        }
+        let envelopes = sealed::envelopes(&self.db, appeal.id.0).await?;
+        sealed::open_into(appeal, &envelopes, unlocked)
+    }
+
+    /// Seals every plain appeal in place (`senim keys init`), in the caller's
+    /// transaction, after the sealer took the new key (`Sealer::use_recipients`):
+    /// each gets one envelope of what its row held, its row loses identity and
+    /// text, and a `sealed` event records the new state, so `verify` stays green.
+    pub async fn seal_existing_in(&self, tx: &mut Tx, actor: &str) -> Result<u64> {
+        let Some(generation) = self.sealer.current_generation() else {
+            return Err(JournalError::Corrupt("no office key to seal to".into()));
+        };
+        let mut chain = self.lock_chain(tx).await?;
+        let sql =
+            format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE sealed_digest IS NULL ORDER BY id");
+        let rows: Vec<AppealRow> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let mut sealed_count = 0;
+        for row in rows {
+            let plain = Appeal::try_from(row)?;
+            if was_destroyed_in(tx, plain.id).await? {
+                continue;
+            }
+            let fields = sealed::Confidential::of(
+                Some(&plain.reporter),
+                plain.subject.as_ref(),
+                plain.substance.as_ref(),
+            );
+            let envelope = sealed::seal(&self.sealer, &fields)?;
+            sealed::insert_envelope(tx, plain.id.0, &fields, &envelope).await?;
+            let terms = self.terms_in(&plain.text());
+            let terms_json =
+                (!terms.is_empty()).then(|| serde_json::to_string(&terms).unwrap_or_default());
+            let email_tag = plain
+                .reporter
+                .email
+                .as_deref()
+                .and_then(|e| self.email_tag(e));
+            on_tx!(tx, conn => sqlx::query(
+                "UPDATE appeals SET reporter_name = NULL, reporter_organisation = NULL, \
+                 reporter_postal_address = NULL, reporter_phone = NULL, reporter_email = NULL, \
+                 subject = NULL, substance = NULL, sealed_digest = $1, reporter_email_tag = $2, \
+                 intake_terms = $3 WHERE id = $4",
+            )
+            .bind(sealed::next_digest(None, &envelope))
+            .bind(&email_tag)
+            .bind(&terms_json)
+            .bind(plain.id.0)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            let appeal = self.get_in(tx, plain.id).await?;
+            let detail = serde_json::json!({
+                "sealed": fields.written(),
+                "envelope": envelope.digest(),
+                "generation": generation,
+            });
+            audit::append(tx, &mut chain.head, &appeal, now, actor, SEALED, &detail).await?;
+            sealed_count += 1;
+        }
+        audit::store_seal_generation(tx, generation).await?;
+        chain.finish(tx).await?;
+        Ok(sealed_count)
+    }
+
+    /// Reseals every envelope to a new generation of the office key (`senim keys
+    /// rotate`, `remove-reader`), in the rotation's transaction: each appeal's
+    /// digest changes, so each gets a `resealed` event.
+    pub async fn reseal_in(
+        &self,
+        tx: &mut Tx,
+        rotation: &crate::sealing::keys::Rotation,
+        unlocked: &Unlocked,
+        actor: &str,
+    ) -> Result<u64> {
+        let mut chain = self.lock_chain(tx).await?;
+        let ids: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT id FROM appeals WHERE sealed_digest IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(conn)
+        .await)?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let generation = rotation.recipients.generation;
+        for &id in &ids {
+            let mut digest: Option<String> = None;
+            for (seq, _, _, bytes) in sealed::envelopes_in(tx, id).await? {
+                let resealed = rotation.reseal(unlocked, &bytes)?;
+                on_tx!(tx, conn => sqlx::query(
+                    "UPDATE appeal_envelopes SET generation = $1, envelope = $2 WHERE appeal_id = $3 AND seq = $4",
+                )
+                .bind(generation)
+                .bind(&resealed.bytes)
+                .bind(id)
+                .bind(seq)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+                digest = Some(sealed::next_digest(digest.as_deref(), &resealed));
+            }
+            on_tx!(tx, conn => sqlx::query("UPDATE appeals SET sealed_digest = $1 WHERE id = $2")
+                .bind(&digest)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+            let appeal = self.get_in(tx, AppealId(id)).await?;
+            let detail = serde_json::json!({ "generation": generation });
+            audit::append(tx, &mut chain.head, &appeal, now, actor, RESEALED, &detail).await?;
+        }
+        audit::store_seal_generation(tx, generation).await?;
+        chain.finish(tx).await?;
+        Ok(ids.len() as u64)
     }
 
     /// Records in the audit log that `actor` was shown the identity and text of
@@ -775,7 +1100,7 @@ impl Journal {
         &self,
         tx: &mut Tx,
     ) -> Result<(audit::Head, bool, Vec<audit::EventRow>, Vec<Appeal>)> {
-        let (head, keyed) = audit::lock_head(tx, self.chain_key.clone()).await?;
+        let (head, keyed, _) = audit::lock_head(tx, self.chain_key.clone()).await?;
         let sql = format!(
             "SELECT {} FROM appeal_events ORDER BY seq",
             audit::EVENT_COLUMNS
@@ -950,6 +1275,8 @@ struct AppealRow {
     category: String,
     status: String,
     updated_at: DateTime<Utc>,
+    sealed_digest: Option<String>,
+    intake_terms: Option<String>,
 }
 
 impl TryFrom<AppealRow> for Appeal {
@@ -979,6 +1306,13 @@ impl TryFrom<AppealRow> for Appeal {
             category: row.category.parse().map_err(corrupt)?,
             status: row.status.parse().map_err(corrupt)?,
             updated_at: row.updated_at,
+            sealed: row.sealed_digest,
+            terms: match row.intake_terms.as_deref() {
+                None | Some("") => Vec::new(),
+                Some(json) => serde_json::from_str(json).map_err(|e| {
+                    JournalError::Corrupt(format!("appeal {id}: intake_terms: {e}"))
+                })?,
+            },
         })
     }
 }

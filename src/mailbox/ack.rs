@@ -212,6 +212,8 @@ mod tests {
             category: Category::Unclassified,
             status: Status::Registered,
             updated_at: at(),
+            sealed: None,
+            terms: Vec::new(),
         }
     }
 

@@ -81,6 +81,12 @@ pub async fn record_operator_notes(
         set(&mut r.email, notes.email);
         r
     });
+    // Sealed, the Journal cannot read back what it stored: whether the substance
+    // is now recorded is whether the operator gave it.
+    let gives_substance = notes
+        .substance
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
     let mut appeal = journal
         .amend_in(
             &mut tx,
@@ -93,7 +99,9 @@ pub async fn record_operator_notes(
             actor,
         )
         .await?;
-    if appeal.status == Status::AwaitingOperatorNotes && appeal.substance.is_some() {
+    if appeal.status == Status::AwaitingOperatorNotes
+        && (appeal.substance.is_some() || gives_substance)
+    {
         appeal = journal
             .amend_in(
                 &mut tx,

@@ -221,7 +221,7 @@ impl Keys {
 
     /// The sealer's view of a new generation before it is committed: what the
     /// caller seals the existing values to in `init`'s transaction.
-    pub async fn current_in(&self, tx: &mut Tx) -> Result<Option<Recipients>> {
+    pub async fn current_in(tx: &mut Tx) -> Result<Option<Recipients>> {
         let row: Option<(i64, String, String)> = on_tx!(tx, conn => sqlx::query_as(
             "SELECT generation, office_recipient, escrow_recipient FROM sealing_keys \
              ORDER BY generation DESC LIMIT 1",
@@ -417,7 +417,7 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let (generation, office) = unlocked.current()?;
-        let current = self.current_in(tx).await?;
+        let current = Keys::current_in(tx).await?;
         if current.as_ref().map(|c| c.generation) != Some(generation) {
             return Err(SealError::Keys(
                 "the office key was rotated meanwhile: unlock again".into(),
@@ -464,8 +464,7 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<Rotation> {
         let (generation, old) = unlocked.current()?;
-        let current = self
-            .current_in(tx)
+        let current = Keys::current_in(tx)
             .await?
             .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
         if current.generation != generation {

@@ -197,6 +197,21 @@ impl Sealer {
         }
     }
 
+    /// The office key generation sealed to; 0 when sealing is off.
+    pub fn generation(&self) -> i64 {
+        self.current_generation().unwrap_or(0)
+    }
+
+    /// The office key generation sealed to, if sealing is on.
+    pub fn current_generation(&self) -> Option<i64> {
+        self.current().map(|r| r.generation)
+    }
+
+    /// Whether the daemon has its intake key (a chain key is configured).
+    pub fn has_intake_key(&self) -> bool {
+        self.intake.is_some()
+    }
+
     /// Whether values are sealed (an office key exists).
     pub fn is_on(&self) -> bool {
         self.current().is_some()

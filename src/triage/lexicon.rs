@@ -110,6 +110,15 @@ pub fn suggest(text: &str) -> Suggestion {
     }
 }
 
+/// The lexicon's words found in `text`, both lists: what a sealed appeal keeps
+/// plain for triage (`Appeal::terms`).
+pub fn words_in(text: &str) -> Vec<String> {
+    let text = format!("{} ", text.to_lowercase());
+    let mut found = matches(&text, CRIMINAL);
+    found.extend(matches(&text, CORRUPTION));
+    found
+}
+
 /// Whether `text` (lower-case) contains `word` at the start of a word.
 pub fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {

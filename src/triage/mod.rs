@@ -8,7 +8,8 @@ use crate::journal::Appeal;
 
 pub use lexicon::{Suggestion, suggest};
 
-/// The suggestion for an appeal, from its subject and substance.
+/// The suggestion for an appeal, from its subject and substance (of a sealed
+/// appeal, from the words found in them at intake).
 pub fn suggestion_for(appeal: &Appeal) -> Suggestion {
-    suggest(&appeal.text())
+    suggest(&appeal.triage_text())
 }

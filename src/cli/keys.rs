@@ -1,0 +1,321 @@
+//! `senim keys …`: the office key that seals identity and text, and who can open
+//! it (`sealing`). Each command acts as a person (`--as`, with their token); the
+//! ones that open the office key take that person's passphrase
+//! (`--passphrase-file`, or asked on the terminal) or the escrow key
+//! (`--escrow-key-file`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use age::secrecy::SecretString;
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use super::Claimed;
+use crate::app::App;
+use crate::persons::Role;
+use crate::sealing::{Keys, Unlocked};
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create the office key and the escrow key, and seal the Journal in place.
+    /// Prints the escrow key once, for the Director's safe (or writes it, 0600,
+    /// to `--escrow-out`). Needs journal.chain_key_file.
+    Init {
+        #[arg(long, value_name = "FILE")]
+        escrow_out: Option<PathBuf>,
+    },
+    /// Create your own key (`--as LOGIN`), protected by a passphrase of yours.
+    Enroll {
+        /// Replace an existing key (its grants are dropped: be added again).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Change the passphrase of your key (`--as LOGIN`); the new one is read from
+    /// `--new-passphrase-file` or asked for.
+    Passphrase {
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Let a manager or the Director read sealed appeals: grants them the office
+    /// key (they must have enrolled). You open the office key to do it.
+    AddReader { login: String },
+    /// Take a reader's access away: a new office key is made and granted to the
+    /// readers who remain, and every sealed appeal is resealed to it.
+    RemoveReader { login: String },
+    /// Make a new office key, grant it to the readers and reseal every appeal.
+    Rotate,
+    /// The persons' keys and the office key generations granted to each.
+    List,
+}
+
+/// Where the office key is opened from: the person's passphrase or the escrow.
+#[derive(Clone, Debug, Default)]
+pub struct KeySource {
+    pub passphrase_file: Option<PathBuf>,
+    pub escrow_key_file: Option<PathBuf>,
+}
+
+impl KeySource {
+    /// The passphrase of `login`: from the file, else asked on the terminal.
+    pub fn passphrase(&self, login: &str) -> anyhow::Result<SecretString> {
+        read_secret(
+            self.passphrase_file.as_ref(),
+            &format!("Passphrase of {login}: "),
+        )
+    }
+
+    /// Opens the office key: with the escrow key file if given, else as `login`.
+    pub async fn unlock(&self, app: &App, login: &str) -> anyhow::Result<Unlocked> {
+        let keys = Keys::new(app.db.clone());
+        if let Some(path) = &self.escrow_key_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--escrow-key-file: cannot read {}", path.display()))?;
+            let escrow = crate::sealing::keys::parse_escrow(&text)?;
+            return Ok(keys.unlock_escrow(escrow).await?);
+        }
+        Ok(keys.unlock(login, self.passphrase(login)?).await?)
+    }
+}
+
+/// A secret from a file (its first line), or asked on the terminal.
+fn read_secret(file: Option<&PathBuf>, prompt: &str) -> anyhow::Result<SecretString> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => rpassword::prompt_password(prompt).context(
+            "cannot ask for the passphrase (no terminal): give it in a file with --passphrase-file",
+        )?,
+    };
+    Ok(SecretString::from(text))
+}
+
+/// The login of the person at the command line, checked against their token and
+/// holding one of `roles`.
+async fn person(app: &App, claimed: &Claimed, roles: &[Role]) -> anyhow::Result<String> {
+    let actor = claimed.actor(app, roles).await?;
+    Ok(actor.trim_start_matches("person:").to_owned())
+}
+
+/// Readers are managers and the Director: the ones 10.14 lets read an appeal.
+const READERS: &[Role] = &[Role::Manager, Role::Director];
+
+pub async fn run(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    command: KeysCommand,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = Keys::new(app.db.clone());
+    let now = app.clock.now();
+    match command {
+        KeysCommand::Init { escrow_out } => {
+            let login = person(app, claimed, &[Role::Director, Role::Manager]).await?;
+            if !app.journal.is_keyed() {
+                bail!(
+                    "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
+                     back itself are derived from it): set it, run `senim journal key-chain`, then init"
+                );
+            }
+            let actor = format!("person:{login}");
+            let mut tx = app.db.begin().await?;
+            let made = keys.init_in(&mut tx, &actor, now).await?;
+            let current = Keys::current_in(&mut tx)
+                .await?
+                .context("the new office key is not in its own transaction")?;
+            app.sealer.use_recipients(current);
+            let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
+            tx.commit().await?;
+            // The plain pages the sealing overwrote leave SQLite's write-ahead log.
+            let _ = app.db.checkpoint().await;
+            tracing::info!(actor, sealed, "office key created; the Journal is sealed");
+            use age::secrecy::ExposeSecret;
+            let escrow = made.escrow_identity.expose_secret();
+            match escrow_out {
+                Some(path) => {
+                    let mut file = crate::private_fs::private_file(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
+                    writeln!(file, "# public key: {}", made.escrow_recipient)?;
+                    writeln!(file, "{escrow}")?;
+                    writeln!(out, "escrow key written to {} (0600)", path.display())?;
+                }
+                None => {
+                    writeln!(
+                        out,
+                        "escrow key (shown once; print it for the Director's safe):\n{escrow}"
+                    )?;
+                }
+            }
+            writeln!(
+                out,
+                "office key generation {} created; {sealed} appeal(s) sealed in place",
+                made.generation
+            )?;
+            writeln!(
+                out,
+                "next: each reader runs `senim keys enroll --as LOGIN`, then `senim keys add-reader LOGIN` \
+                 (with --escrow-key-file for the first one)"
+            )?;
+        }
+        KeysCommand::Enroll { replace } => {
+            let login = person(
+                app,
+                claimed,
+                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
+            )
+            .await?;
+            let passphrase = match &source.passphrase_file {
+                Some(_) => source.passphrase(&login)?,
+                None => new_passphrase_twice(&login)?,
+            };
+            let public = keys.enroll(&login, passphrase, replace, now).await?;
+            writeln!(out, "key of {login} created; public key {public}")?;
+        }
+        KeysCommand::Passphrase {
+            new_passphrase_file,
+        } => {
+            let login = person(
+                app,
+                claimed,
+                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
+            )
+            .await?;
+            let old = source.passphrase(&login)?;
+            let new = match &new_passphrase_file {
+                Some(path) => read_secret(Some(path), "")?,
+                None => new_passphrase_twice(&login)?,
+            };
+            keys.change_passphrase(&login, old, new).await?;
+            writeln!(out, "passphrase of {login} changed")?;
+        }
+        KeysCommand::AddReader { login: reader } => {
+            let login = person(app, claimed, READERS).await?;
+            check_reader(app, &reader).await?;
+            let unlocked = source.unlock(app, &login).await?;
+            let generation = keys.grant(&unlocked, &reader, now).await?;
+            tracing::info!(reader, by = unlocked.actor, generation, "reader added");
+            writeln!(
+                out,
+                "{reader} can read sealed appeals (office key generation {generation})"
+            )?;
+        }
+        KeysCommand::RemoveReader { login: reader } => {
+            let login = person(app, claimed, READERS).await?;
+            if reader == login && source.escrow_key_file.is_none() {
+                bail!(
+                    "you cannot remove yourself with your own key: another reader, or the escrow key, does"
+                );
+            }
+            let unlocked = source.unlock(app, &login).await?;
+            let (generation, resealed) =
+                rotate(app, &keys, &unlocked, Some(&reader), &login).await?;
+            tracing::info!(reader, by = unlocked.actor, generation, "reader removed");
+            writeln!(
+                out,
+                "{reader} removed; office key generation {generation}, {resealed} appeal(s) resealed"
+            )?;
+        }
+        KeysCommand::Rotate => {
+            let login = person(app, claimed, READERS).await?;
+            let unlocked = source.unlock(app, &login).await?;
+            let (generation, resealed) = rotate(app, &keys, &unlocked, None, &login).await?;
+            writeln!(
+                out,
+                "office key generation {generation}; {resealed} appeal(s) resealed"
+            )?;
+        }
+        KeysCommand::List => {
+            person(
+                app,
+                claimed,
+                &[Role::Manager, Role::Director, Role::Auditor],
+            )
+            .await?;
+            match keys.current().await? {
+                Some(c) => writeln!(out, "office key generation {}", c.generation)?,
+                None => writeln!(
+                    out,
+                    "no office key: the Journal is not sealed (`senim keys init`)"
+                )?,
+            }
+            for k in keys.list().await? {
+                let granted: Vec<String> = k.granted.iter().map(i64::to_string).collect();
+                writeln!(
+                    out,
+                    "{:<20} enrolled {}  reader of generation(s): {}",
+                    k.login,
+                    k.created_at.format("%Y-%m-%d"),
+                    if granted.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        granted.join(",")
+                    }
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new generation of the office key, without `without`, and every sealed
+/// appeal resealed to it, in one transaction.
+async fn rotate(
+    app: &App,
+    keys: &Keys,
+    unlocked: &Unlocked,
+    without: Option<&str>,
+    login: &str,
+) -> anyhow::Result<(i64, u64)> {
+    let actor = format!("person:{login}");
+    let mut tx = app.db.begin().await?;
+    let rotation = keys
+        .rotate_in(&mut tx, unlocked, without, app.clock.now())
+        .await?;
+    app.sealer.use_recipients(rotation.recipients.clone());
+    let resealed = app
+        .journal
+        .reseal_in(&mut tx, &rotation, unlocked, &actor)
+        .await?;
+    tx.commit().await?;
+    let _ = app.db.checkpoint().await;
+    Ok((rotation.recipients.generation, resealed))
+}
+
+/// A reader must be an active manager or Director.
+async fn check_reader(app: &App, login: &str) -> anyhow::Result<()> {
+    let person = app
+        .persons
+        .list()
+        .await?
+        .into_iter()
+        .find(|p| p.login == login)
+        .with_context(|| format!("no person `{login}`"))?;
+    if person.disabled_at.is_some() {
+        bail!("`{login}` is disabled");
+    }
+    if !READERS.iter().any(|r| person.has(*r)) {
+        bail!(
+            "`{login}` is neither a manager nor the Director: only they read sealed appeals (10.14)"
+        );
+    }
+    Ok(())
+}
+
+fn new_passphrase_twice(login: &str) -> anyhow::Result<SecretString> {
+    use age::secrecy::ExposeSecret;
+    let first = read_secret(
+        None,
+        &format!("New passphrase of {login} (12 characters or more): "),
+    )?;
+    let second = read_secret(None, "Again: ")?;
+    if first.expose_secret() != second.expose_secret() {
+        bail!("the two passphrases differ");
+    }
+    Ok(first)
+}

@@ -1,0 +1,249 @@
+//! The Journal's sealed values (10.5, 10.14): an appeal's identity and text as
+//! envelopes (`appeal_envelopes`), one per write, each an age file to the office and
+//! escrow keys (`sealing`). The `appeals` row keeps only what may be plain (number,
+//! instants, channel, category, status, flags) and `sealed_digest`, a hash chain of
+//! its envelopes that the audit state covers.
+//!
+//! - A write seals only what it was given (`Confidential`): intake cannot read what
+//!   is stored, so it never merges; a reader opens the envelopes in order and later
+//!   fields override earlier ones.
+//! - The audit log records the names of the fields written and the envelope's
+//!   SHA-256, never a value.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::appeal::{self, Appeal, Reporter};
+use super::{JournalError, Result};
+use crate::db::{Db, Tx};
+use crate::sealing::{Sealed, Sealer, Unlocked};
+use crate::{on_db, on_tx};
+
+/// What one envelope holds: the confidential fields written at once. `None`: not
+/// written by this envelope (an earlier one's value stands).
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct Confidential {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substance: Option<String>,
+}
+
+impl std::fmt::Debug for Confidential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Confidential({:?})", self.written())
+    }
+}
+
+impl Confidential {
+    /// The fields of a reporter and a text, as written (blank ones too: a blank
+    /// field written clears it).
+    pub fn of(
+        reporter: Option<&Reporter>,
+        subject: Option<&String>,
+        substance: Option<&String>,
+    ) -> Confidential {
+        let r = reporter.cloned().unwrap_or_default();
+        Confidential {
+            name: r.name,
+            organisation: r.organisation,
+            postal_address: r.postal_address,
+            phone: r.phone,
+            email: r.email,
+            subject: subject.cloned(),
+            substance: substance.cloned(),
+        }
+    }
+
+    /// The names of the fields written, as the audit log names them.
+    pub fn written(&self) -> Vec<&'static str> {
+        [
+            ("reporter.name", &self.name),
+            ("reporter.organisation", &self.organisation),
+            ("reporter.postal_address", &self.postal_address),
+            ("reporter.phone", &self.phone),
+            ("reporter.email", &self.email),
+            ("subject", &self.subject),
+            ("substance", &self.substance),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| v.is_some().then_some(name))
+        .collect()
+    }
+
+    /// Whether it names the reporter (a name or an organisation, not blank).
+    pub fn names_reporter(&self) -> bool {
+        given(&self.name) || given(&self.organisation)
+    }
+
+    /// Whether it gives an address for the reply (postal or e-mail, not blank).
+    pub fn gives_return_address(&self) -> bool {
+        given(&self.postal_address) || given(&self.email)
+    }
+
+    /// The text written (subject and substance), for the words found at intake.
+    pub fn text(&self) -> String {
+        [self.subject.as_deref(), self.substance.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Writes the fields this envelope holds into `appeal` (cleaned, as the plain
+    /// Journal stores them).
+    fn apply_to(self, appeal: &mut Appeal) {
+        let set = |field: &mut Option<String>, value: Option<String>| {
+            if value.is_some() {
+                *field = appeal::clean(value);
+            }
+        };
+        let r = &mut appeal.reporter;
+        set(&mut r.name, self.name);
+        set(&mut r.organisation, self.organisation);
+        set(&mut r.postal_address, self.postal_address);
+        set(&mut r.phone, self.phone);
+        set(&mut r.email, self.email);
+        set(&mut appeal.subject, self.subject);
+        set(&mut appeal.substance, self.substance);
+    }
+}
+
+fn given(field: &Option<String>) -> bool {
+    field.as_deref().is_some_and(|s| !s.trim().is_empty())
+}
+
+/// The next link of an appeal's envelope chain: SHA-256 of the previous digest and
+/// the new envelope's.
+pub fn next_digest(previous: Option<&str>, envelope: &Sealed) -> String {
+    chain_digest(previous, &envelope.digest())
+}
+
+fn chain_digest(previous: Option<&str>, envelope_digest: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(previous.unwrap_or("").as_bytes());
+    h.update(b":");
+    h.update(envelope_digest.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Seals `fields` (the sealer must be on).
+pub fn seal(sealer: &Sealer, fields: &Confidential) -> Result<Sealed> {
+    let json = serde_json::to_vec(fields)
+        .map_err(|e| JournalError::Corrupt(format!("cannot serialise sealed fields: {e}")))?;
+    sealer
+        .seal(&json)?
+        .ok_or_else(|| JournalError::Corrupt("sealing was switched off during a write".into()))
+}
+
+/// Stores `envelope` as appeal `id`'s next one.
+pub async fn insert_envelope(
+    tx: &mut Tx,
+    id: i64,
+    fields: &Confidential,
+    envelope: &Sealed,
+) -> Result<()> {
+    let seq: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM appeal_envelopes WHERE appeal_id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await)?;
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO appeal_envelopes (appeal_id, seq, generation, fields, envelope) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(envelope.generation)
+    .bind(fields.written().join(","))
+    .bind(&envelope.bytes)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Appeal `id`'s envelopes in order: (seq, generation, fields written, bytes).
+pub async fn envelopes_in(tx: &mut Tx, id: i64) -> Result<Vec<(i64, i64, String, Vec<u8>)>> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT seq, generation, fields, envelope FROM appeal_envelopes WHERE appeal_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await)?)
+}
+
+/// Appeal `id`'s envelopes in order, read outside a transaction.
+pub async fn envelopes(db: &Db, id: i64) -> Result<Vec<(i64, i64, String, Vec<u8>)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT seq, generation, fields, envelope FROM appeal_envelopes WHERE appeal_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// The names of the fields appeal `id`'s envelopes hold, each once.
+pub async fn fields_in(tx: &mut Tx, id: i64) -> Result<Vec<String>> {
+    let mut names: Vec<String> = envelopes_in(tx, id)
+        .await?
+        .into_iter()
+        .flat_map(|(_, _, fields, _)| {
+            fields
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Deletes appeal `id`'s envelopes (destruction under the records schedule).
+pub async fn delete_envelopes(tx: &mut Tx, id: i64) -> Result<u64> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_envelopes WHERE appeal_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?,
+    )
+}
+
+/// `appeal` with its identity and text opened from `envelopes` (in order).
+pub fn open_into(
+    mut appeal: Appeal,
+    envelopes: &[(i64, i64, String, Vec<u8>)],
+    unlocked: &Unlocked,
+) -> Result<Appeal> {
+    for (seq, _, _, bytes) in envelopes {
+        let plain = unlocked.open(bytes)?;
+        let fields: Confidential = serde_json::from_slice(&plain).map_err(|e| {
+            JournalError::Corrupt(format!("appeal {} envelope {seq}: {e}", appeal.id))
+        })?;
+        fields.apply_to(&mut appeal);
+    }
+    Ok(appeal)
+}
+
+/// The digest chain of envelopes as stored, to check `sealed_digest` against.
+pub fn digest_of(envelopes: &[(i64, i64, String, Vec<u8>)]) -> Option<String> {
+    envelopes.iter().fold(None, |previous, (_, _, _, bytes)| {
+        Some(chain_digest(
+            previous.as_deref(),
+            &hex::encode(Sha256::digest(bytes)),
+        ))
+    })
+}

@@ -1,0 +1,407 @@
+//! Sealing at rest (10.5, 10.14), end to end through the real binary: once
+//! `senim keys init` has made the office key, the reporter's identity and text are
+//! in no byte of the database (SQLite file and WAL, or a `pg_dump`) or the data
+//! directory; appeals registered before are sealed in place and `journal verify`
+//! stays green; a manager opens them with their own key, once added as a reader,
+//! and every read is in the chain; an operator and an auditor cannot; a reader
+//! removed can read nothing any more.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::database::{Backend, TestDb};
+use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
+
+const PBX_TOKEN: &str = "asterisk-token-0123456789";
+const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const CLOCK: &str = "2026-12-16T11:00:00+05:00";
+
+/// Recorded by the operator before the office key exists: sealed in place.
+const BEFORE: [&str; 3] = [
+    "Бекзат Оразалиев",
+    "+77015550101",
+    "asked for a kickback on the canteen tender",
+];
+/// Recorded after: sealed at intake.
+const AFTER: [&str; 4] = [
+    "Айгүл Серікқызы",
+    "aigul.reporter@example.kz",
+    "+77019998877",
+    "Инспектор потребовал взятку за подпись акта",
+];
+
+fn config(dir: &Path) -> String {
+    let key = dir.join("chain.key");
+    std::fs::write(&key, format!("{CHAIN_KEY}\n")).unwrap();
+    format!(
+        r#"
+[journal]
+chain_key_file = "{}"
+
+[pbx]
+late_tolerance_seconds = 2592000
+
+[[pbx.sources]]
+name = "office"
+token = "{PBX_TOKEN}"
+"#,
+        key.display()
+    )
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn succeeds(out: std::process::Output) -> String {
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+/// An answered call, registered awaiting the operator's notes; its appeal id.
+async fn answered_call(d: &Daemon, call_id: &str) -> i64 {
+    let record = json!({
+        "call_id": call_id,
+        "caller": "+77011234567",
+        "called": "+77172000000",
+        "start": "2026-12-15T10:00:00+05:00",
+        "answer": "2026-12-15T10:00:12+05:00",
+        "end": "2026-12-15T10:05:00+05:00",
+        "disposition": "answered",
+    });
+    let r = client()
+        .post(d.url("/v1/pbx/calls"))
+        .bearer_auth(PBX_TOKEN)
+        .json(&record)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    body["appeal_id"].as_i64().unwrap()
+}
+
+/// The operator's notes (clause 10.5), through the API as the operator.
+async fn notes(d: &Daemon, operator: &Person, id: i64, body: Value) -> Value {
+    let r = client()
+        .patch(d.url(&format!("/v1/appeals/{id}")))
+        .bearer_auth(&operator.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn show(config: &Path, who: &Person, id: i64, passphrase: Option<&Path>) -> std::process::Output {
+    let id = id.to_string();
+    let mut args = vec!["journal", "show", id.as_str(), "--with-identity"];
+    let file;
+    if let Some(p) = passphrase {
+        file = p.display().to_string();
+        args.extend(["--passphrase-file", file.as_str()]);
+    }
+    run_cli_as(config, who, &args)
+}
+
+fn disclosures(config: &Path, auditor: &Person, id: i64) -> usize {
+    let out = succeeds(run_cli_as(
+        config,
+        auditor,
+        &["journal", "show", &id.to_string()],
+    ));
+    out.lines()
+        .filter(|l| l.contains("identity_disclosed"))
+        .count()
+}
+
+/// The first file under `dir` whose bytes hold `secret` (grep, in a child
+/// process, so the daemon's SQLite locks are not disturbed).
+fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
+    let output = std::process::Command::new("grep")
+        .args(["-r", "-l", "-a", "-F", "--", secret])
+        .arg(dir)
+        .output()
+        .expect("run grep");
+    assert!(output.status.code().is_some_and(|c| c < 2));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(PathBuf::from)
+}
+
+fn pg_dump(url: &str) -> Vec<u8> {
+    let out = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--inserts", url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+async fn sealed_end_to_end(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(TestDb::postgres().await),
+    };
+    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let port = support::ports::free_port();
+    let config = write_config(dir.path(), port, url, &config(dir.path()));
+    let director = person(&config, "dana", &["director"]);
+    let manager = person(&config, "marat", &["manager"]);
+    let operator = person(&config, "olga", &["operator"]);
+    let auditor = person(&config, "aida", &["auditor"]);
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
+
+    // Before the office key: a plain appeal.
+    let before = answered_call(&d, "1765778400.1").await;
+    notes(
+        &d,
+        &operator,
+        before,
+        json!({"name": BEFORE[0], "phone": BEFORE[1], "substance": BEFORE[2]}),
+    )
+    .await;
+
+    // The Director makes the office key while the daemon runs; the Journal is
+    // sealed in place and the escrow key written for the safe.
+    let escrow = dir.path().join("escrow.key");
+    let out = succeeds(run_cli_as(
+        &config,
+        &director,
+        &[
+            "keys",
+            "init",
+            "--escrow-out",
+            &escrow.display().to_string(),
+        ],
+    ));
+    assert!(out.contains("1 appeal(s) sealed in place"), "{out}");
+    let again = run_cli_as(&config, &director, &["keys", "init"]);
+    assert!(!again.status.success(), "a second init must be refused");
+
+    // After: the running daemon seals at intake, without a restart.
+    let after = answered_call(&d, "1765778400.2").await;
+    let answer = notes(
+        &d,
+        &operator,
+        after,
+        json!({"name": AFTER[0], "email": AFTER[1], "phone": AFTER[2], "substance": AFTER[3]}),
+    )
+    .await;
+    assert_eq!(answer["status"], "registered", "{answer}");
+    assert_eq!(answer["anonymous"], false, "{answer}");
+    assert_eq!(answer["no_return_address"], false, "{answer}");
+    assert_eq!(answer["substance"], Value::Null, "{answer}");
+
+    // Triage still works from the words found at intake.
+    let r = client()
+        .get(d.url(&format!("/v1/appeals/{after}/suggestion")))
+        .bearer_auth(&manager.token)
+        .send()
+        .await
+        .unwrap();
+    let suggestion: Value = r.json().await.unwrap();
+    assert_eq!(
+        suggestion["suggestion"]["category"], "corruption",
+        "{suggestion}"
+    );
+    assert_eq!(
+        suggestion["suggestion"]["matched"],
+        json!(["взятк"]),
+        "{suggestion}"
+    );
+
+    // A manager without a key cannot read; with a key but not yet a reader,
+    // neither; added by the Director with the escrow key, they can.
+    let passphrase = dir.path().join("marat.pass");
+    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
+    let denied = show(&config, &manager, after, Some(&passphrase));
+    assert!(!denied.status.success());
+    assert!(text(&denied).contains("has no key"), "{}", text(&denied));
+    succeeds(run_cli_as(
+        &config,
+        &manager,
+        &[
+            "keys",
+            "enroll",
+            "--passphrase-file",
+            &passphrase.display().to_string(),
+        ],
+    ));
+    let denied = show(&config, &manager, after, Some(&passphrase));
+    assert!(text(&denied).contains("not a reader"), "{}", text(&denied));
+    succeeds(run_cli_as(
+        &config,
+        &director,
+        &[
+            "keys",
+            "add-reader",
+            "marat",
+            "--escrow-key-file",
+            &escrow.display().to_string(),
+        ],
+    ));
+    let shown = succeeds(show(&config, &manager, after, Some(&passphrase)));
+    for secret in AFTER {
+        assert!(shown.contains(secret), "{secret} not shown:\n{shown}");
+    }
+    let shown = succeeds(show(&config, &manager, before, Some(&passphrase)));
+    for secret in BEFORE {
+        assert!(shown.contains(secret), "{secret} not shown:\n{shown}");
+    }
+    // A wrong passphrase opens nothing and records nothing.
+    let wrong = dir.path().join("wrong.pass");
+    std::fs::write(&wrong, "not the passphrase at all\n").unwrap();
+    let denied = show(&config, &manager, after, Some(&wrong));
+    assert!(
+        text(&denied).contains("wrong passphrase"),
+        "{}",
+        text(&denied)
+    );
+    assert_eq!(disclosures(&config, &auditor, after), 1);
+    // An operator and an auditor are never shown an identity.
+    for who in [&operator, &auditor] {
+        let denied = show(&config, who, after, Some(&passphrase));
+        assert!(!denied.status.success());
+        assert!(
+            text(&denied).contains("needs the role"),
+            "{}",
+            text(&denied)
+        );
+    }
+
+    // Removing the reader rotates the office key: they read nothing any more,
+    // while the escrow (and any reader who remains) still opens everything.
+    succeeds(run_cli_as(
+        &config,
+        &director,
+        &[
+            "keys",
+            "remove-reader",
+            "marat",
+            "--escrow-key-file",
+            &escrow.display().to_string(),
+        ],
+    ));
+    let denied = show(&config, &manager, before, Some(&passphrase));
+    assert!(text(&denied).contains("not a reader"), "{}", text(&denied));
+    let director_pass = dir.path().join("dana.pass");
+    std::fs::write(&director_pass, "the director's own long passphrase\n").unwrap();
+    succeeds(run_cli_as(
+        &config,
+        &director,
+        &[
+            "keys",
+            "enroll",
+            "--passphrase-file",
+            &director_pass.display().to_string(),
+        ],
+    ));
+    succeeds(run_cli_as(
+        &config,
+        &director,
+        &[
+            "keys",
+            "add-reader",
+            "dana",
+            "--escrow-key-file",
+            &escrow.display().to_string(),
+        ],
+    ));
+    let shown = succeeds(show(&config, &director, before, Some(&director_pass)));
+    assert!(shown.contains(BEFORE[0]), "{shown}");
+
+    // Every step is in the chain, and the chain holds.
+    let verified = succeeds(run_cli(&config, &["journal", "verify"]));
+    assert!(verified.contains("journal intact"), "{verified}");
+    let history = succeeds(run_cli_as(
+        &config,
+        &auditor,
+        &["journal", "show", &before.to_string()],
+    ));
+    for kind in [
+        "details_recorded",
+        "sealed",
+        "resealed",
+        "identity_disclosed",
+    ] {
+        assert!(history.contains(kind), "no {kind} event:\n{history}");
+    }
+    assert!(
+        history.contains("person:marat") && history.contains("person:dana"),
+        "{history}"
+    );
+
+    // No byte at rest holds the identity or the text.
+    assert!(d.terminate().success());
+    let data = dir.path().join("data");
+    // What may be plain is found where it is stored: the search can find.
+    if test_db.is_none() {
+        assert!(holds(&data, "TL-2026-000002").is_some());
+    }
+    for secret in BEFORE.iter().chain(AFTER.iter()) {
+        assert_eq!(holds(&data, secret), None, "{secret} is stored in plain");
+    }
+    if let Some(t) = &test_db {
+        let dump = pg_dump(&t.url);
+        assert!(dump.windows(14).any(|w| w == b"TL-2026-000002"));
+        for secret in BEFORE.iter().chain(AFTER.iter()) {
+            assert!(
+                !dump.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} is in pg_dump"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_sqlite() {
+    sealed_end_to_end(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_postgres() {
+    sealed_end_to_end(Backend::Postgres).await;
+}
+
+/// Without journal.chain_key_file there is no sealing: `keys init` says why.
+#[test]
+fn keys_init_needs_the_chain_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), support::ports::free_port(), "", "");
+    let director = person(&config, "dana", &["director"]);
+    let out = run_cli_as(&config, &director, &["keys", "init"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("journal.chain_key_file"),
+        "{}",
+        text(&out)
+    );
+}
