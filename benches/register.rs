@@ -1,6 +1,7 @@
 //! Registers 10,000 appeals in a fresh SQLite Journal with durable commits (WAL,
 //! synchronous=FULL: each registration is on disk when it returns) and prints the
-//! rate, sequentially and with concurrent writers.
+//! rate, sequentially and with concurrent writers, plain and sealed (identity and
+//! text in age envelopes to the office and escrow keys, as after `senim keys init`).
 //!
 //! Run: `cargo bench --bench register` (SENIM_BENCH_APPEALS to change the count).
 
@@ -12,6 +13,7 @@ use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::clock::SystemClock;
 use senim::db::{Db, DbSettings};
 use senim::journal::{Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
+use senim::sealing::{IntakeKey, Keys, Sealer};
 
 fn appeal(i: usize) -> NewAppeal {
     NewAppeal {
@@ -30,7 +32,7 @@ fn appeal(i: usize) -> NewAppeal {
     }
 }
 
-async fn journal(dir: &std::path::Path, name: &str) -> Journal {
+async fn journal(dir: &std::path::Path, name: &str, sealed: bool) -> Journal {
     let settings = DbSettings {
         url: format!("sqlite://{}", dir.join(name).display()),
         max_connections: 8,
@@ -44,7 +46,19 @@ async fn journal(dir: &std::path::Path, name: &str) -> Journal {
         WorkingHours::default(),
         CalendarData::embedded(),
     ));
-    Journal::new(db, calendar, Arc::new(SystemClock), "TL")
+    let journal = Journal::new(db.clone(), calendar, Arc::new(SystemClock), "TL");
+    if !sealed {
+        return journal;
+    }
+    let mut tx = db.begin().await.expect("begin");
+    Keys::new(db.clone())
+        .init_in(&mut tx, "bench", Utc::now())
+        .await
+        .expect("office key");
+    tx.commit().await.expect("commit");
+    let sealer = Sealer::new(&db, Some(IntakeKey::derive(&[7u8; 32])));
+    sealer.refresh().await.expect("office key");
+    journal.sealed_with(sealer)
 }
 
 async fn run(journal: Journal, total: usize, writers: usize) -> f64 {
@@ -71,12 +85,16 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir_in(".").expect("temporary directory on the working disk");
-    for writers in [1, 16] {
-        let journal = journal(dir.path(), &format!("bench-{writers}.db")).await;
-        let rate = run(journal.clone(), total, writers).await;
-        assert!(journal.verify().await.expect("verify").is_intact());
-        println!(
-            "register/sqlite-durable: {total} appeals, {writers:>2} writer(s): {rate:>8.0} appeals/s"
-        );
+    for sealed in [false, true] {
+        let kind = if sealed { "sealed" } else { "plain" };
+        for writers in [1, 16] {
+            let journal = journal(dir.path(), &format!("bench-{kind}-{writers}.db"), sealed).await;
+            let rate = run(journal.clone(), total, writers).await;
+            assert!(journal.verify().await.expect("verify").is_intact());
+            assert_eq!(journal.is_sealed(), sealed);
+            println!(
+                "register/sqlite-durable/{kind}: {total} appeals, {writers:>2} writer(s): {rate:>8.0} appeals/s"
+            );
+        }
     }
 }

@@ -294,12 +294,17 @@ impl Appeal {
     /// What the appeal says: its subject and substance, one per line (either may
     /// be missing).
     pub fn text(&self) -> String {
-        [self.subject.as_deref(), self.substance.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("\n")
+        join_text(self.subject.as_deref(), self.substance.as_deref())
     }
+}
+
+/// A subject and a substance, one per line (either may be missing).
+pub fn join_text(subject: Option<&str>, substance: Option<&str>) -> String {
+    [subject, substance]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The outcome of registering: a new entry, or the one the same item already has.

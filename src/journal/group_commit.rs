@@ -8,7 +8,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Journal, JournalError, NewAppeal, Registration, Result, registered};
+use super::{Journal, JournalError, NewAppeal, Presealed, Registration, Result, registered};
 
 /// How many registrations one transaction takes at most.
 const MAX_BATCH: usize = 256;
@@ -18,6 +18,9 @@ pub(super) type Queue = mpsc::Sender<Pending>;
 
 pub(super) struct Pending {
     new: NewAppeal,
+    /// Its identity and text, sealed by the caller before it queued (sealing is
+    /// work for the processor, not for the writer holding the chain's lock).
+    sealed: Option<Presealed>,
     reply: oneshot::Sender<Result<Registration>>,
 }
 
@@ -28,6 +31,7 @@ pub(super) async fn submit(journal: &Journal, new: NewAppeal) -> Result<Registra
     let queue = journal.queue.get_or_init(|| start_writer(journal));
     let (reply, answer) = oneshot::channel();
     let pending = Pending {
+        sealed: journal.preseal(&new)?,
         new: new.clone(),
         reply,
     };
@@ -97,7 +101,11 @@ async fn register_batch(
     let mut chain = journal.lock_chain(&mut tx).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for pending in batch {
-        outcomes.push(chain.register(&mut tx, pending.new.clone()).await?);
+        outcomes.push(
+            chain
+                .register_presealed(&mut tx, pending.new.clone(), pending.sealed.clone())
+                .await?,
+        );
     }
     chain.finish(&mut tx).await?;
     tx.commit().await?;

@@ -347,12 +347,30 @@ impl Journal {
         })
     }
 
-    /// Registers an appeal in a transaction that holds the chain's `head`.
+    /// The envelope of a new appeal's identity and text, sealed ahead of its
+    /// registration (`None` when sealing is off).
+    fn preseal(&self, new: &NewAppeal) -> Result<Option<Presealed>> {
+        if !self.sealer.is_on() {
+            return Ok(None);
+        }
+        let reporter = new.reporter.clone().normalised();
+        let fields = sealed::Confidential::of(
+            Some(&reporter),
+            appeal::clean(new.subject.clone()).as_ref(),
+            appeal::clean(new.substance.clone()).as_ref(),
+        );
+        let envelope = sealed::seal(&self.sealer, &fields)?;
+        Ok(Some(Presealed { fields, envelope }))
+    }
+
+    /// Registers an appeal in a transaction that holds the chain's `head`; its
+    /// envelope, if sealed ahead to the current office key, is used as it is.
     async fn register_locked(
         &self,
         tx: &mut Tx,
         head: &mut audit::Head,
         new: NewAppeal,
+        presealed: Option<Presealed>,
     ) -> Result<Registration> {
         let mut refs = vec![new.source.clone()];
         refs.extend(new.also_known_as.iter().cloned());
@@ -401,13 +419,12 @@ impl Journal {
         // Sealed: the row keeps no identity and no text; they go in an envelope
         // only a person's key opens, and the words triage and routing need are
         // found now, while the text is in hand.
-        let (appeal, envelope, email_tag) = if self.sealer.is_on() {
-            let fields = sealed::Confidential::of(
-                Some(&appeal.reporter),
-                appeal.subject.as_ref(),
-                appeal.substance.as_ref(),
-            );
-            let envelope = sealed::seal(&self.sealer, &fields)?;
+        let presealed = match presealed {
+            Some(p) if Some(p.envelope.generation) == self.sealer.current_generation() => Some(p),
+            _ => self.preseal(&new)?,
+        };
+        let (appeal, envelope, email_tag) = if let Some(Presealed { fields, envelope }) = presealed
+        {
             let email_tag = appeal
                 .reporter
                 .email
@@ -422,8 +439,7 @@ impl Journal {
         } else {
             (appeal, None, None)
         };
-        let terms = (!appeal.terms.is_empty())
-            .then(|| serde_json::to_string(&appeal.terms).unwrap_or_default());
+        let terms = terms_column(&appeal.terms);
         let r = &appeal.reporter;
         let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
             "INSERT INTO appeals (registration_number, registration_year, registration_seq, received_at, \
@@ -716,8 +732,7 @@ impl Journal {
         terms.extend(self.terms_in(&fields.text()));
         terms.sort();
         terms.dedup();
-        let terms_json =
-            (!terms.is_empty()).then(|| serde_json::to_string(&terms).unwrap_or_default());
+        let terms_json = terms_column(&terms);
         let email_tag = fields.email.as_deref().and_then(|e| self.email_tag(e));
         on_tx!(tx, conn => sqlx::query(
             "UPDATE appeals SET anonymous = $1, no_return_address = $2, sealed_digest = $3, \
@@ -816,8 +831,7 @@ impl Journal {
             let envelope = sealed::seal(&self.sealer, &fields)?;
             sealed::insert_envelope(tx, plain.id.0, &fields, &envelope).await?;
             let terms = self.terms_in(&plain.text());
-            let terms_json =
-                (!terms.is_empty()).then(|| serde_json::to_string(&terms).unwrap_or_default());
+            let terms_json = terms_column(&terms);
             let email_tag = plain
                 .reporter
                 .email
@@ -1137,6 +1151,18 @@ impl Journal {
     }
 }
 
+/// A new appeal's identity and text sealed before its registration.
+#[derive(Clone, Debug)]
+pub(crate) struct Presealed {
+    fields: sealed::Confidential,
+    envelope: crate::sealing::Sealed,
+}
+
+/// `appeals.intake_terms` as stored: a JSON list, or NULL for none.
+fn terms_column(terms: &[String]) -> Option<String> {
+    (!terms.is_empty()).then(|| serde_json::to_string(terms).unwrap_or_default())
+}
+
 fn key_text(key: &AppealKey) -> String {
     match key {
         AppealKey::Id(id) => id.to_string(),
@@ -1157,7 +1183,21 @@ pub struct ChainLock<'j> {
 impl ChainLock<'_> {
     /// `Journal::register_in`, under this lock.
     pub async fn register(&mut self, tx: &mut Tx, new: NewAppeal) -> Result<Registration> {
-        self.journal.register_locked(tx, &mut self.head, new).await
+        self.journal
+            .register_locked(tx, &mut self.head, new, None)
+            .await
+    }
+
+    /// `register`, with the envelope sealed ahead (`Journal::preseal`).
+    async fn register_presealed(
+        &mut self,
+        tx: &mut Tx,
+        new: NewAppeal,
+        presealed: Option<Presealed>,
+    ) -> Result<Registration> {
+        self.journal
+            .register_locked(tx, &mut self.head, new, presealed)
+            .await
     }
 
     /// `Journal::amend_in`, under this lock.

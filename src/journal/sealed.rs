@@ -93,11 +93,7 @@ impl Confidential {
 
     /// The text written (subject and substance), for the words found at intake.
     pub fn text(&self) -> String {
-        [self.subject.as_deref(), self.substance.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("\n")
+        appeal::join_text(self.subject.as_deref(), self.substance.as_deref())
     }
 
     /// Writes the fields this envelope holds into `appeal` (cleaned, as the plain
