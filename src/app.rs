@@ -95,7 +95,7 @@ impl App {
         .sealed_with(sealer.clone())
         .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
-        let outbox = Outbox::new(db.clone());
+        let outbox = Outbox::new(db.clone(), sealer.clone());
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
         let pbx = Arc::new(Pbx::new(
             pbx_sources,
@@ -114,6 +114,7 @@ impl App {
             outbox: outbox.clone(),
             deadlines: deadlines.clone(),
             status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
+            sealer: sealer.clone(),
         });
         let persons = crate::persons::Persons::new(db.clone(), clock.clone());
         Ok(App {
