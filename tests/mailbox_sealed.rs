@@ -81,12 +81,17 @@ struct Intake {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
-async fn open_app(dir: &Path, dovecot: &Dovecot, smtp: &SmtpServer) -> (Arc<App>, PathBuf) {
+async fn open_app(
+    dir: &Path,
+    database_url: &str,
+    dovecot: &Dovecot,
+    smtp: &SmtpServer,
+) -> (Arc<App>, PathBuf) {
     let data_dir = dir.join("data");
     let key_file = dir.join("chain.key");
     std::fs::write(&key_file, CHAIN_KEY).expect("write the chain key");
     let text = format!(
-        "[database]\ndata_dir = \"{}\"\n\n[journal]\nchain_key_file = \"{}\"\n\n\
+        "[database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n[journal]\nchain_key_file = \"{}\"\n\n\
          [mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
          username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
          max_backoff_seconds = 2\n\n[mailbox.ack]\nlanguages = [\"ru\"]\n\n\
@@ -287,12 +292,11 @@ async fn stand_in_for_the_journals_sealing(app: &App) -> bool {
     plain > 0
 }
 
-/// Every value the mailbox's and the outbox's tables hold, as bytes, read through
-/// SQL (so a plain value in the live rows is found before any checkpoint).
+/// Every value the mailbox's and the outbox's tables (and the Journal's references
+/// and audit details) hold, as bytes, read through SQL: a plain value in the live
+/// rows is found before any checkpoint, on either backend.
 async fn mail_and_outbox_values(app: &App) -> Vec<Vec<u8>> {
-    let senim::db::Db::Sqlite(sqlite) = &app.db else {
-        panic!("the test runs on SQLite");
-    };
+    use sqlx::Row;
     let mut values = Vec::new();
     for (table, columns) in [
         (
@@ -313,14 +317,26 @@ async fn mail_and_outbox_values(app: &App) -> Vec<Vec<u8>> {
         ("appeal_events", "detail"),
     ] {
         for column in columns.split(", ") {
-            let rows: Vec<Option<Vec<u8>>> =
-                sqlx::query_scalar(&format!("SELECT CAST({column} AS BLOB) FROM {table}"))
-                    .fetch_all(&sqlite.pool)
-                    .await
-                    .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
-            values.extend(rows.into_iter().flatten());
+            let sql = format!("SELECT {column} FROM {table}");
+            let found: Vec<Vec<u8>> = senim::on_db!(&app.db, pool => {
+                sqlx::query(&sql).fetch_all(pool).await.map(|rows| {
+                    rows.iter()
+                        .filter_map(|row| match row.try_get::<Option<Vec<u8>>, _>(0) {
+                            Ok(bytes) => bytes,
+                            Err(_) => row
+                                .try_get::<Option<String>, _>(0)
+                                .ok()
+                                .flatten()
+                                .map(String::into_bytes),
+                        })
+                        .collect()
+                })
+            })
+            .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
+            values.extend(found);
         }
     }
+    assert!(!values.is_empty(), "the tables were read");
     values
 }
 
@@ -393,7 +409,7 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
     let dovecot = Dovecot::start();
     let smtp = SmtpServer::start(SmtpOptions::default());
     let dir = tempfile::tempdir().expect("tempdir");
-    let (app, data_dir) = open_app(dir.path(), &dovecot, &smtp).await;
+    let (app, data_dir) = open_app(dir.path(), "", &dovecot, &smtp).await;
     let escrow = init_keys(&app).await;
     dovecot.append("INBOX", &appeal_mail());
     let mut intake = Intake::start(app.clone(), &data_dir);
@@ -482,6 +498,33 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
         .await
         .expect("unlock with the escrow");
     assert_opens_back(&intake, &unlocked).await;
+
+    // Retention destroys sealed mail as it does plain: nothing is left to open.
+    let mut tx = app.db.begin().await.expect("begin");
+    let destroyed =
+        store::destroy_for_appeal_in(&mut tx, appeal.id, store::Destroy::Whole, app.clock.now())
+            .await
+            .expect("destroy");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        (destroyed.messages, destroyed.attachments, destroyed.ack_log),
+        (2, 1, 1)
+    );
+    let pk = MessagePk(by_message_id(&intake, MESSAGE_ID).await.id);
+    assert_eq!(
+        store::raw_unlocked(&app.db, pk, &unlocked)
+            .await
+            .expect("read"),
+        Some(Vec::new())
+    );
+    assert_eq!(
+        store::fields(&app.db, pk, &unlocked).await.expect("read"),
+        Some(store::MessageFields::default())
+    );
+    let attachments = store::attachment_contents(&app.db, pk, &unlocked)
+        .await
+        .expect("read");
+    assert!(attachments[0].content.is_empty() && attachments[0].filename.is_none());
 }
 
 /// `senim keys init` on a store filled while sealing was off: `seal_existing_in`
@@ -490,10 +533,20 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
 /// it are still recognised, by the keyed hashes the plain keys became.
 #[tokio::test]
 async fn a_plain_store_is_sealed_in_place_and_still_recognises_its_mail() {
+    seal_in_place("").await;
+}
+
+#[tokio::test]
+async fn a_plain_store_is_sealed_in_place_and_still_recognises_its_mail_on_postgres() {
+    let db = support::database::TestDb::postgres().await;
+    seal_in_place(&db.url).await;
+}
+
+async fn seal_in_place(database_url: &str) {
     let dovecot = Dovecot::start();
     let smtp = SmtpServer::start(SmtpOptions::default());
     let dir = tempfile::tempdir().expect("tempdir");
-    let (app, data_dir) = open_app(dir.path(), &dovecot, &smtp).await;
+    let (app, data_dir) = open_app(dir.path(), database_url, &dovecot, &smtp).await;
     dovecot.append("INBOX", &appeal_mail());
     let mut intake = Intake::start(app.clone(), &data_dir);
     wait_settled(&intake, &dovecot, 1).await;
