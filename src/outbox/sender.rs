@@ -374,3 +374,33 @@ fn describe(e: &lettre::transport::smtp::Error) -> String {
         None => text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(sealed: bool) -> Outgoing {
+        Outgoing {
+            id: 1,
+            kind: "receipt".into(),
+            reference: "TL-2026-000001".into(),
+            message_id: "<m@example.kz>".into(),
+            envelope_from: "senim@example.kz".into(),
+            recipient: "Citizen@Example.kz".into(),
+            message: Vec::new(),
+            attempts: 0,
+            sealed,
+            sealed_recipient: None,
+        }
+    }
+
+    #[test]
+    fn a_sealed_mails_error_text_keeps_no_recipient() {
+        let text = "550 5.1.1 <citizen@example.kz>: user unknown; Citizen@Example.kz".to_owned();
+        assert_eq!(
+            scrub(&outgoing(true), text.clone()),
+            "550 5.1.1 <(sealed)>: user unknown; (sealed)"
+        );
+        assert_eq!(scrub(&outgoing(false), text.clone()), text);
+    }
+}
