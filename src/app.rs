@@ -96,7 +96,7 @@ impl App {
         .finding_terms_with(terms_finder(&config))
         .followed_by(Arc::new(deadlines.clone()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
-        let outbox = Outbox::new(db.clone());
+        let outbox = Outbox::new(db.clone(), sealer.clone());
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
         let pbx = Arc::new(Pbx::new(
             pbx_sources,
@@ -115,6 +115,7 @@ impl App {
             outbox: outbox.clone(),
             deadlines: deadlines.clone(),
             status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
+            sealer: sealer.clone(),
         });
         let persons = crate::persons::Persons::new(db.clone(), clock.clone());
         Ok(App {

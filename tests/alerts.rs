@@ -365,14 +365,15 @@ async fn identity_goes_in_only_when_configured_and_headers_are_not_injected() {
         due_by: None,
         escalate_at: None,
     };
-    Outbox::enqueue_in(
-        &mut tx,
-        &"senim@kazstandard.kz".parse().unwrap(),
-        &hostile,
-        rig.clock.now(),
-    )
-    .await
-    .unwrap();
+    rig.outbox
+        .enqueue_in(
+            &mut tx,
+            &"senim@kazstandard.kz".parse().unwrap(),
+            &hostile,
+            rig.clock.now(),
+        )
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(rig.sender.deliver_due().await.unwrap().sent, 2);
     let mails = smtp.wait_for_messages(2, Duration::from_secs(10));
@@ -1068,7 +1069,7 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
         response.text().await.unwrap_or_default()
     );
     // The sender tries and fails while the server is down.
-    let outbox = Outbox::new(db.db.clone());
+    let outbox = Outbox::new(db.db.clone(), senim::sealing::Sealer::off());
     let mut tried = false;
     for _ in 0..100 {
         let list = outbox.list(None, 5).await.unwrap();
@@ -1240,7 +1241,7 @@ async fn implicit_tls_with_auth_delivers_too() {
         security: SmtpSecurity::Tls,
         ..smtp_config(&smtp)
     };
-    let outbox = Outbox::new(db.db.clone());
+    let outbox = Outbox::new(db.db.clone(), senim::sealing::Sealer::off());
     let sender = Sender::new(
         outbox.clone(),
         &cfg,
@@ -1261,24 +1262,26 @@ async fn implicit_tls_with_auth_delivers_too() {
         due_by: None,
         escalate_at: None,
     };
-    Outbox::enqueue_in(
-        &mut tx,
-        &"senim@kazstandard.kz".parse().unwrap(),
-        &mail,
-        clock.now(),
-    )
-    .await
-    .unwrap();
-    // The same key again is a no-op.
-    assert_eq!(
-        Outbox::enqueue_in(
+    outbox
+        .enqueue_in(
             &mut tx,
             &"senim@kazstandard.kz".parse().unwrap(),
             &mail,
-            clock.now()
+            clock.now(),
         )
         .await
-        .unwrap(),
+        .unwrap();
+    // The same key again is a no-op.
+    assert_eq!(
+        outbox
+            .enqueue_in(
+                &mut tx,
+                &"senim@kazstandard.kz".parse().unwrap(),
+                &mail,
+                clock.now()
+            )
+            .await
+            .unwrap(),
         None
     );
     tx.commit().await.unwrap();

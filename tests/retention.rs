@@ -19,7 +19,7 @@ use senim::journal::{
     Amendment, AppealId, Category, Channel, JournalError, NewAppeal, Reporter, SourceRef, Status,
 };
 use senim::mailbox::store::{Disposition, NewMessage};
-use senim::outbox::{Mail, MailKind, Outbox};
+use senim::outbox::{Mail, MailKind};
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::database::{Backend, TestDb};
@@ -209,7 +209,7 @@ async fn mail_and_receipt(app: &App, appeal: AppealId) {
         received_at: now,
         disposition: Disposition::Appeal(appeal),
     };
-    senim::mailbox::store::insert(&mut tx, &message, &[], now)
+    senim::mailbox::store::insert(&mut tx, &app.sealer, &message, &[], now)
         .await
         .unwrap();
     let receipt = Mail {
@@ -225,7 +225,8 @@ async fn mail_and_receipt(app: &App, appeal: AppealId) {
         escalate_at: None,
     };
     let from = "senim@example.kz".parse().unwrap();
-    Outbox::enqueue_in(&mut tx, &from, &receipt, now)
+    app.outbox
+        .enqueue_in(&mut tx, &from, &receipt, now)
         .await
         .unwrap();
     // The receipt bounced: machine-made mail, tied to no appeal.
@@ -241,7 +242,7 @@ async fn mail_and_receipt(app: &App, appeal: AppealId) {
         received_at: now,
         disposition: Disposition::Automatic,
     };
-    senim::mailbox::store::insert(&mut tx, &message, &[], now)
+    senim::mailbox::store::insert(&mut tx, &app.sealer, &message, &[], now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

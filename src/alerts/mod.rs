@@ -78,7 +78,9 @@ impl Alerts {
         mail: &Mail,
         now: DateTime<Utc>,
     ) -> Result<bool, AlertError> {
-        Ok(Outbox::enqueue_in(tx, &self.policy.from, mail, now)
+        Ok(self
+            .outbox
+            .enqueue_in(tx, &self.policy.from, mail, now)
             .await?
             .is_some())
     }

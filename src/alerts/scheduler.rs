@@ -144,7 +144,10 @@ impl Scheduler {
                     due_by: None,
                     escalate_at: None,
                 };
-                Outbox::enqueue_in(&mut tx, &policy.from, &mail, now).await?;
+                self.alerts
+                    .outbox()
+                    .enqueue_in(&mut tx, &policy.from, &mail, now)
+                    .await?;
             }
             tx.commit().await?;
             self.alerts.outbox().wake();
@@ -237,7 +240,10 @@ impl Scheduler {
                 due_by: None,
                 escalate_at: None,
             };
-            Outbox::enqueue_in(&mut tx, &policy.from, &mail, now).await?;
+            self.alerts
+                .outbox()
+                .enqueue_in(&mut tx, &policy.from, &mail, now)
+                .await?;
         }
         tx.commit().await?;
         self.alerts.outbox().wake();

@@ -509,6 +509,40 @@ impl Journal {
         }
     }
 
+    /// Rewrites, in `tx`, the keys of every outside reference of kind `kind` as
+    /// `rekey` says (the channel that gave them, when sealing turns its plain keys
+    /// into keyed hashes: `mailbox::Mailbox::seal_existing_in`). Returns how many.
+    pub async fn rekey_sources_in(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        rekey: impl Fn(&str) -> String,
+    ) -> Result<u64> {
+        let keys: Vec<String> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT key FROM appeal_sources WHERE kind = $1",
+        )
+        .bind(kind)
+        .fetch_all(conn)
+        .await)?;
+        let mut n = 0;
+        for key in keys {
+            let new = rekey(&key);
+            if new == key {
+                continue;
+            }
+            n += on_tx!(tx, conn => sqlx::query(
+                "UPDATE appeal_sources SET key = $1 WHERE kind = $2 AND key = $3",
+            )
+            .bind(&new)
+            .bind(kind)
+            .bind(&key)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        Ok(n)
+    }
+
     pub async fn get(&self, id: AppealId) -> Result<Appeal> {
         let sql = format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1");
         let row: Option<AppealRow> =

@@ -3,7 +3,8 @@
 //! English by config), threaded on their message and marked
 //! `Auto-Submitted: auto-replied` (RFC 3834). Building it is pure; whether to
 //! send it now is `eligible` (never to machines or unusable addresses) plus the
-//! per-sender period in `mail_ack_log`.
+//! per-sender period in `mail_ack_log`. It is built from the plaintext in hand at
+//! intake, before anything is sealed; the outbox seals it while it waits.
 
 use chrono::NaiveDate;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -54,8 +55,10 @@ pub fn eligible(reading: &Reading) -> Result<Mailbox, NoReceipt> {
         .map_err(|_| NoReceipt::NoUsableAddress)
 }
 
-/// The key of a sender in `mail_ack_log`: SHA-256 of the lower-cased address,
-/// so the log itself holds no address.
+/// The hash of a sender for `mail_ack_log`: SHA-256 of the lower-cased address,
+/// so the log itself holds no address. Sealed, the log keeps its keyed hash
+/// instead (`store::claim_ack`, `store::message_key`), so a guessed address cannot
+/// be confirmed from the database.
 pub fn sender_hash(to: &Mailbox) -> String {
     hex::encode(Sha256::digest(
         to.email.to_string().to_lowercase().as_bytes(),

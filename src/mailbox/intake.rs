@@ -9,6 +9,11 @@
 //! message moves it; another one that finds it already stored leaves it alone
 //! while that claim holds, so two processes never both copy it to the processed
 //! folder (a server may copy a message another session has just expunged).
+//!
+//! Sealed (`Mailbox::sealer` on), the Message-ID and SHA-256 references, in the
+//! store and handed to the Journal, and the reference the audit chain records of
+//! correspondence, are keyed hashes (`store::message_key`); every look-up computes
+//! the same ones, so deduplication and threading work as before.
 
 use chrono::{DateTime, Utc};
 
@@ -16,11 +21,12 @@ use super::Mailbox;
 use super::ack;
 use super::imap::Fetched;
 use super::message::{self, Reading};
-use super::store::{self, Claim, Disposition, NewMessage};
+use super::store::{self, Claim, Disposition, NewMessage, StoreError, message_key};
 use crate::journal::{
     AppealId, ChainLock, Channel, JournalError, NewAppeal, Registration, Reporter, SourceRef,
     Status,
 };
+use crate::sealing::Sealer;
 
 pub const SOURCE_IMAP: &str = "imap";
 pub const SOURCE_MESSAGE_ID: &str = "email-message-id";
@@ -30,14 +36,20 @@ pub const SOURCE_SHA256: &str = "email-sha256";
 pub enum IntakeError {
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("the mailbox store failed: {0}")]
-    Store(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("the message parser failed: {0}")]
     Parser(String),
     #[error("cannot build the receipt: {0}")]
     Receipt(String),
     #[error(transparent)]
     Outbox(#[from] crate::outbox::OutboxError),
+}
+
+impl From<sqlx::Error> for IntakeError {
+    fn from(e: sqlx::Error) -> Self {
+        IntakeError::Store(StoreError::Database(e))
+    }
 }
 
 /// What happened to one message.
@@ -132,7 +144,10 @@ async fn reply_to(channel: &Mailbox, reading: &Reading) -> Result<Option<AppealI
         }
     }
     for id in &reading.references {
-        let source = SourceRef::new(SOURCE_MESSAGE_ID, id);
+        let source = SourceRef::new(
+            SOURCE_MESSAGE_ID,
+            message_key(&channel.sealer, SOURCE_MESSAGE_ID, id),
+        );
         if let Some(appeal) = channel.journal.find_source(&source).await? {
             return Ok(Some(appeal.id));
         }
@@ -196,7 +211,10 @@ fn source_key(mailbox: &str, uidvalidity: u32, uid: u32) -> String {
     format!("{mailbox}/{uidvalidity}/{uid}")
 }
 
+/// Where the message is (plain: a place on the server says nothing of its
+/// content) and the references it is known by, keyed as `message_key` says.
 fn refs_of(
+    sealer: &Sealer,
     mailbox: &str,
     uidvalidity: u32,
     uid: u32,
@@ -205,9 +223,15 @@ fn refs_of(
     let key = source_key(mailbox, uidvalidity, uid);
     let mut refs = vec![SourceRef::new(SOURCE_IMAP, &key)];
     if let Some(id) = &reading.message_id {
-        refs.push(SourceRef::new(SOURCE_MESSAGE_ID, id));
+        refs.push(SourceRef::new(
+            SOURCE_MESSAGE_ID,
+            message_key(sealer, SOURCE_MESSAGE_ID, id),
+        ));
     }
-    refs.push(SourceRef::new(SOURCE_SHA256, &reading.sha256));
+    refs.push(SourceRef::new(
+        SOURCE_SHA256,
+        message_key(sealer, SOURCE_SHA256, &reading.sha256),
+    ));
     (key, refs)
 }
 
@@ -226,7 +250,8 @@ async fn ingest_one(
         reply_to,
     } = prepared;
     let uid = fetched.uid;
-    let (source_key, refs) = refs_of(mailbox, uidvalidity, uid, reading);
+    let sealer = &channel.sealer;
+    let (source_key, refs) = refs_of(sealer, mailbox, uidvalidity, uid, reading);
     let known = store::lookup(tx, &refs, SOURCE_MESSAGE_ID).await?;
     // The same message: seen at this place before, or the same bytes elsewhere.
     if let Some(pk) = known.same {
@@ -244,7 +269,7 @@ async fn ingest_one(
     // the previous batch) after `prepare` looked: look again, inside it.
     let reply_to = match reply_to {
         Some(appeal) => Some(*appeal),
-        None if reading.automatic.is_none() => replied_in_store(tx, reading).await?,
+        None if reading.automatic.is_none() => replied_in_store(tx, sealer, reading).await?,
         None => None,
     };
     let received_at = fetched.internal_date.or(reading.date).unwrap_or(now);
@@ -273,21 +298,23 @@ async fn ingest_one(
         received_at,
         disposition,
     };
-    store::insert(tx, &new, &refs, now).await?;
+    store::insert(tx, sealer, &new, &refs, now).await?;
     if let Disposition::Correspondence(appeal) = disposition {
         let unverified_sender = !channel
             .journal
             .is_reporter_email_in(tx, appeal, reading.from_address.as_deref())
             .await?;
-        // In the appeal's audit history, by reference only (the text stays here).
+        // In the appeal's audit history, by reference only (the text stays here);
+        // sealed, by its keyed hash: the chain is append-only.
+        let sha256 = message_key(sealer, SOURCE_SHA256, &reading.sha256);
         let amendment = crate::journal::Amendment::Correspondence {
             channel: Channel::Email,
-            reference: format!("{SOURCE_SHA256}:{}", reading.sha256),
+            reference: format!("{SOURCE_SHA256}:{sha256}"),
             unverified_sender,
         };
         let appeal = chain.amend(tx, appeal, amendment, "mailbox").await?;
         if unverified_sender {
-            tell_managers_of_unverified(channel, tx, &appeal, &reading.sha256, now).await?;
+            tell_managers_of_unverified(channel, tx, &appeal, &sha256, now).await?;
         }
     }
     if let Some(registration) = &registered {
@@ -338,7 +365,7 @@ async fn tell_managers_of_unverified(
             due_by: None,
             escalate_at: None,
         };
-        crate::outbox::Outbox::enqueue_in(tx, from, &mail, now).await?;
+        channel.outbox.enqueue_in(tx, from, &mail, now).await?;
     }
     Ok(())
 }
@@ -347,6 +374,7 @@ async fn tell_managers_of_unverified(
 /// References), as this transaction sees the store.
 async fn replied_in_store(
     tx: &mut crate::db::Tx,
+    sealer: &Sealer,
     reading: &Reading,
 ) -> Result<Option<AppealId>, IntakeError> {
     if reading.references.is_empty() {
@@ -355,7 +383,12 @@ async fn replied_in_store(
     let refs: Vec<SourceRef> = reading
         .references
         .iter()
-        .map(|id| SourceRef::new(SOURCE_MESSAGE_ID, id))
+        .map(|id| {
+            SourceRef::new(
+                SOURCE_MESSAGE_ID,
+                message_key(sealer, SOURCE_MESSAGE_ID, id),
+            )
+        })
         .collect();
     match store::lookup(tx, &refs, SOURCE_MESSAGE_ID)
         .await?
@@ -409,7 +442,8 @@ async fn acknowledge(
         return Ok(());
     };
     let period = config.per_sender_period_hours.chrono();
-    if !store::claim_ack(tx, &ack::sender_hash(&to), now, now - period, appeal.id).await? {
+    let sender = ack::sender_hash(&to);
+    if !store::claim_ack(tx, &channel.sealer, &sender, now, now - period, appeal.id).await? {
         tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
         return Ok(());
     }
@@ -438,6 +472,6 @@ async fn acknowledge(
         message,
     };
     // In this same transaction: the receipt exists if and only if the appeal does.
-    crate::outbox::Outbox::enqueue_prebuilt_in(tx, &mail, now).await?;
+    channel.outbox.enqueue_prebuilt_in(tx, &mail, now).await?;
     Ok(())
 }

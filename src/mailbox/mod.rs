@@ -8,6 +8,10 @@
 //! - `message`: what a raw message says; `rules`: which ones machines sent.
 //! - `store`: the module's tables; `ack`: the receipt to the sender.
 //!
+//! Once sealing is on (`sealer`), what a message says and who sent it is stored
+//! sealed, and the keys it is found by are keyed hashes (see `store`); the receipt
+//! is built from the plaintext in hand, before it is sealed.
+//!
 //! See `docs/mailbox.md` for the design and its failure cases.
 
 pub mod ack;
@@ -29,6 +33,7 @@ use crate::db::Db;
 use crate::deadlines::Deadlines;
 use crate::journal::Journal;
 use crate::outbox::Outbox;
+use crate::sealing::Sealer;
 
 /// The channel and what it works with, handed to it by the daemon that assembles
 /// it (`app`): the channel never reaches back into the daemon.
@@ -45,6 +50,32 @@ pub struct Mailbox {
     pub deadlines: Deadlines,
     /// The channel's health, for `/readyz`.
     pub status: Arc<MailboxStatus>,
+    /// What the store seals with, once the office key exists.
+    pub sealer: Sealer,
+}
+
+impl Mailbox {
+    /// Seals the mailbox's plain store in place, in `tx` (`store::seal_existing_in`),
+    /// and, the first time, has the Journal rekey the references the mailbox gave
+    /// it (Message-ID, SHA-256) with the same keyed hashes (`store::message_key`),
+    /// so replies and redeliveries of old mail are still recognised. For
+    /// `senim keys init`, after `sealer.use_recipients`. Returns how many messages.
+    pub async fn seal_existing_in(
+        &self,
+        tx: &mut crate::db::Tx,
+        sealer: &Sealer,
+    ) -> Result<u64, intake::IntakeError> {
+        let first_time = !store::any_sealed_in(tx).await?;
+        let sealed = store::seal_existing_in(tx, sealer).await?;
+        if first_time {
+            for kind in [intake::SOURCE_MESSAGE_ID, intake::SOURCE_SHA256] {
+                self.journal
+                    .rekey_sources_in(tx, kind, |key| store::message_key(sealer, kind, key))
+                    .await?;
+            }
+        }
+        Ok(sealed)
+    }
 }
 
 /// What `/readyz` says about the mailbox.

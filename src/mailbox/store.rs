@@ -2,16 +2,101 @@
 //! `mail_refs` (every reference a message is known by), `mail_attachments`,
 //! `mail_ack_log` and `mail_folders`. Every write runs in the caller's
 //! transaction, the one that also registers the appeal.
+//!
+//! Sealed (once `senim keys init` has made the office key, `Sealer::is_on`): a
+//! message's raw bytes are an age envelope (`raw`), its sender, subject, text and
+//! notes one sealed JSON envelope (`sealed_fields`, the plain columns NULL), with
+//! the office key generation (`generation`; NULL on a plain row); an attachment's
+//! content and file name are envelopes too. Content-derived keys (Message-ID, the
+//! raw bytes' SHA-256, an attachment's SHA-256, the receipt log's sender) are keyed
+//! hashes, decided in one place (`message_key`), so look-ups still match. Reading
+//! sealed text back takes a person's `Unlocked` key (`raw_unlocked`, `fields`,
+//! `attachment_contents`); the plain readers refuse a sealed row rather than
+//! return its ciphertext. `seal_existing_in` seals a plain store in place.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::intake::{SOURCE_MESSAGE_ID, SOURCE_SHA256};
 use super::message::Reading;
 use crate::db::{Db, Tx};
 use crate::journal::{AppealId, SourceRef};
+use crate::sealing::{SealError, Sealer, Unlocked};
 use crate::{on_db, on_tx};
+
+/// What can go wrong in the mailbox's store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the mailbox store failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the mailbox store cannot seal or open: {0}")]
+    Sealing(#[from] SealError),
+    /// A plain reader met a sealed row: reading it takes a person's key.
+    #[error("message {0} is sealed: reading it needs an unlocked key")]
+    Sealed(i64),
+    #[error("message {0}: its sealed fields cannot be read: {1}")]
+    Corrupt(i64, String),
+    #[error("sealing is off: there is nothing to seal the mailbox to (run `senim keys init`)")]
+    SealingOff,
+}
+
+/// The domain of an attachment's SHA-256 among the keyed hashes.
+pub const KEY_ATTACHMENT_SHA256: &str = "mail-attachment-sha256";
+/// The domain of a sender's hash in the receipt log among the keyed hashes.
+pub const KEY_ACK_SENDER: &str = "mail-ack-sender";
+
+/// The key a content-derived value (`kind`: a Message-ID, the hex SHA-256 of the
+/// raw bytes or of an attachment, the hex SHA-256 of a sender's address) is stored
+/// and looked up by: the value itself while sealing is off, its keyed hash in the
+/// domain `kind` once it is on. The one place that decides, for every such key of
+/// the mailbox's, and for the references it hands the Journal. A hash is of the
+/// plain key as stored before sealing, so a plain store can be rekeyed in place.
+pub fn message_key(sealer: &Sealer, kind: &str, value: &str) -> String {
+    sealer
+        .keyed_hash(kind, value.as_bytes())
+        .unwrap_or_else(|| value.to_owned())
+}
+
+/// A message's fields that carry identity or text: plain columns on a plain row,
+/// one sealed JSON envelope on a sealed one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageFields {
+    pub from_name: Option<String>,
+    pub from_address: Option<String>,
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    /// What was repaired to read it, if anything.
+    pub notes: Option<String>,
+}
+
+impl MessageFields {
+    fn of(reading: &Reading) -> MessageFields {
+        MessageFields {
+            from_name: reading.from_name.clone(),
+            from_address: reading.from_address.clone(),
+            subject: reading.subject.clone(),
+            body_text: reading.text.clone(),
+            notes: (!reading.notes.is_empty()).then(|| reading.notes.join("; ")),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self == &MessageFields::default()
+    }
+
+    /// The sealed envelope of these fields (`None` when sealing is off or there
+    /// is nothing to seal).
+    fn seal(&self, sealer: &Sealer) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let json = serde_json::to_vec(self)
+            .map_err(|e| StoreError::Sealing(SealError::Seal(e.to_string())))?;
+        Ok(sealer.seal(&json)?.map(|s| s.bytes))
+    }
+}
 
 /// A row of `mail_messages`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,52 +235,88 @@ pub struct NewMessage<'a> {
     pub disposition: Disposition,
 }
 
-/// Stores a message, its attachments and its references.
+/// Stores a message, its attachments and its references (`refs` as the
+/// intake keyed them, `message_key`): sealed when `sealer` is on, plain otherwise.
 pub async fn insert(
     tx: &mut Tx,
+    sealer: &Sealer,
     new: &NewMessage<'_>,
     refs: &[SourceRef],
     now: DateTime<Utc>,
-) -> Result<MessagePk, sqlx::Error> {
+) -> Result<MessagePk, StoreError> {
     let r = new.reading;
     let automatic = r.automatic;
+    let fields = MessageFields::of(r);
+    let sealed_raw = sealer.seal(new.raw)?;
+    let generation = sealed_raw.as_ref().map(|s| s.generation);
+    let sealed_fields = match generation {
+        Some(_) => fields.seal(sealer)?,
+        None => None,
+    };
+    // Sealed, the plain columns stay NULL.
+    let plain = if generation.is_some() {
+        MessageFields::default()
+    } else {
+        fields
+    };
+    let raw: &[u8] = sealed_raw.as_ref().map_or(new.raw, |s| s.bytes.as_slice());
+    let message_id = r
+        .message_id
+        .as_deref()
+        .map(|id| message_key(sealer, SOURCE_MESSAGE_ID, id));
+    let sha256 = message_key(sealer, SOURCE_SHA256, &r.sha256);
     let pk: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO mail_messages (source_key, message_id, sha256, received_at, stored_at, size, raw, \
-         disposition, automatic_kind, rule, problem, appeal_id, from_name, from_address, subject, body_text, notes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+         disposition, automatic_kind, rule, problem, appeal_id, from_name, from_address, subject, body_text, notes, \
+         sealed_fields, generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id",
     )
     .bind(new.source_key)
-    .bind(&r.message_id)
-    .bind(&r.sha256)
+    .bind(&message_id)
+    .bind(&sha256)
     .bind(new.received_at)
     .bind(now)
     .bind(i64::try_from(r.size).unwrap_or(i64::MAX))
-    .bind(new.raw)
+    .bind(raw)
     .bind(new.disposition.as_str())
     .bind(automatic.map(|a| a.kind.as_str()))
     .bind(automatic.map(|a| a.rule))
     .bind(r.problem.as_ref().map(|p| p.describe()))
     .bind(new.disposition.appeal_id())
-    .bind(&r.from_name)
-    .bind(&r.from_address)
-    .bind(&r.subject)
-    .bind(&r.text)
-    .bind((!r.notes.is_empty()).then(|| r.notes.join("; ")))
+    .bind(&plain.from_name)
+    .bind(&plain.from_address)
+    .bind(&plain.subject)
+    .bind(&plain.body_text)
+    .bind(&plain.notes)
+    .bind(&sealed_fields)
+    .bind(generation)
     .fetch_one(conn)
     .await)?;
     let pk = MessagePk(pk);
     for (position, a) in r.attachments.iter().enumerate() {
+        let sha256 = message_key(
+            sealer,
+            KEY_ATTACHMENT_SHA256,
+            &hex::encode(Sha256::digest(&a.content)),
+        );
+        let content = sealer.seal(&a.content)?;
+        let (filename, sealed_filename) = match (&content, &a.filename) {
+            (Some(_), Some(name)) => (None, sealer.seal(name.as_bytes())?.map(|s| s.bytes)),
+            (_, name) => (name.clone(), None),
+        };
+        let content: &[u8] = content.as_ref().map_or(&a.content, |s| s.bytes.as_slice());
         on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO mail_attachments (message_pk, position, filename, content_type, size, sha256, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO mail_attachments (message_pk, position, filename, content_type, size, sha256, content, \
+             sealed_filename) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(pk.0)
         .bind(position as i64)
-        .bind(&a.filename)
+        .bind(&filename)
         .bind(&a.content_type)
         .bind(a.content.len() as i64)
-        .bind(hex::encode(Sha256::digest(&a.content)))
-        .bind(&a.content)
+        .bind(&sha256)
+        .bind(content)
+        .bind(&sealed_filename)
         .execute(conn)
         .await
         .map(|_| ()))?;
@@ -204,21 +325,24 @@ pub async fn insert(
     Ok(pk)
 }
 
-/// Claims the right to acknowledge `sender_hash` now: true (and the log updated)
-/// unless it was acknowledged after `since`.
+/// Claims the right to acknowledge the sender whose `sender_hash` (`ack::sender_hash`)
+/// is given now: true (and the log updated) unless it was acknowledged after
+/// `since`. The log keeps `message_key` of the hash (keyed once sealing is on).
 pub async fn claim_ack(
     tx: &mut Tx,
+    sealer: &Sealer,
     sender_hash: &str,
     now: DateTime<Utc>,
     since: DateTime<Utc>,
     appeal: AppealId,
 ) -> Result<bool, sqlx::Error> {
+    let sender_hash = message_key(sealer, KEY_ACK_SENDER, sender_hash);
     let claimed: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO mail_ack_log (sender_hash, last_ack_at, appeal_id) VALUES ($1, $2, $3) \
          ON CONFLICT (sender_hash) DO UPDATE SET last_ack_at = $2, appeal_id = $3 \
          WHERE mail_ack_log.last_ack_at <= $4 RETURNING sender_hash",
     )
-    .bind(sender_hash)
+    .bind(&sender_hash)
     .bind(now)
     .bind(appeal.0)
     .bind(since)
@@ -298,7 +422,9 @@ pub async fn claim_settling(
     Ok(claims)
 }
 
-/// A stored message as the manager's tools and the tests see it.
+/// A stored message as the manager's tools and the tests see it. On a sealed
+/// row `subject`, `body_text` and `notes` are `None` (see `fields`) and
+/// `message_id` and `sha256` are keyed hashes.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StoredMessage {
     pub id: i64,
@@ -314,27 +440,91 @@ pub struct StoredMessage {
     pub body_text: Option<String>,
     /// What was repaired to read it, if anything.
     pub notes: Option<String>,
+    /// The office key generation it is sealed to; `None`: stored plain.
+    pub generation: Option<i64>,
 }
 
 /// Every stored message, oldest first.
 pub async fn list(db: &Db) -> Result<Vec<StoredMessage>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as(
         "SELECT id, source_key, message_id, sha256, size, disposition, automatic_kind, problem, appeal_id, \
-         subject, body_text, notes FROM mail_messages ORDER BY id",
+         subject, body_text, notes, generation FROM mail_messages ORDER BY id",
     )
     .fetch_all(pool)
     .await)
 }
 
-/// The raw bytes of a stored message.
-pub async fn raw(db: &Db, pk: MessagePk) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT raw FROM mail_messages WHERE id = $1")
+/// The raw bytes of a plain stored message (empty once destroyed). A sealed one
+/// is `StoreError::Sealed`: read it with `raw_unlocked`.
+pub async fn raw(db: &Db, pk: MessagePk) -> Result<Option<Vec<u8>>, StoreError> {
+    match stored_raw(db, pk).await? {
+        Some((raw, Some(_))) if !raw.is_empty() => Err(StoreError::Sealed(pk.0)),
+        found => Ok(found.map(|(raw, _)| raw)),
+    }
+}
+
+/// The raw bytes of a stored message, opened with `unlocked` if sealed.
+pub async fn raw_unlocked(
+    db: &Db,
+    pk: MessagePk,
+    unlocked: &Unlocked,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    match stored_raw(db, pk).await? {
+        Some((raw, Some(_))) if !raw.is_empty() => Ok(Some(unlocked.open(&raw)?)),
+        found => Ok(found.map(|(raw, _)| raw)),
+    }
+}
+
+async fn stored_raw(db: &Db, pk: MessagePk) -> Result<Option<(Vec<u8>, Option<i64>)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as("SELECT raw, generation FROM mail_messages WHERE id = $1")
         .bind(pk.0)
         .fetch_optional(pool)
         .await)
 }
 
-/// Attachments of a stored message: (filename, content type, size).
+/// The sender, subject, text and notes of a stored message, opened with
+/// `unlocked` if sealed; `None` if there is no such message.
+pub async fn fields(
+    db: &Db,
+    pk: MessagePk,
+    unlocked: &Unlocked,
+) -> Result<Option<MessageFields>, StoreError> {
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Vec<u8>>,
+    );
+    let row: Option<Row> = on_db!(db, pool => sqlx::query_as(
+        "SELECT from_name, from_address, subject, body_text, notes, sealed_fields FROM mail_messages WHERE id = $1",
+    )
+    .bind(pk.0)
+    .fetch_optional(pool)
+    .await)?;
+    let Some((from_name, from_address, subject, body_text, notes, sealed)) = row else {
+        return Ok(None);
+    };
+    match sealed {
+        Some(sealed) => {
+            let json = unlocked.open(&sealed)?;
+            serde_json::from_slice(&json)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(pk.0, e.to_string()))
+        }
+        None => Ok(Some(MessageFields {
+            from_name,
+            from_address,
+            subject,
+            body_text,
+            notes,
+        })),
+    }
+}
+
+/// Attachments of a stored message: (filename, content type, size). A sealed
+/// attachment's file name is `None` here (see `attachment_contents`).
 pub async fn attachments(
     db: &Db,
     pk: MessagePk,
@@ -345,6 +535,64 @@ pub async fn attachments(
     .bind(pk.0)
     .fetch_all(pool)
     .await)
+}
+
+/// An attachment as read back with a person's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    /// Empty once destroyed.
+    pub content: Vec<u8>,
+}
+
+/// The attachments of a stored message with their content, opened with
+/// `unlocked` where sealed.
+pub async fn attachment_contents(
+    db: &Db,
+    pk: MessagePk,
+    unlocked: &Unlocked,
+) -> Result<Vec<Attachment>, StoreError> {
+    type Row = (
+        Option<String>,
+        String,
+        i64,
+        Vec<u8>,
+        Option<Vec<u8>>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(
+        "SELECT a.filename, a.content_type, a.size, a.content, a.sealed_filename, m.generation \
+         FROM mail_attachments a JOIN mail_messages m ON m.id = a.message_pk \
+         WHERE a.message_pk = $1 ORDER BY a.position",
+    )
+    .bind(pk.0)
+    .fetch_all(pool)
+    .await)?;
+    rows.into_iter()
+        .map(
+            |(filename, content_type, size, content, sealed_filename, generation)| {
+                let content = match generation {
+                    Some(_) if !content.is_empty() => unlocked.open(&content)?,
+                    _ => content,
+                };
+                let filename = match sealed_filename {
+                    Some(sealed) => Some(
+                        String::from_utf8(unlocked.open(&sealed)?)
+                            .map_err(|e| StoreError::Corrupt(pk.0, e.to_string()))?,
+                    ),
+                    None => filename,
+                };
+                Ok(Attachment {
+                    filename,
+                    content_type,
+                    size,
+                    content,
+                })
+            },
+        )
+        .collect()
 }
 
 /// How many messages are stored.
@@ -388,7 +636,7 @@ pub async fn destroy_for_appeal_in(
     now: DateTime<Utc>,
 ) -> Result<Destroyed, sqlx::Error> {
     let attachments = on_tx!(tx, conn => sqlx::query(
-        "UPDATE mail_attachments SET content = $1, filename = NULL \
+        "UPDATE mail_attachments SET content = $1, filename = NULL, sealed_filename = NULL \
          WHERE message_pk IN (SELECT id FROM mail_messages WHERE appeal_id = $2 AND destroyed_at IS NULL)",
     )
     .bind(&[] as &[u8])
@@ -412,9 +660,10 @@ pub async fn destroy_for_appeal_in(
     };
     if what == Destroy::Whole {
         let parsed = on_tx!(tx, conn => sqlx::query(
-            "UPDATE mail_messages SET from_name = NULL, from_address = NULL, subject = NULL, body_text = NULL \
+            "UPDATE mail_messages SET from_name = NULL, from_address = NULL, subject = NULL, body_text = NULL, \
+             sealed_fields = NULL \
              WHERE appeal_id = $1 AND (from_name IS NOT NULL OR from_address IS NOT NULL \
-             OR subject IS NOT NULL OR body_text IS NOT NULL)",
+             OR subject IS NOT NULL OR body_text IS NOT NULL OR sealed_fields IS NOT NULL)",
         )
         .bind(appeal.0)
         .execute(conn)
@@ -451,7 +700,7 @@ pub async fn destroy_automatic_in(
     .await)?;
     for id in &ids {
         on_tx!(tx, conn => sqlx::query(
-            "UPDATE mail_attachments SET content = $1, filename = NULL WHERE message_pk = $2",
+            "UPDATE mail_attachments SET content = $1, filename = NULL, sealed_filename = NULL WHERE message_pk = $2",
         )
         .bind(&[] as &[u8])
         .bind(id)
@@ -460,7 +709,7 @@ pub async fn destroy_automatic_in(
         .map(|_| ()))?;
         on_tx!(tx, conn => sqlx::query(
             "UPDATE mail_messages SET raw = $1, destroyed_at = $2, from_name = NULL, from_address = NULL, \
-             subject = NULL, body_text = NULL WHERE id = $3",
+             subject = NULL, body_text = NULL, sealed_fields = NULL WHERE id = $3",
         )
         .bind(&[] as &[u8])
         .bind(now)
@@ -470,4 +719,161 @@ pub async fn destroy_automatic_in(
         .map(|_| ()))?;
     }
     Ok(ids.len() as u64)
+}
+
+/// Whether any stored message is sealed already (then the store's keys are keyed
+/// hashes: `seal_existing_in` ran, or sealing was on from the first message).
+pub async fn any_sealed_in(tx: &mut Tx) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT id FROM mail_messages WHERE generation IS NOT NULL LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// A plain row of `mail_messages` about to be sealed.
+#[derive(sqlx::FromRow)]
+struct PlainRow {
+    id: i64,
+    message_id: Option<String>,
+    sha256: String,
+    raw: Vec<u8>,
+    from_name: Option<String>,
+    from_address: Option<String>,
+    subject: Option<String>,
+    body_text: Option<String>,
+    notes: Option<String>,
+}
+
+/// How many plain messages `seal_existing_in` reads at once.
+const SEAL_BATCH: i64 = 50;
+
+/// Seals, in `tx` (the one of `senim keys init` that made the office key `sealer`
+/// now seals to), every plain message in place: its raw bytes, its fields (into
+/// `sealed_fields`, the plain columns emptied) and its attachments' content and
+/// file names; and rewrites the plain keys as keyed hashes (`message_key`):
+/// `mail_messages.message_id` and `sha256`, its `mail_refs` by Message-ID and
+/// SHA-256, `mail_attachments.sha256` and, the first time the store is sealed,
+/// `mail_ack_log.sender_hash`. Destroyed bytes stay empty. Returns how many
+/// messages it sealed; a second run finds none. The Journal's own references to
+/// the mail are rekeyed by `Mailbox::seal_existing_in`, which calls this.
+pub async fn seal_existing_in(tx: &mut Tx, sealer: &Sealer) -> Result<u64, StoreError> {
+    if !sealer.is_on() || sealer.intake().is_none() {
+        return Err(StoreError::SealingOff);
+    }
+    let first_time = !any_sealed_in(tx).await?;
+    let mut sealed = 0u64;
+    loop {
+        let rows: Vec<PlainRow> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT id, message_id, sha256, raw, from_name, from_address, subject, body_text, notes \
+             FROM mail_messages WHERE generation IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(SEAL_BATCH)
+        .fetch_all(conn)
+        .await)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            seal_message_in(tx, sealer, row).await?;
+            sealed += 1;
+        }
+    }
+    if first_time {
+        let senders: Vec<String> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT sender_hash FROM mail_ack_log",
+        )
+        .fetch_all(conn)
+        .await)?;
+        for plain in senders {
+            on_tx!(tx, conn => sqlx::query("UPDATE mail_ack_log SET sender_hash = $1 WHERE sender_hash = $2")
+                .bind(message_key(sealer, KEY_ACK_SENDER, &plain))
+                .bind(&plain)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+        }
+    }
+    Ok(sealed)
+}
+
+async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<(), StoreError> {
+    let fields = MessageFields {
+        from_name: row.from_name,
+        from_address: row.from_address,
+        subject: row.subject,
+        body_text: row.body_text,
+        notes: row.notes,
+    };
+    let (raw, generation) = if row.raw.is_empty() {
+        // Destroyed: nothing to seal; the generation marks the row as done.
+        let generation = sealer
+            .seal(b"")?
+            .map(|s| s.generation)
+            .ok_or(StoreError::SealingOff)?;
+        (Vec::new(), generation)
+    } else {
+        let s = sealer.seal(&row.raw)?.ok_or(StoreError::SealingOff)?;
+        (s.bytes, s.generation)
+    };
+    let sealed_fields = fields.seal(sealer)?;
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE mail_messages SET raw = $1, sealed_fields = $2, generation = $3, message_id = $4, sha256 = $5, \
+         from_name = NULL, from_address = NULL, subject = NULL, body_text = NULL, notes = NULL WHERE id = $6",
+    )
+    .bind(&raw)
+    .bind(&sealed_fields)
+    .bind(generation)
+    .bind(row.message_id.as_deref().map(|id| message_key(sealer, SOURCE_MESSAGE_ID, id)))
+    .bind(message_key(sealer, SOURCE_SHA256, &row.sha256))
+    .bind(row.id)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    let refs: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT kind, key FROM mail_refs WHERE message_pk = $1 AND kind IN ($2, $3)",
+    )
+    .bind(row.id)
+    .bind(SOURCE_MESSAGE_ID)
+    .bind(SOURCE_SHA256)
+    .fetch_all(conn)
+    .await)?;
+    for (kind, key) in refs {
+        on_tx!(tx, conn => sqlx::query("UPDATE mail_refs SET key = $1 WHERE kind = $2 AND key = $3")
+            .bind(message_key(sealer, &kind, &key))
+            .bind(&kind)
+            .bind(&key)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+    }
+    let attachments: Vec<(i64, Option<String>, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, filename, sha256, content FROM mail_attachments WHERE message_pk = $1",
+    )
+    .bind(row.id)
+    .fetch_all(conn)
+    .await)?;
+    for (id, filename, sha256, content) in attachments {
+        let content = if content.is_empty() {
+            content
+        } else {
+            sealer.seal(&content)?.ok_or(StoreError::SealingOff)?.bytes
+        };
+        let sealed_filename = match filename {
+            Some(name) => sealer.seal(name.as_bytes())?.map(|s| s.bytes),
+            None => None,
+        };
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE mail_attachments SET content = $1, sealed_filename = $2, filename = NULL, sha256 = $3 WHERE id = $4",
+        )
+        .bind(&content)
+        .bind(&sealed_filename)
+        .bind(message_key(sealer, KEY_ATTACHMENT_SHA256, &sha256))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(())
 }

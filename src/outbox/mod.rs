@@ -11,6 +11,19 @@
 //! SMTP cannot make this exactly-once: a crash between the server's `250` and our
 //! commit sends the mail again, with the same Message-ID, so the recipient's client
 //! can drop the duplicate.
+//!
+//! Sealed (the `Sealer` is on: `senim keys init` made the office key), a mail's
+//! whole message and its recipient are stored sealed with the intake key
+//! (`sealing::IntakeKey`, from the chain key: the daemon must read them back to
+//! send), `recipient` holding the placeholder `(sealed)` that `outbox list` shows;
+//! the sender opens them just before handing the mail to the SMTP server, and an
+//! SMTP error's text keeps no trace of the address. Once delivered, a sealed
+//! mail's body and recipient are erased (`(erased)`): every kind carries identity
+//! or text (a receipt: the reporter's address; alerts, digests, escalations,
+//! routing and notices: appeals' numbers, identities or texts), except the
+//! auditors' signed head (`audit_head`), which is kept. Kind, reference, state,
+//! attempts and times stay: `outbox list`, retries and escalation need no more.
+//! `Outbox::seal_existing_in` seals a plain outbox in place.
 
 pub mod mail;
 pub mod sender;
@@ -23,7 +36,16 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::db::{self, Db, Tx};
+use crate::sealing::{SealError, Sealer};
 use crate::{on_db, on_tx, on_write};
+
+/// What `outbox list` shows as the recipient of a mail stored sealed.
+pub const SEALED_RECIPIENT: &str = "(sealed)";
+/// What `outbox list` shows as the recipient of a sealed mail once delivered.
+pub const ERASED_RECIPIENT: &str = "(erased)";
+/// The one kind whose body and recipient a sealed outbox keeps once delivered: the
+/// signed head of the audit chain, which names no one.
+const KEPT_ONCE_SENT: MailKind = MailKind::AuditHead;
 
 pub use mail::{Mail, MailKind};
 
@@ -51,6 +73,10 @@ pub enum OutboxError {
     /// A stored row holds a value this version does not know.
     #[error("the outbox holds a row this version cannot read: {0}")]
     Corrupt(String),
+    #[error("the outbox cannot seal or open a mail: {0}")]
+    Sealing(#[from] SealError),
+    #[error("sealing is off: there is nothing to seal the outbox with (run `senim keys init`)")]
+    SealingOff,
 }
 
 impl From<sqlx::Error> for OutboxError {
@@ -169,11 +195,27 @@ struct Row<'a> {
 }
 
 /// Inserts a row unless its dedupe key is already there; returns its id if new.
-async fn insert_in(tx: &mut Tx, row: &Row<'_>, now: DateTime<Utc>) -> Result<Option<i64>> {
+/// With the intake key (sealing on), the message and the recipient are sealed.
+async fn insert_in(
+    tx: &mut Tx,
+    sealer: &Sealer,
+    row: &Row<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let recipient = row.recipient.email.to_string();
+    let (message, recipient, sealed_recipient) = match sealer.intake() {
+        Some(key) => (
+            key.seal(row.bytes)?,
+            SEALED_RECIPIENT.to_owned(),
+            Some(key.seal(recipient.as_bytes())?),
+        ),
+        None => (row.bytes.to_vec(), recipient, None),
+    };
+    let sealed = sealed_recipient.is_some();
     let id: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO outbox (dedupe_key, kind, reference, appeal_id, message_id, envelope_from, recipient, \
-         message, urgent, state, attempts, created_at, next_attempt_at, due_by, escalate_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11, $12) \
+         message, urgent, state, attempts, created_at, next_attempt_at, due_by, escalate_at, sealed, sealed_recipient) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10, $11, $12, $13, $14) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(row.dedupe_key)
@@ -182,12 +224,14 @@ async fn insert_in(tx: &mut Tx, row: &Row<'_>, now: DateTime<Utc>) -> Result<Opt
     .bind(row.appeal_id)
     .bind(row.message_id)
     .bind(row.envelope_from.email.to_string())
-    .bind(row.recipient.email.to_string())
-    .bind(row.bytes)
+    .bind(&recipient)
+    .bind(&message)
     .bind(row.urgent)
     .bind(secs(now))
     .bind(row.due_by.map(secs))
     .bind(row.escalate_at.map(secs))
+    .bind(sealed)
+    .bind(&sealed_recipient)
     .fetch_optional(conn)
     .await)?;
     if let Some(id) = id {
@@ -204,9 +248,13 @@ pub struct Outgoing {
     pub reference: String,
     pub message_id: String,
     pub envelope_from: String,
+    /// The placeholder `(sealed)` while `sealed`, until `Outbox::open` opens it.
     pub recipient: String,
     pub message: Vec<u8>,
     pub attempts: i64,
+    /// Stored sealed with the intake key (see `Outbox::open`).
+    pub sealed: bool,
+    pub sealed_recipient: Option<Vec<u8>>,
 }
 
 /// An undelivered alert whose escalation time has come.
@@ -234,18 +282,21 @@ fn secs(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(0)
 }
 
-/// The outbox store, and the bell that wakes the sender.
+/// The outbox store, the bell that wakes the sender, and what it seals with.
 #[derive(Clone)]
 pub struct Outbox {
     db: Db,
     wake: Arc<Notify>,
+    sealer: Sealer,
 }
 
 impl Outbox {
-    pub fn new(db: Db) -> Self {
+    /// The outbox of `db`, sealing with `sealer` once it is on.
+    pub fn new(db: Db, sealer: Sealer) -> Self {
         Self {
             db,
             wake: Arc::new(Notify::new()),
+            sealer,
         }
     }
 
@@ -261,6 +312,7 @@ impl Outbox {
     /// Writes `mail` into the outbox inside the caller's transaction. Returns its
     /// id, or `None` if a mail with the same dedupe key is already there.
     pub async fn enqueue_in(
+        &self,
         tx: &mut Tx,
         from: &Mailbox,
         mail: &Mail,
@@ -280,12 +332,13 @@ impl Outbox {
             due_by: mail.due_by,
             escalate_at: mail.escalate_at,
         };
-        insert_in(tx, &row, now).await
+        insert_in(tx, &self.sealer, &row, now).await
     }
 
     /// Writes a mail built elsewhere (a receipt threaded to the citizen's own
     /// message) into the outbox inside the caller's transaction, as it is.
     pub async fn enqueue_prebuilt_in(
+        &self,
         tx: &mut Tx,
         mail: &Prebuilt,
         now: DateTime<Utc>,
@@ -304,7 +357,7 @@ impl Outbox {
             due_by: None,
             escalate_at: None,
         };
-        insert_in(tx, &row, now).await
+        insert_in(tx, &self.sealer, &row, now).await
     }
 
     /// Whether a mail with this dedupe key was ever enqueued.
@@ -323,8 +376,8 @@ impl Outbox {
     /// crash; urgent first, then oldest first.
     pub async fn due(&self, now: DateTime<Utc>, owner: &str, limit: i64) -> Result<Vec<Outgoing>> {
         Ok(on_db!(&self.db, pool => sqlx::query_as(concat!(
-            "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts \
-             FROM outbox WHERE ",
+            "SELECT id, kind, reference, message_id, envelope_from, recipient, message, attempts, \
+             sealed, sealed_recipient FROM outbox WHERE ",
             due_for!(),
             " ORDER BY urgent DESC, id LIMIT $3",
         ))
@@ -333,6 +386,28 @@ impl Outbox {
         .bind(limit)
         .fetch_all(pool)
         .await)?)
+    }
+
+    /// A due mail as it is handed to the SMTP server: a sealed one opened with
+    /// the intake key (its message and recipient). The caller fails the mail if
+    /// this fails: it cannot be sent as stored.
+    pub fn open(&self, mail: &Outgoing) -> Result<Outgoing> {
+        if !mail.sealed {
+            return Ok(mail.clone());
+        }
+        let key = self.sealer.intake().ok_or(OutboxError::SealingOff)?;
+        let recipient = mail.sealed_recipient.as_deref().ok_or_else(|| {
+            OutboxError::Corrupt(format!("mail {}: no sealed recipient", mail.id))
+        })?;
+        let recipient = String::from_utf8(key.open(recipient)?).map_err(|_| {
+            OutboxError::Corrupt(format!("mail {}: the recipient is not text", mail.id))
+        })?;
+        Ok(Outgoing {
+            recipient,
+            message: key.open(&mail.message)?,
+            sealed_recipient: None,
+            ..mail.clone()
+        })
     }
 
     /// Claims a mail for sending by `owner` until `until` and counts the attempt;
@@ -360,13 +435,21 @@ impl Outbox {
         Ok(done == 1)
     }
 
-    /// The server accepted it.
+    /// The server accepted it. A sealed mail's body and recipient are erased now
+    /// (but an audit head's; see the module).
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         on_write!(&self.db, conn => sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+            "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL, \
+             message = CASE WHEN sealed AND kind <> $3 THEN $4 ELSE message END, \
+             recipient = CASE WHEN sealed AND kind <> $3 THEN $5 ELSE recipient END, \
+             sealed_recipient = CASE WHEN sealed AND kind <> $3 THEN NULL ELSE sealed_recipient END \
+             WHERE id = $1",
         )
         .bind(id)
         .bind(secs(now))
+        .bind(KEPT_ONCE_SENT.as_str())
+        .bind(&[] as &[u8])
+        .bind(ERASED_RECIPIENT)
         .execute(conn)
         .await
         .map(|_| ()))?;
@@ -486,6 +569,7 @@ impl Outbox {
         Ok(on_tx!(tx, conn => sqlx::query(
             "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL, escalate_at = NULL, \
              recipient = CASE WHEN kind = $3 THEN '' ELSE recipient END, \
+             sealed_recipient = CASE WHEN kind = $3 THEN NULL ELSE sealed_recipient END, \
              state = CASE WHEN state IN ('pending', 'sending') THEN 'failed' ELSE state END \
              WHERE appeal_id = $4 AND destroyed_at IS NULL",
         )
@@ -522,6 +606,57 @@ impl Outbox {
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?)
+    }
+
+    /// Seals, in `tx` (the one of `senim keys init` that made the office key
+    /// `sealer` now seals to), a plain outbox in place: mail not yet delivered
+    /// (pending, sending, failed) gets its message and recipient sealed with the
+    /// intake key; delivered mail that carries identity or text (every kind but
+    /// the audit head) has its body and recipient erased. Returns how many rows
+    /// changed; a second run finds none.
+    pub async fn seal_existing_in(tx: &mut Tx, sealer: &Sealer) -> Result<u64> {
+        let key = sealer.intake().ok_or(OutboxError::SealingOff)?;
+        let erased = on_tx!(tx, conn => sqlx::query(
+            "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = NULL, sealed = TRUE \
+             WHERE NOT sealed AND state = 'sent' AND kind <> $3",
+        )
+        .bind(&[] as &[u8])
+        .bind(ERASED_RECIPIENT)
+        .bind(KEPT_ONCE_SENT.as_str())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let mut sealed = 0;
+        loop {
+            let rows: Vec<(i64, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
+                "SELECT id, recipient, message FROM outbox WHERE NOT sealed AND state <> 'sent' ORDER BY id LIMIT 100",
+            )
+            .fetch_all(conn)
+            .await)?;
+            if rows.is_empty() {
+                break;
+            }
+            for (id, recipient, message) in rows {
+                // A destroyed body stays empty.
+                let message = if message.is_empty() {
+                    message
+                } else {
+                    key.seal(&message)?
+                };
+                on_tx!(tx, conn => sqlx::query(
+                    "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = $3, sealed = TRUE WHERE id = $4",
+                )
+                .bind(&message)
+                .bind(SEALED_RECIPIENT)
+                .bind(key.seal(recipient.as_bytes())?)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+                sealed += 1;
+            }
+        }
+        Ok(erased + sealed)
     }
 
     /// Records that an alert was escalated, in the transaction that enqueues the copies.

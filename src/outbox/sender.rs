@@ -158,12 +158,22 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, mail: &Outgoing, cutoff: &Cutoff) -> anyhow::Result<Outcome> {
+    async fn deliver(&self, stored: &Outgoing, cutoff: &Cutoff) -> anyhow::Result<Outcome> {
+        // A sealed mail is opened only here, in memory, for the SMTP transaction.
+        let mail = match self.outbox.open(stored) {
+            Ok(mail) => mail,
+            Err(e) => {
+                self.outbox.mark_failed(stored.id, &e.to_string()).await?;
+                tracing::error!(outbox_id = stored.id, reference = %stored.reference, "mail failed: it cannot be opened (see senim outbox list)");
+                return Ok(Outcome::Failed);
+            }
+        };
+        let mail = &mail;
         let envelope = envelope(mail);
         let envelope = match envelope {
             Ok(e) => e,
             Err(e) => {
-                let reason = format!("bad address: {e}");
+                let reason = scrub(mail, format!("bad address: {e}"));
                 self.outbox.mark_failed(mail.id, &reason).await?;
                 tracing::error!(outbox_id = mail.id, reference = %mail.reference, "mail failed: bad address (see senim outbox list)");
                 return Ok(Outcome::Failed);
@@ -209,7 +219,7 @@ impl Sender {
                 Ok(Outcome::Sent)
             }
             Err(e) if e.is_permanent() => {
-                let reason = describe(&e);
+                let reason = scrub(mail, describe(&e));
                 self.outbox.mark_failed(mail.id, &reason).await?;
                 metrics::counter!("senim_mail_failed_total", "kind" => mail.kind.clone())
                     .increment(1);
@@ -219,7 +229,7 @@ impl Sender {
                 Ok(Outcome::Failed)
             }
             Err(e) => {
-                let reason = describe(&e);
+                let reason = scrub(mail, describe(&e));
                 let wait = self.backoff.after(mail.attempts + 1);
                 let next =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
@@ -335,10 +345,62 @@ fn log_code(e: &lettre::transport::smtp::Error) -> String {
     }
 }
 
+/// An error's text as stored with a mail: a sealed mail's recipient, which the
+/// server's text often quotes, is replaced by the placeholder the row shows.
+fn scrub(mail: &Outgoing, text: String) -> String {
+    if !mail.sealed || mail.recipient.is_empty() {
+        return text;
+    }
+    let lower = text.to_lowercase();
+    let needle = mail.recipient.to_lowercase();
+    if !lower.contains(&needle) || lower.len() != text.len() {
+        return text.replace(&mail.recipient, super::SEALED_RECIPIENT);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in lower.match_indices(&needle) {
+        out.push_str(&text[rest..at]);
+        out.push_str(super::SEALED_RECIPIENT);
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
 fn describe(e: &lettre::transport::smtp::Error) -> String {
     let text = e.to_string().replace(['\r', '\n'], " ");
     match e.status() {
         Some(code) => format!("{code}: {text}"),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(sealed: bool) -> Outgoing {
+        Outgoing {
+            id: 1,
+            kind: "receipt".into(),
+            reference: "TL-2026-000001".into(),
+            message_id: "<m@example.kz>".into(),
+            envelope_from: "senim@example.kz".into(),
+            recipient: "Citizen@Example.kz".into(),
+            message: Vec::new(),
+            attempts: 0,
+            sealed,
+            sealed_recipient: None,
+        }
+    }
+
+    #[test]
+    fn a_sealed_mails_error_text_keeps_no_recipient() {
+        let text = "550 5.1.1 <citizen@example.kz>: user unknown; Citizen@Example.kz".to_owned();
+        assert_eq!(
+            scrub(&outgoing(true), text.clone()),
+            "550 5.1.1 <(sealed)>: user unknown; (sealed)"
+        );
+        assert_eq!(scrub(&outgoing(false), text.clone()), text);
     }
 }
