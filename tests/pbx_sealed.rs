@@ -254,13 +254,26 @@ async fn keys_init(d: &TestApp) -> Unlocked {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn phone_calls_are_sealed_at_rest_and_still_work() {
+async fn phone_calls_are_sealed_at_rest_and_still_work_on_sqlite() {
+    phone_calls_are_sealed_at_rest_and_still_work("").await;
+}
+
+/// On PostgreSQL the data directory holds the recordings (and the instance id)
+/// only; the rest is checked through the tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_calls_are_sealed_at_rest_and_still_work_on_postgres() {
+    let db = support::database::TestDb::postgres().await;
+    phone_calls_are_sealed_at_rest_and_still_work(&db.url).await;
+}
+
+async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
     let (port, hits) = recording_server(DOWNLOADED);
     let dir = tempfile::tempdir().unwrap();
     let at = chrono::DateTime::parse_from_rfc3339(CLOCK)
         .unwrap()
         .to_utc();
-    let d = TestApp::spawn(dir.path(), "", &config(dir.path(), port), at).await;
+    let d = TestApp::spawn(dir.path(), database_url, &config(dir.path(), port), at).await;
+    let sqlite = database_url.is_empty();
     let data = dir.path().join("data");
 
     // Before sealing: an answered call with an uploaded recording, and a CTI
@@ -286,9 +299,19 @@ async fn phone_calls_are_sealed_at_rest_and_still_work() {
     )
     .await;
     assert_eq!(ringing["state"], "ringing");
-    assert!(
-        !found_in_files(&data, &[EARLIER_DIGITS.as_bytes()]).is_empty(),
-        "the test can see a plain number"
+    if sqlite {
+        assert!(
+            !found_in_files(&data, &[EARLIER_DIGITS.as_bytes()]).is_empty(),
+            "the test can see a plain number"
+        );
+    }
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_calls WHERE caller IS NOT NULL"
+        )
+        .await,
+        1
     );
 
     let unlocked = keys_init(&d).await;
@@ -511,9 +534,23 @@ async fn phone_calls_are_sealed_at_rest_and_still_work() {
     needles.extend(shas.iter().map(|s| s.as_bytes()));
     let found = found_in_files(&data, &needles);
     assert!(found.is_empty(), "found in plain: {found:?}");
-    assert!(
+    assert_eq!(
         files_under(&data).iter().any(|p| p.ends_with("senim.db")),
+        sqlite,
         "the database is among the files checked"
+    );
+    // Nor, on either backend, in a plain column.
+    assert_eq!(
+        count(
+            &d,
+            "SELECT (SELECT COUNT(*) FROM pbx_calls WHERE caller IS NOT NULL OR caller_raw IS NOT NULL \
+             OR called IS NOT NULL OR extension IS NOT NULL) \
+             + (SELECT COUNT(*) FROM pbx_cti_events WHERE caller IS NOT NULL OR called IS NOT NULL \
+             OR answered_by IS NOT NULL) \
+             + (SELECT COUNT(*) FROM pbx_recordings WHERE url IS NOT NULL OR file_name IS NOT NULL)"
+        )
+        .await,
+        0
     );
     let logs = d.logs();
     assert!(
@@ -545,14 +582,46 @@ async fn phone_calls_are_sealed_at_rest_and_still_work() {
         .unwrap();
     assert_eq!(numbers.caller, None);
     assert_eq!(numbers.called.as_deref(), Some("+77172000000"));
+    // A reseal that crashed after switching a row to its sealed file, before
+    // erasing the plain one: the next purge erases it.
+    let plain = &shas[2];
+    let leftover = data.join("recordings").join(&plain[..2]).join(plain);
+    std::fs::create_dir_all(leftover.parent().unwrap()).unwrap();
+    std::fs::write(&leftover, EARLIER_UPLOAD).unwrap();
+    senim::on_db!(&d.app.db, pool => sqlx::query(
+        "UPDATE pbx_recordings SET unsealed_file = $1 WHERE call_id = 'plain-1'",
+    )
+    .bind(plain)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
     let files_before = files_under(&data.join("recordings")).len();
     let removed = senim::pbx::recordings::remove_destroyed(&d.app.db, &d.app.pbx.recordings)
         .await
         .unwrap();
     assert_eq!(removed, 1);
+    assert!(!leftover.exists(), "the plain leftover is erased");
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_recordings WHERE unsealed_file IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    let mut out = Vec::new();
+    d.app
+        .pbx
+        .open_recording(&unlocked, "office", "plain-1")
+        .await
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, EARLIER_UPLOAD, "the sealed copy stays");
     assert_eq!(
         files_under(&data.join("recordings")).len(),
-        files_before - 1
+        files_before - 2
     );
     assert!(
         d.app

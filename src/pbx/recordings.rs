@@ -148,7 +148,9 @@ impl RecordingStore {
     /// its row switched to the sealed file, then the plain file erased, each
     /// step durable before the next: a crash anywhere leaves either the plain
     /// file in use or the sealed one in use and the plain one to erase, which
-    /// the next run (or `remove_destroyed`) erases. Returns how many it sealed.
+    /// the next run (or `remove_destroyed`) erases. A plain file that is missing
+    /// or does not hold its row's content is left as it is (logged) and the
+    /// others sealed. Returns how many it sealed.
     pub async fn seal_existing(&self, db: &Db, sealer: &Sealer) -> Result<u64, RecordingError> {
         self.erase_unsealed(db).await?;
         let mut sealed = 0;
@@ -161,12 +163,23 @@ impl RecordingStore {
             };
             let (from, to, expected) = (self.path_of(&plain), self.path_of(&name), plain.clone());
             let task_sealer = sealer.clone();
-            let generation = tokio::task::spawn_blocking(move || {
+            let written = tokio::task::spawn_blocking(move || {
                 let file = std::fs::File::open(&from)?;
                 write_sealed(&to, std::io::BufReader::new(file), &expected, &task_sealer)
             })
             .await
-            .map_err(std::io::Error::other)??;
+            .map_err(std::io::Error::other)?;
+            let generation = match written {
+                Ok(generation) => generation,
+                // A plain file lost or changed: the others are sealed all the
+                // same; this one stays as it is, and is named in the log.
+                Err(e @ (RecordingError::Io(_) | RecordingError::Mismatch(_))) => {
+                    tracing::warn!(source = %source, call_id = %call_id, error = %e,
+                        "pbx: a plain recording cannot be sealed; left as it is");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if store::switch_to_sealed(db, &source, &call_id, &plain, &name, generation).await? {
                 sealed += 1;
             }
