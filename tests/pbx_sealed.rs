@@ -519,6 +519,39 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         );
     }
 
+    // A CTI call answered and never hung up: the sweep reads its number back
+    // (intake key) and registers it, pbx.unanswered_hangup_hours later.
+    let ev = |event: &str, extra: &str| {
+        format!("event={event}&from={NUMBER}&to=77172000000&direction=in&callId=cti-2{extra}")
+    };
+    post_cti(&d, &ev("newCall", "")).await;
+    assert_eq!(
+        post_cti(&d, &ev("answer", "&answeringNumber=202")).await["state"],
+        "answered"
+    );
+    d.clock.advance(chrono::Duration::hours(5));
+    senim::pbx::cti::sweep(&d.app.pbx).await.unwrap();
+    assert!(
+        appeal_of(&d, "cti-2").await.is_some(),
+        "the sweep registered it"
+    );
+    let numbers = store::call_numbers(&d.app.db, &unlocked, "office", "cti-2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (numbers.caller.as_deref(), numbers.extension.as_deref()),
+        (Some(NUMBER), Some("202"))
+    );
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_cti_events WHERE call_id = 'cti-2' AND sealed_to = 'office'"
+        )
+        .await,
+        2
+    );
+
     // Nothing readable is left: no number in any form, no recording's bytes,
     // no SHA-256 of one, in the database, its WAL or any file of the data
     // directory.
