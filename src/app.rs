@@ -106,6 +106,7 @@ impl App {
             db.clone(),
             journal.clone(),
             alerts.clone(),
+            sealer.clone(),
         ));
         let mailbox = Arc::new(Mailbox {
             config: config.clone(),

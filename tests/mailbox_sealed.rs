@@ -260,36 +260,25 @@ fn plain_secrets_under(dir: &Path, secrets: &[(&'static str, String)]) -> Vec<(S
     found
 }
 
-/// The Journal's own sealing of the appeal's identity and text is another
-/// person's work and lands separately: while `appeals` still holds them plain,
-/// the test clears them there, as the Journal's sealing will, so that what is left
-/// in the files is the mailbox's and the outbox's doing (and anything else's). The
-/// WAL is checkpointed (SQLite's `secure_delete` zeroes the cleared values).
-/// Returns whether it had to.
-async fn stand_in_for_the_journals_sealing(app: &App) -> bool {
+/// The Journal seals the appeal's identity and text itself: no `appeals` row holds
+/// them plain. Then the WAL is checkpointed, so what the files hold is what the
+/// tables hold now.
+async fn assert_journal_sealed_and_checkpoint(app: &App) {
     let senim::db::Db::Sqlite(sqlite) = &app.db else {
         panic!("the test runs on SQLite");
     };
     let plain: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM appeals WHERE reporter_name IS NOT NULL OR reporter_email IS NOT NULL \
-         OR subject IS NOT NULL OR substance IS NOT NULL",
+         OR subject IS NOT NULL OR substance IS NOT NULL OR sealed_digest IS NULL",
     )
     .fetch_one(&sqlite.pool)
     .await
     .expect("count plain appeals");
-    if plain > 0 {
-        sqlx::query(
-            "UPDATE appeals SET reporter_name = NULL, reporter_email = NULL, subject = NULL, substance = NULL",
-        )
-        .execute(&sqlite.pool)
-        .await
-        .expect("clear the Journal's plain columns");
-    }
+    assert_eq!(plain, 0, "the Journal holds plain appeals");
     assert!(
         app.db.checkpoint().await.expect("checkpoint"),
         "checkpointed"
     );
-    plain > 0
 }
 
 /// Every value the mailbox's and the outbox's tables (and the Journal's references
@@ -484,7 +473,7 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
     for (what, secret) in secrets() {
         assert!(!holds(&values, &secret), "{what} is stored plain");
     }
-    stand_in_for_the_journals_sealing(&app).await;
+    assert_journal_sealed_and_checkpoint(&app).await;
     assert!(
         data_dir.join("senim.db").exists(),
         "the database is under the data directory"
@@ -568,8 +557,7 @@ async fn seal_in_place(database_url: &str) {
         .init_in(&mut tx, "test", app.clock.now())
         .await
         .expect("init");
-    let recipients = keys
-        .current_in(&mut tx)
+    let recipients = Keys::current_in(&mut tx)
         .await
         .expect("the new generation")
         .expect("one");

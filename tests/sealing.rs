@@ -26,6 +26,9 @@ const BEFORE: [&str; 3] = [
     "+77015550101",
     "asked for a kickback on the canteen tender",
 ];
+/// The caller's number, in every form the PBX and the Journal write it
+/// (`+77011234567`, `87011234567`).
+const CALLER: &str = "7011234567";
 /// Recorded after: sealed at intake.
 const AFTER: [&str; 4] = [
     "Айгүл Серікқызы",
@@ -189,24 +192,31 @@ async fn sealed_end_to_end(backend: Backend) {
     )
     .await;
 
-    // The Director makes the office key while the daemon runs; the Journal is
-    // sealed in place and the escrow key written for the safe.
+    // The Director makes the office key with the daemon stopped (as for a
+    // migration: it is refused while the daemon answers); the Journal is sealed in
+    // place and the escrow key written for the safe.
     let escrow = dir.path().join("escrow.key");
-    let out = succeeds(run_cli_as(
-        &config,
-        &director,
-        &[
-            "keys",
-            "init",
-            "--escrow-out",
-            &escrow.display().to_string(),
-        ],
-    ));
+    let escrow_arg = escrow.display().to_string();
+    let init = ["keys", "init", "--escrow-out", escrow_arg.as_str()];
+    let refused = run_cli_as(&config, &director, &init);
+    assert!(
+        text(&refused).contains("stop the daemon"),
+        "{}",
+        text(&refused)
+    );
+    assert!(d.terminate().success());
+    let out = succeeds(run_cli_as(&config, &director, &init));
     assert!(out.contains("1 appeal(s) sealed in place"), "{out}");
     let again = run_cli_as(&config, &director, &["keys", "init"]);
     assert!(!again.status.success(), "a second init must be refused");
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
 
-    // After: the running daemon seals at intake, without a restart.
+    // After: the daemon seals at intake.
     let after = answered_call(&d, "1765778400.2").await;
     let answer = notes(
         &d,
@@ -366,13 +376,13 @@ async fn sealed_end_to_end(backend: Backend) {
     if test_db.is_none() {
         assert!(holds(&data, "TL-2026-000002").is_some());
     }
-    for secret in BEFORE.iter().chain(AFTER.iter()) {
+    for secret in BEFORE.iter().chain(AFTER.iter()).chain([&CALLER]) {
         assert_eq!(holds(&data, secret), None, "{secret} is stored in plain");
     }
     if let Some(t) = &test_db {
         let dump = pg_dump(&t.url);
         assert!(dump.windows(14).any(|w| w == b"TL-2026-000002"));
-        for secret in BEFORE.iter().chain(AFTER.iter()) {
+        for secret in BEFORE.iter().chain(AFTER.iter()).chain([&CALLER]) {
             assert!(
                 !dump.windows(secret.len()).any(|w| w == secret.as_bytes()),
                 "{secret} is in pg_dump"

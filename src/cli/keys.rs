@@ -122,6 +122,7 @@ pub async fn run(
                      back itself are derived from it): set it, run `senim journal key-chain`, then init"
                 );
             }
+            refuse_while_serving(app)?;
             let actor = format!("person:{login}");
             let mut tx = app.db.begin().await?;
             let made = keys.init_in(&mut tx, &actor, now).await?;
@@ -129,11 +130,37 @@ pub async fn run(
                 .await?
                 .context("the new office key is not in its own transaction")?;
             app.sealer.use_recipients(current);
+            // Every owner seals what it holds, in the one transaction: all of it is
+            // sealed, or nothing is.
             let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
+            let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
+            let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
+            let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
             tx.commit().await?;
+            // Recording files after the commit: each is sealed, switched, then the
+            // plain one removed, so a crash leaves one or the other (run again).
+            let recordings = app
+                .pbx
+                .recordings
+                .seal_existing(&app.db, &app.sealer)
+                .await?;
             // The plain pages the sealing overwrote leave SQLite's write-ahead log.
-            let _ = app.db.checkpoint().await;
-            tracing::info!(actor, sealed, "office key created; the Journal is sealed");
+            if !app.db.checkpoint().await? {
+                writeln!(
+                    out,
+                    "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
+                     plain pages stay in it until the next checkpoint"
+                )?;
+            }
+            tracing::info!(
+                actor,
+                sealed,
+                mail,
+                outbox,
+                calls,
+                recordings,
+                "office key created; everything held is sealed"
+            );
             use age::secrecy::ExposeSecret;
             let escrow = made.escrow_identity.expose_secret();
             match escrow_out {
@@ -154,7 +181,8 @@ pub async fn run(
             }
             writeln!(
                 out,
-                "office key generation {} created; {sealed} appeal(s) sealed in place",
+                "office key generation {} created; {sealed} appeal(s) sealed in place, \
+                 {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s)",
                 made.generation
             )?;
             writeln!(
@@ -285,6 +313,24 @@ async fn rotate(
     tx.commit().await?;
     let _ = app.db.checkpoint().await;
     Ok((rotation.recipients.generation, resealed))
+}
+
+/// `keys init` runs with the daemon stopped, as a migration would: a daemon
+/// running through it would learn of the office key only at its next refresh, and
+/// could store plain values meanwhile. Something answering on `server.listen`
+/// stops it (a daemon on another host, sharing PostgreSQL, must be stopped too).
+fn refuse_while_serving(app: &App) -> anyhow::Result<()> {
+    let mut addr = app.config.server.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1)).is_ok() {
+        bail!(
+            "something answers on server.listen ({addr}): stop the daemon (systemctl stop senim) \
+             and every other Senim process on this database, then run `senim keys init` again"
+        );
+    }
+    Ok(())
 }
 
 /// A reader must be an active manager or Director.

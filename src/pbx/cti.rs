@@ -6,6 +6,11 @@
 //! `pbx.unanswered_hangup_hours` after its answer, by a background sweep
 //! (`run_sweep`), flagged unfinished. All times are Senim's own (when it received
 //! each event), so a CTI call is always received at its start.
+//!
+//! Sealed (once the office key exists): each event's numbers are stored sealed
+//! with the intake key, which the daemon opens to make the call at its hangup
+//! or in the sweep; once the call is an appeal they are resealed to the office
+//! key (`store::hand_over_cti_numbers_in`): a later event needs them no more.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +65,7 @@ pub async fn accept_cti(
     }
     let now = channel.clock.now();
     let mut tx = channel.db.begin().await?;
-    let mut events = store::cti_events_in(&mut tx, source_name, call_id).await?;
+    let mut events = store::cti_events_in(&mut tx, source_name, call_id, &channel.sealer).await?;
     if events.iter().any(|e| e.event == event_name) {
         let _ = tx.rollback().await;
         return stored_cti_answer(channel, source_name, call_id, event_name).await;
@@ -117,6 +122,7 @@ pub async fn accept_cti(
     } else {
         ("ringing", None)
     };
+    let is_appeal = call.as_ref().is_some_and(|c| c.outcome == "appeal");
     let body = json(&CtiAnswer {
         call_id: call_id.to_owned(),
         event: event_name.to_owned(),
@@ -124,11 +130,23 @@ pub async fn accept_cti(
         call,
     })?;
     let cause = event.cause.as_ref().map(CtiCause::as_str);
-    let inserted =
-        store::insert_cti_event_in(&mut tx, source_name, &event, cause, now, &body).await?;
+    let inserted = store::insert_cti_event_in(
+        &mut tx,
+        source_name,
+        &event,
+        cause,
+        now,
+        &body,
+        &channel.sealer,
+    )
+    .await?;
     if !inserted {
         let _ = tx.rollback().await;
         return stored_cti_answer(channel, source_name, call_id, event_name).await;
+    }
+    if is_appeal {
+        // An appeal: the daemon needs the events' numbers no more.
+        store::hand_over_cti_numbers_in(&mut tx, source_name, call_id, &channel.sealer).await?;
     }
     tx.commit().await?;
     if let Some((record, done)) = finished {
@@ -187,7 +205,16 @@ async fn upgrade_in(
     };
     let finished = intake::register_in(channel, tx, source, &record, arrival, false).await?;
     let appeal_id = finished.call.appeal_id.unwrap_or(0);
-    if !store::upgrade_call_in(tx, source, &record, appeal_id, &finished.answer).await? {
+    if !store::upgrade_call_in(
+        tx,
+        source,
+        &record,
+        appeal_id,
+        &finished.answer,
+        &channel.sealer,
+    )
+    .await?
+    {
         return Err(PbxError::RetryLater(
             "a concurrent event of this call is in progress; retry".into(),
         ));
@@ -289,7 +316,7 @@ async fn register_unfinished(channel: &Pbx, source: &str, call_id: &str) -> Resu
         return Ok(false);
     };
     let mut tx = channel.db.begin().await?;
-    let events = store::cti_events_in(&mut tx, source, call_id).await?;
+    let events = store::cti_events_in(&mut tx, source, call_id, &channel.sealer).await?;
     let logged = store::call_answer_in(&mut tx, source, call_id).await?;
     let record = unfinished_record(&id, &events);
     let (Some(record), None, false) = (record, logged, events.iter().any(|e| e.event == "hangup"))
@@ -307,6 +334,9 @@ async fn register_unfinished(channel: &Pbx, source: &str, call_id: &str) -> Resu
         let _ = tx.rollback().await;
         return Ok(false);
     };
+    if done.call.outcome == "appeal" {
+        store::hand_over_cti_numbers_in(&mut tx, source, call_id, &channel.sealer).await?;
+    }
     tx.commit().await?;
     intake::after_commit(channel, source, &record, &done);
     Ok(true)

@@ -5,6 +5,7 @@
 
 use crate::alerts::AlertError;
 use crate::journal::JournalError;
+use crate::sealing::SealError;
 
 /// The syntax a body failed to parse as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,11 @@ pub enum PbxError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Alert(#[from] AlertError),
+    /// A number, URL or recording could not be sealed, or a value the daemon
+    /// sealed for itself could not be opened (sealing on, the intake key missing
+    /// or changed).
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// A bug: the answer could not be built.
     #[error("internal: {0}")]
     Internal(&'static str),

@@ -90,12 +90,16 @@ pub async fn accept_call(
     // An uploaded recording goes to disk first: content-addressed, so a failed
     // transaction leaves at most an unreferenced file, never a lost one.
     let uploaded = match &record.recording {
-        Some(Recording::Upload { bytes, .. }) => {
-            Some(channel.recordings.store(bytes).await.map_err(|e| {
-                tracing::error!(error = %e, "cannot store an uploaded recording");
-                PbxError::RetryLater("cannot store the recording; retry later".into())
-            })?)
-        }
+        Some(Recording::Upload { bytes, .. }) => Some(
+            channel
+                .recordings
+                .store(bytes, &channel.sealer)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot store an uploaded recording");
+                    PbxError::RetryLater("cannot store the recording; retry later".into())
+                })?,
+        ),
         _ => None,
     };
     let mut tx = channel.db.begin().await?;
@@ -157,7 +161,7 @@ pub(super) async fn finish_call_in(
         received_at: now,
         answer: &finished.answer,
     };
-    if !store::insert_call_in(tx, &entry).await? {
+    if !store::insert_call_in(tx, &entry, &channel.sealer).await? {
         return Ok(None);
     }
     let call_id = record.call_id.as_str();
@@ -167,13 +171,14 @@ pub(super) async fn finish_call_in(
             sha256: &file.sha256,
             size: file.size,
             at: now,
+            generation: file.generation,
         }),
         (Some(Recording::Url(url)), _) => Some(RecordingRow::Pending { url, at: now }),
         (Some(Recording::Name(name)), _) => Some(RecordingRow::NameOnly { file_name: name }),
         _ => None,
     };
     if let Some(row) = &row {
-        store::insert_recording_in(tx, source, call_id, row).await?;
+        store::insert_recording_in(tx, source, call_id, row, &channel.sealer).await?;
     }
     Ok(Some(finished))
 }

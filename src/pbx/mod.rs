@@ -15,6 +15,12 @@
 //! never hung up), `store` (this module's tables), `recordings` (files and
 //! background downloads), `targets` (where a recording may be downloaded from),
 //! `schedule`, `notes` (operator's notes).
+//!
+//! Sealed at rest once the office key exists (`Pbx::sealer`): callers' and
+//! called numbers, extensions, recording URLs and file names, and the
+//! recordings themselves; what the daemon reads back itself with the intake
+//! key, what only people read to the office key (`store`, `recordings`,
+//! `docs/security.md`).
 
 pub mod auth;
 pub mod cti;
@@ -38,6 +44,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::journal::Journal;
+use crate::sealing::Sealer;
 use auth::Source;
 pub use error::PbxError;
 use recordings::{Downloads, RecordingStore};
@@ -60,6 +67,9 @@ pub struct Pbx {
     pub journal: Journal,
     /// The alerts a call's appeal causes.
     pub alerts: Alerts,
+    /// What callers' numbers, recording URLs and recordings are sealed with
+    /// (once the office key exists; see `store` and `recordings`).
+    pub sealer: Sealer,
 }
 
 impl Pbx {
@@ -69,6 +79,7 @@ impl Pbx {
     }
 
     /// The channel, given its sources (`load_sources`) and the daemon's parts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         sources: Vec<Source>,
         config: Config,
@@ -77,6 +88,7 @@ impl Pbx {
         db: Db,
         journal: Journal,
         alerts: Alerts,
+        sealer: Sealer,
     ) -> Pbx {
         let targets = targets::Targets::new(
             sources
@@ -97,6 +109,7 @@ impl Pbx {
             db,
             journal,
             alerts,
+            sealer,
         }
     }
 }

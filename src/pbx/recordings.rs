@@ -5,7 +5,18 @@
 //! Downloads run a few at a time, so one slow PBX does not hold up the others,
 //! and each goes only where `targets` allows: to the addresses checked when the
 //! name was resolved, following redirects only within the URL's origin.
+//!
+//! Sealed (once the office key exists, `Sealer::is_on`): a recording is written
+//! as an age stream to the office and escrow keys (`Sealer::seal_stream`; temp
+//! file 0600, fsync, rename, as a plain one), and named, in the file system and
+//! in `pbx_recordings.sha256`, by the keyed hash of its SHA-256
+//! (`Sealer::keyed_hash`, domain `pbx-recording`), so a guessed recording
+//! cannot be confirmed; `pbx_recordings.file_generation` says it is sealed.
+//! A person with the key reads it back (`Pbx::open_recording`,
+//! `RecordingStore::open`); `RecordingStore::seal_existing` seals the files
+//! stored plain before (`senim keys init`, after its commit).
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +27,26 @@ use tokio::sync::Notify;
 
 use super::Pbx;
 use super::store;
+use crate::db::Db;
+use crate::sealing::{SealError, Sealer, Unlocked};
+
+/// The keyed hash's domain of a sealed recording's name.
+const KEYED_NAME: &str = "pbx-recording";
+
+/// Why a recording cannot be read or sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error("the call has no stored recording")]
+    NotFound,
+    #[error("the recording file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the plain recording {0} does not hold the content its row names; left as it is")]
+    Mismatch(String),
+}
 
 /// Where recordings are kept, and how large one may be.
 #[derive(Clone, Debug)]
@@ -27,8 +58,12 @@ pub struct RecordingStore {
 /// A recording on disk.
 #[derive(Clone, Debug)]
 pub struct StoredFile {
+    /// Its name: the content's SHA-256, or, sealed, the keyed hash of it.
     pub sha256: String,
+    /// The plain content's size.
     pub size: u64,
+    /// The office key generation it is sealed to; `None`: a plain file.
+    pub generation: Option<i64>,
 }
 
 impl RecordingStore {
@@ -41,13 +76,32 @@ impl RecordingStore {
     }
 
     /// Writes the bytes durably (temporary file, fsync, rename, fsync of the
-    /// directory). The same content is stored once.
-    pub async fn store(&self, bytes: &[u8]) -> std::io::Result<StoredFile> {
+    /// directory), sealed when `sealer` is on. The same content is stored once.
+    pub async fn store(&self, bytes: &[u8], sealer: &Sealer) -> std::io::Result<StoredFile> {
         let sha256 = hex::encode(Sha256::digest(bytes));
+        if let Some(name) = sealer.keyed_hash(KEYED_NAME, sha256.as_bytes()) {
+            let path = self.path_of(&name);
+            let (sealer, plain) = (sealer.clone(), bytes.to_vec());
+            let generation = tokio::task::spawn_blocking(move || {
+                write_sealed(&path, plain.as_slice(), &sha256, &sealer)
+            })
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|e| match e {
+                RecordingError::Io(e) => e,
+                other => std::io::Error::other(other.to_string()),
+            })?;
+            return Ok(StoredFile {
+                sha256: name,
+                size: bytes.len() as u64,
+                generation: Some(generation),
+            });
+        }
         let path = self.path_of(&sha256);
         let stored = StoredFile {
             sha256,
             size: bytes.len() as u64,
+            generation: None,
         };
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(stored);
@@ -69,6 +123,138 @@ impl RecordingStore {
     }
 }
 
+impl RecordingStore {
+    /// Reads a stored recording: a sealed one (`generation` set) opened with
+    /// `unlocked` as it is read, a plain one as it is. `name` is
+    /// `pbx_recordings.sha256` (`store::stored_recording`).
+    pub fn open(
+        &self,
+        unlocked: &Unlocked,
+        name: &str,
+        generation: Option<i64>,
+    ) -> Result<Box<dyn Read + Send>, RecordingError> {
+        let file = std::fs::File::open(self.path_of(name))?;
+        if generation.is_none() {
+            return Ok(Box::new(file));
+        }
+        Ok(Box::new(
+            unlocked.open_stream(std::io::BufReader::new(file))?,
+        ))
+    }
+
+    /// Seals the recordings stored plain before sealing was on (run by `senim
+    /// keys init` after its commit; again after a crash). Each file is sealed
+    /// beside the plain one (checked against its SHA-256 as it is read), then
+    /// its row switched to the sealed file, then the plain file erased, each
+    /// step durable before the next: a crash anywhere leaves either the plain
+    /// file in use or the sealed one in use and the plain one to erase, which
+    /// the next run (or `remove_destroyed`) erases. A plain file that is missing
+    /// or does not hold its row's content is left as it is (logged) and the
+    /// others sealed. Returns how many it sealed.
+    pub async fn seal_existing(&self, db: &Db, sealer: &Sealer) -> Result<u64, RecordingError> {
+        self.erase_unsealed(db).await?;
+        let mut sealed = 0;
+        for (source, call_id, plain) in store::plain_recordings(db).await? {
+            let Some(name) = sealer.keyed_hash(KEYED_NAME, plain.as_bytes()) else {
+                return Err(SealError::Keys(
+                    "sealing is off: `senim keys init` makes the office key".into(),
+                )
+                .into());
+            };
+            let (from, to, expected) = (self.path_of(&plain), self.path_of(&name), plain.clone());
+            let task_sealer = sealer.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                let file = std::fs::File::open(&from)?;
+                write_sealed(&to, std::io::BufReader::new(file), &expected, &task_sealer)
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+            let generation = match written {
+                Ok(generation) => generation,
+                // A plain file lost or changed: the others are sealed all the
+                // same; this one stays as it is, and is named in the log.
+                Err(e @ (RecordingError::Io(_) | RecordingError::Mismatch(_))) => {
+                    tracing::warn!(source = %source, call_id = %call_id, error = %e,
+                        "pbx: a plain recording cannot be sealed; left as it is");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if store::switch_to_sealed(db, &source, &call_id, &plain, &name, generation).await? {
+                sealed += 1;
+            }
+        }
+        self.erase_unsealed(db).await?;
+        Ok(sealed)
+    }
+
+    /// Erases the plain files that sealed ones replaced, unless a recording
+    /// not yet sealed still has the same content.
+    async fn erase_unsealed(&self, db: &Db) -> Result<(), RecordingError> {
+        for (source, call_id, plain) in store::unsealed_files(db).await? {
+            if !store::content_still_kept(db, &plain).await? {
+                erase(&self.path_of(&plain)).await?;
+            }
+            store::unsealed_file_erased(db, &source, &call_id).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads what it wraps, computing its SHA-256.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Seals what `input` yields to `path` durably (a temporary file 0600, fsync,
+/// rename, fsync of the directory), if its SHA-256 is `sha256`; the office key
+/// generation it is sealed to. Blocking.
+fn write_sealed(
+    path: &Path,
+    input: impl Read,
+    sha256: &str,
+    sealer: &Sealer,
+) -> Result<i64, RecordingError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".sealing.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut file = std::io::BufWriter::new(crate::private_fs::private_file(&tmp)?);
+        let mut input = Hashing {
+            inner: input,
+            hash: Sha256::new(),
+        };
+        let generation = sealer.seal_stream(&mut input, &mut file)?.ok_or_else(|| {
+            SealError::Seal("sealing was turned off while a recording was being sealed".into())
+        })?;
+        if hex::encode(input.hash.finalize()) != sha256 {
+            return Err(RecordingError::Mismatch(sha256.to_owned()));
+        }
+        file.flush()?;
+        file.get_ref().sync_all()?;
+        Ok(generation)
+    })();
+    let generation = match result {
+        Ok(g) => g,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(generation)
+}
+
 /// Removes the files of destroyed recordings (`store::destroy_for_appeal_in`,
 /// `store::forget_missed_callers_in`): the row said `destroyed_at` in the
 /// purge's committed transaction first; each file is overwritten with zeros,
@@ -79,6 +265,11 @@ impl RecordingStore {
 /// stays. Returns how many files were removed.
 pub async fn remove_destroyed(db: &crate::db::Db, files: &RecordingStore) -> anyhow::Result<u64> {
     use anyhow::Context;
+    // Plain files a crashed reseal left behind (`RecordingStore::seal_existing`).
+    files
+        .erase_unsealed(db)
+        .await
+        .context("cannot erase the plain files of sealed recordings")?;
     let mut removed = 0;
     loop {
         let due = store::files_to_remove(db, 200)
@@ -150,7 +341,7 @@ pub async fn run_downloader(channel: Arc<Pbx>, mut stop: tokio::sync::watch::Rec
     use futures_util::StreamExt;
     while !*stop.borrow() {
         let now = channel.clock.now();
-        match store::due_downloads(&channel.db, now, 16).await {
+        match store::due_downloads(&channel.db, now, 16, &channel.sealer).await {
             Ok(due) => {
                 futures_util::stream::iter(&due)
                     .for_each_concurrent(DOWNLOADS_AT_ONCE, |d| download_one(&channel, d))
@@ -184,18 +375,33 @@ const MAX_REDIRECTS: usize = 3;
 
 async fn download_one(channel: &Pbx, d: &store::PendingDownload) {
     let store = &channel.recordings;
+    if d.url.is_empty() {
+        // Its sealed URL cannot be opened with this intake key.
+        if let Err(e) = retry_later(
+            channel,
+            d,
+            "the sealed recording URL cannot be opened",
+            false,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, source = %d.source, call_id = %d.call_id, "cannot record the download's outcome");
+        }
+        return;
+    }
     let result = match client_for(channel, &d.url).await {
         Ok((url, client)) => fetch(&client, url, store.max_bytes).await,
         Err(e) => Err(e),
     };
     let outcome = match result {
-        Ok(bytes) => match store.store(&bytes).await {
+        Ok(bytes) => match store.store(&bytes, &channel.sealer).await {
             Ok(file) => {
                 let r = store::download_stored(
                     &channel.db,
                     d,
                     &file.sha256,
                     file.size,
+                    file.generation,
                     channel.clock.now(),
                 )
                 .await;
@@ -279,7 +485,7 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, max: usize) -> Resul
         .get(url)
         .send()
         .await
-        .map_err(|e| Fetch::Retry(format!("request failed: {e}")))?;
+        .map_err(|e| Fetch::Retry(format!("request failed: {}", e.without_url())))?;
     let status = response.status();
     if status.is_redirection() {
         // A redirect the policy stopped: off the URL's origin.
@@ -305,7 +511,7 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, max: usize) -> Resul
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| Fetch::Retry(format!("download interrupted: {e}")))?
+        .map_err(|e| Fetch::Retry(format!("download interrupted: {}", e.without_url())))?
     {
         if bytes.len() + chunk.len() > max {
             return Err(too_large());
@@ -313,4 +519,20 @@ async fn fetch(client: &reqwest::Client, url: reqwest::Url, max: usize) -> Resul
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+impl Pbx {
+    /// A call's stored recording, for a person holding the office key
+    /// (`unlocked`): sealed files are opened as they are read.
+    pub async fn open_recording(
+        &self,
+        unlocked: &Unlocked,
+        source: &str,
+        call_id: &str,
+    ) -> Result<Box<dyn Read + Send>, RecordingError> {
+        let (name, generation) = store::stored_recording(&self.db, source, call_id)
+            .await?
+            .ok_or(RecordingError::NotFound)?;
+        self.recordings.open(unlocked, &name, generation)
+    }
 }

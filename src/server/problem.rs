@@ -198,6 +198,10 @@ impl From<PbxError> for Problem {
             }
             PbxError::Journal(e) => e.into(),
             PbxError::Alert(e) => e.into(),
+            PbxError::Seal(e) => {
+                tracing::error!(error = %e, "pbx: sealing failed");
+                Problem::internal()
+            }
             PbxError::Internal(what) => {
                 tracing::error!(error = what, "pbx: internal error");
                 Problem::internal()
