@@ -478,7 +478,7 @@ impl Journal {
             ..appeal
         };
         if let Some((fields, envelope)) = &envelope {
-            sealed::insert_envelope(tx, id, fields, envelope).await?;
+            sealed::insert_envelope(tx, id, fields, envelope, true).await?;
         }
         add_sources(tx, appeal.id, &refs).await?;
 
@@ -760,7 +760,7 @@ impl Journal {
         }
         let now = self.clock.now().trunc_subsecs(6);
         let envelope = sealed::seal(&self.sealer, &fields)?;
-        sealed::insert_envelope(tx, before.id.0, &fields, &envelope).await?;
+        sealed::insert_envelope(tx, before.id.0, &fields, &envelope, false).await?;
         let digest = sealed::next_digest(before.sealed.as_deref(), &envelope);
         let mut terms = before.terms.clone();
         terms.extend(self.terms_in(&fields.text()));
@@ -863,7 +863,7 @@ impl Journal {
                 plain.substance.as_ref(),
             );
             let envelope = sealed::seal(&self.sealer, &fields)?;
-            sealed::insert_envelope(tx, plain.id.0, &fields, &envelope).await?;
+            sealed::insert_envelope(tx, plain.id.0, &fields, &envelope, true).await?;
             let terms = self.terms_in(&plain.text());
             let terms_json = terms_column(&terms);
             let email_tag = plain

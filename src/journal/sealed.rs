@@ -142,19 +142,25 @@ pub fn seal(sealer: &Sealer, fields: &Confidential) -> Result<Sealed> {
         .ok_or_else(|| JournalError::Corrupt("sealing was switched off during a write".into()))
 }
 
-/// Stores `envelope` as appeal `id`'s next one.
+/// Stores `envelope` as appeal `id`'s next one (`first`: a new appeal's, which
+/// has none before it).
 pub async fn insert_envelope(
     tx: &mut Tx,
     id: i64,
     fields: &Confidential,
     envelope: &Sealed,
+    first: bool,
 ) -> Result<()> {
-    let seq: i64 = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM appeal_envelopes WHERE appeal_id = $1",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await)?;
+    let seq: i64 = if first {
+        1
+    } else {
+        on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM appeal_envelopes WHERE appeal_id = $1",
+        )
+        .bind(id)
+        .fetch_one(conn)
+        .await)?
+    };
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO appeal_envelopes (appeal_id, seq, generation, fields, envelope) VALUES ($1, $2, $3, $4, $5)",
     )

@@ -568,7 +568,7 @@ impl Rotation {
         let plain = unlocked.open(sealed)?;
         Ok(Sealed {
             generation: self.recipients.generation,
-            bytes: seal_to(&[&self.recipients.office, &self.recipients.escrow], &plain)?,
+            bytes: seal_to(&[&self.recipients.office], &plain)?,
         })
     }
 }

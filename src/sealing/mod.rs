@@ -3,9 +3,10 @@
 //! person's key.
 //!
 //! - **Envelopes** (`Sealer::seal`, `Unlocked::open`): each sealed value is an age
-//!   file (X25519 recipients; a fresh random file key per envelope, wrapped to the
-//!   office key and the escrow key). The daemon holds only the public keys: it can
-//!   seal, never open.
+//!   file (X25519; a fresh random file key per envelope, wrapped to the office
+//!   key's public half). The daemon holds only the public key: it can seal, never
+//!   open. The escrow key opens the office key (each generation's identity is kept
+//!   sealed to it), so one wrap per envelope serves both.
 //! - **Keys** (`keys.rs`, the tables `sealing_keys`, `person_keys`, `key_grants`):
 //!   the office key's generations, each person's own key (an age identity
 //!   encrypted with their passphrase, scrypt), and the grants of the office key to
@@ -221,7 +222,7 @@ impl Sealer {
         self.recipients.read().ok().and_then(|r| r.clone())
     }
 
-    /// Seals `plaintext` to the office and escrow keys; `None` when sealing is off.
+    /// Seals `plaintext` to the office key; `None` when sealing is off.
     pub fn seal(&self, plaintext: &[u8]) -> Result<Option<Sealed>> {
         let Some(recipients) = self.current() else {
             return Ok(None);
@@ -265,8 +266,7 @@ impl Sealer {
 }
 
 fn seal_to<W: Write>(recipients: &Recipients, output: W) -> Result<age::stream::StreamWriter<W>> {
-    let list: [&dyn age::Recipient; 2] = [&recipients.office, &recipients.escrow];
-    age::Encryptor::with_recipients(list.into_iter())
+    age::Encryptor::with_recipients(std::iter::once(&recipients.office as &dyn age::Recipient))
         .map_err(|e| SealError::Seal(e.to_string()))?
         .wrap_output(output)
         .map_err(|e| SealError::Seal(e.to_string()))
