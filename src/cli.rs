@@ -240,6 +240,16 @@ pub enum JournalCommand {
         #[arg(long)]
         with_identity: bool,
     },
+    /// Write an appeal's materials into a new directory (0700, files 0600): the
+    /// appeal with identity and text, its mail as .eml and attachments, its calls'
+    /// numbers and recordings, and MANIFEST.sha256. Recorded in the audit log.
+    Materials {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// The directory to create (or an empty one).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Export appeals for auditors.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
@@ -649,6 +659,29 @@ async fn journal_command(
                 )?;
             }
         }
+        JournalCommand::Materials { appeal, output } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+            let unlocked = match unlock_if_sealed(app, claimed, &actor, true).await? {
+                Some(unlocked) => unlocked,
+                None => crate::sealing::Unlocked::without_keys(&actor),
+            };
+            app.journal
+                .record_disclosure(&[appeal.id], &actor, "materials")
+                .await
+                .context("cannot record the disclosure in the audit log; nothing was written")?;
+            let written =
+                crate::materials::write(&app.journal, &app.pbx, appeal, &unlocked, &output).await?;
+            for w in &written {
+                writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;
+            }
+            writeln!(
+                out,
+                "{} file(s) written to {}, with MANIFEST.sha256",
+                written.len(),
+                output.display()
+            )?;
+        }
         JournalCommand::Export {
             format: ExportFormat::Csv,
             filter,
@@ -666,6 +699,17 @@ async fn journal_command(
             };
             if with_identity {
                 appeals = disclose(app, claimed, appeals, "export").await?;
+            } else {
+                // Without identity too, an export is a read in the chain, by a
+                // person: the auditor, a manager or the Director.
+                let actor = claimed
+                    .actor(app, &[Role::Auditor, Role::Manager, Role::Director])
+                    .await?;
+                let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
+                app.journal
+                    .record_export(&ids, &actor)
+                    .await
+                    .context("cannot record the export in the audit log; nothing was exported")?;
             }
             crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
@@ -975,12 +1019,8 @@ async fn disclose(
     purpose: &str,
 ) -> anyhow::Result<Vec<crate::journal::Appeal>> {
     let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
-    let unlocked = if appeals.iter().any(|a| a.sealed.is_some()) {
-        let login = actor.trim_start_matches("person:");
-        Some(claimed.keys.unlock(app, login).await?)
-    } else {
-        None
-    };
+    let any_sealed = appeals.iter().any(|a| a.sealed.is_some());
+    let unlocked = unlock_if_sealed(app, claimed, &actor, any_sealed).await?;
     let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
     app.journal
         .record_disclosure(&ids, &actor, purpose)
@@ -994,6 +1034,22 @@ async fn disclose(
         opened.push(app.journal.open(appeal, &unlocked).await?);
     }
     Ok(opened)
+}
+
+/// The office key opened by the person at the command line (their passphrase, or
+/// the escrow key file), if the Journal is sealed (`sealed`: what is to be read
+/// holds sealed values).
+async fn unlock_if_sealed(
+    app: &App,
+    claimed: &Claimed,
+    actor: &str,
+    sealed: bool,
+) -> anyhow::Result<Option<crate::sealing::Unlocked>> {
+    if !sealed || !app.sealer.is_on() {
+        return Ok(None);
+    }
+    let login = actor.trim_start_matches("person:");
+    Ok(Some(claimed.keys.unlock(app, login).await?))
 }
 
 fn build_event(

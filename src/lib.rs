@@ -14,6 +14,7 @@ pub mod deadlines;
 pub mod instance;
 pub mod journal;
 pub mod mailbox;
+pub mod materials;
 pub mod outbox;
 pub mod pbx;
 pub mod persons;

@@ -419,11 +419,14 @@ async fn journal_commands_list_show_export_and_verify() {
         "{}",
         stdout(&show)
     );
+    let nobody = run_cli(&config, &["journal", "export"]);
+    assert_eq!(nobody.status.code(), Some(2), "an export is by a person");
+    let auditor = support::senim::person(&config, "audit", &["auditor"]);
     for args in [
         &["journal", "export", "--format", "csv"][..],
         &["journal", "export", "--format", "csv", "--without-identity"][..],
     ] {
-        let public = stdout(&run_cli(&config, args));
+        let public = stdout(&support::senim::run_cli_as(&config, &auditor, args));
         assert!(
             public.starts_with("registration_number,registration_date,"),
             "{public}"
@@ -436,8 +439,16 @@ async fn journal_commands_list_show_export_and_verify() {
     }
     let verify = run_cli(&config, &["journal", "verify"]);
     assert!(
-        stdout(&verify).contains("3 appeal(s), 3 event(s)"),
-        "nothing disclosed yet"
+        stdout(&verify).contains("3 appeal(s), 9 event(s)"),
+        "each export is an event of each appeal, nothing disclosed yet: {}",
+        stdout(&verify)
+    );
+    let history = stdout(&run_cli(&config, &["journal", "show", "TL-2026-000001"]));
+    assert!(
+        history.contains(r#"exported"#)
+            && history.contains(r#"{"identity":false}"#)
+            && history.contains("by person:audit"),
+        "{history}"
     );
 
     // Asked for, the export has them, in a file only its owner can read, with the
@@ -449,7 +460,6 @@ async fn journal_commands_list_show_export_and_verify() {
         Some(2),
         "only a person asks for identities"
     );
-    let auditor = support::senim::person(&config, "audit", &["auditor"]);
     let refused =
         support::senim::run_cli_as(&config, &auditor, &["journal", "export", "--with-identity"]);
     assert_eq!(
@@ -495,7 +505,7 @@ async fn journal_commands_list_show_export_and_verify() {
     let verify = run_cli(&config, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
     assert!(
-        stdout(&verify).contains("3 appeal(s), 6 event(s)"),
+        stdout(&verify).contains("3 appeal(s), 12 event(s)"),
         "{}",
         stdout(&verify)
     );

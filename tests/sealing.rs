@@ -286,6 +286,45 @@ async fn sealed_end_to_end(backend: Backend) {
     for secret in BEFORE {
         assert!(shown.contains(secret), "{secret} not shown:\n{shown}");
     }
+    // The appeal's materials, opened with the key, in a private directory with a
+    // manifest `sha256sum -c` accepts; the read is in the chain.
+    let materials = dir.path().join("materials");
+    let out = succeeds(run_cli_as(
+        &config,
+        &manager,
+        &[
+            "journal",
+            "materials",
+            &after.to_string(),
+            "--output",
+            &materials.display().to_string(),
+            "--passphrase-file",
+            &passphrase.display().to_string(),
+        ],
+    ));
+    assert!(out.contains("MANIFEST.sha256"), "{out}");
+    let appeal_json = std::fs::read_to_string(materials.join("appeal.json")).unwrap();
+    assert!(
+        appeal_json.contains(AFTER[0]) && appeal_json.contains(AFTER[3]),
+        "{appeal_json}"
+    );
+    let call = std::fs::read_to_string(materials.join("call-01.json")).unwrap();
+    assert!(call.contains(&format!("+7{CALLER}")), "{call}");
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "MANIFEST.sha256"])
+        .current_dir(&materials)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&materials).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    std::fs::remove_dir_all(&materials).unwrap();
+
     // A wrong passphrase opens nothing and records nothing.
     let wrong = dir.path().join("wrong.pass");
     std::fs::write(&wrong, "not the passphrase at all\n").unwrap();
@@ -295,7 +334,11 @@ async fn sealed_end_to_end(backend: Backend) {
         "{}",
         text(&denied)
     );
-    assert_eq!(disclosures(&config, &auditor, after), 1);
+    assert_eq!(
+        disclosures(&config, &auditor, after),
+        2,
+        "show and materials"
+    );
     // An operator and an auditor are never shown an identity.
     for who in [&operator, &auditor] {
         let denied = show(&config, who, after, Some(&passphrase));

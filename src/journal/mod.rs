@@ -77,6 +77,9 @@ pub type TermsFinder = Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
 /// The audit event of a disclosure: someone was shown an appeal's identity and text.
 pub const DISCLOSED: &str = "identity_disclosed";
 
+/// The audit event of an export without identity (`journal export`).
+pub const EXPORTED: &str = "exported";
+
 /// The audit event of an appeal sealed in place (`senim keys init`).
 pub const SEALED: &str = "sealed";
 
@@ -948,13 +951,41 @@ impl Journal {
     }
 
     /// Records in the audit log that `actor` was shown the identity and text of
-    /// each appeal in `ids`, and why (`purpose`: `show`, `list`, `export`), in one
-    /// transaction: every disclosure is an event of the chain (10.5, 10.14).
+    /// each appeal in `ids`, and why (`purpose`: `show`, `list`, `export`,
+    /// `materials`), in one transaction: every disclosure is an event of the chain
+    /// (10.5, 10.14).
     pub async fn record_disclosure(
         &self,
         ids: &[AppealId],
         actor: &str,
         purpose: &str,
+    ) -> Result<()> {
+        let detail = serde_json::json!({ "purpose": purpose });
+        self.record_read(ids, actor, DISCLOSED, &detail).await?;
+        tracing::info!(appeals = ids.len(), actor, purpose, "identity disclosed");
+        Ok(())
+    }
+
+    /// Records in the audit log that `actor` exported each appeal in `ids`
+    /// without identity or text (`journal export`): every export is in the chain.
+    pub async fn record_export(&self, ids: &[AppealId], actor: &str) -> Result<()> {
+        let detail = serde_json::json!({ "identity": false });
+        self.record_read(ids, actor, EXPORTED, &detail).await?;
+        tracing::info!(
+            appeals = ids.len(),
+            actor,
+            "appeals exported without identity"
+        );
+        Ok(())
+    }
+
+    /// One `kind` event per appeal in `ids`, in one transaction.
+    async fn record_read(
+        &self,
+        ids: &[AppealId],
+        actor: &str,
+        kind: &str,
+        detail: &serde_json::Value,
     ) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
@@ -962,23 +993,12 @@ impl Journal {
         let mut tx = self.db.begin().await?;
         let mut chain = self.lock_chain(&mut tx).await?;
         let now = self.clock.now().trunc_subsecs(6);
-        let detail = serde_json::json!({ "purpose": purpose });
         for &id in ids {
             let appeal = self.get_in(&mut tx, id).await?;
-            audit::append(
-                &mut tx,
-                &mut chain.head,
-                &appeal,
-                now,
-                actor,
-                DISCLOSED,
-                &detail,
-            )
-            .await?;
+            audit::append(&mut tx, &mut chain.head, &appeal, now, actor, kind, detail).await?;
         }
         chain.finish(&mut tx).await?;
         tx.commit().await?;
-        tracing::info!(appeals = ids.len(), actor, purpose, "identity disclosed");
         Ok(())
     }
 

@@ -454,6 +454,21 @@ pub async fn list(db: &Db) -> Result<Vec<StoredMessage>, sqlx::Error> {
     .await)
 }
 
+/// The messages of an appeal (the one it was registered from and its
+/// correspondence), oldest first, with what each became.
+pub async fn messages_of(
+    db: &Db,
+    appeal: AppealId,
+) -> Result<Vec<(MessagePk, String)>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, disposition FROM mail_messages WHERE appeal_id = $1 ORDER BY id",
+    )
+    .bind(appeal.0)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(|(pk, d)| (MessagePk(pk), d)).collect())
+}
+
 /// The raw bytes of a plain stored message (empty once destroyed). A sealed one
 /// is `StoreError::Sealed`: read it with `raw_unlocked`.
 pub async fn raw(db: &Db, pk: MessagePk) -> Result<Option<Vec<u8>>, StoreError> {

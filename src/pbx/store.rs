@@ -142,6 +142,22 @@ struct CallNumbersRow {
     extension_sealed: Option<Vec<u8>>,
 }
 
+/// The calls an appeal was registered from, with whether a recording of each is
+/// stored: (source, call id, recorded).
+pub async fn calls_of(
+    db: &Db,
+    appeal: crate::journal::AppealId,
+) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT c.source, c.call_id, EXISTS (SELECT 1 FROM pbx_recordings r WHERE r.source = c.source \
+         AND r.call_id = c.call_id AND r.state = 'stored') FROM pbx_calls c WHERE c.appeal_id = $1 \
+         ORDER BY c.started_at",
+    )
+    .bind(appeal.0)
+    .fetch_all(pool)
+    .await)
+}
+
 /// A call's numbers from the call log, opened with `unlocked` where sealed;
 /// `None` if the call is not logged.
 pub async fn call_numbers(
