@@ -414,6 +414,10 @@ async fn sealed_end_to_end(backend: Backend) {
 
     // No byte at rest holds the identity or the text.
     assert!(d.terminate().success());
+    let db_url = match &test_db {
+        Some(t) => t.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("data/senim.db").display()),
+    };
     let data = dir.path().join("data");
     // What may be plain is found where it is stored: the search can find.
     if test_db.is_none() {
@@ -432,6 +436,30 @@ async fn sealed_end_to_end(backend: Backend) {
             );
         }
     }
+
+    // Whoever holds the database cannot read an envelope, nor move one: an
+    // appeal given another's envelope is a finding of `verify`.
+    let db = support::database::connect(&db_url).await;
+    senim::on_db!(&db, pool => sqlx::query(
+        "UPDATE appeal_envelopes SET envelope = \
+         (SELECT envelope FROM appeal_envelopes WHERE appeal_id = $1 AND seq = 1) \
+         WHERE appeal_id = $2 AND seq = 1",
+    )
+    .bind(before)
+    .bind(after)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    db.close().await;
+    let verified = run_cli(&config, &["journal", "verify"]);
+    assert_eq!(verified.status.code(), Some(1), "{}", text(&verified));
+    assert!(
+        text(&verified).contains(&format!("TL-2026-000002 ({after})"))
+            && text(&verified).contains("envelopes replaced"),
+        "{}",
+        text(&verified)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1062,11 +1062,15 @@ impl Journal {
         // One read transaction, so the chain, the head and the rows agree.
         let mut tx = self.db.begin().await?;
         let (head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
+        let envelopes = sealed::all_digests_in(&mut tx).await?;
         tx.rollback().await?;
         if keyed && head.key.is_none() {
             return Err(JournalError::ChainKey(NEEDS_KEY.into()));
         }
-        let report = audit::verify(&events, &head, keyed, &appeals);
+        let mut report = audit::verify(&events, &head, keyed, &appeals);
+        report
+            .findings
+            .extend(sealed::check_digests(&appeals, &envelopes));
         Ok((report, events))
     }
 

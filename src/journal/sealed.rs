@@ -10,10 +10,13 @@
 //! - The audit log records the names of the fields written and the envelope's
 //!   SHA-256, never a value.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::appeal::{self, Appeal, Reporter};
+use super::audit::Finding;
 use super::{JournalError, Result};
 use crate::db::{Db, Tx};
 use crate::sealing::{Sealed, Sealer, Unlocked};
@@ -240,12 +243,35 @@ pub fn open_into(
     Ok(appeal)
 }
 
-/// The digest chain of envelopes as stored, to check `sealed_digest` against.
-pub fn digest_of(envelopes: &[(i64, i64, String, Vec<u8>)]) -> Option<String> {
-    envelopes.iter().fold(None, |previous, (_, _, _, bytes)| {
-        Some(chain_digest(
-            previous.as_deref(),
-            &hex::encode(Sha256::digest(bytes)),
-        ))
-    })
+/// Every appeal's envelope chain digest, computed from the envelopes as stored
+/// (what `verify` checks each `sealed_digest` against).
+pub async fn all_digests_in(tx: &mut Tx) -> Result<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT appeal_id, envelope FROM appeal_envelopes ORDER BY appeal_id, seq",
+    )
+    .fetch_all(conn)
+    .await)?;
+    let mut digests: BTreeMap<i64, String> = BTreeMap::new();
+    for (id, bytes) in rows {
+        let next = chain_digest(
+            digests.get(&id).map(String::as_str),
+            &hex::encode(Sha256::digest(&bytes)),
+        );
+        digests.insert(id, next);
+    }
+    Ok(digests)
+}
+
+/// The appeals whose envelopes, as stored, are not those their audited state
+/// names: replaced, reordered, deleted or added outside the Journal.
+pub fn check_digests(appeals: &[Appeal], stored: &BTreeMap<i64, String>) -> Vec<Finding> {
+    appeals
+        .iter()
+        .filter(|a| a.sealed.as_ref() != stored.get(&a.id.0))
+        .map(|a| Finding {
+            what: format!("appeal {} ({})", a.registration_number, a.id),
+            problem: "its sealed values are not those its audit state names (envelopes replaced or deleted)"
+                .into(),
+        })
+        .collect()
 }
