@@ -486,3 +486,93 @@ fn keys_init_needs_the_chain_key() {
         text(&out)
     );
 }
+
+/// A sealed appeal destroyed under the records schedule loses its envelopes (the
+/// file key of each with them): the escrow opens nothing of it any more, the
+/// event names the fields erased, and the chain verifies.
+#[tokio::test]
+async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
+    use senim::journal::{Amendment, Channel, NewAppeal, Reporter, SourceRef, Status};
+    let test_db = TestDb::sqlite().await;
+    let db = test_db.db.clone();
+    let mut tx = db.begin().await.unwrap();
+    let made = senim::sealing::Keys::new(db.clone())
+        .init_in(&mut tx, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let sealer =
+        senim::sealing::Sealer::new(&db, Some(senim::sealing::IntakeKey::derive(&[7; 32])));
+    sealer.refresh().await.unwrap();
+    let calendar = std::sync::Arc::new(senim::calendar::Calendar::new(
+        senim::calendar::WorkingHours::default(),
+        senim::calendar::CalendarData::embedded(),
+    ));
+    let journal = senim::journal::Journal::new(
+        db.clone(),
+        calendar,
+        std::sync::Arc::new(senim::clock::SystemClock),
+        "TL",
+    )
+    .sealed_with(sealer);
+    let appeal = journal
+        .register(NewAppeal {
+            received_at: chrono::Utc::now(),
+            channel: Channel::Email,
+            reporter: Reporter {
+                name: Some(AFTER[0].into()),
+                email: Some(AFTER[1].into()),
+                ..Reporter::default()
+            },
+            subject: None,
+            substance: Some(AFTER[3].into()),
+            status: Status::Closed,
+            source: SourceRef::new("test", "1"),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .unwrap()
+        .into_appeal();
+    assert!(appeal.sealed.is_some() && appeal.reporter.name.is_none());
+    use age::secrecy::ExposeSecret;
+    let escrow = senim::sealing::keys::parse_escrow(made.escrow_identity.expose_secret()).unwrap();
+    let unlocked = senim::sealing::Keys::new(db.clone())
+        .unlock_escrow(escrow)
+        .await
+        .unwrap();
+    let opened = journal.open(appeal.clone(), &unlocked).await.unwrap();
+    assert_eq!(opened.reporter.name.as_deref(), Some(AFTER[0]));
+    assert_eq!(opened.substance.as_deref(), Some(AFTER[3]));
+
+    let destroyed = journal
+        .amend(
+            appeal.id,
+            Amendment::Destroyed {
+                reason: "records schedule".into(),
+                elsewhere: Default::default(),
+            },
+            "retention",
+        )
+        .await
+        .unwrap();
+    assert_eq!(destroyed.sealed, None);
+    let opened = journal.open(destroyed, &unlocked).await.unwrap();
+    assert_eq!((opened.reporter.name, opened.substance), (None, None));
+    let left: i64 = senim::on_db!(&db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM appeal_envelopes"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(left, 0);
+    let history = journal.history(appeal.id).await.unwrap();
+    let event = history.last().unwrap();
+    assert_eq!(event.kind, "destroyed");
+    assert!(
+        event.detail.contains("reporter.name") && event.detail.contains("substance"),
+        "{}",
+        event.detail
+    );
+    assert!(journal.verify().await.unwrap().is_intact());
+}
