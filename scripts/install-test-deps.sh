@@ -3,7 +3,9 @@
 # on 127.0.0.1: Dovecot (IMAP), aiosmtpd (SMTP), isync (mbsync, benchmark),
 # openssl (test certificates), PostgreSQL (database `test`, trust auth; its
 # server binaries also run the TLS tests' own clusters), util-linux (setpriv,
-# which starts those as senimtest) and the Python `holidays` module.
+# which starts those as senimtest), Chromium and its WebDriver (the console's
+# browser tests, headless) with a font for Cyrillic, and the Python `holidays`
+# module.
 # Idempotent and non-interactive: safe to run on every CI start.
 set -euo pipefail
 
@@ -31,10 +33,11 @@ apt_install() {
 install_debian_packages() {
     log "apt-get update"
     $SUDO apt-get update -q
-    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk"
+    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk, chromium, chromium-driver"
     # policy-rc.d exit 101 keeps the package scripts from starting the
     # system-wide dovecot (it would bind 143/993); the tests never use it.
-    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd util-linux wrk
+    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd util-linux wrk \
+        chromium chromium-driver fonts-dejavu-core
 }
 
 # Runs "$@" with invoke-rc.d blocked from starting services, restoring any

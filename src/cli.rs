@@ -160,6 +160,13 @@ pub enum PersonsCommand {
     Disable { login: String },
     /// Give a person a new token (the old one stops working) and enable them.
     Reset { login: String },
+    /// Set a person's console password (Argon2id); asked twice on the terminal,
+    /// or read from `--password-file`. At least 12 characters.
+    Password {
+        login: String,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -403,6 +410,7 @@ impl FilterArgs {
             category: self.category,
             status: self.status,
             limit: self.limit,
+            ..ListFilter::default()
         }
     }
 }
@@ -796,6 +804,7 @@ async fn journal_command(
                 email,
                 subject,
                 substance,
+                script: Vec::new(),
             };
             if notes.is_empty() {
                 bail!(
@@ -923,6 +932,17 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
         PersonsCommand::Reset { login } => {
             let token = app.persons.reset(&login).await?;
             writeln!(out, "new token for {login} (shown once): {token}")?;
+        }
+        PersonsCommand::Password {
+            login,
+            password_file,
+        } => {
+            let password = keys::secret_once_or_twice(password_file.as_ref(), &login)?;
+            use age::secrecy::ExposeSecret;
+            app.persons
+                .set_password(&login, password.expose_secret())
+                .await?;
+            writeln!(out, "console password of {login} set")?;
         }
     }
     Ok(())

@@ -195,6 +195,79 @@ impl Persons {
         Ok((person, token))
     }
 
+    /// Sets a person's console password, stored as an Argon2id hash (PHC string,
+    /// a random salt each). At least 12 characters.
+    pub async fn set_password(&self, login: &str, password: &str) -> Result<(), PersonError> {
+        use argon2::PasswordHasher;
+        if password.chars().count() < 12 {
+            return Err(PersonError::Invalid(
+                "a password has at least 12 characters".into(),
+            ));
+        }
+        let mut salt = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+            .map_err(|_| PersonError::Invalid("the system's random source failed".into()))?;
+        let salt = argon2::password_hash::SaltString::encode_b64(&salt)
+            .map_err(|e| PersonError::Invalid(e.to_string()))?;
+        let phc = argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| PersonError::Invalid(e.to_string()))?
+            .to_string();
+        let changed = on_write!(&self.db, conn => sqlx::query(
+            "UPDATE persons SET password_hash = $1 WHERE login = $2",
+        )
+        .bind(&phc)
+        .bind(login)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(PersonError::NotFound(login.to_owned()));
+        }
+        tracing::info!(login, "console password set");
+        Ok(())
+    }
+
+    /// The active person whose console password this is; `None` for an unknown
+    /// login, a wrong password, no password set or a disabled person (the
+    /// Argon2id check runs in every case, so the time says nothing).
+    pub async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Option<Person>, PersonError> {
+        use argon2::PasswordVerifier;
+        let sql = format!("SELECT {COLUMNS}, password_hash FROM persons WHERE login = $1");
+        let row: Option<(Row, Option<String>)> = on_db!(&self.db, pool => sqlx::query(&sql)
+            .bind(login)
+            .fetch_optional(pool)
+            .await
+            .and_then(|r| r.map(|r| {
+                use sqlx::{FromRow, Row as _};
+                Ok((Row::from_row(&r)?, r.try_get::<Option<String>, _>("password_hash")?))
+            }).transpose()))?;
+        // A hash of a password nobody has, so an unknown login costs the same.
+        const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VuaW1kZWNveXNhbHQ$gNs4rXbrUHyy5mj2Z4Ip9aVLH9pY7rgbB5VTG5h0lF8";
+        let (person, phc) = match row {
+            Some((row, Some(phc))) => (Some(row), phc),
+            _ => (None, DECOY.to_owned()),
+        };
+        let matches = argon2::PasswordHash::new(&phc)
+            .map(|parsed| {
+                argon2::Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        match person {
+            Some(row) if matches => {
+                let person = Person::try_from(row)?;
+                Ok(person.disabled_at.is_none().then_some(person))
+            }
+            _ => Ok(None),
+        }
+    }
+
     pub async fn list(&self) -> Result<Vec<Person>, PersonError> {
         let sql = format!("SELECT {COLUMNS} FROM persons ORDER BY login");
         let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;

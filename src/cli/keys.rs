@@ -353,6 +353,14 @@ async fn check_reader(app: &App, login: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new secret of `login`: the first line of `file`, or typed twice.
+pub fn secret_once_or_twice(file: Option<&PathBuf>, login: &str) -> anyhow::Result<SecretString> {
+    match file {
+        Some(path) => read_secret(Some(path), ""),
+        None => new_passphrase_twice(login),
+    }
+}
+
 fn new_passphrase_twice(login: &str) -> anyhow::Result<SecretString> {
     use age::secrecy::ExposeSecret;
     let first = read_secret(

@@ -106,6 +106,21 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What the operator tells every caller before taking the appeal (clause
+    /// 10.5), each point ticked as said and kept in the Journal.
+    ScriptPoint {
+        /// Their own name and position.
+        OwnNameAndPosition = "own_name_and_position",
+        /// That the line takes only reports of corruption by the enterprise's
+        /// employees.
+        LineScope = "line_scope",
+        /// That information about a person who helps fight corruption is a state
+        /// secret.
+        StateSecretWarning = "state_secret_warning",
+    }
+}
+
 /// The reporter as they gave themselves; any field may be missing (clause 10.5).
 /// This is a state secret: it never goes to logs.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +379,10 @@ pub enum Amendment {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unverified_sender: bool,
     },
+    /// The operator said these points of the clause-10.5 script to the caller.
+    ScriptConfirmed {
+        points: Vec<ScriptPoint>,
+    },
     /// The records schedule's period of a closed appeal ran out (`senim journal
     /// purge`): the reporter's identity, the subject and the substance are erased.
     /// The audit log names the fields erased, never their values, and `elsewhere`
@@ -402,6 +421,7 @@ impl Amendment {
             Amendment::Classify { .. } => "classified",
             Amendment::Status { .. } => "status_changed",
             Amendment::Correspondence { .. } => "correspondence_added",
+            Amendment::ScriptConfirmed { .. } => "script_confirmed",
             Amendment::Destroyed { .. } => DESTROYED,
         }
     }
@@ -416,6 +436,10 @@ pub struct ListFilter {
     pub category: Option<Category>,
     pub status: Option<Status>,
     pub limit: Option<u32>,
+    /// How many of the matching appeals to skip first (paging; with `limit`).
+    pub offset: Option<u32>,
+    /// Newest registration first (the console's Journal page).
+    pub newest_first: bool,
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use sqlx::Row;
 
 pub use appeal::{
     Amendment, Appeal, AppealId, AppealKey, Category, Channel, DESTROYED, ListFilter, NewAppeal,
-    Registration, RegistrationNumber, Reporter, SourceRef, Status,
+    Registration, RegistrationNumber, Reporter, ScriptPoint, SourceRef, Status,
 };
 pub use audit::VerifyReport;
 
@@ -167,9 +167,16 @@ macro_rules! push_filter {
         if let Some(status) = filter.status {
             $q.push(" AND status = ").push_bind(status.as_str());
         }
-        $q.push(" ORDER BY registration_year, registration_seq");
+        if filter.newest_first {
+            $q.push(" ORDER BY registration_year DESC, registration_seq DESC");
+        } else {
+            $q.push(" ORDER BY registration_year, registration_seq");
+        }
         if let Some(limit) = filter.limit {
             $q.push(" LIMIT ").push_bind(i64::from(limit));
+            if let Some(offset) = filter.offset {
+                $q.push(" OFFSET ").push_bind(i64::from(offset));
+            }
         }
     }};
 }
@@ -700,7 +707,7 @@ impl Journal {
             }
             Amendment::Classify { category, .. } => appeal.category = *category,
             Amendment::Status { status, .. } => appeal.status = *status,
-            Amendment::Correspondence { .. } => {}
+            Amendment::Correspondence { .. } | Amendment::ScriptConfirmed { .. } => {}
             Amendment::Destroyed { .. } => {
                 if appeal.status != Status::Closed {
                     return Err(JournalError::NotAllowed(format!(

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::journal::{Amendment, Appeal, AppealKey, Channel, Journal, JournalError, Status};
+use crate::journal::{
+    Amendment, Appeal, AppealKey, Channel, Journal, JournalError, ScriptPoint, Status,
+};
 
 /// What the operator learned from the caller; absent fields stay as they are.
 #[derive(Clone, Default, Deserialize, Serialize)]
@@ -19,6 +21,10 @@ pub struct OperatorNotes {
     pub email: Option<String>,
     pub subject: Option<String>,
     pub substance: Option<String>,
+    /// The points of the clause-10.5 script the operator said (the console's
+    /// checkboxes); recorded in the same transaction.
+    #[serde(default)]
+    pub script: Vec<ScriptPoint>,
 }
 
 impl std::fmt::Debug for OperatorNotes {
@@ -87,6 +93,14 @@ pub async fn record_operator_notes(
         .substance
         .as_deref()
         .is_some_and(|s| !s.trim().is_empty());
+    if !notes.script.is_empty() {
+        let mut points = notes.script.clone();
+        points.sort_by_key(|p| p.as_str());
+        points.dedup();
+        journal
+            .amend_in(&mut tx, id, Amendment::ScriptConfirmed { points }, actor)
+            .await?;
+    }
     let mut appeal = journal
         .amend_in(
             &mut tx,

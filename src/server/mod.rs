@@ -13,11 +13,13 @@
 //! - `auth`: the bearer header and the managers' tokens.
 //! - `appeals`: the manager's routes; `pbx`: the telephone channel's routes and
 //!   the operator's `PATCH /v1/appeals/{id}`; `schedule`: `/v1/schedule/now`.
+//! - `console`: the browser workplace under `/console` (sessions, pages).
 //! - here: the router, the per-request limits (body timeout, concurrency), the
 //!   request log (by matched route, never the raw path: a PBX token travels in it)
 //!   and the unknown-route answer (problem+json 404).
 
 mod appeals;
+pub mod console;
 mod listener;
 mod pbx;
 mod schedule;
@@ -46,6 +48,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(appeals::routes())
         .merge(pbx::routes())
         .merge(schedule::routes())
+        .merge(console::routes(&app))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)

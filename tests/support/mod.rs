@@ -17,6 +17,8 @@
 #[allow(dead_code)]
 pub mod app;
 #[allow(dead_code)]
+pub mod browser;
+#[allow(dead_code)]
 pub mod database;
 #[allow(dead_code)]
 pub mod dovecot;

@@ -1,0 +1,147 @@
+//! The console's words in Kazakh, Russian and English (`console.language`, or the
+//! language a person picks at the login, for their session), and Astana time for
+//! every instant shown.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub use crate::config::mailbox::Language as Lang;
+
+macro_rules! messages {
+    ($($name:ident => ($en:expr, $ru:expr, $kk:expr),)*) => {
+        /// A phrase of the console.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Msg { $($name,)* }
+
+        /// `msg` in `lang`.
+        pub fn t(lang: Lang, msg: Msg) -> &'static str {
+            match (msg, lang) {
+                $(
+                    (Msg::$name, Lang::En) => $en,
+                    (Msg::$name, Lang::Ru) => $ru,
+                    (Msg::$name, Lang::Kk) => $kk,
+                )*
+            }
+        }
+    };
+}
+
+messages! {
+    Title => ("Senim: the trust line", "Senim: линия доверия", "Senim: сенім желісі"),
+    LoginHeading => ("Log in", "Вход", "Кіру"),
+    Login => ("Login", "Логин", "Логин"),
+    Password => ("Password", "Пароль", "Құпиясөз"),
+    Passphrase => (
+        "Key passphrase (to read sealed appeals; optional)",
+        "Парольная фраза ключа (чтобы читать запечатанные обращения; по желанию)",
+        "Кілттің құпия сөйлемі (мөрленген өтініштерді оқу үшін; міндетті емес)"
+    ),
+    SignIn => ("Log in", "Войти", "Кіру"),
+    WrongLogin => ("Wrong login or password.", "Неверный логин или пароль.", "Логин немесе құпиясөз қате."),
+    WrongPassphrase => (
+        "The key passphrase is wrong, or you are not a reader yet.",
+        "Неверная парольная фраза ключа, или вы ещё не читатель.",
+        "Кілттің құпия сөйлемі қате немесе сіз әлі оқырман емессіз."
+    ),
+    LockedOut => (
+        "Too many failed attempts: this login is locked until",
+        "Слишком много неудачных попыток: вход заблокирован до",
+        "Тым көп сәтсіз әрекет: кіру бұғатталды, дейін"
+    ),
+    LogOut => ("Log out", "Выйти", "Шығу"),
+    LogOutEverywhere => ("Log out everywhere", "Выйти на всех устройствах", "Барлық жерден шығу"),
+    Queue => ("Calls awaiting notes", "Звонки, ожидающие записи", "Жазбаны күтіп тұрған қоңыраулар"),
+    NoCalls => ("No call is waiting.", "Ожидающих звонков нет.", "Күтіп тұрған қоңырау жоқ."),
+    Number => ("Number", "Номер", "Нөмірі"),
+    Received => ("Received (Astana)", "Поступило (Астана)", "Түскен уақыты (Астана)"),
+    Registered => ("Registered", "Зарегистрировано", "Тіркелген күні"),
+    Channel => ("Channel", "Канал", "Арна"),
+    Category => ("Category", "Категория", "Санат"),
+    Status => ("Status", "Статус", "Мәртебе"),
+    Flags => ("Flags", "Отметки", "Белгілер"),
+    RecordNotes => ("Record the notes", "Внести запись", "Жазбаны енгізу"),
+    ScriptHeading => (
+        "Say to the caller (clause 10.5), and tick each point once said",
+        "Скажите звонящему (пункт 10.5) и отметьте каждый пункт, когда произнесли его",
+        "Қоңырау шалушыға айтыңыз (10.5-тармақ) және әр тармақты айтқан соң белгілеңіз"
+    ),
+    ScriptOwnName => (
+        "My name and position.",
+        "Своё имя и должность.",
+        "Өз атым мен лауазымым."
+    ),
+    ScriptScope => (
+        "This line takes only reports of corruption by the enterprise's employees.",
+        "Эта линия принимает только сообщения о коррупции со стороны работников предприятия.",
+        "Бұл желі кәсіпорын қызметкерлерінің сыбайлас жемқорлығы туралы хабарламаларды ғана қабылдайды."
+    ),
+    ScriptSecret => (
+        "Information about a person who helps fight corruption is a state secret.",
+        "Сведения о лице, оказывающем содействие в борьбе с коррупцией, являются государственной тайной.",
+        "Сыбайлас жемқорлыққа қарсы күреске көмектесетін адам туралы мәліметтер мемлекеттік құпия болып табылады."
+    ),
+    ScriptRequired => (
+        "Tick each point of the script once you have said it.",
+        "Отметьте каждый пункт сценария после того, как произнесли его.",
+        "Сценарийдің әр тармағын айтқаннан кейін белгілеңіз."
+    ),
+    Caller => ("The caller", "Звонящий", "Қоңырау шалушы"),
+    Surname => ("Surname", "Фамилия", "Тегі"),
+    GivenName => ("Name", "Имя", "Аты"),
+    Patronymic => ("Patronymic", "Отчество", "Әкесінің аты"),
+    Organisation => ("Organisation", "Организация", "Ұйым"),
+    PostalAddress => ("Postal address (for the reply)", "Почтовый адрес (для ответа)", "Пошта мекенжайы (жауап үшін)"),
+    Phone => ("Phone (for feedback)", "Телефон (для обратной связи)", "Телефон (кері байланыс үшін)"),
+    Email => ("E-mail", "Электронная почта", "Электрондық пошта"),
+    Substance => ("What the caller reports", "Суть сообщения", "Хабарламаның мәні"),
+    Save => ("Save", "Сохранить", "Сақтау"),
+    NotesSaved => (
+        "Saved. The appeal is registered and leaves your queue.",
+        "Сохранено. Обращение зарегистрировано и ушло из вашей очереди.",
+        "Сақталды. Өтініш тіркелді және кезегіңізден шықты."
+    ),
+    NotAwaiting => (
+        "This appeal is not awaiting the operator's notes.",
+        "Это обращение не ожидает записи оператора.",
+        "Бұл өтініш оператордың жазбасын күтпейді."
+    ),
+    Journal => ("Journal", "Журнал", "Журнал"),
+    From => ("From", "С", "Бастап"),
+    To => ("To", "По", "Дейін"),
+    Any => ("any", "любой", "кез келген"),
+    Show => ("Show", "Показать", "Көрсету"),
+    Previous => ("Previous", "Назад", "Алдыңғы"),
+    Next => ("Next", "Далее", "Келесі"),
+    NoAppeals => ("No appeal matches.", "Обращений не найдено.", "Өтініш табылмады."),
+    Anonymous => ("anonymous", "анонимное", "жасырын"),
+    NoReturn => ("no return address", "без обратного адреса", "кері мекенжайсыз"),
+    Forbidden => (
+        "Your role does not open this page.",
+        "Ваша роль не открывает эту страницу.",
+        "Рөліңіз бұл бетті ашпайды."
+    ),
+    BadForm => (
+        "The form has expired: open the page again.",
+        "Форма устарела: откройте страницу заново.",
+        "Форманың мерзімі өтті: бетті қайта ашыңыз."
+    ),
+    SignedInAs => ("Logged in as", "Вы вошли как", "Кірген пайдаланушы"),
+}
+
+/// An instant as the line's people read it: Astana time.
+pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_phrase_has_three_languages() {
+        for lang in [Lang::En, Lang::Ru, Lang::Kk] {
+            assert!(!t(lang, Msg::ScriptSecret).is_empty());
+        }
+        assert_ne!(t(Lang::Ru, Msg::Save), t(Lang::Kk, Msg::Save));
+    }
+}

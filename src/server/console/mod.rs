@@ -1,0 +1,822 @@
+//! The console: the browser workplace of the line's people, served by the daemon
+//! under `/console`. Server-rendered HTML (maud), one embedded style sheet, no
+//! script: every flow works with forms alone.
+//!
+//! - `session`: sessions in memory, their cookie, idle and absolute limits, CSRF
+//!   tokens, failed logins and the lockout.
+//! - `i18n`: the words in Kazakh, Russian and English; Astana time.
+//! - here: the routes, the pages, and the headers every answer carries (CSP with
+//!   no script at all, `frame-ancestors 'none'`, `Cache-Control: no-store`).
+//!
+//! Each action calls the same function as the CLI and the API (one write path):
+//! the operator's notes are `pbx::notes::record_operator_notes`.
+
+pub mod i18n;
+pub mod session;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Extension, Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::journal::{Appeal, AppealId, AppealKey, Channel, ListFilter, ScriptPoint, Status};
+use crate::persons::Role;
+use crate::tokens::tokens_equal;
+use i18n::{Lang, Msg, local, t};
+use session::{COOKIE, Session, Sessions};
+
+/// The cookie that carries the login form's CSRF token before there is a session.
+const LOGIN_COOKIE: &str = "senim_login";
+
+/// How many appeals a Journal page shows.
+const PAGE: u32 = 50;
+
+const CSS: &str = include_str!("console.css");
+
+/// The console's routes, with their own session store.
+pub fn routes(app: &App) -> Router<Arc<App>> {
+    let sessions = Arc::new(Sessions::new(
+        app.config.console.idle_minutes,
+        app.config.console.absolute_hours,
+    ));
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/login", get(login_page).post(login))
+        .route("/console/logout", post(logout))
+        .route("/console/logout-everywhere", post(logout_everywhere))
+        .route("/console/queue", get(queue))
+        .route(
+            "/console/appeals/{id}/notes",
+            get(notes_page).post(save_notes),
+        )
+        .route("/console/journal", get(journal))
+        .route("/console/static/console.css", get(css))
+        .layer(Extension(sessions))
+        .layer(axum::middleware::from_fn(headers))
+}
+
+/// What every console answer carries: no script may run, no frame may hold it,
+/// nothing is cached (pages show identities and texts), no referrer leaves.
+async fn headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// `Set-Cookie` for the console: `HttpOnly`, `SameSite=Strict`, `Secure` over
+/// HTTPS; `max_age` 0 deletes it.
+fn set_cookie(app: &App, name: &str, value: &str, path: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if app.config.server.tls.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    let text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict{secure}{age}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("senim_invalid=1"))
+}
+
+/// The live session of the request, if any.
+fn current(app: &App, sessions: &Sessions, headers: &HeaderMap) -> Option<Arc<Session>> {
+    sessions.touch(cookie(headers, COOKIE)?, app.clock.now())
+}
+
+/// The session, holding one of `roles`; otherwise the login page (no session) or
+/// a 403 page.
+fn require(
+    app: &App,
+    sessions: &Sessions,
+    headers: &HeaderMap,
+    roles: &[Role],
+) -> Result<Arc<Session>, Response> {
+    let Some(session) = current(app, sessions, headers) else {
+        return Err(Redirect::to("/console/login").into_response());
+    };
+    if roles.iter().any(|r| session.has(*r)) {
+        Ok(session)
+    } else {
+        let lang = session.lang;
+        Err((
+            StatusCode::FORBIDDEN,
+            page(
+                lang,
+                t(lang, Msg::Forbidden),
+                Some(&session),
+                html! {
+                    p.error { (t(lang, Msg::Forbidden)) }
+                },
+            ),
+        )
+            .into_response())
+    }
+}
+
+/// A form's CSRF token checked against the session's (403 otherwise).
+fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Response> {
+    match token {
+        Some(token) if tokens_equal(&session.csrf, token) => Ok(()),
+        _ => Err((
+            StatusCode::FORBIDDEN,
+            page(
+                session.lang,
+                t(session.lang, Msg::BadForm),
+                Some(session),
+                html! {
+                    p.error { (t(session.lang, Msg::BadForm)) }
+                },
+            ),
+        )
+            .into_response()),
+    }
+}
+
+/// The page around every view: the header with the person's pages and log-out.
+fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.as_str()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Senim" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body {
+                header {
+                    span.brand { "Senim" }
+                    @if let Some(s) = session {
+                        nav {
+                            @if s.has(Role::Operator) {
+                                a href="/console/queue" { (t(lang, Msg::Queue)) }
+                            }
+                            @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
+                                a href="/console/journal" { (t(lang, Msg::Journal)) }
+                            }
+                        }
+                        span.who {
+                            span { (t(lang, Msg::SignedInAs)) " " strong { (s.full_name) } }
+                            form method="post" action="/console/logout" {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button.link type="submit" { (t(lang, Msg::LogOut)) }
+                            }
+                            form method="post" action="/console/logout-everywhere" {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button.link type="submit" { (t(lang, Msg::LogOutEverywhere)) }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+async fn home(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    match current(&app, &sessions, &headers) {
+        None => Redirect::to("/console/login").into_response(),
+        Some(s) if s.has(Role::Operator) => Redirect::to("/console/queue").into_response(),
+        Some(_) => Redirect::to("/console/journal").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(app: &App, asked: Option<&str>) -> Lang {
+    asked
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(app.config.console.language)
+}
+
+async fn login_page(State(app): State<Arc<App>>, Query(q): Query<LangQuery>) -> Response {
+    let lang = lang_of(&app, q.lang.as_deref());
+    login_form(&app, lang, None, StatusCode::OK)
+}
+
+/// The login form, with a fresh CSRF token in a cookie of its own.
+fn login_form(app: &App, lang: Lang, error: Option<String>, status: StatusCode) -> Response {
+    let Some(token) = session::random_token() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let body = html! {
+        form.card.login method="post" action="/console/login" {
+            h1 { (t(lang, Msg::LoginHeading)) }
+            @if let Some(e) = &error { p.error role="alert" { (e) } }
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="lang" value=(lang.as_str());
+            label for="login" { (t(lang, Msg::Login)) }
+            input #login type="text" name="login" autocomplete="username" required autofocus;
+            label for="password" { (t(lang, Msg::Password)) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="passphrase" { (t(lang, Msg::Passphrase)) }
+            input #passphrase type="password" name="passphrase" autocomplete="off";
+            button type="submit" { (t(lang, Msg::SignIn)) }
+            p.muted {
+                a href="/console/login?lang=kk" { "Қазақша" } " · "
+                a href="/console/login?lang=ru" { "Русский" } " · "
+                a href="/console/login?lang=en" { "English" }
+            }
+        }
+    };
+    let mut response = (status, page(lang, t(lang, Msg::LoginHeading), None, body)).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, LOGIN_COOKIE, &token, "/console/login", None),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    passphrase: String,
+    csrf: Option<String>,
+    lang: Option<String>,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&app, form.lang.as_deref());
+    let expected = cookie(&headers, LOGIN_COOKIE);
+    match (expected, form.csrf.as_deref()) {
+        (Some(a), Some(b)) if tokens_equal(a, b) => {}
+        _ => {
+            return login_form(
+                &app,
+                lang,
+                Some(t(lang, Msg::BadForm).into()),
+                StatusCode::FORBIDDEN,
+            );
+        }
+    }
+    let now = app.clock.now();
+    let login = form.login.trim().to_owned();
+    if let Err(locked) = sessions.check_locked(&login, now) {
+        let until = local(locked.until, *app.config.calendar.timezone);
+        let message = format!("{} {until}.", t(lang, Msg::LockedOut));
+        return login_form(&app, lang, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let person = match app.persons.check_password(&login, &form.password).await {
+        Ok(Some(person)) => person,
+        Ok(None) => {
+            sessions.failed(&login, now);
+            tracing::warn!("console: a failed login");
+            return login_form(
+                &app,
+                lang,
+                Some(t(lang, Msg::WrongLogin).into()),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot check a password");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let unlocked = if form.passphrase.is_empty() {
+        None
+    } else {
+        let keys = crate::sealing::Keys::new(app.db.clone());
+        match keys
+            .unlock(
+                &person.login,
+                age::secrecy::SecretString::from(form.passphrase),
+            )
+            .await
+        {
+            Ok(unlocked) => Some(unlocked),
+            Err(_) => {
+                sessions.failed(&login, now);
+                return login_form(
+                    &app,
+                    lang,
+                    Some(t(lang, Msg::WrongPassphrase).into()),
+                    StatusCode::UNAUTHORIZED,
+                );
+            }
+        }
+    };
+    let Some(id) = sessions.start(&person, unlocked, lang, now) else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    tracing::info!(login = person.login, "console: logged in");
+    let mut response = Redirect::to("/console").into_response();
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&app, COOKIE, &id, "/console", None),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&app, LOGIN_COOKIE, "", "/console/login", Some(0)),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(session) = current(&app, &sessions, &headers) else {
+        return Redirect::to("/console/login").into_response();
+    };
+    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
+        return refused;
+    }
+    if let Some(id) = cookie(&headers, COOKIE) {
+        sessions.end(id);
+    }
+    logged_out(&app)
+}
+
+async fn logout_everywhere(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(session) = current(&app, &sessions, &headers) else {
+        return Redirect::to("/console/login").into_response();
+    };
+    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
+        return refused;
+    }
+    let ended = sessions.end_all(&session.login);
+    tracing::info!(
+        login = session.login,
+        ended,
+        "console: logged out everywhere"
+    );
+    logged_out(&app)
+}
+
+fn logged_out(app: &App) -> Response {
+    let mut response = Redirect::to("/console/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, COOKIE, "", "/console", Some(0)),
+    );
+    response
+}
+
+/// The operator's queue: phone appeals awaiting their notes, oldest first.
+async fn queue(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = session.lang;
+    let filter = ListFilter {
+        channel: Some(Channel::Phone),
+        status: Some(Status::AwaitingOperatorNotes),
+        limit: Some(200),
+        ..ListFilter::default()
+    };
+    let appeals = match app.journal.list(&filter).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let tz = *app.config.calendar.timezone;
+    let body = html! {
+        h1 { (t(lang, Msg::Queue)) }
+        @if q.contains_key("saved") { p.notice role="status" { (t(lang, Msg::NotesSaved)) } }
+        @if appeals.is_empty() {
+            p.muted { (t(lang, Msg::NoCalls)) }
+        } @else {
+            table {
+                thead { tr { th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Received)) } th {} } }
+                tbody {
+                    @for a in &appeals {
+                        tr {
+                            td { (a.registration_number) }
+                            td { (local(a.received_at, tz)) }
+                            td { a href={ "/console/appeals/" (a.id) "/notes" } { (t(lang, Msg::RecordNotes)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, t(lang, Msg::Queue), Some(&session), body).into_response()
+}
+
+/// The phone appeal the operator may complete, or the page saying it is not.
+async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Response> {
+    let lang = session.lang;
+    let not_awaiting = || {
+        (
+            StatusCode::CONFLICT,
+            page(
+                lang,
+                t(lang, Msg::NotAwaiting),
+                Some(session),
+                html! {
+                    p.error { (t(lang, Msg::NotAwaiting)) }
+                    p { a href="/console/queue" { (t(lang, Msg::Queue)) } }
+                },
+            ),
+        )
+            .into_response()
+    };
+    match app.journal.get(AppealId(id)).await {
+        Ok(a) if a.channel == Channel::Phone && a.status == Status::AwaitingOperatorNotes => Ok(a),
+        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(not_awaiting()),
+        Err(e) => Err(crate::server::problem::Problem::from(e).into_response()),
+    }
+}
+
+/// What the operator typed, echoed back when the form is refused.
+#[derive(Default, Deserialize)]
+struct NotesForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    surname: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    patronymic: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    postal_address: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    substance: String,
+    script_own_name: Option<String>,
+    script_scope: Option<String>,
+    script_secret: Option<String>,
+}
+
+fn notes_view(
+    lang: Lang,
+    session: &Session,
+    appeal: &Appeal,
+    form: &NotesForm,
+    tz: chrono_tz::Tz,
+    error: Option<&str>,
+) -> Markup {
+    let field = |id: &'static str, label: Msg, value: &str, kind: &'static str| {
+        html! {
+            div {
+                label for=(id) { (t(lang, label)) }
+                input id=(id) name=(id) type=(kind) value=(value);
+            }
+        }
+    };
+    let point = |name: &'static str, text: Msg, ticked: bool| {
+        html! {
+            label {
+                input type="checkbox" name=(name) value="said" checked[ticked];
+                span { (t(lang, text)) }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (appeal.registration_number) " · " (local(appeal.received_at, tz)) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.card method="post" action={ "/console/appeals/" (appeal.id) "/notes" } {
+            input type="hidden" name="csrf" value=(session.csrf);
+            fieldset.script {
+                legend { (t(lang, Msg::ScriptHeading)) }
+                (point("script_own_name", Msg::ScriptOwnName, form.script_own_name.is_some()))
+                (point("script_scope", Msg::ScriptScope, form.script_scope.is_some()))
+                (point("script_secret", Msg::ScriptSecret, form.script_secret.is_some()))
+            }
+            fieldset {
+                legend { (t(lang, Msg::Caller)) }
+                div.grid {
+                    (field("surname", Msg::Surname, &form.surname, "text"))
+                    (field("given_name", Msg::GivenName, &form.given_name, "text"))
+                    (field("patronymic", Msg::Patronymic, &form.patronymic, "text"))
+                }
+                div.grid2 {
+                    (field("organisation", Msg::Organisation, &form.organisation, "text"))
+                    (field("postal_address", Msg::PostalAddress, &form.postal_address, "text"))
+                    (field("phone", Msg::Phone, &form.phone, "tel"))
+                    (field("email", Msg::Email, &form.email, "email"))
+                }
+                label for="substance" { (t(lang, Msg::Substance)) }
+                textarea #substance name="substance" required { (form.substance) }
+            }
+            button type="submit" { (t(lang, Msg::Save)) }
+        }
+    };
+    page(lang, t(lang, Msg::RecordNotes), Some(session), body)
+}
+
+async fn notes_page(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let appeal = match awaiting(&app, &session, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let tz = *app.config.calendar.timezone;
+    notes_view(
+        session.lang,
+        &session,
+        &appeal,
+        &NotesForm::default(),
+        tz,
+        None,
+    )
+    .into_response()
+}
+
+fn given(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+async fn save_notes(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<NotesForm>,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
+        return refused;
+    }
+    let appeal = match awaiting(&app, &session, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let lang = session.lang;
+    let tz = *app.config.calendar.timezone;
+    let all_said = form.script_own_name.is_some()
+        && form.script_scope.is_some()
+        && form.script_secret.is_some();
+    if !all_said || given(&form.substance).is_none() {
+        let view = notes_view(
+            lang,
+            &session,
+            &appeal,
+            &form,
+            tz,
+            Some(t(lang, Msg::ScriptRequired)),
+        );
+        return (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
+    }
+    let name = [&form.surname, &form.given_name, &form.patronymic]
+        .iter()
+        .filter_map(|p| given(p))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let notes = crate::pbx::notes::OperatorNotes {
+        name: given(&name),
+        organisation: given(&form.organisation),
+        postal_address: given(&form.postal_address),
+        phone: given(&form.phone),
+        email: given(&form.email),
+        subject: None,
+        substance: given(&form.substance),
+        script: vec![
+            ScriptPoint::OwnNameAndPosition,
+            ScriptPoint::LineScope,
+            ScriptPoint::StateSecretWarning,
+        ],
+    };
+    let key = AppealKey::Id(appeal.id);
+    match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
+        .await
+    {
+        Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
+        Err(crate::journal::JournalError::NotAllowed(_)) => {
+            let view = notes_view(
+                lang,
+                &session,
+                &appeal,
+                &form,
+                tz,
+                Some(t(lang, Msg::NotAwaiting)),
+            );
+            (StatusCode::CONFLICT, view).into_response()
+        }
+        Err(e) => crate::server::problem::Problem::from(e).into_response(),
+    }
+}
+
+/// The Journal's filters, from the page's query.
+#[derive(Default, Deserialize)]
+struct JournalQuery {
+    from: Option<String>,
+    to: Option<String>,
+    channel: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+    number: Option<String>,
+    page: Option<u32>,
+}
+
+fn parsed<T: std::str::FromStr>(value: &Option<String>) -> Option<T> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The Journal for the manager, the Director and the auditor: no identity and no
+/// text, newest first, with filters and pages.
+async fn journal(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Query(q): Query<JournalQuery>,
+) -> Response {
+    let session = match require(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Manager, Role::Director, Role::Auditor],
+    ) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let lang = session.lang;
+    let page_no = q.page.unwrap_or(0).min(100_000);
+    let appeals = match parsed::<AppealKey>(&q.number) {
+        Some(key) => match app.journal.find(&key).await {
+            Ok(a) => Ok(vec![a]),
+            Err(crate::journal::JournalError::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        },
+        None => {
+            let filter = ListFilter {
+                from: parsed(&q.from),
+                to: parsed(&q.to),
+                channel: parsed(&q.channel),
+                category: parsed(&q.category),
+                status: parsed(&q.status),
+                limit: Some(PAGE + 1),
+                offset: Some(page_no * PAGE),
+                newest_first: true,
+            };
+            app.journal.list(&filter).await
+        }
+    };
+    let mut appeals = match appeals {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let more = appeals.len() > PAGE as usize;
+    appeals.truncate(PAGE as usize);
+    let tz = *app.config.calendar.timezone;
+    let select =
+        |name: &'static str, label: Msg, options: Vec<&'static str>, chosen: &Option<String>| {
+            html! {
+                div {
+                    label for=(name) { (t(lang, label)) }
+                    select id=(name) name=(name) {
+                        option value="" { (t(lang, Msg::Any)) }
+                        @for o in options {
+                            option value=(o) selected[chosen.as_deref() == Some(o)] { (o) }
+                        }
+                    }
+                }
+            }
+        };
+    let query_for = |page: u32| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("from", &q.from),
+            ("to", &q.to),
+            ("channel", &q.channel),
+            ("category", &q.category),
+            ("status", &q.status),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                pairs.push((k, v.to_owned()));
+            }
+        }
+        pairs.push(("page", page.to_string()));
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    };
+    let body = html! {
+        h1 { (t(lang, Msg::Journal)) }
+        form.filters method="get" action="/console/journal" {
+            div { label for="number" { (t(lang, Msg::Number)) } input #number type="text" name="number" value=[q.number.as_deref()] placeholder="TL-2026-000001"; }
+            div { label for="from" { (t(lang, Msg::From)) } input #from type="date" name="from" value=[q.from.as_deref()]; }
+            div { label for="to" { (t(lang, Msg::To)) } input #to type="date" name="to" value=[q.to.as_deref()]; }
+            (select("channel", Msg::Channel, vec!["phone", "email", "web", "other"], &q.channel))
+            (select("category", Msg::Category, vec!["unclassified", "corruption", "not_corruption", "criminal_offence"], &q.category))
+            (select("status", Msg::Status, vec!["registered", "awaiting_operator_notes", "in_review", "forwarded", "under_investigation", "closed"], &q.status))
+            button type="submit" { (t(lang, Msg::Show)) }
+        }
+        @if appeals.is_empty() {
+            p.muted { (t(lang, Msg::NoAppeals)) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Registered)) } th { (t(lang, Msg::Received)) }
+                    th { (t(lang, Msg::Channel)) } th { (t(lang, Msg::Category)) } th { (t(lang, Msg::Status)) } th { (t(lang, Msg::Flags)) }
+                } }
+                tbody {
+                    @for a in &appeals {
+                        tr {
+                            td { (a.registration_number) }
+                            td { (a.registration_date.format("%d.%m.%Y")) }
+                            td { (local(a.received_at, tz)) }
+                            td { (a.channel) }
+                            td { (a.category) }
+                            td { (a.status) }
+                            td {
+                                @if a.anonymous { (t(lang, Msg::Anonymous)) " " }
+                                @if a.no_return_address { (t(lang, Msg::NoReturn)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        div.pager {
+            @if page_no > 0 { a href={ "/console/journal?" (query_for(page_no - 1)) } { "← " (t(lang, Msg::Previous)) } }
+            @if more { a href={ "/console/journal?" (query_for(page_no + 1)) } { (t(lang, Msg::Next)) " →" } }
+        }
+    };
+    page(lang, t(lang, Msg::Journal), Some(&session), body).into_response()
+}

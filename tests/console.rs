@@ -1,0 +1,428 @@
+//! The console in a real browser (headless Chromium through WebDriver) against
+//! the real daemon: each role logs in; an answered call posted by the PBX appears
+//! in the operator's queue; the operator completes the clause-10.5 form with the
+//! keyboard alone and the appeal leaves the queue; the auditor sees no identity
+//! anywhere in the page's source. And, over plain HTTP: no page is cached or
+//! framed, a form without its CSRF token is refused, a login is locked after
+//! five failures, "log out everywhere" ends every session.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
+use serde_json::json;
+use support::browser::{Driver, screenshot};
+use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
+
+const PBX_TOKEN: &str = "asterisk-token-0123456789";
+const CLOCK: &str = "2026-12-16T11:00:00+05:00";
+const PASSWORD: &str = "a long console password";
+
+const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
+const PHONE: &str = "+77019998877";
+const SUBSTANCE: &str = "Инспектор потребовал взятку за подпись акта приёмки";
+
+fn config() -> String {
+    format!(
+        r#"
+[pbx]
+late_tolerance_seconds = 2592000
+
+[[pbx.sources]]
+name = "office"
+token = "{PBX_TOKEN}"
+"#
+    )
+}
+
+/// A person with a console password.
+fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) -> Person {
+    let p = person(config, login, roles);
+    let file = dir.join(format!("{login}.password"));
+    std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    let out = run_cli(
+        config,
+        &[
+            "persons",
+            "password",
+            login,
+            "--password-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+fn start(dir: &Path) -> (Daemon, std::path::PathBuf) {
+    let port = support::ports::free_port();
+    let config = write_config(dir, port, "", &config());
+    let d = Daemon::start_with_env(
+        dir,
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
+    (d, config)
+}
+
+async fn answered_call(d: &Daemon, call_id: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(d.url("/v1/pbx/calls"))
+        .bearer_auth(PBX_TOKEN)
+        .json(&json!({
+            "call_id": call_id,
+            "caller": "+77011234567",
+            "start": "2026-12-16T10:40:00+05:00",
+            "answer": "2026-12-16T10:40:09+05:00",
+            "end": "2026-12-16T10:52:00+05:00",
+            "disposition": "answered",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["registration_number"].as_str().unwrap().to_owned()
+}
+
+async fn log_in(browser: &Client, d: &Daemon, login: &str, lang: &str) {
+    browser
+        .goto(&d.url(&format!("/console/login?lang={lang}")))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    // Enter submits the form.
+    password.send_keys("\u{E007}").await.unwrap();
+    wait_for(browser, |url| !url.contains("/console/login")).await;
+}
+
+async fn wait_for(browser: &Client, done: impl Fn(&str) -> bool) {
+    for _ in 0..100 {
+        let url = browser.current_url().await.unwrap().to_string();
+        if done(&url) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the browser stayed at {}",
+        browser.current_url().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, config) = start(dir.path());
+    console_person(&config, dir.path(), "olga", &["operator"]);
+    console_person(&config, dir.path(), "aida", &["auditor"]);
+    let manager = person(&config, "marat", &["manager"]);
+    let driver = Driver::start();
+
+    // The operator logs in (Russian, the default) and sees her queue.
+    let operator = driver.browser().await;
+    operator.goto(&d.url("/console/login")).await.unwrap();
+    screenshot(&operator, "login").await;
+    log_in(&operator, &d, "olga", "ru").await;
+    assert!(
+        operator
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/queue")
+    );
+    assert!(
+        operator
+            .source()
+            .await
+            .unwrap()
+            .contains("Ожидающих звонков нет")
+    );
+
+    // A call answered and hung up: the PBX posts it, it is in the queue.
+    let number = answered_call(&d, "1765863600.1").await;
+    operator.goto(&d.url("/console/queue")).await.unwrap();
+    assert!(operator.source().await.unwrap().contains(&number));
+    screenshot(&operator, "queue").await;
+    operator
+        .find(Locator::LinkText("Внести запись"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The clause-10.5 form, with the keyboard alone: a space ticks each point
+    // of the script, the fields are typed, Enter in the last field submits.
+    for point in ["script_own_name", "script_scope", "script_secret"] {
+        let checkbox = operator
+            .find(Locator::Css(&format!("input[name={point}]")))
+            .await
+            .unwrap();
+        checkbox.send_keys(" ").await.unwrap();
+        assert!(checkbox.is_selected().await.unwrap(), "{point} ticked");
+    }
+    for (field, text) in [
+        ("surname", NAME[0]),
+        ("given_name", NAME[1]),
+        ("patronymic", NAME[2]),
+        ("phone", PHONE),
+        ("substance", SUBSTANCE),
+    ] {
+        operator
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    screenshot(&operator, "operator-form").await;
+    operator
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    wait_for(&operator, |url| url.contains("/console/queue")).await;
+    let queue = operator.source().await.unwrap();
+    assert!(queue.contains("Сохранено"), "{queue}");
+    assert!(
+        !queue.contains(&number),
+        "the appeal left the queue:\n{queue}"
+    );
+    screenshot(&operator, "queue-after").await;
+
+    // The Journal has it, by the operator, with the script she said.
+    let shown = run_cli_as(
+        &config,
+        &manager,
+        &["journal", "show", &number, "--with-identity"],
+    );
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(
+        shown.contains(&NAME.join(" ")) && shown.contains(SUBSTANCE) && shown.contains(PHONE),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("script_confirmed")
+            && shown.contains("state_secret_warning")
+            && shown.contains("by person:olga"),
+        "{shown}"
+    );
+    assert!(shown.contains("\"status\": \"registered\""), "{shown}");
+
+    // The auditor (in English) sees the Journal, and no identity or text in
+    // any byte of the page.
+    let auditor = driver.browser().await;
+    log_in(&auditor, &d, "aida", "en").await;
+    assert!(
+        auditor
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/journal")
+    );
+    let source = auditor.source().await.unwrap();
+    assert!(source.contains(&number), "{source}");
+    for secret in NAME.iter().chain([&PHONE, &SUBSTANCE, &"7011234567"]) {
+        assert!(!source.contains(secret), "{secret} in the auditor's page");
+    }
+    screenshot(&auditor, "journal").await;
+    // The auditor's role does not open the operator's pages.
+    auditor.goto(&d.url("/console/queue")).await.unwrap();
+    assert!(
+        auditor
+            .source()
+            .await
+            .unwrap()
+            .contains("Your role does not open this page")
+    );
+
+    operator.close().await.unwrap();
+    auditor.close().await.unwrap();
+}
+
+/// The session cookie of a `Set-Cookie` answer.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Logs in over plain HTTP as the browser would: the form's token and cookie,
+/// then the post. Returns the session cookie (`senim_session=…`) and the status.
+async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Option<String>) {
+    let client = no_redirects();
+    let form = client.get(d.url("/console/login")).send().await.unwrap();
+    let login_cookie = set_cookie(&form, "senim_login").unwrap();
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = client
+        .post(d.url("/console/login"))
+        .header(reqwest::header::COOKIE, login_cookie)
+        .form(&[("login", login), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    (r.status(), set_cookie(&r, "senim_session"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, config) = start(dir.path());
+    console_person(&config, dir.path(), "olga", &["operator"]);
+    let client = no_redirects();
+
+    // Every page: not cached, not framed, no script allowed.
+    let login = client.get(d.url("/console/login")).send().await.unwrap();
+    let h = login.headers();
+    assert_eq!(h["cache-control"], "no-store");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("script-src"), "{csp}");
+    let cookie = set_cookie(&login, "senim_login").unwrap();
+    let cookies = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        cookies.contains("HttpOnly") && cookies.contains("SameSite=Strict"),
+        "{cookies}"
+    );
+
+    // A login posted without the form's token is refused.
+    let r = client
+        .post(d.url("/console/login"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("login", "olga"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Logged in, a page with identity is not cached either; a form posted
+    // without its token is refused and changes nothing.
+    let (status, session) = http_login(&d, "olga", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = session.expect("a session cookie");
+    let number = answered_call(&d, "1765863600.2").await;
+    let list = run_cli(&config, &["journal", "list", "--json"]);
+    let id = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .find(|l| l.contains(&number))
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["id"].as_i64())
+        .unwrap();
+    let form = client
+        .get(d.url(&format!("/console/appeals/{id}/notes")))
+        .header(reqwest::header::COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    assert_eq!(form.headers()["cache-control"], "no-store");
+    let forged = client
+        .post(d.url(&format!("/console/appeals/{id}/notes")))
+        .header(reqwest::header::COOKIE, &session)
+        .form(&[
+            ("substance", "forged"),
+            ("script_own_name", "said"),
+            ("script_scope", "said"),
+            ("script_secret", "said"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+        .into_owned();
+    assert!(shown.contains("awaiting_operator_notes"), "{shown}");
+
+    // "Log out everywhere" ends this session and any other.
+    let (_, other) = http_login(&d, "olga", PASSWORD).await;
+    let other = other.unwrap();
+    let html = client
+        .get(d.url("/console/queue"))
+        .header(reqwest::header::COOKIE, &other)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = client
+        .post(d.url("/console/logout-everywhere"))
+        .header(reqwest::header::COOKIE, &other)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    for cookie in [&session, &other] {
+        let r = client
+            .get(d.url("/console/queue"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "session ended");
+        assert_eq!(r.headers()["location"], "/console/login");
+    }
+
+    // Five wrong passwords lock the login: the right one is refused then too.
+    for _ in 0..5 {
+        let (status, _) = http_login(&d, "olga", "not the password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, session) = http_login(&d, "olga", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(session.is_none());
+}
