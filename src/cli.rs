@@ -17,7 +17,7 @@ use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 use crate::persons::Role;
 
-mod keys;
+pub mod keys;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -638,3 +638,105 @@ async fn seal_in_place(database_url: &str) {
         "{added:?}"
     );
 }
+
+/// Every value of the mailbox's tables sealed to the office key: raw bytes,
+/// sealed fields, attachments' content and file names (destroyed ones are empty).
+async fn office_sealed_mail(app: &App) -> Vec<Vec<u8>> {
+    let mut values = Vec::new();
+    for sql in [
+        "SELECT raw FROM mail_messages WHERE generation IS NOT NULL",
+        "SELECT sealed_fields FROM mail_messages WHERE sealed_fields IS NOT NULL",
+        "SELECT a.content FROM mail_attachments a JOIN mail_messages m ON m.id = a.message_pk \
+         WHERE m.generation IS NOT NULL",
+        "SELECT sealed_filename FROM mail_attachments WHERE sealed_filename IS NOT NULL",
+    ] {
+        let found: Vec<Vec<u8>> = senim::on_db!(&app.db, pool => sqlx::query_scalar(sql)
+            .fetch_all(pool)
+            .await)
+        .expect("read the sealed mail");
+        values.extend(found.into_iter().filter(|v| !v.is_empty()));
+    }
+    values
+}
+
+/// `senim keys rotate` (and `remove-reader`) reseals the stored mail too: every
+/// message and attachment is on the new generation, opens with the key to the
+/// bytes that arrived, and no longer opens with the old generation's office
+/// identity alone (what a removed reader could have kept); the keyed hashes
+/// stay, so the mail is still found by them.
+#[tokio::test]
+async fn a_rotation_reseals_the_stored_mail() {
+    rotation_reseals_mail("").await;
+}
+
+#[tokio::test]
+async fn a_rotation_reseals_the_stored_mail_on_postgres() {
+    let db = support::database::TestDb::postgres().await;
+    rotation_reseals_mail(&db.url).await;
+}
+
+async fn rotation_reseals_mail(database_url: &str) {
+    let dovecot = Dovecot::start();
+    let smtp = SmtpServer::start(SmtpOptions::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (app, data_dir) = open_app(dir.path(), database_url, &dovecot, &smtp).await;
+    let escrow = init_keys(&app).await;
+    dovecot.append("INBOX", &appeal_mail());
+    let mut intake = Intake::start(app.clone(), &data_dir);
+    wait_settled(&intake, &dovecot, 1).await;
+    intake.pause().await;
+    let keyed = by_message_id(&intake, MESSAGE_ID).await;
+    let keys = Keys::new(app.db.clone());
+    let unlocked = keys
+        .unlock_escrow(escrow.clone())
+        .await
+        .expect("unlock with the escrow");
+    let old = unlocked.restricted_to(&[1]);
+    assert_opens_back(&intake, &old).await;
+    let before = office_sealed_mail(&app).await;
+    assert_eq!(before.len(), 4, "raw, fields, attachment, its name");
+
+    let rotated = senim::cli::keys::rotate(&app, &unlocked, None, "test")
+        .await
+        .expect("rotate");
+    assert_eq!((rotated.generation, rotated.mail), (2, 1), "{rotated:?}");
+    assert_eq!(rotated.appeals, 1, "{rotated:?}");
+
+    let stored = intake.stored().await;
+    assert!(
+        stored.iter().all(|m| m.generation == Some(2)),
+        "every message is on the new generation"
+    );
+    let after = office_sealed_mail(&app).await;
+    assert_eq!(after.len(), before.len());
+    let again = keys.unlock_escrow(escrow).await.expect("unlock again");
+    let new = again.restricted_to(&[2]);
+    for v in &after {
+        assert!(!before.contains(v), "a value was not resealed");
+        assert!(
+            old.open(v).is_err(),
+            "a value opens with the old generation"
+        );
+        new.open(v).expect("the new generation opens it");
+    }
+    // The same message, found by the same keyed hashes, opens back with the
+    // new generation alone and with the escrow.
+    let found = by_message_id(&intake, MESSAGE_ID).await;
+    assert_eq!(
+        (found.id, &found.sha256, &found.message_id),
+        (keyed.id, &keyed.sha256, &keyed.message_id)
+    );
+    assert_opens_back(&intake, &new).await;
+    assert_opens_back(&intake, &again).await;
+    let pk = MessagePk(found.id);
+    assert!(store::raw_unlocked(&app.db, pk, &old).await.is_err());
+    assert!(store::fields(&app.db, pk, &old).await.is_err());
+    assert!(store::attachment_contents(&app.db, pk, &old).await.is_err());
+    assert!(app.journal.verify().await.expect("verify").is_intact());
+
+    // Nothing plain appeared on the way.
+    let values = mail_and_outbox_values(&app).await;
+    for (what, secret) in secrets() {
+        assert!(!holds(&values, &secret), "{what} is stored plain");
+    }
+}

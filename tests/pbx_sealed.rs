@@ -669,3 +669,307 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         0
     );
 }
+
+/// Every sealed value of the telephone channel's own tables that is under the
+/// office key: the call log's numbers, the CTI events sealed to the office key,
+/// the recordings' file names.
+async fn office_sealed_values(d: &TestApp) -> Vec<Vec<u8>> {
+    let mut values = Vec::new();
+    for sql in [
+        "SELECT caller_sealed FROM pbx_calls WHERE caller_sealed IS NOT NULL",
+        "SELECT called_sealed FROM pbx_calls WHERE called_sealed IS NOT NULL",
+        "SELECT extension_sealed FROM pbx_calls WHERE extension_sealed IS NOT NULL",
+        "SELECT caller_sealed FROM pbx_cti_events WHERE sealed_to = 'office' AND caller_sealed IS NOT NULL",
+        "SELECT called_sealed FROM pbx_cti_events WHERE sealed_to = 'office' AND called_sealed IS NOT NULL",
+        "SELECT answered_by_sealed FROM pbx_cti_events WHERE sealed_to = 'office' AND answered_by_sealed IS NOT NULL",
+        "SELECT file_name_sealed FROM pbx_recordings WHERE file_name_sealed IS NOT NULL",
+    ] {
+        let found: Vec<Vec<u8>> = senim::on_db!(&d.app.db, pool => sqlx::query_scalar(sql)
+            .fetch_all(pool)
+            .await)
+        .unwrap();
+        values.extend(found);
+    }
+    values
+}
+
+/// `senim keys rotate` (and `remove-reader`, which rotates the same way)
+/// reseals the telephone channel too: every call's numbers, every CTI event
+/// sealed to the office key, every recording's file name and every recording
+/// file is sealed to the new generation, opens with the key to the same bytes,
+/// and no longer opens with the old generation's office identity alone (what a
+/// removed reader could have kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_reseals_numbers_file_names_and_recordings() {
+    rotation_reseals("").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_reseals_numbers_file_names_and_recordings_on_postgres() {
+    let db = support::database::TestDb::postgres().await;
+    rotation_reseals(&db.url).await;
+}
+
+async fn rotation_reseals(database_url: &str) {
+    let (port, _) = recording_server(DOWNLOADED);
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(CLOCK)
+        .unwrap()
+        .to_utc();
+    let d = TestApp::spawn(dir.path(), database_url, &config(dir.path(), port), at).await;
+    let data = dir.path().join("data");
+    let app = &d.app;
+    let keys = Keys::new(app.db.clone());
+    let mut tx = app.db.begin().await.unwrap();
+    let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    app.sealer.refresh().await.unwrap();
+    let escrow = senim::sealing::keys::parse_escrow(init.escrow_identity.expose_secret()).unwrap();
+
+    // Sealed to generation 1: an answered call, a CTI call made an appeal (its
+    // events sealed to the office key), and two voicemails uploaded with the
+    // same recording (one file) under a file name naming the caller.
+    let (status, answered) = post_json(
+        &d,
+        "/v1/pbx/calls",
+        &call(
+            "r-answered",
+            NUMBER,
+            "answered",
+            "2026-12-14T10:00:00+05:00",
+            "2026-12-14T10:05:00+05:00",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answered}");
+    let ev = |event: &str, extra: &str| {
+        format!("event={event}&from={NATIONAL}&to=77172000000&direction=in&callId=r-cti{extra}")
+    };
+    post_cti(&d, &ev("newCall", "")).await;
+    post_cti(&d, &ev("answer", "&answeringNumber=201")).await;
+    let hangup = post_cti(&d, &ev("hangup", "&cause=normalClearing")).await;
+    assert_eq!(hangup["call"]["outcome"], "appeal", "{hangup}");
+    for id in ["r-upload-1", "r-upload-2"] {
+        let uploaded = post_upload(
+            &d,
+            &call(
+                id,
+                NUMBER,
+                "voicemail",
+                "2026-12-14T21:00:00+05:00",
+                "2026-12-14T21:01:00+05:00",
+            ),
+            &format!("in-{DIGITS}.wav"),
+            UPLOADED,
+        )
+        .await;
+        assert_eq!(uploaded["recording"], "stored");
+    }
+    let unlocked = keys.unlock_escrow(escrow.clone()).await.unwrap();
+    // The old generation's office identity alone (a removed reader's copy)
+    // opens all of it now.
+    let old = unlocked.restricted_to(&[1]);
+    assert_eq!(old.generations(), [1]);
+    let before = office_sealed_values(&d).await;
+    assert!(before.len() >= 8, "{}", before.len());
+    for v in &before {
+        old.open(v)
+            .expect("generation 1 opens what is sealed to it");
+    }
+    let recordings = files_under(&data.join("recordings"));
+    assert_eq!(recordings.len(), 1, "one file for the two calls");
+    let sealed_before = std::fs::read(&recordings[0]).unwrap();
+    assert_eq!(old.open(&sealed_before).unwrap(), UPLOADED);
+
+    // The rotation, as `senim keys rotate` runs it.
+    let rotated = senim::cli::keys::rotate(app, &unlocked, None, "test")
+        .await
+        .unwrap();
+    assert_eq!(rotated.generation, 2);
+    assert_eq!(
+        (rotated.recordings, rotated.recordings_left),
+        (1, 0),
+        "{rotated:?}"
+    );
+    // Four calls' numbers, the CTI call's events, two file names.
+    assert!(rotated.calls >= 4 + 1 + 2, "{rotated:?}");
+    assert_eq!(app.sealer.current_generation(), Some(2));
+
+    // Every row is on the new generation.
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_calls WHERE sealed_generation IS NOT NULL AND sealed_generation <> 2"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_calls WHERE sealed_generation = 2"
+        )
+        .await,
+        4
+    );
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_recordings WHERE state = 'stored' AND file_generation = 2"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_recordings WHERE file_generation IS NOT NULL AND file_generation <> 2"
+        )
+        .await,
+        0
+    );
+
+    // The new generation alone opens every value and the file; the old one
+    // opens none of them.
+    let again = keys.unlock_escrow(escrow).await.unwrap();
+    let new = again.restricted_to(&[2]);
+    let after = office_sealed_values(&d).await;
+    assert_eq!(after.len(), before.len());
+    for v in &after {
+        new.open(v)
+            .expect("generation 2 opens every resealed value");
+        assert!(
+            old.open(v).is_err(),
+            "a value still opens with the old generation"
+        );
+        assert!(!before.contains(v), "a value was not resealed");
+    }
+    let mut opened: Vec<Vec<u8>> = before.iter().map(|v| old.open(v).unwrap()).collect();
+    let mut reopened: Vec<Vec<u8>> = after.iter().map(|v| new.open(v).unwrap()).collect();
+    opened.sort();
+    reopened.sort();
+    assert_eq!(opened, reopened, "the same bytes, resealed");
+    let files = files_under(&data.join("recordings"));
+    assert_eq!(
+        files, recordings,
+        "the file keeps its name; no temporary left"
+    );
+    let sealed_after = std::fs::read(&files[0]).unwrap();
+    assert_ne!(sealed_after, sealed_before);
+    assert!(
+        old.open(&sealed_after).is_err(),
+        "the file opens with the old generation"
+    );
+    assert_eq!(new.open(&sealed_after).unwrap(), UPLOADED);
+    for key in [&again, &new] {
+        for id in ["r-upload-1", "r-upload-2"] {
+            let mut out = Vec::new();
+            app.pbx
+                .open_recording(key, "office", id)
+                .await
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, UPLOADED, "{id}");
+        }
+        let numbers = store::call_numbers(&app.db, key, "office", "r-cti")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (numbers.caller.as_deref(), numbers.caller_raw.as_deref()),
+            (Some(NUMBER), Some(NATIONAL))
+        );
+        let numbers = store::call_numbers(&app.db, key, "office", "r-answered")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(numbers.caller.as_deref(), Some(NUMBER));
+    }
+    assert!(
+        store::call_numbers(&app.db, &old, "office", "r-answered")
+            .await
+            .is_err()
+    );
+    assert!(
+        app.pbx
+            .open_recording(&old, "office", "r-upload-1")
+            .await
+            .is_err()
+    );
+
+    // Run again (as after a crash past the commit): nothing is left to reseal.
+    let files_again = app
+        .pbx
+        .recordings
+        .reseal(&app.db, &app.sealer, &again)
+        .await
+        .unwrap();
+    assert_eq!(files_again.resealed + files_again.left, 0);
+
+    // A crash after the file was switched but before its rows were: the rows
+    // still say generation 1, the file opens all the same, and the next run
+    // reseals it again.
+    senim::on_db!(&app.db, pool => sqlx::query(
+        "UPDATE pbx_recordings SET file_generation = 1 WHERE file_generation = 2",
+    )
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    let mut out = Vec::new();
+    app.pbx
+        .open_recording(&again, "office", "r-upload-1")
+        .await
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, UPLOADED);
+    let resumed = app
+        .pbx
+        .recordings
+        .reseal(&app.db, &app.sealer, &again)
+        .await
+        .unwrap();
+    assert_eq!((resumed.resealed, resumed.left), (1, 0));
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_recordings WHERE file_generation = 2"
+        )
+        .await,
+        2
+    );
+    let files = files_under(&data.join("recordings"));
+    assert_eq!(files, recordings, "no temporary left");
+    let mut out = Vec::new();
+    new.open_stream(std::fs::File::open(&files[0]).unwrap())
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, UPLOADED);
+
+    // A call made after the rotation is sealed to the new generation.
+    let (status, _) = post_json(
+        &d,
+        "/v1/pbx/calls",
+        &call(
+            "r-later",
+            NUMBER,
+            "answered",
+            "2026-12-15T10:00:00+05:00",
+            "2026-12-15T10:05:00+05:00",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        count(
+            &d,
+            "SELECT COUNT(*) FROM pbx_calls WHERE call_id = 'r-later' AND sealed_generation = 2"
+        )
+        .await,
+        1
+    );
+    assert!(app.journal.verify().await.unwrap().is_intact());
+}

@@ -41,9 +41,11 @@ pub enum KeysCommand {
     /// key (they must have enrolled). You open the office key to do it.
     AddReader { login: String },
     /// Take a reader's access away: a new office key is made and granted to the
-    /// readers who remain, and every sealed appeal is resealed to it.
+    /// readers who remain, and everything sealed (appeals, mail and attachments,
+    /// callers' numbers, recordings) is resealed to it.
     RemoveReader { login: String },
-    /// Make a new office key, grant it to the readers and reseal every appeal.
+    /// Make a new office key, grant it to the readers and reseal everything
+    /// sealed (appeals, mail and attachments, callers' numbers, recordings).
     Rotate,
     /// The persons' keys and the office key generations granted to each.
     List,
@@ -241,22 +243,21 @@ pub async fn run(
                 );
             }
             let unlocked = source.unlock(app, &login).await?;
-            let (generation, resealed) =
-                rotate(app, &keys, &unlocked, Some(&reader), &login).await?;
-            tracing::info!(reader, by = unlocked.actor, generation, "reader removed");
-            writeln!(
-                out,
-                "{reader} removed; office key generation {generation}, {resealed} appeal(s) resealed"
-            )?;
+            let rotated = rotate(app, &unlocked, Some(&reader), &login).await?;
+            tracing::info!(
+                reader,
+                by = unlocked.actor,
+                generation = rotated.generation,
+                "reader removed"
+            );
+            writeln!(out, "{reader} removed")?;
+            describe(&mut out, &rotated)?;
         }
         KeysCommand::Rotate => {
             let login = person(app, claimed, READERS).await?;
             let unlocked = source.unlock(app, &login).await?;
-            let (generation, resealed) = rotate(app, &keys, &unlocked, None, &login).await?;
-            writeln!(
-                out,
-                "office key generation {generation}; {resealed} appeal(s) resealed"
-            )?;
+            let rotated = rotate(app, &unlocked, None, &login).await?;
+            describe(&mut out, &rotated)?;
         }
         KeysCommand::List => {
             person(
@@ -291,28 +292,114 @@ pub async fn run(
     Ok(())
 }
 
-/// A new generation of the office key, without `without`, and every sealed
-/// appeal resealed to it, in one transaction.
-async fn rotate(
+/// What a rotation did (`rotate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rotated {
+    /// The new office key generation.
+    pub generation: i64,
+    /// Appeals whose envelopes were resealed.
+    pub appeals: u64,
+    /// Stored mails (with their attachments) resealed.
+    pub mail: u64,
+    /// The telephone channel's rows resealed (calls' numbers, CTI events,
+    /// recordings' file names).
+    pub calls: u64,
+    /// Recording files resealed, after the commit.
+    pub recordings: u64,
+    /// Recording files that could not be resealed (each logged): still sealed
+    /// to an older generation.
+    pub recordings_left: u64,
+}
+
+/// A new generation of the office key, without `without`, and everything sealed
+/// to the office key resealed to it: in one transaction the appeals' envelopes
+/// (`Journal::reseal_in`), the mail and attachments (`mailbox::store::reseal_in`)
+/// and the telephone channel's numbers and file names (`pbx::store::reseal_in`);
+/// after the commit, the recording files (`RecordingStore::reseal`, which a
+/// crash leaves re-runnable), once the files of destroyed recordings an
+/// interrupted purge left are removed (not resealed). `unlocked` opens the
+/// current generation; `login` is the person rotating, for the audit log.
+pub async fn rotate(
     app: &App,
-    keys: &Keys,
     unlocked: &Unlocked,
     without: Option<&str>,
     login: &str,
-) -> anyhow::Result<(i64, u64)> {
+) -> anyhow::Result<Rotated> {
+    let keys = Keys::new(app.db.clone());
     let actor = format!("person:{login}");
     let mut tx = app.db.begin().await?;
     let rotation = keys
         .rotate_in(&mut tx, unlocked, without, app.clock.now())
         .await?;
     app.sealer.use_recipients(rotation.recipients.clone());
-    let resealed = app
+    let appeals = app
         .journal
         .reseal_in(&mut tx, &rotation, unlocked, &actor)
         .await?;
+    let mail = crate::mailbox::store::reseal_in(&mut tx, &rotation, unlocked)
+        .await
+        .context("cannot reseal the stored mail")?;
+    let calls = crate::pbx::store::reseal_in(&mut tx, &rotation, unlocked)
+        .await
+        .context("cannot reseal the telephone channel's numbers and file names")?;
     tx.commit().await?;
+    // The files after the commit, as `keys init` seals them: each resealed
+    // beside the old one, then switched; a crash leaves one or the other, both
+    // open with the key (rotate again to finish).
+    crate::pbx::recordings::remove_destroyed(&app.db, &app.pbx.recordings)
+        .await
+        .context(
+            "the office key is rotated, but the files of destroyed recordings could not be removed \
+             before the recordings were resealed (rotate again)",
+        )?;
+    let files = app
+        .pbx
+        .recordings
+        .reseal(&app.db, &app.sealer, unlocked)
+        .await
+        .context(
+            "the office key is rotated, but the recording files could not all be resealed \
+             (rotate again)",
+        )?;
     let _ = app.db.checkpoint().await;
-    Ok((rotation.recipients.generation, resealed))
+    let rotated = Rotated {
+        generation: rotation.recipients.generation,
+        appeals,
+        mail,
+        calls,
+        recordings: files.resealed,
+        recordings_left: files.left,
+    };
+    tracing::info!(
+        actor,
+        generation = rotated.generation,
+        appeals,
+        mail,
+        calls,
+        recordings = files.resealed,
+        recordings_left = files.left,
+        "office key rotated; everything sealed is resealed to it"
+    );
+    Ok(rotated)
+}
+
+/// What `rotate` resealed, for the person at the command line.
+fn describe(out: &mut impl Write, rotated: &Rotated) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "office key generation {}; resealed {} appeal(s), {} mail(s) with their attachments, \
+         {} call record(s) and file name(s), {} recording(s)",
+        rotated.generation, rotated.appeals, rotated.mail, rotated.calls, rotated.recordings
+    )?;
+    if rotated.recordings_left > 0 {
+        writeln!(
+            out,
+            "warning: {} recording file(s) could not be resealed (missing or not opening; see the log): \
+             they stay sealed to an older generation",
+            rotated.recordings_left
+        )?;
+    }
+    Ok(())
 }
 
 /// `keys init` runs with the daemon stopped, as a migration would: a daemon

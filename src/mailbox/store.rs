@@ -12,7 +12,8 @@
 //! hashes, decided in one place (`message_key`), so look-ups still match. Reading
 //! sealed text back takes a person's `Unlocked` key (`raw_unlocked`, `fields`,
 //! `attachment_contents`); the plain readers refuse a sealed row rather than
-//! return its ciphertext. `seal_existing_in` seals a plain store in place.
+//! return its ciphertext. `seal_existing_in` seals a plain store in place;
+//! `reseal_in` reseals a sealed one to a new generation of the office key.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,7 @@ use super::intake::{SOURCE_MESSAGE_ID, SOURCE_SHA256};
 use super::message::Reading;
 use crate::db::{Db, Tx};
 use crate::journal::{AppealId, SourceRef};
+use crate::sealing::keys::Rotation;
 use crate::sealing::{SealError, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
@@ -40,6 +42,10 @@ pub enum StoreError {
     Corrupt(i64, String),
     #[error("sealing is off: there is nothing to seal the mailbox to (run `senim keys init`)")]
     SealingOff,
+    /// A sealed value of a message cannot be opened with the key that rotates
+    /// the office key, or sealed to the new one.
+    #[error("message {0} cannot be resealed to the new office key: {1}")]
+    Reseal(i64, SealError),
 }
 
 /// The domain of an attachment's SHA-256 among the keyed hashes.
@@ -891,4 +897,79 @@ async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<
         .map(|_| ()))?;
     }
     Ok(())
+}
+
+/// Reseals, in `tx` (the rotation's: `senim keys rotate`, `remove-reader`), every
+/// message sealed to a generation of the office key older than the rotation's:
+/// its raw bytes, its sealed fields, and its attachments' content and file
+/// names are opened with `unlocked` and sealed to the new generation
+/// (`Rotation::reseal`), and its `generation` follows. Destroyed bytes stay
+/// empty; keyed hashes stay as they are (they are under the chain key, not the
+/// office key). Returns how many messages it resealed; a message that does not
+/// open fails the whole rotation, which then changes nothing.
+pub async fn reseal_in(
+    tx: &mut Tx,
+    rotation: &Rotation,
+    unlocked: &Unlocked,
+) -> Result<u64, StoreError> {
+    let generation = rotation.recipients.generation;
+    let mut resealed = 0u64;
+    loop {
+        let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT id, raw, sealed_fields FROM mail_messages \
+             WHERE generation IS NOT NULL AND generation < $1 ORDER BY id LIMIT $2",
+        )
+        .bind(generation)
+        .bind(SEAL_BATCH)
+        .fetch_all(conn)
+        .await)?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, raw, sealed_fields) in rows {
+            let reseal = |sealed: &[u8]| {
+                rotation
+                    .reseal(unlocked, sealed)
+                    .map(|s| s.bytes)
+                    .map_err(|e| StoreError::Reseal(id, e))
+            };
+            let raw = if raw.is_empty() { raw } else { reseal(&raw)? };
+            let sealed_fields = sealed_fields.as_deref().map(reseal).transpose()?;
+            on_tx!(tx, conn => sqlx::query(
+                "UPDATE mail_messages SET raw = $1, sealed_fields = $2, generation = $3 WHERE id = $4",
+            )
+            .bind(&raw)
+            .bind(&sealed_fields)
+            .bind(generation)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            let attachments: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(tx, conn => sqlx::query_as(
+                "SELECT id, content, sealed_filename FROM mail_attachments WHERE message_pk = $1",
+            )
+            .bind(id)
+            .fetch_all(conn)
+            .await)?;
+            for (attachment, content, sealed_filename) in attachments {
+                let content = if content.is_empty() {
+                    content
+                } else {
+                    reseal(&content)?
+                };
+                let sealed_filename = sealed_filename.as_deref().map(reseal).transpose()?;
+                on_tx!(tx, conn => sqlx::query(
+                    "UPDATE mail_attachments SET content = $1, sealed_filename = $2 WHERE id = $3",
+                )
+                .bind(&content)
+                .bind(&sealed_filename)
+                .bind(attachment)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+            }
+            resealed += 1;
+        }
+    }
+    Ok(resealed)
 }

@@ -14,7 +14,9 @@
 //! cannot be confirmed; `pbx_recordings.file_generation` says it is sealed.
 //! A person with the key reads it back (`Pbx::open_recording`,
 //! `RecordingStore::open`); `RecordingStore::seal_existing` seals the files
-//! stored plain before (`senim keys init`, after its commit).
+//! stored plain before (`senim keys init`, after its commit), and
+//! `RecordingStore::reseal` reseals sealed ones to a new generation of the
+//! office key (`senim keys rotate`, after the rotation's commit).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +48,18 @@ pub enum RecordingError {
     Database(#[from] sqlx::Error),
     #[error("the plain recording {0} does not hold the content its row names; left as it is")]
     Mismatch(String),
+    #[error("the sealed recording {0} does not hold the content its name says; left as it is")]
+    SealedMismatch(String),
+}
+
+/// What `RecordingStore::reseal` did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResealedFiles {
+    /// Files resealed to the new generation.
+    pub resealed: u64,
+    /// Files that could not be (missing, not opening with the key, or not
+    /// holding the content their name says): left as they are, each logged.
+    pub left: u64,
 }
 
 /// Where recordings are kept, and how large one may be.
@@ -188,6 +202,71 @@ impl RecordingStore {
         Ok(sealed)
     }
 
+    /// Reseals the recording files sealed to a generation of the office key
+    /// older than the one `sealer` seals to now (run by `senim keys rotate` and
+    /// `remove-reader` after the rotation's commit, with the `unlocked` key that
+    /// rotated; again after a crash, with a key that opens the older
+    /// generations). Each file is opened with `unlocked` as it is read and
+    /// sealed to a temporary file beside it (checked against its name, the keyed
+    /// hash of the content's SHA-256, and synced), which is then renamed over
+    /// it, so the file's name always holds one whole recording, of the old
+    /// generation or of the new; the old file's blocks are then overwritten with
+    /// zeros and the rows naming it switched to the new generation. A crash
+    /// anywhere leaves a file that opens (the rows' generation only says it is
+    /// sealed) and at worst a row still naming the old generation, which the
+    /// next run reseals. A file that is missing, does not open or does not hold
+    /// its content is left as it is (logged, counted in `left`).
+    pub async fn reseal(
+        &self,
+        db: &Db,
+        sealer: &Sealer,
+        unlocked: &Unlocked,
+    ) -> Result<ResealedFiles, RecordingError> {
+        let generation = sealer.current_generation().ok_or_else(|| {
+            SealError::Keys("sealing is off: there is no office key to reseal to".into())
+        })?;
+        // The key moves to a blocking thread: a copy of its office identities.
+        let key = Arc::new(unlocked.restricted_to(&unlocked.generations()));
+        let mut done = ResealedFiles::default();
+        for name in store::recordings_sealed_before(db, generation).await? {
+            let (path, task_name, task_key, task_sealer) = (
+                self.path_of(&name),
+                name.clone(),
+                key.clone(),
+                sealer.clone(),
+            );
+            let written = tokio::task::spawn_blocking(move || {
+                reseal_file(&path, &task_name, &task_key, &task_sealer)
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+            match written {
+                Ok(g) if g == generation => {
+                    store::recording_resealed(db, &name, generation).await?;
+                    done.resealed += 1;
+                }
+                Ok(g) => {
+                    return Err(SealError::Keys(format!(
+                        "the office key changed while recordings were resealed (generation {g}, \
+                         not {generation}): run the rotation again"
+                    ))
+                    .into());
+                }
+                Err(
+                    e @ (RecordingError::Io(_)
+                    | RecordingError::SealedMismatch(_)
+                    | RecordingError::Seal(SealError::Open(_))),
+                ) => {
+                    tracing::warn!(file = %name, error = %e,
+                        "pbx: a sealed recording cannot be resealed; left as it is");
+                    done.left += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
     /// Erases the plain files that sealed ones replaced, unless a recording
     /// not yet sealed still has the same content.
     async fn erase_unsealed(&self, db: &Db) -> Result<(), RecordingError> {
@@ -224,6 +303,23 @@ fn write_sealed(
     sha256: &str,
     sealer: &Sealer,
 ) -> Result<i64, RecordingError> {
+    write_sealed_if(path, input, sealer, |hash| {
+        if hash == sha256 {
+            Ok(())
+        } else {
+            Err(RecordingError::Mismatch(sha256.to_owned()))
+        }
+    })
+}
+
+/// `write_sealed`, if `check` accepts the SHA-256 (hex) of what `input` yielded;
+/// nothing is written over `path` otherwise. Blocking.
+fn write_sealed_if(
+    path: &Path,
+    input: impl Read,
+    sealer: &Sealer,
+    check: impl FnOnce(&str) -> Result<(), RecordingError>,
+) -> Result<i64, RecordingError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".sealing.{}.tmp", uuid::Uuid::new_v4().simple()));
@@ -236,9 +332,7 @@ fn write_sealed(
         let generation = sealer.seal_stream(&mut input, &mut file)?.ok_or_else(|| {
             SealError::Seal("sealing was turned off while a recording was being sealed".into())
         })?;
-        if hex::encode(input.hash.finalize()) != sha256 {
-            return Err(RecordingError::Mismatch(sha256.to_owned()));
-        }
+        check(&hex::encode(input.hash.finalize()))?;
         file.flush()?;
         file.get_ref().sync_all()?;
         Ok(generation)
@@ -253,6 +347,48 @@ fn write_sealed(
     std::fs::rename(&tmp, path)?;
     std::fs::File::open(dir)?.sync_all()?;
     Ok(generation)
+}
+
+/// Reseals the sealed file at `path`, named `name`: opened with `unlocked`,
+/// sealed by `sealer` to a temporary file, checked against `name`, renamed over
+/// the old one; then the old file's blocks are overwritten with zeros. The
+/// generation it is now sealed to. Blocking.
+fn reseal_file(
+    path: &Path,
+    name: &str,
+    unlocked: &Unlocked,
+    sealer: &Sealer,
+) -> Result<i64, RecordingError> {
+    let mut old = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let opened = unlocked.open_stream(std::io::BufReader::new(old.try_clone()?))?;
+    let generation = write_sealed_if(path, opened, sealer, |sha256| {
+        if sealer.keyed_hash(KEYED_NAME, sha256.as_bytes()).as_deref() == Some(name) {
+            Ok(())
+        } else {
+            Err(RecordingError::SealedMismatch(name.to_owned()))
+        }
+    })?;
+    // The name holds the new file now; `old` is the replaced one, unlinked.
+    zero_fill(&mut old)?;
+    Ok(generation)
+}
+
+/// Overwrites an open file's content with zeros and syncs it. Blocking.
+fn zero_fill(file: &mut std::fs::File) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(0))?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        file.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
 }
 
 /// Removes the files of destroyed recordings (`store::destroy_for_appeal_in`,

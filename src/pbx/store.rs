@@ -21,13 +21,16 @@
 //! The answers stored for retries (`response_body`) hold no identity (ids,
 //! disposition, outcome, registration number), and stay plain.
 //! `seal_existing_in` seals, in `senim keys init`'s transaction, what was stored
-//! plain before.
+//! plain before; `reseal_in` reseals, in a rotation's transaction, what is sealed
+//! to the office key to its new generation (the files after the commit:
+//! `recordings::RecordingStore::reseal`).
 
 use chrono::{DateTime, Utc};
 
 use super::error::PbxError;
 use super::formats::{CallRecord, CtiEvent};
 use crate::db::{Db, Tx};
+use crate::sealing::keys::Rotation;
 use crate::sealing::{IntakeKey, SealError, Sealer, Unlocked};
 use crate::{on_db, on_tx, on_write};
 
@@ -1074,7 +1077,38 @@ pub async fn unsealed_file_erased(db: &Db, source: &str, call_id: &str) -> Resul
     .map(|_| ()))
 }
 
-/// How many values `seal_existing_in` sealed or erased, by table.
+/// Sealed recording files of a generation of the office key older than
+/// `generation`, not destroyed: their names (`pbx_recordings.sha256`, the keyed
+/// hash), each once (calls with the same content share one file).
+pub async fn recordings_sealed_before(
+    db: &Db,
+    generation: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT sha256 FROM pbx_recordings WHERE state = 'stored' AND destroyed_at IS NULL \
+         AND sha256 IS NOT NULL AND file_generation IS NOT NULL AND file_generation < $1 ORDER BY sha256",
+    )
+    .bind(generation)
+    .fetch_all(pool)
+    .await)
+}
+
+/// Records that the sealed file `name` is now sealed to `generation` (every row
+/// naming it); how many rows.
+pub async fn recording_resealed(db: &Db, name: &str, generation: i64) -> Result<u64, sqlx::Error> {
+    on_write!(db, conn => sqlx::query(
+        "UPDATE pbx_recordings SET file_generation = $1 \
+         WHERE sha256 = $2 AND file_generation IS NOT NULL AND file_generation < $1",
+    )
+    .bind(generation)
+    .bind(name)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// How many values `seal_existing_in` sealed or erased (or `reseal_in`
+/// resealed), by table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SealedExisting {
     pub calls: u64,
@@ -1217,3 +1251,129 @@ pub async fn seal_existing_by_table_in(
     }
     Ok(done)
 }
+
+/// Reseals, in `tx` (the rotation's: `senim keys rotate`, `remove-reader`), what
+/// the telephone channel holds sealed to an older generation of the office key:
+/// the call log's numbers (`sealed_generation` follows), the CTI events' numbers
+/// sealed to the office key (`sealed_to = 'office'`), and recordings' file
+/// names, each opened with `unlocked` and sealed to the rotation's generation
+/// (`Rotation::reseal`). What is sealed with the intake key is not under the
+/// office key and stays as it is. The recording files are resealed after the
+/// commit (`recordings::RecordingStore::reseal`). Returns how many rows it
+/// changed; a value that does not open fails the rotation, which then changes
+/// nothing.
+pub async fn reseal_in(
+    tx: &mut Tx,
+    rotation: &Rotation,
+    unlocked: &Unlocked,
+) -> Result<u64, PbxError> {
+    Ok(reseal_by_table_in(tx, rotation, unlocked).await?.total())
+}
+
+/// `reseal_in`, counted by table.
+pub async fn reseal_by_table_in(
+    tx: &mut Tx,
+    rotation: &Rotation,
+    unlocked: &Unlocked,
+) -> Result<SealedExisting, PbxError> {
+    let generation = rotation.recipients.generation;
+    let reseal = |sealed: Option<Vec<u8>>| -> Result<Option<Vec<u8>>, SealError> {
+        sealed
+            .map(|s| rotation.reseal(unlocked, &s).map(|r| r.bytes))
+            .transpose()
+    };
+    let mut done = SealedExisting::default();
+    type SealedCall = (
+        String,
+        String,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    );
+    // The rows sealed to the new generation are no longer selected, so each
+    // batch finds the next ones.
+    loop {
+        let calls: Vec<SealedCall> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT source, call_id, caller_sealed, called_sealed, extension_sealed FROM pbx_calls \
+             WHERE sealed_generation IS NOT NULL AND sealed_generation < $1 \
+             ORDER BY source, call_id LIMIT $2",
+        )
+        .bind(generation)
+        .bind(RESEAL_BATCH)
+        .fetch_all(conn)
+        .await)?;
+        if calls.is_empty() {
+            break;
+        }
+        for (source, call_id, caller, called, extension) in calls {
+            on_tx!(tx, conn => sqlx::query(
+                "UPDATE pbx_calls SET caller_sealed = $1, called_sealed = $2, extension_sealed = $3, \
+                 sealed_generation = $4 WHERE source = $5 AND call_id = $6",
+            )
+            .bind(reseal(caller)?)
+            .bind(reseal(called)?)
+            .bind(reseal(extension)?)
+            .bind(generation)
+            .bind(&source)
+            .bind(&call_id)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            done.calls += 1;
+        }
+    }
+    // CTI events and file names keep no generation: every one sealed to the
+    // office key is of an older one (the new one is not committed yet), and is
+    // resealed once, here.
+    type SealedEvent = (
+        String,
+        String,
+        String,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+    );
+    let events: Vec<SealedEvent> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT source, call_id, event, caller_sealed, called_sealed, answered_by_sealed \
+         FROM pbx_cti_events WHERE sealed_to = 'office'",
+    )
+    .fetch_all(conn)
+    .await)?;
+    for (source, call_id, event, caller, called, answered_by) in events {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_cti_events SET caller_sealed = $1, called_sealed = $2, answered_by_sealed = $3 \
+             WHERE source = $4 AND call_id = $5 AND event = $6",
+        )
+        .bind(reseal(caller)?)
+        .bind(reseal(called)?)
+        .bind(reseal(answered_by)?)
+        .bind(&source)
+        .bind(&call_id)
+        .bind(&event)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        done.cti_events += 1;
+    }
+    let names: Vec<(String, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT source, call_id, file_name_sealed FROM pbx_recordings WHERE file_name_sealed IS NOT NULL",
+    )
+    .fetch_all(conn)
+    .await)?;
+    for (source, call_id, name) in names {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE pbx_recordings SET file_name_sealed = $1 WHERE source = $2 AND call_id = $3",
+        )
+        .bind(reseal(Some(name))?)
+        .bind(&source)
+        .bind(&call_id)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        done.recordings += 1;
+    }
+    Ok(done)
+}
+
+/// How many call log rows `reseal_by_table_in` reads at once.
+const RESEAL_BATCH: i64 = 200;

@@ -97,6 +97,30 @@ impl Unlocked {
             .map_err(|e| SealError::Open(e.to_string()))
     }
 
+    /// The office key generations this holds the identity of, oldest first.
+    pub fn generations(&self) -> Vec<i64> {
+        self.identities.keys().copied().collect()
+    }
+
+    /// A copy holding only the office identities of `generations` (those it
+    /// holds), and not the escrow's: what reads what those generations sealed and
+    /// nothing else. For work that needs its own copy of the key (a recording
+    /// resealed on a blocking thread), and for tests that check that an old
+    /// generation's identity alone no longer opens what a rotation resealed.
+    /// Never stored, like any `Unlocked`.
+    pub fn restricted_to(&self, generations: &[i64]) -> Unlocked {
+        Unlocked {
+            actor: self.actor.clone(),
+            identities: self
+                .identities
+                .iter()
+                .filter(|(g, _)| generations.contains(g))
+                .map(|(g, i)| (*g, i.clone()))
+                .collect(),
+            escrow: None,
+        }
+    }
+
     /// The current generation's office identity.
     fn current(&self) -> Result<(i64, &age::x25519::Identity)> {
         self.identities
