@@ -131,47 +131,47 @@ fn require(
     sessions: &Sessions,
     headers: &HeaderMap,
     roles: &[Role],
-) -> Result<Arc<Session>, Response> {
+) -> Result<Arc<Session>, Refusal> {
     let Some(session) = current(app, sessions, headers) else {
-        return Err(Redirect::to("/console/login").into_response());
+        return Err(Box::new(Redirect::to("/console/login").into_response()));
     };
     if roles.iter().any(|r| session.has(*r)) {
         Ok(session)
     } else {
         let lang = session.lang;
-        Err((
-            StatusCode::FORBIDDEN,
-            page(
-                lang,
-                t(lang, Msg::Forbidden),
-                Some(&session),
-                html! {
-                    p.error { (t(lang, Msg::Forbidden)) }
-                },
-            ),
-        )
-            .into_response())
+        let view = page(
+            lang,
+            t(lang, Msg::Forbidden),
+            Some(&session),
+            html! {
+                p.error { (t(lang, Msg::Forbidden)) }
+            },
+        );
+        Err(Box::new((StatusCode::FORBIDDEN, view).into_response()))
     }
 }
 
 /// A form's CSRF token checked against the session's (403 otherwise).
-fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Response> {
+fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Refusal> {
     match token {
         Some(token) if tokens_equal(&session.csrf, token) => Ok(()),
-        _ => Err((
-            StatusCode::FORBIDDEN,
-            page(
+        _ => {
+            let view = page(
                 session.lang,
                 t(session.lang, Msg::BadForm),
                 Some(session),
                 html! {
                     p.error { (t(session.lang, Msg::BadForm)) }
                 },
-            ),
-        )
-            .into_response()),
+            );
+            Err(Box::new((StatusCode::FORBIDDEN, view).into_response()))
+        }
     }
 }
+
+/// A page given instead of the one asked for (the login, a 403, a 409), boxed:
+/// a response is large, and most requests get the page they asked for.
+type Refusal = Box<Response>;
 
 /// The page around every view: the header with the person's pages and log-out.
 fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
@@ -386,7 +386,7 @@ async fn logout(
         return Redirect::to("/console/login").into_response();
     };
     if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return refused;
+        return *refused;
     }
     if let Some(id) = cookie(&headers, COOKIE) {
         sessions.end(id);
@@ -404,7 +404,7 @@ async fn logout_everywhere(
         return Redirect::to("/console/login").into_response();
     };
     if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return refused;
+        return *refused;
     }
     let ended = sessions.end_all(&session.login);
     tracing::info!(
@@ -433,7 +433,7 @@ async fn queue(
 ) -> Response {
     let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = session.lang;
     let filter = ListFilter {
@@ -471,7 +471,7 @@ async fn queue(
 }
 
 /// The phone appeal the operator may complete, or the page saying it is not.
-async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Response> {
+async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Refusal> {
     let lang = session.lang;
     let not_awaiting = || {
         (
@@ -490,8 +490,10 @@ async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Respo
     };
     match app.journal.get(AppealId(id)).await {
         Ok(a) if a.channel == Channel::Phone && a.status == Status::AwaitingOperatorNotes => Ok(a),
-        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(not_awaiting()),
-        Err(e) => Err(crate::server::problem::Problem::from(e).into_response()),
+        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(Box::new(not_awaiting())),
+        Err(e) => Err(Box::new(
+            crate::server::problem::Problem::from(e).into_response(),
+        )),
     }
 }
 
@@ -585,11 +587,11 @@ async fn notes_page(
 ) -> Response {
     let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let appeal = match awaiting(&app, &session, id).await {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let tz = *app.config.calendar.timezone;
     notes_view(
@@ -617,14 +619,14 @@ async fn save_notes(
 ) -> Response {
     let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return refused;
+        return *refused;
     }
     let appeal = match awaiting(&app, &session, id).await {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
@@ -715,7 +717,7 @@ async fn journal(
         &[Role::Manager, Role::Director, Role::Auditor],
     ) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let lang = session.lang;
     let page_no = q.page.unwrap_or(0).min(100_000);
