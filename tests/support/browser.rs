@@ -40,8 +40,6 @@ impl Driver {
 
     /// A new browser window (its own cookies): headless Chromium, 1280x900.
     pub async fn browser(&self) -> Client {
-        // The WebDriver client is built with rustls: ring, as the daemon uses.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -57,8 +55,9 @@ impl Driver {
                 ],
             }),
         );
-        ClientBuilder::rustls()
-            .expect("rustls")
+        // Plain HTTP to chromedriver on loopback: no TLS client in the tests'
+        // build (its crypto provider would clash with the daemon's).
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
             .await
