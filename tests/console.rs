@@ -1,6 +1,6 @@
 //! The console in a real browser (headless Chromium through WebDriver) against
 //! the real daemon: each role logs in; an answered call posted by the PBX appears
-//! in the operator's queue; the operator completes the clause-10.5 form with the
+//! in the operator's open queue by itself (server-sent events); the operator completes the clause-10.5 form with the
 //! keyboard alone and the appeal leaves the queue; the auditor sees no identity
 //! anywhere in the page's source. And, over plain HTTP: no page is cached or
 //! framed, a form without its CSRF token is refused, a login is locked after
@@ -156,10 +156,33 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
             .contains("Ожидающих звонков нет")
     );
 
-    // A call answered and hung up: the PBX posts it, it is in the queue.
+    // A call answered and hung up: the PBX posts it, and it appears in the
+    // open queue by itself (server-sent events), without a reload.
     let number = answered_call(&d, "1765863600.1").await;
-    operator.goto(&d.url("/console/queue")).await.unwrap();
-    assert!(operator.source().await.unwrap().contains(&number));
+    let mut live = false;
+    for _ in 0..100 {
+        let rows = operator
+            .find(Locator::Id("queue-rows"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if rows.contains(&number) {
+            live = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(live, "the call never appeared in the open queue");
+    assert!(
+        operator
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/queue")
+    );
     screenshot(&operator, "queue").await;
     operator
         .find(Locator::LinkText("Внести запись"))
@@ -318,7 +341,9 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
         csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
         "{csp}"
     );
-    assert!(!csp.contains("script-src"), "{csp}");
+    // Scripts only from the daemon's own files: no inline script can run.
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
     let cookie = set_cookie(&login, "senim_login").unwrap();
     let cookies = login
         .headers()

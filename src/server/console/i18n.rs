@@ -52,6 +52,12 @@ messages! {
     LogOutEverywhere => ("Log out everywhere", "Выйти на всех устройствах", "Барлық жерден шығу"),
     Queue => ("Calls awaiting notes", "Звонки, ожидающие записи", "Жазбаны күтіп тұрған қоңыраулар"),
     NoCalls => ("No call is waiting.", "Ожидающих звонков нет.", "Күтіп тұрған қоңырау жоқ."),
+    NewCall => ("A call awaits your notes", "Звонок ожидает вашей записи", "Қоңырау жазбаңызды күтуде"),
+    EnableNotifications => (
+        "Tell me of new calls (a notification and a sound)",
+        "Сообщать о новых звонках (уведомление и звук)",
+        "Жаңа қоңыраулар туралы хабарлау (хабарландыру және дыбыс)"
+    ),
     Number => ("Number", "Номер", "Нөмірі"),
     Received => ("Received (Astana)", "Поступило (Астана)", "Түскен уақыты (Астана)"),
     Registered => ("Registered", "Зарегистрировано", "Тіркелген күні"),

@@ -40,6 +40,12 @@ const LOGIN_COOKIE: &str = "senim_login";
 const PAGE: u32 = 50;
 
 const CSS: &str = include_str!("console.css");
+/// The queue's live updates: the one script of the console, a module of its own.
+const QUEUE_JS: &str = include_str!("queue.js");
+
+/// How long one event stream lasts before the browser opens the next (so a
+/// shutdown never waits long for it).
+const STREAM_SECONDS: u32 = 25;
 
 /// The console's routes, with their own session store.
 pub fn routes(app: &App) -> Router<Arc<App>> {
@@ -53,6 +59,8 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/logout", post(logout))
         .route("/console/logout-everywhere", post(logout_everywhere))
         .route("/console/queue", get(queue))
+        .route("/console/queue/events", get(queue_events))
+        .route("/console/static/queue.js", get(queue_js))
         .route(
             "/console/appeals/{id}/notes",
             get(notes_page).post(save_notes),
@@ -71,8 +79,8 @@ async fn headers(request: Request, next: Next) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -90,6 +98,86 @@ async fn headers(request: Request, next: Next) -> Response {
 
 async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn queue_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        QUEUE_JS,
+    )
+        .into_response()
+}
+
+/// The phone appeals awaiting the operator's notes, oldest first.
+async fn awaiting_notes(app: &App) -> Result<Vec<Appeal>, crate::journal::JournalError> {
+    app.journal
+        .list(&ListFilter {
+            channel: Some(Channel::Phone),
+            status: Some(Status::AwaitingOperatorNotes),
+            limit: Some(200),
+            ..ListFilter::default()
+        })
+        .await
+}
+
+/// The queue as the page's script redraws it: id, number, received (Astana).
+async fn queue_json(app: &App) -> Option<String> {
+    let tz = *app.config.calendar.timezone;
+    let appeals = awaiting_notes(app).await.ok()?;
+    let rows: Vec<serde_json::Value> = appeals
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "id": a.id,
+                "number": a.registration_number,
+                "received": local(a.received_at, tz),
+            })
+        })
+        .collect();
+    serde_json::to_string(&rows).ok()
+}
+
+/// The operator's queue, live: an event each time it changes (checked every
+/// second), for `STREAM_SECONDS`; the browser then opens the next stream. Ends
+/// with the session; does not renew it.
+async fn queue_events(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::response::sse::{Event, Sse};
+    if let Err(r) = require(&app, &sessions, &headers, &[Role::Operator]) {
+        return *r;
+    }
+    let Some(id) = cookie(&headers, COOKIE).map(str::to_owned) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let state = (app, sessions, id, 0u32, None::<String>);
+    let stream = futures_util::stream::unfold(state, |(app, sessions, id, n, last)| async move {
+        if n >= STREAM_SECONDS {
+            return None;
+        }
+        if n > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        if !sessions.alive(&id, app.clock.now()) {
+            return None;
+        }
+        let data = queue_json(&app).await?;
+        let event = if last.as_deref() == Some(data.as_str()) {
+            Event::default().comment("")
+        } else {
+            Event::default()
+                .event("queue")
+                .retry(std::time::Duration::from_secs(1))
+                .data(&data)
+        };
+        Some((
+            Ok::<_, std::convert::Infallible>(event),
+            (app, sessions, id, n + 1, Some(data)),
+        ))
+    });
+    Sse::new(stream).into_response()
 }
 
 /// A cookie's value from the request's `Cookie` headers.
@@ -436,13 +524,7 @@ async fn queue(
         Err(r) => return *r,
     };
     let lang = session.lang;
-    let filter = ListFilter {
-        channel: Some(Channel::Phone),
-        status: Some(Status::AwaitingOperatorNotes),
-        limit: Some(200),
-        ..ListFilter::default()
-    };
-    let appeals = match app.journal.list(&filter).await {
+    let appeals = match awaiting_notes(&app).await {
         Ok(a) => a,
         Err(e) => return crate::server::problem::Problem::from(e).into_response(),
     };
@@ -450,22 +532,21 @@ async fn queue(
     let body = html! {
         h1 { (t(lang, Msg::Queue)) }
         @if q.contains_key("saved") { p.notice role="status" { (t(lang, Msg::NotesSaved)) } }
-        @if appeals.is_empty() {
-            p.muted { (t(lang, Msg::NoCalls)) }
-        } @else {
-            table {
-                thead { tr { th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Received)) } th {} } }
-                tbody {
-                    @for a in &appeals {
-                        tr {
-                            td { (a.registration_number) }
-                            td { (local(a.received_at, tz)) }
-                            td { a href={ "/console/appeals/" (a.id) "/notes" } { (t(lang, Msg::RecordNotes)) } }
-                        }
+        p #queue-empty .muted hidden[!appeals.is_empty()] { (t(lang, Msg::NoCalls)) }
+        table #queue hidden[appeals.is_empty()] data-record=(t(lang, Msg::RecordNotes)) data-new=(t(lang, Msg::NewCall)) {
+            thead { tr { th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Received)) } th {} } }
+            tbody #queue-rows {
+                @for a in &appeals {
+                    tr data-id=(a.id) {
+                        td { (a.registration_number) }
+                        td { (local(a.received_at, tz)) }
+                        td { a href={ "/console/appeals/" (a.id) "/notes" } { (t(lang, Msg::RecordNotes)) } }
                     }
                 }
             }
         }
+        p.muted { button #notify.link type="button" hidden { (t(lang, Msg::EnableNotifications)) } }
+        script type="module" src="/console/static/queue.js" {}
     };
     page(lang, t(lang, Msg::Queue), Some(&session), body).into_response()
 }

@@ -166,6 +166,15 @@ impl Sessions {
         Some(renewed)
     }
 
+    /// Whether the session of cookie value `id` is live, without renewing it (a
+    /// page's open event stream must not keep its session alive).
+    pub fn alive(&self, id: &str, now: DateTime<Utc>) -> bool {
+        self.inner()
+            .by_id_hash
+            .get(&id_hash(id))
+            .is_some_and(|s| now - s.last_seen <= self.idle && now - s.started <= self.absolute)
+    }
+
     /// Ends one session.
     pub fn end(&self, id: &str) {
         self.inner().by_id_hash.remove(&id_hash(id));
