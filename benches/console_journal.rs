@@ -27,7 +27,7 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 fn appeal(i: usize) -> NewAppeal {
     NewAppeal {
         received_at: Utc::now() - chrono::Duration::minutes(i as i64 * 5),
-        channel: if i % 3 == 0 {
+        channel: if i.is_multiple_of(3) {
             Channel::Email
         } else {
             Channel::Phone
@@ -38,7 +38,7 @@ fn appeal(i: usize) -> NewAppeal {
         },
         subject: None,
         substance: Some("An inspector asked for money to sign the act.".into()),
-        status: if i % 7 == 0 {
+        status: if i.is_multiple_of(7) {
             Status::AwaitingOperatorNotes
         } else {
             Status::Registered
