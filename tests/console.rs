@@ -16,6 +16,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
+use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const PBX_TOKEN: &str = "asterisk-token-0123456789";
 const CLOCK: &str = "2026-12-16T11:00:00+05:00";
@@ -25,9 +26,26 @@ const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқыз
 const PHONE: &str = "+77019998877";
 const SUBSTANCE: &str = "Инспектор потребовал взятку за подпись акта приёмки";
 
-fn config() -> String {
+const DIRECTOR: &str = "director@kazstandard.kz";
+const SMTP_USER: &str = "senim";
+const SMTP_PASSWORD: &str = "correct horse battery";
+
+/// The daemon's configuration; with `smtp`, mail goes to that server and the
+/// Director's alerts to `DIRECTOR`.
+fn config(smtp: Option<&SmtpServer>) -> String {
+    let mail = smtp.map_or(String::new(), |smtp| {
+        format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nusername = \"{SMTP_USER}\"\n\
+             password = \"{SMTP_PASSWORD}\"\nca_file = \"{}\"\nfrom = \"senim@kazstandard.kz\"\n\
+             retry_initial_seconds = 1\nretry_max_seconds = 1\npoll_seconds = 1\n\n\
+             [alerts]\ndirector = [\"{DIRECTOR}\"]\n",
+            smtp.port(),
+            smtp.ca_pem_path().display()
+        )
+    });
     format!(
         r#"
+{mail}
 [pbx]
 late_tolerance_seconds = 2592000
 
@@ -61,9 +79,9 @@ fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) -> Per
     p
 }
 
-fn start(dir: &Path) -> (Daemon, std::path::PathBuf) {
+fn start(dir: &Path, smtp: Option<&SmtpServer>) -> (Daemon, std::path::PathBuf) {
     let port = support::ports::free_port();
-    let config = write_config(dir, port, "", &config());
+    let config = write_config(dir, port, "", &config(smtp));
     let d = Daemon::start_with_env(
         dir,
         config.clone(),
@@ -112,6 +130,18 @@ async fn log_in(browser: &Client, d: &Daemon, login: &str, lang: &str) {
     wait_for(browser, |url| !url.contains("/console/login")).await;
 }
 
+/// The page's source once it holds `text` (after a form's post, say).
+async fn source_with(browser: &Client, text: &str) -> String {
+    for _ in 0..100 {
+        let source = browser.source().await.unwrap();
+        if source.contains(text) {
+            return source;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.source().await.unwrap()
+}
+
 async fn wait_for(browser: &Client, done: impl Fn(&str) -> bool) {
     for _ in 0..100 {
         let url = browser.current_url().await.unwrap().to_string();
@@ -129,10 +159,15 @@ async fn wait_for(browser: &Client, done: impl Fn(&str) -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, config) = start(dir.path());
+    let smtp = SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..SmtpOptions::default()
+    });
+    let (d, config) = start(dir.path(), Some(&smtp));
     console_person(&config, dir.path(), "olga", &["operator"]);
     console_person(&config, dir.path(), "aida", &["auditor"]);
-    let manager = person(&config, "marat", &["manager"]);
+    let manager = console_person(&config, dir.path(), "marat", &["manager"]);
     let driver = Driver::start();
 
     // The operator logs in (Russian, the default) and sees her queue.
@@ -281,8 +316,77 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
             .contains("Your role does not open this page")
     );
 
+    // The manager opens the appeal from the Journal, reveals the reporter (a
+    // recorded click) and classifies it as corruption: the Director's alert
+    // reaches the SMTP server.
+    let desk = driver.browser().await;
+    log_in(&desk, &d, "marat", "en").await;
+    desk.find(Locator::LinkText(&number))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = desk.source().await.unwrap();
+    assert!(!page.contains(NAME[1]), "identity before the click");
+    assert!(
+        page.contains("corruption (взятк)"),
+        "the suggestion: {page}"
+    );
+    screenshot(&desk, "appeal").await;
+    desk.find(Locator::Css("form[action$='/reveal'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = source_with(&desk, SUBSTANCE).await;
+    assert!(
+        page.contains(&NAME.join(" ")) && page.contains(SUBSTANCE),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("identity_disclosed</td><td>person:marat")
+            .count(),
+        2,
+        "the CLI's read and this one are in the history"
+    );
+    assert!(
+        page.contains("identity_disclosed"),
+        "the reveal is in the history: {page}"
+    );
+    screenshot(&desk, "appeal-revealed").await;
+    desk.find(Locator::Css("select#category"))
+        .await
+        .unwrap()
+        .select_by_value("corruption")
+        .await
+        .unwrap();
+    let reason = desk.find(Locator::Id("reason")).await.unwrap();
+    reason
+        .send_keys("a bribe for signing the act")
+        .await
+        .unwrap();
+    reason.send_keys("\u{E007}").await.unwrap();
+    wait_for(&desk, |url| url.contains("done=classified")).await;
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(60));
+    let alert = mails
+        .iter()
+        .find(|m| m.rcpt_to.iter().any(|r| r == DIRECTOR))
+        .expect("the Director's alert");
+    assert!(alert.data_str().contains(&number), "{}", alert.data_str());
+    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+        .into_owned();
+    assert!(
+        shown.contains("\"category\": \"corruption\"")
+            && shown.contains("classified")
+            && shown.contains("by person:marat"),
+        "{shown}"
+    );
+
     operator.close().await.unwrap();
     auditor.close().await.unwrap();
+    desk.close().await.unwrap();
 }
 
 /// The session cookie of a `Set-Cookie` answer.
@@ -328,7 +432,7 @@ async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Opt
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, config) = start(dir.path());
+    let (d, config) = start(dir.path(), None);
     console_person(&config, dir.path(), "olga", &["operator"]);
     let client = no_redirects();
 

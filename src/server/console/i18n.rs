@@ -93,6 +93,7 @@ messages! {
     ),
     Caller => ("The caller", "Звонящий", "Қоңырау шалушы"),
     Surname => ("Surname", "Фамилия", "Тегі"),
+    FullName => ("Name", "ФИО", "Аты-жөні"),
     GivenName => ("Name", "Имя", "Аты"),
     Patronymic => ("Patronymic", "Отчество", "Әкесінің аты"),
     Organisation => ("Organisation", "Организация", "Ұйым"),
@@ -132,6 +133,27 @@ messages! {
         "Форманың мерзімі өтті: бетті қайта ашыңыз."
     ),
     SignedInAs => ("Logged in as", "Вы вошли как", "Кірген пайдаланушы"),
+    Suggestion => ("Suggested category", "Предлагаемая категория", "Ұсынылған санат"),
+    StateSecret => ("state secret (clause 10.5)", "государственная тайна (пункт 10.5)", "мемлекеттік құпия (10.5-тармақ)"),
+    Reveal => ("Show the reporter and the text", "Показать заявителя и текст", "Өтініш берушіні және мәтінді көрсету"),
+    RevealRecorded => (
+        "(recorded in the Journal in your name)",
+        "(фиксируется в журнале от вашего имени)",
+        "(журналда сіздің атыңыздан тіркеледі)"
+    ),
+    NeedsKey => (
+        "This appeal is sealed: log in again with your key's passphrase to read it.",
+        "Обращение запечатано: войдите заново с парольной фразой ключа, чтобы прочитать его.",
+        "Өтініш мөрленген: оны оқу үшін кілттің құпия сөйлемімен қайта кіріңіз."
+    ),
+    Classify => ("Classify", "Классифицировать", "Жіктеу"),
+    Reason => ("Reason", "Основание", "Негіздеме"),
+    History => ("History", "История", "Тарих"),
+    Classified => (
+        "Classified. The alerts it causes are on their way.",
+        "Классифицировано. Оповещения отправляются.",
+        "Жіктелді. Хабарламалар жіберілуде."
+    ),
 }
 
 /// An instant as the line's people read it: Astana time.
