@@ -306,6 +306,17 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
         assert!(!source.contains(secret), "{secret} in the auditor's page");
     }
     screenshot(&auditor, "journal").await;
+    // The chain, verified for the auditor.
+    auditor
+        .find(Locator::LinkText("Audit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let audit = source_with(&auditor, "The Journal is intact").await;
+    assert!(audit.contains("The Journal is intact"), "{audit}");
+    screenshot(&auditor, "audit").await;
     // The auditor's role does not open the operator's pages.
     auditor.goto(&d.url("/console/queue")).await.unwrap();
     assert!(

@@ -149,6 +149,23 @@ messages! {
     Classify => ("Classify", "Классифицировать", "Жіктеу"),
     Reason => ("Reason", "Основание", "Негіздеме"),
     History => ("History", "История", "Тарих"),
+    Audit => ("Audit", "Аудит", "Аудит"),
+    ChainIntact => (
+        "The Journal is intact: appeals / events checked:",
+        "Журнал цел: проверено обращений / событий:",
+        "Журнал бүтін: тексерілген өтініштер / оқиғалар:"
+    ),
+    ChainBroken => (
+        "The Journal was changed outside Senim:",
+        "Журнал изменён в обход Senim:",
+        "Журнал Senim-ді айналып өзгертілген:"
+    ),
+    LastHead => ("Last published head", "Последняя опубликованная вершина", "Соңғы жарияланған шың"),
+    NoHead => (
+        "No head published yet (journal.published_heads_file).",
+        "Вершина ещё не опубликована (journal.published_heads_file).",
+        "Шың әлі жарияланған жоқ (journal.published_heads_file)."
+    ),
     Classified => (
         "Classified. The alerts it causes are on their way.",
         "Классифицировано. Оповещения отправляются.",

@@ -66,6 +66,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
             get(notes_page).post(save_notes),
         )
         .route("/console/journal", get(journal))
+        .route("/console/audit", get(audit))
         .route("/console/appeals/{id}", get(appeal_page))
         .route("/console/appeals/{id}/reveal", post(reveal))
         .route("/console/appeals/{id}/classify", post(classify))
@@ -285,6 +286,9 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             }
                             @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
                                 a href="/console/journal" { (t(lang, Msg::Journal)) }
+                            }
+                            @if s.has(Role::Auditor) {
+                                a href="/console/audit" { (t(lang, Msg::Audit)) }
                             }
                         }
                         span.who {
@@ -1155,4 +1159,58 @@ async fn classify(
             .await
         }
     }
+}
+
+/// The auditor's page: the audit chain verified now (`Journal::verify`, as `senim
+/// journal verify`), with its findings, and the last head published to the
+/// auditors (`journal.published_heads_file`).
+async fn audit(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Auditor]) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let lang = session.lang;
+    let report = match app.journal.verify().await {
+        Ok(r) => r,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let last_head = app
+        .config
+        .journal
+        .published_heads_file
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| {
+            text.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+        });
+    let body = html! {
+        h1 { (t(lang, Msg::Audit)) }
+        @if report.is_intact() {
+            p.notice role="status" {
+                (t(lang, Msg::ChainIntact)) " " (report.appeals) " / " (report.events)
+            }
+        } @else {
+            p.error role="alert" { (t(lang, Msg::ChainBroken)) }
+            table {
+                tbody {
+                    @for f in &report.findings {
+                        tr { td { (f.what) } td { (f.problem) } }
+                    }
+                }
+            }
+        }
+        h2 { (t(lang, Msg::LastHead)) }
+        @match &last_head {
+            Some(head) => { pre.head { (head) } }
+            None => { p.muted { (t(lang, Msg::NoHead)) } }
+        }
+    };
+    page(lang, t(lang, Msg::Audit), Some(&session), body).into_response()
 }
