@@ -420,6 +420,16 @@ fn no_redirects() -> reqwest::Client {
 /// Logs in over plain HTTP as the browser would: the form's token and cookie,
 /// then the post. Returns the session cookie (`senim_session=…`) and the status.
 async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Option<String>) {
+    http_login_with_key(d, login, password, "").await
+}
+
+/// `http_login`, giving the key's passphrase too.
+async fn http_login_with_key(
+    d: &Daemon,
+    login: &str,
+    password: &str,
+    passphrase: &str,
+) -> (StatusCode, Option<String>) {
     let client = no_redirects();
     let form = client.get(d.url("/console/login")).send().await.unwrap();
     let login_cookie = set_cookie(&form, "senim_login").unwrap();
@@ -433,7 +443,12 @@ async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Opt
     let r = client
         .post(d.url("/console/login"))
         .header(reqwest::header::COOKIE, login_cookie)
-        .form(&[("login", login), ("password", password), ("csrf", &csrf)])
+        .form(&[
+            ("login", login),
+            ("password", password),
+            ("passphrase", passphrase),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -565,4 +580,123 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     let (status, session) = http_login(&d, "olga", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(session.is_none());
+}
+
+/// The CSRF token of a page's forms.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Sealed, an appeal's reporter is shown only to a reader who gave their key's
+/// passphrase at the login: without it the page says to log in with it, a wrong
+/// one is refused, and with it the recorded click shows the reporter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
+    const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const PASSPHRASE: &str = "the director's key passphrase";
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("chain.key");
+    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
+    let port = support::ports::free_port();
+    let extra = format!(
+        "{}\n[journal]\nchain_key_file = \"{}\"\n",
+        config(None),
+        key_file.display()
+    );
+    let config = write_config(dir.path(), port, "", &extra);
+    let director = console_person(&config, dir.path(), "dana", &["director"]);
+    let operator = person(&config, "olga", &["operator"]);
+    // The office key, made before the daemon starts; the Director enrols and is
+    // added as a reader with the escrow key.
+    let escrow = dir.path().join("escrow.key");
+    let pass = dir.path().join("dana.pass");
+    std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
+    for args in [
+        vec!["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
+        vec![
+            "keys",
+            "enroll",
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+        vec![
+            "keys",
+            "add-reader",
+            "dana",
+            "--escrow-key-file",
+            escrow.to_str().unwrap(),
+        ],
+    ] {
+        let out = run_cli_as(&config, &director, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
+    answered_call(&d, "1765863600.9").await;
+    let r = reqwest::Client::new()
+        .patch(d.url("/v1/appeals/1"))
+        .bearer_auth(&operator.token)
+        .json(&json!({"name": NAME.join(" "), "substance": SUBSTANCE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let client = no_redirects();
+    let reveal = |session: String| {
+        let client = client.clone();
+        let d_url = d.url("/console/appeals/1");
+        async move {
+            let page = client
+                .get(&d_url)
+                .header(reqwest::header::COOKIE, &session)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            client
+                .post(format!("{d_url}/reveal"))
+                .header(reqwest::header::COOKIE, &session)
+                .form(&[("csrf", csrf_of(&page))])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the passphrase: the page says to log in with it.
+    let (_, session) = http_login(&d, "dana", PASSWORD).await;
+    let r = reveal(session.unwrap()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("парольной фразой ключа") && !page.contains(NAME[1]),
+        "{page}"
+    );
+    // A wrong passphrase is a failed login.
+    let (status, session) = http_login_with_key(&d, "dana", PASSWORD, "not the passphrase").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(session.is_none());
+    // With it, the reporter and the text.
+    let (_, session) = http_login_with_key(&d, "dana", PASSWORD, PASSPHRASE).await;
+    let r = reveal(session.unwrap()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&NAME.join(" ")) && page.contains(SUBSTANCE),
+        "{page}"
+    );
 }
