@@ -243,6 +243,19 @@ fn require(
     }
 }
 
+/// `require` for a form's post: the session, its role, and the form's CSRF token.
+fn require_post(
+    app: &App,
+    sessions: &Sessions,
+    headers: &HeaderMap,
+    roles: &[Role],
+    csrf: Option<&str>,
+) -> Result<Arc<Session>, Refusal> {
+    let session = require(app, sessions, headers, roles)?;
+    check_csrf(&session, csrf)?;
+    Ok(session)
+}
+
 /// A form's CSRF token checked against the session's (403 otherwise).
 fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Refusal> {
     match token {
@@ -705,13 +718,16 @@ async fn save_notes(
     Path(id): Path<i64>,
     Form(form): Form<NotesForm>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
+    let session = match require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Operator],
+        form.csrf.as_deref(),
+    ) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return *refused;
-    }
     let appeal = match awaiting(&app, &session, id).await {
         Ok(a) => a,
         Err(r) => return *r,
@@ -1053,13 +1069,10 @@ async fn reveal(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, READERS) {
+    let session = match require_post(&app, &sessions, &headers, READERS, form.csrf.as_deref()) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return *refused;
-    }
     let lang = session.lang;
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
@@ -1112,13 +1125,16 @@ async fn classify(
     Path(id): Path<i64>,
     Form(form): Form<ClassifyForm>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Manager]) {
+    let session = match require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Manager],
+        form.csrf.as_deref(),
+    ) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return *refused;
-    }
     let lang = session.lang;
     let Ok(category) = form.category.parse::<crate::journal::Category>() else {
         let notice = t(lang, Msg::BadForm);
