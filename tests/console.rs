@@ -395,9 +395,46 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
         "{shown}"
     );
 
+    // The Director sees the alert as mailed and marks it read: the receipt is
+    // an event of the appeal, in her name.
+    console_person(&config, dir.path(), "dana", &["director"]);
+    let director = driver.browser().await;
+    log_in(&director, &d, "dana", "en").await;
+    assert!(
+        director
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/alerts")
+    );
+    let page = director.source().await.unwrap();
+    assert!(
+        page.contains(&number) && page.contains("corruption_alert"),
+        "{page}"
+    );
+    director
+        .find(Locator::Css("form[action$='/read'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = source_with(&director, "person:dana").await;
+    assert!(page.contains("person:dana"), "{page}");
+    assert!(!page.contains("Mark as read"), "{page}");
+    screenshot(&director, "alerts").await;
+    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+        .into_owned();
+    assert!(
+        shown.contains("alert_read") && shown.contains("by person:dana"),
+        "{shown}"
+    );
+
     operator.close().await.unwrap();
     auditor.close().await.unwrap();
     desk.close().await.unwrap();
+    director.close().await.unwrap();
 }
 
 /// The session cookie of a `Set-Cookie` answer.

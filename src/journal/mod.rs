@@ -77,6 +77,9 @@ pub type TermsFinder = Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
 /// The audit event of a disclosure: someone was shown an appeal's identity and text.
 pub const DISCLOSED: &str = "identity_disclosed";
 
+/// The audit event of the Director's reading of an alert (the console).
+pub const ALERT_READ: &str = "alert_read";
+
 /// The audit event of an export without identity (`journal export`).
 pub const EXPORTED: &str = "exported";
 
@@ -983,6 +986,15 @@ impl Journal {
             actor,
             "appeals exported without identity"
         );
+        Ok(())
+    }
+
+    /// Records that `actor` (the Director) read the alert `mail` (an outbox id)
+    /// about appeal `id`: 10.6's notification gets a receipt, not only an SMTP 250.
+    pub async fn record_alert_read(&self, id: AppealId, actor: &str, mail: i64) -> Result<()> {
+        let detail = serde_json::json!({ "mail": mail });
+        self.record_read(&[id], actor, ALERT_READ, &detail).await?;
+        tracing::info!(appeal_id = %id, actor, mail, "alert read");
         Ok(())
     }
 

@@ -47,6 +47,13 @@ pub const ERASED_RECIPIENT: &str = "(erased)";
 /// signed head of the audit chain, which names no one.
 const KEPT_ONCE_SENT: MailKind = MailKind::AuditHead;
 
+/// The kinds of mail that are the Director's alerts (10.6).
+pub const DIRECTOR_ALERTS: [MailKind; 3] = [
+    MailKind::CorruptionAlert,
+    MailKind::UrgentAlert,
+    MailKind::LateDeliveryAlert,
+];
+
 pub use mail::{Mail, MailKind};
 
 /// The SQL condition "due for an attempt at `$1` by the process `$2`", shared by
@@ -490,6 +497,22 @@ impl Outbox {
         );
         let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
             .bind(state.map(MailState::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Entry::try_from).collect()
+    }
+
+    /// The alerts to the Director (10.6), newest first: what the console shows
+    /// her to mark read.
+    pub async fn alerts(&self, limit: i64) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE kind IN ($1, $2, $3) ORDER BY id DESC LIMIT $4"
+        );
+        let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(DIRECTOR_ALERTS[0].as_str())
+            .bind(DIRECTOR_ALERTS[1].as_str())
+            .bind(DIRECTOR_ALERTS[2].as_str())
             .bind(limit)
             .fetch_all(pool)
             .await)?;

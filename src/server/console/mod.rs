@@ -67,6 +67,8 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         )
         .route("/console/journal", get(journal))
         .route("/console/audit", get(audit))
+        .route("/console/alerts", get(alerts))
+        .route("/console/alerts/{id}/read", post(alert_read))
         .route("/console/appeals/{id}", get(appeal_page))
         .route("/console/appeals/{id}/reveal", post(reveal))
         .route("/console/appeals/{id}/classify", post(classify))
@@ -300,6 +302,9 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
                                 a href="/console/journal" { (t(lang, Msg::Journal)) }
                             }
+                            @if s.has(Role::Director) {
+                                a href="/console/alerts" { (t(lang, Msg::Alerts)) }
+                            }
                             @if s.has(Role::Auditor) {
                                 a href="/console/audit" { (t(lang, Msg::Audit)) }
                             }
@@ -331,6 +336,7 @@ async fn home(
     match current(&app, &sessions, &headers) {
         None => Redirect::to("/console/login").into_response(),
         Some(s) if s.has(Role::Operator) => Redirect::to("/console/queue").into_response(),
+        Some(s) if s.has(Role::Director) => Redirect::to("/console/alerts").into_response(),
         Some(_) => Redirect::to("/console/journal").into_response(),
     }
 }
@@ -1229,4 +1235,131 @@ async fn audit(
         }
     };
     page(lang, t(lang, Msg::Audit), Some(&session), body).into_response()
+}
+
+/// The Director's alerts (10.6), newest first, each with its receipt: "read",
+/// when and by whom (an `alert_read` event of the appeal), or a button to mark it.
+async fn alerts(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Director]) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let lang = session.lang;
+    let tz = *app.config.calendar.timezone;
+    let entries = match app.outbox.alerts(100).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot list the alerts");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let read = match entry.appeal_id {
+            Some(appeal) => match app.journal.history(AppealId(appeal)).await {
+                Ok(events) => events.into_iter().find(|e| {
+                    e.kind == crate::journal::ALERT_READ
+                        && serde_json::from_str::<serde_json::Value>(&e.detail)
+                            .is_ok_and(|d| d["mail"] == entry.id)
+                }),
+                Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+            },
+            None => None,
+        };
+        rows.push((entry, read));
+    }
+    let body = html! {
+        h1 { (t(lang, Msg::Alerts)) }
+        @if rows.is_empty() {
+            p.muted { (t(lang, Msg::NoAlerts)) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Kind)) } th { (t(lang, Msg::Sent)) }
+                    th { (t(lang, Msg::DueBy)) } th { (t(lang, Msg::ReadReceipt)) }
+                } }
+                tbody {
+                    @for (entry, read) in &rows {
+                        tr {
+                            td {
+                                @if let Some(appeal) = entry.appeal_id {
+                                    a href={ "/console/appeals/" (appeal) } { (entry.reference) }
+                                } @else { (entry.reference) }
+                            }
+                            td { (entry.kind) }
+                            td {
+                                @match entry.sent_at {
+                                    Some(at) => { (local(at, tz)) }
+                                    None => { (entry.state) }
+                                }
+                            }
+                            td { @if let Some(due) = entry.due_by { (local(due, tz)) } }
+                            td {
+                                @match read {
+                                    Some(event) => { (t(lang, Msg::Read)) " " (local(event.at, tz)) " · " (event.actor) }
+                                    None => {
+                                        @if entry.appeal_id.is_some() {
+                                            form method="post" action={ "/console/alerts/" (entry.id) "/read" } {
+                                                input type="hidden" name="csrf" value=(session.csrf);
+                                                button.link type="submit" { (t(lang, Msg::MarkRead)) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, t(lang, Msg::Alerts), Some(&session), body).into_response()
+}
+
+/// The Director marks an alert read: an `alert_read` event in her name.
+async fn alert_read(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Director],
+        form.csrf.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let is_alert = |kind: &str| {
+        crate::outbox::DIRECTOR_ALERTS
+            .iter()
+            .any(|k| k.as_str() == kind)
+    };
+    let appeal = match app.outbox.get(id).await {
+        Ok(entry) if is_alert(&entry.kind) => entry.appeal_id,
+        Ok(_) | Err(crate::outbox::OutboxError::NotFound(_)) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot read the alert");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let Some(appeal) = appeal else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match app
+        .journal
+        .record_alert_read(AppealId(appeal), &session.actor(), id)
+        .await
+    {
+        Ok(()) => Redirect::to("/console/alerts").into_response(),
+        Err(e) => crate::server::problem::Problem::from(e).into_response(),
+    }
 }
