@@ -395,6 +395,24 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
         "{shown}"
     );
 
+    // The manager's outbox lists the alert as sent, without its content.
+    desk.find(Locator::LinkText("Outbox"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = source_with(&desk, "corruption_alert").await;
+    assert!(
+        page.contains("corruption_alert") && page.contains(&number) && page.contains("sent"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(NAME[1]) && !page.contains(SUBSTANCE),
+        "{page}"
+    );
+    screenshot(&desk, "outbox").await;
+
     // The Director sees the alert as mailed and marks it read: the receipt is
     // an event of the appeal, in her name.
     console_person(&config, dir.path(), "dana", &["director"]);

@@ -68,6 +68,8 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/journal", get(journal))
         .route("/console/audit", get(audit))
         .route("/console/alerts", get(alerts))
+        .route("/console/outbox", get(outbox))
+        .route("/console/outbox/{id}/retry", post(outbox_retry))
         .route("/console/alerts/{id}/read", post(alert_read))
         .route("/console/appeals/{id}", get(appeal_page))
         .route("/console/appeals/{id}/reveal", post(reveal))
@@ -304,6 +306,9 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             }
                             @if s.has(Role::Director) {
                                 a href="/console/alerts" { (t(lang, Msg::Alerts)) }
+                            }
+                            @if s.has(Role::Manager) {
+                                a href="/console/outbox" { (t(lang, Msg::Outbox)) }
                             }
                             @if s.has(Role::Auditor) {
                                 a href="/console/audit" { (t(lang, Msg::Audit)) }
@@ -1361,5 +1366,111 @@ async fn alert_read(
     {
         Ok(()) => Redirect::to("/console/alerts").into_response(),
         Err(e) => crate::server::problem::Problem::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    state: Option<String>,
+    retried: Option<u64>,
+}
+
+/// The manager's view of the outbox: the mail Senim sends (never its content),
+/// newest first, failed mail with a button to try again now.
+async fn outbox(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Query(q): Query<OutboxQuery>,
+) -> Response {
+    let session = match require(&app, &sessions, &headers, &[Role::Manager]) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let lang = session.lang;
+    let tz = *app.config.calendar.timezone;
+    let state = parsed::<crate::outbox::MailState>(&q.state);
+    let entries = match app.outbox.list(state, 100).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot list the outbox");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let body = html! {
+        h1 { (t(lang, Msg::Outbox)) }
+        @if let Some(n) = q.retried { p.notice role="status" { (t(lang, Msg::Retried)) " " (n) } }
+        p {
+            a href="/console/outbox" { (t(lang, Msg::Any)) } " · "
+            a href="/console/outbox?state=failed" { "failed" } " · "
+            a href="/console/outbox?state=pending" { "pending" } " · "
+            a href="/console/outbox?state=sent" { "sent" }
+        }
+        @if entries.is_empty() {
+            p.muted { (t(lang, Msg::NoMail)) }
+        } @else {
+            table {
+                thead { tr {
+                    th { "#" } th { (t(lang, Msg::Kind)) } th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Status)) }
+                    th { (t(lang, Msg::Attempts)) } th { (t(lang, Msg::Sent)) } th { (t(lang, Msg::LastError)) } th {}
+                } }
+                tbody {
+                    @for e in &entries {
+                        tr {
+                            td { (e.id) }
+                            td { (e.kind) }
+                            td { (e.reference) }
+                            td { (e.state) }
+                            td { (e.attempts) }
+                            td { @if let Some(at) = e.sent_at { (local(at, tz)) } }
+                            td { @if let Some(err) = &e.last_error { (err) } }
+                            td {
+                                @if e.state == crate::outbox::MailState::Failed {
+                                    form method="post" action={ "/console/outbox/" (e.id) "/retry" } {
+                                        input type="hidden" name="csrf" value=(session.csrf);
+                                        button.link type="submit" { (t(lang, Msg::Retry)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, t(lang, Msg::Outbox), Some(&session), body).into_response()
+}
+
+/// A failed mail put back for an attempt now, as `senim outbox retry` and the API.
+async fn outbox_retry(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Manager],
+        form.csrf.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match app.outbox.retry(Some(id), app.clock.now()).await {
+        Ok(n) => {
+            tracing::info!(
+                outbox_id = id,
+                actor = session.actor(),
+                "mail put back for retry"
+            );
+            Redirect::to(&format!("/console/outbox?retried={n}")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot retry a mail");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
 }
