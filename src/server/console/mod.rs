@@ -278,9 +278,29 @@ fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Refusal> {
     }
 }
 
+/// The value of a `Result<_, Refusal>`, or the refusal as the handler's answer.
+macro_rules! or_refuse {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(refusal) => return *refusal,
+        }
+    };
+}
+
 /// A page given instead of the one asked for (the login, a 403, a 409), boxed:
 /// a response is large, and most requests get the page they asked for.
 type Refusal = Box<Response>;
+
+/// A form that is one button: a post of the session's CSRF token to `action`.
+fn post_button(action: &str, csrf: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            button.link type="submit" { (label) }
+        }
+    }
+}
 
 /// The page around every view: the header with the person's pages and log-out.
 fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
@@ -316,14 +336,8 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                         }
                         span.who {
                             span { (t(lang, Msg::SignedInAs)) " " strong { (s.full_name) } }
-                            form method="post" action="/console/logout" {
-                                input type="hidden" name="csrf" value=(s.csrf);
-                                button.link type="submit" { (t(lang, Msg::LogOut)) }
-                            }
-                            form method="post" action="/console/logout-everywhere" {
-                                input type="hidden" name="csrf" value=(s.csrf);
-                                button.link type="submit" { (t(lang, Msg::LogOutEverywhere)) }
-                            }
+                            (post_button("/console/logout", &s.csrf, t(lang, Msg::LogOut)))
+                            (post_button("/console/logout-everywhere", &s.csrf, t(lang, Msg::LogOutEverywhere)))
                         }
                     }
                 }
@@ -550,10 +564,7 @@ async fn queue(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
     let lang = session.lang;
     let appeals = match awaiting_notes(&app).await {
         Ok(a) => a,
@@ -697,14 +708,8 @@ async fn notes_page(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Operator]) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let appeal = match awaiting(&app, &session, id).await {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
+    let appeal = or_refuse!(awaiting(&app, &session, id).await);
     let tz = *app.config.calendar.timezone;
     notes_view(
         session.lang,
@@ -729,20 +734,14 @@ async fn save_notes(
     Path(id): Path<i64>,
     Form(form): Form<NotesForm>,
 ) -> Response {
-    let session = match require_post(
+    let session = or_refuse!(require_post(
         &app,
         &sessions,
         &headers,
         &[Role::Operator],
-        form.csrf.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let appeal = match awaiting(&app, &session, id).await {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+        form.csrf.as_deref()
+    ));
+    let appeal = or_refuse!(awaiting(&app, &session, id).await);
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let all_said = form.script_own_name.is_some()
@@ -825,15 +824,12 @@ async fn journal(
     headers: HeaderMap,
     Query(q): Query<JournalQuery>,
 ) -> Response {
-    let session = match require(
+    let session = or_refuse!(require(
         &app,
         &sessions,
         &headers,
-        &[Role::Manager, Role::Director, Role::Auditor],
-    ) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+        &[Role::Manager, Role::Director, Role::Auditor]
+    ));
     let lang = session.lang;
     let readers = session.has(Role::Manager) || session.has(Role::Director);
     let page_no = q.page.unwrap_or(0).min(100_000);
@@ -960,10 +956,7 @@ async fn appeal_page(
     Path(id): Path<i64>,
     Query(q): Query<AppealQuery>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, READERS) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, READERS));
     let notice =
         (q.done.as_deref() == Some("classified")).then(|| t(session.lang, Msg::Classified));
     appeal_view(&app, &session, id, None, notice, StatusCode::OK).await
@@ -1080,10 +1073,13 @@ async fn reveal(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match require_post(&app, &sessions, &headers, READERS, form.csrf.as_deref()) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        READERS,
+        form.csrf.as_deref()
+    ));
     let lang = session.lang;
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
@@ -1136,16 +1132,13 @@ async fn classify(
     Path(id): Path<i64>,
     Form(form): Form<ClassifyForm>,
 ) -> Response {
-    let session = match require_post(
+    let session = or_refuse!(require_post(
         &app,
         &sessions,
         &headers,
         &[Role::Manager],
-        form.csrf.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+        form.csrf.as_deref()
+    ));
     let lang = session.lang;
     let Ok(category) = form.category.parse::<crate::journal::Category>() else {
         let notice = t(lang, Msg::BadForm);
@@ -1196,10 +1189,7 @@ async fn audit(
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Auditor]) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Auditor]));
     let lang = session.lang;
     let report = match app.journal.verify().await {
         Ok(r) => r,
@@ -1249,10 +1239,7 @@ async fn alerts(
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Director]) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Director]));
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let entries = match app.outbox.alerts(100).await {
@@ -1308,10 +1295,7 @@ async fn alerts(
                                     Some(event) => { (t(lang, Msg::Read)) " " (local(event.at, tz)) " · " (event.actor) }
                                     None => {
                                         @if entry.appeal_id.is_some() {
-                                            form method="post" action={ "/console/alerts/" (entry.id) "/read" } {
-                                                input type="hidden" name="csrf" value=(session.csrf);
-                                                button.link type="submit" { (t(lang, Msg::MarkRead)) }
-                                            }
+                                            (post_button(&format!("/console/alerts/{}/read", entry.id), &session.csrf, t(lang, Msg::MarkRead)))
                                         }
                                     }
                                 }
@@ -1333,16 +1317,13 @@ async fn alert_read(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match require_post(
+    let session = or_refuse!(require_post(
         &app,
         &sessions,
         &headers,
         &[Role::Director],
-        form.csrf.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+        form.csrf.as_deref()
+    ));
     let is_alert = |kind: &str| {
         crate::outbox::DIRECTOR_ALERTS
             .iter()
@@ -1383,10 +1364,7 @@ async fn outbox(
     headers: HeaderMap,
     Query(q): Query<OutboxQuery>,
 ) -> Response {
-    let session = match require(&app, &sessions, &headers, &[Role::Manager]) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Manager]));
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let state = parsed::<crate::outbox::MailState>(&q.state);
@@ -1426,10 +1404,7 @@ async fn outbox(
                             td { @if let Some(err) = &e.last_error { (err) } }
                             td {
                                 @if e.state == crate::outbox::MailState::Failed {
-                                    form method="post" action={ "/console/outbox/" (e.id) "/retry" } {
-                                        input type="hidden" name="csrf" value=(session.csrf);
-                                        button.link type="submit" { (t(lang, Msg::Retry)) }
-                                    }
+                                    (post_button(&format!("/console/outbox/{}/retry", e.id), &session.csrf, t(lang, Msg::Retry)))
                                 }
                             }
                         }
@@ -1449,16 +1424,13 @@ async fn outbox_retry(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match require_post(
+    let session = or_refuse!(require_post(
         &app,
         &sessions,
         &headers,
         &[Role::Manager],
-        form.csrf.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+        form.csrf.as_deref()
+    ));
     match app.outbox.retry(Some(id), app.clock.now()).await {
         Ok(n) => {
             tracing::info!(
