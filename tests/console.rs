@@ -573,6 +573,27 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
         .unwrap();
     assert_eq!(form.status(), StatusCode::OK);
     assert_eq!(form.headers()["cache-control"], "no-store");
+    let csrf = csrf_of(&form.text().await.unwrap());
+    // With its token but a point of the script not ticked: refused (422), the
+    // form given back with what was typed, and nothing recorded.
+    let unsaid = client
+        .post(d.url(&format!("/console/appeals/{id}/notes")))
+        .header(reqwest::header::COOKIE, &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("substance", "typed before the script"),
+            ("script_own_name", "said"),
+            ("script_scope", "said"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsaid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = unsaid.text().await.unwrap();
+    assert!(
+        page.contains("typed before the script") && page.contains("role=\"alert\""),
+        "{page}"
+    );
     let forged = client
         .post(d.url(&format!("/console/appeals/{id}/notes")))
         .header(reqwest::header::COOKIE, &session)

@@ -576,3 +576,38 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     );
     assert!(journal.verify().await.unwrap().is_intact());
 }
+
+/// A passphrase or a console password shorter than 12 characters is refused,
+/// saying why, and nothing is stored.
+#[test]
+fn short_passphrases_and_passwords_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), support::ports::free_port(), "", "");
+    let manager = person(&config, "marat", &["manager"]);
+    let short = dir.path().join("short");
+    std::fs::write(&short, "too short\n").unwrap();
+    let short = short.to_str().unwrap();
+    let out = run_cli_as(
+        &config,
+        &manager,
+        &["keys", "enroll", "--passphrase-file", short],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("at least 12 characters"),
+        "{}",
+        text(&out)
+    );
+    let keys = succeeds(run_cli_as(&config, &manager, &["keys", "list"]));
+    assert!(!keys.contains("marat"), "no key was stored: {keys}");
+    let out = run_cli(
+        &config,
+        &["persons", "password", "marat", "--password-file", short],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("at least 12 characters"),
+        "{}",
+        text(&out)
+    );
+}
