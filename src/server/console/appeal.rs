@@ -1,0 +1,257 @@
+//! An appeal's page for the manager and the Director: what may be plain, the
+//! suggestion, the history; the recorded reveal of identity and text; the
+//! classification (`cases::classify`).
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::i18n::{Msg, local, t};
+use super::session::{Session, Sessions};
+use super::*;
+use crate::app::App;
+use crate::journal::{Appeal, AppealId};
+
+/// The roles that open an appeal's page: they read appeals (10.14).
+const READERS: &[Role] = &[Role::Manager, Role::Director];
+
+#[derive(Deserialize)]
+pub(super) struct AppealQuery {
+    done: Option<String>,
+}
+
+pub(super) async fn appeal_page(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<AppealQuery>,
+) -> Response {
+    let session = or_refuse!(require(&app, &sessions, &headers, READERS));
+    let notice =
+        (q.done.as_deref() == Some("classified")).then(|| t(session.lang, Msg::Classified));
+    appeal_view(&app, &session, id, None, notice, StatusCode::OK).await
+}
+
+/// An appeal's page: what may be plain, the suggestion, the history; with
+/// `revealed`, the reporter and the text too (after the disclosure is recorded).
+pub(super) async fn appeal_view(
+    app: &App,
+    session: &Session,
+    id: i64,
+    revealed: Option<Appeal>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let lang = session.lang;
+    let appeal = match app.journal.get(AppealId(id)).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let history = match app.journal.history(appeal.id).await {
+        Ok(h) => h,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let tz = *app.config.calendar.timezone;
+    let suggestion = crate::triage::suggestion_for(&appeal);
+    let body = html! {
+        h1 { (appeal.registration_number) }
+        @if let Some(n) = notice { p.notice role="status" { (n) } }
+        table {
+            tbody {
+                tr { th { (t(lang, Msg::Received)) } td { (local(appeal.received_at, tz)) } }
+                tr { th { (t(lang, Msg::Registered)) } td { (appeal.registration_date.format("%d.%m.%Y")) } }
+                tr { th { (t(lang, Msg::Channel)) } td { (appeal.channel) } }
+                tr { th { (t(lang, Msg::Category)) } td { (appeal.category) } }
+                tr { th { (t(lang, Msg::Status)) } td { (appeal.status) } }
+                tr { th { (t(lang, Msg::Flags)) } td {
+                    @if appeal.anonymous { (t(lang, Msg::Anonymous)) " " }
+                    @if appeal.no_return_address { (t(lang, Msg::NoReturn)) }
+                } }
+                tr { th { (t(lang, Msg::Suggestion)) } td { (suggestion.describe()) } }
+            }
+        }
+        @match &revealed {
+            Some(open) => {
+                fieldset {
+                    legend { (t(lang, Msg::Caller)) " · " (t(lang, Msg::StateSecret)) }
+                    dl {
+                        @for (label, value) in [
+                            (Msg::FullName, &open.reporter.name),
+                            (Msg::Organisation, &open.reporter.organisation),
+                            (Msg::PostalAddress, &open.reporter.postal_address),
+                            (Msg::Phone, &open.reporter.phone),
+                            (Msg::Email, &open.reporter.email),
+                        ] {
+                            @if let Some(v) = value { dt { (t(lang, label)) } dd { (v) } }
+                        }
+                    }
+                    @if let Some(subject) = &open.subject { p { strong { (subject) } } }
+                    @if let Some(text) = &open.substance { p.substance { (text) } }
+                }
+            }
+            None => {
+                form method="post" action={ "/console/appeals/" (appeal.id) "/reveal" } {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    button type="submit" { (t(lang, Msg::Reveal)) }
+                    span.muted { " " (t(lang, Msg::RevealRecorded)) }
+                }
+            }
+        }
+        @if session.has(Role::Manager) && appeal.category == crate::journal::Category::Unclassified {
+            form.card method="post" action={ "/console/appeals/" (appeal.id) "/classify" } {
+                h2 { (t(lang, Msg::Classify)) }
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="category" { (t(lang, Msg::Category)) }
+                select #category name="category" required {
+                    @for c in ["corruption", "not_corruption", "criminal_offence"] {
+                        option value=(c) { (c) }
+                    }
+                }
+                label for="reason" { (t(lang, Msg::Reason)) }
+                input #reason type="text" name="reason" required;
+                button type="submit" { (t(lang, Msg::Classify)) }
+            }
+        }
+        h2 { (t(lang, Msg::History)) }
+        table {
+            tbody {
+                @for e in &history {
+                    tr { td { (local(e.at, tz)) } td { (e.kind) } td { (e.actor) } }
+                }
+            }
+        }
+    };
+    (
+        status,
+        page(
+            lang,
+            &appeal.registration_number.to_string(),
+            Some(session),
+            body,
+        ),
+    )
+        .into_response()
+}
+
+/// The reporter and the text, shown on a click that the Journal records
+/// (`identity_disclosed`, purpose `console`); a sealed appeal opens with the key
+/// the person unlocked at the login.
+pub(super) async fn reveal(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        READERS,
+        form.csrf.as_deref()
+    ));
+    let lang = session.lang;
+    let appeal = match app.journal.get(AppealId(id)).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    if appeal.sealed.is_some() && session.unlocked.is_none() {
+        let notice = t(lang, Msg::NeedsKey);
+        return appeal_view(
+            &app,
+            &session,
+            id,
+            None,
+            Some(notice),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    if let Err(e) = app
+        .journal
+        .record_disclosure(&[appeal.id], &session.actor(), "console")
+        .await
+    {
+        return crate::server::problem::Problem::from(e).into_response();
+    }
+    let opened = match &session.unlocked {
+        Some(unlocked) => app.journal.open(appeal, unlocked).await,
+        None => Ok(appeal),
+    };
+    match opened {
+        Ok(open) => appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await,
+        Err(e) => crate::server::problem::Problem::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ClassifyForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The manager's classification: `cases::classify`, the same as the CLI's and the
+/// API's (the alerts it causes go out through the outbox).
+pub(super) async fn classify(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ClassifyForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Manager],
+        form.csrf.as_deref()
+    ));
+    let lang = session.lang;
+    let Ok(category) = form.category.parse::<crate::journal::Category>() else {
+        let notice = t(lang, Msg::BadForm);
+        return appeal_view(
+            &app,
+            &session,
+            id,
+            None,
+            Some(notice),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    match crate::cases::classify(
+        &app.journal,
+        &app.alerts,
+        AppealId(id),
+        category,
+        &form.reason,
+        &session.actor(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=classified")).into_response(),
+        Err(crate::cases::ClassifyError::Journal(e)) => {
+            crate::server::problem::Problem::from(e).into_response()
+        }
+        Err(e) => {
+            let notice = e.to_string();
+            appeal_view(
+                &app,
+                &session,
+                id,
+                None,
+                Some(&notice),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}

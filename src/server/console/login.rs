@@ -1,0 +1,214 @@
+//! Logging in and out: the login form with its own CSRF cookie, the password
+//! and the optional key passphrase, the lockout, log out and log out everywhere.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use super::i18n::{Lang, Msg, local, t};
+use super::session::Sessions;
+use super::*;
+use crate::app::App;
+use crate::tokens::tokens_equal;
+
+/// The cookie that carries the login form's CSRF token before there is a session.
+const LOGIN_COOKIE: &str = "senim_login";
+
+#[derive(Deserialize)]
+pub(super) struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(app: &App, asked: Option<&str>) -> Lang {
+    asked
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(app.config.console.language)
+}
+
+pub(super) async fn login_page(
+    State(app): State<Arc<App>>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_of(&app, q.lang.as_deref());
+    login_form(&app, lang, None, StatusCode::OK)
+}
+
+/// The login form, with a fresh CSRF token in a cookie of its own.
+fn login_form(app: &App, lang: Lang, error: Option<String>, status: StatusCode) -> Response {
+    let Some(token) = session::random_token() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let body = html! {
+        form.card.login method="post" action="/console/login" {
+            h1 { (t(lang, Msg::LoginHeading)) }
+            @if let Some(e) = &error { p.error role="alert" { (e) } }
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="lang" value=(lang.as_str());
+            label for="login" { (t(lang, Msg::Login)) }
+            input #login type="text" name="login" autocomplete="username" required autofocus;
+            label for="password" { (t(lang, Msg::Password)) }
+            input #password type="password" name="password" autocomplete="current-password" required;
+            label for="passphrase" { (t(lang, Msg::Passphrase)) }
+            input #passphrase type="password" name="passphrase" autocomplete="off";
+            button type="submit" { (t(lang, Msg::SignIn)) }
+            p.muted {
+                a href="/console/login?lang=kk" { "Қазақша" } " · "
+                a href="/console/login?lang=ru" { "Русский" } " · "
+                a href="/console/login?lang=en" { "English" }
+            }
+        }
+    };
+    let mut response = (status, page(lang, t(lang, Msg::LoginHeading), None, body)).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, LOGIN_COOKIE, &token, "/console/login", None),
+    );
+    response
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    passphrase: String,
+    csrf: Option<String>,
+    lang: Option<String>,
+}
+
+pub(super) async fn login(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&app, form.lang.as_deref());
+    let expected = cookie(&headers, LOGIN_COOKIE);
+    match (expected, form.csrf.as_deref()) {
+        (Some(a), Some(b)) if tokens_equal(a, b) => {}
+        _ => {
+            return login_form(
+                &app,
+                lang,
+                Some(t(lang, Msg::BadForm).into()),
+                StatusCode::FORBIDDEN,
+            );
+        }
+    }
+    let now = app.clock.now();
+    let login = form.login.trim().to_owned();
+    if let Err(locked) = sessions.check_locked(&login, now) {
+        let until = local(locked.until, *app.config.calendar.timezone);
+        let message = format!("{} {until}.", t(lang, Msg::LockedOut));
+        return login_form(&app, lang, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let person = match app.persons.check_password(&login, &form.password).await {
+        Ok(Some(person)) => person,
+        Ok(None) => {
+            sessions.failed(&login, now);
+            tracing::warn!("console: a failed login");
+            return login_form(
+                &app,
+                lang,
+                Some(t(lang, Msg::WrongLogin).into()),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot check a password");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let unlocked = if form.passphrase.is_empty() {
+        None
+    } else {
+        let keys = crate::sealing::Keys::new(app.db.clone());
+        match keys
+            .unlock(
+                &person.login,
+                age::secrecy::SecretString::from(form.passphrase),
+            )
+            .await
+        {
+            Ok(unlocked) => Some(unlocked),
+            Err(_) => {
+                sessions.failed(&login, now);
+                return login_form(
+                    &app,
+                    lang,
+                    Some(t(lang, Msg::WrongPassphrase).into()),
+                    StatusCode::UNAUTHORIZED,
+                );
+            }
+        }
+    };
+    let Some(id) = sessions.start(&person, unlocked, lang, now) else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    tracing::info!(login = person.login, "console: logged in");
+    let mut response = Redirect::to("/console").into_response();
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&app, COOKIE, &id, "/console", None),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&app, LOGIN_COOKIE, "", "/console/login", Some(0)),
+    );
+    response
+}
+
+pub(super) async fn logout(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(session) = current(&app, &sessions, &headers) else {
+        return Redirect::to("/console/login").into_response();
+    };
+    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
+        return *refused;
+    }
+    if let Some(id) = cookie(&headers, COOKIE) {
+        sessions.end(id);
+    }
+    logged_out(&app)
+}
+
+pub(super) async fn logout_everywhere(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(session) = current(&app, &sessions, &headers) else {
+        return Redirect::to("/console/login").into_response();
+    };
+    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
+        return *refused;
+    }
+    let ended = sessions.end_all(&session.login);
+    tracing::info!(
+        login = session.login,
+        ended,
+        "console: logged out everywhere"
+    );
+    logged_out(&app)
+}
+
+fn logged_out(app: &App) -> Response {
+    let mut response = Redirect::to("/console/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(app, COOKIE, "", "/console", Some(0)),
+    );
+    response
+}

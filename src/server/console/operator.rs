@@ -1,0 +1,345 @@
+//! The operator's pages: the live queue of answered calls awaiting notes (server-sent
+//! events) and the guided clause-10.5 form, saved through
+//! `pbx::notes::record_operator_notes`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Msg, local, t};
+use super::session::{Session, Sessions};
+use super::*;
+use crate::app::App;
+use crate::journal::{Appeal, AppealId, AppealKey, Channel, ListFilter, ScriptPoint, Status};
+
+/// The queue's live updates: the one script of the console, a module of its own.
+const QUEUE_JS: &str = include_str!("queue.js");
+
+/// How long one event stream lasts before the browser opens the next (so a
+/// shutdown never waits long for it).
+const STREAM_SECONDS: u32 = 25;
+
+pub(super) async fn queue_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        QUEUE_JS,
+    )
+        .into_response()
+}
+
+/// The phone appeals awaiting the operator's notes, oldest first.
+pub(super) async fn awaiting_notes(app: &App) -> Result<Vec<Appeal>, crate::journal::JournalError> {
+    app.journal
+        .list(&ListFilter {
+            channel: Some(Channel::Phone),
+            status: Some(Status::AwaitingOperatorNotes),
+            limit: Some(200),
+            ..ListFilter::default()
+        })
+        .await
+}
+
+/// The queue as the page's script redraws it: id, number, received (Astana).
+pub(super) async fn queue_json(app: &App) -> Option<String> {
+    let tz = *app.config.calendar.timezone;
+    let appeals = awaiting_notes(app).await.ok()?;
+    let rows: Vec<serde_json::Value> = appeals
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "id": a.id,
+                "number": a.registration_number,
+                "received": local(a.received_at, tz),
+            })
+        })
+        .collect();
+    serde_json::to_string(&rows).ok()
+}
+
+/// The operator's queue, live: an event each time it changes (checked every
+/// second), for `STREAM_SECONDS`; the browser then opens the next stream. Ends
+/// with the session; does not renew it.
+pub(super) async fn queue_events(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::response::sse::{Event, Sse};
+    if let Err(r) = require(&app, &sessions, &headers, &[Role::Operator]) {
+        return *r;
+    }
+    let Some(id) = cookie(&headers, COOKIE).map(str::to_owned) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let state = (app, sessions, id, 0u32, None::<String>);
+    let stream = futures_util::stream::unfold(state, |(app, sessions, id, n, last)| async move {
+        if n >= STREAM_SECONDS {
+            return None;
+        }
+        if n > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        if !sessions.alive(&id, app.clock.now()) {
+            return None;
+        }
+        let data = queue_json(&app).await?;
+        let event = if last.as_deref() == Some(data.as_str()) {
+            Event::default().comment("")
+        } else {
+            Event::default()
+                .event("queue")
+                .retry(std::time::Duration::from_secs(1))
+                .data(&data)
+        };
+        Some((
+            Ok::<_, std::convert::Infallible>(event),
+            (app, sessions, id, n + 1, Some(data)),
+        ))
+    });
+    Sse::new(stream).into_response()
+}
+
+/// The operator's queue: phone appeals awaiting their notes, oldest first.
+pub(super) async fn queue(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
+    let lang = session.lang;
+    let appeals = match awaiting_notes(&app).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let tz = *app.config.calendar.timezone;
+    let body = html! {
+        h1 { (t(lang, Msg::Queue)) }
+        @if q.contains_key("saved") { p.notice role="status" { (t(lang, Msg::NotesSaved)) } }
+        p #queue-empty .muted hidden[!appeals.is_empty()] { (t(lang, Msg::NoCalls)) }
+        table #queue hidden[appeals.is_empty()] data-record=(t(lang, Msg::RecordNotes)) data-new=(t(lang, Msg::NewCall)) {
+            thead { tr { th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Received)) } th {} } }
+            tbody #queue-rows {
+                @for a in &appeals {
+                    tr data-id=(a.id) {
+                        td { (a.registration_number) }
+                        td { (local(a.received_at, tz)) }
+                        td { a href={ "/console/appeals/" (a.id) "/notes" } { (t(lang, Msg::RecordNotes)) } }
+                    }
+                }
+            }
+        }
+        p.muted { button #notify.link type="button" hidden { (t(lang, Msg::EnableNotifications)) } }
+        script type="module" src="/console/static/queue.js" {}
+    };
+    page(lang, t(lang, Msg::Queue), Some(&session), body).into_response()
+}
+
+/// The phone appeal the operator may complete, or the page saying it is not.
+pub(super) async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Refusal> {
+    let lang = session.lang;
+    let not_awaiting = || {
+        (
+            StatusCode::CONFLICT,
+            page(
+                lang,
+                t(lang, Msg::NotAwaiting),
+                Some(session),
+                html! {
+                    p.error { (t(lang, Msg::NotAwaiting)) }
+                    p { a href="/console/queue" { (t(lang, Msg::Queue)) } }
+                },
+            ),
+        )
+            .into_response()
+    };
+    match app.journal.get(AppealId(id)).await {
+        Ok(a) if a.channel == Channel::Phone && a.status == Status::AwaitingOperatorNotes => Ok(a),
+        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(Box::new(not_awaiting())),
+        Err(e) => Err(Box::new(
+            crate::server::problem::Problem::from(e).into_response(),
+        )),
+    }
+}
+
+/// What the operator typed, echoed back when the form is refused.
+#[derive(Default, Deserialize)]
+pub(super) struct NotesForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    surname: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    patronymic: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    postal_address: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    substance: String,
+    script_own_name: Option<String>,
+    script_scope: Option<String>,
+    script_secret: Option<String>,
+}
+
+fn notes_view(
+    lang: Lang,
+    session: &Session,
+    appeal: &Appeal,
+    form: &NotesForm,
+    tz: chrono_tz::Tz,
+    error: Option<&str>,
+) -> Markup {
+    let field = |id: &'static str, label: Msg, value: &str, kind: &'static str| {
+        html! {
+            div {
+                label for=(id) { (t(lang, label)) }
+                input id=(id) name=(id) type=(kind) value=(value);
+            }
+        }
+    };
+    let point = |name: &'static str, text: Msg, ticked: bool| {
+        html! {
+            label {
+                input type="checkbox" name=(name) value="said" checked[ticked];
+                span { (t(lang, text)) }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (appeal.registration_number) " · " (local(appeal.received_at, tz)) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.card method="post" action={ "/console/appeals/" (appeal.id) "/notes" } {
+            input type="hidden" name="csrf" value=(session.csrf);
+            fieldset.script {
+                legend { (t(lang, Msg::ScriptHeading)) }
+                (point("script_own_name", Msg::ScriptOwnName, form.script_own_name.is_some()))
+                (point("script_scope", Msg::ScriptScope, form.script_scope.is_some()))
+                (point("script_secret", Msg::ScriptSecret, form.script_secret.is_some()))
+            }
+            fieldset {
+                legend { (t(lang, Msg::Caller)) }
+                div.grid {
+                    (field("surname", Msg::Surname, &form.surname, "text"))
+                    (field("given_name", Msg::GivenName, &form.given_name, "text"))
+                    (field("patronymic", Msg::Patronymic, &form.patronymic, "text"))
+                }
+                div.grid2 {
+                    (field("organisation", Msg::Organisation, &form.organisation, "text"))
+                    (field("postal_address", Msg::PostalAddress, &form.postal_address, "text"))
+                    (field("phone", Msg::Phone, &form.phone, "tel"))
+                    (field("email", Msg::Email, &form.email, "email"))
+                }
+                label for="substance" { (t(lang, Msg::Substance)) }
+                textarea #substance name="substance" required { (form.substance) }
+            }
+            button type="submit" { (t(lang, Msg::Save)) }
+        }
+    };
+    page(lang, t(lang, Msg::RecordNotes), Some(session), body)
+}
+
+pub(super) async fn notes_page(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
+    let appeal = or_refuse!(awaiting(&app, &session, id).await);
+    let tz = *app.config.calendar.timezone;
+    notes_view(
+        session.lang,
+        &session,
+        &appeal,
+        &NotesForm::default(),
+        tz,
+        None,
+    )
+    .into_response()
+}
+
+fn given(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+pub(super) async fn save_notes(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<NotesForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Operator],
+        form.csrf.as_deref()
+    ));
+    let appeal = or_refuse!(awaiting(&app, &session, id).await);
+    let lang = session.lang;
+    let tz = *app.config.calendar.timezone;
+    let all_said = form.script_own_name.is_some()
+        && form.script_scope.is_some()
+        && form.script_secret.is_some();
+    if !all_said || given(&form.substance).is_none() {
+        let view = notes_view(
+            lang,
+            &session,
+            &appeal,
+            &form,
+            tz,
+            Some(t(lang, Msg::ScriptRequired)),
+        );
+        return (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
+    }
+    let name = [&form.surname, &form.given_name, &form.patronymic]
+        .iter()
+        .filter_map(|p| given(p))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let notes = crate::pbx::notes::OperatorNotes {
+        name: given(&name),
+        organisation: given(&form.organisation),
+        postal_address: given(&form.postal_address),
+        phone: given(&form.phone),
+        email: given(&form.email),
+        subject: None,
+        substance: given(&form.substance),
+        script: vec![
+            ScriptPoint::OwnNameAndPosition,
+            ScriptPoint::LineScope,
+            ScriptPoint::StateSecretWarning,
+        ],
+    };
+    let key = AppealKey::Id(appeal.id);
+    match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
+        .await
+    {
+        Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
+        Err(crate::journal::JournalError::NotAllowed(_)) => {
+            let view = notes_view(
+                lang,
+                &session,
+                &appeal,
+                &form,
+                tz,
+                Some(t(lang, Msg::NotAwaiting)),
+            );
+            (StatusCode::CONFLICT, view).into_response()
+        }
+        Err(e) => crate::server::problem::Problem::from(e).into_response(),
+    }
+}
