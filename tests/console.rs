@@ -8,153 +8,19 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use reqwest::StatusCode;
 use serde_json::json;
 use support::browser::{Driver, screenshot};
-use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
+use support::console::*;
+use support::senim::{Daemon, person, run_cli, run_cli_as, write_config};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
-
-const PBX_TOKEN: &str = "asterisk-token-0123456789";
-const CLOCK: &str = "2026-12-16T11:00:00+05:00";
-const PASSWORD: &str = "a long console password";
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
 const PHONE: &str = "+77019998877";
 const SUBSTANCE: &str = "Инспектор потребовал взятку за подпись акта приёмки";
-
-const DIRECTOR: &str = "director@kazstandard.kz";
-const SMTP_USER: &str = "senim";
-const SMTP_PASSWORD: &str = "correct horse battery";
-
-/// The daemon's configuration; with `smtp`, mail goes to that server and the
-/// Director's alerts to `DIRECTOR`.
-fn config(smtp: Option<&SmtpServer>) -> String {
-    let mail = smtp.map_or(String::new(), |smtp| {
-        format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nusername = \"{SMTP_USER}\"\n\
-             password = \"{SMTP_PASSWORD}\"\nca_file = \"{}\"\nfrom = \"senim@kazstandard.kz\"\n\
-             retry_initial_seconds = 1\nretry_max_seconds = 1\npoll_seconds = 1\n\n\
-             [alerts]\ndirector = [\"{DIRECTOR}\"]\n",
-            smtp.port(),
-            smtp.ca_pem_path().display()
-        )
-    });
-    format!(
-        r#"
-{mail}
-[pbx]
-late_tolerance_seconds = 2592000
-
-[[pbx.sources]]
-name = "office"
-token = "{PBX_TOKEN}"
-"#
-    )
-}
-
-/// A person with a console password.
-fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) -> Person {
-    let p = person(config, login, roles);
-    let file = dir.join(format!("{login}.password"));
-    std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
-    let out = run_cli(
-        config,
-        &[
-            "persons",
-            "password",
-            login,
-            "--password-file",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    p
-}
-
-fn start(dir: &Path, smtp: Option<&SmtpServer>) -> (Daemon, std::path::PathBuf) {
-    let port = support::ports::free_port();
-    let config = write_config(dir, port, "", &config(smtp));
-    let d = Daemon::start_with_env(
-        dir,
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
-    (d, config)
-}
-
-async fn answered_call(d: &Daemon, call_id: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&json!({
-            "call_id": call_id,
-            "caller": "+77011234567",
-            "start": "2026-12-16T10:40:00+05:00",
-            "answer": "2026-12-16T10:40:09+05:00",
-            "end": "2026-12-16T10:52:00+05:00",
-            "disposition": "answered",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: serde_json::Value = r.json().await.unwrap();
-    body["registration_number"].as_str().unwrap().to_owned()
-}
-
-async fn log_in(browser: &Client, d: &Daemon, login: &str, lang: &str) {
-    browser
-        .goto(&d.url(&format!("/console/login?lang={lang}")))
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys(login)
-        .await
-        .unwrap();
-    let password = browser.find(Locator::Id("password")).await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    // Enter submits the form.
-    password.send_keys("\u{E007}").await.unwrap();
-    wait_for(browser, |url| !url.contains("/console/login")).await;
-}
-
-/// The page's source once it holds `text` (after a form's post, say).
-async fn source_with(browser: &Client, text: &str) -> String {
-    for _ in 0..100 {
-        let source = browser.source().await.unwrap();
-        if source.contains(text) {
-            return source;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    browser.source().await.unwrap()
-}
-
-async fn wait_for(browser: &Client, done: impl Fn(&str) -> bool) {
-    for _ in 0..100 {
-        let url = browser.current_url().await.unwrap().to_string();
-        if done(&url) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the browser stayed at {}",
-        browser.current_url().await.unwrap()
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no_identity() {
@@ -455,61 +321,6 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     director.close().await.unwrap();
 }
 
-/// The session cookie of a `Set-Cookie` answer.
-fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Logs in over plain HTTP as the browser would: the form's token and cookie,
-/// then the post. Returns the session cookie (`senim_session=…`) and the status.
-async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Option<String>) {
-    http_login_with_key(d, login, password, "").await
-}
-
-/// `http_login`, giving the key's passphrase too.
-async fn http_login_with_key(
-    d: &Daemon,
-    login: &str,
-    password: &str,
-    passphrase: &str,
-) -> (StatusCode, Option<String>) {
-    let client = no_redirects();
-    let form = client.get(d.url("/console/login")).send().await.unwrap();
-    let login_cookie = set_cookie(&form, "senim_login").unwrap();
-    let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned();
-    let r = client
-        .post(d.url("/console/login"))
-        .header(reqwest::header::COOKIE, login_cookie)
-        .form(&[
-            ("login", login),
-            ("password", password),
-            ("passphrase", passphrase),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    (r.status(), set_cookie(&r, "senim_session"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     let dir = tempfile::tempdir().unwrap();
@@ -656,15 +467,6 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     let (status, session) = http_login(&d, "olga", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(session.is_none());
-}
-
-/// The CSRF token of a page's forms.
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Sealed, an appeal's reporter is shown only to a reader who gave their key's

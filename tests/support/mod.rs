@@ -19,6 +19,8 @@ pub mod app;
 #[allow(dead_code)]
 pub mod browser;
 #[allow(dead_code)]
+pub mod console;
+#[allow(dead_code)]
 pub mod database;
 #[allow(dead_code)]
 pub mod dovecot;
