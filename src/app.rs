@@ -173,6 +173,15 @@ impl App {
         )
     }
 
+    /// What acts on an appeal are recorded with (`cases::Case`).
+    pub fn case(&self) -> crate::cases::Case<'_> {
+        crate::cases::Case {
+            journal: &self.journal,
+            deadlines: &self.deadlines,
+            alerts: &self.alerts,
+        }
+    }
+
     /// Today's date in the trust line's time zone.
     pub fn today(&self) -> NaiveDate {
         self.clock

@@ -772,17 +772,12 @@ async fn journal_command(
                 reason,
                 decision,
             )?;
-            let list = app
-                .deadlines
-                .record(
-                    &appeal,
-                    &event,
-                    &claimed.actor(app, &[Role::Manager, Role::Director]).await?,
-                    app.clock.now(),
-                    app.today(),
-                )
+            let act = crate::cases::Act::Deadline(event);
+            let actor = claimed.actor(app, act.who()).await?;
+            app.case()
+                .record(appeal.id, &act, &actor, app.clock.now(), app.today())
                 .await?;
-            print_deadlines(&mut out, &list)?;
+            print_deadlines(&mut out, &app.deadlines.of_appeal(appeal.id).await?)?;
         }
         JournalCommand::RecordCall {
             appeal,

@@ -140,6 +140,33 @@ struct Rig {
     sender: Sender,
 }
 
+impl Rig {
+    /// A deadline event recorded as the API and the CLI do (`cases::Case`);
+    /// the appeal's deadlines after it.
+    async fn act(
+        &self,
+        appeal: &Appeal,
+        event: Event,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Vec<senim::deadlines::Deadline>, cases::ActError> {
+        let case = cases::Case {
+            journal: &self.journal,
+            deadlines: &self.deadlines,
+            alerts: &self.alerts,
+        };
+        case.record(
+            appeal.id,
+            &cases::Act::Deadline(event),
+            "manager:test",
+            now,
+            today,
+        )
+        .await?;
+        Ok(self.deadlines.of_appeal(appeal.id).await.unwrap())
+    }
+}
+
 async fn rig(
     backend: Backend,
     smtp: &SmtpServer,
@@ -778,11 +805,7 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
     let cal = calendar();
     let now = rig.clock.now();
     // The manager records each event below on Friday 27 November.
-    let record = async |event: Event| {
-        rig.deadlines
-            .record(&appeal, &event, "manager:test", now, date(2026, 11, 27))
-            .await
-    };
+    let record = async |event: Event| rig.act(&appeal, event, now, date(2026, 11, 27)).await;
     // Reply: 15 working days from Friday 27 November, skipping Independence Day,
     // written with the registration.
     let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
@@ -892,18 +915,16 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
     assert!(body.contains("Due within three working days: 1"), "{body}");
     assert!(body.contains(&appeal.registration_number.to_string()));
     // Materials received: the deadline is met.
-    rig.deadlines
-        .record(
-            &appeal,
-            &Event::MaterialsReceived {
-                on: date(2026, 11, 30),
-            },
-            "m",
-            rig.clock.now(),
-            date(2026, 11, 30),
-        )
-        .await
-        .unwrap();
+    rig.act(
+        &appeal,
+        Event::MaterialsReceived {
+            on: date(2026, 11, 30),
+        },
+        rig.clock.now(),
+        date(2026, 11, 30),
+    )
+    .await
+    .unwrap();
     rig.clock.set(astana(2026, 12, 1, 9, 30));
     assert!(
         rig.scheduler
@@ -1406,10 +1427,22 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         !body.to_string().contains("Айгүл"),
         "no identity in answers"
     );
-    let r: Value = http
+    // The investigation is the Director's to order (10.10), in her own name: a
+    // manager's token is refused, the Director's is taken.
+    let order = serde_json::json!({"event": "investigation_ordered", "on": "2026-12-10"});
+    let r = http
         .post(url("/deadline-events"))
         .bearer_auth(TOKEN)
-        .json(&serde_json::json!({"event": "investigation_ordered", "on": "2026-12-10"}))
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let director = support::senim::person(&daemon.config, "dana", &["director"]);
+    let r: Value = http
+        .post(url("/deadline-events"))
+        .bearer_auth(&director.token)
+        .json(&order)
         .send()
         .await
         .unwrap()
@@ -1441,6 +1474,19 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .await
         .unwrap();
     assert_eq!(r["mail"][0]["kind"], "corruption_alert", "{r}");
+    // The order is an event of the audit chain, in the Director's name; the
+    // refused event left none.
+    let history = journal.history(appeal.id).await.unwrap();
+    let kinds: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| (e.kind.as_str(), e.actor.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&("investigation_ordered", "person:dana")),
+        "{kinds:?}"
+    );
+    assert!(!kinds.iter().any(|(k, _)| *k == "materials_received"));
+    assert!(journal.verify().await.unwrap().is_intact());
     assert!(daemon.terminate().success());
 }
 

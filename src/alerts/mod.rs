@@ -200,22 +200,7 @@ impl Alerts {
         if routed {
             match p.route(appeal) {
                 Some((unit, to)) => {
-                    let mail = Mail {
-                        kind: MailKind::Routing,
-                        dedupe_key: format!(
-                            "routing:{}:{}:{}",
-                            appeal.id, appeal.category, to.email
-                        ),
-                        reference: number.clone(),
-                        appeal_id: Some(appeal.id.0),
-                        to,
-                        subject: content::routing_subject(appeal),
-                        body: content::routing_body(appeal, &unit, tz),
-                        urgent: false,
-                        due_by: None,
-                        escalate_at: None,
-                    };
-                    count += usize::from(self.enqueue(tx, &mail, now).await?);
+                    count += usize::from(self.route_in(tx, appeal, &unit, to, now).await?);
                 }
                 None => {
                     tracing::warn!(registration_number = %number, "no unit in alerts.routes for this appeal; not routed")
@@ -223,6 +208,31 @@ impl Alerts {
             }
         }
         Ok(count)
+    }
+
+    /// Sends `appeal` on to `unit` at `to` (10.9): the routing mail, in `tx`;
+    /// false if it was sent there already.
+    pub async fn route_in(
+        &self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+        unit: &str,
+        to: Mailbox,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AlertError> {
+        let mail = Mail {
+            kind: MailKind::Routing,
+            dedupe_key: format!("routing:{}:{}:{}", appeal.id, appeal.category, to.email),
+            reference: appeal.registration_number.to_string(),
+            appeal_id: Some(appeal.id.0),
+            to,
+            subject: content::routing_subject(appeal),
+            body: content::routing_body(appeal, unit, self.policy.tz),
+            urgent: false,
+            due_by: None,
+            escalate_at: None,
+        };
+        self.enqueue(tx, &mail, now).await
     }
 
     /// The digest at the cutoff: for every registration date whose cutoff has

@@ -15,7 +15,6 @@ use super::{AlertError, Alerts};
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
 use crate::deadlines::Deadlines;
-use crate::deadlines::digest::{Digest, horizon};
 use crate::journal::{AppealId, Journal, ListFilter};
 use crate::outbox::{Mail, MailKind, Outbox};
 
@@ -194,11 +193,7 @@ impl Scheduler {
         if !missing {
             return Ok(false);
         }
-        let open = self
-            .deadlines
-            .open_until(horizon(&self.calendar, today))
-            .await?;
-        let digest = Digest::build(&self.calendar, today, open);
+        let digest = self.deadlines.board(today).await?;
         let mut numbers = std::collections::HashMap::new();
         for d in digest
             .overdue

@@ -265,21 +265,32 @@ impl Deadlines {
         rows.into_iter().map(Deadline::try_from).collect()
     }
 
-    /// Records an event for an appeal and applies it to its deadlines, in one
-    /// transaction. `today` is the Astana date of the record.
-    pub async fn record(
+    /// The open deadlines overdue, due `today` and due within three working
+    /// days: the manager's digest and the console's deadline board.
+    pub async fn board(&self, today: NaiveDate) -> Result<digest::Digest> {
+        let open = self
+            .open_until(digest::horizon(&self.calendar, today))
+            .await?;
+        Ok(digest::Digest::build(&self.calendar, today, open))
+    }
+
+    /// Applies an event to an appeal's deadlines in `tx` and keeps it in
+    /// `deadline_events`. `today` is the Astana date of the record. The caller
+    /// (`cases::record`) has written the event to the audit chain in the same
+    /// transaction.
+    pub async fn record_in(
         &self,
+        tx: &mut Tx,
         appeal: &Appeal,
         event: &Event,
         actor: &str,
         now: DateTime<Utc>,
         today: NaiveDate,
-    ) -> Result<Vec<Deadline>> {
+    ) -> Result<()> {
         let now = now.trunc_subsecs(0);
-        let mut tx = self.db.begin().await?;
         let id = appeal.id.0;
         match event {
-            Event::ReplySent { on } => close(&mut tx, id, Kind::Reply, *on, true).await?,
+            Event::ReplySent { on } => close(tx, id, Kind::Reply, *on, true).await?,
             Event::ReplyExtended { until, reason } => {
                 let reason = non_empty(reason, "reason")?;
                 let max = appeal
@@ -291,13 +302,13 @@ impl Deadlines {
                         "until: the reply may be extended to at most two months from registration ({max})"
                     )));
                 }
-                if !extend(&mut tx, id, Kind::Reply, *until, reason).await? {
+                if !extend(tx, id, Kind::Reply, *until, reason).await? {
                     return Err(DeadlineError::Invalid(
                         "until: there is no open reply deadline earlier than this date".into(),
                     ));
                 }
                 insert(
-                    &mut tx,
+                    tx,
                     id,
                     Kind::ExtensionNotice,
                     today,
@@ -308,35 +319,27 @@ impl Deadlines {
                 .await?;
             }
             Event::CitizenNotified { on } => {
-                close(&mut tx, id, Kind::ExtensionNotice, *on, true).await?
+                close(tx, id, Kind::ExtensionNotice, *on, true).await?
             }
             Event::OutsideCompetence => {
                 let due = self
                     .calendar
                     .add_working_days(appeal.registration_date, REDIRECT_WORKING_DAYS);
-                insert(
-                    &mut tx,
-                    id,
-                    Kind::Redirect,
-                    appeal.registration_date,
-                    due,
-                    now,
-                )
-                .await?;
+                insert(tx, id, Kind::Redirect, appeal.registration_date, due, now).await?;
             }
             Event::Redirected { on } => {
-                close(&mut tx, id, Kind::Redirect, *on, true).await?;
-                close(&mut tx, id, Kind::Reply, *on, false).await?;
+                close(tx, id, Kind::Redirect, *on, true).await?;
+                close(tx, id, Kind::Reply, *on, false).await?;
             }
             Event::InvestigationOrdered { on } => {
                 let due = self
                     .calendar
                     .add_working_days(*on, INVESTIGATION_WORKING_DAYS);
-                insert(&mut tx, id, Kind::Investigation, *on, due, now).await?;
+                insert(tx, id, Kind::Investigation, *on, due, now).await?;
             }
             Event::InvestigationExtended { until, reason } => {
                 let reason = non_empty(reason, "reason")?;
-                if !extend(&mut tx, id, Kind::Investigation, *until, reason).await? {
+                if !extend(tx, id, Kind::Investigation, *until, reason).await? {
                     return Err(DeadlineError::Invalid(
                         "until: there is no open investigation ending before this date".into(),
                     ));
@@ -344,17 +347,13 @@ impl Deadlines {
             }
             Event::MaterialsRequested { on } => {
                 let due = self.calendar.add_working_days(*on, MATERIALS_WORKING_DAYS);
-                insert(&mut tx, id, Kind::Materials, *on, due, now).await?;
+                insert(tx, id, Kind::Materials, *on, due, now).await?;
             }
-            Event::MaterialsReceived { on } => {
-                close(&mut tx, id, Kind::Materials, *on, true).await?
-            }
-            Event::Decision { on, .. } => {
-                close(&mut tx, id, Kind::Investigation, *on, true).await?
-            }
+            Event::MaterialsReceived { on } => close(tx, id, Kind::Materials, *on, true).await?,
+            Event::Decision { on, .. } => close(tx, id, Kind::Investigation, *on, true).await?,
         }
         let text = serde_json::to_string(event).unwrap_or_default();
-        on_tx!(&mut tx, conn => sqlx::query(
+        on_tx!(tx, conn => sqlx::query(
             "INSERT INTO deadline_events (appeal_id, at, actor, event) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
@@ -364,9 +363,7 @@ impl Deadlines {
         .execute(conn)
         .await
         .map(|_| ()))?;
-        tx.commit().await?;
-        tracing::info!(registration_number = %appeal.registration_number, appeal_id = %appeal.id, actor, event = event_name(event), "deadline event recorded");
-        self.of_appeal(appeal.id).await
+        Ok(())
     }
 }
 
@@ -386,18 +383,21 @@ impl OnRegistered for Deadlines {
     }
 }
 
-fn event_name(event: &Event) -> &'static str {
-    match event {
-        Event::ReplySent { .. } => "reply_sent",
-        Event::ReplyExtended { .. } => "reply_extended",
-        Event::CitizenNotified { .. } => "citizen_notified",
-        Event::OutsideCompetence => "outside_competence",
-        Event::Redirected { .. } => "redirected",
-        Event::InvestigationOrdered { .. } => "investigation_ordered",
-        Event::InvestigationExtended { .. } => "investigation_extended",
-        Event::MaterialsRequested { .. } => "materials_requested",
-        Event::MaterialsReceived { .. } => "materials_received",
-        Event::Decision { .. } => "decision",
+impl Event {
+    /// The event's name, as the API, the CLI and the audit chain write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::ReplySent { .. } => "reply_sent",
+            Event::ReplyExtended { .. } => "reply_extended",
+            Event::CitizenNotified { .. } => "citizen_notified",
+            Event::OutsideCompetence => "outside_competence",
+            Event::Redirected { .. } => "redirected",
+            Event::InvestigationOrdered { .. } => "investigation_ordered",
+            Event::InvestigationExtended { .. } => "investigation_extended",
+            Event::MaterialsRequested { .. } => "materials_requested",
+            Event::MaterialsReceived { .. } => "materials_received",
+            Event::Decision { .. } => "decision",
+        }
     }
 }
 

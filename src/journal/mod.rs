@@ -1290,6 +1290,23 @@ impl ChainLock<'_> {
             .await
     }
 
+    /// Appends a `kind` event with `detail` to `appeal`'s history without
+    /// changing the appeal: what was decided or done on it (a consent, an order,
+    /// a deadline event, a routing; `cases`). `detail` is kept in the chain for
+    /// good, so it never holds identity or appeal text.
+    pub async fn record(
+        &mut self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+        actor: &str,
+        kind: &str,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        let now = self.journal.clock.now().trunc_subsecs(6);
+        audit::append(tx, &mut self.head, appeal, now, actor, kind, detail).await?;
+        Ok(())
+    }
+
     /// Writes the chain's head back.
     pub async fn finish(self, tx: &mut Tx) -> Result<()> {
         audit::store_head(tx, &self.head).await?;

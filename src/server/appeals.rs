@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::auth::Actor;
 use super::problem::Problem;
 use crate::app::App;
-use crate::cases::{self, ClassifyError};
+use crate::cases::{self, Act, ActError, ClassifyError};
 use crate::deadlines::{DeadlineError, Event};
 use crate::journal::{Appeal, AppealKey, Category, JournalError};
 use crate::outbox::{MailState, OutboxError};
@@ -144,6 +144,21 @@ fn deadline_problem(e: DeadlineError) -> Problem {
     }
 }
 
+fn act_problem(e: ActError) -> Problem {
+    match e {
+        ActError::Journal(j) => j.into(),
+        ActError::Invalid(m) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid deadline event",
+            m,
+        ),
+        ActError::Alerts(e) => {
+            tracing::error!(error = %e, "alerts");
+            Problem::internal()
+        }
+    }
+}
+
 async fn deadlines(
     State(app): State<Arc<App>>,
     actor: Actor,
@@ -168,18 +183,23 @@ async fn deadline_event(
     Path(key): Path<String>,
     body: Result<Json<Event>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager, Role::Director])?;
     let Json(event) = body.map_err(bad_json)?;
+    let act = Act::Deadline(event);
+    actor.require(act.who())?;
     let appeal = find(&app, &key).await?;
-    let list = app
-        .deadlines
+    app.case()
         .record(
-            &appeal,
-            &event,
+            appeal.id,
+            &act,
             &actor.actor(),
             app.clock.now(),
             app.today(),
         )
+        .await
+        .map_err(act_problem)?;
+    let list = app
+        .deadlines
+        .of_appeal(appeal.id)
         .await
         .map_err(deadline_problem)?;
     Ok(Json(json!({

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::journal::{Appeal, AppealId};
 
 /// The roles that open an appeal's page: they read appeals (10.14).
-const READERS: &[Role] = &[Role::Manager, Role::Director];
+pub(super) const READERS: &[Role] = &[Role::Manager, Role::Director];
 
 #[derive(Deserialize)]
 pub(super) struct AppealQuery {
@@ -32,8 +32,11 @@ pub(super) async fn appeal_page(
     Query(q): Query<AppealQuery>,
 ) -> Response {
     let session = or_refuse!(require(&app, &sessions, &headers, READERS));
-    let notice =
-        (q.done.as_deref() == Some("classified")).then(|| t(session.lang, Msg::Classified));
+    let notice = match q.done.as_deref() {
+        Some("classified") => Some(t(session.lang, Msg::Classified)),
+        Some(_) => Some(t(session.lang, Msg::Recorded)),
+        None => None,
+    };
     appeal_view(&app, &session, id, None, notice, StatusCode::OK).await
 }
 
@@ -55,6 +58,13 @@ pub(super) async fn appeal_view(
     let history = match app.journal.history(appeal.id).await {
         Ok(h) => h,
         Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let deadlines = match app.deadlines.of_appeal(appeal.id).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot read an appeal's deadlines");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
     };
     let tz = *app.config.calendar.timezone;
     let suggestion = crate::triage::suggestion_for(&appeal);
@@ -117,11 +127,15 @@ pub(super) async fn appeal_view(
                 button type="submit" { (t(lang, Msg::Classify)) }
             }
         }
+        (super::case::section(app, session, &appeal, &deadlines))
         h2 { (t(lang, Msg::History)) }
-        table {
+        table #history {
             tbody {
                 @for e in &history {
-                    tr { td { (local(e.at, tz)) } td { (e.kind) } td { (e.actor) } }
+                    tr {
+                        td { (local(e.at, tz)) } td { (e.kind) } td { (e.actor) }
+                        td.detail { @if e.detail != "{}" && e.detail != "null" { (e.detail) } }
+                    }
                 }
             }
         }
@@ -136,6 +150,17 @@ pub(super) async fn appeal_view(
         ),
     )
         .into_response()
+}
+
+/// The appeal's page again, with what was refused and why.
+pub(super) async fn refused(
+    app: &App,
+    session: &Session,
+    id: i64,
+    why: &str,
+    status: StatusCode,
+) -> Response {
+    appeal_view(app, session, id, None, Some(why), status).await
 }
 
 /// The reporter and the text, shown on a click that the Journal records
@@ -162,15 +187,7 @@ pub(super) async fn reveal(
     };
     if appeal.sealed.is_some() && session.unlocked.is_none() {
         let notice = t(lang, Msg::NeedsKey);
-        return appeal_view(
-            &app,
-            &session,
-            id,
-            None,
-            Some(notice),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
+        return refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
     }
     if let Err(e) = app
         .journal
@@ -217,15 +234,7 @@ pub(super) async fn classify(
     let lang = session.lang;
     let Ok(category) = form.category.parse::<crate::journal::Category>() else {
         let notice = t(lang, Msg::BadForm);
-        return appeal_view(
-            &app,
-            &session,
-            id,
-            None,
-            Some(notice),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return refused(&app, &session, id, notice, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     match crate::cases::classify(
         &app.journal,
@@ -243,12 +252,11 @@ pub(super) async fn classify(
         }
         Err(e) => {
             let notice = e.to_string();
-            appeal_view(
+            refused(
                 &app,
                 &session,
                 id,
-                None,
-                Some(&notice),
+                &notice,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

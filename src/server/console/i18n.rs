@@ -185,6 +185,111 @@ messages! {
         "Классифицировано. Оповещения отправляются.",
         "Жіктелді. Хабарламалар жіберілуде."
     ),
+    Recorded => ("Recorded in the Journal.", "Записано в Журнал.", "Журналға жазылды."),
+    Deadlines => ("Deadlines", "Сроки", "Мерзімдер"),
+    NoDeadlines => ("No deadline.", "Сроков нет.", "Мерзім жоқ."),
+    Due => ("Due", "Срок", "Мерзімі"),
+    Met => ("Met", "Исполнено", "Орындалды"),
+    Extended => ("extended", "продлён", "ұзартылды"),
+    Overdue => ("Overdue", "Просрочено", "Мерзімі өтті"),
+    DueToday => ("Due today", "Срок сегодня", "Мерзімі бүгін"),
+    DueSoon => ("Due within three working days", "Срок в ближайшие три рабочих дня", "Мерзімі үш жұмыс күні ішінде"),
+    DeadlineReply => (
+        "Reply to the citizen (APPK Art. 76)",
+        "Ответ заявителю (АППК, ст. 76)",
+        "Өтініш берушіге жауап (ӘРПК, 76-бап)"
+    ),
+    DeadlineExtensionNotice => (
+        "Tell the citizen of the extension",
+        "Уведомить заявителя о продлении",
+        "Өтініш берушіге ұзарту туралы хабарлау"
+    ),
+    DeadlineRedirect => (
+        "Redirect outside competence",
+        "Перенаправить не по компетенции",
+        "Құзыретке жатпайтынын қайта жолдау"
+    ),
+    DeadlineInvestigation => (
+        "Internal investigation (7.5)",
+        "Служебное расследование (7.5)",
+        "Қызметтік тергеу (7.5)"
+    ),
+    DeadlineMaterials => (
+        "Materials to the commission (7.8)",
+        "Материалы комиссии (7.8)",
+        "Комиссияға материалдар (7.8)"
+    ),
+    DirectorsDecisions => ("The Director's decisions", "Решения директора", "Директордың шешімдері"),
+    ConsentHeading => (
+        "Send the report with its materials to the anti-corruption service (10.6, 10.7)?",
+        "Направить сообщение с материалами в антикоррупционную службу (10.6, 10.7)?",
+        "Хабарламаны материалдарымен сыбайлас жемқорлыққа қарсы қызметке жіберу керек пе (10.6, 10.7)?"
+    ),
+    ConsentSend => ("I consent: send it", "Согласен: направить", "Келісемін: жіберу"),
+    ConsentRefuse => ("Do not send (give the reason)", "Не направлять (укажите основание)", "Жібермеу (негіздемесін көрсетіңіз)"),
+    OrderHeading => (
+        "Order an internal investigation (10.10)",
+        "Назначить служебное расследование (10.10)",
+        "Қызметтік тергеу тағайындау (10.10)"
+    ),
+    OrderDate => ("Date of the order", "Дата приказа", "Бұйрық күні"),
+    Order => ("Order it", "Назначить", "Тағайындау"),
+    ExtendHeading => (
+        "Extend the investigation (7.5)",
+        "Продлить расследование (7.5)",
+        "Тергеуді ұзарту (7.5)"
+    ),
+    Until => ("Until", "До", "Дейін"),
+    WrittenDecision => (
+        "Your written decision (number and date)",
+        "Ваше письменное решение (номер и дата)",
+        "Жазбаша шешіміңіз (нөмірі мен күні)"
+    ),
+    Extend => ("Extend", "Продлить", "Ұзарту"),
+    DecisionHeading => (
+        "Decision on the commission's conclusion (7.11)",
+        "Решение по заключению комиссии (7.11)",
+        "Комиссия қорытындысы бойынша шешім (7.11)"
+    ),
+    Decision => ("Decision", "Решение", "Шешім"),
+    DecisionStop => ("Stop the consideration", "Прекратить рассмотрение", "Қарауды тоқтату"),
+    DecisionAuthorities => (
+        "Hand the materials to the competent authorities",
+        "Передать материалы в уполномоченные органы",
+        "Материалдарды уәкілетті органдарға беру"
+    ),
+    DecisionDisciplinary => ("Disciplinary measures", "Меры дисциплинарного взыскания", "Тәртіптік жаза шаралары"),
+    DecisionOther => ("Other measures", "Иные меры", "Өзге шаралар"),
+    OnDate => ("Date", "Дата", "Күні"),
+    Record => ("Record", "Записать", "Жазу"),
+    CaseWork => ("Case work", "Работа по обращению", "Өтініш бойынша жұмыс"),
+    RecordEvent => ("Record an event", "Записать событие", "Оқиғаны жазу"),
+    Event => ("Event", "Событие", "Оқиға"),
+    EventReplySent => ("Reply sent to the citizen", "Ответ заявителю направлен", "Өтініш берушіге жауап жіберілді"),
+    EventReplyExtended => ("Reply extended", "Срок ответа продлён", "Жауап мерзімі ұзартылды"),
+    EventCitizenNotified => (
+        "Citizen told of the extension",
+        "Заявитель уведомлён о продлении",
+        "Өтініш беруші ұзарту туралы хабардар етілді"
+    ),
+    EventOutsideCompetence => ("Outside our competence", "Не относится к компетенции", "Құзыретімізге жатпайды"),
+    EventRedirected => ("Redirected", "Перенаправлено", "Қайта жолданды"),
+    EventMaterialsRequested => (
+        "Materials requested by the commission",
+        "Комиссия запросила материалы",
+        "Комиссия материалдарды сұратты"
+    ),
+    EventMaterialsReceived => ("Materials received", "Материалы получены", "Материалдар алынды"),
+    UntilIfExtended => ("Until (for an extension)", "До (для продления)", "Дейін (ұзарту үшін)"),
+    ReasonIfExtended => ("Reason (for an extension)", "Основание (для продления)", "Негіздеме (ұзарту үшін)"),
+    RouteHeading => (
+        "Send on to a structural unit (10.9)",
+        "Направить в структурное подразделение (10.9)",
+        "Құрылымдық бөлімшеге жолдау (10.9)"
+    ),
+    Unit => ("Unit", "Подразделение", "Бөлімше"),
+    Route => ("Send on", "Направить", "Жолдау"),
+
 }
 
 /// An instant as the line's people read it: Astana time.

@@ -10,7 +10,8 @@
 //!   tokens, failed logins and the lockout.
 //! - `i18n`: the words in Kazakh, Russian and English; Astana time.
 //! - one module per workplace: `login`, `operator` (queue and the 10.5 form),
-//!   `journal`, `appeal` (the appeal's page and what is done there), `director`
+//!   `journal`, `appeal` (the appeal's page), `case` (its deadlines and the acts
+//!   recorded there), `board` (the deadline board), `director`
 //!   (alerts and read receipts), `outbox`, `audit`.
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
@@ -29,6 +30,8 @@ macro_rules! or_refuse {
 
 mod appeal;
 mod audit;
+mod board;
+mod case;
 mod director;
 pub mod i18n;
 mod journal;
@@ -83,6 +86,8 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}", get(appeal::appeal_page))
         .route("/console/appeals/{id}/reveal", post(appeal::reveal))
         .route("/console/appeals/{id}/classify", post(appeal::classify))
+        .route("/console/appeals/{id}/act", post(case::act))
+        .route("/console/deadlines", get(board::board))
         .route("/console/static/console.css", get(css))
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn(headers))
@@ -242,6 +247,9 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             }
                             @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
                                 a href="/console/journal" { (t(lang, Msg::Journal)) }
+                            }
+                            @if s.has(Role::Manager) || s.has(Role::Director) {
+                                a href="/console/deadlines" { (t(lang, Msg::Deadlines)) }
                             }
                             @if s.has(Role::Director) {
                                 a href="/console/alerts" { (t(lang, Msg::Alerts)) }

@@ -3,6 +3,13 @@
 //! with a reason) writes the Journal's amendment and the alerts it causes in one
 //! transaction, then wakes the sender. The words behind the suggested category
 //! are `triage`'s; the alerts are `alerts`'.
+//!
+//! `acts`: what is decided and done afterwards (the Director's consent, order
+//! and decision; the manager's deadline events and routing), each a chain event.
+
+pub mod acts;
+
+pub use acts::{Act, ActError, Case};
 
 use crate::alerts::{AlertError, Alerts};
 use crate::journal::{Amendment, Appeal, AppealId, Category, Journal, JournalError};

@@ -1,0 +1,264 @@
+//! The case on an appeal's page, in a real browser (headless Chromium) against
+//! the real daemon: the manager records the commission's request for materials
+//! and sends the appeal on to a unit, whose mail reaches the tests' SMTP server;
+//! the Director consents to send the report to the anti-corruption service,
+//! orders the internal investigation and records the decision. Each act is an
+//! event of the audit chain in its author's own name, `journal verify` stays
+//! green, the deadline board lists what is overdue, and the Director's acts are
+//! refused to a manager.
+
+mod support;
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
+use support::browser::{Driver, screenshot};
+use support::console::*;
+use support::senim::{Daemon, run_cli, write_config};
+use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
+
+const UNIT: &str = "audit-unit@kazstandard.kz";
+
+/// Submits the form `#id` by its first button (or the one with `value`).
+async fn submit(browser: &Client, form: &str, value: Option<&str>) {
+    let css = match value {
+        Some(v) => format!("form#{form} button[value='{v}']"),
+        None => format!("form#{form} button"),
+    };
+    browser
+        .find(Locator::Css(&css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Sets a date field (Chromium's date input takes its keys in the locale's
+/// order; the value is what the form posts).
+async fn fill_date(browser: &Client, id: &str, yyyy_mm_dd: &str) {
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![id.into(), yyyy_mm_dd.into()],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
+    let smtp = SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..SmtpOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::ports::free_port();
+    let extra = format!(
+        "{}\n[[alerts.routes]]\nunit = \"Internal audit\"\naddress = \"{UNIT}\"\ncategories = [\"not_corruption\"]\n",
+        config(Some(&smtp))
+    );
+    let config = write_config(dir.path(), port, "", &extra);
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
+    console_person(&config, dir.path(), "marat", &["manager"]);
+    console_person(&config, dir.path(), "dana", &["director"]);
+    let number = answered_call(&d, "case-1").await;
+    let driver = Driver::start();
+
+    // The manager: the commission asked for materials on 1 December, so they
+    // are overdue; the appeal goes on to the internal audit unit.
+    let desk = driver.browser().await;
+    log_in(&desk, &d, "marat", "en").await;
+    desk.find(Locator::LinkText(&number))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&desk, |url| url.contains("/console/appeals/")).await;
+    let id: i64 = desk
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("the appeal's page");
+    let page = desk.source().await.unwrap();
+    assert!(
+        page.contains("id=\"event\"") && page.contains("id=\"route\""),
+        "the manager's forms: {page}"
+    );
+    assert!(
+        !page.contains("id=\"order\"") && !page.contains("id=\"consent\""),
+        "a manager has no Director's forms"
+    );
+    desk.find(Locator::Css("select#event-act"))
+        .await
+        .unwrap()
+        .select_by_value("materials_requested")
+        .await
+        .unwrap();
+    fill_date(&desk, "event-on", "2026-12-01").await;
+    submit(&desk, "event", None).await;
+    wait_for(&desk, |url| url.contains("done=materials_requested")).await;
+    let page = desk.source().await.unwrap();
+    assert!(
+        page.contains("Materials to the commission (7.8)") && page.contains("class=\"overdue\""),
+        "{page}"
+    );
+    desk.find(Locator::Css("select#unit"))
+        .await
+        .unwrap()
+        .select_by_value("Internal audit")
+        .await
+        .unwrap();
+    submit(&desk, "route", None).await;
+    wait_for(&desk, |url| url.contains("done=routed")).await;
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(60));
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.rcpt_to.iter().any(|r| r == UNIT) && m.data_str().contains(&number)),
+        "the unit's mail"
+    );
+    desk.goto(&d.url("/console/deadlines")).await.unwrap();
+    let page = desk.source().await.unwrap();
+    let overdue = page
+        .split("id=\"overdue\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
+    assert!(
+        overdue.contains(&number) && overdue.contains("Materials to the commission"),
+        "the board's overdue list: {page}"
+    );
+    screenshot(&desk, "deadlines").await;
+
+    // The Director: consent, the order, the decision, each by a form of her own.
+    let director = driver.browser().await;
+    log_in(&director, &d, "dana", "en").await;
+    director
+        .goto(&d.url(&format!("/console/appeals/{id}")))
+        .await
+        .unwrap();
+    fill(&director, "consent-reason", "facts of a bribe are stated").await;
+    submit(&director, "consent", Some("yes")).await;
+    wait_for(&director, |url| url.contains("done=director_consent")).await;
+    fill_date(&director, "order-on", "2026-12-16").await;
+    submit(&director, "order", None).await;
+    wait_for(&director, |url| url.contains("done=investigation_ordered")).await;
+    director
+        .find(Locator::Css("select#decision"))
+        .await
+        .unwrap()
+        .select_by_value("hand_to_authorities")
+        .await
+        .unwrap();
+    submit(&director, "decide", None).await;
+    wait_for(&director, |url| url.contains("done=decision")).await;
+    let page = director.source().await.unwrap();
+    assert!(page.contains("Recorded in the Journal."), "{page}");
+    assert!(
+        page.contains("Internal investigation (7.5)"),
+        "the investigation's deadline: {page}"
+    );
+    director.set_window_size(1280, 1900).await.unwrap();
+    screenshot(&director, "director-decisions").await;
+
+    // Every act is in the chain, in its author's name, and the chain holds.
+    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+        .into_owned();
+    for (kind, who) in [
+        ("materials_requested", "person:marat"),
+        ("routed", "person:marat"),
+        ("director_consent", "person:dana"),
+        ("investigation_ordered", "person:dana"),
+        ("decision", "person:dana"),
+    ] {
+        assert!(
+            shown
+                .lines()
+                .any(|l| l.contains(kind) && l.contains(&format!("by {who}"))),
+            "{kind} by {who}: {shown}"
+        );
+    }
+    assert!(shown.contains("hand_to_authorities"), "{shown}");
+    let verify = run_cli(&config, &["journal", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    // Over HTTP: the Director's acts are refused to a manager, and refusing to
+    // send the report needs a reason.
+    let r = post_act(
+        &d,
+        "marat",
+        id,
+        &[("act", "investigation_ordered"), ("on", "2026-12-16")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post_act(
+        &d,
+        "dana",
+        id,
+        &[("act", "consent"), ("send", "no"), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("reason: required"));
+    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+        .into_owned();
+    assert_eq!(
+        shown.matches("director_consent").count(),
+        1,
+        "the refused acts left nothing: {shown}"
+    );
+
+    desk.close().await.unwrap();
+    director.close().await.unwrap();
+}
+
+/// Logs `login` in over HTTP and posts the act form of appeal `id` with the
+/// page's CSRF token and `fields`.
+async fn post_act(d: &Daemon, login: &str, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+    let (_, cookie) = http_login(d, login, PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let client = no_redirects();
+    let page = client
+        .get(d.url(&format!("/console/appeals/{id}")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    client
+        .post(d.url(&format!("/console/appeals/{id}/act")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
