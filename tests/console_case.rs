@@ -174,6 +174,10 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     let page = director.source().await.unwrap();
     assert!(page.contains("Recorded in the Journal."), "{page}");
     assert!(
+        page.contains("The Director consented to send the report"),
+        "her consent stands on the page: {page}"
+    );
+    assert!(
         page.contains("Internal investigation (7.5)"),
         "the investigation's deadline: {page}"
     );

@@ -1071,6 +1071,33 @@ impl Journal {
         .await)?)
     }
 
+    /// The `kind` events of the appeals in `ids`, oldest first: one read for a
+    /// page that shows, say, which alerts were read.
+    pub async fn events_of_kind(
+        &self,
+        kind: &str,
+        ids: &[AppealId],
+    ) -> Result<Vec<audit::EventRow>> {
+        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {} FROM appeal_events WHERE appeal_id >= $1 AND appeal_id <= $2 AND kind = $3 \
+             ORDER BY seq",
+            audit::EVENT_COLUMNS
+        );
+        let rows: Vec<audit::EventRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(low.0)
+            .bind(high.0)
+            .bind(kind)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .filter(|e| ids.contains(&AppealId(e.appeal_id)))
+            .collect())
+    }
+
     /// Checks the whole audit chain and every appeal against it.
     pub async fn verify(&self) -> Result<VerifyReport> {
         Ok(self.verify_reading().await?.0)

@@ -127,7 +127,7 @@ pub(super) async fn appeal_view(
                 button type="submit" { (t(lang, Msg::Classify)) }
             }
         }
-        (super::case::section(app, session, &appeal, &deadlines))
+        (super::case::section(app, session, &appeal, &deadlines, &history))
         h2 { (t(lang, Msg::History)) }
         table #history {
             tbody {

@@ -16,12 +16,13 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::i18n::{Lang, Msg, t};
+use super::i18n::{Lang, Msg, local, t};
 use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::cases::{Act, ActError};
 use crate::deadlines::{Deadline, Decision, Event, Kind};
+use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId};
 
 /// A deadline's kind in the reader's words.
@@ -64,6 +65,7 @@ pub(super) fn section(
     session: &Session,
     appeal: &Appeal,
     deadlines: &[Deadline],
+    history: &[EventRow],
 ) -> Markup {
     let lang = session.lang;
     let today = app.today();
@@ -81,6 +83,21 @@ pub(super) fn section(
         }
     };
     let units = crate::cases::acts::units(&app.alerts);
+    let tz = *app.config.calendar.timezone;
+    // The Director's last word on sending the report (10.6, 10.7), if any.
+    let consent = history
+        .iter()
+        .rev()
+        .find(|e| e.kind == crate::cases::acts::CONSENT)
+        .map(|e| {
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let send = detail["send"].as_bool().unwrap_or(false);
+            (
+                e,
+                send,
+                detail["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
     html! {
         h2 { (t(lang, Msg::Deadlines)) }
         @if deadlines.is_empty() {
@@ -104,6 +121,13 @@ pub(super) fn section(
                         }
                     }
                 }
+            }
+        }
+        @if let Some((event, send, reason)) = &consent {
+            p.notice #consent-given {
+                strong { (t(lang, if *send { Msg::ConsentGiven } else { Msg::ConsentRefused })) }
+                " · " (local(event.at, tz)) " · " (event.actor)
+                @if !reason.is_empty() { " · " (reason) }
             }
         }
         @if session.has(Role::Director) {

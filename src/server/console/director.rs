@@ -30,21 +30,33 @@ pub(super) async fn alerts(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let mut rows = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let read = match entry.appeal_id {
-            Some(appeal) => match app.journal.history(AppealId(appeal)).await {
-                Ok(events) => events.into_iter().find(|e| {
-                    e.kind == crate::journal::ALERT_READ
+    let appeals: Vec<AppealId> = entries
+        .iter()
+        .filter_map(|e| e.appeal_id)
+        .map(AppealId)
+        .collect();
+    let reads = match app
+        .journal
+        .events_of_kind(crate::journal::ALERT_READ, &appeals)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|entry| {
+            let read = reads
+                .iter()
+                .find(|e| {
+                    Some(e.appeal_id) == entry.appeal_id
                         && serde_json::from_str::<serde_json::Value>(&e.detail)
                             .is_ok_and(|d| d["mail"] == entry.id)
-                }),
-                Err(e) => return crate::server::problem::Problem::from(e).into_response(),
-            },
-            None => None,
-        };
-        rows.push((entry, read));
-    }
+                })
+                .cloned();
+            (entry, read)
+        })
+        .collect();
     let body = html! {
         h1 { (t(lang, Msg::Alerts)) }
         @if rows.is_empty() {

@@ -289,6 +289,16 @@ messages! {
     ),
     Unit => ("Unit", "Подразделение", "Бөлімше"),
     Route => ("Send on", "Направить", "Жолдау"),
+    ConsentGiven => (
+        "The Director consented to send the report to the anti-corruption service",
+        "Директор дал согласие направить сообщение в антикоррупционную службу",
+        "Директор хабарламаны сыбайлас жемқорлыққа қарсы қызметке жіберуге келісім берді"
+    ),
+    ConsentRefused => (
+        "The Director decided not to send the report",
+        "Директор решил не направлять сообщение",
+        "Директор хабарламаны жібермеуге шешім қабылдады"
+    ),
 
 }
 
