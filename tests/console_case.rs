@@ -148,6 +148,22 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         "the board's overdue list: {page}"
     );
     screenshot(&desk, "deadlines").await;
+    let show = || {
+        String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+            .into_owned()
+    };
+    assert!(show().contains("\"status\": \"routed\""), "{}", show());
+    // Without the Director's consent the report does not go to the
+    // anti-corruption service (10.7).
+    let forward = [
+        ("act", "forwarded"),
+        ("to", "anti_corruption_service"),
+        ("method", "post"),
+        ("reference", "KZ-RR-0042"),
+    ];
+    let r = post_act(&d, "marat", id, &forward).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("consent"));
 
     // The Director: consent, the order, the decision, each by a form of her own.
     let director = driver.browser().await;
@@ -159,9 +175,18 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     fill(&director, "consent-reason", "facts of a bribe are stated").await;
     submit(&director, "consent", Some("yes")).await;
     wait_for(&director, |url| url.contains("done=director_consent")).await;
+    // With it, the manager records the dispatch: the appeal is forwarded.
+    let r = post_act(&d, "marat", id, &forward).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(show().contains("\"status\": \"forwarded\""), "{}", show());
     fill_date(&director, "order-on", "2026-12-16").await;
     submit(&director, "order", None).await;
     wait_for(&director, |url| url.contains("done=investigation_ordered")).await;
+    assert!(
+        show().contains("\"status\": \"under_investigation\""),
+        "{}",
+        show()
+    );
     director
         .find(Locator::Css("select#decision"))
         .await
@@ -185,8 +210,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     screenshot(&director, "director-decisions").await;
 
     // Every act is in the chain, in its author's name, and the chain holds.
-    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
-        .into_owned();
+    let shown = show();
     for (kind, who) in [
         ("materials_requested", "person:marat"),
         ("routed", "person:marat"),
@@ -202,6 +226,11 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         );
     }
     assert!(shown.contains("hand_to_authorities"), "{shown}");
+    assert!(shown.contains("\"status\": \"decided\""), "{shown}");
+    assert!(
+        shown.contains("KZ-RR-0042"),
+        "the dispatch's tracking number: {shown}"
+    );
     let verify = run_cli(&config, &["journal", "verify"]);
     assert!(
         verify.status.success(),
@@ -228,13 +257,25 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("reason: required"));
-    let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
-        .into_owned();
+    let shown = show();
     assert_eq!(
         shown.matches("director_consent").count(),
         1,
         "the refused acts left nothing: {shown}"
     );
+    // Closed, the case takes no further act.
+    let r = post_act(
+        &d,
+        "marat",
+        id,
+        &[("act", "closed"), ("reason", "decided and replied")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(show().contains("\"status\": \"closed\""), "{}", show());
+    let r = post_act(&d, "marat", id, &[("act", "reply_sent")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("is closed"));
 
     desk.close().await.unwrap();
     director.close().await.unwrap();

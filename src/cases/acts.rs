@@ -18,13 +18,19 @@ use serde_json::json;
 
 use crate::alerts::{AlertError, Alerts};
 use crate::deadlines::{DeadlineError, Deadlines, Event};
-use crate::journal::{Appeal, AppealId, Journal, JournalError};
+use crate::journal::{Amendment, Appeal, AppealId, Journal, JournalError, Status};
 use crate::persons::Role;
 
 /// The chain's name for the Director's consent (10.6, 10.7).
 pub const CONSENT: &str = "director_consent";
 /// The chain's name for a routing to a unit (10.9).
 pub const ROUTED: &str = "routed";
+/// The chain's name for a forwarding to a competent body (10.7, 6.3).
+pub const FORWARDED: &str = "forwarded";
+/// The chain's name for the outcome "not considered" (6.3).
+pub const NOT_CONSIDERED: &str = "not_considered";
+/// The chain's name for closing the case.
+pub const CLOSED: &str = "closed";
 
 /// One act on an appeal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +44,32 @@ pub enum Act {
     /// Sent on to the structural unit of that name in `[[alerts.routes]]` (or
     /// `alerts.default_unit`, named "default unit").
     Route { unit: String },
+    /// Sent, on paper or otherwise, to a competent body: the anti-corruption
+    /// service once the Director has consented (10.7), or the competent state
+    /// body of 6.3; with the dispatch's date, method and tracking reference.
+    Forward {
+        to: Body,
+        on: NaiveDate,
+        method: String,
+        reference: String,
+    },
+    /// Not considered (6.3): anonymous without a criminal offence or a threat,
+    /// or stating no facts of possible corruption; with the reason.
+    NotConsidered { reason: String },
+    /// The case is closed, with the reason.
+    Close { reason: String },
+}
+
+crate::text_enum! {
+    /// Where an appeal is forwarded.
+    Body {
+        /// The anti-corruption service (10.6, 10.7): only with the Director's consent.
+        AntiCorruptionService = "anti_corruption_service",
+        /// The competent state body of 6.3 (a criminal offence, a threat to
+        /// state or public security), or the one competent for an appeal outside
+        /// the enterprise's competence.
+        CompetentBody = "competent_body",
+    }
 }
 
 /// Only the Director decides on the report and on the investigation.
@@ -55,7 +87,29 @@ impl Act {
                 | Event::InvestigationExtended { .. }
                 | Event::Decision { .. },
             ) => DIRECTOR,
-            Act::Deadline(_) | Act::Route { .. } => CASE_WORK,
+            Act::Deadline(_)
+            | Act::Route { .. }
+            | Act::Forward { .. }
+            | Act::NotConsidered { .. }
+            | Act::Close { .. } => CASE_WORK,
+        }
+    }
+
+    /// The status the act moves the appeal to, if any (`Case::record` moves it
+    /// only ever further along, `Status::stage`, or to another status of the
+    /// same stage: routed, then forwarded).
+    pub fn moves_to(&self) -> Option<Status> {
+        match self {
+            Act::Route { .. } => Some(Status::Routed),
+            Act::Forward { .. } | Act::Deadline(Event::Redirected { .. }) => {
+                Some(Status::Forwarded)
+            }
+            Act::NotConsidered { .. } => Some(Status::NotConsidered),
+            Act::Deadline(Event::InvestigationOrdered { .. }) => Some(Status::UnderInvestigation),
+            Act::Deadline(Event::Decision { .. }) => Some(Status::Decided),
+            Act::Deadline(Event::ReplySent { .. }) => Some(Status::Replied),
+            Act::Close { .. } => Some(Status::Closed),
+            Act::Consent { .. } | Act::Deadline(_) => None,
         }
     }
 
@@ -65,6 +119,9 @@ impl Act {
             Act::Consent { .. } => CONSENT,
             Act::Deadline(event) => event.name(),
             Act::Route { .. } => ROUTED,
+            Act::Forward { .. } => FORWARDED,
+            Act::NotConsidered { .. } => NOT_CONSIDERED,
+            Act::Close { .. } => CLOSED,
         }
     }
 }
@@ -117,15 +174,48 @@ impl Case<'_> {
         today: NaiveDate,
     ) -> Result<Appeal, ActError> {
         let detail = self.detail(act)?;
+        if let Act::Forward {
+            to: Body::AntiCorruptionService,
+            ..
+        } = act
+        {
+            self.require_consent(id).await?;
+        }
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
-        let appeal = self.journal.get_in(&mut tx, id).await?;
+        let mut appeal = self.journal.get_in(&mut tx, id).await?;
+        if appeal.status == Status::Closed && !matches!(act, Act::Consent { .. }) {
+            return Err(ActError::Invalid(format!(
+                "appeal {} is closed",
+                appeal.registration_number
+            )));
+        }
         chain
             .record(&mut tx, &appeal, actor, act.name(), &detail)
             .await?;
+        let further = |s: &Status| {
+            s.stage() > appeal.status.stage()
+                || (s.stage() == appeal.status.stage() && *s != appeal.status)
+        };
+        if let Some(status) = act.moves_to().filter(further) {
+            appeal = chain
+                .amend(
+                    &mut tx,
+                    id,
+                    Amendment::Status {
+                        status,
+                        reason: Some(act.name().to_owned()),
+                    },
+                    actor,
+                )
+                .await?;
+        }
         let mut mails = false;
         match act {
-            Act::Consent { .. } => {}
+            Act::Consent { .. }
+            | Act::Forward { .. }
+            | Act::NotConsidered { .. }
+            | Act::Close { .. } => {}
             Act::Deadline(event) => {
                 self.deadlines
                     .record_in(&mut tx, &appeal, event, actor, now, today)
@@ -158,12 +248,11 @@ impl Case<'_> {
     fn detail(&self, act: &Act) -> Result<serde_json::Value, ActError> {
         Ok(match act {
             Act::Consent { send, reason } => {
-                let reason = reason.trim();
-                if !send && reason.is_empty() {
-                    return Err(ActError::Invalid(
-                        "reason: required when the report is not sent".into(),
-                    ));
-                }
+                let reason = if *send {
+                    reason.trim()
+                } else {
+                    required(reason, "reason")?
+                };
                 json!({ "send": send, "reason": reason })
             }
             Act::Deadline(event) => {
@@ -173,7 +262,37 @@ impl Case<'_> {
                 self.unit(unit)?;
                 json!({ "unit": unit })
             }
+            Act::Forward {
+                to,
+                on,
+                method,
+                reference,
+            } => {
+                let method = required(method, "method")?;
+                json!({ "to": to, "on": on, "method": method, "reference": reference.trim() })
+            }
+            Act::NotConsidered { reason } | Act::Close { reason } => {
+                json!({ "reason": required(reason, "reason")? })
+            }
         })
+    }
+
+    /// Refuses unless the Director's last word on the appeal is to send the
+    /// report to the anti-corruption service (10.7).
+    async fn require_consent(&self, id: AppealId) -> Result<(), ActError> {
+        let consents = self.journal.events_of_kind(CONSENT, &[id]).await?;
+        let given = consents.last().is_some_and(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.detail)
+                .is_ok_and(|d| d["send"] == serde_json::Value::Bool(true))
+        });
+        if given {
+            Ok(())
+        } else {
+            Err(ActError::Invalid(
+                "to: the report goes to the anti-corruption service only with the Director's consent (10.7)"
+                    .into(),
+            ))
+        }
     }
 
     /// The address of the unit named `unit`.
@@ -187,6 +306,16 @@ impl Case<'_> {
                     "unit: no unit named {unit:?} in alerts.routes or alerts.default_unit"
                 ))
             })
+    }
+}
+
+/// `text` trimmed, or an error naming `field`.
+fn required<'t>(text: &'t str, field: &str) -> Result<&'t str, ActError> {
+    let text = text.trim();
+    if text.is_empty() {
+        Err(ActError::Invalid(format!("{field}: required")))
+    } else {
+        Ok(text)
     }
 }
 

@@ -12,7 +12,7 @@ pub mod acts;
 pub use acts::{Act, ActError, Case};
 
 use crate::alerts::{AlertError, Alerts};
-use crate::journal::{Amendment, Appeal, AppealId, Category, Journal, JournalError};
+use crate::journal::{Amendment, Appeal, AppealId, Category, Journal, JournalError, Status};
 
 /// What can go wrong when classifying.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,23 @@ pub async fn classify(
             actor,
         )
         .await?;
+    // Classified, a registered appeal is in triage (one still awaiting the
+    // operator's notes stays in her queue).
+    let appeal = if appeal.status == Status::Registered {
+        journal
+            .amend_in(
+                &mut tx,
+                id,
+                Amendment::Status {
+                    status: Status::InReview,
+                    reason: Some("classified".into()),
+                },
+                actor,
+            )
+            .await?
+    } else {
+        appeal
+    };
     let enqueued = alerts.on_classified_in(&mut tx, &appeal).await?;
     tx.commit().await?;
     alerts.outbox().wake();

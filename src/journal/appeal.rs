@@ -98,11 +98,39 @@ crate::text_enum! {
         /// A phone call registered from the PBX; the operator has yet to enter what
         /// the caller said (clause 10.5).
         AwaitingOperatorNotes = "awaiting_operator_notes",
+        /// Classified: in triage, being worked on.
         InReview = "in_review",
-        /// Sent on to a structural unit or the competent body (10.9, 6.3).
+        /// Sent on to a structural unit of the enterprise (10.9).
+        Routed = "routed",
+        /// Sent to the competent body: the anti-corruption service with the
+        /// Director's consent (10.7), or outside the enterprise's competence (6.3).
         Forwarded = "forwarded",
+        /// Not considered (6.3): anonymous without a criminal offence or threat,
+        /// or stating no facts; with the reason.
+        NotConsidered = "not_considered",
+        /// An internal investigation is ordered (10.10).
         UnderInvestigation = "under_investigation",
+        /// The Director decided on the commission's conclusion (7.11).
+        Decided = "decided",
+        /// The reply went to the citizen (10.8).
+        Replied = "replied",
         Closed = "closed",
+    }
+}
+
+impl Status {
+    /// How far along its life an appeal with this status is: a status set by
+    /// what happens to an appeal (`cases`) only ever moves it further.
+    pub fn stage(self) -> u8 {
+        match self {
+            Status::Registered | Status::AwaitingOperatorNotes => 0,
+            Status::InReview => 1,
+            Status::Routed | Status::Forwarded | Status::NotConsidered => 2,
+            Status::UnderInvestigation => 3,
+            Status::Decided => 4,
+            Status::Replied => 5,
+            Status::Closed => 6,
+        }
     }
 }
 

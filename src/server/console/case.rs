@@ -3,8 +3,9 @@
 //! record it. The Director's: consent to send the report to the anti-corruption
 //! service (10.6, 10.7), the order of an internal investigation (10.10), its
 //! extension (7.5) and the decision (7.11). The manager's: the reply and its
-//! extension, redirection, materials (APPK Art. 76, 7.8), and sending the appeal
-//! on to a unit (10.9). One post route, `act`, records any of them through
+//! extension, redirection, materials (APPK Art. 76, 7.8), sending the appeal on
+//! to a unit (10.9), its forwarding to a competent body (10.7, 6.3), the outcome
+//! "not considered" (6.3) and closing it. One post route, `act`, records any of them through
 //! `cases::Case::record`, as the API and the CLI do.
 
 use std::sync::Arc;
@@ -48,6 +49,14 @@ const MANAGER_EVENTS: &[(&str, Msg)] = &[
     ("redirected", Msg::EventRedirected),
     ("materials_requested", Msg::EventMaterialsRequested),
     ("materials_received", Msg::EventMaterialsReceived),
+];
+
+/// How a forwarding is dispatched: (value, words).
+const METHODS: &[(&str, Msg)] = &[
+    ("post", Msg::MethodPost),
+    ("courier", Msg::MethodCourier),
+    ("by_hand", Msg::MethodByHand),
+    ("email", Msg::MethodEmail),
 ];
 
 /// The decisions of 7.11: (value, words).
@@ -186,6 +195,37 @@ pub(super) fn section(
                     input #event-reason type="text" name="reason";
                     button type="submit" { (t(lang, Msg::Record)) }
                 }
+                form.card #forward method="post" action=(action) {
+                    h3 { (t(lang, Msg::ForwardHeading)) }
+                    (hidden("forwarded"))
+                    label for="forward-to" { (t(lang, Msg::ForwardTo)) }
+                    select #forward-to name="to" required {
+                        option value="anti_corruption_service" { (t(lang, Msg::AntiCorruptionService)) }
+                        option value="competent_body" { (t(lang, Msg::CompetentBody)) }
+                    }
+                    (date("on", "forward-on", Msg::OnDate, Some(today)))
+                    label for="forward-method" { (t(lang, Msg::Method)) }
+                    select #forward-method name="method" required {
+                        @for (value, words) in METHODS { option value=(value) { (t(lang, *words)) } }
+                    }
+                    label for="forward-reference" { (t(lang, Msg::TrackingReference)) }
+                    input #forward-reference type="text" name="reference";
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+                form.card #not-considered method="post" action=(action) {
+                    h3 { (t(lang, Msg::NotConsideredHeading)) }
+                    (hidden("not_considered"))
+                    label for="not-considered-reason" { (t(lang, Msg::Reason)) }
+                    input #not-considered-reason type="text" name="reason" required;
+                    button.secondary type="submit" { (t(lang, Msg::Record)) }
+                }
+                form.card #close method="post" action=(action) {
+                    h3 { (t(lang, Msg::CloseHeading)) }
+                    (hidden("closed"))
+                    label for="close-reason" { (t(lang, Msg::Reason)) }
+                    input #close-reason type="text" name="reason" required;
+                    button.secondary type="submit" { (t(lang, Msg::Close)) }
+                }
                 @if !units.is_empty() {
                     form.card #route method="post" action=(action) {
                         h3 { (t(lang, Msg::RouteHeading)) }
@@ -215,6 +255,9 @@ pub(super) struct ActForm {
     decision: Option<String>,
     send: Option<String>,
     unit: Option<String>,
+    to: Option<String>,
+    method: Option<String>,
+    reference: Option<String>,
 }
 
 /// What was posted, as an act; the error names the field.
@@ -268,6 +311,19 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
                 .map_err(|_| format!("decision: unknown decision {value:?}"))?;
             Act::Deadline(Event::Decision { decision, on })
         }
+        "forwarded" => Act::Forward {
+            to: form
+                .to
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| "to: anti_corruption_service or competent_body".to_owned())?,
+            on,
+            method: form.method.clone().unwrap_or_default(),
+            reference: form.reference.clone().unwrap_or_default(),
+        },
+        "not_considered" => Act::NotConsidered { reason },
+        "closed" => Act::Close { reason },
         other => return Err(format!("act: unknown act {other:?}")),
     })
 }
@@ -356,6 +412,9 @@ mod tests {
             decision: get("decision"),
             send: get("send"),
             unit: get("unit"),
+            to: get("to"),
+            method: get("method"),
+            reference: get("reference"),
         }
     }
 

@@ -289,6 +289,31 @@ messages! {
     ),
     Unit => ("Unit", "Подразделение", "Бөлімше"),
     Route => ("Send on", "Направить", "Жолдау"),
+    ForwardHeading => (
+        "Forwarded to a competent body (10.7, 6.3)",
+        "Направлено в уполномоченный орган (10.7, 6.3)",
+        "Уәкілетті органға жолданды (10.7, 6.3)"
+    ),
+    ForwardTo => ("To", "Куда", "Қайда"),
+    AntiCorruptionService => (
+        "The anti-corruption service (with the Director's consent)",
+        "Антикоррупционная служба (с согласия директора)",
+        "Сыбайлас жемқорлыққа қарсы қызмет (директордың келісімімен)"
+    ),
+    CompetentBody => ("The competent state body (6.3)", "Уполномоченный государственный орган (6.3)", "Уәкілетті мемлекеттік орган (6.3)"),
+    Method => ("Sent by", "Способ отправки", "Жіберу тәсілі"),
+    MethodPost => ("Post, on paper", "Почтой, на бумаге", "Поштамен, қағаз түрінде"),
+    MethodCourier => ("Courier", "Курьером", "Курьермен"),
+    MethodByHand => ("By hand, against signature", "Нарочно, под роспись", "Қолма-қол, қолхатпен"),
+    MethodEmail => ("E-mail", "Электронной почтой", "Электрондық поштамен"),
+    TrackingReference => ("Tracking or outgoing number", "Трек-номер или исходящий номер", "Трек-нөмір немесе шығыс нөмірі"),
+    NotConsideredHeading => (
+        "Not considered (6.3): anonymous, or no facts",
+        "Не рассматривается (6.3): анонимное или без фактов",
+        "Қаралмайды (6.3): жасырын немесе фактісіз"
+    ),
+    CloseHeading => ("Close the case", "Закрыть дело", "Істі жабу"),
+    Close => ("Close", "Закрыть", "Жабу"),
     ConsentGiven => (
         "The Director consented to send the report to the anti-corruption service",
         "Директор дал согласие направить сообщение в антикоррупционную службу",

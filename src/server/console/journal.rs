@@ -112,7 +112,7 @@ pub(super) async fn journal(
             div { label for="to" { (t(lang, Msg::To)) } input #to type="date" name="to" value=[q.to.as_deref()]; }
             (select("channel", Msg::Channel, vec!["phone", "email", "web", "other"], &q.channel))
             (select("category", Msg::Category, vec!["unclassified", "corruption", "not_corruption", "criminal_offence"], &q.category))
-            (select("status", Msg::Status, vec!["registered", "awaiting_operator_notes", "in_review", "forwarded", "under_investigation", "closed"], &q.status))
+            (select("status", Msg::Status, crate::journal::Status::ALL.iter().map(|s| s.as_str()).collect(), &q.status))
             button type="submit" { (t(lang, Msg::Show)) }
         }
         @if appeals.is_empty() {
