@@ -199,6 +199,7 @@ mod tests {
             full_name: "Olga".into(),
             roles: vec![Role::Operator],
             disabled_at: None,
+            language: None,
         }
     }
 
