@@ -721,7 +721,6 @@ async fn journal_command(
             without_identity: _,
             output,
         } => {
-            let mut appeals = app.journal.list(&filter.to_filter()).await?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     crate::private_fs::private_file(path)
@@ -730,20 +729,24 @@ async fn journal_command(
                 None => Box::new(std::io::stdout()),
             };
             if with_identity {
-                appeals = disclose(app, claimed, appeals, "export").await?;
+                let appeals = app.journal.list(&filter.to_filter()).await?;
+                let appeals = disclose(app, claimed, appeals, "export").await?;
+                crate::journal::export::write_csv(sink, &appeals, true)?;
             } else {
                 // Without identity too, an export is a read in the chain, by a
-                // person: the auditor, a manager or the Director.
+                // person: the auditor, a manager or the Director. The console's
+                // auditor exports through the same function.
                 let actor = claimed
                     .actor(app, &[Role::Auditor, Role::Manager, Role::Director])
                     .await?;
-                let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
-                app.journal
-                    .record_export(&ids, &actor)
-                    .await
-                    .context("cannot record the export in the audit log; nothing was exported")?;
+                crate::journal::export::without_identity(
+                    &app.journal,
+                    &filter.to_filter(),
+                    &actor,
+                    sink,
+                )
+                .await?;
             }
-            crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
         JournalCommand::Classify {
             appeal,

@@ -191,6 +191,27 @@ messages! {
         "Неизвестный язык: выберите kk, ru или en.",
         "Белгісіз тіл: kk, ru немесе en таңдаңыз."
     ),
+    Export => (
+        "Export the Journal (no identity)",
+        "Выгрузка журнала (без личных данных)",
+        "Журналды экспорттау (жеке деректерсіз)"
+    ),
+    ExportHint => (
+        "One CSV row per appeal: number, dates, channel, category, status, flags; no reporter and no text. The export is recorded in the audit chain in your name.",
+        "Одна строка CSV на обращение: номер, даты, канал, категория, статус, отметки; без заявителя и текста. Выгрузка фиксируется в цепочке аудита от вашего имени.",
+        "Әр өтінішке бір CSV жолы: нөмірі, күндері, арнасы, санаты, мәртебесі, белгілері; өтініш берушісіз және мәтінсіз. Экспорт аудит тізбегінде сіздің атыңыздан тіркеледі."
+    ),
+    RegistrationDates => (
+        "Registration dates (optional)",
+        "Даты регистрации (необязательно)",
+        "Тіркеу күндері (міндетті емес)"
+    ),
+    Download => ("Download CSV", "Скачать CSV", "CSV жүктеп алу"),
+    BadDates => (
+        "Give dates as YYYY-MM-DD, the first not after the last.",
+        "Укажите даты в формате ГГГГ-ММ-ДД, начальную не позже конечной.",
+        "Күндерді ЖЖЖЖ-АА-КК пішімінде көрсетіңіз, бастапқысы соңғысынан кеш болмасын."
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
@@ -218,7 +239,7 @@ mod tests {
             assert!(!t(lang, Msg::ScriptSecret).is_empty());
         }
         assert_ne!(t(Lang::Ru, Msg::Save), t(Lang::Kk, Msg::Save));
-        for msg in [Msg::Language, Msg::UnknownLanguage] {
+        for msg in [Msg::Language, Msg::Export, Msg::Download, Msg::BadDates] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");
             assert!(words[0] != words[1] && words[1] != words[2], "{msg:?}");

@@ -78,6 +78,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         )
         .route("/console/journal", get(journal::journal))
         .route("/console/audit", get(audit::audit))
+        .route("/console/audit/export", post(audit::export))
         .route("/console/alerts", get(director::alerts))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/retry", post(outbox::outbox_retry))
