@@ -158,7 +158,7 @@ async fn main() {
         start.elapsed().as_secs_f64()
     );
     app.persons
-        .add("bench", "Bench Auditor", &[Role::Auditor])
+        .add("bench", "Bench Auditor", &[Role::Auditor], None)
         .await
         .expect("person");
     app.persons

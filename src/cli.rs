@@ -153,6 +153,10 @@ pub enum PersonsCommand {
         /// operator, manager, director or auditor; repeat for several.
         #[arg(long = "role", required = true, value_parser = parse_text::<crate::persons::Role>)]
         roles: Vec<crate::persons::Role>,
+        /// Their console language: kk, ru or en (without it: the login page's
+        /// choice, else `console.language`).
+        #[arg(long, value_parser = parse_text::<crate::persons::Language>)]
+        language: Option<crate::persons::Language>,
     },
     /// List the persons, with their roles (never their tokens).
     List,
@@ -167,6 +171,26 @@ pub enum PersonsCommand {
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
     },
+    /// Set a person's console language: kk, ru or en; `default` leaves it to
+    /// the login page's choice, else `console.language`.
+    Language {
+        login: String,
+        #[arg(value_name = "kk|ru|en|default", value_parser = parse_language_choice)]
+        language: LanguageChoice,
+    },
+}
+
+/// A person's language as `persons language` takes it: one, or `default` (none).
+#[derive(Clone, Copy, Debug)]
+pub struct LanguageChoice(Option<crate::persons::Language>);
+
+fn parse_language_choice(s: &str) -> Result<LanguageChoice, String> {
+    if s == "default" {
+        return Ok(LanguageChoice(None));
+    }
+    s.parse()
+        .map(|l| LanguageChoice(Some(l)))
+        .map_err(|_| format!("unknown language `{s}` (expected one of: kk, ru, en, default)"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -697,7 +721,6 @@ async fn journal_command(
             without_identity: _,
             output,
         } => {
-            let mut appeals = app.journal.list(&filter.to_filter()).await?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     crate::private_fs::private_file(path)
@@ -706,20 +729,24 @@ async fn journal_command(
                 None => Box::new(std::io::stdout()),
             };
             if with_identity {
-                appeals = disclose(app, claimed, appeals, "export").await?;
+                let appeals = app.journal.list(&filter.to_filter()).await?;
+                let appeals = disclose(app, claimed, appeals, "export").await?;
+                crate::journal::export::write_csv(sink, &appeals, true)?;
             } else {
                 // Without identity too, an export is a read in the chain, by a
-                // person: the auditor, a manager or the Director.
+                // person: the auditor, a manager or the Director. The console's
+                // auditor exports through the same function.
                 let actor = claimed
                     .actor(app, &[Role::Auditor, Role::Manager, Role::Director])
                     .await?;
-                let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
-                app.journal
-                    .record_export(&ids, &actor)
-                    .await
-                    .context("cannot record the export in the audit log; nothing was exported")?;
+                crate::journal::export::without_identity(
+                    &app.journal,
+                    &filter.to_filter(),
+                    &actor,
+                    sink,
+                )
+                .await?;
             }
-            crate::journal::export::write_csv(sink, &appeals, with_identity)?;
         }
         JournalCommand::Classify {
             appeal,
@@ -893,8 +920,13 @@ async fn journal_command(
 async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
-        PersonsCommand::Add { login, name, roles } => {
-            let (person, token) = app.persons.add(&login, &name, &roles).await?;
+        PersonsCommand::Add {
+            login,
+            name,
+            roles,
+            language,
+        } => {
+            let (person, token) = app.persons.add(&login, &name, &roles, language).await?;
             let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
             writeln!(out, "added {} ({})", person.login, roles.join(", "))?;
             writeln!(
@@ -910,12 +942,14 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
                 } else {
                     "active"
                 };
+                let language = p.language.map_or("default", |l| l.as_str());
                 writeln!(
                     out,
-                    "{:<20} {:<9} {:<28} {}",
+                    "{:<20} {:<9} {:<28} {:<8} {}",
                     p.login,
                     state,
                     roles.join(","),
+                    language,
                     p.full_name
                 )?;
             }
@@ -938,6 +972,19 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
                 .set_password(&login, password.expose_secret())
                 .await?;
             writeln!(out, "console password of {login} set")?;
+        }
+        PersonsCommand::Language {
+            login,
+            language: LanguageChoice(language),
+        } => {
+            app.persons.set_language(&login, language).await?;
+            match language {
+                Some(l) => writeln!(out, "console language of {login}: {l}")?,
+                None => writeln!(
+                    out,
+                    "console language of {login}: the default (the login page's choice, else console.language)"
+                )?,
+            }
         }
     }
     Ok(())

@@ -10,11 +10,14 @@
 //!   only as their SHA-256 (a fast hash is right for a random secret of that size;
 //!   there is nothing to guess). A disabled person's token no longer works.
 //! - The audit log names the person (`person:<login>`).
+//! - Language: the console's language of the person (`kk`, `ru`, `en`), or none
+//!   (the login page's choice, else `console.language`).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
+pub use crate::config::mailbox::Language;
 use crate::db::Db;
 use crate::{on_db, on_write};
 
@@ -39,6 +42,9 @@ pub struct Person {
     pub full_name: String,
     pub roles: Vec<Role>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// The console's language they chose; `None`: the login page's, else
+    /// `console.language`.
+    pub language: Option<Language>,
 }
 
 impl Person {
@@ -77,6 +83,7 @@ struct Row {
     full_name: String,
     roles: String,
     disabled_at: Option<DateTime<Utc>>,
+    language: Option<String>,
 }
 
 impl TryFrom<Row> for Person {
@@ -84,6 +91,12 @@ impl TryFrom<Row> for Person {
     fn try_from(r: Row) -> Result<Person, PersonError> {
         Ok(Person {
             roles: parse_roles(&r.roles)?,
+            language: r
+                .language
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(PersonError::Invalid)?,
             login: r.login,
             full_name: r.full_name,
             disabled_at: r.disabled_at,
@@ -131,19 +144,27 @@ fn check_login(login: &str) -> Result<(), PersonError> {
     }
 }
 
-const COLUMNS: &str = "login, full_name, roles, disabled_at";
+const COLUMNS: &str = "login, full_name, roles, disabled_at, language";
+
+/// The value a one-row update (`Persons::update`) sets, as its column's type.
+enum Value {
+    Text(Option<String>),
+    At(DateTime<Utc>),
+}
 
 impl Persons {
     pub fn new(db: Db, clock: SharedClock) -> Persons {
         Persons { db, clock }
     }
 
-    /// Adds a person; returns them with their token, shown this once.
+    /// Adds a person (with their console language, if given); returns them with
+    /// their token, shown this once.
     pub async fn add(
         &self,
         login: &str,
         full_name: &str,
         roles: &[Role],
+        language: Option<Language>,
     ) -> Result<(Person, String), PersonError> {
         check_login(login)?;
         if full_name.trim().is_empty() {
@@ -171,14 +192,15 @@ impl Persons {
             .collect::<Vec<_>>()
             .join(",");
         let inserted = on_write!(&self.db, conn => sqlx::query(
-            "INSERT INTO persons (login, full_name, roles, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (login) DO NOTHING",
+            "INSERT INTO persons (login, full_name, roles, token_hash, created_at, language) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING",
         )
         .bind(login)
         .bind(full_name.trim())
         .bind(&text)
         .bind(hash(&token))
         .bind(now)
+        .bind(language.map(Language::as_str))
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -191,6 +213,7 @@ impl Persons {
             full_name: full_name.trim().to_owned(),
             roles,
             disabled_at: None,
+            language,
         };
         Ok((person, token))
     }
@@ -213,17 +236,8 @@ impl Persons {
             .hash_password(password.as_bytes(), &salt)
             .map_err(|e| PersonError::Invalid(e.to_string()))?
             .to_string();
-        let changed = on_write!(&self.db, conn => sqlx::query(
-            "UPDATE persons SET password_hash = $1 WHERE login = $2",
-        )
-        .bind(&phc)
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(PersonError::NotFound(login.to_owned()));
-        }
+        self.update(login, "password_hash = $1", Value::Text(Some(phc)))
+            .await?;
         tracing::info!(login, "console password set");
         Ok(())
     }
@@ -277,17 +291,12 @@ impl Persons {
     /// Disables a person: their token stops working at once.
     pub async fn disable(&self, login: &str) -> Result<(), PersonError> {
         let now = self.clock.now().trunc_subsecs(6);
-        let changed = on_write!(&self.db, conn => sqlx::query(
-            "UPDATE persons SET disabled_at = COALESCE(disabled_at, $1) WHERE login = $2",
+        self.update(
+            login,
+            "disabled_at = COALESCE(disabled_at, $1)",
+            Value::At(now),
         )
-        .bind(now)
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(PersonError::NotFound(login.to_owned()));
-        }
+        .await?;
         tracing::info!(login, "person disabled");
         Ok(())
     }
@@ -295,19 +304,51 @@ impl Persons {
     /// Gives a person a new token (the old one stops working) and enables them.
     pub async fn reset(&self, login: &str) -> Result<String, PersonError> {
         let token = new_token()?;
-        let changed = on_write!(&self.db, conn => sqlx::query(
-            "UPDATE persons SET token_hash = $1, disabled_at = NULL WHERE login = $2",
+        self.update(
+            login,
+            "token_hash = $1, disabled_at = NULL",
+            Value::Text(Some(hash(&token))),
         )
-        .bind(hash(&token))
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .await?;
+        tracing::info!(login, "person's token reset");
+        Ok(token)
+    }
+
+    /// Sets a person's console language; `None` leaves it to the login page's
+    /// choice, else `console.language`. The console's switch and `senim persons
+    /// language` both call this.
+    pub async fn set_language(
+        &self,
+        login: &str,
+        language: Option<Language>,
+    ) -> Result<(), PersonError> {
+        let text = language.map(|l| l.as_str().to_owned());
+        self.update(login, "language = $1", Value::Text(text))
+            .await?;
+        tracing::info!(
+            login,
+            language = language.map_or("default", Language::as_str),
+            "console language set"
+        );
+        Ok(())
+    }
+
+    /// The one update of one person's row: `set` (an SQL `SET` list whose one
+    /// parameter is `$1`) with `value`; `NotFound` if no person has `login`.
+    async fn update(&self, login: &str, set: &str, value: Value) -> Result<(), PersonError> {
+        let sql = format!("UPDATE persons SET {set} WHERE login = $2");
+        let changed = on_write!(&self.db, conn => {
+            let query = sqlx::query(&sql);
+            let query = match &value {
+                Value::Text(text) => query.bind(text.clone()),
+                Value::At(at) => query.bind(*at),
+            };
+            query.bind(login).execute(conn).await.map(|r| r.rows_affected())
+        })?;
         if changed == 0 {
             return Err(PersonError::NotFound(login.to_owned()));
         }
-        tracing::info!(login, "person's token reset");
-        Ok(token)
+        Ok(())
     }
 
     /// The enabled person whose token this is, if any.

@@ -2,10 +2,36 @@
 //! spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab or CR first) is
 //! neutralised with a leading `'`, as OWASP advises: a caller ID such as
 //! `=cmd|'/C calc'!A0` must not run on the auditor's machine.
+//!
+//! `without_identity` is the one export for auditors, `senim journal export`'s
+//! and the console's: the appeals recorded in the chain as `exported` first.
 
 use std::io::Write;
 
-use super::appeal::Appeal;
+use anyhow::Context;
+
+use super::Journal;
+use super::appeal::{Appeal, ListFilter};
+
+/// The Journal without identity and text (clause 4.7): the appeals `filter`
+/// selects, each recorded in the audit chain as `exported` by `actor`, then
+/// written as CSV to `sink` (nothing is written if the record fails). Returns how
+/// many appeals.
+pub async fn without_identity(
+    journal: &Journal,
+    filter: &ListFilter,
+    actor: &str,
+    sink: impl Write,
+) -> anyhow::Result<usize> {
+    let appeals = journal.list(filter).await?;
+    let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
+    journal
+        .record_export(&ids, actor)
+        .await
+        .context("cannot record the export in the audit log; nothing was exported")?;
+    write_csv(sink, &appeals, false)?;
+    Ok(appeals.len())
+}
 
 /// Writes the appeals as CSV; the reporter's identity only when `with_identity`.
 pub fn write_csv(sink: impl Write, appeals: &[Appeal], with_identity: bool) -> anyhow::Result<()> {

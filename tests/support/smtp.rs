@@ -245,6 +245,13 @@ impl SmtpServer {
         }
     }
 
+    /// Starts the stopped server again on the same port and spool with other
+    /// `options` (say, accepting the recipients it refused before).
+    pub fn start_again_with(&mut self, options: SmtpOptions) {
+        self.options = options;
+        self.start_again();
+    }
+
     /// Creates the temporary directory, spool and certificates.
     fn prepare(options: SmtpOptions, port: u16) -> SmtpServer {
         let dir = tempfile::Builder::new()

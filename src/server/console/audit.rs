@@ -1,26 +1,42 @@
-//! The auditor's page: the chain verified now and the last published head.
+//! The auditor's page: the chain verified now, the last published head, and the
+//! Journal's export without identity.
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, State};
-use axum::http::HeaderMap;
+use axum::extract::{Extension, Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use maud::html;
+use serde::Deserialize;
 
 use super::i18n::{Msg, t};
-use super::session::Sessions;
+use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
+use crate::journal::ListFilter;
 
 /// The auditor's page: the audit chain verified now (`Journal::verify`, as `senim
-/// journal verify`), with its findings, and the last head published to the
-/// auditors (`journal.published_heads_file`).
+/// journal verify`), with its findings, the last head published to the auditors
+/// (`journal.published_heads_file`), and the form that exports the Journal
+/// without identity.
 pub(super) async fn audit(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
 ) -> Response {
     let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Auditor]));
+    audit_page(&app, &session, &ExportForm::default(), None).await
+}
+
+/// The auditor's page, the export form holding `form`'s dates; with `error`, a
+/// 422 naming what is wrong with them.
+async fn audit_page(
+    app: &App,
+    session: &Session,
+    form: &ExportForm,
+    error: Option<Msg>,
+) -> Response {
     let lang = session.lang;
     let report = match app.journal.verify().await {
         Ok(r) => r,
@@ -59,6 +75,98 @@ pub(super) async fn audit(
             Some(head) => { pre.head { (head) } }
             None => { p.muted { (t(lang, Msg::NoHead)) } }
         }
+        h2 { (t(lang, Msg::Export)) }
+        form.card.export method="post" action="/console/audit/export" {
+            p.muted { (t(lang, Msg::ExportHint)) }
+            @if let Some(e) = error { p.error role="alert" { (t(lang, e)) } }
+            input type="hidden" name="csrf" value=(session.csrf);
+            fieldset.filters {
+                legend { (t(lang, Msg::RegistrationDates)) }
+                div { label for="export-from" { (t(lang, Msg::From)) } input #export-from type="date" name="from" value=[form.from.as_deref()]; }
+                div { label for="export-to" { (t(lang, Msg::To)) } input #export-to type="date" name="to" value=[form.to.as_deref()]; }
+                button type="submit" { (t(lang, Msg::Download)) }
+            }
+        }
     };
-    page(lang, t(lang, Msg::Audit), Some(&session), body).into_response()
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, page(lang, t(lang, Msg::Audit), Some(session), body)).into_response()
+}
+
+#[derive(Default, Deserialize)]
+pub(super) struct ExportForm {
+    csrf: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// An optional date of the form: `Ok(None)` when not given, `Err` when not a date.
+fn date(value: &Option<String>) -> Result<Option<NaiveDate>, ()> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ()),
+    }
+}
+
+/// The Journal without identity and text as CSV, for the auditor: the same
+/// export as `senim journal export` (`journal::export::without_identity`), the
+/// appeals registered between the optional dates, each recorded in the audit
+/// chain as `exported` in the auditor's name before a byte is sent.
+pub(super) async fn export(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        &[Role::Auditor],
+        form.csrf.as_deref()
+    ));
+    let (from, to) = match (date(&form.from), date(&form.to)) {
+        (Ok(from), Ok(to)) if !matches!((from, to), (Some(f), Some(t)) if f > t) => (from, to),
+        _ => return audit_page(&app, &session, &form, Some(Msg::BadDates)).await,
+    };
+    let filter = ListFilter {
+        from,
+        to,
+        ..ListFilter::default()
+    };
+    let mut csv = Vec::new();
+    let actor = session.actor();
+    let count =
+        match crate::journal::export::without_identity(&app.journal, &filter, &actor, &mut csv)
+            .await
+        {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "console: cannot export the Journal");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        };
+    tracing::info!(
+        appeals = count,
+        actor,
+        "console: the Journal exported without identity"
+    );
+    let tz = *app.config.calendar.timezone;
+    let today = app.clock.now().with_timezone(&tz).date_naive();
+    let disposition = format!("attachment; filename=\"journal-{today}.csv\"");
+    let mut response = csv.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

@@ -1,6 +1,6 @@
-//! The console's words in Kazakh, Russian and English (`console.language`, or the
-//! language a person picks at the login, for their session), and Astana time for
-//! every instant shown.
+//! The console's words in Kazakh, Russian and English (the person's own language,
+//! `persons.language`, else the one picked at the login, else `console.language`;
+//! the header's switch changes it), and Astana time for every instant shown.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -325,6 +325,43 @@ messages! {
         "Директор хабарламаны жібермеуге шешім қабылдады"
     ),
 
+    Language => ("Language", "Язык", "Тіл"),
+    UnknownLanguage => (
+        "Unknown language: choose kk, ru or en.",
+        "Неизвестный язык: выберите kk, ru или en.",
+        "Белгісіз тіл: kk, ru немесе en таңдаңыз."
+    ),
+    Export => (
+        "Export the Journal (no identity)",
+        "Выгрузка журнала (без личных данных)",
+        "Журналды экспорттау (жеке деректерсіз)"
+    ),
+    ExportHint => (
+        "One CSV row per appeal: number, dates, channel, category, status, flags; no reporter and no text. The export is recorded in the audit chain in your name.",
+        "Одна строка CSV на обращение: номер, даты, канал, категория, статус, отметки; без заявителя и текста. Выгрузка фиксируется в цепочке аудита от вашего имени.",
+        "Әр өтінішке бір CSV жолы: нөмірі, күндері, арнасы, санаты, мәртебесі, белгілері; өтініш берушісіз және мәтінсіз. Экспорт аудит тізбегінде сіздің атыңыздан тіркеледі."
+    ),
+    RegistrationDates => (
+        "Registration dates (optional)",
+        "Даты регистрации (необязательно)",
+        "Тіркеу күндері (міндетті емес)"
+    ),
+    Download => ("Download CSV", "Скачать CSV", "CSV жүктеп алу"),
+    BadDates => (
+        "Give dates as YYYY-MM-DD, the first not after the last.",
+        "Укажите даты в формате ГГГГ-ММ-ДД, начальную не позже конечной.",
+        "Күндерді ЖЖЖЖ-АА-КК пішімінде көрсетіңіз, бастапқысы соңғысынан кеш болмасын."
+    ),
+}
+
+/// A language's own name for itself, as the login page and the header's switch
+/// offer it.
+pub fn name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Kk => "Қазақша",
+        Lang::Ru => "Русский",
+        Lang::En => "English",
+    }
 }
 
 /// An instant as the line's people read it: Astana time.
@@ -342,5 +379,12 @@ mod tests {
             assert!(!t(lang, Msg::ScriptSecret).is_empty());
         }
         assert_ne!(t(Lang::Ru, Msg::Save), t(Lang::Kk, Msg::Save));
+        for msg in [Msg::Language, Msg::Export, Msg::Download, Msg::BadDates] {
+            let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
+            assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");
+            assert!(words[0] != words[1] && words[1] != words[2], "{msg:?}");
+        }
+        let names: std::collections::HashSet<_> = Lang::ALL.iter().map(|l| name(*l)).collect();
+        assert_eq!(names.len(), 3, "each language has its own name");
     }
 }

@@ -1,5 +1,7 @@
 //! Logging in and out: the login form with its own CSRF cookie, the password
-//! and the optional key passphrase, the lockout, log out and log out everywhere.
+//! and the optional key passphrase, the lockout, log out and log out everywhere;
+//! the session's language (the person's own, else the login page's, else
+//! `console.language`) and the header's switch, which keeps it for the person.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::i18n::{Lang, Msg, local, t};
+use super::i18n::{self, Lang, Msg, local, t};
 use super::session::Sessions;
 use super::*;
 use crate::app::App;
@@ -56,9 +58,10 @@ fn login_form(app: &App, lang: Lang, error: Option<String>, status: StatusCode) 
             input #passphrase type="password" name="passphrase" autocomplete="off";
             button type="submit" { (t(lang, Msg::SignIn)) }
             p.muted {
-                a href="/console/login?lang=kk" { "Қазақша" } " · "
-                a href="/console/login?lang=ru" { "Русский" } " · "
-                a href="/console/login?lang=en" { "English" }
+                @for (i, l) in Lang::ALL.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href={ "/console/login?lang=" (l.as_str()) } lang=(l.as_str()) { (i18n::name(*l)) }
+                }
             }
         }
     };
@@ -148,6 +151,8 @@ pub(super) async fn login(
             }
         }
     };
+    // The person's own language, else the one chosen on the login page.
+    let lang = person.language.unwrap_or(lang);
     let Some(id) = sessions.start(&person, unlocked, lang, now) else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
@@ -211,4 +216,48 @@ fn logged_out(app: &App) -> Response {
         set_cookie(app, COOKIE, "", "/console", Some(0)),
     );
     response
+}
+
+#[derive(Deserialize)]
+pub(super) struct LanguageForm {
+    csrf: Option<String>,
+    lang: Option<String>,
+}
+
+/// The header's language switch: keeps the language for the person (the same
+/// `Persons::set_language` as `senim persons language`), so every later login
+/// opens in it, and changes the current session's.
+pub(super) async fn set_language(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        Role::ALL,
+        form.csrf.as_deref()
+    ));
+    let Some(lang) = form.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()) else {
+        let lang = session.lang;
+        let view = page(
+            lang,
+            t(lang, Msg::Language),
+            Some(&session),
+            html! {
+                p.error role="alert" { (t(lang, Msg::UnknownLanguage)) }
+            },
+        );
+        return (StatusCode::BAD_REQUEST, view).into_response();
+    };
+    if let Err(e) = app.persons.set_language(&session.login, Some(lang)).await {
+        tracing::error!(error = %e, "console: cannot keep a person's language");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if let Some(id) = cookie(&headers, COOKIE) {
+        sessions.set_lang(id, lang);
+    }
+    Redirect::to("/console").into_response()
 }

@@ -9,9 +9,9 @@
 //! - `session`: sessions in memory, their cookie, idle and absolute limits, CSRF
 //!   tokens, failed logins and the lockout.
 //! - `i18n`: the words in Kazakh, Russian and English; Astana time.
-//! - one module per workplace: `login`, `operator` (queue and the 10.5 form),
-//!   `journal`, `appeal` (the appeal's page), `case` (its deadlines and the acts
-//!   recorded there), `board` (the deadline board), `director`
+//! - one module per workplace: `login` (and the session's language), `operator`
+//!   (queue and the 10.5 form), `journal`, `appeal` (the appeal's page), `case`
+//!   (its deadlines and the acts recorded there), `board` (the deadline board), `director`
 //!   (alerts and read receipts), `outbox`, `audit`.
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
@@ -70,6 +70,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/login", get(login::login_page).post(login::login))
         .route("/console/logout", post(login::logout))
         .route("/console/logout-everywhere", post(login::logout_everywhere))
+        .route("/console/language", post(login::set_language))
         .route("/console/queue", get(operator::queue))
         .route("/console/queue/events", get(operator::queue_events))
         .route("/console/static/queue.js", get(operator::queue_js))
@@ -79,6 +80,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         )
         .route("/console/journal", get(journal::journal))
         .route("/console/audit", get(audit::audit))
+        .route("/console/audit/export", post(audit::export))
         .route("/console/alerts", get(director::alerts))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/outbox/{id}/retry", post(outbox::outbox_retry))
@@ -262,6 +264,7 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             }
                         }
                         span.who {
+                            (language_switch(lang, &s.csrf))
                             span { (t(lang, Msg::SignedInAs)) " " strong { (s.full_name) } }
                             (post_button("/console/logout", &s.csrf, t(lang, Msg::LogOut)))
                             (post_button("/console/logout-everywhere", &s.csrf, t(lang, Msg::LogOutEverywhere)))
@@ -269,6 +272,23 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                     }
                 }
                 main { (body) }
+            }
+        }
+    }
+}
+
+/// The header's language switch: one form, a button per language (the current
+/// one pressed), posted with the session's CSRF token.
+fn language_switch(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        form.languages method="post" action="/console/language" aria-label=(t(lang, Msg::Language)) {
+            input type="hidden" name="csrf" value=(csrf);
+            @for l in Lang::ALL {
+                @if *l == lang {
+                    button.link.current type="submit" name="lang" value=(l.as_str()) lang=(l.as_str()) aria-pressed="true" disabled { (i18n::name(*l)) }
+                } @else {
+                    button.link type="submit" name="lang" value=(l.as_str()) lang=(l.as_str()) aria-pressed="false" { (i18n::name(*l)) }
+                }
             }
         }
     }

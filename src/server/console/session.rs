@@ -32,7 +32,9 @@ pub struct Session {
     pub last_seen: DateTime<Utc>,
     /// The office key, if they gave their passphrase at the login.
     pub unlocked: Option<Arc<Unlocked>>,
-    /// The language they chose at the login.
+    /// The session's language: the person's own (`persons.language`), else the
+    /// one chosen at the login, else `console.language`; the header's switch
+    /// changes it.
     pub lang: super::i18n::Lang,
 }
 
@@ -43,6 +45,20 @@ impl Session {
 
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// This session, last seen at `last_seen`, in `lang`.
+    fn renewed(&self, last_seen: DateTime<Utc>, lang: super::i18n::Lang) -> Session {
+        Session {
+            login: self.login.clone(),
+            full_name: self.full_name.clone(),
+            roles: self.roles.clone(),
+            csrf: self.csrf.clone(),
+            started: self.started,
+            last_seen,
+            unlocked: self.unlocked.clone(),
+            lang,
+        }
     }
 }
 
@@ -152,18 +168,22 @@ impl Sessions {
             inner.by_id_hash.remove(&key);
             return None;
         }
-        let renewed = Arc::new(Session {
-            login: session.login.clone(),
-            full_name: session.full_name.clone(),
-            roles: session.roles.clone(),
-            csrf: session.csrf.clone(),
-            started: session.started,
-            last_seen: now,
-            unlocked: session.unlocked.clone(),
-            lang: session.lang,
-        });
+        let renewed = Arc::new(session.renewed(now, session.lang));
         inner.by_id_hash.insert(key, renewed.clone());
         Some(renewed)
+    }
+
+    /// Sets the language of the live session of cookie value `id`; false if
+    /// there is none.
+    pub fn set_lang(&self, id: &str, lang: super::i18n::Lang) -> bool {
+        let key = id_hash(id);
+        let mut inner = self.inner();
+        let Some(session) = inner.by_id_hash.get(&key).cloned() else {
+            return false;
+        };
+        let changed = Arc::new(session.renewed(session.last_seen, lang));
+        inner.by_id_hash.insert(key, changed);
+        true
     }
 
     /// Whether the session of cookie value `id` is live, without renewing it (a
@@ -199,6 +219,7 @@ mod tests {
             full_name: "Olga".into(),
             roles: vec![Role::Operator],
             disabled_at: None,
+            language: None,
         }
     }
 
@@ -259,5 +280,23 @@ mod tests {
             .unwrap();
         assert_eq!(sessions.end_all("olga"), 2);
         assert!(sessions.touch(&a, at(1)).is_none() && sessions.touch(&b, at(1)).is_none());
+    }
+
+    #[test]
+    fn the_language_of_one_session_changes_and_nothing_else() {
+        use super::super::i18n::Lang;
+        let sessions = Sessions::new(15, 8);
+        let a = sessions.start(&person(), None, Lang::Kk, at(0)).unwrap();
+        let b = sessions.start(&person(), None, Lang::Kk, at(0)).unwrap();
+        let before = sessions.touch(&a, at(1)).unwrap();
+        assert!(sessions.set_lang(&a, Lang::Ru));
+        let after = sessions.touch(&a, at(2)).unwrap();
+        assert_eq!(after.lang, Lang::Ru);
+        assert_eq!(
+            (&after.csrf, after.started, &after.login),
+            (&before.csrf, before.started, &before.login)
+        );
+        assert_eq!(sessions.touch(&b, at(2)).unwrap().lang, Lang::Kk);
+        assert!(!sessions.set_lang("not a session", Lang::En));
     }
 }
