@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::journal::{Appeal, AppealId};
 
 /// The roles that open an appeal's page: they read appeals (10.14).
-const READERS: &[Role] = &[Role::Manager, Role::Director];
+pub(super) const READERS: &[Role] = &[Role::Manager, Role::Director];
 
 #[derive(Deserialize)]
 pub(super) struct AppealQuery {
@@ -58,6 +58,10 @@ pub(super) async fn appeal_view(
     };
     let tz = *app.config.calendar.timezone;
     let suggestion = crate::triage::suggestion_for(&appeal);
+    let materials = match &revealed {
+        Some(_) => Some(super::materials::render(app, session, &appeal).await),
+        None => None,
+    };
     let body = html! {
         h1 { (appeal.registration_number) }
         @if let Some(n) = notice { p.notice role="status" { (n) } }
@@ -93,6 +97,7 @@ pub(super) async fn appeal_view(
                     @if let Some(subject) = &open.subject { p { strong { (subject) } } }
                     @if let Some(text) = &open.substance { p.substance { (text) } }
                 }
+                @if let Some(materials) = &materials { (materials) }
             }
             None => {
                 form method="post" action={ "/console/appeals/" (appeal.id) "/reveal" } {

@@ -10,8 +10,9 @@
 //!   tokens, failed logins and the lockout.
 //! - `i18n`: the words in Kazakh, Russian and English; Astana time.
 //! - one module per workplace: `login`, `operator` (queue and the 10.5 form),
-//!   `journal`, `appeal` (the appeal's page and what is done there), `director`
-//!   (alerts and read receipts), `outbox`, `audit`.
+//!   `journal`, `appeal` (the appeal's page and what is done there), `materials`
+//!   (a revealed appeal's mail, attachments, calls and recordings, and their
+//!   recorded downloads), `director` (alerts and read receipts), `outbox`, `audit`.
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
 //! the operator's notes are `pbx::notes::record_operator_notes`, a classification
@@ -33,6 +34,7 @@ mod director;
 pub mod i18n;
 mod journal;
 mod login;
+mod materials;
 mod operator;
 mod outbox;
 pub mod session;
@@ -83,6 +85,18 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}", get(appeal::appeal_page))
         .route("/console/appeals/{id}/reveal", post(appeal::reveal))
         .route("/console/appeals/{id}/classify", post(appeal::classify))
+        .route(
+            "/console/appeals/{id}/mail/{mail}/raw",
+            get(materials::raw_mail),
+        )
+        .route(
+            "/console/appeals/{id}/mail/{mail}/attachments/{k}",
+            get(materials::attachment),
+        )
+        .route(
+            "/console/appeals/{id}/calls/{n}/recording",
+            get(materials::recording),
+        )
         .route("/console/static/console.css", get(css))
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn(headers))
@@ -97,7 +111,8 @@ async fn headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
         ),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
