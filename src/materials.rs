@@ -125,8 +125,8 @@ impl Files {
 
 /// A file name from outside (an attachment's), safe in a directory: letters,
 /// digits, `.`, `-`, `_` kept, anything else `_`, at most 60 characters, never
-/// starting with a dot.
-fn safe_name(name: &str) -> String {
+/// starting with a dot. The console names its downloads with it too.
+pub fn safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .filter(|c| !c.is_control())

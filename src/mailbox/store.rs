@@ -11,8 +11,9 @@
 //! raw bytes' SHA-256, an attachment's SHA-256, the receipt log's sender) are keyed
 //! hashes, decided in one place (`message_key`), so look-ups still match. Reading
 //! sealed text back takes a person's `Unlocked` key (`raw_unlocked`, `fields`,
-//! `attachment_contents`); the plain readers refuse a sealed row rather than
-//! return its ciphertext. `seal_existing_in` seals a plain store in place;
+//! `attachment_contents`, `attachment_list`, `attachment_at`); the plain readers
+//! refuse a sealed row rather than return its ciphertext. `thread_of` lists an
+//! appeal's mail by what is plain (when, what it became, size, sealed or not). `seal_existing_in` seals a plain store in place;
 //! `reseal_in` reseals a sealed one to a new generation of the office key.
 
 use std::collections::HashMap;
@@ -475,6 +476,92 @@ pub async fn messages_of(
     Ok(rows.into_iter().map(|(pk, d)| (MessagePk(pk), d)).collect())
 }
 
+/// A message of an appeal's thread as the console lists it: nothing read from
+/// it, only what is plain by design.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ThreadMessage {
+    pub id: i64,
+    /// `appeal` (the message that registered it) or `correspondence`.
+    pub disposition: String,
+    pub received_at: DateTime<Utc>,
+    pub size: i64,
+    /// The office key generation it is sealed to; `None`: stored plain.
+    pub generation: Option<i64>,
+    /// Its raw bytes and attachments were destroyed (retention).
+    pub destroyed: bool,
+}
+
+/// The messages of an appeal with when each arrived, oldest first (the order of
+/// `messages_of`).
+pub async fn thread_of(db: &Db, appeal: AppealId) -> Result<Vec<ThreadMessage>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as(
+        "SELECT id, disposition, received_at, size, generation, destroyed_at IS NOT NULL AS destroyed \
+         FROM mail_messages WHERE appeal_id = $1 ORDER BY id",
+    )
+    .bind(appeal.0)
+    .fetch_all(pool)
+    .await)
+}
+
+/// An attachment as listed, without its content: its file name opened with
+/// `unlocked` where sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    /// Its content was destroyed (retention).
+    pub destroyed: bool,
+}
+
+/// The attachments of a stored message, in their order, without their content.
+pub async fn attachment_list(
+    db: &Db,
+    pk: MessagePk,
+    unlocked: &Unlocked,
+) -> Result<Vec<AttachmentInfo>, StoreError> {
+    type Row = (Option<String>, String, i64, Option<Vec<u8>>, bool);
+    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(
+        "SELECT filename, content_type, size, sealed_filename, length(content) = 0 \
+         FROM mail_attachments WHERE message_pk = $1 ORDER BY position",
+    )
+    .bind(pk.0)
+    .fetch_all(pool)
+    .await)?;
+    rows.into_iter()
+        .map(|(filename, content_type, size, sealed_filename, empty)| {
+            Ok(AttachmentInfo {
+                filename: open_filename(pk, filename, sealed_filename, unlocked)?,
+                content_type,
+                // An empty attachment that arrived empty is not a destroyed one.
+                destroyed: empty && size > 0,
+                size,
+            })
+        })
+        .collect()
+}
+
+/// The attachment at `index` (0-based, in their order) of a stored message, with
+/// its content, opened with `unlocked` where sealed; `None` if there is none.
+pub async fn attachment_at(
+    db: &Db,
+    pk: MessagePk,
+    index: i64,
+    unlocked: &Unlocked,
+) -> Result<Option<Attachment>, StoreError> {
+    let row: Option<AttachmentRow> = on_db!(db, pool => sqlx::query_as(
+        "SELECT a.filename, a.content_type, a.size, a.content, a.sealed_filename, m.generation \
+         FROM mail_attachments a JOIN mail_messages m ON m.id = a.message_pk \
+         WHERE a.message_pk = $1 ORDER BY a.position LIMIT 1 OFFSET $2",
+    )
+    .bind(pk.0)
+    .bind(index)
+    .fetch_optional(pool)
+    .await)?;
+    row.map(|row| open_attachment(pk, row, unlocked))
+        .transpose()
+}
+
 /// The raw bytes of a plain stored message (empty once destroyed). A sealed one
 /// is `StoreError::Sealed`: read it with `raw_unlocked`.
 pub async fn raw(db: &Db, pk: MessagePk) -> Result<Option<Vec<u8>>, StoreError> {
@@ -575,15 +662,7 @@ pub async fn attachment_contents(
     pk: MessagePk,
     unlocked: &Unlocked,
 ) -> Result<Vec<Attachment>, StoreError> {
-    type Row = (
-        Option<String>,
-        String,
-        i64,
-        Vec<u8>,
-        Option<Vec<u8>>,
-        Option<i64>,
-    );
-    let rows: Vec<Row> = on_db!(db, pool => sqlx::query_as(
+    let rows: Vec<AttachmentRow> = on_db!(db, pool => sqlx::query_as(
         "SELECT a.filename, a.content_type, a.size, a.content, a.sealed_filename, m.generation \
          FROM mail_attachments a JOIN mail_messages m ON m.id = a.message_pk \
          WHERE a.message_pk = $1 ORDER BY a.position",
@@ -592,28 +671,53 @@ pub async fn attachment_contents(
     .fetch_all(pool)
     .await)?;
     rows.into_iter()
-        .map(
-            |(filename, content_type, size, content, sealed_filename, generation)| {
-                let content = match generation {
-                    Some(_) if !content.is_empty() => unlocked.open(&content)?,
-                    _ => content,
-                };
-                let filename = match sealed_filename {
-                    Some(sealed) => Some(
-                        String::from_utf8(unlocked.open(&sealed)?)
-                            .map_err(|e| StoreError::Corrupt(pk.0, e.to_string()))?,
-                    ),
-                    None => filename,
-                };
-                Ok(Attachment {
-                    filename,
-                    content_type,
-                    size,
-                    content,
-                })
-            },
-        )
+        .map(|row| open_attachment(pk, row, unlocked))
         .collect()
+}
+
+/// An attachment's row: file name, content type, size, content, sealed file
+/// name, and its message's generation.
+type AttachmentRow = (
+    Option<String>,
+    String,
+    i64,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<i64>,
+);
+
+/// An attachment's row, its content and file name opened with `unlocked` where
+/// sealed.
+fn open_attachment(
+    pk: MessagePk,
+    (filename, content_type, size, content, sealed_filename, generation): AttachmentRow,
+    unlocked: &Unlocked,
+) -> Result<Attachment, StoreError> {
+    let content = match generation {
+        Some(_) if !content.is_empty() => unlocked.open(&content)?,
+        _ => content,
+    };
+    Ok(Attachment {
+        filename: open_filename(pk, filename, sealed_filename, unlocked)?,
+        content_type,
+        size,
+        content,
+    })
+}
+
+/// An attachment's file name: the plain one, or the sealed one opened.
+fn open_filename(
+    pk: MessagePk,
+    plain: Option<String>,
+    sealed: Option<Vec<u8>>,
+    unlocked: &Unlocked,
+) -> Result<Option<String>, StoreError> {
+    match sealed {
+        Some(sealed) => String::from_utf8(unlocked.open(&sealed)?)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(pk.0, e.to_string())),
+        None => Ok(plain),
+    }
 }
 
 /// How many messages are stored.

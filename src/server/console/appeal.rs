@@ -68,6 +68,10 @@ pub(super) async fn appeal_view(
     };
     let tz = *app.config.calendar.timezone;
     let suggestion = crate::triage::suggestion_for(&appeal);
+    let materials = match &revealed {
+        Some(_) => Some(super::materials::render(app, session, &appeal).await),
+        None => None,
+    };
     let body = html! {
         h1 { (appeal.registration_number) }
         @if let Some(n) = notice { p.notice role="status" { (n) } }
@@ -103,6 +107,7 @@ pub(super) async fn appeal_view(
                     @if let Some(subject) = &open.subject { p { strong { (subject) } } }
                     @if let Some(text) = &open.substance { p.substance { (text) } }
                 }
+                @if let Some(materials) = &materials { (materials) }
             }
             None => {
                 form method="post" action={ "/console/appeals/" (appeal.id) "/reveal" } {

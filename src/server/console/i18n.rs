@@ -362,6 +362,61 @@ pub fn name(lang: Lang) -> &'static str {
         Lang::Ru => "Русский",
         Lang::En => "English",
     }
+    Materials => ("Case materials", "Материалы обращения", "Өтініш материалдары"),
+    DownloadsRecorded => (
+        "Each download is recorded in the Journal in your name.",
+        "Каждое скачивание фиксируется в журнале от вашего имени.",
+        "Әр жүктеп алу журналда сіздің атыңыздан тіркеледі."
+    ),
+    Correspondence => ("Correspondence", "Переписка", "Хат алмасу"),
+    Mail => ("Mail", "Письмо", "Хат"),
+    MailFirst => (
+        "registered the appeal",
+        "зарегистрировано как обращение",
+        "өтініш ретінде тіркелді"
+    ),
+    MailLater => ("a later mail", "последующее письмо", "кейінгі хат"),
+    Sender => ("From", "От кого", "Кімнен"),
+    Subject => ("Subject", "Тема", "Тақырыбы"),
+    NoText => ("(no text)", "(без текста)", "(мәтінсіз)"),
+    Attachments => ("Attachments", "Вложения", "Тіркемелер"),
+    FileName => ("File", "Файл", "Файл"),
+    FileType => ("Type", "Тип", "Түрі"),
+    Size => ("Size", "Размер", "Көлемі"),
+    Download => ("Download", "Скачать", "Жүктеп алу"),
+    RawMail => (
+        "Download the mail as received (.eml)",
+        "Скачать письмо в исходном виде (.eml)",
+        "Хатты алынған күйінде жүктеп алу (.eml)"
+    ),
+    Calls => ("Calls", "Звонки", "Қоңыраулар"),
+    Call => ("Call", "Звонок", "Қоңырау"),
+    CallerNumber => ("Caller's number", "Номер звонящего", "Қоңырау шалушының нөмірі"),
+    CalledNumber => ("Number called", "Набранный номер", "Терілген нөмір"),
+    Extension => ("Extension", "Внутренний номер", "Ішкі нөмір"),
+    Recording => ("Recording", "Запись разговора", "Әңгіме жазбасы"),
+    DownloadRecording => ("Download the recording", "Скачать запись", "Жазбаны жүктеп алу"),
+    NoRecording => ("No recording is stored.", "Запись не сохранена.", "Жазба сақталмаған."),
+    Destroyed => (
+        "Destroyed under the records schedule.",
+        "Уничтожено по сроку хранения.",
+        "Сақтау мерзімі бойынша жойылды."
+    ),
+    SealedNeedsKey => (
+        "Sealed: log in again with your key's passphrase to read it.",
+        "Запечатано: войдите заново с парольной фразой ключа, чтобы прочитать.",
+        "Мөрленген: оқу үшін кілттің құпия сөйлемімен қайта кіріңіз."
+    ),
+    NotFound => (
+        "There is no such item in this appeal.",
+        "В этом обращении нет такого материала.",
+        "Бұл өтініште мұндай материал жоқ."
+    ),
+    Unavailable => (
+        "The materials cannot be read now; try again in a while.",
+        "Материалы сейчас недоступны; повторите попытку позже.",
+        "Материалдарды қазір оқу мүмкін емес; біраздан соң қайталаңыз."
+    ),
 }
 
 /// An instant as the line's people read it: Astana time.

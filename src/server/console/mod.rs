@@ -10,9 +10,11 @@
 //!   tokens, failed logins and the lockout.
 //! - `i18n`: the words in Kazakh, Russian and English; Astana time.
 //! - one module per workplace: `login` (and the session's language), `operator`
-//!   (queue and the 10.5 form), `journal`, `appeal` (the appeal's page), `case`
-//!   (its deadlines and the acts recorded there), `board` (the deadline board), `director`
-//!   (alerts and read receipts), `outbox`, `audit`.
+//!   (queue and the 10.5 form), `journal`, `appeal` (the appeal's page),
+//!   `materials` (a revealed appeal's mail, attachments, calls and recordings, and
+//!   their recorded downloads), `case` (its deadlines and the acts recorded
+//!   there), `board` (the deadline board), `director` (alerts and read receipts),
+//!   `outbox`, `audit`.
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
 //! the operator's notes are `pbx::notes::record_operator_notes`, a classification
@@ -36,6 +38,7 @@ mod director;
 pub mod i18n;
 mod journal;
 mod login;
+mod materials;
 mod operator;
 mod outbox;
 pub mod session;
@@ -90,6 +93,18 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}/classify", post(appeal::classify))
         .route("/console/appeals/{id}/act", post(case::act))
         .route("/console/deadlines", get(board::board))
+        .route(
+            "/console/appeals/{id}/mail/{mail}/raw",
+            get(materials::raw_mail),
+        )
+        .route(
+            "/console/appeals/{id}/mail/{mail}/attachments/{k}",
+            get(materials::attachment),
+        )
+        .route(
+            "/console/appeals/{id}/calls/{n}/recording",
+            get(materials::recording),
+        )
         .route("/console/static/console.css", get(css))
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn(headers))
@@ -104,7 +119,8 @@ async fn headers(request: Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
         ),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
