@@ -84,7 +84,7 @@ async fn audit_page(
                 legend { (t(lang, Msg::RegistrationDates)) }
                 div { label for="export-from" { (t(lang, Msg::From)) } input #export-from type="date" name="from" value=[form.from.as_deref()]; }
                 div { label for="export-to" { (t(lang, Msg::To)) } input #export-to type="date" name="to" value=[form.to.as_deref()]; }
-                button type="submit" { (t(lang, Msg::Download)) }
+                button type="submit" { (t(lang, Msg::DownloadCsv)) }
             }
         }
     };

@@ -346,22 +346,12 @@ messages! {
         "Даты регистрации (необязательно)",
         "Тіркеу күндері (міндетті емес)"
     ),
-    Download => ("Download CSV", "Скачать CSV", "CSV жүктеп алу"),
+    DownloadCsv => ("Download CSV", "Скачать CSV", "CSV жүктеп алу"),
     BadDates => (
         "Give dates as YYYY-MM-DD, the first not after the last.",
         "Укажите даты в формате ГГГГ-ММ-ДД, начальную не позже конечной.",
         "Күндерді ЖЖЖЖ-АА-КК пішімінде көрсетіңіз, бастапқысы соңғысынан кеш болмасын."
     ),
-}
-
-/// A language's own name for itself, as the login page and the header's switch
-/// offer it.
-pub fn name(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Kk => "Қазақша",
-        Lang::Ru => "Русский",
-        Lang::En => "English",
-    }
     Materials => ("Case materials", "Материалы обращения", "Өтініш материалдары"),
     DownloadsRecorded => (
         "Each download is recorded in the Journal in your name.",
@@ -419,6 +409,16 @@ pub fn name(lang: Lang) -> &'static str {
     ),
 }
 
+/// A language's own name for itself, as the login page and the header's switch
+/// offer it.
+pub fn name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Kk => "Қазақша",
+        Lang::Ru => "Русский",
+        Lang::En => "English",
+    }
+}
+
 /// An instant as the line's people read it: Astana time.
 pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
@@ -434,7 +434,7 @@ mod tests {
             assert!(!t(lang, Msg::ScriptSecret).is_empty());
         }
         assert_ne!(t(Lang::Ru, Msg::Save), t(Lang::Kk, Msg::Save));
-        for msg in [Msg::Language, Msg::Export, Msg::Download, Msg::BadDates] {
+        for msg in [Msg::Language, Msg::Export, Msg::DownloadCsv, Msg::BadDates] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");
             assert!(words[0] != words[1] && words[1] != words[2], "{msg:?}");
