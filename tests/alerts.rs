@@ -1490,6 +1490,54 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
     assert!(daemon.terminate().success());
 }
 
+/// APPK Art. 76 counts the reply "со дня поступления": an e-mail received on
+/// Friday at 19:00, after hours, is registered on Monday, but its reply is due
+/// 15 working days from Friday, and its extension at most two months from Friday.
+#[tokio::test]
+async fn the_reply_is_counted_from_the_day_of_receipt_not_of_registration() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 27, 19, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "late",
+            astana(2026, 11, 27, 19, 0),
+            "Взятка",
+            named_reporter(),
+        )
+        .await;
+    assert_eq!(appeal.registration_date, date(2026, 11, 30), "registered Monday");
+    let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
+    assert_eq!(list[0].kind, Kind::Reply);
+    assert_eq!(list[0].started_on, date(2026, 11, 27));
+    assert_eq!(
+        list[0].due_on,
+        calendar().add_working_days(date(2026, 11, 27), 15)
+    );
+    assert_eq!(list[0].due_on, date(2026, 12, 21), "not 22 December");
+    let now = rig.clock.now();
+    let too_late = rig
+        .act(
+            &appeal,
+            Event::ReplyExtended {
+                until: date(2027, 1, 28),
+                reason: "expertise".into(),
+            },
+            now,
+            date(2026, 11, 30),
+        )
+        .await;
+    assert!(
+        too_late.is_err_and(|e| e.to_string().contains("2027-01-27")),
+        "two months from Friday 27 November"
+    );
+}
+
 /// Reads write nothing: an appeal registered before the reply deadline was
 /// written with the registration has none until the scheduler's back-fill, not
 /// after the CLI or the manager API shows its deadlines.

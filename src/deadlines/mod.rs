@@ -4,7 +4,7 @@
 //!
 //! | deadline | length | source |
 //! |---|---|---|
-//! | reply to the citizen | 15 working days from registration, extensible up to two months with a reason | APPK Art. 76 (clause 10.8) |
+//! | reply to the citizen | 15 working days from the day of receipt, extensible up to two months with a reason | APPK Art. 76 (clause 10.8) |
 //! | notice of the extension to the citizen | 3 working days from the extension | APPK Art. 76 |
 //! | redirection outside competence | 3 working days from registration | APPK |
 //! | internal investigation | 10 working days from the order, extensible by the Director | clause 7.5 |
@@ -26,7 +26,7 @@ use crate::{on_db, on_tx};
 
 /// Working days for the reply (APPK Art. 76).
 pub const REPLY_WORKING_DAYS: u32 = 15;
-/// The longest extension of the reply: two months from registration (APPK Art. 76).
+/// The longest extension of the reply: two months from receipt (APPK Art. 76).
 pub const REPLY_MAX_MONTHS: u32 = 2;
 /// Working days to tell the citizen of an extension.
 pub const EXTENSION_NOTICE_WORKING_DAYS: u32 = 3;
@@ -85,7 +85,7 @@ pub enum Event {
     ReplySent {
         on: NaiveDate,
     },
-    /// The reply is extended to `until` (at most two months from registration):
+    /// The reply is extended to `until` (at most two months from its receipt):
     /// the citizen must be told within 3 working days.
     ReplyExtended {
         until: NaiveDate,
@@ -198,10 +198,21 @@ impl Deadlines {
         Self { db, calendar }
     }
 
-    /// The reply deadline of an appeal: 15 working days from registration.
-    pub fn reply_due(&self, registration_date: NaiveDate) -> NaiveDate {
+    /// The day an appeal was received, in Astana: the reply is counted from it,
+    /// "со дня поступления" (APPK Art. 76), not from the (possibly later)
+    /// registration date of an appeal received after hours.
+    pub fn received_on(&self, appeal: &Appeal) -> NaiveDate {
+        appeal
+            .received_at
+            .with_timezone(&self.calendar.hours().tz)
+            .date_naive()
+    }
+
+    /// The reply deadline of an appeal: 15 working days from the day it was
+    /// received.
+    pub fn reply_due(&self, appeal: &Appeal) -> NaiveDate {
         self.calendar
-            .add_working_days(registration_date, REPLY_WORKING_DAYS)
+            .add_working_days(self.received_on(appeal), REPLY_WORKING_DAYS)
     }
 
     /// Clause 10.6: the Director is told of an appeal by 23:59:59 Astana (`tz`)
@@ -240,8 +251,8 @@ impl Deadlines {
             tx,
             appeal.id.0,
             Kind::Reply,
-            appeal.registration_date,
-            self.reply_due(appeal.registration_date),
+            self.received_on(appeal),
+            self.reply_due(appeal),
             appeal.registered_at.trunc_subsecs(0),
         )
         .await
@@ -293,13 +304,13 @@ impl Deadlines {
             Event::ReplySent { on } => close(tx, id, Kind::Reply, *on, true).await?,
             Event::ReplyExtended { until, reason } => {
                 let reason = non_empty(reason, "reason")?;
-                let max = appeal
-                    .registration_date
+                let max = self
+                    .received_on(appeal)
                     .checked_add_months(Months::new(REPLY_MAX_MONTHS))
                     .ok_or_else(|| DeadlineError::Invalid("date out of range".into()))?;
                 if *until > max {
                     return Err(DeadlineError::Invalid(format!(
-                        "until: the reply may be extended to at most two months from registration ({max})"
+                        "until: the reply may be extended to at most two months from its receipt ({max})"
                     )));
                 }
                 if !extend(tx, id, Kind::Reply, *until, reason).await? {

@@ -447,7 +447,7 @@ async fn acknowledge(
         tracing::info!(registration_number = %appeal.registration_number, "receipt skipped: sender acknowledged within the period");
         return Ok(());
     }
-    let deadline = channel.deadlines.reply_due(appeal.registration_date);
+    let deadline = channel.deadlines.reply_due(appeal);
     // One address for the From: header and for the Message-ID's domain.
     let from = channel.config.receipt_from().0.clone();
     let receipt = ack::receipt(
