@@ -784,6 +784,61 @@ async fn not_corruption_and_anonymous_appeals_go_to_the_unit_without_identity() 
     );
 }
 
+/// An anonymous corruption report reaches the Director, but no unit by itself
+/// (6.4, 10.14): only when the manager sends it there, as her act in the chain.
+#[tokio::test]
+async fn an_anonymous_corruption_report_goes_to_a_unit_only_when_the_manager_sends_it() {
+    let smtp = smtp_server(&[]);
+    let rig = rig(
+        Backend::Sqlite,
+        &smtp,
+        alerts_config(),
+        astana(2026, 11, 25, 10, 0),
+    )
+    .await;
+    let appeal = rig
+        .register(
+            "anon",
+            astana(2026, 11, 25, 10, 0),
+            "Начальник склада берёт откаты",
+            Reporter::default(),
+        )
+        .await;
+    assert!(appeal.anonymous);
+    rig.classify(&appeal, Category::Corruption).await;
+    rig.sender.deliver_due().await.unwrap();
+    let mails = smtp.wait_for_messages(1, Duration::from_secs(10));
+    assert_eq!(to(&mails, DIRECTOR).len(), 1);
+    assert!(to(&mails, UNIT).is_empty(), "no unit by itself");
+    let units = senim::cases::acts::units(&rig.alerts);
+    let (unit, _) = units.first().expect("a unit in the routing table");
+    let case = cases::Case {
+        journal: &rig.journal,
+        deadlines: &rig.deadlines,
+        alerts: &rig.alerts,
+    };
+    let routed = case
+        .record(
+            appeal.id,
+            &cases::Act::Route { unit: unit.clone() },
+            "person:marat",
+            rig.clock.now(),
+            date(2026, 11, 25),
+        )
+        .await
+        .unwrap();
+    assert_eq!(routed.status, Status::Routed);
+    rig.sender.deliver_due().await.unwrap();
+    let mails = smtp.wait_for_messages(2, Duration::from_secs(10));
+    assert_eq!(to(&mails, UNIT).len(), 1);
+    let history = rig.journal.history(appeal.id).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|e| e.kind == "routed" && e.actor == "person:marat")
+    );
+}
+
 #[tokio::test]
 async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine() {
     let smtp = smtp_server(&[]);

@@ -127,8 +127,8 @@ impl Alerts {
 
     /// Enqueues, inside the classification's transaction, what a classification
     /// sends: a corruption alert to the Director; an urgent alert to the Director
-    /// and the competent body (6.3); routing to a unit for not-corruption,
-    /// anonymous and no-return-address appeals (10.9). Returns how many mails.
+    /// and the competent body (6.3); routing to a unit for not-corruption
+    /// appeals, anonymous or not (10.9). Returns how many mails.
     pub async fn on_classified_in(
         &self,
         tx: &mut Tx,
@@ -193,11 +193,11 @@ impl Alerts {
             }
             Category::NotCorruption | Category::Unclassified => {}
         }
-        let routed = appeal.category == Category::NotCorruption
-            || (appeal.category != Category::CriminalOffence
-                && appeal.category != Category::Unclassified
-                && (appeal.anonymous || appeal.no_return_address));
-        if routed {
+        // Appeals about something other than corruption go on to their unit at
+        // once (10.9), anonymous or not. A corruption report, anonymous or
+        // without an address included, goes to a unit only when the manager
+        // decides (`cases::Act::Route`): 6.4 and 10.14 keep it from spreading.
+        if appeal.category == Category::NotCorruption {
             match p.route(appeal) {
                 Some((unit, to)) => {
                     count += usize::from(self.route_in(tx, appeal, &unit, to, now).await?);
