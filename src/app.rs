@@ -85,6 +85,8 @@ impl App {
         let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let chain_key = load_chain_key(&config)?;
         let sealer = Sealer::new(&db, chain_key.as_ref().map(|k| k.intake_key()));
+        let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
+        let outbox = Outbox::new(db.clone(), sealer.clone());
         let journal = Journal::new(
             db.clone(),
             calendar.clone(),
@@ -94,9 +96,11 @@ impl App {
         .keyed_with(chain_key)
         .sealed_with(sealer.clone())
         .finding_terms_with(terms_finder(&config))
-        .followed_by(Arc::new(deadlines.clone()));
-        let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
-        let outbox = Outbox::new(db.clone(), sealer.clone());
+        .followed_by(Arc::new(deadlines.clone()))
+        .followed_by(Arc::new(crate::alerts::arrival::Arrival::new(
+            policy.clone(),
+            outbox.clone(),
+        )));
         let alerts = Alerts::new(policy, outbox.clone(), journal.clone(), clock.clone());
         let pbx = Arc::new(Pbx::new(
             pbx_sources,

@@ -839,6 +839,98 @@ async fn an_anonymous_corruption_report_goes_to_a_unit_only_when_the_manager_sen
     );
 }
 
+/// 6.3 at once: a new appeal is told to the managers the moment it is
+/// registered, on Friday night too; one whose words suggest a threat (a bomb)
+/// is told to the managers and the Director, urgent, before anyone classifies
+/// it, anonymous included. No notice carries the reporter or the text. With
+/// `arrival_notice` off, only the threat is told.
+#[tokio::test]
+async fn a_new_appeal_is_told_at_once_and_a_threat_to_the_director_too() {
+    for arrival_notice in [true, false] {
+        let smtp = smtp_server(&[]);
+        let config = AlertsConfig {
+            arrival_notice,
+            ..alerts_config()
+        };
+        let rig = rig(Backend::Sqlite, &smtp, config, astana(2026, 11, 27, 22, 0)).await;
+        let policy = rig.alerts.policy().clone();
+        let journal = Journal::new(
+            rig.db.db.clone(),
+            calendar(),
+            Arc::new(rig.clock.clone()),
+            "TL",
+        )
+        .followed_by(Arc::new(senim::alerts::arrival::Arrival::new(
+            policy,
+            rig.outbox.clone(),
+        )));
+        let plain = register_in(
+            &journal,
+            "plain",
+            astana(2026, 11, 27, 22, 0),
+            Channel::Email,
+            named_reporter(),
+            Some("Өтініш"),
+            "Прораб просит деньги за допуск на объект",
+        )
+        .await;
+        let threat = register_in(
+            &journal,
+            "threat",
+            astana(2026, 11, 27, 22, 5),
+            Channel::Email,
+            Reporter::default(),
+            None,
+            "В цехе №3 заложили бомбу, взрыв назначен на понедельник",
+        )
+        .await;
+        assert!(threat.anonymous);
+        let sent = rig.sender.deliver_due().await.unwrap().sent;
+        let expected = if arrival_notice { 3 } else { 2 };
+        assert_eq!(sent, expected, "arrival_notice = {arrival_notice}");
+        let mails = smtp.wait_for_messages(expected, Duration::from_secs(10));
+        let to_manager = to(&mails, MANAGER);
+        let to_director = to(&mails, DIRECTOR);
+        assert_eq!(to_director.len(), 1, "the threat, to the Director");
+        let director_mail = parse(&to_director[0]);
+        assert!(
+            director_mail["body"]
+                .as_str()
+                .unwrap()
+                .contains(&threat.registration_number.to_string())
+                && director_mail["body"].as_str().unwrap().contains("6.3")
+                && director_mail["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains("anonymous"),
+            "{director_mail}"
+        );
+        let manager_numbers: Vec<String> = to_manager
+            .iter()
+            .map(|m| parse(m)["body"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            manager_numbers
+                .iter()
+                .any(|b| b.contains(&plain.registration_number.to_string())),
+            arrival_notice
+        );
+        assert!(
+            manager_numbers.iter().any(
+                |b| b.contains(&threat.registration_number.to_string()) && b.contains("URGENT")
+            )
+        );
+        for mail in &mails {
+            let text = parse(mail).to_string();
+            assert!(text.contains("TL-2026-"), "decoded: {text}");
+            for secret in ["Айгүл", "aigul@", "+7 701", "бомбу", "Прораб", "деньги"]
+            {
+                assert!(!text.contains(secret), "{secret} in a notice: {text}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine() {
     let smtp = smtp_server(&[]);
@@ -1566,7 +1658,11 @@ async fn the_reply_is_counted_from_the_day_of_receipt_not_of_registration() {
             named_reporter(),
         )
         .await;
-    assert_eq!(appeal.registration_date, date(2026, 11, 30), "registered Monday");
+    assert_eq!(
+        appeal.registration_date,
+        date(2026, 11, 30),
+        "registered Monday"
+    );
     let list = rig.deadlines.of_appeal(appeal.id).await.unwrap();
     assert_eq!(list[0].kind, Kind::Reply);
     assert_eq!(list[0].started_on, date(2026, 11, 27));

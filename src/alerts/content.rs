@@ -43,6 +43,42 @@ pub fn routing_subject(appeal: &Appeal) -> String {
     )
 }
 
+pub fn arrival_subject(appeal: &Appeal) -> String {
+    format!(
+        "Жаңа өтініш / Новое обращение: {}",
+        appeal.registration_number
+    )
+}
+
+pub fn threat_subject(appeal: &Appeal) -> String {
+    format!(
+        "ШҰҒЫЛ / СРОЧНО (6.3): жаңа өтініште қылмыс немесе қатер белгілері / признаки преступления или угрозы в новом обращении: {}",
+        appeal.registration_number
+    )
+}
+
+/// The notice of a new appeal (6.3): never its identity or text; with the
+/// suggestion, and what 6.3 asks of a threat.
+pub fn arrival_body(appeal: &Appeal, threat: bool, tz: Tz) -> String {
+    let mut s = String::new();
+    if threat {
+        s.push_str(
+            "URGENT (clause 6.3). The words of a new appeal suggest a criminal offence being \
+             prepared or committed, or a threat to state or public security. Such an appeal \
+             is forwarded at once to the competent state body, anonymous or not: classify it \
+             and record the forwarding on the console (\"Forwarded to a competent body\").\n\n",
+        );
+    } else {
+        s.push_str("A new appeal was registered on the trust line (clause 6.3: at once, after hours too).\n\n");
+    }
+    if threat && appeal.anonymous {
+        s.push_str("It is anonymous: clause 6.3 still requires forwarding it now.\n\n");
+    }
+    s.push_str(&summary(appeal, None, tz));
+    s.push_str("Reporter and text:   not in this mail (clauses 10.5, 10.14); read them in Senim\n");
+    s
+}
+
 pub fn escalation_subject(reference: &str) -> String {
     format!("ЖЕТКІЗІЛМЕДІ / НЕ ДОСТАВЛЕНО Директору: {reference}")
 }
@@ -54,6 +90,14 @@ pub fn appeal_block(
     due_by: Option<DateTime<Utc>>,
     tz: Tz,
 ) -> String {
+    let mut s = summary(appeal, due_by, tz);
+    identity_and_text(&mut s, appeal, include_identity);
+    s
+}
+
+/// What every mail about an appeal says of it: number, dates, channel,
+/// category, the suggestion and the flags; no identity, no text.
+fn summary(appeal: &Appeal, due_by: Option<DateTime<Utc>>, tz: Tz) -> String {
     let mut s = String::new();
     let suggestion = suggestion_for(appeal);
     let _ = writeln!(s, "Registration number: {}", appeal.registration_number);
@@ -88,6 +132,11 @@ pub fn appeal_block(
     if !flags.is_empty() {
         let _ = writeln!(s, "Flags:               {}", flags.join(", "));
     }
+    s
+}
+
+/// The reporter (only with `include_identity`) and the text, after the summary.
+fn identity_and_text(s: &mut String, appeal: &Appeal, include_identity: bool) {
     if include_identity {
         let r = &appeal.reporter;
         let _ = writeln!(s, "Reporter (STATE SECRET, clause 10.5):");
@@ -113,7 +162,7 @@ pub fn appeal_block(
             s,
             "Substance:           sealed (clauses 10.5, 10.14); read it in Senim with your key"
         );
-        return s;
+        return;
     }
     if let Some(subject) = &appeal.subject {
         let _ = writeln!(s, "Subject:             {subject}");
@@ -124,7 +173,6 @@ pub fn appeal_block(
         "{}",
         appeal.substance.as_deref().unwrap_or("(not yet recorded)")
     );
-    s
 }
 
 fn category_text(category: Category) -> &'static str {

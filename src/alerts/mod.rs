@@ -4,6 +4,7 @@
 //! `alert_marks` (which appeal had which alert). Every decision takes `now` as an
 //! argument; `scheduler` runs them on the clock.
 
+pub mod arrival;
 pub mod content;
 pub mod policy;
 pub mod scheduler;

@@ -820,6 +820,10 @@ pub struct AlertsConfig {
     pub escalate_hours_before: u32,
     /// Whether alerts carry the reporter's identity (a state secret, 10.5).
     pub include_identity: bool,
+    /// Whether the managers are told of every new appeal at once, after hours
+    /// too (6.3). A threat to security is told to them and the Director whatever
+    /// this says.
+    pub arrival_notice: bool,
     /// Astana time of the manager's deadline digest on working days.
     pub deadline_digest_time: TimeOfDay,
     /// Seconds between two runs of the scheduler.
@@ -827,8 +831,8 @@ pub struct AlertsConfig {
     /// The unit that gets appeals no route below matches (10.9); none by default.
     #[serde(deserialize_with = "values::empty_is_none")]
     pub default_unit: Option<Address>,
-    /// Structural units that not-corruption, anonymous and no-return-address
-    /// appeals are sent on to, first match wins.
+    /// Structural units that not-corruption appeals are sent on to (10.9), and
+    /// that the manager may send any appeal on to; first match wins.
     pub routes: Vec<RouteConfig>,
 }
 
@@ -843,6 +847,7 @@ impl Default for AlertsConfig {
             digest_cutoff: TimeOfDay::hm(10, 0),
             escalate_hours_before: 6,
             include_identity: false,
+            arrival_notice: true,
             deadline_digest_time: TimeOfDay::hm(9, 0),
             interval_seconds: Seconds::new(30),
             default_unit: None,

@@ -92,40 +92,63 @@ pub fn receipt(
     let date = appeal.registration_date.format("%d.%m.%Y").to_string();
     let deadline = deadline.format("%d.%m.%Y").to_string();
     let days = crate::deadlines::REPLY_WORKING_DAYS;
+    // A sender who gave no name is promised no reply (6.3).
+    let anonymous = appeal.anonymous;
     let mut subjects = Vec::new();
     let mut sections = Vec::new();
     for language in languages {
         let (subject, text) = match language {
-            Language::Kk => (
-                format!("Өтініш тіркелді № {number}"),
+            Language::Kk => (format!("Өтініш тіркелді № {number}"), {
+                let reply = if anonymous {
+                    "Сіз атыңызды көрсетпедіңіз: жасырын өтініш қаралмайды, қылмыс немесе мемлекет пен қоғам қауіпсіздігіне қатер туралы хабарламаны қоспағанда (6.3), ол уәкілетті органға жіберіледі. Жауап алу үшін тегіңізді, атыңызды және мекенжайыңызды көрсетіп, осы хатқа жауап беріңіз.".to_owned()
+                } else {
+                    format!(
+                        "Жауап заңда белгіленген мерзімде, {deadline} дейін ({days} жұмыс күні) жіберіледі."
+                    )
+                };
                 format!(
                     "Сіздің өтінішіңіз {date} күні сенім желісінің журналында № {number} болып тіркелді.\n\
                      Ол сыбайлас жемқорлыққа қарсы іс-қимыл жөніндегі жауапты тұлғаға берілді. \
-                     Жауап заңда белгіленген мерзімде, {deadline} дейін ({days} жұмыс күні) жіберіледі.\n\
+                     {reply}\n\
                      Хатқа жауап бергенде тіркеу нөмірін сақтаңыз.\n\
                      Сыбайлас жемқорлыққа қарсы күреске жәрдемдесетін адам туралы мәліметтер мемлекеттік құпия болып табылады."
-                ),
-            ),
+                )
+            }),
             Language::Ru => (
                 format!("Обращение зарегистрировано № {number}"),
-                format!(
-                    "Ваше обращение зарегистрировано {date} в журнале телефона доверия под № {number}.\n\
+                {
+                    let reply = if anonymous {
+                        "Вы не указали своё имя: анонимное обращение не рассматривается, кроме сообщения о преступлении или угрозе безопасности государства и общества (6.3), которое направляется в уполномоченный орган. Чтобы получить ответ, ответьте на это письмо, указав фамилию, имя и адрес.".to_owned()
+                    } else {
+                        format!(
+                            "Ответ будет направлен в срок, установленный законом, до {deadline} ({days} рабочих дней)."
+                        )
+                    };
+                    format!(
+                        "Ваше обращение зарегистрировано {date} в журнале телефона доверия под № {number}.\n\
                      Оно передано ответственному лицу по противодействию коррупции. \
-                     Ответ будет направлен в срок, установленный законом, до {deadline} ({days} рабочих дней).\n\
+                     {reply}\n\
                      Отвечая на это письмо, сохраните номер регистрации.\n\
                      Сведения о лице, оказывающем содействие в противодействии коррупции, являются государственным секретом."
-                ),
+                    )
+                },
             ),
-            Language::En => (
-                format!("Appeal registered No. {number}"),
+            Language::En => (format!("Appeal registered No. {number}"), {
+                let reply = if anonymous {
+                    "You gave no name: an anonymous appeal is not considered, except one reporting a criminal offence or a threat to state or public security (6.3), which is forwarded to the competent body. To receive a reply, answer this message with your surname, name and address.".to_owned()
+                } else {
+                    format!(
+                        "You will receive a reply within the time the law sets, by {deadline} ({days} working days)."
+                    )
+                };
                 format!(
                     "Your appeal was registered on {date} in the trust line's journal as No. {number}.\n\
                      It has been passed to the officer responsible for anti-corruption. \
-                     You will receive a reply within the time the law sets, by {deadline} ({days} working days).\n\
+                     {reply}\n\
                      Please keep the registration number when you reply to this message.\n\
                      Information about a person who helps to fight corruption is a state secret."
-                ),
-            ),
+                )
+            }),
         };
         subjects.push(subject);
         sections.push(text);
@@ -229,7 +252,21 @@ mod tests {
         };
         let to = eligible(&reading).unwrap();
         let deadline = NaiveDate::from_ymd_opt(2026, 3, 23).unwrap();
+        let named = Appeal {
+            anonymous: false,
+            ..appeal()
+        };
         let r = receipt(
+            &named,
+            deadline,
+            &reading,
+            to.clone(),
+            &[Language::Kk, Language::Ru, Language::En],
+            "senim.example.kz",
+        );
+        assert!(r.body.contains("TL-2026-000042") && r.body.contains("23.03.2026"));
+        // A sender who gave no name is promised no reply, and told why (6.3).
+        let anonymous = receipt(
             &appeal(),
             deadline,
             &reading,
@@ -237,7 +274,14 @@ mod tests {
             &[Language::Kk, Language::Ru, Language::En],
             "senim.example.kz",
         );
-        assert!(r.body.contains("TL-2026-000042") && r.body.contains("23.03.2026"));
+        assert!(!anonymous.body.contains("23.03.2026"), "{}", anonymous.body);
+        assert!(
+            anonymous.body.contains("жасырын өтініш қаралмайды")
+                && anonymous.body.contains("анонимное обращение не рассматривается")
+                && anonymous.body.contains("an anonymous appeal is not considered"),
+            "{}",
+            anonymous.body
+        );
         assert!(r.body.contains("тіркелді") && r.body.contains("зарегистрировано"));
         // Clause 10.5: the helper's identity is a state secret, in every language.
         assert!(r.body.contains("мемлекеттік құпия"), "{}", r.body);

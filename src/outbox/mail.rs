@@ -25,6 +25,12 @@ crate::text_enum! {
         DeadlineDigest = "deadline_digest",
         /// The receipt to a citizen who wrote to the mailbox.
         Receipt = "receipt",
+        /// A new appeal, to the managers at once (6.3): number, channel, time,
+        /// suggested category; no identity, no text.
+        ArrivalNotice = "arrival_notice",
+        /// A new appeal whose words suggest a criminal offence or a threat to
+        /// security, to the Director at once (6.3), before any classification.
+        ThreatNotice = "threat_notice",
         /// The audit chain's signed head, to the auditors, daily.
         AuditHead = "audit_head",
         /// Mail about an appeal from an address other than the reporter's, to the managers.

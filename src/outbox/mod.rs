@@ -48,10 +48,11 @@ pub const ERASED_RECIPIENT: &str = "(erased)";
 const KEPT_ONCE_SENT: MailKind = MailKind::AuditHead;
 
 /// The kinds of mail that are the Director's alerts (10.6).
-pub const DIRECTOR_ALERTS: [MailKind; 3] = [
+pub const DIRECTOR_ALERTS: [MailKind; 4] = [
     MailKind::CorruptionAlert,
     MailKind::UrgentAlert,
     MailKind::LateDeliveryAlert,
+    MailKind::ThreatNotice,
 ];
 
 pub use mail::{Mail, MailKind};
@@ -507,12 +508,13 @@ impl Outbox {
     /// her to mark read.
     pub async fn alerts(&self, limit: i64) -> Result<Vec<Entry>> {
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE kind IN ($1, $2, $3) ORDER BY id DESC LIMIT $4"
+            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE kind IN ($1, $2, $3, $4) ORDER BY id DESC LIMIT $5"
         );
         let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
             .bind(DIRECTOR_ALERTS[0].as_str())
             .bind(DIRECTOR_ALERTS[1].as_str())
             .bind(DIRECTOR_ALERTS[2].as_str())
+            .bind(DIRECTOR_ALERTS[3].as_str())
             .bind(limit)
             .fetch_all(pool)
             .await)?;
