@@ -931,6 +931,85 @@ async fn a_new_appeal_is_told_at_once_and_a_threat_to_the_director_too() {
     }
 }
 
+/// Deadline events an earlier version kept in `deadline_events` alone are
+/// carried into the audit chain once, under their own names and actors, with
+/// their original time; the chain stays intact, a second run carries nothing,
+/// and events recorded now (already in the chain) are not carried twice. On
+/// both backends.
+#[tokio::test]
+async fn earlier_deadline_events_are_carried_into_the_chain_once() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let smtp = smtp_server(&[]);
+        let rig = rig(backend, &smtp, no_manager_digest(), astana(2026, 11, 27, 10, 0)).await;
+        let appeal = rig
+            .register("old", astana(2026, 11, 27, 10, 0), "Взятка", named_reporter())
+            .await;
+        // As an earlier version wrote it: a row of its own, no chain event.
+        let at = astana(2026, 11, 27, 11, 0);
+        senim::on_db!(&rig.db.db, pool => sqlx::query(
+            "INSERT INTO deadline_events (appeal_id, at, actor, event) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(appeal.id.0)
+        .bind(at)
+        .bind("manager:aigul")
+        .bind(r#"{"event":"materials_requested","on":"2026-11-27"}"#)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        // And one recorded now, through the chain.
+        rig.act(
+            &appeal,
+            Event::MaterialsReceived {
+                on: date(2026, 11, 27),
+            },
+            rig.clock.now(),
+            date(2026, 11, 27),
+        )
+        .await
+        .unwrap_err(); // no materials were asked in the deadlines table
+        rig.act(
+            &appeal,
+            Event::ReplySent {
+                on: date(2026, 11, 27),
+            },
+            rig.clock.now(),
+            date(2026, 11, 27),
+        )
+        .await
+        .unwrap();
+        let now = rig.clock.now();
+        assert_eq!(
+            rig.deadlines
+                .chain_earlier_events(&rig.journal, now)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            rig.deadlines
+                .chain_earlier_events(&rig.journal, now)
+                .await
+                .unwrap(),
+            0
+        );
+        let history = rig.journal.history(appeal.id).await.unwrap();
+        let carried: Vec<_> = history
+            .iter()
+            .filter(|e| e.kind == "materials_requested")
+            .collect();
+        assert_eq!(carried.len(), 1, "{history:?}");
+        assert_eq!(carried[0].actor, "manager:aigul");
+        assert!(carried[0].detail.contains("recorded_at"), "{}", carried[0].detail);
+        assert_eq!(
+            history.iter().filter(|e| e.kind == "reply_sent").count(),
+            1,
+            "not carried twice"
+        );
+        assert!(rig.journal.verify().await.unwrap().is_intact());
+    }
+}
+
 #[tokio::test]
 async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine() {
     let smtp = smtp_server(&[]);

@@ -247,8 +247,10 @@ impl Scheduler {
     }
 
     /// Gives the appeals of the last 120 days that lack their reply deadline
-    /// one. New appeals get theirs in the registration's transaction; this is for
-    /// those registered by a version that did not, so it runs once, at start-up.
+    /// one, and carries the deadline events recorded before they were chain
+    /// events into the chain. New appeals and events get theirs in their own
+    /// transaction; this is for what an earlier version left, so it runs once,
+    /// at start-up.
     pub async fn backfill_reply_deadlines(&self, now: DateTime<Utc>) -> Result<(), AlertError> {
         let today = now.with_timezone(&self.alerts.policy().tz).date_naive();
         let appeals = self
@@ -259,6 +261,13 @@ impl Scheduler {
             })
             .await?;
         self.deadlines.backfill_replies(&appeals).await?;
+        let carried = self
+            .deadlines
+            .chain_earlier_events(&self.journal, now)
+            .await?;
+        if carried > 0 {
+            tracing::info!(carried, "earlier deadline events carried into the audit chain");
+        }
         Ok(())
     }
 

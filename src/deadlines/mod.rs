@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
-use crate::journal::{Appeal, AppealId, JournalError, OnRegistered};
+use crate::journal::{Appeal, AppealId, Journal, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
 
 /// Working days for the reply (APPK Art. 76).
@@ -285,6 +285,64 @@ impl Deadlines {
         Ok(digest::Digest::build(&self.calendar, today, open))
     }
 
+    /// Carries the deadline events recorded before they were events of the
+    /// audit chain (in `deadline_events` alone) into the chain, oldest first, at
+    /// most `CHUNK` per transaction, each under its own name, by its own actor,
+    /// with its original time in the detail (`recorded_at`). Safe to run from
+    /// several processes: the rows are read under the chain's lock. Returns how
+    /// many were carried; `now` marks them.
+    pub async fn chain_earlier_events(
+        &self,
+        journal: &Journal,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        const CHUNK: i64 = 200;
+        type Row = (i64, i64, DateTime<Utc>, String, String);
+        let mut carried = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let mut chain = journal.lock_chain(&mut tx).await?;
+            let rows: Vec<Row> = on_tx!(&mut tx, conn => sqlx::query_as(
+                "SELECT id, appeal_id, at, actor, event FROM deadline_events \
+                 WHERE chained_at IS NULL ORDER BY id LIMIT $1",
+            )
+            .bind(CHUNK)
+            .fetch_all(conn)
+            .await)?;
+            if rows.is_empty() {
+                return Ok(carried);
+            }
+            for (id, appeal_id, at, actor, event) in rows {
+                match journal.get_in(&mut tx, AppealId(appeal_id)).await {
+                    Ok(appeal) => {
+                        let parsed: Option<Event> = serde_json::from_str(&event).ok();
+                        let kind = parsed.as_ref().map_or("deadline_event", Event::name);
+                        let mut detail: serde_json::Value =
+                            serde_json::from_str(&event).unwrap_or_default();
+                        if let Some(map) = detail.as_object_mut() {
+                            map.insert("recorded_at".into(), serde_json::json!(at));
+                        }
+                        chain.record(&mut tx, &appeal, &actor, kind, &detail).await?;
+                    }
+                    // An appeal no longer there has no chain to carry it into.
+                    Err(JournalError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "UPDATE deadline_events SET chained_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ()))?;
+                carried += 1;
+            }
+            chain.finish(&mut tx).await?;
+            tx.commit().await?;
+        }
+    }
+
     /// Applies an event to an appeal's deadlines in `tx` and keeps it in
     /// `deadline_events`. `today` is the Astana date of the record. The caller
     /// (`cases::record`) has written the event to the audit chain in the same
@@ -365,7 +423,7 @@ impl Deadlines {
         }
         let text = serde_json::to_string(event).unwrap_or_default();
         on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO deadline_events (appeal_id, at, actor, event) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO deadline_events (appeal_id, at, actor, event, chained_at) VALUES ($1, $2, $3, $4, $2)",
         )
         .bind(id)
         .bind(now)
