@@ -129,12 +129,13 @@ impl Alerts {
     /// Enqueues, inside the classification's transaction, what a classification
     /// sends: a corruption alert to the Director; an urgent alert to the Director
     /// and the competent body (6.3); routing to a unit for not-corruption
-    /// appeals, anonymous or not (10.9). Returns how many mails.
+    /// appeals, anonymous or not (10.9). Returns how many mails, and the unit
+    /// the appeal was sent on to, if any (the caller records the routing).
     pub async fn on_classified_in(
         &self,
         tx: &mut Tx,
         appeal: &Appeal,
-    ) -> Result<usize, AlertError> {
+    ) -> Result<(usize, Option<String>), AlertError> {
         let now = self.clock.now().trunc_subsecs(0);
         let p = &self.policy;
         let tz = p.tz;
@@ -198,17 +199,19 @@ impl Alerts {
         // once (10.9), anonymous or not. A corruption report, anonymous or
         // without an address included, goes to a unit only when the manager
         // decides (`cases::Act::Route`): 6.4 and 10.14 keep it from spreading.
+        let mut routed = None;
         if appeal.category == Category::NotCorruption {
             match p.route(appeal) {
                 Some((unit, to)) => {
                     count += usize::from(self.route_in(tx, appeal, &unit, to, now).await?);
+                    routed = Some(unit);
                 }
                 None => {
                     tracing::warn!(registration_number = %number, "no unit in alerts.routes for this appeal; not routed")
                 }
             }
         }
-        Ok(count)
+        Ok((count, routed))
     }
 
     /// Sends `appeal` on to `unit` at `to` (10.9): the routing mail, in `tx`;

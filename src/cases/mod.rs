@@ -79,7 +79,37 @@ pub async fn classify(
     } else {
         appeal
     };
-    let enqueued = alerts.on_classified_in(&mut tx, &appeal).await?;
+    let (enqueued, routed) = alerts.on_classified_in(&mut tx, &appeal).await?;
+    // A routing the classification caused is in the chain as the manager's,
+    // as one she makes herself (`Act::Route`).
+    let appeal = match routed {
+        Some(unit) => {
+            let mut chain = journal.lock_chain(&mut tx).await?;
+            let detail = serde_json::json!({ "unit": unit, "on_classification": true });
+            chain
+                .record(&mut tx, &appeal, actor, acts::ROUTED, &detail)
+                .await?;
+            // One still awaiting the operator's notes stays in her queue.
+            let appeal = if appeal.status == Status::AwaitingOperatorNotes {
+                appeal
+            } else {
+                chain
+                    .amend(
+                        &mut tx,
+                        id,
+                        Amendment::Status {
+                            status: Status::Routed,
+                            reason: Some(acts::ROUTED.into()),
+                        },
+                        actor,
+                    )
+                    .await?
+            };
+            chain.finish(&mut tx).await?;
+            appeal
+        }
+        None => appeal,
+    };
     tx.commit().await?;
     alerts.outbox().wake();
     metrics::counter!("senim_appeals_classified_total", "category" => category.as_str())
