@@ -255,6 +255,28 @@ impl Deadlines {
         rows.into_iter().map(Deadline::try_from).collect()
     }
 
+    /// Every deadline of the appeals in `ids`, by appeal then oldest first: one
+    /// read for a summary of a period's appeals (clause 10.13).
+    pub async fn of_appeals(&self, ids: &[AppealId]) -> Result<Vec<Deadline>> {
+        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deadlines WHERE appeal_id >= $1 AND appeal_id <= $2 \
+             ORDER BY appeal_id, id"
+        );
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(low.0)
+            .bind(high.0)
+            .fetch_all(pool)
+            .await)?;
+        let wanted: std::collections::HashSet<AppealId> = ids.iter().copied().collect();
+        rows.into_iter()
+            .filter(|r| wanted.contains(&AppealId(r.appeal_id)))
+            .map(Deadline::try_from)
+            .collect()
+    }
+
     /// Open deadlines due on or before `until`.
     pub async fn open_until(&self, until: NaiveDate) -> Result<Vec<Deadline>> {
         let sql = format!(
