@@ -186,6 +186,17 @@ impl App {
         }
     }
 
+    /// What the report of a period is made from (`report::Report::compute`).
+    pub fn report_sources(&self) -> crate::report::Sources<'_> {
+        crate::report::Sources {
+            journal: &self.journal,
+            deadlines: &self.deadlines,
+            outbox: &self.outbox,
+            db: &self.db,
+            calendar: &self.calendar,
+        }
+    }
+
     /// Today's date in the trust line's time zone.
     pub fn today(&self) -> NaiveDate {
         self.clock

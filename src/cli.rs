@@ -1,6 +1,7 @@
 //! The `senim` command line: `serve`, `migrate`, `check-config`, `calendar`,
 //! `journal list | show | export | verify | classify | deadlines | status | event |
-//! purge`, `outbox list | retry` and `persons …`.
+//! purge`, `outbox list | retry`, `persons …`, `keys …` (`cli/keys.rs`) and
+//! `report [publish]` (`cli/report.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 use crate::persons::Role;
 
 pub mod keys;
+pub mod report;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -139,6 +141,9 @@ pub enum Command {
     /// The office key that seals identity and text, and who can open it.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The summary of a period (10.13), or with `publish` the figures for the
+    /// web site (4.7): counts and times, no identity, no text.
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -288,8 +293,9 @@ pub enum JournalCommand {
         #[command(flatten)]
         filter: FilterArgs,
         /// Include the reporter's identity and the appeal's text; each appeal so
-        /// exported is recorded in the audit log as a disclosure. Without it the
-        /// export is fit for aggregate publication (clause 4.7).
+        /// exported is recorded in the audit log as a disclosure. Without it, one
+        /// row per appeal still: for auditors, not for publication (the web
+        /// site's figures are `senim report publish`, clause 4.7).
         #[arg(long)]
         with_identity: bool,
         /// The default, kept for scripts written before `--with-identity`.
@@ -541,6 +547,10 @@ async fn run_async(
         Command::Persons(command) => {
             let app = App::open(config, clock).await?;
             persons_command(&app, command).await?;
+        }
+        Command::Report(args) => {
+            let app = App::open(config, clock).await?;
+            report::run(&app, args).await?;
         }
         Command::Keys(command) => {
             let app = App::open(config, clock).await?;

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod pbx;
 pub mod persons;
 pub mod private_fs;
+pub mod report;
 pub mod retention;
 pub mod sealing;
 pub mod server;

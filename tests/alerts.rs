@@ -962,9 +962,20 @@ async fn a_new_appeal_is_told_at_once_and_a_threat_to_the_director_too() {
 async fn earlier_deadline_events_are_carried_into_the_chain_once() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let smtp = smtp_server(&[]);
-        let rig = rig(backend, &smtp, no_manager_digest(), astana(2026, 11, 27, 10, 0)).await;
+        let rig = rig(
+            backend,
+            &smtp,
+            no_manager_digest(),
+            astana(2026, 11, 27, 10, 0),
+        )
+        .await;
         let appeal = rig
-            .register("old", astana(2026, 11, 27, 10, 0), "Взятка", named_reporter())
+            .register(
+                "old",
+                astana(2026, 11, 27, 10, 0),
+                "Взятка",
+                named_reporter(),
+            )
             .await;
         // As an earlier version wrote it: a row of its own, no chain event.
         let at = astana(2026, 11, 27, 11, 0);
@@ -1022,7 +1033,11 @@ async fn earlier_deadline_events_are_carried_into_the_chain_once() {
             .collect();
         assert_eq!(carried.len(), 1, "{history:?}");
         assert_eq!(carried[0].actor, "manager:aigul");
-        assert!(carried[0].detail.contains("recorded_at"), "{}", carried[0].detail);
+        assert!(
+            carried[0].detail.contains("recorded_at"),
+            "{}",
+            carried[0].detail
+        );
         assert_eq!(
             history.iter().filter(|e| e.kind == "reply_sent").count(),
             1,

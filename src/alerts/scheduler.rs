@@ -266,7 +266,10 @@ impl Scheduler {
             .chain_earlier_events(&self.journal, now)
             .await?;
         if carried > 0 {
-            tracing::info!(carried, "earlier deadline events carried into the audit chain");
+            tracing::info!(
+                carried,
+                "earlier deadline events carried into the audit chain"
+            );
         }
         Ok(())
     }

@@ -266,6 +266,28 @@ impl Deadlines {
         rows.into_iter().map(Deadline::try_from).collect()
     }
 
+    /// Every deadline of the appeals in `ids`, by appeal then oldest first: one
+    /// read for a summary of a period's appeals (clause 10.13).
+    pub async fn of_appeals(&self, ids: &[AppealId]) -> Result<Vec<Deadline>> {
+        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deadlines WHERE appeal_id >= $1 AND appeal_id <= $2 \
+             ORDER BY appeal_id, id"
+        );
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(low.0)
+            .bind(high.0)
+            .fetch_all(pool)
+            .await)?;
+        let wanted: std::collections::HashSet<AppealId> = ids.iter().copied().collect();
+        rows.into_iter()
+            .filter(|r| wanted.contains(&AppealId(r.appeal_id)))
+            .map(Deadline::try_from)
+            .collect()
+    }
+
     /// Open deadlines due on or before `until`.
     pub async fn open_until(&self, until: NaiveDate) -> Result<Vec<Deadline>> {
         let sql = format!(
@@ -291,11 +313,7 @@ impl Deadlines {
     /// with its original time in the detail (`recorded_at`). Safe to run from
     /// several processes: the rows are read under the chain's lock. Returns how
     /// many were carried; `now` marks them.
-    pub async fn chain_earlier_events(
-        &self,
-        journal: &Journal,
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
+    pub async fn chain_earlier_events(&self, journal: &Journal, now: DateTime<Utc>) -> Result<u64> {
         const CHUNK: i64 = 200;
         type Row = (i64, i64, DateTime<Utc>, String, String);
         let mut carried = 0;
@@ -322,7 +340,9 @@ impl Deadlines {
                         if let Some(map) = detail.as_object_mut() {
                             map.insert("recorded_at".into(), serde_json::json!(at));
                         }
-                        chain.record(&mut tx, &appeal, &actor, kind, &detail).await?;
+                        chain
+                            .record(&mut tx, &appeal, &actor, kind, &detail)
+                            .await?;
                     }
                     // An appeal no longer there has no chain to carry it into.
                     Err(JournalError::NotFound(_)) => {}

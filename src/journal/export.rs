@@ -13,7 +13,9 @@ use anyhow::Context;
 use super::Journal;
 use super::appeal::{Appeal, ListFilter};
 
-/// The Journal without identity and text (clause 4.7): the appeals `filter`
+/// The Journal without identity and text, one row an appeal, for auditors (not
+/// for publication: what the web site shows is `senim report publish`, clause
+/// 4.7, counts per month with the small ones suppressed): the appeals `filter`
 /// selects, each recorded in the audit chain as `exported` by `actor`, then
 /// written as CSV to `sink` (nothing is written if the record fails). Returns how
 /// many appeals.
@@ -89,8 +91,9 @@ pub fn write_csv(sink: impl Write, appeals: &[Appeal], with_identity: bool) -> a
     Ok(())
 }
 
-/// The cell as a spreadsheet shows it, never as a formula it would run.
-fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+/// The cell as a spreadsheet shows it, never as a formula it would run (the
+/// report's CSV uses it too).
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {

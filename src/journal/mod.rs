@@ -16,6 +16,7 @@ pub mod audit;
 pub mod export;
 mod group_commit;
 pub mod sealed;
+pub mod summary;
 
 use std::sync::{Arc, OnceLock};
 
@@ -27,6 +28,7 @@ pub use appeal::{
     Registration, RegistrationNumber, Reporter, ScriptPoint, SourceRef, Status,
 };
 pub use audit::VerifyReport;
+pub use summary::{Tally, Timing};
 
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
@@ -1234,8 +1236,8 @@ impl Journal {
         Ok((head, keyed, events, appeals))
     }
 
-    /// The number of appeals registered per registration date in a range: the
-    /// aggregate, identity-free view for summaries (clauses 10.13, 4.7).
+    /// The number of appeals registered per registration date in a range (the
+    /// summaries' counts by channel, category and status: `tally`).
     pub async fn count_by_day(
         &self,
         from: NaiveDate,

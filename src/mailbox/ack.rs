@@ -277,8 +277,12 @@ mod tests {
         assert!(!anonymous.body.contains("23.03.2026"), "{}", anonymous.body);
         assert!(
             anonymous.body.contains("жасырын өтініш қаралмайды")
-                && anonymous.body.contains("анонимное обращение не рассматривается")
-                && anonymous.body.contains("an anonymous appeal is not considered"),
+                && anonymous
+                    .body
+                    .contains("анонимное обращение не рассматривается")
+                && anonymous
+                    .body
+                    .contains("an anonymous appeal is not considered"),
             "{}",
             anonymous.body
         );

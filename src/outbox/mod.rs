@@ -173,6 +173,16 @@ impl TryFrom<EntryRow> for Entry {
 const ENTRY_COLUMNS: &str = "id, kind, reference, appeal_id, message_id, recipient, urgent, state, attempts, \
      created_at, next_attempt_at, sent_at, last_error, due_by, escalated_at";
 
+/// When the Director was first told of an appeal (`Outbox::director_alerts_of`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AlertDelivery {
+    pub appeal_id: i64,
+    /// When the first of its alerts was delivered; `None` while none is.
+    pub first_sent_at: Option<DateTime<Utc>>,
+    /// The alert's legal deadline (10.6), if it has one.
+    pub due_by: Option<DateTime<Utc>>,
+}
+
 /// A complete message built by its module, with the Message-ID it carries.
 pub struct Prebuilt {
     pub kind: MailKind,
@@ -519,6 +529,33 @@ impl Outbox {
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Entry::try_from).collect()
+    }
+
+    /// Of each appeal in `ids` the Director was alerted of (10.6): when the
+    /// first of its alerts was delivered (none yet: `None`) and the alert's
+    /// legal deadline. One aggregate read, for the summaries (clause 10.13).
+    pub async fn director_alerts_of(&self, ids: &[i64]) -> Result<Vec<AlertDelivery>> {
+        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<AlertDelivery> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT appeal_id, MIN(CASE WHEN state = 'sent' THEN sent_at END) AS first_sent_at, \
+             MIN(due_by) AS due_by FROM outbox \
+             WHERE kind IN ($1, $2, $3) AND appeal_id >= $4 AND appeal_id <= $5 \
+             GROUP BY appeal_id ORDER BY appeal_id",
+        )
+        .bind(DIRECTOR_ALERTS[0].as_str())
+        .bind(DIRECTOR_ALERTS[1].as_str())
+        .bind(DIRECTOR_ALERTS[2].as_str())
+        .bind(*low)
+        .bind(*high)
+        .fetch_all(pool)
+        .await)?;
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        Ok(rows
+            .into_iter()
+            .filter(|a| wanted.contains(&a.appeal_id))
+            .collect())
     }
 
     pub async fn get(&self, id: i64) -> Result<Entry> {

@@ -61,6 +61,15 @@ crate::text_enum! {
 }
 
 impl Disposition {
+    /// Missed: the caller reached no one and left no message (no answer, busy,
+    /// failed).
+    pub fn is_missed(self) -> bool {
+        matches!(
+            self,
+            Disposition::NoAnswer | Disposition::Busy | Disposition::Failed
+        )
+    }
+
     /// Accepts `answered`, `no_answer`, `NO ANSWER`, `no-answer`, ... (Asterisk's
     /// `CONGESTION` is a failure).
     pub fn parse(field: &str, value: &str) -> Result<Disposition, PbxError> {

@@ -28,7 +28,7 @@
 use chrono::{DateTime, Utc};
 
 use super::error::PbxError;
-use super::formats::{CallRecord, CtiEvent};
+use super::formats::{CallRecord, CtiEvent, Disposition};
 use crate::db::{Db, Tx};
 use crate::sealing::keys::Rotation;
 use crate::sealing::{IntakeKey, SealError, Sealer, Unlocked};
@@ -782,6 +782,75 @@ pub async fn count_calls(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Er
     )
     .fetch_all(pool)
     .await)
+}
+
+/// The calls of the log that started in a span of time, counted (the summaries
+/// of clause 10.13): no number, no recording, no appeal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CallSummary {
+    /// Every call logged.
+    pub calls: u64,
+    pub answered: u64,
+    /// Answered by the voicemail box, or a missed call with a message.
+    pub voicemail: u64,
+    /// No answer, busy or failed, without a message (`Disposition::is_missed`).
+    pub missed: u64,
+    /// Calls that came outside working hours (the calendar at the call's start).
+    pub after_hours: u64,
+    /// Missed calls that came outside working hours.
+    pub missed_after_hours: u64,
+}
+
+impl CallSummary {
+    /// The two summaries added together.
+    pub fn plus(self, other: CallSummary) -> CallSummary {
+        CallSummary {
+            calls: self.calls + other.calls,
+            answered: self.answered + other.answered,
+            voicemail: self.voicemail + other.voicemail,
+            missed: self.missed + other.missed,
+            after_hours: self.after_hours + other.after_hours,
+            missed_after_hours: self.missed_after_hours + other.missed_after_hours,
+        }
+    }
+}
+
+/// The calls that started at or after `from` and before `until`, counted by
+/// how they ended and whether in working hours: one aggregate query.
+pub async fn call_summary(
+    db: &Db,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<CallSummary, sqlx::Error> {
+    let rows: Vec<(String, bool, i64)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT disposition, in_working_hours, COUNT(*) FROM pbx_calls \
+         WHERE started_at >= $1 AND started_at < $2 GROUP BY disposition, in_working_hours",
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(pool)
+    .await)?;
+    let mut summary = CallSummary::default();
+    for (disposition, in_working_hours, n) in rows {
+        let disposition: Disposition = disposition.parse().map_err(|e: String| {
+            sqlx::Error::Decode(format!("pbx_calls.disposition: {e}").into())
+        })?;
+        let n = u64::try_from(n).unwrap_or_default();
+        summary.calls += n;
+        match disposition {
+            Disposition::Answered => summary.answered += n,
+            Disposition::Voicemail => summary.voicemail += n,
+            d if d.is_missed() => summary.missed += n,
+            _ => {}
+        }
+        if !in_working_hours {
+            summary.after_hours += n;
+            if disposition.is_missed() {
+                summary.missed_after_hours += n;
+            }
+        }
+    }
+    Ok(summary)
 }
 
 /// What the telephone channel destroyed (`destroy_for_appeal_in`, `forget_missed_callers_in`).

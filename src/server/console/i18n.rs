@@ -407,6 +407,33 @@ messages! {
         "Материалы сейчас недоступны; повторите попытку позже.",
         "Материалдарды қазір оқу мүмкін емес; біраздан соң қайталаңыз."
     ),
+    Report => ("Report", "Отчёт", "Есеп"),
+    ReportHeading => (
+        "Analysis of appeals (10.13)",
+        "Анализ обращений (10.13)",
+        "Өтініштерді талдау (10.13)"
+    ),
+    ReportPeriod => (
+        "Registration dates (Astana)",
+        "Даты регистрации (Астана)",
+        "Тіркеу күндері (Астана)"
+    ),
+    ReportTooLong => (
+        "A report covers at most ten years: choose a shorter period.",
+        "Отчёт охватывает не более десяти лет: выберите период короче.",
+        "Есеп он жылдан аспайды: қысқарақ кезеңді таңдаңыз."
+    ),
+    DownloadFigures => ("The figures as CSV", "Показатели в CSV", "Көрсеткіштер CSV түрінде"),
+    DownloadPage => (
+        "The report as a page (HTML, to print or mail)",
+        "Отчёт одной страницей (HTML, для печати или письма)",
+        "Есеп бір бет түрінде (HTML, басып шығару немесе хат үшін)"
+    ),
+    DownloadPublication => (
+        "For the web site (4.7): CSV by whole months, counts below 5 hidden",
+        "Для сайта (4.7): CSV по полным месяцам, числа меньше 5 скрыты",
+        "Сайт үшін (4.7): толық айлар бойынша CSV, 5-тен кіші сандар жасырылған"
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
@@ -434,7 +461,18 @@ mod tests {
             assert!(!t(lang, Msg::ScriptSecret).is_empty());
         }
         assert_ne!(t(Lang::Ru, Msg::Save), t(Lang::Kk, Msg::Save));
-        for msg in [Msg::Language, Msg::Export, Msg::DownloadCsv, Msg::BadDates] {
+        for msg in [
+            Msg::Language,
+            Msg::Export,
+            Msg::DownloadCsv,
+            Msg::BadDates,
+            Msg::ReportHeading,
+            Msg::ReportPeriod,
+            Msg::ReportTooLong,
+            Msg::DownloadFigures,
+            Msg::DownloadPage,
+            Msg::DownloadPublication,
+        ] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");
             assert!(words[0] != words[1] && words[1] != words[2], "{msg:?}");

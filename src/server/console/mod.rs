@@ -14,7 +14,8 @@
 //!   `materials` (a revealed appeal's mail, attachments, calls and recordings, and
 //!   their recorded downloads), `case` (its deadlines and the acts recorded
 //!   there), `board` (the deadline board), `director` (alerts and read receipts),
-//!   `outbox`, `audit`.
+//!   `outbox`, `audit`, `report` (the analysis of a period, 10.13, and the
+//!   figures for the web site, 4.7).
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
 //! the operator's notes are `pbx::notes::record_operator_notes`, a classification
@@ -41,6 +42,7 @@ mod login;
 mod materials;
 mod operator;
 mod outbox;
+mod report;
 pub mod session;
 
 use std::sync::Arc;
@@ -93,6 +95,8 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}/classify", post(appeal::classify))
         .route("/console/appeals/{id}/act", post(case::act))
         .route("/console/deadlines", get(board::board))
+        .route("/console/report", get(report::report))
+        .route("/console/report/{file}", get(report::download))
         .route(
             "/console/appeals/{id}/mail/{mail}/raw",
             get(materials::raw_mail),
@@ -277,6 +281,9 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             }
                             @if s.has(Role::Auditor) {
                                 a href="/console/audit" { (t(lang, Msg::Audit)) }
+                            }
+                            @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
+                                a href="/console/report" { (t(lang, Msg::Report)) }
                             }
                         }
                         span.who {

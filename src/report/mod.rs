@@ -1,0 +1,728 @@
+//! What came in and what became of it, summarised for a period of registration
+//! dates (clause 10.13), and the figures the enterprise publishes on its web
+//! site (4.7). Counts and times only: no identity, no text, no registration
+//! number. Owns no table: it asks each owner for counts.
+//!
+//! - here: the period (`Period`, its checks naming the field), the figures
+//!   (`Report::compute`) and how they are defined;
+//! - `words`: the report's words in Kazakh, Russian and English;
+//! - `html`: the figures as HTML (`figures`: for the console too, so no `style`
+//!   attribute), and the self-contained page of `senim report` (inline CSS, no
+//!   script);
+//! - `svg`: the charts, drawn on the server with SVG presentation attributes;
+//! - `csv`: the figures as `figure,value` rows, and the publication (`publication`):
+//!   per month, channel, category and status only, counts below 5 suppressed.
+//!
+//! Where the figures come from, each from its owner: the Journal's aggregate
+//! counts, receipt and registration instants and events (`Journal::tally`,
+//! `timings`, `events_of_period`); the deadlines of those appeals
+//! (`Deadlines::of_appeals`); the Director's alerts (`Outbox::director_alerts_of`);
+//! the call log (`pbx::store::call_summary`); working hours (`Calendar::is_open`).
+
+pub mod csv;
+pub mod html;
+pub mod svg;
+pub mod words;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::calendar::Calendar;
+use crate::db::Db;
+use crate::deadlines::{DeadlineError, Deadlines, Kind};
+use crate::journal::{AppealId, Category, Channel, Journal, JournalError, Status};
+use crate::outbox::{Outbox, OutboxError};
+use crate::pbx::store::CallSummary;
+
+/// The longest period a report covers.
+pub const MAX_YEARS: u32 = 10;
+
+/// The events of the audit chain the report counts as what was done with an
+/// appeal (`cases::acts` and `deadlines::Event` name them).
+pub const OUTCOME_EVENTS: [&str; 8] = [
+    "routed",
+    "forwarded",
+    "redirected",
+    "not_considered",
+    "investigation_ordered",
+    "decision",
+    "reply_sent",
+    "closed",
+];
+
+/// The chain's name of the routing to a unit (10.9): its detail names the unit.
+const ROUTED: &str = "routed";
+/// The chain's name of the reply to the citizen: its detail holds the date.
+const REPLY_SENT: &str = "reply_sent";
+/// The chain's name of the Director's decision (7.11): its detail holds which.
+const DECISION: &str = "decision";
+
+/// What can go wrong making a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The period asked for is not one; the text names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// The period is longer than `MAX_YEARS`; the text names the field.
+    #[error("{0}")]
+    TooLong(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Deadlines(#[from] DeadlineError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error("the call log cannot be read: {0}")]
+    Calls(#[from] sqlx::Error),
+}
+
+/// A period of registration dates (Astana), both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// The period from `from` to `to`: `to` not before `from`, at most
+    /// `MAX_YEARS` long.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period, ReportError> {
+        if to < from {
+            return Err(ReportError::Invalid(format!(
+                "to: {to} is before from ({from})"
+            )));
+        }
+        let longest = from
+            .checked_add_months(Months::new(12 * MAX_YEARS))
+            .unwrap_or(NaiveDate::MAX);
+        if to >= longest {
+            return Err(ReportError::TooLong(format!(
+                "to: a report covers at most {MAX_YEARS} years (from {from}, to before {longest})"
+            )));
+        }
+        Ok(Period { from, to })
+    }
+
+    /// The period from two dates as a form gives them (YYYY-MM-DD); the error
+    /// names the field.
+    pub fn parse(from: &str, to: &str) -> Result<Period, ReportError> {
+        Period::new(parse_date("from", from)?, parse_date("to", to)?)
+    }
+
+    /// The same period stretched to whole months: from the first day of
+    /// `from`'s month to the last day of `to`'s (what is published counts no
+    /// part of a month).
+    pub fn whole_months(self) -> Period {
+        Period {
+            from: month_start(self.from),
+            to: month_end(self.to),
+        }
+    }
+
+    /// The months the period touches, oldest first, each cut to the period.
+    pub fn months(self) -> Vec<(YearMonth, Period)> {
+        let mut months = Vec::new();
+        let mut start = month_start(self.from);
+        while start <= self.to {
+            let part = Period {
+                from: start.max(self.from),
+                to: month_end(start).min(self.to),
+            };
+            months.push((YearMonth::of(start), part));
+            start = month_end(start) + Days::new(1);
+        }
+        months
+    }
+
+    /// The period's first instant and the instant after its last day, in `tz`.
+    pub fn instants(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            midnight(self.from, tz),
+            midnight(self.to + Days::new(1), tz),
+        )
+    }
+}
+
+/// A date of a form or a command line (YYYY-MM-DD); the error names the field.
+pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ReportError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ReportError::Invalid(format!(
+            "{field}: required (a date, YYYY-MM-DD)"
+        )));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ReportError::Invalid(format!(
+            "{field}: `{}` is not a date (YYYY-MM-DD)",
+            value.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+fn month_start(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+fn month_end(date: NaiveDate) -> NaiveDate {
+    month_start(date)
+        .checked_add_months(Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(date)
+}
+
+/// The first instant of `date` in `tz`.
+fn midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let local = date.and_time(chrono::NaiveTime::MIN);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map_or_else(|| local.and_utc(), |t| t.to_utc())
+}
+
+/// A calendar month, written `2026-11`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl YearMonth {
+    pub fn of(date: NaiveDate) -> YearMonth {
+        YearMonth {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Counts by name, in a fixed order (every channel, category, status, even at
+/// 0): a JSON object in that order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts(pub Vec<(String, u64)>);
+
+impl Counts {
+    /// Every name of `names`, counted by `count`.
+    fn of<T: Copy>(
+        names: &[T],
+        name: impl Fn(T) -> &'static str,
+        count: impl Fn(T) -> u64,
+    ) -> Self {
+        Counts(
+            names
+                .iter()
+                .map(|n| (name(*n).to_owned(), count(*n)))
+                .collect(),
+        )
+    }
+
+    /// The count of `name` (0 if absent).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, c)| *c)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, c)| c).sum()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(n, c)| (n.as_str(), *c))
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, count) in &self.0 {
+            map.serialize_entry(name, count)?;
+        }
+        map.end()
+    }
+}
+
+/// A time measured over some appeals: how many, the median and the longest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub count: u64,
+    /// The middle value; of an even count, the mean of the two middle ones
+    /// (rounded down).
+    pub median: Option<i64>,
+    pub max: Option<i64>,
+}
+
+impl Stats {
+    pub fn of(mut values: Vec<i64>) -> Stats {
+        values.sort_unstable();
+        let n = values.len();
+        let median = match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(values[n / 2]),
+            _ => Some((values[n / 2 - 1] + values[n / 2]).div_euclid(2)),
+        };
+        Stats {
+            count: n as u64,
+            median,
+            max: values.last().copied(),
+        }
+    }
+}
+
+/// The Director's alerts of the period's appeals (10.6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AlertFigures {
+    /// Registration → the first alert delivered, in seconds.
+    pub seconds: Stats,
+    /// Delivered by the alert's legal deadline (23:59:59 Astana on the day
+    /// after registration).
+    pub on_time: u64,
+    /// Delivered after it.
+    pub late: u64,
+    /// Not delivered yet.
+    pub not_sent: u64,
+}
+
+/// The times of the period's appeals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Times {
+    /// Receipt → registration, in seconds.
+    pub register_seconds: Stats,
+    /// Registration → the Director's first alert delivered.
+    pub director_alert: AlertFigures,
+    /// Receipt (its Astana date) → the reply's date, in days.
+    pub reply_days: Stats,
+}
+
+/// How deadlines ended, or stand on the report's date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeadlineCounts {
+    /// Met on or before the day due.
+    pub met: u64,
+    /// Met, after the day due.
+    pub met_late: u64,
+    /// Not met, and the day due has passed.
+    pub overdue: u64,
+    /// Not met, not yet due.
+    pub open: u64,
+}
+
+impl DeadlineCounts {
+    /// Met late or overdue.
+    pub fn missed(&self) -> u64 {
+        self.met_late + self.overdue
+    }
+
+    pub fn total(&self) -> u64 {
+        self.met + self.met_late + self.overdue + self.open
+    }
+
+    fn add(&mut self, due_on: NaiveDate, met_on: Option<NaiveDate>, today: NaiveDate) {
+        match met_on {
+            Some(met) if met <= due_on => self.met += 1,
+            Some(_) => self.met_late += 1,
+            None if due_on < today => self.overdue += 1,
+            None => self.open += 1,
+        }
+    }
+}
+
+/// The deadlines of the period's appeals, in all and by kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeadlineFigures {
+    pub all: DeadlineCounts,
+    /// Every kind, in `deadlines::Kind`'s order.
+    pub by_kind: Vec<(Kind, DeadlineCounts)>,
+}
+
+/// One month of the trend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MonthFigures {
+    pub month: YearMonth,
+    /// The part of the month in the period.
+    pub period: Period,
+    pub appeals: u64,
+    pub by_channel: Counts,
+    pub by_category: Counts,
+    pub by_status: Counts,
+    pub calls: CallSummary,
+}
+
+/// The summary of a period (clause 10.13). See `docs/report.md` for each
+/// figure's definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub period: Period,
+    /// The date open deadlines are judged on (Astana): the day the report is made.
+    pub as_of: NaiveDate,
+    /// Appeals registered in the period.
+    pub appeals: u64,
+    /// Of them anonymous (neither name nor organisation).
+    pub anonymous: u64,
+    /// Of them received outside working hours (the Astana calendar: evenings,
+    /// weekends, holidays).
+    pub after_hours: u64,
+    pub by_channel: Counts,
+    pub by_category: Counts,
+    /// Their status on the report's date.
+    pub by_status: Counts,
+    /// Appeals sent on to each unit (10.9), by the unit's name.
+    pub by_unit: Counts,
+    /// Appeals with at least one event of each kind of `OUTCOME_EVENTS`.
+    pub outcomes: Counts,
+    /// The Director's decisions after an investigation (7.11), by decision.
+    pub decisions: Counts,
+    /// The call log of the period (calls that started in it).
+    pub calls: CallSummary,
+    pub times: Times,
+    pub deadlines: DeadlineFigures,
+    pub months: Vec<MonthFigures>,
+}
+
+/// What a report is made from, each part its owner's (`App::report_sources`).
+pub struct Sources<'a> {
+    pub journal: &'a Journal,
+    pub deadlines: &'a Deadlines,
+    pub outbox: &'a Outbox,
+    /// The database, for the call log (`pbx::store::call_summary`).
+    pub db: &'a Db,
+    pub calendar: &'a Calendar,
+}
+
+impl Report {
+    /// The figures of the appeals registered in `period`, open deadlines judged
+    /// on `as_of`.
+    pub async fn compute(
+        sources: &Sources<'_>,
+        period: Period,
+        as_of: NaiveDate,
+    ) -> Result<Report, ReportError> {
+        let tz = sources.calendar.hours().tz;
+        let tally = sources.journal.tally(period.from, period.to).await?;
+        let timings = sources.journal.timings(period.from, period.to).await?;
+        let events = sources
+            .journal
+            .events_of_period(&OUTCOME_EVENTS, period.from, period.to)
+            .await?;
+        let ids: Vec<AppealId> = timings.iter().map(|t| t.id).collect();
+        let deadlines = sources.deadlines.of_appeals(&ids).await?;
+        let raw_ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let alerts = sources.outbox.director_alerts_of(&raw_ids).await?;
+
+        // Counts, from the Journal's aggregate.
+        let count = |keep: &dyn Fn(&crate::journal::Tally) -> bool| -> u64 {
+            tally.iter().filter(|t| keep(t)).map(|t| t.appeals).sum()
+        };
+        let channels = |keep: &dyn Fn(&crate::journal::Tally) -> bool| {
+            Counts::of(Channel::ALL, Channel::as_str, |c| {
+                count(&|t| t.channel == c && keep(t))
+            })
+        };
+        let categories = |keep: &dyn Fn(&crate::journal::Tally) -> bool| {
+            Counts::of(Category::ALL, Category::as_str, |c| {
+                count(&|t| t.category == c && keep(t))
+            })
+        };
+        let statuses = |keep: &dyn Fn(&crate::journal::Tally) -> bool| {
+            Counts::of(Status::ALL, Status::as_str, |s| {
+                count(&|t| t.status == s && keep(t))
+            })
+        };
+
+        // What was done: each kind of event once per appeal.
+        let mut done: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+        let mut units: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+        let mut decisions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+        let mut replied_on: HashMap<i64, NaiveDate> = HashMap::new();
+        for e in &events {
+            if let Some(kind) = OUTCOME_EVENTS.iter().find(|k| **k == e.kind) {
+                done.entry(kind).or_default().insert(e.appeal_id);
+            }
+            let detail: serde_json::Value =
+                serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
+            match e.kind.as_str() {
+                ROUTED => {
+                    if let Some(unit) = detail["unit"].as_str() {
+                        units
+                            .entry(unit.to_owned())
+                            .or_default()
+                            .insert(e.appeal_id);
+                    }
+                }
+                DECISION => {
+                    if let Some(decision) = detail["decision"].as_str() {
+                        decisions
+                            .entry(decision.to_owned())
+                            .or_default()
+                            .insert(e.appeal_id);
+                    }
+                }
+                REPLY_SENT => {
+                    if let Some(on) = detail["on"]
+                        .as_str()
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    {
+                        replied_on.entry(e.appeal_id).or_insert(on);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let outcomes = Counts(
+            OUTCOME_EVENTS
+                .iter()
+                .map(|k| ((*k).to_owned(), done.get(k).map_or(0, |s| s.len() as u64)))
+                .collect(),
+        );
+        let by_unit = Counts(
+            units
+                .into_iter()
+                .map(|(unit, ids)| (unit, ids.len() as u64))
+                .collect(),
+        );
+        let decisions = Counts(
+            decisions
+                .into_iter()
+                .map(|(d, ids)| (d, ids.len() as u64))
+                .collect(),
+        );
+
+        // Deadlines, and the reply's date where no `reply_sent` gives it.
+        let mut all = DeadlineCounts::default();
+        let mut by_kind: Vec<(Kind, DeadlineCounts)> = Kind::ALL
+            .iter()
+            .map(|k| (*k, DeadlineCounts::default()))
+            .collect();
+        for d in &deadlines {
+            all.add(d.due_on, d.met_on, as_of);
+            if let Some((_, counts)) = by_kind.iter_mut().find(|(k, _)| *k == d.kind) {
+                counts.add(d.due_on, d.met_on, as_of);
+            }
+            if let (Kind::Reply, Some(met)) = (d.kind, d.met_on) {
+                replied_on.entry(d.appeal_id.0).or_insert(met);
+            }
+        }
+
+        // Times.
+        let received: HashMap<i64, &crate::journal::Timing> =
+            timings.iter().map(|t| (t.id.0, t)).collect();
+        let register = Stats::of(
+            timings
+                .iter()
+                .map(|t| (t.registered_at - t.received_at).num_seconds().max(0))
+                .collect(),
+        );
+        let mut alert = AlertFigures::default();
+        let mut alert_seconds = Vec::new();
+        for a in &alerts {
+            let Some(t) = received.get(&a.appeal_id) else {
+                continue;
+            };
+            match a.first_sent_at {
+                Some(sent) => {
+                    alert_seconds.push((sent - t.registered_at).num_seconds().max(0));
+                    match a.due_by {
+                        Some(due) if sent > due => alert.late += 1,
+                        _ => alert.on_time += 1,
+                    }
+                }
+                None => alert.not_sent += 1,
+            }
+        }
+        alert.seconds = Stats::of(alert_seconds);
+        let reply = Stats::of(
+            replied_on
+                .iter()
+                .filter_map(|(id, on)| {
+                    let t = received.get(id)?;
+                    let received_on = t.received_at.with_timezone(&tz).date_naive();
+                    Some((*on - received_on).num_days().max(0))
+                })
+                .collect(),
+        );
+
+        // Months.
+        let mut months = Vec::new();
+        let mut calls = CallSummary::default();
+        for (month, part) in period.months() {
+            let within = |t: &crate::journal::Tally| {
+                t.registration_date >= part.from && t.registration_date <= part.to
+            };
+            let (start, end) = part.instants(tz);
+            let month_calls = crate::pbx::store::call_summary(sources.db, start, end).await?;
+            calls = calls.plus(month_calls);
+            months.push(MonthFigures {
+                month,
+                period: part,
+                appeals: count(&within),
+                by_channel: channels(&within),
+                by_category: categories(&within),
+                by_status: statuses(&within),
+                calls: month_calls,
+            });
+        }
+
+        Ok(Report {
+            period,
+            as_of,
+            appeals: count(&|_| true),
+            anonymous: count(&|t| t.anonymous),
+            after_hours: timings
+                .iter()
+                .filter(|t| !sources.calendar.is_open(t.received_at))
+                .count() as u64,
+            by_channel: channels(&|_| true),
+            by_category: categories(&|_| true),
+            by_status: statuses(&|_| true),
+            by_unit,
+            outcomes,
+            decisions,
+            calls,
+            times: Times {
+                register_seconds: register,
+                director_alert: alert,
+                reply_days: reply,
+            },
+            deadlines: DeadlineFigures { all, by_kind },
+            months,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a test date")
+    }
+
+    #[test]
+    fn a_period_is_checked_naming_the_field() {
+        let p = Period::parse("2026-11-01", "2026-12-31").expect("a period");
+        assert_eq!((p.from, p.to), (d("2026-11-01"), d("2026-12-31")));
+        let err = Period::parse("2026-13-01", "2026-12-31")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("from: `2026-13-01` is not a date"), "{err}");
+        let err = Period::parse("2026-11-01", "").unwrap_err().to_string();
+        assert!(err.starts_with("to: required"), "{err}");
+        let err = Period::parse("2026-11-02", "2026-11-01")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("to: 2026-11-01 is before from"), "{err}");
+        let err = Period::parse("2000-01-01", "2026-01-01")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("to: a report covers at most 10 years"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn months_cut_to_the_period_and_whole_months() {
+        let p = Period::new(d("2026-11-15"), d("2027-01-10")).expect("a period");
+        let months: Vec<(String, NaiveDate, NaiveDate)> = p
+            .months()
+            .into_iter()
+            .map(|(m, part)| (m.to_string(), part.from, part.to))
+            .collect();
+        assert_eq!(
+            months,
+            vec![
+                ("2026-11".into(), d("2026-11-15"), d("2026-11-30")),
+                ("2026-12".into(), d("2026-12-01"), d("2026-12-31")),
+                ("2027-01".into(), d("2027-01-01"), d("2027-01-10")),
+            ]
+        );
+        let whole = p.whole_months();
+        assert_eq!((whole.from, whole.to), (d("2026-11-01"), d("2027-01-31")));
+        let feb = Period::new(d("2028-02-10"), d("2028-02-11")).expect("a period");
+        assert_eq!(feb.whole_months().to, d("2028-02-29"));
+    }
+
+    #[test]
+    fn a_period_starts_at_astana_midnight() {
+        let p = Period::new(d("2026-11-01"), d("2026-11-30")).expect("a period");
+        let (start, end) = p.instants(chrono_tz::Asia::Almaty);
+        assert_eq!(start.to_rfc3339(), "2026-10-31T19:00:00+00:00");
+        assert_eq!(end.to_rfc3339(), "2026-11-30T19:00:00+00:00");
+    }
+
+    #[test]
+    fn medians_and_maxima() {
+        assert_eq!(Stats::of(vec![]), Stats::default());
+        assert_eq!(
+            Stats::of(vec![30, 5, 90]),
+            Stats {
+                count: 3,
+                median: Some(30),
+                max: Some(90)
+            }
+        );
+        assert_eq!(Stats::of(vec![40, 30, 10, 90]).median, Some(35));
+    }
+
+    #[test]
+    fn deadlines_are_met_late_overdue_or_open() {
+        let mut c = DeadlineCounts::default();
+        let today = d("2026-12-18");
+        c.add(d("2026-11-23"), Some(d("2026-11-12")), today);
+        c.add(d("2026-11-23"), Some(d("2026-11-23")), today);
+        c.add(d("2026-11-27"), Some(d("2026-12-10")), today);
+        c.add(d("2026-11-24"), None, today);
+        c.add(d("2026-12-18"), None, today);
+        assert_eq!(
+            c,
+            DeadlineCounts {
+                met: 2,
+                met_late: 1,
+                overdue: 1,
+                open: 1
+            }
+        );
+        assert_eq!(c.missed(), 2);
+    }
+
+    #[test]
+    fn the_outcome_events_are_the_names_the_chain_writes() {
+        use crate::cases::acts;
+        use crate::deadlines::{Decision, Event};
+        let on = d("2026-11-12");
+        for name in [
+            acts::ROUTED,
+            acts::FORWARDED,
+            acts::NOT_CONSIDERED,
+            acts::CLOSED,
+            Event::Redirected { on }.name(),
+            Event::InvestigationOrdered { on }.name(),
+            Event::ReplySent { on }.name(),
+            Event::Decision {
+                decision: Decision::Disciplinary,
+                on,
+            }
+            .name(),
+        ] {
+            assert!(OUTCOME_EVENTS.contains(&name), "{name}");
+        }
+        assert_eq!(ROUTED, acts::ROUTED);
+        assert_eq!(REPLY_SENT, Event::ReplySent { on }.name());
+    }
+}
