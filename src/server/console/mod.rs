@@ -13,7 +13,8 @@
 //!   (queue and the 10.5 form), `journal`, `appeal` (the appeal's page),
 //!   `materials` (a revealed appeal's mail, attachments, calls and recordings, and
 //!   their recorded downloads), `case` (its deadlines and the acts recorded
-//!   there), `board` (the deadline board), `director` (alerts and read receipts),
+//!   there), `documents` (the cover letter and the appeal's outgoing documents),
+//!   `board` (the deadline board), `director` (alerts and read receipts),
 //!   `outbox`, `audit`.
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
@@ -35,6 +36,7 @@ mod audit;
 mod board;
 mod case;
 mod director;
+mod documents;
 pub mod i18n;
 mod journal;
 mod login;
@@ -93,6 +95,11 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}/classify", post(appeal::classify))
         .route("/console/appeals/{id}/act", post(case::act))
         .route("/console/deadlines", get(board::board))
+        .route(
+            "/console/appeals/{id}/cover-letter",
+            post(documents::cover_letter),
+        )
+        .route("/console/documents/{id}/{format}", get(documents::download))
         .route(
             "/console/appeals/{id}/mail/{mail}/raw",
             get(materials::raw_mail),
