@@ -18,18 +18,7 @@ use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::documents::{DocumentError, DocumentKind, Format, ISSUERS};
-use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId, Status};
-
-/// Whether the Director's last word on the appeal is to send the report.
-fn consented(history: &[EventRow]) -> bool {
-    history
-        .iter()
-        .rev()
-        .find(|e| e.kind == crate::cases::acts::CONSENT)
-        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
-        .is_some_and(|d| d["send"] == serde_json::Value::Bool(true))
-}
 
 fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
     t(
@@ -43,12 +32,7 @@ fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
 }
 
 /// The documents section of an appeal's page.
-pub(super) async fn section(
-    app: &App,
-    session: &Session,
-    appeal: &Appeal,
-    history: &[EventRow],
-) -> Markup {
+pub(super) async fn section(app: &App, session: &Session, appeal: &Appeal) -> Markup {
     let lang = session.lang;
     let issuer = ISSUERS.iter().any(|r| session.has(*r));
     let entries = match app.documents().list(Some(appeal.id), None).await {
@@ -59,7 +43,11 @@ pub(super) async fn section(
         }
     };
     let tz = *app.config.calendar.timezone;
-    let can_issue = issuer && appeal.status != Status::Closed && consented(history);
+    // The Director's last word on sending the report, as the letter checks it.
+    let consented = crate::cases::acts::require_consent(&app.journal, appeal.id)
+        .await
+        .is_ok();
+    let can_issue = issuer && appeal.status != Status::Closed && consented;
     html! {
         section #documents {
             h2 { (t(lang, Msg::DocumentsHeading)) }
