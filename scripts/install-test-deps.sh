@@ -4,8 +4,9 @@
 # openssl (test certificates), PostgreSQL (database `test`, trust auth; its
 # server binaries also run the TLS tests' own clusters), util-linux (setpriv,
 # which starts those as senimtest), Chromium and its WebDriver (the console's
-# browser tests, headless) with a font for Cyrillic, and the Python `holidays`
-# module.
+# browser tests, headless) with a font for Cyrillic, poppler-utils (pdftotext,
+# pdftoppm: the cover letter's PDF read as text and as a picture) and the
+# Python `holidays` module.
 # Idempotent and non-interactive: safe to run on every CI start.
 set -euo pipefail
 
@@ -33,11 +34,11 @@ apt_install() {
 install_debian_packages() {
     log "apt-get update"
     $SUDO apt-get update -q
-    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk, chromium, chromium-driver"
+    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk, chromium, chromium-driver, poppler-utils (pdftotext, pdftoppm)"
     # policy-rc.d exit 101 keeps the package scripts from starting the
     # system-wide dovecot (it would bind 143/993); the tests never use it.
     with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd util-linux wrk \
-        chromium chromium-driver fonts-dejavu-core
+        chromium chromium-driver fonts-dejavu-core poppler-utils
 }
 
 # Runs "$@" with invoke-rc.d blocked from starting services, restoring any

@@ -197,6 +197,18 @@ impl App {
         }
     }
 
+    /// What documents are made with (`documents::Documents`): the cover letter,
+    /// the register, the materials package.
+    pub fn documents(&self) -> crate::documents::Documents<'_> {
+        crate::documents::Documents {
+            journal: &self.journal,
+            pbx: &self.pbx,
+            config: &self.config.documents,
+            clock: &self.clock,
+            tz: self.calendar.hours().tz,
+        }
+    }
+
     /// Today's date in the trust line's time zone.
     pub fn today(&self) -> NaiveDate {
         self.clock

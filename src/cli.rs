@@ -1,7 +1,8 @@
 //! The `senim` command line: `serve`, `migrate`, `check-config`, `calendar`,
-//! `journal list | show | export | verify | classify | deadlines | status | event |
-//! purge`, `outbox list | retry`, `persons …`, `keys …` (`cli/keys.rs`) and
-//! `report [publish]` (`cli/report.rs`).
+//! `journal list | show | materials | export | verify | classify | deadlines |
+//! status | event | purge`, `outbox list | retry`, `persons …`, `keys …`
+//! (`cli/keys.rs`), `report [publish]` (`cli/report.rs`) and `documents
+//! cover-letter | list`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -144,6 +145,38 @@ pub enum Command {
     /// The summary of a period (10.13), or with `publish` the figures for the
     /// web site (4.7): counts and times, no identity, no text.
     Report(report::ReportArgs),
+    /// The documents the office sends: the cover letter (10.7) and the
+    /// outgoing register.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DocumentsCommand {
+    /// Make the cover letter of an appeal to the anti-corruption service (10.7),
+    /// once the Director has consented: the next outgoing number, DOCX and PDF
+    /// in Kazakh and Russian, written 0600 into DIR; recorded in the outgoing
+    /// register and the audit log. A manager or the Director (`--as`).
+    CoverLetter {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// The directory to write the two files into (created 0700 if new).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// List the outgoing register, oldest first: number, date, kind, appeal,
+    /// recipient, who made it, and each file's SHA-256.
+    List {
+        /// Only the documents of this appeal (registration number or id).
+        #[arg(long)]
+        appeal: Option<String>,
+        /// Only the documents of this year.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -276,15 +309,20 @@ pub enum JournalCommand {
         #[arg(long)]
         with_identity: bool,
     },
-    /// Write an appeal's materials into a new directory (0700, files 0600): the
-    /// appeal with identity and text, its mail as .eml and attachments, its calls'
-    /// numbers and recordings, and MANIFEST.sha256. Recorded in the audit log.
+    /// Write an appeal's materials into a new directory (0700, files 0600), or
+    /// as one ZIP package (`--zip`, 0600): the appeal with identity and text, its
+    /// mail as .eml and attachments, its calls' numbers and recordings, an
+    /// extract of its audit events (events.json), and MANIFEST.sha256. Recorded
+    /// in the audit log; a package also as `document_issued` with its SHA-256.
     Materials {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
         /// The directory to create (or an empty one).
-        #[arg(long, short)]
-        output: PathBuf,
+        #[arg(long, short, required_unless_present = "zip", conflicts_with = "zip")]
+        output: Option<PathBuf>,
+        /// The ZIP file to create (a new file).
+        #[arg(long, value_name = "FILE")]
+        zip: Option<PathBuf>,
     },
     /// Export appeals for auditors.
     Export {
@@ -557,6 +595,10 @@ async fn run_async(
             let source = claimed.keys.clone();
             keys::run(&app, &claimed, &source, command).await?;
         }
+        Command::Documents(command) => {
+            let app = App::open(config, clock).await?;
+            documents_command(&app, &claimed, command).await?;
+        }
         Command::CheckConfig | Command::Calendar(_) => {
             unreachable!("handled before the runtime starts")
         }
@@ -701,28 +743,56 @@ async fn journal_command(
                 )?;
             }
         }
-        JournalCommand::Materials { appeal, output } => {
+        JournalCommand::Materials {
+            appeal,
+            output,
+            zip,
+        } => {
             let appeal = find_appeal(app, &appeal).await?;
             let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
             let unlocked = match unlock_if_sealed(app, claimed, &actor, true).await? {
                 Some(unlocked) => unlocked,
                 None => crate::sealing::Unlocked::without_keys(&actor),
             };
+            let purpose = if zip.is_some() {
+                "materials_package"
+            } else {
+                "materials"
+            };
             app.journal
-                .record_disclosure(&[appeal.id], &actor, "materials")
+                .record_disclosure(&[appeal.id], &actor, purpose)
                 .await
                 .context("cannot record the disclosure in the audit log; nothing was written")?;
-            let written =
-                crate::materials::write(&app.journal, &app.pbx, appeal, &unlocked, &output).await?;
-            for w in &written {
-                writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;
+            if let Some(file) = zip {
+                let package = app
+                    .documents()
+                    .package(appeal, &unlocked, &actor, &file)
+                    .await?;
+                for w in &package.files {
+                    writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;
+                }
+                writeln!(
+                    out,
+                    "{} file(s) and MANIFEST.sha256 in {} ({} bytes, SHA-256 {})",
+                    package.files.len(),
+                    package.path.display(),
+                    package.size,
+                    package.sha256
+                )?;
+            } else if let Some(output) = output {
+                let written =
+                    crate::materials::write(&app.journal, &app.pbx, appeal, &unlocked, &output)
+                        .await?;
+                for w in &written {
+                    writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;
+                }
+                writeln!(
+                    out,
+                    "{} file(s) written to {}, with MANIFEST.sha256",
+                    written.len(),
+                    output.display()
+                )?;
             }
-            writeln!(
-                out,
-                "{} file(s) written to {}, with MANIFEST.sha256",
-                written.len(),
-                output.display()
-            )?;
         }
         JournalCommand::Export {
             format: ExportFormat::Csv,
@@ -925,6 +995,103 @@ async fn journal_command(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn documents_command(
+    app: &App,
+    claimed: &Claimed,
+    command: DocumentsCommand,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let documents = app.documents();
+    match command {
+        DocumentsCommand::CoverLetter { appeal, output } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+            crate::private_fs::private_dir(&output)
+                .with_context(|| format!("--output: cannot create {}", output.display()))?;
+            let issued = documents.cover_letter(appeal.id, &actor).await?;
+            for (file, bytes) in &issued.contents {
+                let path = output.join(&file.name);
+                write_new_private(&path, bytes).with_context(|| {
+                    format!(
+                        "{} is recorded in the outgoing register, with its files (the console's \
+                         appeal page offers them)",
+                        issued.entry.number
+                    )
+                })?;
+                writeln!(
+                    out,
+                    "{}  {:>9} bytes  {}",
+                    file.sha256,
+                    file.size,
+                    path.display()
+                )?;
+            }
+            writeln!(
+                out,
+                "{} of {}: cover letter to {}, recorded in the outgoing register (id {})",
+                issued.entry.number,
+                issued.entry.issued_on,
+                issued.entry.recipient,
+                issued.entry.id
+            )?;
+        }
+        DocumentsCommand::List { appeal, year, json } => {
+            let appeal = match appeal {
+                Some(key) => Some(find_appeal(app, &key).await?.id),
+                None => None,
+            };
+            let entries = documents.list(appeal, year).await?;
+            if !json {
+                writeln!(
+                    out,
+                    "{:<16} {:<10} {:<16} {:>6}  {:<20} {:<40} files",
+                    "number", "date", "kind", "appeal", "by", "recipient"
+                )?;
+            }
+            for e in &entries {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(e)?)?;
+                    continue;
+                }
+                let files: Vec<String> = e
+                    .files
+                    .iter()
+                    .map(|f| format!("{} {}", f.format, &f.sha256[..16.min(f.sha256.len())]))
+                    .collect();
+                writeln!(
+                    out,
+                    "{:<16} {:<10} {:<16} {:>6}  {:<20} {:<40} {}",
+                    e.number,
+                    e.issued_on,
+                    e.kind,
+                    e.appeal_id,
+                    e.created_by,
+                    e.recipient,
+                    files.join(", ")
+                )?;
+            }
+            if !json {
+                writeln!(out, "{} document(s)", entries.len())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file `path`, 0600; never over an existing file.
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
 }
 
 async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<()> {

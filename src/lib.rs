@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod deadlines;
+pub mod documents;
 pub mod instance;
 pub mod journal;
 pub mod mailbox;

@@ -1,11 +1,14 @@
-//! An appeal's materials, opened with a person's key and written to a private
-//! directory (10.12, 7.8): the appeal with its identity and text, its mail (raw,
-//! as `.eml`) and attachments, its calls' numbers and recordings, and a manifest
-//! of each file's SHA-256 (`sha256sum -c MANIFEST.sha256` checks them). It owns no
-//! table: it asks the Journal, the mailbox and the telephone channel. The caller
-//! records the disclosure in the audit chain first (`senim journal materials`).
+//! An appeal's materials, opened with a person's key (10.12, 7.8): the appeal
+//! with its identity and text, its mail (raw, as `.eml`) and attachments, its
+//! calls' numbers and recordings, an extract of its audit events
+//! (`events.json`), and a manifest of each file's SHA-256 (`sha256sum -c
+//! MANIFEST.sha256` checks them). Written into a `Sink`: a private directory
+//! (`write`, `senim journal materials -o`) or one ZIP file (`write_zip`, the
+//! package of `documents::package`). It owns no table: it asks the Journal, the
+//! mailbox and the telephone channel. The caller records the disclosure in the
+//! audit chain first.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -16,12 +19,100 @@ use crate::mailbox::store as mail;
 use crate::pbx::Pbx;
 use crate::sealing::Unlocked;
 
-/// One file written: its name in the directory, SHA-256 and size.
+/// The manifest's name, written last.
+pub const MANIFEST: &str = "MANIFEST.sha256";
+
+/// One file written: its name, SHA-256 and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Written {
     pub name: String,
     pub sha256: String,
     pub size: u64,
+}
+
+/// Where the materials' files go, one by one.
+pub trait Sink {
+    /// Writes one file named `name` (a plain name, no directory).
+    fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()>;
+}
+
+/// A private directory: each file created 0600.
+pub struct DirSink {
+    dir: PathBuf,
+}
+
+impl DirSink {
+    /// `dir`, created 0700 (or an empty one, tightened).
+    pub fn create(dir: &Path) -> anyhow::Result<DirSink> {
+        crate::private_fs::private_dir(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        if std::fs::read_dir(dir)?.next().is_some() {
+            bail!("{} is not empty: give a new directory", dir.display());
+        }
+        Ok(DirSink {
+            dir: dir.to_owned(),
+        })
+    }
+}
+
+impl Sink for DirSink {
+    fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let path = self.dir.join(name);
+        let mut file = crate::private_fs::private_file(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        Ok(())
+    }
+}
+
+/// A ZIP archive (deflate), each entry 0600.
+pub struct ZipSink<W: Write + Seek> {
+    zip: zip::ZipWriter<W>,
+}
+
+impl<W: Write + Seek> ZipSink<W> {
+    pub fn new(writer: W) -> Self {
+        ZipSink {
+            zip: zip::ZipWriter::new(writer),
+        }
+    }
+
+    /// Writes the archive's directory; returns the writer.
+    pub fn finish(self) -> anyhow::Result<W> {
+        self.zip.finish().context("cannot finish the ZIP archive")
+    }
+}
+
+impl<W: Write + Seek> Sink for ZipSink<W> {
+    fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(0o600);
+        self.zip
+            .start_file(name, options)
+            .with_context(|| format!("cannot add {name} to the ZIP archive"))?;
+        self.zip.write_all(bytes)?;
+        Ok(())
+    }
+}
+
+/// A sink that remembers what was written, for the manifest.
+struct Files<'s, S: Sink> {
+    sink: &'s mut S,
+    written: Vec<Written>,
+}
+
+impl<S: Sink> Files<'_, S> {
+    fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.sink.put(name, bytes)?;
+        self.written.push(Written {
+            name: name.to_owned(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            size: bytes.len() as u64,
+        });
+        Ok(())
+    }
 }
 
 /// Writes `appeal`'s materials into `dir` (created 0700, or an empty one), each
@@ -33,15 +124,58 @@ pub async fn write(
     unlocked: &Unlocked,
     dir: &Path,
 ) -> anyhow::Result<Vec<Written>> {
-    crate::private_fs::private_dir(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    if std::fs::read_dir(dir)?.next().is_some() {
-        bail!("{} is not empty: give a new directory", dir.display());
+    let mut sink = DirSink::create(dir)?;
+    write_into(journal, pbx, appeal, unlocked, &mut sink).await
+}
+
+/// Writes `appeal`'s materials as one ZIP archive into `file` (created 0600,
+/// never over an existing one), the manifest its last entry; returns the files
+/// and the archive's SHA-256.
+pub async fn write_zip(
+    journal: &Journal,
+    pbx: &Pbx,
+    appeal: Appeal,
+    unlocked: &Unlocked,
+    file: &Path,
+) -> anyhow::Result<(Vec<Written>, String)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+        .with_context(|| format!("cannot create {} (give a new file)", file.display()))?;
+    let written = async {
+        let mut sink = ZipSink::new(out);
+        let written = write_into(journal, pbx, appeal, unlocked, &mut sink).await?;
+        let mut out = sink.finish()?;
+        out.sync_all()?;
+        out.rewind()?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut out, &mut hasher).context("cannot read the ZIP archive back")?;
+        anyhow::Ok((written, hex::encode(hasher.finalize())))
     }
+    .await;
+    if written.is_err() {
+        // Half an archive is no package.
+        let _ = std::fs::remove_file(file);
+    }
+    written
+}
+
+/// Writes `appeal`'s materials into `sink`, the manifest last.
+pub async fn write_into<S: Sink>(
+    journal: &Journal,
+    pbx: &Pbx,
+    appeal: Appeal,
+    unlocked: &Unlocked,
+    sink: &mut S,
+) -> anyhow::Result<Vec<Written>> {
     let db = journal.db();
     let appeal = journal.open(appeal, unlocked).await?;
     let mut out = Files {
-        dir: dir.to_owned(),
+        sink,
         written: Vec::new(),
     };
     out.put("appeal.json", &serde_json::to_vec_pretty(&appeal)?)?;
@@ -91,36 +225,36 @@ pub async fn write(
             out.put(&format!("{stem}-recording.audio"), &bytes)?;
         }
     }
+    // The extract of its audit events: what was done, by whom, when, with each
+    // event's hash in the chain (`senim journal verify` checks the chain).
+    let events: Vec<serde_json::Value> = journal
+        .history(appeal.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "seq": e.seq,
+                "at": e.at,
+                "actor": e.actor,
+                "kind": e.kind,
+                "detail": serde_json::from_str::<serde_json::Value>(&e.detail)
+                    .unwrap_or(serde_json::Value::String(e.detail.clone())),
+                "hash": e.hash,
+            })
+        })
+        .collect();
+    let extract = serde_json::json!({
+        "registration_number": appeal.registration_number,
+        "events": events,
+    });
+    out.put("events.json", &serde_json::to_vec_pretty(&extract)?)?;
     let manifest: String = out
         .written
         .iter()
         .map(|w| format!("{}  {}\n", w.sha256, w.name))
         .collect();
-    let mut file = crate::private_fs::private_file(&dir.join("MANIFEST.sha256"))?;
-    file.write_all(manifest.as_bytes())?;
-    file.sync_all()?;
+    out.sink.put(MANIFEST, manifest.as_bytes())?;
     Ok(out.written)
-}
-
-struct Files {
-    dir: PathBuf,
-    written: Vec<Written>,
-}
-
-impl Files {
-    fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let path = self.dir.join(name);
-        let mut file = crate::private_fs::private_file(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        self.written.push(Written {
-            name: name.to_owned(),
-            sha256: hex::encode(Sha256::digest(bytes)),
-            size: bytes.len() as u64,
-        });
-        Ok(())
-    }
 }
 
 /// A file name from outside (an attachment's), safe in a directory: letters,

@@ -179,7 +179,7 @@ impl Case<'_> {
             ..
         } = act
         {
-            self.require_consent(id).await?;
+            require_consent(self.journal, id).await?;
         }
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
@@ -277,24 +277,6 @@ impl Case<'_> {
         })
     }
 
-    /// Refuses unless the Director's last word on the appeal is to send the
-    /// report to the anti-corruption service (10.7).
-    async fn require_consent(&self, id: AppealId) -> Result<(), ActError> {
-        let consents = self.journal.events_of_kind(CONSENT, &[id]).await?;
-        let given = consents.last().is_some_and(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.detail)
-                .is_ok_and(|d| d["send"] == serde_json::Value::Bool(true))
-        });
-        if given {
-            Ok(())
-        } else {
-            Err(ActError::Invalid(
-                "to: the report goes to the anti-corruption service only with the Director's consent (10.7)"
-                    .into(),
-            ))
-        }
-    }
-
     /// The address of the unit named `unit`.
     fn unit(&self, unit: &str) -> Result<lettre::message::Mailbox, ActError> {
         units(self.alerts)
@@ -306,6 +288,25 @@ impl Case<'_> {
                     "unit: no unit named {unit:?} in alerts.routes or alerts.default_unit"
                 ))
             })
+    }
+}
+
+/// Refuses unless the Director's last word on appeal `id` is to send the report
+/// to the anti-corruption service (10.7): what a forwarding to it and its cover
+/// letter (`documents`) need.
+pub async fn require_consent(journal: &Journal, id: AppealId) -> Result<(), ActError> {
+    let consents = journal.events_of_kind(CONSENT, &[id]).await?;
+    let given = consents.last().is_some_and(|e| {
+        serde_json::from_str::<serde_json::Value>(&e.detail)
+            .is_ok_and(|d| d["send"] == serde_json::Value::Bool(true))
+    });
+    if given {
+        Ok(())
+    } else {
+        Err(ActError::Invalid(
+            "to: the report goes to the anti-corruption service only with the Director's consent (10.7)"
+                .into(),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@
 //! Config owns every section; the larger ones have a file of their own
 //! (`mailbox`: the `[mailbox]` section), so config imports no channel.
 
+pub mod documents;
 pub mod mailbox;
 pub mod values;
 
@@ -35,6 +36,7 @@ pub struct Config {
     pub mailbox: mailbox::MailboxConfig,
     pub retention: RetentionConfig,
     pub console: ConsoleConfig,
+    pub documents: documents::DocumentsConfig,
 }
 
 /// `[console]`: the browser workplace served by the daemon under `/console`.
@@ -1048,6 +1050,7 @@ impl Config {
         self.mailbox.check()?;
         self.retention.check()?;
         self.console.check()?;
+        self.documents.check()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level: `{}` is not a valid filter: {e}", self.log.level))?;
         Ok(())

@@ -503,6 +503,18 @@ pub async fn thread_of(db: &Db, appeal: AppealId) -> Result<Vec<ThreadMessage>, 
     .await)
 }
 
+/// How many attachments the messages of an appeal still hold (those of a
+/// destroyed message aside): a count, for a cover letter's list of enclosures.
+pub async fn attachment_count_of(db: &Db, appeal: AppealId) -> Result<i64, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_attachments a JOIN mail_messages m ON m.id = a.message_pk \
+         WHERE m.appeal_id = $1 AND m.destroyed_at IS NULL",
+    )
+    .bind(appeal.0)
+    .fetch_one(pool)
+    .await)
+}
+
 /// An attachment as listed, without its content: its file name opened with
 /// `unlocked` where sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]

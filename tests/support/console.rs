@@ -9,7 +9,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::senim::{Daemon, Person, person, run_cli, write_config};
+use super::senim::{Daemon, Person, Served, person, run_cli, write_config};
 use super::smtp::SmtpServer;
 
 pub const PBX_TOKEN: &str = "asterisk-token-0123456789";
@@ -164,13 +164,17 @@ pub fn no_redirects() -> reqwest::Client {
 
 /// Logs in over plain HTTP as the browser would: the form's token and cookie,
 /// then the post. Returns the session cookie (`senim_session=…`) and the status.
-pub async fn http_login(d: &Daemon, login: &str, password: &str) -> (StatusCode, Option<String>) {
+pub async fn http_login(
+    d: &impl Served,
+    login: &str,
+    password: &str,
+) -> (StatusCode, Option<String>) {
     http_login_with_key(d, login, password, "").await
 }
 
 /// `http_login`, giving the key's passphrase too.
 pub async fn http_login_with_key(
-    d: &Daemon,
+    d: &impl Served,
     login: &str,
     password: &str,
     passphrase: &str,

@@ -133,6 +133,7 @@ pub(super) async fn appeal_view(
             }
         }
         (super::case::section(app, session, &appeal, &deadlines, &history))
+        (super::documents::section(app, session, &appeal).await)
         h2 { (t(lang, Msg::History)) }
         table #history {
             tbody {

@@ -107,6 +107,14 @@ pub(super) fn section(
                 detail["reason"].as_str().unwrap_or_default().to_owned(),
             )
         });
+    // The last cover letter's outgoing number, for the dispatch's reference.
+    let outgoing = history
+        .iter()
+        .rev()
+        .filter(|e| e.kind == crate::documents::ISSUED)
+        .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
+        .find(|d| d["kind"] == "cover_letter")
+        .and_then(|d| d["number"].as_str().map(str::to_owned));
     html! {
         h2 { (t(lang, Msg::Deadlines)) }
         @if deadlines.is_empty() {
@@ -209,7 +217,7 @@ pub(super) fn section(
                         @for (value, words) in METHODS { option value=(value) { (t(lang, *words)) } }
                     }
                     label for="forward-reference" { (t(lang, Msg::TrackingReference)) }
-                    input #forward-reference type="text" name="reference";
+                    input #forward-reference type="text" name="reference" value=[outgoing.as_deref()];
                     button type="submit" { (t(lang, Msg::Record)) }
                 }
                 form.card #not-considered method="post" action=(action) {

@@ -402,6 +402,30 @@ messages! {
         "В этом обращении нет такого материала.",
         "Бұл өтініште мұндай материал жоқ."
     ),
+    DocumentsHeading => ("Documents sent", "Исходящие документы", "Шығыс құжаттар"),
+    NoDocuments => (
+        "No document has been issued on this appeal.",
+        "По этому обращению документы не оформлялись.",
+        "Бұл өтініш бойынша құжат ресімделмеген."
+    ),
+    OutgoingNumber => ("Outgoing number", "Исходящий номер", "Шығыс нөмірі"),
+    Issued => ("Issued", "Оформлен", "Ресімделді"),
+    Recipient => ("To", "Адресат", "Алушы"),
+    Files => ("Files", "Файлы", "Файлдар"),
+    KindCoverLetter => ("Cover letter", "Сопроводительное письмо", "Ілеспе хат"),
+    KindReply => ("Reply", "Ответ", "Жауап"),
+    KindExtensionNotice => ("Extension notice", "Уведомление о продлении", "Ұзарту туралы хабарлама"),
+    GenerateCoverLetter => ("Generate the cover letter", "Сформировать сопроводительное письмо", "Ілеспе хатты жасау"),
+    CoverLetterExplained => (
+        "The cover letter to the anti-corruption service (10.7), in Kazakh and Russian, takes the next outgoing number; it names no one: the materials travel separately.",
+        "Сопроводительное письмо в антикоррупционную службу (10.7) на казахском и русском языках получит следующий исходящий номер; в нём нет сведений о заявителе: материалы передаются отдельно.",
+        "Сыбайлас жемқорлыққа қарсы қызметке ілеспе хат (10.7) қазақ және орыс тілдерінде келесі шығыс нөмірін алады; онда өтініш берушінің деректері жоқ: материалдар бөлек беріледі."
+    ),
+    CoverLetterNeedsConsent => (
+        "The cover letter is made once the Director has consented to send the report (10.7).",
+        "Сопроводительное письмо формируется после согласия Директора направить сообщение (10.7).",
+        "Ілеспе хат Директор хабарламаны жіберуге келісім бергеннен кейін жасалады (10.7)."
+    ),
     Unavailable => (
         "The materials cannot be read now; try again in a while.",
         "Материалы сейчас недоступны; повторите попытку позже.",

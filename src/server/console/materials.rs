@@ -405,7 +405,7 @@ async fn record(app: &App, session: &Session, appeal: &Appeal, purpose: &str) ->
 
 /// `Content-Disposition` for a name that is safe already (`materials::safe_name`):
 /// an ASCII fallback and the UTF-8 name (RFC 6266).
-fn disposition(kind: &'static str, name: &str) -> HeaderValue {
+pub(super) fn disposition(kind: &'static str, name: &str) -> HeaderValue {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
     let ascii: String = name
         .chars()

@@ -13,7 +13,8 @@
 //!   (queue and the 10.5 form), `journal`, `appeal` (the appeal's page),
 //!   `materials` (a revealed appeal's mail, attachments, calls and recordings, and
 //!   their recorded downloads), `case` (its deadlines and the acts recorded
-//!   there), `board` (the deadline board), `director` (alerts and read receipts),
+//!   there), `documents` (the cover letter and the appeal's outgoing documents),
+//!   `board` (the deadline board), `director` (alerts and read receipts),
 //!   `outbox`, `audit`, `report` (the analysis of a period, 10.13, and the
 //!   figures for the web site, 4.7).
 //!
@@ -36,6 +37,7 @@ mod audit;
 mod board;
 mod case;
 mod director;
+mod documents;
 pub mod i18n;
 mod journal;
 mod login;
@@ -97,6 +99,11 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/deadlines", get(board::board))
         .route("/console/report", get(report::report))
         .route("/console/report/{file}", get(report::download))
+        .route(
+            "/console/appeals/{id}/cover-letter",
+            post(documents::cover_letter),
+        )
+        .route("/console/documents/{id}/{format}", get(documents::download))
         .route(
             "/console/appeals/{id}/mail/{mail}/raw",
             get(materials::raw_mail),
