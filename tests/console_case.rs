@@ -15,7 +15,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::senim::{Daemon, run_cli, write_config};
+use support::senim::{Daemon, run_cli, run_cli_as, write_config};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const UNIT: &str = "audit-unit@kazstandard.kz";
@@ -76,6 +76,29 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     console_person(&config, dir.path(), "marat", &["manager"]);
     console_person(&config, dir.path(), "dana", &["director"]);
     let number = answered_call(&d, "case-1").await;
+    // The operator's notes give the caller's name and address: the reply is
+    // now owed, counted from the day of the call.
+    let operator = console_person(&config, dir.path(), "olga", &["operator"]);
+    let out = run_cli_as(
+        &config,
+        &operator,
+        &[
+            "journal",
+            "record-call",
+            &number,
+            "--name",
+            "Серік Әлиев",
+            "--postal-address",
+            "Астана, Мәңгілік Ел 8",
+            "--substance",
+            "Бригадир требует деньги за допуск на объект",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let driver = Driver::start();
 
     // The manager: the commission asked for materials on 1 December, so they
@@ -102,6 +125,10 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     assert!(
         page.contains("id=\"event\"") && page.contains("id=\"route\""),
         "the manager's forms: {page}"
+    );
+    assert!(
+        page.contains("Reply to the citizen (APPK Art. 76)"),
+        "the reply deadline, started by the operator's notes: {page}"
     );
     assert!(
         !page.contains("id=\"order\"") && !page.contains("id=\"consent\""),
@@ -148,6 +175,15 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         "the board's overdue list: {page}"
     );
     screenshot(&desk, "deadlines").await;
+    // The Journal's "overdue" filter: this appeal, not a fresh one.
+    let fresh = answered_call(&d, "case-2").await;
+    desk.goto(&d.url("/console/journal?overdue=1"))
+        .await
+        .unwrap();
+    let page = desk.source().await.unwrap();
+    assert!(page.contains(&number) && !page.contains(&fresh), "{page}");
+    desk.goto(&d.url("/console/journal")).await.unwrap();
+    assert!(desk.source().await.unwrap().contains(&fresh));
     let show = || {
         String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
             .into_owned()
@@ -263,6 +299,16 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         1,
         "the refused acts left nothing: {shown}"
     );
+    // The reply went to the citizen: the appeal is replied.
+    let r = post_act(
+        &d,
+        "marat",
+        id,
+        &[("act", "reply_sent"), ("on", "2026-12-16")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(show().contains("\"status\": \"replied\""), "{}", show());
     // Closed, the case takes no further act.
     let r = post_act(
         &d,
@@ -276,6 +322,43 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     let r = post_act(&d, "marat", id, &[("act", "reply_sent")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("is closed"));
+
+    // A caller who reports a threat: the operator's notes complete the call,
+    // and the Director is told at once (6.3), before anyone classifies it.
+    let threat = answered_call(&d, "case-3").await;
+    let out = run_cli_as(
+        &config,
+        &operator,
+        &[
+            "journal",
+            "record-call",
+            &threat,
+            "--substance",
+            "Грозят взрывом на складе в понедельник",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let told = |mails: &[support::smtp::ReceivedMail]| {
+        mails.iter().any(|m| {
+            m.rcpt_to.iter().any(|r| r == DIRECTOR)
+                && m.data_str().contains(&threat)
+                && m.data_str().contains("6.3")
+        })
+    };
+    for _ in 0..600 {
+        if told(&smtp.messages()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        told(&smtp.messages()),
+        "the Director's notice of the threat"
+    );
 
     desk.close().await.unwrap();
     director.close().await.unwrap();

@@ -3,7 +3,9 @@
 //! appeal, after hours too (`alerts.arrival_notice`); an appeal whose words
 //! suggest a criminal offence or a threat to security (the lexicon's
 //! `criminal_offence`) is told to the managers and the Director, marked urgent,
-//! whatever that switch says. The notices carry no identity and no text.
+//! whatever that switch says. The notices carry no identity and no text. A call
+//! is registered before the operator's notes give its words: the hook runs again
+//! when they do (`Journal::completed_in`), and a plain notice is not repeated.
 
 use chrono::SubsecRound;
 use futures_util::future::BoxFuture;
@@ -39,7 +41,14 @@ impl Arrival {
         for (to, kind) in mails {
             let mail = Mail {
                 kind,
-                dedupe_key: format!("{kind}:{}:{}", appeal.id, to.email),
+                // Once per appeal and address; a threat found later (in a
+                // call's notes) is told even after the plain notice.
+                dedupe_key: format!(
+                    "{kind}:{}:{}{}",
+                    appeal.id,
+                    to.email,
+                    if threat { ":threat" } else { "" }
+                ),
                 reference: number.clone(),
                 appeal_id: Some(appeal.id.0),
                 to: to.clone(),

@@ -468,6 +468,9 @@ pub struct ListFilter {
     pub offset: Option<u32>,
     /// Newest registration first (the console's Journal page).
     pub newest_first: bool,
+    /// Only these appeals (the console's "overdue" filter, whose appeals
+    /// `deadlines` knows); `Some` of none matches nothing.
+    pub ids: Option<Vec<AppealId>>,
 }
 
 #[cfg(test)]

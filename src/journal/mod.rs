@@ -135,11 +135,13 @@ pub struct Journal {
 }
 
 /// What else a new registration starts, written by the module that owns it (the
-/// reply deadline: `deadlines`) in the registration's own transaction, after the
-/// appeal is inserted and before the commit: an appeal never exists without it,
-/// whichever path registered it (group commit, a mail batch, a PBX record). The
-/// Journal knows only this trait, so the modules below it do not depend on the
-/// ones above.
+/// reply deadline: `deadlines`; the notices of 6.3: `alerts`) in the
+/// registration's own transaction, after the appeal is inserted and before the
+/// commit: an appeal never exists without it, whichever path registered it
+/// (group commit, a mail batch, a PBX record). A phone appeal registered before
+/// the operator's notes runs the hooks again when the notes complete it
+/// (`Journal::completed_in`), so each hook is idempotent. The Journal knows only
+/// this trait, so the modules below it do not depend on the ones above.
 pub trait OnRegistered: Send + Sync {
     fn on_registered_in<'a>(
         &'a self,
@@ -171,6 +173,18 @@ macro_rules! push_filter {
         }
         if let Some(status) = filter.status {
             $q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(ids) = &filter.ids {
+            if ids.is_empty() {
+                $q.push(" AND 1 = 0");
+            } else {
+                $q.push(" AND id IN (");
+                let mut list = $q.separated(", ");
+                for id in ids {
+                    list.push_bind(id.0);
+                }
+                $q.push(")");
+            }
         }
         if filter.newest_first {
             $q.push(" ORDER BY registration_year DESC, registration_seq DESC");
@@ -287,6 +301,17 @@ impl Journal {
     pub fn keyed_with(mut self, key: Option<audit::ChainKey>) -> Self {
         self.chain_key = key.map(Arc::new);
         self
+    }
+
+    /// An appeal registered before its content (a call, before the operator's
+    /// notes) is now complete: the registration's hooks run again in `tx`, so
+    /// what they start from the reporter and the text (the reply deadline once
+    /// there is an address, the notice of a threat) follows.
+    pub async fn completed_in(&self, tx: &mut Tx, appeal: &Appeal) -> Result<()> {
+        for follower in &self.followers {
+            follower.on_registered_in(tx, appeal).await?;
+        }
+        Ok(())
     }
 
     /// Whether a chain key is configured.

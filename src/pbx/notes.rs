@@ -127,6 +127,9 @@ pub async fn record_operator_notes(
                 actor,
             )
             .await?;
+        // Complete now: the reply deadline (from the call's day) once there is
+        // an address, and the notice of a threat the caller reported (6.3).
+        journal.completed_in(&mut tx, &appeal).await?;
     }
     tx.commit().await?;
     tracing::info!(registration_number = %appeal.registration_number, appeal_id = %appeal.id, actor, "operator notes recorded");

@@ -13,7 +13,7 @@ use super::i18n::{Msg, local, t};
 use super::session::Sessions;
 use super::*;
 use crate::app::App;
-use crate::journal::{AppealKey, ListFilter};
+use crate::journal::{AppealId, AppealKey, ListFilter};
 
 /// How many appeals a Journal page shows.
 const PAGE: u32 = 50;
@@ -27,6 +27,8 @@ pub(super) struct JournalQuery {
     category: Option<String>,
     status: Option<String>,
     number: Option<String>,
+    /// Only appeals with a deadline past due (`Deadlines::board`).
+    overdue: Option<String>,
     page: Option<u32>,
 }
 
@@ -54,6 +56,23 @@ pub(super) async fn journal(
             Err(e) => Err(e),
         },
         None => {
+            let overdue = if q.overdue.as_deref().is_some_and(|v| !v.is_empty()) {
+                match app.deadlines.board(app.today()).await {
+                    Ok(board) => {
+                        let mut ids: Vec<AppealId> =
+                            board.overdue.iter().map(|d| d.appeal_id).collect();
+                        ids.sort();
+                        ids.dedup();
+                        Some(ids)
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "console: cannot read the deadlines");
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                }
+            } else {
+                None
+            };
             let filter = ListFilter {
                 from: parsed(&q.from),
                 to: parsed(&q.to),
@@ -63,6 +82,7 @@ pub(super) async fn journal(
                 limit: Some(PAGE + 1),
                 offset: Some(page_no * PAGE),
                 newest_first: true,
+                ids: overdue,
             };
             app.journal.list(&filter).await
         }
@@ -96,6 +116,7 @@ pub(super) async fn journal(
             ("channel", &q.channel),
             ("category", &q.category),
             ("status", &q.status),
+            ("overdue", &q.overdue),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 pairs.push((k, v.to_owned()));
@@ -113,6 +134,12 @@ pub(super) async fn journal(
             (select("channel", Msg::Channel, vec!["phone", "email", "web", "other"], &q.channel))
             (select("category", Msg::Category, vec!["unclassified", "corruption", "not_corruption", "criminal_offence"], &q.category))
             (select("status", Msg::Status, crate::journal::Status::ALL.iter().map(|s| s.as_str()).collect(), &q.status))
+            div.check {
+                label {
+                    input #overdue type="checkbox" name="overdue" value="1" checked[q.overdue.as_deref().is_some_and(|v| !v.is_empty())];
+                    " " (t(lang, Msg::Overdue))
+                }
+            }
             button type="submit" { (t(lang, Msg::Show)) }
         }
         @if appeals.is_empty() {
