@@ -13,12 +13,14 @@ use std::process::Output;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
 use senim::cases::Act;
 use senim::deadlines::{Event, Kind};
 use senim::documents::{ReplyInput, ReplyMethod};
 use senim::journal::{Appeal, Channel, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
-use support::senim::{Person, command, person};
+use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::senim::{Person, Served, command, person};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
 
@@ -130,11 +132,21 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     let number = issued.entry.number.clone();
     assert_eq!(number, "OUT-2026-0001");
     assert!(issued.contents.is_empty(), "an e-mail reply has no files");
-    let mails = smtp.wait_for_messages(1, Duration::from_secs(30));
-    let reply = mails
-        .iter()
-        .find(|m| m.rcpt_to.iter().any(|r| r.contains(CITIZEN)))
-        .expect("the reply to the citizen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let reply = loop {
+        let found = smtp
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_to.iter().any(|r| r.contains(CITIZEN)));
+        if let Some(mail) = found {
+            break mail;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reply reached {CITIZEN}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let parsed = mail_parser::MessageParser::default()
         .parse(&reply.data)
         .unwrap();
@@ -258,5 +270,79 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         .expect("pdftotext");
     let pdftext = String::from_utf8(pdftext.stdout).unwrap();
     assert!(pdftext.contains("продлён до"), "{pdftext}");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{DOCUMENTS}", support::console::config(None));
+    let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
+    console_person(&d.config, dir.path(), "marat", &["manager"]);
+    let appeal = register(&d, "console-reply").await;
+    let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let client = no_redirects();
+    let page_path = format!("/console/appeals/{}", appeal.id);
+    let page = client
+        .get(d.url(&page_path))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"reply\""), "no form before the reveal");
+    let revealed = client
+        .post(d.url(&format!("{page_path}/reveal")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(revealed.contains("id=\"reply\""), "{revealed}");
+    let post = |method: &'static str| {
+        client
+            .post(d.url(&format!("{page_path}/reply")))
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&[
+                ("csrf", csrf_of(&revealed)),
+                ("text", SECRET_TEXT.to_owned()),
+                ("method", method.to_owned()),
+            ])
+            .send()
+    };
+    let r = post("pigeon").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("method:"));
+    let r = post("post").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/pdf"
+    );
+    let pdf = dir.path().join("reply.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let pdftext = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        pdftext.contains("OUT-2026-0001") && pdftext.contains("Ахметов"),
+        "{pdftext}"
+    );
+    assert!(met(&d, &appeal, Kind::Reply).await);
+    assert_eq!(
+        d.app.journal.get(appeal.id).await.unwrap().status,
+        Status::Replied
+    );
+    let report = d.app.journal.verify().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.findings);
     d.stop().await;
 }
