@@ -12,6 +12,11 @@
 //! - `Documents::cover_letter`: the cover letter of 10.7 to the anti-corruption
 //!   service, only once the Director's last word on the appeal is to send it
 //!   (`cases::acts::require_consent`).
+//! - `Documents::reply` and `Documents::extension_notice`: the reply to the
+//!   citizen and the notice of its extension (APPK Art. 76), each also the act
+//!   it is (`reply_sent`, `citizen_notified`, `cases::Case::record_in`) in the
+//!   same transaction; by e-mail a mail threaded to the receipt, else a letter
+//!   (`reply`) naming the person, handed out and never kept.
 //! - `letter`: its words, in Kazakh and Russian, without any identity of the
 //!   reporter (a state secret; the materials travel separately); `docx` and
 //!   `pdf` lay them out (the PDF embeds DejaVu Serif, `assets/fonts/`).
