@@ -120,6 +120,50 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         refused.is_err_and(|e| e.to_string().starts_with("text:")),
         "an empty reply is refused naming the field"
     );
+    // A sealed appeal given unopened has no address to read.
+    let mut unopened = appeal.clone();
+    unopened.reporter = Reporter::default();
+    unopened.sealed = Some("digest".into());
+    let refused = documents
+        .reply(
+            &unopened,
+            &ReplyInput {
+                text: SECRET_TEXT.into(),
+                method: ReplyMethod::Email,
+                on: d.app.today(),
+            },
+            "person:marat",
+        )
+        .await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().starts_with("reporter.email:")
+            && e.to_string().contains("open the appeal with your key")),
+        "refused naming the field"
+    );
+    // The receipt the citizen got, which the reply is threaded to.
+    let receipt = senim::outbox::Prebuilt {
+        kind: senim::outbox::MailKind::Receipt,
+        dedupe_key: "receipt:test".into(),
+        reference: appeal.registration_number.to_string(),
+        appeal_id: Some(appeal.id.0),
+        from: "line@kazstandard.kz".parse().unwrap(),
+        to: CITIZEN.parse().unwrap(),
+        message_id: "<senim-ack.test@kazstandard.kz>".into(),
+        message: lettre::Message::builder()
+            .from("line@kazstandard.kz".parse().unwrap())
+            .to(CITIZEN.parse().unwrap())
+            .subject("receipt")
+            .message_id(Some("<senim-ack.test@kazstandard.kz>".into()))
+            .body(String::from("received"))
+            .unwrap(),
+    };
+    let mut tx = d.app.journal.db().begin().await.unwrap();
+    d.app
+        .outbox
+        .enqueue_prebuilt_in(&mut tx, &receipt, d.app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let input = ReplyInput {
         text: SECRET_TEXT.into(),
         method: ReplyMethod::Email,
@@ -134,10 +178,9 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     assert!(issued.contents.is_empty(), "an e-mail reply has no files");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let reply = loop {
-        let found = smtp
-            .messages()
-            .into_iter()
-            .find(|m| m.rcpt_to.iter().any(|r| r.contains(CITIZEN)));
+        let found = smtp.messages().into_iter().find(|m| {
+            m.rcpt_to.iter().any(|r| r.contains(CITIZEN)) && m.data_str().contains("senim-reply.")
+        });
         if let Some(mail) = found {
             break mail;
         }
@@ -153,6 +196,11 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     assert_eq!(
         parsed.subject(),
         Some(format!("Жауап / Ответ № {number}").as_str())
+    );
+    let raw = reply.data_str();
+    assert!(
+        raw.contains("In-Reply-To: <senim-ack.test@kazstandard.kz>"),
+        "threaded to the receipt: {raw}"
     );
     assert!(
         parsed.body_text(0).unwrap().contains("Проверка фактов"),
