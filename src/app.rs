@@ -202,6 +202,8 @@ impl App {
     pub fn documents(&self) -> crate::documents::Documents<'_> {
         crate::documents::Documents {
             journal: &self.journal,
+            deadlines: &self.deadlines,
+            alerts: &self.alerts,
             pbx: &self.pbx,
             config: &self.config.documents,
             clock: &self.clock,

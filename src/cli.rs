@@ -164,6 +164,45 @@ pub enum DocumentsCommand {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// Send the reply to the citizen (APPK Art. 76): the next outgoing number,
+    /// the `reply_sent` act (the reply deadline met, the status `replied`). By
+    /// e-mail it is mailed to the reporter's address, threaded to the receipt;
+    /// by post or by hand the letter (DOCX and PDF, Kazakh and Russian, with
+    /// the person's name and address) is written 0600 into DIR and not kept.
+    /// The sealed appeal is opened with the person's key. A manager or the
+    /// Director (`--as`).
+    Reply {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// email, post or by-hand.
+        #[arg(long)]
+        method: ReplyMethodArg,
+        /// The file holding the reply's text (UTF-8).
+        #[arg(long)]
+        text_file: PathBuf,
+        /// The day it is sent (default: today).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// The directory to write the letter into (post, by hand).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Make the notice that the reply is extended (APPK Art. 76) as DOCX and
+    /// PDF into DIR: records `citizen_notified` (the extension notice's
+    /// deadline met; `reply_extended` must be recorded first).
+    ExtensionNotice {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        /// The day the reply is extended to.
+        #[arg(long)]
+        until: NaiveDate,
+        /// Why it is extended.
+        #[arg(long)]
+        reason: String,
+        /// The directory to write the notice into (created 0700 if new).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// List the outgoing register, oldest first: number, date, kind, appeal,
     /// recipient, who made it, and each file's SHA-256.
     List {
@@ -997,6 +1036,50 @@ async fn journal_command(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// How the reply is sent, as the command line spells it.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ReplyMethodArg {
+    Email,
+    Post,
+    ByHand,
+}
+
+impl From<ReplyMethodArg> for crate::documents::ReplyMethod {
+    fn from(m: ReplyMethodArg) -> Self {
+        match m {
+            ReplyMethodArg::Email => crate::documents::ReplyMethod::Email,
+            ReplyMethodArg::Post => crate::documents::ReplyMethod::Post,
+            ReplyMethodArg::ByHand => crate::documents::ReplyMethod::ByHand,
+        }
+    }
+}
+
+/// Writes a letter to the citizen's files into `output`, one line each.
+fn write_letters(
+    out: &mut impl Write,
+    output: &std::path::Path,
+    issued: &crate::documents::Issued,
+) -> anyhow::Result<()> {
+    for (file, bytes) in &issued.contents {
+        let path = output.join(&file.name);
+        write_new_private(&path, bytes).with_context(|| {
+            format!(
+                "{} is recorded; its letter names the person and is not kept elsewhere: \
+                 this was its only copy",
+                issued.entry.number
+            )
+        })?;
+        writeln!(
+            out,
+            "{}  {:>9} bytes  {}",
+            file.sha256,
+            file.size,
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
 async fn documents_command(
     app: &App,
     claimed: &Claimed,
@@ -1034,6 +1117,72 @@ async fn documents_command(
                 issued.entry.number,
                 issued.entry.issued_on,
                 issued.entry.recipient,
+                issued.entry.id
+            )?;
+        }
+        DocumentsCommand::Reply {
+            appeal,
+            method,
+            text_file,
+            on,
+            output,
+        } => {
+            let method = crate::documents::ReplyMethod::from(method);
+            let text = std::fs::read_to_string(&text_file)
+                .with_context(|| format!("--text-file: cannot read {}", text_file.display()))?;
+            if method != crate::documents::ReplyMethod::Email && output.is_none() {
+                anyhow::bail!("--output: required to write the letter of a reply by {method}");
+            }
+            let appeal = find_appeal(app, &appeal).await?;
+            let mut opened = disclose(app, claimed, vec![appeal], "reply").await?;
+            let appeal = opened.pop().context("appeal: not found")?;
+            let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+            if let Some(output) = &output {
+                crate::private_fs::private_dir(output)
+                    .with_context(|| format!("--output: cannot create {}", output.display()))?;
+            }
+            let input = crate::documents::ReplyInput {
+                text,
+                method,
+                on: on.unwrap_or_else(|| app.today()),
+            };
+            let issued = documents.reply(&appeal, &input, &actor).await?;
+            if let Some(output) = &output {
+                write_letters(&mut out, output, &issued)?;
+            }
+            writeln!(
+                out,
+                "{} of {}: reply by {method} to appeal {}, recorded in the outgoing register (id {}); \
+                 the appeal is replied",
+                issued.entry.number,
+                issued.entry.issued_on,
+                appeal.registration_number,
+                issued.entry.id
+            )?;
+        }
+        DocumentsCommand::ExtensionNotice {
+            appeal,
+            until,
+            reason,
+            output,
+        } => {
+            let appeal = find_appeal(app, &appeal).await?;
+            let mut opened = disclose(app, claimed, vec![appeal], "extension_notice").await?;
+            let appeal = opened.pop().context("appeal: not found")?;
+            let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+            crate::private_fs::private_dir(&output)
+                .with_context(|| format!("--output: cannot create {}", output.display()))?;
+            let issued = documents
+                .extension_notice(&appeal, until, &reason, &actor)
+                .await?;
+            write_letters(&mut out, &output, &issued)?;
+            writeln!(
+                out,
+                "{} of {}: extension notice to {} for appeal {}, recorded in the outgoing register (id {})",
+                issued.entry.number,
+                issued.entry.issued_on,
+                until,
+                appeal.registration_number,
                 issued.entry.id
             )?;
         }

@@ -17,8 +17,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::alerts::{AlertError, Alerts};
+use crate::db::Tx;
 use crate::deadlines::{DeadlineError, Deadlines, Event};
-use crate::journal::{Amendment, Appeal, AppealId, Journal, JournalError, Status};
+use crate::journal::{Amendment, Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::persons::Role;
 
 /// The chain's name for the Director's consent (10.6, 10.7).
@@ -183,16 +184,50 @@ impl Case<'_> {
         }
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
-        let mut appeal = self.journal.get_in(&mut tx, id).await?;
+        let (appeal, mails) = self
+            .record_in(&mut tx, &mut chain, id, act, &detail, actor, now, today)
+            .await?;
+        chain.finish(&mut tx).await?;
+        tx.commit().await?;
+        if mails {
+            self.alerts.outbox().wake();
+        }
+        tracing::info!(
+            registration_number = %appeal.registration_number,
+            appeal_id = %appeal.id,
+            act = act.name(),
+            actor,
+            "act recorded"
+        );
+        Ok(appeal)
+    }
+
+    /// Records `act` inside the caller's transaction, whose chain is already
+    /// locked (`chain`): the chain's event with `detail` (`Case::detail`), the
+    /// status it moves to, the deadlines and the routing mail. What `record`
+    /// and the documents that are acts (`documents::Documents::reply`, the
+    /// extension notice) share. Returns the appeal and whether mail was
+    /// enqueued (wake the outbox after the commit).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_in(
+        &self,
+        tx: &mut Tx,
+        chain: &mut ChainLock<'_>,
+        id: AppealId,
+        act: &Act,
+        detail: &serde_json::Value,
+        actor: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<(Appeal, bool), ActError> {
+        let mut appeal = self.journal.get_in(tx, id).await?;
         if appeal.status == Status::Closed && !matches!(act, Act::Consent { .. }) {
             return Err(ActError::Invalid(format!(
                 "appeal {} is closed",
                 appeal.registration_number
             )));
         }
-        chain
-            .record(&mut tx, &appeal, actor, act.name(), &detail)
-            .await?;
+        chain.record(tx, &appeal, actor, act.name(), detail).await?;
         let further = |s: &Status| {
             s.stage() > appeal.status.stage()
                 || (s.stage() == appeal.status.stage() && *s != appeal.status)
@@ -200,7 +235,7 @@ impl Case<'_> {
         if let Some(status) = act.moves_to().filter(further) {
             appeal = chain
                 .amend(
-                    &mut tx,
+                    tx,
                     id,
                     Amendment::Status {
                         status,
@@ -218,34 +253,19 @@ impl Case<'_> {
             | Act::Close { .. } => {}
             Act::Deadline(event) => {
                 self.deadlines
-                    .record_in(&mut tx, &appeal, event, actor, now, today)
+                    .record_in(tx, &appeal, event, actor, now, today)
                     .await?
             }
             Act::Route { unit } => {
                 let to = self.unit(unit)?;
-                mails = self
-                    .alerts
-                    .route_in(&mut tx, &appeal, unit, to, now)
-                    .await?;
+                mails = self.alerts.route_in(tx, &appeal, unit, to, now).await?;
             }
         }
-        chain.finish(&mut tx).await?;
-        tx.commit().await?;
-        if mails {
-            self.alerts.outbox().wake();
-        }
-        tracing::info!(
-            registration_number = %appeal.registration_number,
-            appeal_id = %appeal.id,
-            act = act.name(),
-            actor,
-            "act recorded"
-        );
-        Ok(appeal)
+        Ok((appeal, mails))
     }
 
     /// What the chain keeps of the act: never identity or appeal text.
-    fn detail(&self, act: &Act) -> Result<serde_json::Value, ActError> {
+    pub fn detail(&self, act: &Act) -> Result<serde_json::Value, ActError> {
         Ok(match act {
             Act::Consent { send, reason } => {
                 let reason = if *send {

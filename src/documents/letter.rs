@@ -125,7 +125,7 @@ fn files_ru(n: usize) -> String {
 }
 
 /// The configured address, one line per `;`.
-fn address_lines(address: &str) -> Vec<String> {
+pub(crate) fn address_lines(address: &str) -> Vec<String> {
     address
         .split(';')
         .map(str::trim)

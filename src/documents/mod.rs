@@ -12,6 +12,11 @@
 //! - `Documents::cover_letter`: the cover letter of 10.7 to the anti-corruption
 //!   service, only once the Director's last word on the appeal is to send it
 //!   (`cases::acts::require_consent`).
+//! - `Documents::reply` and `Documents::extension_notice`: the reply to the
+//!   citizen and the notice of its extension (APPK Art. 76), each also the act
+//!   it is (`reply_sent`, `citizen_notified`, `cases::Case::record_in`) in the
+//!   same transaction; by e-mail a mail threaded to the receipt, else a letter
+//!   (`reply`) naming the person, handed out and never kept.
 //! - `letter`: its words, in Kazakh and Russian, without any identity of the
 //!   reporter (a state secret; the materials travel separately); `docx` and
 //!   `pdf` lay them out (the PDF embeds DejaVu Serif, `assets/fonts/`).
@@ -22,15 +27,19 @@ pub mod docx;
 pub mod letter;
 pub mod package;
 pub mod pdf;
+pub mod reply;
 
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::cases::ActError;
+use crate::alerts::Alerts;
+use crate::cases::{Act, ActError};
 use crate::clock::SharedClock;
 use crate::config::documents::DocumentsConfig;
 use crate::db::{Db, Tx};
-use crate::journal::{AppealId, Journal, JournalError, Status};
+use crate::deadlines::{Deadlines, Event};
+use crate::journal::{Appeal, AppealId, Journal, JournalError, Status};
+use crate::outbox::{MailKind, Prebuilt};
 use crate::pbx::Pbx;
 use crate::{on_db, on_tx};
 
@@ -47,6 +56,28 @@ crate::text_enum! {
         /// The notice of the reply's extension.
         ExtensionNotice = "extension_notice",
     }
+}
+
+crate::text_enum! {
+    /// How the reply reaches the citizen.
+    ReplyMethod {
+        /// By e-mail to the reporter's address, threaded to the receipt.
+        Email = "email",
+        /// On paper by post to the reporter's postal address.
+        Post = "post",
+        /// On paper, handed to the person.
+        ByHand = "by_hand",
+    }
+}
+
+/// The reply to the citizen (APPK Art. 76).
+#[derive(Clone, Debug)]
+pub struct ReplyInput {
+    /// What the reply says: in the mail or the letter only, never in the chain.
+    pub text: String,
+    pub method: ReplyMethod,
+    /// The day it is sent (Astana): the reply deadline is met on it.
+    pub on: NaiveDate,
 }
 
 crate::text_enum! {
@@ -80,11 +111,24 @@ pub enum DocumentError {
     /// `[documents]` not set, a closed appeal).
     #[error("{0}")]
     Refused(String),
+    /// The reply's mail could not be enqueued.
+    #[error("cannot enqueue the reply: {0}")]
+    Mail(String),
     #[error("no document {0} in the outgoing register")]
     NotFound(String),
     /// Laying the document out failed (a broken build, not the input).
     #[error("cannot make the document: {0}")]
     Render(String),
+}
+
+impl From<ActError> for DocumentError {
+    fn from(e: ActError) -> Self {
+        match e {
+            ActError::Journal(e) => DocumentError::Journal(e),
+            ActError::Invalid(text) => DocumentError::Refused(text),
+            ActError::Alerts(e) => DocumentError::Mail(e.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for DocumentError {
@@ -138,6 +182,11 @@ pub struct Issued {
 /// telephone channel (the materials' recordings), `[documents]`, the clock.
 pub struct Documents<'a> {
     pub journal: &'a Journal,
+    /// The deadlines and the alerts (with their outbox): the reply and the
+    /// extension notice are acts (`cases::Case::record_in`), the e-mail reply
+    /// a mail.
+    pub deadlines: &'a Deadlines,
+    pub alerts: &'a Alerts,
     pub pbx: &'a Pbx,
     pub config: &'a DocumentsConfig,
     pub clock: &'a SharedClock,
@@ -266,6 +315,324 @@ impl Documents<'_> {
         Ok(Issued { entry, contents })
     }
 
+    /// Sends the reply to the citizen on `appeal` (as the caller has it: opened
+    /// with a person's key when the Journal is sealed) in `actor`'s name. One
+    /// transaction, the chain's head locked first: the next outgoing number
+    /// (kind `reply`), the register's row, the `document_issued` event (number,
+    /// kind, method, the files' SHA-256; never the text), the `reply_sent` act
+    /// (`cases::Case::record_in`: the reply deadline met, the status `replied`)
+    /// and, by e-mail, the mail to the reporter's address (sealed in the outbox
+    /// with the intake key). By post or by hand the letter is made as DOCX and
+    /// PDF and returned; it names the person, so it is not kept in
+    /// `outgoing_files` (the register lists the entry with no files).
+    pub async fn reply(
+        &self,
+        appeal: &Appeal,
+        input: &ReplyInput,
+        actor: &str,
+    ) -> Result<Issued, DocumentError> {
+        let text = input.text.trim();
+        if text.is_empty() {
+            return Err(DocumentError::Refused("text: the reply has no text".into()));
+        }
+        let to = match input.method {
+            ReplyMethod::Email => Some(reporter_mailbox(appeal)?),
+            ReplyMethod::Post => {
+                if blank(&appeal.reporter.postal_address) {
+                    return Err(DocumentError::Refused(format!(
+                        "reporter.postal_address: appeal {} gives no postal address{}; reply by \
+                         another method",
+                        appeal.registration_number,
+                        sealed_hint(appeal)
+                    )));
+                }
+                None
+            }
+            ReplyMethod::ByHand => None,
+        };
+        if to.is_none() {
+            self.require_letter_config()?;
+        }
+        let body = reply::Body::Reply {
+            text: text.to_owned(),
+        };
+        let act = Act::Deadline(Event::ReplySent { on: input.on });
+        self.to_citizen(
+            appeal,
+            DocumentKind::Reply,
+            input.method,
+            body,
+            &act,
+            to,
+            actor,
+        )
+        .await
+    }
+
+    /// The notice to the citizen that the reply is extended to `until` for
+    /// `reason` (APPK Art. 76), as DOCX and PDF, in `actor`'s name: recorded as
+    /// the `citizen_notified` act, which meets the extension notice's deadline
+    /// (refused without an open one: record `reply_extended` first). Addressed
+    /// by the opened appeal's name and postal address; not kept in
+    /// `outgoing_files`, like the postal reply.
+    pub async fn extension_notice(
+        &self,
+        appeal: &Appeal,
+        until: NaiveDate,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Issued, DocumentError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(DocumentError::Refused("reason: required".into()));
+        }
+        self.require_letter_config()?;
+        let today = self.clock.now().with_timezone(&self.tz).date_naive();
+        let body = reply::Body::Extension {
+            until,
+            reason: reason.to_owned(),
+        };
+        let act = Act::Deadline(Event::CitizenNotified { on: today });
+        self.to_citizen(
+            appeal,
+            DocumentKind::ExtensionNotice,
+            ReplyMethod::Post,
+            body,
+            &act,
+            None,
+            actor,
+        )
+        .await
+    }
+
+    fn require_letter_config(&self) -> Result<(), DocumentError> {
+        let missing: Vec<&str> = self
+            .config
+            .missing_for_cover_letter()
+            .into_iter()
+            .filter(|k| !k.starts_with("documents.anti_corruption"))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(DocumentError::Refused(format!(
+                "{}: not set; a letter to the citizen names the enterprise and the Director \
+                 from [documents] in the configuration",
+                missing.join(", ")
+            )))
+        }
+    }
+
+    /// A document to the citizen and the act it is, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn to_citizen(
+        &self,
+        appeal: &Appeal,
+        kind: DocumentKind,
+        method: ReplyMethod,
+        body: reply::Body,
+        act: &Act,
+        mail_to: Option<lettre::message::Mailbox>,
+        actor: &str,
+    ) -> Result<Issued, DocumentError> {
+        let id = appeal.id;
+        let case = crate::cases::Case {
+            journal: self.journal,
+            deadlines: self.deadlines,
+            alerts: self.alerts,
+        };
+        let act_detail = case.detail(act)?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let today = now.with_timezone(&self.tz).date_naive();
+
+        let mut tx = self.db().begin().await?;
+        let mut chain = self.journal.lock_chain(&mut tx).await?;
+        let stored = self.journal.get_in(&mut tx, id).await?;
+        if stored.status == Status::Closed {
+            return Err(DocumentError::Refused(format!(
+                "appeal {} is closed",
+                stored.registration_number
+            )));
+        }
+        let number = next_number_in(&mut tx, &self.config.outgoing_prefix, today.year()).await?;
+        let contents = if mail_to.is_some() {
+            Vec::new()
+        } else {
+            let letter = reply::CitizenLetter {
+                number: number.clone(),
+                date: today,
+                registration_number: stored.registration_number.to_string(),
+                registered_on: stored.registration_date,
+                to: reply::Addressee {
+                    name: appeal.reporter.name.clone(),
+                    postal_address: appeal.reporter.postal_address.clone(),
+                },
+                body: body.clone(),
+                config: self.config,
+            };
+            self.render(&letter.sections(), &letter.title(), &number, kind, now)?
+        };
+        let mut entry = Entry {
+            id: 0,
+            number,
+            issued_on: today,
+            issued_at: now,
+            kind,
+            appeal_id: id,
+            recipient: "citizen".to_owned(),
+            created_by: actor.to_owned(),
+            files: Vec::new(),
+        };
+        // Identity-bearing files are handed out, never kept unsealed.
+        entry.id = insert_in(&mut tx, &entry, &[]).await?;
+        entry.files = contents.iter().map(|(f, _)| f.clone()).collect();
+        let sha256: serde_json::Map<String, serde_json::Value> = entry
+            .files
+            .iter()
+            .map(|f| (f.format.to_string(), f.sha256.clone().into()))
+            .collect();
+        let detail = serde_json::json!({
+            "number": entry.number,
+            "kind": entry.kind,
+            "method": method,
+            "to": "citizen",
+            "sha256": sha256,
+        });
+        chain
+            .record(&mut tx, &stored, actor, ISSUED, &detail)
+            .await?;
+        let (stored, mut mails) = case
+            .record_in(&mut tx, &mut chain, id, act, &act_detail, actor, now, today)
+            .await?;
+        if let (Some(to), reply::Body::Reply { text }) = (mail_to, &body) {
+            let mail = self
+                .reply_mail(&mut tx, &stored, &entry, to, text, now)
+                .await?;
+            mails |= self
+                .alerts
+                .outbox()
+                .enqueue_prebuilt_in(&mut tx, &mail, now)
+                .await
+                .map_err(|e| DocumentError::Mail(e.to_string()))?
+                .is_some();
+        }
+        chain.finish(&mut tx).await?;
+        tx.commit().await?;
+        if mails {
+            self.alerts.outbox().wake();
+        }
+        tracing::info!(
+            number = %entry.number,
+            kind = %kind,
+            method = %method,
+            registration_number = %stored.registration_number,
+            appeal_id = %stored.id,
+            actor,
+            "document to the citizen issued"
+        );
+        Ok(Issued { entry, contents })
+    }
+
+    /// The DOCX and PDF of `sections`, named after the number and kind.
+    fn render(
+        &self,
+        sections: &[letter::Section],
+        title: &str,
+        number: &str,
+        kind: DocumentKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(DocumentFile, Vec<u8>)>, DocumentError> {
+        let docx = docx::render(sections, title).map_err(DocumentError::Render)?;
+        let pdf = pdf::render(
+            sections,
+            &pdf::Meta {
+                title,
+                number,
+                issued_at: now,
+            },
+        )
+        .map_err(DocumentError::Render)?;
+        let stem =
+            crate::materials::safe_name(&format!("{number}-{}", kind.as_str().replace('_', "-")));
+        Ok([(Format::Docx, docx), (Format::Pdf, pdf)]
+            .into_iter()
+            .map(|(format, bytes)| {
+                let file = DocumentFile {
+                    format,
+                    name: format!("{stem}.{format}"),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+                };
+                (file, bytes)
+            })
+            .collect())
+    }
+
+    /// The e-mail reply: subject with the outgoing number, threaded to the
+    /// receipt the citizen got (the receipt's own Message-ID: the citizen's
+    /// Message-ID is kept only as a keyed hash once sealed).
+    async fn reply_mail(
+        &self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+        entry: &Entry,
+        to: lettre::message::Mailbox,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Prebuilt, DocumentError> {
+        let receipt: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT message_id FROM outbox WHERE appeal_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(appeal.id.0)
+        .bind(MailKind::Receipt.as_str())
+        .fetch_optional(conn)
+        .await)?;
+        let from = self.alerts.policy().from.clone();
+        let message_id = format!(
+            "<senim-reply.{}.{}@{}>",
+            entry.number,
+            uuid::Uuid::new_v4().simple(),
+            from.email.domain()
+        );
+        let c = self.config;
+        let body = format!(
+            "Шығ. № {number}, {date_kk}\nИсх. № {number} от {date_ru}\n\n\
+             {reg} өтінішіңізге жауап / Ответ на Ваше обращение № {reg}\n\n{text}\n\n\
+             {title_kk} / {title_ru}\n{director}\n{enterprise}\n",
+            number = entry.number,
+            date_kk = letter::date_kk(entry.issued_on),
+            date_ru = letter::date_ru(entry.issued_on),
+            reg = appeal.registration_number,
+            title_kk = c.director_title.kk.trim(),
+            title_ru = c.director_title.ru.trim(),
+            director = c.director_name.trim(),
+            enterprise = c.enterprise_name.ru.trim(),
+        );
+        let mut builder = lettre::Message::builder()
+            .from(from.clone())
+            .to(to.clone())
+            .subject(format!("Жауап / Ответ № {}", entry.number))
+            .date(now.into())
+            .message_id(Some(message_id.clone()))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN);
+        if let Some(receipt) = receipt {
+            builder = builder.in_reply_to(receipt.clone()).references(receipt);
+        }
+        let message = builder
+            .body(body)
+            .map_err(|e| DocumentError::Mail(e.to_string()))?;
+        Ok(Prebuilt {
+            kind: MailKind::Reply,
+            dedupe_key: format!("reply:{}:{}", appeal.id, entry.number),
+            reference: entry.number.clone(),
+            appeal_id: Some(appeal.id.0),
+            from,
+            to,
+            message_id,
+            message,
+        })
+    }
+
     /// What the appeal's materials hold, by kind and count (what the package
     /// of `package` writes).
     async fn enclosures(&self, id: AppealId) -> Result<letter::Enclosures, DocumentError> {
@@ -360,6 +727,41 @@ impl Documents<'_> {
             })
             .collect()
     }
+}
+
+/// The reporter's e-mail address, or why there is none to reply to.
+fn reporter_mailbox(appeal: &Appeal) -> Result<lettre::message::Mailbox, DocumentError> {
+    let address = appeal
+        .reporter
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            DocumentError::Refused(format!(
+                "reporter.email: appeal {} gives no e-mail address{}; reply by post or by hand",
+                appeal.registration_number,
+                sealed_hint(appeal)
+            ))
+        })?;
+    address.parse().map_err(|e| {
+        DocumentError::Refused(format!(
+            "reporter.email: {address:?} is not an address to reply to: {e}"
+        ))
+    })
+}
+
+/// What to say when a sealed appeal was given unopened.
+fn sealed_hint(appeal: &Appeal) -> &'static str {
+    if appeal.sealed.is_some() {
+        " that can be read: the Journal is sealed, open the appeal with your key"
+    } else {
+        ""
+    }
+}
+
+fn blank(field: &Option<String>) -> bool {
+    field.as_deref().is_none_or(|f| f.trim().is_empty())
 }
 
 fn corrupt(id: i64) -> impl Fn(String) -> DocumentError {

@@ -35,6 +35,8 @@ crate::text_enum! {
         AuditHead = "audit_head",
         /// Mail about an appeal from an address other than the reporter's, to the managers.
         UnverifiedCorrespondence = "unverified_correspondence",
+        /// The reply to the citizen by e-mail (APPK Art. 76), threaded to the receipt.
+        Reply = "reply",
     }
 }
 

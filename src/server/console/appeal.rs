@@ -108,6 +108,7 @@ pub(super) async fn appeal_view(
                     @if let Some(text) = &open.substance { p.substance { (text) } }
                 }
                 @if let Some(materials) = &materials { (materials) }
+                (super::documents::reply_form(session, &appeal))
             }
             None => {
                 form method="post" action={ "/console/appeals/" (appeal.id) "/reveal" } {

@@ -17,7 +17,7 @@ use super::i18n::{Msg, local, t};
 use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
-use crate::documents::{DocumentError, DocumentKind, Format, ISSUERS};
+use crate::documents::{DocumentError, DocumentKind, Format, ISSUERS, ReplyInput, ReplyMethod};
 use crate::journal::{Appeal, AppealId, Status};
 
 fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
@@ -124,6 +124,133 @@ pub(super) async fn cover_letter(
         Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "console: cannot make the cover letter");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The reply form, on the page of an appeal revealed (opened with the
+/// session's key): for the manager or the Director, until it is replied.
+pub(super) fn reply_form(session: &Session, appeal: &Appeal) -> Markup {
+    let lang = session.lang;
+    let open = !matches!(appeal.status, Status::Closed | Status::Replied);
+    if !ISSUERS.iter().any(|r| session.has(*r)) || !open {
+        return html! {};
+    }
+    html! {
+        form.card #reply method="post" action={ "/console/appeals/" (appeal.id) "/reply" } {
+            h2 { (t(lang, Msg::ReplyHeading)) }
+            input type="hidden" name="csrf" value=(session.csrf);
+            label for="reply-text" { (t(lang, Msg::ReplyText)) }
+            textarea #reply-text name="text" rows="8" required {}
+            label for="reply-method" { (t(lang, Msg::ReplyMethod)) }
+            select #reply-method name="method" required {
+                option value="email" { (t(lang, Msg::MethodEmail)) }
+                option value="post" { (t(lang, Msg::MethodPost)) }
+                option value="by_hand" { (t(lang, Msg::MethodByHand)) }
+            }
+            button type="submit" { (t(lang, Msg::SendReply)) }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct ReplyForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    method: String,
+}
+
+/// Sends the reply in the person's own name (`documents::Documents::reply`, the
+/// same call as `senim documents reply`): the appeal is opened with the
+/// session's key (the disclosure recorded, purpose `reply`). By e-mail, the
+/// page again; by post or by hand, the letter's PDF as an attachment, which is
+/// not kept.
+pub(super) async fn reply(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        ISSUERS,
+        form.csrf.as_deref()
+    ));
+    let Ok(method) = form.method.parse::<ReplyMethod>() else {
+        let why = "method: email, post or by_hand";
+        return super::appeal::refused(&app, &session, id, why, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    };
+    let appeal = match app.journal.get(AppealId(id)).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    if appeal.sealed.is_some() && session.unlocked.is_none() {
+        let notice = t(session.lang, Msg::NeedsKey);
+        return super::appeal::refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
+    }
+    if let Err(e) = app
+        .journal
+        .record_disclosure(&[appeal.id], &session.actor(), "reply")
+        .await
+    {
+        return crate::server::problem::Problem::from(e).into_response();
+    }
+    let opened = match &session.unlocked {
+        Some(unlocked) => app.journal.open(appeal, unlocked).await,
+        None => Ok(appeal),
+    };
+    let appeal = match opened {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let input = ReplyInput {
+        text: form.text,
+        method,
+        on: app.today(),
+    };
+    match app
+        .documents()
+        .reply(&appeal, &input, &session.actor())
+        .await
+    {
+        Ok(issued) => match issued
+            .contents
+            .into_iter()
+            .find(|(f, _)| f.format == Format::Pdf)
+        {
+            Some((file, bytes)) => (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(Format::Pdf.media_type()),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        super::materials::disposition("attachment", &file.name),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            None => Redirect::to(&format!(
+                "/console/appeals/{id}?done={}#documents",
+                crate::documents::ISSUED
+            ))
+            .into_response(),
+        },
+        Err(DocumentError::Refused(why)) => {
+            super::appeal::refused(&app, &session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console: cannot send the reply");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }

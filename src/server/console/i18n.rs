@@ -415,6 +415,10 @@ messages! {
     KindCoverLetter => ("Cover letter", "Сопроводительное письмо", "Ілеспе хат"),
     KindReply => ("Reply", "Ответ", "Жауап"),
     KindExtensionNotice => ("Extension notice", "Уведомление о продлении", "Ұзарту туралы хабарлама"),
+    ReplyHeading => ("Reply to the citizen", "Ответ заявителю", "Өтініш иесіне жауап"),
+    ReplyText => ("The reply's text", "Текст ответа", "Жауап мәтіні"),
+    ReplyMethod => ("Sent", "Способ отправки", "Жіберу тәсілі"),
+    SendReply => ("Send the reply", "Отправить ответ", "Жауапты жіберу"),
     GenerateCoverLetter => ("Generate the cover letter", "Сформировать сопроводительное письмо", "Ілеспе хатты жасау"),
     CoverLetterExplained => (
         "The cover letter to the anti-corruption service (10.7), in Kazakh and Russian, takes the next outgoing number; it names no one: the materials travel separately.",

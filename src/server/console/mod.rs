@@ -103,6 +103,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
             "/console/appeals/{id}/cover-letter",
             post(documents::cover_letter),
         )
+        .route("/console/appeals/{id}/reply", post(documents::reply))
         .route("/console/documents/{id}/{format}", get(documents::download))
         .route(
             "/console/appeals/{id}/mail/{mail}/raw",

@@ -1,0 +1,396 @@
+//! The reply to the citizen and the extension notice (issue 12 §2, APPK Art.
+//! 76), against the daemon assembled in the test's process, its mail to the
+//! tests' SMTP server, and the real `senim` binary: an e-mail reply reaches the
+//! reporter with its outgoing number in the subject, the reply deadline is met
+//! and the appeal `replied`, the chain verifies and never holds the reply's
+//! text; a postal reply's PDF says the number in Kazakh and Russian; the
+//! extension notice meets the extension notice's deadline.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use senim::cases::Act;
+use senim::deadlines::{Event, Kind};
+use senim::documents::{ReplyInput, ReplyMethod};
+use senim::journal::{Appeal, Channel, NewAppeal, Reporter, SourceRef, Status};
+use support::app::TestApp;
+use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::senim::{Person, Served, command, person};
+use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
+use support::time::astana;
+
+const SMTP_USER: &str = "senim";
+const SMTP_PASSWORD: &str = "correct horse battery";
+const CITIZEN: &str = "asqar@example.kz";
+const SECRET_TEXT: &str =
+    "Тексеру нәтижесінде фактілер расталмады. Проверка фактов не подтвердила.";
+
+const DOCUMENTS: &str = r#"
+[documents]
+enterprise_name = { kk = "«Қазақстан стандарттау және метрология институты» РМК", ru = "РГП «Казахстанский институт стандартизации и метрологии»" }
+director_name = "Ж. С. Жаһанова"
+director_title = { kk = "Бас директор", ru = "Генеральный директор" }
+"#;
+
+fn now() -> DateTime<Utc> {
+    astana(2026, 12, 16, 11, 0)
+}
+
+async fn register(d: &TestApp, key: &str) -> Appeal {
+    d.app
+        .journal
+        .register(NewAppeal {
+            received_at: now(),
+            channel: Channel::Email,
+            reporter: Reporter {
+                name: Some("Асқар Ахметов".into()),
+                postal_address: Some("010000, Астана қ.; Абай даңғылы, 1".into()),
+                email: Some(CITIZEN.into()),
+                ..Reporter::default()
+            },
+            subject: Some("Пара".into()),
+            substance: Some("Бастық пара алды.".into()),
+            status: Status::Registered,
+            source: SourceRef::new("test", key),
+            also_known_as: vec![],
+            actor: "test".into(),
+        })
+        .await
+        .expect("register")
+        .into_appeal()
+}
+
+fn cli(config: &Path, who: &Person, args: &[&str]) -> Output {
+    let mut c = command();
+    c.arg("--config")
+        .arg(config)
+        .args(["--as", &who.login])
+        .args(args)
+        .env("SENIM_TOKEN", &who.token)
+        .env("TEST_SENIM_CLOCK_START", "2026-12-16T11:00:00+05:00");
+    c.output().expect("run senim")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+async fn met(d: &TestApp, appeal: &Appeal, kind: Kind) -> bool {
+    d.app
+        .deadlines
+        .of_appeal(appeal.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|dl| dl.kind == kind && dl.met_on.is_some())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_in_the_chain() {
+    let smtp = SmtpServer::start(SmtpOptions {
+        mode: SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..SmtpOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{DOCUMENTS}", support::console::config(Some(&smtp)));
+    let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
+    let config = d.config.clone();
+    let marat = person(&config, "marat", &["manager"]);
+
+    // By e-mail: the mail, the deadline, the status.
+    let appeal = register(&d, "reply-1").await;
+    let documents = d.app.documents();
+    let empty = ReplyInput {
+        text: "  ".into(),
+        method: ReplyMethod::Email,
+        on: d.app.today(),
+    };
+    let refused = documents.reply(&appeal, &empty, "person:marat").await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().starts_with("text:")),
+        "an empty reply is refused naming the field"
+    );
+    // A sealed appeal given unopened has no address to read.
+    let mut unopened = appeal.clone();
+    unopened.reporter = Reporter::default();
+    unopened.sealed = Some("digest".into());
+    let refused = documents
+        .reply(
+            &unopened,
+            &ReplyInput {
+                text: SECRET_TEXT.into(),
+                method: ReplyMethod::Email,
+                on: d.app.today(),
+            },
+            "person:marat",
+        )
+        .await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().starts_with("reporter.email:")
+            && e.to_string().contains("open the appeal with your key")),
+        "refused naming the field"
+    );
+    // The receipt the citizen got, which the reply is threaded to.
+    let receipt = senim::outbox::Prebuilt {
+        kind: senim::outbox::MailKind::Receipt,
+        dedupe_key: "receipt:test".into(),
+        reference: appeal.registration_number.to_string(),
+        appeal_id: Some(appeal.id.0),
+        from: "line@kazstandard.kz".parse().unwrap(),
+        to: CITIZEN.parse().unwrap(),
+        message_id: "<senim-ack.test@kazstandard.kz>".into(),
+        message: lettre::Message::builder()
+            .from("line@kazstandard.kz".parse().unwrap())
+            .to(CITIZEN.parse().unwrap())
+            .subject("receipt")
+            .message_id(Some("<senim-ack.test@kazstandard.kz>".into()))
+            .body(String::from("received"))
+            .unwrap(),
+    };
+    let mut tx = d.app.journal.db().begin().await.unwrap();
+    d.app
+        .outbox
+        .enqueue_prebuilt_in(&mut tx, &receipt, d.app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let input = ReplyInput {
+        text: SECRET_TEXT.into(),
+        method: ReplyMethod::Email,
+        on: d.app.today(),
+    };
+    let issued = documents
+        .reply(&appeal, &input, "person:marat")
+        .await
+        .unwrap();
+    let number = issued.entry.number.clone();
+    assert_eq!(number, "OUT-2026-0001");
+    assert!(issued.contents.is_empty(), "an e-mail reply has no files");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let reply = loop {
+        let found = smtp.messages().into_iter().find(|m| {
+            m.rcpt_to.iter().any(|r| r.contains(CITIZEN)) && m.data_str().contains("senim-reply.")
+        });
+        if let Some(mail) = found {
+            break mail;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reply reached {CITIZEN}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&reply.data)
+        .unwrap();
+    assert_eq!(
+        parsed.subject(),
+        Some(format!("Жауап / Ответ № {number}").as_str())
+    );
+    let raw = reply.data_str();
+    assert!(
+        raw.contains("In-Reply-To: <senim-ack.test@kazstandard.kz>"),
+        "threaded to the receipt: {raw}"
+    );
+    assert!(
+        parsed.body_text(0).unwrap().contains("Проверка фактов"),
+        "the mail holds the text"
+    );
+    assert!(
+        met(&d, &appeal, Kind::Reply).await,
+        "the reply deadline is met"
+    );
+    let stored = d.app.journal.get(appeal.id).await.unwrap();
+    assert_eq!(stored.status, Status::Replied);
+
+    // The chain verifies, lists the document and the act, never the text.
+    let verify = cli(&config, &marat, &["journal", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    let events = d.app.journal.history(appeal.id).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"document_issued") && kinds.contains(&"reply_sent"),
+        "{kinds:?}"
+    );
+    let show = cli(
+        &config,
+        &marat,
+        &["journal", "show", &appeal.registration_number.to_string()],
+    );
+    assert!(show.status.success(), "{}", text(&show));
+    assert!(text(&show).contains(&number), "{}", text(&show));
+    assert!(!text(&show).contains("Проверка фактов"), "{}", text(&show));
+    assert!(events.iter().all(|e| !e.detail.contains("Проверка")));
+
+    // By post, at the command line: the letter's PDF, not kept in the register.
+    let second = register(&d, "reply-2").await;
+    let text_file = dir.path().join("reply.txt");
+    std::fs::write(&text_file, SECRET_TEXT).unwrap();
+    let out = dir.path().join("letters");
+    let made = cli(
+        &config,
+        &marat,
+        &[
+            "documents",
+            "reply",
+            &second.registration_number.to_string(),
+            "--method",
+            "post",
+            "--text-file",
+            text_file.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    assert!(text(&made).contains("OUT-2026-0002"), "{}", text(&made));
+    let pdf = out.join("OUT-2026-0002-reply.pdf");
+    let pdftext = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let pdftext = String::from_utf8(pdftext.stdout).unwrap();
+    for words in [
+        "OUT-2026-0002",
+        "Өтінішке жауап",
+        "Ответ на обращение",
+        "Ахметов",
+        "Жаһанова",
+    ] {
+        assert!(pdftext.contains(words), "{words} in {pdftext}");
+    }
+    assert!(met(&d, &second, Kind::Reply).await);
+    let entries = documents.list(Some(second.id), None).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].files.is_empty(), "the named letter is not kept");
+
+    // The extension notice meets the extension notice's deadline.
+    let third = register(&d, "reply-3").await;
+    let until = chrono::NaiveDate::from_ymd_opt(2027, 1, 30).unwrap();
+    d.app
+        .case()
+        .record(
+            third.id,
+            &Act::Deadline(Event::ReplyExtended {
+                until,
+                reason: "a site inspection".into(),
+            }),
+            "person:marat",
+            d.app.clock.now(),
+            d.app.today(),
+        )
+        .await
+        .unwrap();
+    assert!(!met(&d, &third, Kind::ExtensionNotice).await);
+    let out = dir.path().join("notice");
+    let made = cli(
+        &config,
+        &marat,
+        &[
+            "documents",
+            "extension-notice",
+            &third.registration_number.to_string(),
+            "--until",
+            "2027-01-30",
+            "--reason",
+            "жергілікті тексеру / выездная проверка",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    assert!(met(&d, &third, Kind::ExtensionNotice).await);
+    let pdftext = std::process::Command::new("pdftotext")
+        .arg(out.join("OUT-2026-0003-extension-notice.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let pdftext = String::from_utf8(pdftext.stdout).unwrap();
+    assert!(pdftext.contains("продлён до"), "{pdftext}");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{DOCUMENTS}", support::console::config(None));
+    let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
+    console_person(&d.config, dir.path(), "marat", &["manager"]);
+    let appeal = register(&d, "console-reply").await;
+    let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let client = no_redirects();
+    let page_path = format!("/console/appeals/{}", appeal.id);
+    let page = client
+        .get(d.url(&page_path))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("id=\"reply\""), "no form before the reveal");
+    let revealed = client
+        .post(d.url(&format!("{page_path}/reveal")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(revealed.contains("id=\"reply\""), "{revealed}");
+    let post = |method: &'static str| {
+        client
+            .post(d.url(&format!("{page_path}/reply")))
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&[
+                ("csrf", csrf_of(&revealed)),
+                ("text", SECRET_TEXT.to_owned()),
+                ("method", method.to_owned()),
+            ])
+            .send()
+    };
+    let r = post("pigeon").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("method:"));
+    let r = post("post").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/pdf"
+    );
+    let pdf = dir.path().join("reply.pdf");
+    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let pdftext = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        pdftext.contains("OUT-2026-0001") && pdftext.contains("Ахметов"),
+        "{pdftext}"
+    );
+    assert!(met(&d, &appeal, Kind::Reply).await);
+    assert_eq!(
+        d.app.journal.get(appeal.id).await.unwrap().status,
+        Status::Replied
+    );
+    let report = d.app.journal.verify().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.findings);
+    d.stop().await;
+}
