@@ -159,22 +159,6 @@ fn pdf_text(path: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Page `page` of the PDF as a PNG under target/documents/ (`name`.png), for a
-/// person to look at (docs/documents/cover-letter.png is the first page's).
-fn render_page(pdf: &Path, page: &str, name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/documents");
-    std::fs::create_dir_all(&dir).unwrap();
-    let prefix = dir.join(name);
-    let out = std::process::Command::new("pdftoppm")
-        .args(["-png", "-r", "60", "-f", page, "-l", page, "-singlefile"])
-        .arg(pdf)
-        .arg(&prefix)
-        .output()
-        .expect("pdftoppm (poppler-utils)");
-    assert!(out.status.success(), "{}", text(&out));
-    prefix.with_extension("png")
-}
-
 fn assert_letter(docx: &[u8], pdf: &Path, outgoing: &str, registration: &str) {
     let xml = docx_xml(docx);
     for want in [
@@ -297,7 +281,7 @@ async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_con
     assert_eq!(mode(&pdf), 0o600);
     assert_letter(&std::fs::read(&docx).unwrap(), &pdf, "OUT-2026-0001", &n1);
     for (page, name) in [("1", "cover-letter"), ("2", "cover-letter-ru")] {
-        let png = render_page(&pdf, page, name);
+        let png = support::pdf::render_page(&pdf, page, name);
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
     }
 

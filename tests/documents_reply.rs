@@ -270,6 +270,7 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     ] {
         assert!(pdftext.contains(words), "{words} in {pdftext}");
     }
+    support::pdf::render_page(&pdf, "1", "reply");
     assert!(met(&d, &second, Kind::Reply).await);
     let entries = documents.list(Some(second.id), None).await.unwrap();
     assert_eq!(entries.len(), 1);
@@ -311,6 +312,11 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     );
     assert!(made.status.success(), "{}", text(&made));
     assert!(met(&d, &third, Kind::ExtensionNotice).await);
+    support::pdf::render_page(
+        &out.join("OUT-2026-0003-extension-notice.pdf"),
+        "1",
+        "extension-notice",
+    );
     let pdftext = std::process::Command::new("pdftotext")
         .arg(out.join("OUT-2026-0003-extension-notice.pdf"))
         .arg("-")
