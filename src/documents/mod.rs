@@ -38,7 +38,7 @@ use crate::clock::SharedClock;
 use crate::config::documents::DocumentsConfig;
 use crate::db::{Db, Tx};
 use crate::deadlines::{Deadlines, Event};
-use crate::journal::{Appeal, AppealId, Journal, JournalError, Status};
+use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::outbox::{MailKind, Prebuilt};
 use crate::pbx::Pbx;
 use crate::{on_db, on_tx};
@@ -200,7 +200,28 @@ pub const ISSUERS: &[crate::persons::Role] = &[
     crate::persons::Role::Director,
 ];
 
-impl Documents<'_> {
+impl<'a> Documents<'a> {
+    /// Opens the issue of a document for appeal `id` in `tx`: the audit chain
+    /// locked first (as for every Journal write), the appeal read under the lock
+    /// and refused if closed, and the next outgoing number of `today`'s year.
+    async fn open_issue(
+        &self,
+        tx: &mut Tx,
+        id: AppealId,
+        today: NaiveDate,
+    ) -> Result<(ChainLock<'a>, Appeal, String), DocumentError> {
+        let chain = self.journal.lock_chain(tx).await?;
+        let appeal = self.journal.get_in(tx, id).await?;
+        if appeal.status == Status::Closed {
+            return Err(DocumentError::Refused(format!(
+                "appeal {} is closed",
+                appeal.registration_number
+            )));
+        }
+        let number = next_number_in(tx, &self.config.outgoing_prefix, today.year()).await?;
+        Ok((chain, appeal, number))
+    }
+
     fn db(&self) -> &Db {
         self.journal.db()
     }
@@ -234,15 +255,7 @@ impl Documents<'_> {
         let today = now.with_timezone(&self.tz).date_naive();
 
         let mut tx = self.db().begin().await?;
-        let mut chain = self.journal.lock_chain(&mut tx).await?;
-        let appeal = self.journal.get_in(&mut tx, id).await?;
-        if appeal.status == Status::Closed {
-            return Err(DocumentError::Refused(format!(
-                "appeal {} is closed",
-                appeal.registration_number
-            )));
-        }
-        let number = next_number_in(&mut tx, &self.config.outgoing_prefix, today.year()).await?;
+        let (mut chain, appeal, number) = self.open_issue(&mut tx, id, today).await?;
         let letter = letter::CoverLetter {
             number: number.clone(),
             date: today,
@@ -446,15 +459,7 @@ impl Documents<'_> {
         let today = now.with_timezone(&self.tz).date_naive();
 
         let mut tx = self.db().begin().await?;
-        let mut chain = self.journal.lock_chain(&mut tx).await?;
-        let stored = self.journal.get_in(&mut tx, id).await?;
-        if stored.status == Status::Closed {
-            return Err(DocumentError::Refused(format!(
-                "appeal {} is closed",
-                stored.registration_number
-            )));
-        }
-        let number = next_number_in(&mut tx, &self.config.outgoing_prefix, today.year()).await?;
+        let (mut chain, stored, number) = self.open_issue(&mut tx, id, today).await?;
         let contents = if mail_to.is_some() {
             Vec::new()
         } else {
