@@ -1105,24 +1105,23 @@ impl Journal {
         kind: &str,
         ids: &[AppealId],
     ) -> Result<Vec<audit::EventRow>> {
-        let (Some(low), Some(high)) = (ids.iter().min(), ids.iter().max()) else {
+        if ids.is_empty() {
             return Ok(Vec::new());
-        };
-        let sql = format!(
-            "SELECT {} FROM appeal_events WHERE appeal_id >= $1 AND appeal_id <= $2 AND kind = $3 \
-             ORDER BY seq",
-            audit::EVENT_COLUMNS
-        );
-        let rows: Vec<audit::EventRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(low.0)
-            .bind(high.0)
-            .bind(kind)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows
-            .into_iter()
-            .filter(|e| ids.contains(&AppealId(e.appeal_id)))
-            .collect())
+        }
+        let rows: Vec<audit::EventRow> = on_db!(&self.db, pool => {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT {} FROM appeal_events WHERE kind = ",
+                audit::EVENT_COLUMNS
+            ));
+            q.push_bind(kind).push(" AND appeal_id IN (");
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(id.0);
+            }
+            q.push(") ORDER BY seq");
+            q.build_query_as().fetch_all(pool).await
+        })?;
+        Ok(rows)
     }
 
     /// Checks the whole audit chain and every appeal against it.
