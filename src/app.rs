@@ -211,6 +211,18 @@ impl App {
         }
     }
 
+    /// What the investigation file (7.3–7.11) is worked with.
+    pub fn investigations(&self) -> crate::investigation::Investigations<'_> {
+        crate::investigation::Investigations {
+            journal: &self.journal,
+            case: self.case(),
+            persons: &self.persons,
+            db: &self.db,
+            clock: &self.clock,
+            tz: self.calendar.hours().tz,
+        }
+    }
+
     /// Today's date in the trust line's time zone.
     pub fn today(&self) -> NaiveDate {
         self.clock

@@ -19,6 +19,7 @@ use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey, Category, Channel, ListFilter, Status};
 use crate::persons::Role;
 
+pub mod investigation;
 pub mod keys;
 pub mod report;
 
@@ -82,9 +83,13 @@ impl Claimed {
         })
     }
 
-    /// The audit actor of a person holding one of `roles`, checked against their
-    /// token; the error says what is missing.
-    async fn actor(&self, app: &App, roles: &[crate::persons::Role]) -> anyhow::Result<String> {
+    /// The person of `--as`, checked against their token, holding one of
+    /// `roles`; the error says what is missing.
+    pub(crate) async fn person(
+        &self,
+        app: &App,
+        roles: &[crate::persons::Role],
+    ) -> anyhow::Result<crate::persons::Person> {
         let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let Some(login) = &self.login else {
             bail!(
@@ -110,7 +115,13 @@ impl Claimed {
                 wanted.join(" or ")
             );
         }
-        Ok(person.actor())
+        Ok(person)
+    }
+
+    /// The audit actor of a person holding one of `roles`, checked against their
+    /// token; the error says what is missing.
+    async fn actor(&self, app: &App, roles: &[crate::persons::Role]) -> anyhow::Result<String> {
+        Ok(self.person(app, roles).await?.actor())
     }
 }
 
@@ -149,6 +160,11 @@ pub enum Command {
     /// outgoing register.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// The investigation file (7.3–7.11): the order, the commission, the
+    /// materials, the extension, the conclusion, the decision; kept sealed,
+    /// read only by the Director, the managers and the commission's members.
+    #[command(subcommand)]
+    Investigation(investigation::InvestigationCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -314,6 +330,18 @@ pub enum DecisionArg {
     HandToAuthorities,
     Disciplinary,
     OtherMeasures,
+}
+
+impl From<DecisionArg> for crate::deadlines::Decision {
+    fn from(arg: DecisionArg) -> Self {
+        use crate::deadlines::Decision;
+        match arg {
+            DecisionArg::StopConsideration => Decision::StopConsideration,
+            DecisionArg::HandToAuthorities => Decision::HandToAuthorities,
+            DecisionArg::Disciplinary => Decision::Disciplinary,
+            DecisionArg::OtherMeasures => Decision::OtherMeasures,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -637,6 +665,10 @@ async fn run_async(
         Command::Documents(command) => {
             let app = App::open(config, clock).await?;
             documents_command(&app, &claimed, command).await?;
+        }
+        Command::Investigation(command) => {
+            let app = App::open(config, clock).await?;
+            investigation::run(&app, &claimed, command).await?;
         }
         Command::CheckConfig | Command::Calendar(_) => {
             unreachable!("handled before the runtime starts")
@@ -1014,7 +1046,10 @@ async fn journal_command(
                     app.journal.verify_with_heads(&heads).await?
                 }
             };
-            if report.is_intact() {
+            // The investigation files' sealed entries against the hashes the
+            // chain holds of them.
+            let files = app.investigations().verify().await?;
+            if report.is_intact() && files.is_empty() {
                 writeln!(
                     out,
                     "journal intact: {} appeal(s), {} event(s), chain verified",
@@ -1024,10 +1059,13 @@ async fn journal_command(
                 for f in &report.findings {
                     writeln!(out, "TAMPERED: {}: {}", f.what, f.problem)?;
                 }
+                for f in &files {
+                    writeln!(out, "TAMPERED: {f}")?;
+                }
                 writeln!(
                     out,
                     "journal NOT intact: {} finding(s)",
-                    report.findings.len()
+                    report.findings.len() + files.len()
                 )?;
                 return Ok(std::process::ExitCode::from(1));
             }
@@ -1447,7 +1485,7 @@ fn build_event(
     reason: Option<String>,
     decision: Option<DecisionArg>,
 ) -> anyhow::Result<crate::deadlines::Event> {
-    use crate::deadlines::{Decision, Event};
+    use crate::deadlines::Event;
     let until = || until.context("--until is required for an extension");
     let reason = || {
         reason
@@ -1469,15 +1507,13 @@ fn build_event(
             reason: reason()?,
         },
         EventKind::MaterialsRequested => Event::MaterialsRequested { on },
-        EventKind::MaterialsReceived => Event::MaterialsReceived { on },
+        EventKind::MaterialsReceived => Event::MaterialsReceived {
+            on,
+            requested_on: None,
+        },
         EventKind::Decision => Event::Decision {
             on,
-            decision: match decision.context("--decision is required")? {
-                DecisionArg::StopConsideration => Decision::StopConsideration,
-                DecisionArg::HandToAuthorities => Decision::HandToAuthorities,
-                DecisionArg::Disciplinary => Decision::Disciplinary,
-                DecisionArg::OtherMeasures => Decision::OtherMeasures,
-            },
+            decision: decision.context("--decision is required")?.into(),
         },
     })
 }
@@ -1566,7 +1602,7 @@ async fn outbox_command(
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn find_appeal(app: &App, key: &str) -> anyhow::Result<Appeal> {
+pub(crate) async fn find_appeal(app: &App, key: &str) -> anyhow::Result<Appeal> {
     let key: AppealKey = key.parse().map_err(anyhow::Error::msg)?;
     Ok(app.journal.find(&key).await?)
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod deadlines;
 pub mod documents;
 pub mod instance;
+pub mod investigation;
 pub mod journal;
 pub mod mailbox;
 pub mod materials;

@@ -14,6 +14,7 @@
 //!   missed calls past `retention.missed_call_days`;
 //! - the outbox empties the stored mail about the appeal (alerts, receipts) and
 //!   old digests of unclassified appeals;
+//! - the investigation file is erased (`investigation::destroy_for_appeal_in`);
 //! - and the mailbox destroys machine-made mail (bounces, auto-replies) past
 //!   `retention.automatic_mail_days`.
 //!
@@ -65,6 +66,8 @@ pub struct AppealPurge {
     pub pbx: pbx_store::Destroyed,
     /// Stored mails about it emptied.
     pub outbox: u64,
+    /// The investigation file's rows erased (`investigation`).
+    pub investigation: u64,
 }
 
 impl AppealPurge {
@@ -78,6 +81,7 @@ impl AppealPurge {
             ("pbx_cti_events", self.pbx.cti_events),
             ("pbx_recordings", self.pbx.recordings),
             ("outbox", self.outbox),
+            ("investigation_file", self.investigation),
         ]
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -244,12 +248,14 @@ impl Retention {
         let mail = mail_store::destroy_for_appeal_in(&mut tx, id, Destroy::Whole, now).await?;
         let pbx = pbx_store::destroy_for_appeal_in(&mut tx, id.0, true, now).await?;
         let outbox = Outbox::destroy_for_appeal_in(&mut tx, id.0, now).await?;
+        let investigation = crate::investigation::destroy_for_appeal_in(&mut tx, id).await?;
         let done = AppealPurge {
             appeal: appeal.clone(),
             whole: true,
             mail,
             pbx,
             outbox,
+            investigation,
         };
         let reason = format!(
             "records schedule: closed {}, kept {days} day(s) (retention.{})",
@@ -305,6 +311,7 @@ impl Retention {
             mail,
             pbx,
             outbox: 0,
+            investigation: 0,
         };
         let nothing = done.counts().is_empty();
         if dry_run || nothing {

@@ -995,6 +995,7 @@ async fn earlier_deadline_events_are_carried_into_the_chain_once() {
             &appeal,
             Event::MaterialsReceived {
                 on: date(2026, 11, 27),
+                requested_on: None,
             },
             rig.clock.now(),
             date(2026, 11, 27),
@@ -1182,6 +1183,7 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
         &appeal,
         Event::MaterialsReceived {
             on: date(2026, 11, 30),
+            requested_on: None,
         },
         rig.clock.now(),
         date(2026, 11, 30),

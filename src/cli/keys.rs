@@ -78,6 +78,17 @@ impl KeySource {
         }
         Ok(keys.unlock(login, self.passphrase(login)?).await?)
     }
+
+    /// Opens `login`'s own key (and the office key's generations granted to
+    /// them, if any), or the escrow: what opens a file sealed to its readers
+    /// (an investigation file), office reader or not.
+    pub async fn unlock_own(&self, app: &App, login: &str) -> anyhow::Result<Unlocked> {
+        if self.escrow_key_file.is_some() {
+            return self.unlock(app, login).await;
+        }
+        let keys = Keys::new(app.db.clone());
+        Ok(keys.unlock_own(login, self.passphrase(login)?).await?)
+    }
 }
 
 /// A secret from a file (its first line), or asked on the terminal.
@@ -342,6 +353,10 @@ pub async fn rotate(
     let calls = crate::pbx::store::reseal_in(&mut tx, &rotation, unlocked)
         .await
         .context("cannot reseal the telephone channel's numbers and file names")?;
+    // A reader removed holds no investigation file's key any more.
+    if let Some(login) = without {
+        crate::investigation::revoke_in(&mut tx, login).await?;
+    }
     tx.commit().await?;
     // The files after the commit, as `keys init` seals them: each resealed
     // beside the old one, then switched; a crash leaves one or the other, both

@@ -82,46 +82,31 @@ pub enum Decision {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The reply went to the citizen: ends the reply deadline.
-    ReplySent {
-        on: NaiveDate,
-    },
+    ReplySent { on: NaiveDate },
     /// The reply is extended to `until` (at most two months from its receipt):
     /// the citizen must be told within 3 working days.
-    ReplyExtended {
-        until: NaiveDate,
-        reason: String,
-    },
+    ReplyExtended { until: NaiveDate, reason: String },
     /// The citizen was told of the extension.
-    CitizenNotified {
-        on: NaiveDate,
-    },
+    CitizenNotified { on: NaiveDate },
     /// The appeal is outside the enterprise's competence: redirect within 3 working days.
     OutsideCompetence,
     /// It was redirected: ends the redirect and reply deadlines.
-    Redirected {
-        on: NaiveDate,
-    },
+    Redirected { on: NaiveDate },
     /// The Director ordered an internal investigation (7.5).
-    InvestigationOrdered {
-        on: NaiveDate,
-    },
+    InvestigationOrdered { on: NaiveDate },
     /// The Director extended it, in writing, to `until`.
-    InvestigationExtended {
-        until: NaiveDate,
-        reason: String,
-    },
+    InvestigationExtended { until: NaiveDate, reason: String },
     /// The commission asked for materials (7.8).
-    MaterialsRequested {
-        on: NaiveDate,
-    },
+    MaterialsRequested { on: NaiveDate },
+    /// The materials asked for were handed over: ends the request made on
+    /// `requested_on`, or the oldest one still open.
     MaterialsReceived {
         on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requested_on: Option<NaiveDate>,
     },
     /// The decision of 7.11: ends the investigation.
-    Decision {
-        decision: Decision,
-        on: NaiveDate,
-    },
+    Decision { decision: Decision, on: NaiveDate },
 }
 
 /// A deadline as stored.
@@ -438,7 +423,9 @@ impl Deadlines {
                 let due = self.calendar.add_working_days(*on, MATERIALS_WORKING_DAYS);
                 insert(tx, id, Kind::Materials, *on, due, now).await?;
             }
-            Event::MaterialsReceived { on } => close(tx, id, Kind::Materials, *on, true).await?,
+            Event::MaterialsReceived { on, requested_on } => {
+                close_started(tx, id, Kind::Materials, *requested_on, *on).await?
+            }
             Event::Decision { on, .. } => close(tx, id, Kind::Investigation, *on, true).await?,
         }
         let text = serde_json::to_string(event).unwrap_or_default();
@@ -543,6 +530,34 @@ async fn insert(
     .await
     .map(|_| ()))?;
     Ok(())
+}
+
+/// Marks the open deadline of `kind` started on `started` met (the oldest open
+/// one if `started` is `None`, or if none open was started that day).
+async fn close_started(
+    tx: &mut Tx,
+    id: i64,
+    kind: Kind,
+    started: Option<NaiveDate>,
+    on: NaiveDate,
+) -> Result<()> {
+    if let Some(started) = started {
+        let n = on_tx!(tx, conn => sqlx::query(
+            "UPDATE deadlines SET met_on = $1 WHERE id = (SELECT id FROM deadlines \
+             WHERE appeal_id = $2 AND kind = $3 AND started_on = $4 AND met_on IS NULL ORDER BY id LIMIT 1)",
+        )
+        .bind(on)
+        .bind(id)
+        .bind(kind.as_str())
+        .bind(started)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n > 0 {
+            return Ok(());
+        }
+    }
+    close(tx, id, kind, on, true).await
 }
 
 /// Marks the oldest open deadline of `kind` met; `required` makes "none open" an error.

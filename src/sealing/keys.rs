@@ -45,6 +45,9 @@ pub struct Unlocked {
     pub actor: String,
     identities: BTreeMap<i64, age::x25519::Identity>,
     escrow: Option<age::x25519::Identity>,
+    /// The person's own key, which opens what is sealed to them alone (a file
+    /// key of `FileKey`), office reader or not.
+    own: Option<age::x25519::Identity>,
 }
 
 impl std::fmt::Debug for Unlocked {
@@ -71,6 +74,7 @@ impl Unlocked {
             actor: actor.to_owned(),
             identities: BTreeMap::new(),
             escrow: None,
+            own: None,
         }
     }
 
@@ -118,7 +122,23 @@ impl Unlocked {
                 .map(|(g, i)| (*g, i.clone()))
                 .collect(),
             escrow: None,
+            own: None,
         }
+    }
+
+    /// Whether this holds an office identity (the person is a reader of the
+    /// office key, or it is the escrow).
+    pub fn reads_the_office_key(&self) -> bool {
+        !self.identities.is_empty()
+    }
+
+    /// Opens what was sealed to this person's own key or to the escrow (a
+    /// `FileKey`'s wrap), never with the office key.
+    pub fn open_own(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.own
+            .iter()
+            .chain(self.escrow.iter())
+            .find_map(|identity| open_with(identity, sealed))
     }
 
     /// The current generation's office identity.
@@ -139,7 +159,7 @@ struct GenerationRow {
     previous_identity: Option<Vec<u8>>,
 }
 
-fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut w = age::Encryptor::with_recipients(recipients.iter().copied())
         .map_err(|e| SealError::Seal(e.to_string()))?
@@ -151,7 +171,7 @@ fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> Result<Vec<u
     Ok(out)
 }
 
-fn open_with(identity: &dyn age::Identity, sealed: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn open_with(identity: &dyn age::Identity, sealed: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     age::Decryptor::new_buffered(sealed)
         .ok()?
@@ -162,18 +182,18 @@ fn open_with(identity: &dyn age::Identity, sealed: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn parse_identity(bytes: &[u8]) -> Result<age::x25519::Identity> {
+pub(super) fn parse_identity(bytes: &[u8]) -> Result<age::x25519::Identity> {
     std::str::from_utf8(bytes)
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .ok_or_else(|| SealError::Keys("a stored identity is not an age X25519 key".into()))
 }
 
-fn identity_bytes(identity: &age::x25519::Identity) -> Vec<u8> {
+pub(super) fn identity_bytes(identity: &age::x25519::Identity) -> Vec<u8> {
     identity.to_string().expose_secret().as_bytes().to_vec()
 }
 
-fn recipient(text: &str) -> Result<age::x25519::Recipient> {
+pub(super) fn recipient(text: &str) -> Result<age::x25519::Recipient> {
     text.parse()
         .map_err(|e| SealError::Keys(format!("a stored public key is not an age X25519 key: {e}")))
 }
@@ -382,8 +402,27 @@ impl Keys {
         parse_identity(&bytes)
     }
 
-    /// Opens the office key as `login`, with their passphrase.
+    /// Opens the office key as `login`, with their passphrase; refused unless
+    /// they are a reader of its current generation.
     pub async fn unlock(&self, login: &str, passphrase: SecretString) -> Result<Unlocked> {
+        let unlocked = self.unlock_own(login, passphrase).await?;
+        let generations = self.generations().await?;
+        let current = generations
+            .last()
+            .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
+        if !unlocked.identities.contains_key(&current.generation) {
+            return Err(SealError::Keys(format!(
+                "`{login}` is not a reader of the current office key: `senim keys add-reader {login}`"
+            )));
+        }
+        Ok(unlocked)
+    }
+
+    /// Opens `login`'s own key with their passphrase, and the office key's
+    /// generations granted to them, if any: a person who is not a reader of
+    /// the office key (a commission member) still opens what is sealed to them
+    /// (`Unlocked::open_own`).
+    pub async fn unlock_own(&self, login: &str, passphrase: SecretString) -> Result<Unlocked> {
         let own = self.person_identity(login, passphrase).await?;
         let grants: Vec<(i64, Vec<u8>)> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT generation, office_identity FROM key_grants WHERE login = $1 ORDER BY generation",
@@ -392,25 +431,25 @@ impl Keys {
         .fetch_all(pool)
         .await)?;
         let generations = self.generations().await?;
-        let current = generations
-            .last()
-            .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
         let mut identities = BTreeMap::new();
         for (generation, sealed) in grants {
             if let Some(bytes) = open_with(&own, &sealed) {
                 identities.insert(generation, parse_identity(&bytes)?);
             }
         }
-        if !identities.contains_key(&current.generation) {
-            return Err(SealError::Keys(format!(
-                "`{login}` is not a reader of the current office key: `senim keys add-reader {login}`"
-            )));
+        if generations
+            .last()
+            .is_some_and(|current| identities.contains_key(&current.generation))
+        {
+            open_previous(&generations, &mut identities)?;
+        } else {
+            identities.clear();
         }
-        open_previous(&generations, &mut identities)?;
         Ok(Unlocked {
             actor: format!("person:{login}"),
             identities,
             escrow: None,
+            own: Some(own),
         })
     }
 
@@ -432,6 +471,7 @@ impl Keys {
             actor: "escrow".into(),
             identities,
             escrow: Some(escrow),
+            own: None,
         })
     }
 
@@ -558,6 +598,16 @@ impl Keys {
             recipients,
             readers: kept,
         })
+    }
+
+    /// The public keys of persons' own keys, by login (those who have one).
+    pub async fn recipients(&self) -> Result<BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT login, recipient FROM person_keys ORDER BY login",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Persons' keys and the generations granted to each.

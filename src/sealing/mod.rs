@@ -21,9 +21,14 @@
 //!   HMAC-SHA256 under a key derived from the chain key, so a guess cannot be
 //!   confirmed from the database.
 //!
+//! - **File keys** (`file_key.rs`, `FileKey`): a file only some people may read
+//!   (an investigation file, 7.9) has a key of its own, wrapped to each reader's
+//!   own key and to the escrow; the office key does not open it.
+//!
 //! Sealing is on once `senim keys init` has created the office key; before that the
 //! daemon stores plain values, as before (and `keys init` seals them in place).
 
+pub mod file_key;
 pub mod keys;
 
 use std::io::{Read, Write};
@@ -36,6 +41,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 
+pub use file_key::{FileKey, seal_to_file};
 pub use keys::{Keys, Unlocked};
 
 #[derive(Debug, thiserror::Error)]

@@ -192,7 +192,7 @@ pub(super) async fn reveal(
         Ok(a) => a,
         Err(e) => return crate::server::problem::Problem::from(e).into_response(),
     };
-    if appeal.sealed.is_some() && session.unlocked.is_none() {
+    if appeal.sealed.is_some() && session.office_key().is_none() {
         let notice = t(lang, Msg::NeedsKey);
         return refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
     }
@@ -203,7 +203,7 @@ pub(super) async fn reveal(
     {
         return crate::server::problem::Problem::from(e).into_response();
     }
-    let opened = match &session.unlocked {
+    let opened = match session.office_key() {
         Some(unlocked) => app.journal.open(appeal, unlocked).await,
         None => Ok(appeal),
     };

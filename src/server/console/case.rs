@@ -60,12 +60,22 @@ const METHODS: &[(&str, Msg)] = &[
 ];
 
 /// The decisions of 7.11: (value, words).
-const DECISIONS: &[(&str, Msg)] = &[
+pub(super) const DECISIONS: &[(&str, Msg)] = &[
     ("stop_consideration", Msg::DecisionStop),
     ("hand_to_authorities", Msg::DecisionAuthorities),
     ("disciplinary", Msg::DecisionDisciplinary),
     ("other_measures", Msg::DecisionOther),
 ];
+
+/// The decision of 7.11, as a labelled select (`#decision`).
+pub(super) fn decision_select(lang: super::i18n::Lang) -> Markup {
+    html! {
+        label for="decision" { (t(lang, Msg::Decision)) }
+        select #decision name="decision" required {
+            @for (value, words) in DECISIONS { option value=(value) { (t(lang, *words)) } }
+        }
+    }
+}
 
 /// The case section of an appeal's page: deadlines, then the forms the person's
 /// roles allow.
@@ -115,6 +125,14 @@ pub(super) fn section(
         .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
         .find(|d| d["kind"] == "cover_letter")
         .and_then(|d| d["number"].as_str().map(str::to_owned));
+    // Once sealing is on, the investigation is recorded in its sealed file
+    // (`investigation`), which records these acts too.
+    let sealed = app.sealer.is_on();
+    let file_link = html! {
+        p.card #investigation-file {
+            a href={ "/console/investigations/" (appeal.id) } { (t(lang, Msg::InvOpenFile)) }
+        }
+    };
     html! {
         h2 { (t(lang, Msg::Deadlines)) }
         @if deadlines.is_empty() {
@@ -160,41 +178,45 @@ pub(super) fn section(
                         button.secondary type="submit" name="send" value="no" { (t(lang, Msg::ConsentRefuse)) }
                     }
                 }
-                form.card #order method="post" action=(action) {
-                    h3 { (t(lang, Msg::OrderHeading)) }
-                    (hidden("investigation_ordered"))
-                    (date("on", "order-on", Msg::OrderDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Order)) }
-                }
-                form.card #extend method="post" action=(action) {
-                    h3 { (t(lang, Msg::ExtendHeading)) }
-                    (hidden("investigation_extended"))
-                    (date("until", "extend-until", Msg::Until, None))
-                    label for="extend-reason" { (t(lang, Msg::WrittenDecision)) }
-                    input #extend-reason type="text" name="reason" required;
-                    button type="submit" { (t(lang, Msg::Extend)) }
-                }
-                form.card #decide method="post" action=(action) {
-                    h3 { (t(lang, Msg::DecisionHeading)) }
-                    (hidden("decision"))
-                    label for="decision" { (t(lang, Msg::Decision)) }
-                    select #decision name="decision" required {
-                        @for (value, words) in DECISIONS { option value=(value) { (t(lang, *words)) } }
+                @if sealed {
+                    (file_link.clone())
+                } @else {
+                    form.card #order method="post" action=(action) {
+                        h3 { (t(lang, Msg::OrderHeading)) }
+                        (hidden("investigation_ordered"))
+                        (date("on", "order-on", Msg::OrderDate, Some(today)))
+                        button type="submit" { (t(lang, Msg::Order)) }
                     }
-                    (date("on", "decision-on", Msg::OnDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Record)) }
+                    form.card #extend method="post" action=(action) {
+                        h3 { (t(lang, Msg::ExtendHeading)) }
+                        (hidden("investigation_extended"))
+                        (date("until", "extend-until", Msg::Until, None))
+                        label for="extend-reason" { (t(lang, Msg::WrittenDecision)) }
+                        input #extend-reason type="text" name="reason" required;
+                        button type="submit" { (t(lang, Msg::Extend)) }
+                    }
+                    form.card #decide method="post" action=(action) {
+                        h3 { (t(lang, Msg::DecisionHeading)) }
+                        (hidden("decision"))
+                        (decision_select(lang))
+                        (date("on", "decision-on", Msg::OnDate, Some(today)))
+                        button type="submit" { (t(lang, Msg::Record)) }
+                    }
                 }
             }
         }
         @if session.has(Role::Manager) {
             h2 { (t(lang, Msg::CaseWork)) }
+            @if sealed && !session.has(Role::Director) { (file_link) }
             div.acts {
                 form.card #event method="post" action=(action) {
                     h3 { (t(lang, Msg::RecordEvent)) }
                     input type="hidden" name="csrf" value=(session.csrf);
                     label for="event-act" { (t(lang, Msg::Event)) }
                     select #event-act name="act" required {
-                        @for (value, words) in MANAGER_EVENTS { option value=(value) { (t(lang, *words)) } }
+                        @for (value, words) in MANAGER_EVENTS.iter().filter(|(v, _)| !sealed || !v.starts_with("materials_")) {
+                            option value=(value) { (t(lang, *words)) }
+                        }
                     }
                     (date("on", "event-on", Msg::OnDate, Some(today)))
                     label for="event-until" { (t(lang, Msg::UntilIfExtended)) }
@@ -312,7 +334,10 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
             reason,
         }),
         "materials_requested" => Act::Deadline(Event::MaterialsRequested { on }),
-        "materials_received" => Act::Deadline(Event::MaterialsReceived { on }),
+        "materials_received" => Act::Deadline(Event::MaterialsReceived {
+            on,
+            requested_on: None,
+        }),
         "decision" => {
             let value = form.decision.as_deref().unwrap_or_default();
             let decision: Decision = serde_json::from_value(serde_json::json!(value))

@@ -191,7 +191,7 @@ pub(super) async fn reply(
         Ok(a) => a,
         Err(e) => return crate::server::problem::Problem::from(e).into_response(),
     };
-    if appeal.sealed.is_some() && session.unlocked.is_none() {
+    if appeal.sealed.is_some() && session.office_key().is_none() {
         let notice = t(session.lang, Msg::NeedsKey);
         return super::appeal::refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
     }
@@ -202,7 +202,7 @@ pub(super) async fn reply(
     {
         return crate::server::problem::Problem::from(e).into_response();
     }
-    let opened = match &session.unlocked {
+    let opened = match session.office_key() {
         Some(unlocked) => app.journal.open(appeal, unlocked).await,
         None => Ok(appeal),
     };

@@ -39,9 +39,9 @@ messages! {
     SignIn => ("Log in", "Войти", "Кіру"),
     WrongLogin => ("Wrong login or password.", "Неверный логин или пароль.", "Логин немесе құпиясөз қате."),
     WrongPassphrase => (
-        "The key passphrase is wrong, or you are not a reader yet.",
-        "Неверная парольная фраза ключа, или вы ещё не читатель.",
-        "Кілттің құпия сөйлемі қате немесе сіз әлі оқырман емессіз."
+        "The key passphrase is wrong, or you have no key yet.",
+        "Неверная парольная фраза ключа, или у вас ещё нет ключа.",
+        "Кілттің құпия сөйлемі қате немесе сізде әлі кілт жоқ."
     ),
     LockedOut => (
         "Too many failed attempts: this login is locked until",
@@ -462,6 +462,55 @@ messages! {
         "Для сайта (4.7): CSV по полным месяцам, числа меньше 5 скрыты",
         "Сайт үшін (4.7): толық айлар бойынша CSV, 5-тен кіші сандар жасырылған"
     ),
+    Investigations => ("Investigations", "Служебные расследования", "Қызметтік тергеулер"),
+    InvFile => ("Investigation file", "Материалы служебного расследования", "Қызметтік тергеу ісі"),
+    InvSealedNote => (
+        "Sealed: read only by the Director, the managers and the commission's members (7.9). Each opening is recorded.",
+        "Запечатано: читают только директор, менеджеры и члены комиссии (7.9). Каждое открытие записывается.",
+        "Мөрленген: тек директор, менеджерлер және комиссия мүшелері оқиды (7.9). Әр ашылуы жазылады."
+    ),
+    InvNone => ("No investigation file you may read.", "Нет доступных вам материалов расследований.", "Сіз оқи алатын тергеу ісі жоқ."),
+    InvOpened => ("Ordered", "Назначено", "Тағайындалды"),
+    InvLast => ("Last entry", "Последняя запись", "Соңғы жазба"),
+    InvMember => ("you are a member", "вы член комиссии", "сіз комиссия мүшесісіз"),
+    InvNotOrdered => ("No investigation is ordered on this appeal.", "Расследование по обращению не назначено.", "Өтініш бойынша тергеу тағайындалмаған."),
+    InvNeedsKey => (
+        "Log in with your key passphrase to open the file; you may record in it without.",
+        "Чтобы открыть материалы, войдите с парольной фразой ключа; записывать можно и без неё.",
+        "Істі ашу үшін кілттің құпия сөйлемімен кіріңіз; онсыз да жазуға болады."
+    ),
+    InvOrderNumber => ("Order number", "Номер приказа", "Бұйрық нөмірі"),
+    InvMembersLogins => (
+        "Members who work the line (logins, comma-separated)",
+        "Члены комиссии — пользователи системы (логины через запятую)",
+        "Жүйені пайдаланатын комиссия мүшелері (логиндер, үтір арқылы)"
+    ),
+    InvMembersOutside => (
+        "Other members (one per line: name, position)",
+        "Другие члены комиссии (по одному в строке: ФИО, должность)",
+        "Басқа мүшелер (әр жолда біреу: аты-жөні, лауазымы)"
+    ),
+    InvCommission => ("The commission", "Комиссия", "Комиссия"),
+    InvCommissionHeading => ("Change the commission", "Изменить состав комиссии", "Комиссия құрамын өзгерту"),
+    InvRequests => ("Materials requested (7.8: one working day)", "Запрошенные материалы (7.8: один рабочий день)", "Сұратылған материалдар (7.8: бір жұмыс күні)"),
+    InvRequestHeading => ("The commission asks for materials (7.8)", "Комиссия запрашивает материалы (7.8)", "Комиссия материалдарды сұратады (7.8)"),
+    InvFromWhom => ("From whom", "У кого", "Кімнен"),
+    InvWhat => ("What", "Что", "Не"),
+    InvRequestNumber => ("Request number", "Номер запроса", "Сұрау нөмірі"),
+    InvNote => ("Note", "Примечание", "Ескертпе"),
+    InvConclusion => ("Reasoned conclusion", "Мотивированное заключение", "Дәлелді қорытынды"),
+    InvConclusionHeading => ("The commission's reasoned conclusion (7.10)", "Мотивированное заключение комиссии (7.10)", "Комиссияның дәлелді қорытындысы (7.10)"),
+    InvDecisionText => ("What is decided (required for other measures)", "Что решено (обязательно для иных мер)", "Не шешілді (өзге шаралар үшін міндетті)"),
+    InvEntries => ("Entries", "Записи", "Жазбалар"),
+    InvReaders => ("Who holds the file's key", "У кого есть ключ к материалам", "Іс кілті кімде"),
+    InvOrdered => ("Investigation ordered", "Расследование назначено", "Тергеу тағайындалды"),
+    InvExtended => ("Investigation extended", "Расследование продлено", "Тергеу ұзартылды"),
+    InvForbidden => (
+        "The investigation file is read only by the Director, the managers and the commission's members (7.9).",
+        "Материалы расследования читают только директор, менеджеры и члены комиссии (7.9).",
+        "Тергеу ісін тек директор, менеджерлер және комиссия мүшелері оқиды (7.9)."
+    ),
+    InvOpenFile => ("Open the investigation file", "Открыть материалы расследования", "Тергеу ісін ашу"),
 }
 
 /// A language's own name for itself, as the login page and the header's switch

@@ -133,7 +133,7 @@ pub(super) async fn login(
     } else {
         let keys = crate::sealing::Keys::new(app.db.clone());
         match keys
-            .unlock(
+            .unlock_own(
                 &person.login,
                 age::secrecy::SecretString::from(form.passphrase),
             )

@@ -114,8 +114,8 @@ impl From<crate::pbx::recordings::RecordingError> for Failure {
 /// none, for what was stored plain.
 fn key_of(session: &Session) -> Arc<Unlocked> {
     session
-        .unlocked
-        .clone()
+        .office_key()
+        .cloned()
         .unwrap_or_else(|| Arc::new(Unlocked::without_keys(&session.actor())))
 }
 
@@ -164,7 +164,7 @@ async fn read(
 ) -> Result<(Vec<Mail>, Vec<Call>), Failure> {
     let db = &app.db;
     let key = key_of(session);
-    let keyless = session.unlocked.is_none();
+    let keyless = session.office_key().is_none();
     let mut mails = Vec::new();
     for info in mail::thread_of(db, id).await? {
         let pk = MessagePk(info.id);
@@ -388,7 +388,7 @@ async fn mail_of(
     if m.destroyed {
         return Err(Box::new(not_found(session)));
     }
-    if m.generation.is_some() && session.unlocked.is_none() {
+    if m.generation.is_some() && session.office_key().is_none() {
         return Err(Box::new(needs_key(session)));
     }
     Ok((n + 1, m))
@@ -526,7 +526,7 @@ pub(super) async fn recording(
     };
     match crate::pbx::store::stored_recording(&app.db, source, call_id).await {
         Ok(None) => return not_found(&session),
-        Ok(Some((_, Some(_)))) if session.unlocked.is_none() => return needs_key(&session),
+        Ok(Some((_, Some(_)))) if session.office_key().is_none() => return needs_key(&session),
         Ok(Some(_)) => {}
         Err(e) => return unavailable(&session, e.into(), id, WHAT),
     }

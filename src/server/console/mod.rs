@@ -16,7 +16,8 @@
 //!   there), `documents` (the cover letter and the appeal's outgoing documents),
 //!   `board` (the deadline board), `director` (alerts and read receipts),
 //!   `outbox`, `audit`, `report` (the analysis of a period, 10.13, and the
-//!   figures for the web site, 4.7).
+//!   figures for the web site, 4.7), `investigation` (the sealed investigation
+//!   file, 7.3–7.11, for the Director, the managers and the commission).
 //!
 //! Each action calls the same function as the CLI and the API (one write path):
 //! the operator's notes are `pbx::notes::record_operator_notes`, a classification
@@ -39,6 +40,7 @@ mod case;
 mod director;
 mod documents;
 pub mod i18n;
+mod investigation;
 mod journal;
 mod login;
 mod materials;
@@ -97,6 +99,11 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}/classify", post(appeal::classify))
         .route("/console/appeals/{id}/act", post(case::act))
         .route("/console/deadlines", get(board::board))
+        .route("/console/investigations", get(investigation::list))
+        .route(
+            "/console/investigations/{id}",
+            get(investigation::file_page).post(investigation::record),
+        )
         .route("/console/report", get(report::report))
         .route("/console/report/{file}", get(report::download))
         .route(
@@ -284,6 +291,7 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                             @if s.has(Role::Director) {
                                 a href="/console/alerts" { (t(lang, Msg::Alerts)) }
                             }
+                            a href="/console/investigations" { (t(lang, Msg::Investigations)) }
                             @if s.has(Role::Manager) {
                                 a href="/console/outbox" { (t(lang, Msg::Outbox)) }
                             }

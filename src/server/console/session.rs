@@ -30,7 +30,8 @@ pub struct Session {
     pub csrf: String,
     pub started: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
-    /// The office key, if they gave their passphrase at the login.
+    /// Their own key, and the office key if they read it, if they gave their
+    /// passphrase at the login (`office_key` for the Journal's sealed values).
     pub unlocked: Option<Arc<Unlocked>>,
     /// The session's language: the person's own (`persons.language`), else the
     /// one chosen at the login, else `console.language`; the header's switch
@@ -45,6 +46,13 @@ impl Session {
 
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// The office key, if they unlocked it at the login (a person who is not
+    /// a reader of it holds only their own key, which opens an investigation
+    /// file they may read and nothing of the Journal).
+    pub fn office_key(&self) -> Option<&Arc<Unlocked>> {
+        self.unlocked.as_ref().filter(|u| u.reads_the_office_key())
     }
 
     /// This session, last seen at `last_seen`, in `lang`.

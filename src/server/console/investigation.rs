@@ -1,0 +1,584 @@
+//! The investigation file (7.3–7.11) in the console: `/console/investigations`
+//! lists the files the person may read (the Director and the managers all of
+//! them, a member of a commission hers), and `/console/investigations/{appeal}`
+//! shows one, opened with the key the person unlocked at the login (each
+//! opening an `investigation_read` event of the chain), with the forms of what
+//! they may record. Every form is one call of `investigation::Investigations`,
+//! as the CLI's `senim investigation …` is.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::case::DECISIONS;
+use super::i18n::{Msg, local, t};
+use super::session::{Session, Sessions};
+use super::*;
+use crate::app::App;
+use crate::deadlines::Decision;
+use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
+use crate::journal::AppealId;
+
+/// Anyone logged in may ask: the file decides who reads it.
+const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::Auditor];
+
+fn who(session: &Session) -> Who<'_> {
+    Who {
+        login: &session.login,
+        roles: &session.roles,
+    }
+}
+
+/// The words for an entry's kind.
+pub(super) fn kind_words(lang: super::i18n::Lang, kind: EntryKind) -> &'static str {
+    t(
+        lang,
+        match kind {
+            EntryKind::Ordered => Msg::InvOrdered,
+            EntryKind::Commission => Msg::InvCommission,
+            EntryKind::Extended => Msg::InvExtended,
+            EntryKind::MaterialsRequested => Msg::EventMaterialsRequested,
+            EntryKind::MaterialsReceived => Msg::EventMaterialsReceived,
+            EntryKind::Conclusion => Msg::InvConclusion,
+            EntryKind::Decided => Msg::Decision,
+        },
+    )
+}
+
+fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
+    let value = match decision {
+        Decision::StopConsideration => "stop_consideration",
+        Decision::HandToAuthorities => "hand_to_authorities",
+        Decision::Disciplinary => "disciplinary",
+        Decision::OtherMeasures => "other_measures",
+    };
+    DECISIONS
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or("", |(_, m)| t(lang, *m))
+}
+
+/// The files the person may read.
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+) -> Response {
+    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
+    let lang = session.lang;
+    let files = match app.investigations().list(who(&session)).await {
+        Ok(files) => files,
+        Err(e) => return failure(e),
+    };
+    let body = html! {
+        h1 { (t(lang, Msg::Investigations)) }
+        p.muted { (t(lang, Msg::InvSealedNote)) }
+        @if files.is_empty() {
+            p.muted #no-files { (t(lang, Msg::InvNone)) }
+        } @else {
+            table #files {
+                thead { tr {
+                    th { (t(lang, Msg::Number)) } th { (t(lang, Msg::Status)) }
+                    th { (t(lang, Msg::InvOpened)) } th { (t(lang, Msg::InvLast)) }
+                } }
+                tbody {
+                    @for f in &files {
+                        tr {
+                            td { a href={ "/console/investigations/" (f.appeal_id) } { (f.registration_number) } }
+                            td { (f.status) }
+                            td { (local(f.opened_at, *app.config.calendar.timezone)) }
+                            td {
+                                @if let Some((kind, on)) = f.entries.last() {
+                                    (kind_words(lang, *kind)) " · " (on.format("%d.%m.%Y"))
+                                }
+                                @if f.member { " · " (t(lang, Msg::InvMember)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang, t(lang, Msg::Investigations), Some(&session), body).into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct Done {
+    done: Option<String>,
+}
+
+/// One file: opened with the session's key if it holds one, and the forms.
+pub(super) async fn file_page(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Response {
+    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
+    let notice = done
+        .done
+        .as_deref()
+        .and_then(|d| d.parse::<EntryKind>().ok())
+        .map(|k| format!("{} ✓", kind_words(session.lang, k)));
+    view(&app, &session, id, notice.as_deref(), None, StatusCode::OK).await
+}
+
+/// The page of file `id`, with a notice or an error.
+async fn view(
+    app: &App,
+    session: &Session,
+    id: i64,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let lang = session.lang;
+    let files = app.investigations();
+    let appeal = match app.journal.get(AppealId(id)).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let exists = match files.exists(appeal.id, who(session)).await {
+        Ok(e) => e,
+        Err(e) => return failure(e),
+    };
+    let may_order = session.has(Role::Director);
+    if exists == Some(false) || (exists.is_none() && !session.has(Role::Manager) && !may_order) {
+        return forbidden(session);
+    }
+    // Opened only with a key; without one the forms still record (sealing
+    // needs only the file's public key).
+    let opened: Result<Option<File>, String> = match (exists, &session.unlocked) {
+        (Some(true), Some(unlocked)) => files
+            .open(appeal.id, who(session), unlocked)
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        _ => Ok(None),
+    };
+    let action = format!("/console/investigations/{id}");
+    let today = app.today();
+    let csrf = html! { input type="hidden" name="csrf" value=(session.csrf); };
+    let hidden = |entry: &str| html! { (csrf) input type="hidden" name="entry" value=(entry); };
+    let date = |name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>| {
+        html! {
+            label for=(field_id) { (t(lang, label)) }
+            input id=(field_id) type="date" name=(name) value=[value] required;
+        }
+    };
+    let members_fields = html! {
+        label for="members" { (t(lang, Msg::InvMembersLogins)) }
+        input #members type="text" name="members" autocomplete="off";
+        label for="outside" { (t(lang, Msg::InvMembersOutside)) }
+        textarea #outside name="outside" rows="3" {}
+    };
+    let tz = *app.config.calendar.timezone;
+    let title = format!("{} · {}", t(lang, Msg::InvFile), appeal.registration_number);
+    let body = html! {
+        h1 { (t(lang, Msg::InvFile)) " · " a href={ "/console/appeals/" (id) } { (appeal.registration_number) } }
+        p.muted { (t(lang, Msg::InvSealedNote)) }
+        @if let Some(n) = notice { p.notice #done { (n) } }
+        @if let Some(e) = error { p.error #error role="alert" { (e) } }
+        @match (&exists, &opened) {
+            (None, _) => { p.muted #no-file { (t(lang, Msg::InvNotOrdered)) } }
+            (Some(_), Err(e)) => { p.error #cannot-open { (e) } }
+            (Some(_), Ok(None)) => { p.notice #locked { (t(lang, Msg::InvNeedsKey)) } }
+            (Some(_), Ok(Some(file))) => { (file_view(lang, tz, file)) }
+        }
+        div.acts {
+            @if exists.is_none() && may_order {
+                form.card #order method="post" action=(action) {
+                    h3 { (t(lang, Msg::OrderHeading)) }
+                    (hidden("ordered"))
+                    label for="number" { (t(lang, Msg::InvOrderNumber)) }
+                    input #number type="text" name="number" required;
+                    (date("on", "order-on", Msg::OrderDate, Some(today)))
+                    (members_fields)
+                    button type="submit" { (t(lang, Msg::Order)) }
+                }
+            }
+            @if exists.is_some() {
+                form.card #request method="post" action=(action) {
+                    h3 { (t(lang, Msg::InvRequestHeading)) }
+                    (hidden("materials_requested"))
+                    label for="from" { (t(lang, Msg::InvFromWhom)) }
+                    input #from type="text" name="from" required;
+                    label for="what" { (t(lang, Msg::InvWhat)) }
+                    textarea #what name="what" rows="2" required {}
+                    (date("on", "request-on", Msg::OnDate, Some(today)))
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+                form.card #received method="post" action=(action) {
+                    h3 { (t(lang, Msg::EventMaterialsReceived)) }
+                    (hidden("materials_received"))
+                    label for="request" { (t(lang, Msg::InvRequestNumber)) }
+                    input #request type="number" name="request" min="1" required;
+                    (date("on", "received-on", Msg::OnDate, Some(today)))
+                    label for="note" { (t(lang, Msg::InvNote)) }
+                    input #note type="text" name="note";
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+                form.card #conclusion method="post" action=(action) {
+                    h3 { (t(lang, Msg::InvConclusionHeading)) }
+                    (hidden("conclusion"))
+                    label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
+                    textarea #conclusion-text name="text" rows="6" required {}
+                    (date("on", "conclusion-on", Msg::OnDate, Some(today)))
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+                @if may_order {
+                    form.card #commission method="post" action=(action) {
+                        h3 { (t(lang, Msg::InvCommissionHeading)) }
+                        (hidden("commission"))
+                        (date("on", "commission-on", Msg::OnDate, Some(today)))
+                        (members_fields)
+                        button type="submit" { (t(lang, Msg::Record)) }
+                    }
+                    form.card #extend method="post" action=(action) {
+                        h3 { (t(lang, Msg::ExtendHeading)) }
+                        (hidden("extended"))
+                        (date("until", "extend-until", Msg::Until, None))
+                        label for="reference" { (t(lang, Msg::WrittenDecision)) }
+                        input #reference type="text" name="reference" required;
+                        label for="extend-reason" { (t(lang, Msg::Reason)) }
+                        input #extend-reason type="text" name="reason" required;
+                        button type="submit" { (t(lang, Msg::Extend)) }
+                    }
+                    form.card #decide method="post" action=(action) {
+                        h3 { (t(lang, Msg::DecisionHeading)) }
+                        (hidden("decided"))
+                        (super::case::decision_select(lang))
+                        label for="decision-text" { (t(lang, Msg::InvDecisionText)) }
+                        textarea #decision-text name="text" rows="3" {}
+                        (date("on", "decision-on", Msg::OnDate, Some(today)))
+                        button type="submit" { (t(lang, Msg::Record)) }
+                    }
+                }
+            }
+        }
+    };
+    (status, page(lang, &title, Some(session), body)).into_response()
+}
+
+/// The opened file: the order, the commission, the requests, the extension,
+/// the conclusion, the decision, then every entry in order.
+fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup {
+    html! {
+        section #file {
+            @if let Some((number, on)) = file.order() {
+                p #order-line { strong { (t(lang, Msg::InvOrderNumber)) ": " } (number) " · " (on.format("%d.%m.%Y")) }
+            }
+            h2 { (t(lang, Msg::InvCommission)) }
+            ul #members {
+                @for m in file.members() {
+                    li {
+                        (m.name)
+                        @if !m.position.is_empty() { ", " (m.position) }
+                        @if let Some(l) = &m.login { span.muted { " (" (l) ")" } }
+                    }
+                }
+            }
+            h2 { (t(lang, Msg::InvRequests)) }
+            table #requests {
+                thead { tr {
+                    th { "№" } th { (t(lang, Msg::OnDate)) } th { (t(lang, Msg::InvFromWhom)) }
+                    th { (t(lang, Msg::InvWhat)) } th { (t(lang, Msg::EventMaterialsReceived)) }
+                } }
+                tbody {
+                    @for (request, answered) in file.requests() {
+                        @if let Entry::MaterialsRequested { request, on, from, what } = request {
+                            tr.overdue[answered.is_none()] {
+                                td { (request) } td { (on.format("%d.%m.%Y")) } td { (from) } td { (what) }
+                                td { @if let Some(d) = answered { (d.format("%d.%m.%Y")) } @else { "—" } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (t(lang, Msg::InvEntries)) }
+            ol #entries {
+                @for r in &file.entries {
+                    li {
+                        strong { (kind_words(lang, r.entry.kind())) }
+                        " · " (local(r.recorded_at, tz)) " · " (r.actor)
+                        (entry_detail(lang, &r.entry))
+                    }
+                }
+            }
+            p.muted #readers { (t(lang, Msg::InvReaders)) ": " (file.readers.join(", ")) }
+        }
+    }
+}
+
+fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
+    html! {
+        @match entry {
+            Entry::Ordered { number, on, .. } => { p { "№ " (number) " · " (on.format("%d.%m.%Y")) } }
+            Entry::Commission { on, members } => {
+                p { (on.format("%d.%m.%Y")) " · " (members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")) }
+            }
+            Entry::Extended { until, reference, reason } => {
+                p { (t(lang, Msg::Until)) " " (until.format("%d.%m.%Y")) " · " (reference) " · " (reason) }
+            }
+            Entry::MaterialsRequested { request, from, what, .. } => { p { "№ " (request) " · " (from) ": " (what) } }
+            Entry::MaterialsReceived { request, on, note } => {
+                p { "№ " (request) " · " (on.format("%d.%m.%Y")) @if !note.is_empty() { " · " (note) } }
+            }
+            Entry::Conclusion { on, text } => { p { (on.format("%d.%m.%Y")) } pre.text { (text) } }
+            Entry::Decided { decision, on, text } => {
+                p { (decision_words(lang, *decision)) " · " (on.format("%d.%m.%Y")) }
+                @if !text.is_empty() { pre.text { (text) } }
+            }
+        }
+    }
+}
+
+/// Any entry's form, as posted.
+#[derive(Deserialize)]
+pub(super) struct EntryForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    entry: String,
+    on: Option<String>,
+    until: Option<String>,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    members: String,
+    #[serde(default)]
+    outside: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    what: String,
+    request: Option<String>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    text: String,
+    decision: Option<String>,
+}
+
+/// The members as typed: logins separated by commas or spaces, and one
+/// "Name, position" a line from outside.
+fn members_of(form: &EntryForm) -> Vec<Member> {
+    let logins = form
+        .members
+        .split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|login| Member {
+            login: Some(login.to_owned()),
+            name: String::new(),
+            position: String::new(),
+        });
+    let outside = form
+        .outside
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let (name, position) = line.split_once(',').unwrap_or((line, ""));
+            Member {
+                login: None,
+                name: name.trim().to_owned(),
+                position: position.trim().to_owned(),
+            }
+        });
+    logins.chain(outside).collect()
+}
+
+/// What was posted, as an entry; the error names the field.
+fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
+    let on = match form.on.as_deref().filter(|v| !v.is_empty()) {
+        None => today,
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("on: {v:?} is not a date (YYYY-MM-DD)"))?,
+    };
+    Ok(match form.entry.as_str() {
+        "ordered" => Entry::Ordered {
+            number: form.number.trim().to_owned(),
+            on,
+            members: members_of(form),
+        },
+        "commission" => Entry::Commission {
+            on,
+            members: members_of(form),
+        },
+        "extended" => Entry::Extended {
+            until: parsed(&form.until).ok_or("until: a date (YYYY-MM-DD) is required")?,
+            reference: form.reference.trim().to_owned(),
+            reason: form.reason.trim().to_owned(),
+        },
+        "materials_requested" => Entry::MaterialsRequested {
+            request: 0,
+            on,
+            from: form.from.trim().to_owned(),
+            what: form.what.trim().to_owned(),
+        },
+        "materials_received" => Entry::MaterialsReceived {
+            request: parsed(&form.request).ok_or("request: a number is required")?,
+            on,
+            note: form.note.trim().to_owned(),
+        },
+        "conclusion" => Entry::Conclusion {
+            on,
+            text: form.text.trim().to_owned(),
+        },
+        "decided" => {
+            let value = form.decision.as_deref().unwrap_or_default();
+            Entry::Decided {
+                decision: serde_json::from_value(serde_json::json!(value))
+                    .map_err(|_| format!("decision: {value:?} is not a decision of 7.11"))?,
+                on,
+                text: form.text.trim().to_owned(),
+            }
+        }
+        other => return Err(format!("entry: {other:?} is not an entry of the file")),
+    })
+}
+
+/// Records a posted entry, then shows the file again.
+pub(super) async fn record(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<EntryForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        ANYONE,
+        form.csrf.as_deref()
+    ));
+    let lang = session.lang;
+    let entry = match entry_of(&form, app.today()) {
+        Ok(entry) => entry,
+        Err(problem) => {
+            let why = format!("{} {problem}", t(lang, Msg::BadForm));
+            return view(
+                &app,
+                &session,
+                id,
+                None,
+                Some(&why),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let kind = entry.kind();
+    let unlocked = session.unlocked.as_deref();
+    match app
+        .investigations()
+        .record(AppealId(id), entry, who(&session), unlocked)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/investigations/{id}?done={kind}")).into_response(),
+        Err(InvestigationError::Forbidden(_)) => forbidden(&session),
+        Err(
+            e @ (InvestigationError::Invalid(_)
+            | InvestigationError::NotFound(_)
+            | InvestigationError::Act(crate::cases::ActError::Invalid(_))),
+        ) => {
+            view(
+                &app,
+                &session,
+                id,
+                None,
+                Some(&e.to_string()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+fn forbidden(session: &Session) -> Response {
+    let lang = session.lang;
+    let view = page(
+        lang,
+        t(lang, Msg::Forbidden),
+        Some(session),
+        html! { p.error { (t(lang, Msg::InvForbidden)) } },
+    );
+    (StatusCode::FORBIDDEN, view).into_response()
+}
+
+fn failure(e: InvestigationError) -> Response {
+    match e {
+        InvestigationError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
+        other => {
+            tracing::error!(error = %other, "console: the investigation file failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(entry: &str) -> EntryForm {
+        EntryForm {
+            csrf: None,
+            entry: entry.into(),
+            on: Some("2026-12-16".into()),
+            until: None,
+            number: "12-П".into(),
+            members: "aset, dana".into(),
+            outside: "Ержан Сапаров, юрист\n\n".into(),
+            reference: String::new(),
+            reason: String::new(),
+            from: String::new(),
+            what: String::new(),
+            request: None,
+            note: String::new(),
+            text: String::new(),
+            decision: Some("other_measures".into()),
+        }
+    }
+
+    #[test]
+    fn a_posted_form_becomes_its_entry_and_a_bad_one_names_its_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap_or_default();
+        let Ok(Entry::Ordered { members, .. }) = entry_of(&form("ordered"), today) else {
+            panic!("an order");
+        };
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[2].name, "Ержан Сапаров");
+        assert_eq!(members[2].position, "юрист");
+        assert!(matches!(
+            entry_of(&form("decided"), today),
+            Ok(Entry::Decided {
+                decision: Decision::OtherMeasures,
+                ..
+            })
+        ));
+        assert_eq!(
+            entry_of(&form("materials_received"), today)
+                .err()
+                .as_deref(),
+            Some("request: a number is required")
+        );
+        assert_eq!(
+            entry_of(&form("extended"), today).err().as_deref(),
+            Some("until: a date (YYYY-MM-DD) is required")
+        );
+        assert!(entry_of(&form("bogus"), today).is_err());
+    }
+}
