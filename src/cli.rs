@@ -842,6 +842,16 @@ async fn journal_command(
                 for w in &package.files {
                     writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;
                 }
+                let enclosures: Vec<String> = package
+                    .enclosures
+                    .iter()
+                    .map(|e| match (e.pages, e.seconds) {
+                        (Some(pages), _) => format!("{} {pages} p.", e.kind),
+                        (None, Some(seconds)) => format!("{} {seconds} s", e.kind),
+                        (None, None) => format!("{} (pages not known)", e.kind),
+                    })
+                    .collect();
+                writeln!(out, "enclosures: {}", enclosures.join(", "))?;
                 writeln!(
                     out,
                     "{} file(s) and MANIFEST.sha256 in {} ({} bytes, SHA-256 {})",

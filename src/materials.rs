@@ -4,9 +4,11 @@
 //! (`events.json`), and a manifest of each file's SHA-256 (`sha256sum -c
 //! MANIFEST.sha256` checks them). Written into a `Sink`: a private directory
 //! (`write`, `senim journal materials -o`) or one ZIP file (`write_zip`, the
-//! package of `documents::package`). It owns no table: it asks the Journal, the
-//! mailbox and the telephone channel. The caller records the disclosure in the
-//! audit chain first.
+//! package of `documents::package`), each file shown as a `Part` to the
+//! caller's `Printer`, which may put a printable copy beside it (the package's
+//! does, and counts pages). It owns no table: it asks the Journal, the mailbox
+//! and the telephone channel. The caller records the disclosure in the audit
+//! chain first.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -97,9 +99,54 @@ impl<W: Write + Seek> Sink for ZipSink<W> {
     }
 }
 
+/// What a file of the materials holds, as `write_into` meets it: what a
+/// `Printer` makes a printable copy of, or counts the pages of.
+pub enum Part<'a> {
+    /// `appeal.json`: the appeal, opened.
+    Appeal(&'a Appeal),
+    /// `mail-NN-….eml`: a message as received.
+    Mail(&'a [u8]),
+    /// An attachment's content.
+    Attachment(&'a [u8]),
+    /// A message destroyed under the records schedule, or one of its
+    /// attachments: an empty file, nothing to print or count.
+    Destroyed,
+    /// `call-NN.json`: a call's numbers.
+    Call(&'a serde_json::Value),
+    /// `call-NN-recording.audio`.
+    Recording(&'a [u8]),
+    /// `events.json`: the extract of the appeal's audit events.
+    Events(&'a serde_json::Value),
+}
+
+/// What goes with the materials' files: a printable copy (PDF) of a file,
+/// written beside it as `<its name without the extension>.pdf` and listed in
+/// the manifest; and lines at the manifest's head (`#`, which `sha256sum -c`
+/// passes over). The package (`documents::package`) prints and counts pages
+/// with one; a directory is written as the materials are (`AsTheyAre`).
+pub trait Printer {
+    /// The printable copy of `part`, if one is made.
+    fn copy(&mut self, part: Part<'_>) -> anyhow::Result<Option<Vec<u8>>>;
+
+    /// The manifest's first lines, without their `#`.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// No copies, no notes: the materials as they are.
+pub struct AsTheyAre;
+
+impl Printer for AsTheyAre {
+    fn copy(&mut self, _: Part<'_>) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
 /// A sink that remembers what was written, for the manifest.
 struct Files<'s, S: Sink> {
     sink: &'s mut S,
+    printer: &'s mut (dyn Printer + Send),
     written: Vec<Written>,
 }
 
@@ -111,6 +158,16 @@ impl<S: Sink> Files<'_, S> {
             sha256: hex::encode(Sha256::digest(bytes)),
             size: bytes.len() as u64,
         });
+        Ok(())
+    }
+
+    /// `put`, then the printer's copy of `part` beside it.
+    fn put_part(&mut self, name: &str, bytes: &[u8], part: Part<'_>) -> anyhow::Result<()> {
+        self.put(name, bytes)?;
+        if let Some(pdf) = self.printer.copy(part)? {
+            let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+            self.put(&format!("{stem}.pdf"), &pdf)?;
+        }
         Ok(())
     }
 }
@@ -125,18 +182,19 @@ pub async fn write(
     dir: &Path,
 ) -> anyhow::Result<Vec<Written>> {
     let mut sink = DirSink::create(dir)?;
-    write_into(journal, pbx, appeal, unlocked, &mut sink).await
+    write_into(journal, pbx, appeal, unlocked, &mut sink, &mut AsTheyAre).await
 }
 
 /// Writes `appeal`'s materials as one ZIP archive into `file` (created 0600,
-/// never over an existing one), the manifest its last entry; returns the files
-/// and the archive's SHA-256.
+/// never over an existing one), with `printer`'s copies, the manifest its last
+/// entry; returns the files and the archive's SHA-256.
 pub async fn write_zip(
     journal: &Journal,
     pbx: &Pbx,
     appeal: Appeal,
     unlocked: &Unlocked,
     file: &Path,
+    printer: &mut (dyn Printer + Send),
 ) -> anyhow::Result<(Vec<Written>, String)> {
     use std::os::unix::fs::OpenOptionsExt;
     let out = std::fs::OpenOptions::new()
@@ -148,7 +206,7 @@ pub async fn write_zip(
         .with_context(|| format!("cannot create {} (give a new file)", file.display()))?;
     let written = async {
         let mut sink = ZipSink::new(out);
-        let written = write_into(journal, pbx, appeal, unlocked, &mut sink).await?;
+        let written = write_into(journal, pbx, appeal, unlocked, &mut sink, printer).await?;
         let mut out = sink.finish()?;
         out.sync_all()?;
         out.rewind()?;
@@ -164,29 +222,43 @@ pub async fn write_zip(
     written
 }
 
-/// Writes `appeal`'s materials into `sink`, the manifest last.
+/// Writes `appeal`'s materials into `sink`, each file followed by `printer`'s
+/// copy of it, the manifest last.
 pub async fn write_into<S: Sink>(
     journal: &Journal,
     pbx: &Pbx,
     appeal: Appeal,
     unlocked: &Unlocked,
     sink: &mut S,
+    printer: &mut (dyn Printer + Send),
 ) -> anyhow::Result<Vec<Written>> {
     let db = journal.db();
     let appeal = journal.open(appeal, unlocked).await?;
     let mut out = Files {
         sink,
+        printer,
         written: Vec::new(),
     };
-    out.put("appeal.json", &serde_json::to_vec_pretty(&appeal)?)?;
+    out.put_part(
+        "appeal.json",
+        &serde_json::to_vec_pretty(&appeal)?,
+        Part::Appeal(&appeal),
+    )?;
     for (n, (pk, disposition)) in mail::messages_of(db, appeal.id)
         .await?
         .into_iter()
         .enumerate()
     {
         let stem = format!("mail-{:02}-{disposition}", n + 1);
-        if let Some(raw) = mail::raw_unlocked(db, pk, unlocked).await? {
-            out.put(&format!("{stem}.eml"), &raw)?;
+        let raw = mail::raw_unlocked(db, pk, unlocked).await?;
+        let destroyed = raw.as_ref().is_none_or(Vec::is_empty);
+        if let Some(raw) = raw {
+            let part = if destroyed {
+                Part::Destroyed
+            } else {
+                Part::Mail(&raw)
+            };
+            out.put_part(&format!("{stem}.eml"), &raw, part)?;
         }
         for (k, a) in mail::attachment_contents(db, pk, unlocked)
             .await?
@@ -194,7 +266,15 @@ pub async fn write_into<S: Sink>(
             .enumerate()
         {
             let name = safe_name(a.filename.as_deref().unwrap_or("attachment"));
-            out.put(&format!("{stem}-attachment-{}-{name}", k + 1), &a.content)?;
+            out.put_part(
+                &format!("{stem}-attachment-{}-{name}", k + 1),
+                &a.content,
+                if destroyed {
+                    Part::Destroyed
+                } else {
+                    Part::Attachment(&a.content)
+                },
+            )?;
         }
     }
     for (n, (source, call_id, recorded)) in crate::pbx::store::calls_of(db, appeal.id)
@@ -212,9 +292,10 @@ pub async fn write_into<S: Sink>(
             "called": numbers.as_ref().and_then(|n| n.called.clone()),
             "extension": numbers.as_ref().and_then(|n| n.extension.clone()),
         });
-        out.put(
+        out.put_part(
             &format!("{stem}.json"),
             &serde_json::to_vec_pretty(&numbers)?,
+            Part::Call(&numbers),
         )?;
         if recorded {
             let mut bytes = Vec::new();
@@ -222,7 +303,11 @@ pub async fn write_into<S: Sink>(
                 .await?
                 .read_to_end(&mut bytes)
                 .context("cannot read the recording")?;
-            out.put(&format!("{stem}-recording.audio"), &bytes)?;
+            out.put_part(
+                &format!("{stem}-recording.audio"),
+                &bytes,
+                Part::Recording(&bytes),
+            )?;
         }
     }
     // The extract of its audit events: what was done, by whom, when, with each
@@ -247,12 +332,23 @@ pub async fn write_into<S: Sink>(
         "registration_number": appeal.registration_number,
         "events": events,
     });
-    out.put("events.json", &serde_json::to_vec_pretty(&extract)?)?;
-    let manifest: String = out
-        .written
+    out.put_part(
+        "events.json",
+        &serde_json::to_vec_pretty(&extract)?,
+        Part::Events(&extract),
+    )?;
+    let notes: String = out
+        .printer
+        .notes()
         .iter()
-        .map(|w| format!("{}  {}\n", w.sha256, w.name))
+        .map(|n| format!("# {}\n", n.replace(['\r', '\n'], " ")))
         .collect();
+    let manifest: String = notes
+        + &out
+            .written
+            .iter()
+            .map(|w| format!("{}  {}\n", w.sha256, w.name))
+            .collect::<String>();
     out.sink.put(MANIFEST, manifest.as_bytes())?;
     Ok(out.written)
 }

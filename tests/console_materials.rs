@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::dovecot::Dovecot;
@@ -58,48 +58,10 @@ fn follow_up() -> Vec<u8> {
     .into_bytes()
 }
 
-/// Two and a half seconds of a 440 Hz tone: 8 kHz, 8-bit mono PCM in a WAV file.
-fn wav() -> Vec<u8> {
-    let samples: Vec<u8> = (0..20_000)
-        .map(|i| {
-            let phase = f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0;
-            (128.0 + 60.0 * phase.sin()) as u8
-        })
-        .collect();
-    let len = samples.len() as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&8000u32.to_le_bytes()); // samples a second
-    out.extend_from_slice(&8000u32.to_le_bytes()); // bytes a second
-    out.extend_from_slice(&1u16.to_le_bytes()); // block align
-    out.extend_from_slice(&8u16.to_le_bytes()); // bits a sample
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&samples);
-    out
-}
-
-fn mailbox_toml(dovecot: &Dovecot) -> String {
-    format!(
-        "[mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
-         username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
-         max_backoff_seconds = 2\n",
-        dovecot.imaps_port(),
-        dovecot.ca_pem_path().display(),
-        dovecot.user(),
-        dovecot.password(),
-    )
-}
-
 /// The daemon's configuration file in `dir`: the console's, the mailbox, and
 /// `extra`.
 fn write(dir: &Path, port: u16, dovecot: &Dovecot, extra: &str) -> PathBuf {
-    let extra = format!("{}\n{}\n{extra}", config(None), mailbox_toml(dovecot));
+    let extra = format!("{}\n{}\n{extra}", config(None), dovecot.mailbox_toml());
     write_config(dir, port, "", &extra)
 }
 
@@ -163,41 +125,6 @@ fn disclosures(config: &Path, number: &str, purpose: &str) -> usize {
         .lines()
         .filter(|l| l.contains("identity_disclosed") && l.contains(&format!("\"{purpose}\"")))
         .count()
-}
-
-/// A call answered at the office, its recording uploaded with the record.
-async fn recorded_call(d: &Daemon, call_id: &str, audio: Vec<u8>) {
-    let record = json!({
-        "call_id": call_id,
-        "caller": CALLER,
-        "called": "+77172000000",
-        "extension": "201",
-        "start": "2026-12-16T10:40:00+05:00",
-        "answer": "2026-12-16T10:40:09+05:00",
-        "end": "2026-12-16T10:52:00+05:00",
-        "disposition": "answered",
-    });
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "record",
-            reqwest::multipart::Part::text(record.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "recording",
-            reqwest::multipart::Part::bytes(audio).file_name(format!("in-{CALLER}.wav")),
-        );
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["recording"], "stored", "{body}");
 }
 
 /// The links of a page that end with `suffix`.

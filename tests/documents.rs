@@ -4,9 +4,13 @@
 //! numbers per year (`OUT-2026-0001`, `0002`, then `OUT-2027-0001`), in Kazakh
 //! and Russian, as a DOCX whose `word/document.xml` holds the numbers and both
 //! languages and a PDF whose text (`pdftotext`) holds them too, Kazakh letters
-//! included, and neither names the caller. The materials package is one ZIP
-//! whose manifest matches its files. Each is a `document_issued` event in the
-//! appeal's chain, and `journal verify` stays green. On the console, the
+//! included, and neither names the caller. The letter waits for the
+//! materials package, one ZIP whose manifest matches its files, with printable
+//! copies and the count of pages of each enclosure: the letter lists them
+//! (`pdftotext` reads the pages, the attachments' and the recording's length),
+//! and is refused once the materials outgrew the package. Each is a
+//! `document_issued` event in the appeal's chain (the package's holding the
+//! count, never a name), and `journal verify` stays green. On the console, the
 //! manager's button makes the letter and offers its files as attachments. The
 //! register is gapless on PostgreSQL too, under concurrent letters.
 
@@ -137,30 +141,8 @@ fn file_in(dir: &Path, suffix: &str) -> PathBuf {
     found[0].clone()
 }
 
-/// The DOCX's `word/document.xml`.
-fn docx_xml(bytes: &[u8]) -> String {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a DOCX is a ZIP");
-    let mut xml = String::new();
-    zip.by_name("word/document.xml")
-        .expect("word/document.xml")
-        .read_to_string(&mut xml)
-        .unwrap();
-    xml
-}
-
-/// The PDF's text, as `pdftotext` reads it.
-fn pdf_text(path: &Path) -> String {
-    let out = std::process::Command::new("pdftotext")
-        .arg(path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn assert_letter(docx: &[u8], pdf: &Path, outgoing: &str, registration: &str) {
-    let xml = docx_xml(docx);
+    let xml = support::pdf::docx_xml(docx);
     for want in [
         outgoing,
         registration,
@@ -170,7 +152,7 @@ fn assert_letter(docx: &[u8], pdf: &Path, outgoing: &str, registration: &str) {
     ] {
         assert!(xml.contains(want), "the DOCX says {want:?}");
     }
-    let text = pdf_text(pdf);
+    let text = support::pdf::text(pdf);
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for want in [
         outgoing,
@@ -194,6 +176,73 @@ fn assert_letter(docx: &[u8], pdf: &Path, outgoing: &str, registration: &str) {
     }
 }
 
+/// White space folded (pdftotext breaks lines, no-break spaces included).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `senim journal materials <appeal> --zip <file>` as `who`.
+fn package(config: &Path, who: &Person, appeal: &str, file: &Path) -> Output {
+    cli(
+        config,
+        who,
+        None,
+        &[
+            "journal",
+            "materials",
+            appeal,
+            "--zip",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
+/// `package`, which must succeed.
+fn packaged(config: &Path, who: &Person, appeal: &str, file: &Path) -> Output {
+    let made = package(config, who, appeal, file);
+    assert!(made.status.success(), "{}", text(&made));
+    made
+}
+
+/// The appeal's materials package, made in the test's process.
+async fn package_in(d: &TestApp, appeal: &Appeal, file: &Path) {
+    let unlocked = senim::sealing::Unlocked::without_keys("person:marat");
+    d.app
+        .documents()
+        .package(
+            d.app.journal.get(appeal.id).await.unwrap(),
+            &unlocked,
+            "person:marat",
+            file,
+        )
+        .await
+        .unwrap();
+}
+
+/// Checks each file of a package against its manifest; the names listed, and
+/// the manifest.
+fn check_manifest(bytes: &[u8]) -> (Vec<String>, String) {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut manifest = String::new();
+    zip.by_name("MANIFEST.sha256")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    let mut listed = Vec::new();
+    for line in manifest.lines().filter(|l| !l.starts_with('#')) {
+        let (hash, name) = line.split_once("  ").unwrap();
+        let mut content = Vec::new();
+        zip.by_name(name)
+            .unwrap()
+            .read_to_end(&mut content)
+            .unwrap();
+        assert_eq!(sha256(&content), hash, "{name}");
+        listed.push(name.to_owned());
+    }
+    assert_eq!(zip.len(), listed.len() + 1, "the files and the manifest");
+    (listed, manifest)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_consent() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,39 +260,68 @@ async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_con
 
     // Without the Director's consent, no letter; nor after she refused.
     let o = out("refused");
-    let refused = cli(
-        &config,
-        &marat,
-        None,
-        &["documents", "cover-letter", &n1, "-o", o.to_str().unwrap()],
-    );
-    assert!(!refused.status.success());
+    let refused = |who: &Person| {
+        let out = cli(
+            &config,
+            who,
+            None,
+            &["documents", "cover-letter", &n1, "-o", o.to_str().unwrap()],
+        );
+        assert!(!out.status.success());
+        text(&out)
+    };
+    let said = refused(&marat);
     assert!(
-        text(&refused).contains("only once the Director has consented"),
-        "{}",
-        text(&refused)
+        said.contains("only once the Director has consented"),
+        "{said}"
     );
     consent(&d, &first, false).await;
-    let refused = cli(
-        &config,
-        &marat,
-        None,
-        &["documents", "cover-letter", &n1, "-o", o.to_str().unwrap()],
-    );
-    assert!(text(&refused).contains("consented"), "{}", text(&refused));
+    let said = refused(&marat);
+    assert!(said.contains("consented"), "{said}");
     // An auditor makes none.
     consent(&d, &first, true).await;
-    let refused = cli(
-        &config,
-        &aigerim,
-        None,
-        &["documents", "cover-letter", &n1, "-o", o.to_str().unwrap()],
+    let said = refused(&aigerim);
+    assert!(said.contains("role of manager or director"), "{said}");
+    // Nor before the materials package, whose pages it lists.
+    let said = refused(&marat);
+    assert!(
+        said.contains("no materials package yet")
+            && said.contains(&format!("senim journal materials {n1} --zip")),
+        "{said}"
+    );
+
+    // The materials package: one ZIP, 0600, its manifest matching its files,
+    // the printable copies beside the appeal, the call and the events.
+    let zip_path = out("package.zip");
+    let made = packaged(&config, &marat, &n1, &zip_path);
+    assert_eq!(mode(&zip_path), 0o600);
+    let bytes = std::fs::read(&zip_path).unwrap();
+    let package_sha = sha256(&bytes);
+    assert!(text(&made).contains(&package_sha), "{}", text(&made));
+    let (listed, manifest) = check_manifest(&bytes);
+    assert_eq!(
+        listed,
+        [
+            "appeal.json",
+            "appeal.pdf",
+            "call-01.json",
+            "call-01.pdf",
+            "events.json",
+            "events.pdf"
+        ]
     );
     assert!(
-        text(&refused).contains("role of manager or director"),
-        "{}",
-        text(&refused)
+        manifest.starts_with(&format!("# Senim: materials package of appeal {n1}\n"))
+            && !manifest.contains("cover letter"),
+        "no letter yet: {manifest}"
     );
+    let again = package(&config, &marat, &n1, &zip_path);
+    assert!(
+        text(&again).contains("exists"),
+        "never over a file: {}",
+        text(&again)
+    );
+    packaged(&config, &marat, &n2, &out("package-2.zip"));
 
     // With it: OUT-2026-0001, then 0002 for the second appeal.
     let o1 = out("letter-1");
@@ -316,67 +394,38 @@ async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_con
     );
     assert!(text(&year).contains("1 document(s)"), "{}", text(&year));
 
-    // The materials package: one ZIP, 0600, its manifest matching its files.
-    let zip_path = out("package.zip");
-    let made = cli(
-        &config,
-        &marat,
-        None,
-        &[
-            "journal",
-            "materials",
-            &n1,
-            "--zip",
-            zip_path.to_str().unwrap(),
-        ],
+    // Made again after the letters, the package names the last one.
+    let later = out("package-later.zip");
+    packaged(&config, &marat, &n1, &later);
+    let bytes = std::fs::read(&later).unwrap();
+    let (_, manifest) = check_manifest(&bytes);
+    assert!(
+        manifest.contains("# cover letter: OUT-2027-0001\n"),
+        "{manifest}"
     );
-    assert!(made.status.success(), "{}", text(&made));
-    assert_eq!(mode(&zip_path), 0o600);
-    let bytes = std::fs::read(&zip_path).unwrap();
-    let package_sha = sha256(&bytes);
-    assert!(text(&made).contains(&package_sha), "{}", text(&made));
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
-    let mut manifest = String::new();
-    zip.by_name("MANIFEST.sha256")
-        .unwrap()
-        .read_to_string(&mut manifest)
-        .unwrap();
-    let mut listed = Vec::new();
-    for line in manifest.lines() {
-        let (hash, name) = line.split_once("  ").unwrap();
-        let mut content = Vec::new();
-        zip.by_name(name)
-            .unwrap()
-            .read_to_end(&mut content)
-            .unwrap();
-        assert_eq!(sha256(&content), hash, "{name}");
-        listed.push(name.to_owned());
-    }
-    assert_eq!(listed, ["appeal.json", "call-01.json", "events.json"]);
-    assert_eq!(zip.len(), 4, "the files and the manifest");
     let mut events = String::new();
     zip.by_name("events.json")
         .unwrap()
         .read_to_string(&mut events)
         .unwrap();
     assert!(events.contains("document_issued") && events.contains("OUT-2026-0001"));
-    let again = cli(
-        &config,
-        &marat,
-        None,
-        &[
-            "journal",
-            "materials",
-            &n1,
-            "--zip",
-            zip_path.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        text(&again).contains("exists"),
-        "never over a file: {}",
-        text(&again)
-    );
+
+    // The letter's PDF lists the package's enclosures with their pages.
+    let pdf_text = flat(&support::pdf::text(&pdf));
+    for want in [
+        "обращение (регистрационные данные и текст) — на 1 л.",
+        "сведения о звонках (1) — на 1 л.",
+        "выписка из журнала событий — на 1 л.",
+        "Всего на 3 л.; в электронном виде — 6 файлов в одном ZIP-пакете",
+        "қоңыраулар туралы мәліметтер (1) — 1 парақта",
+        "Барлығы 3 парақта",
+    ] {
+        assert!(
+            pdf_text.contains(want),
+            "the letter says {want:?}: {pdf_text}"
+        );
+    }
 
     // Each is in the chain, and the chain holds.
     let show = text(&run_cli(&config, &["journal", "show", &n1]));
@@ -384,15 +433,24 @@ async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_con
         .lines()
         .filter(|l| l.contains("document_issued"))
         .collect();
-    assert_eq!(issued.len(), 3, "two letters and the package: {show}");
+    assert_eq!(issued.len(), 4, "two packages and two letters: {show}");
     assert!(
-        issued[0].contains("OUT-2026-0001") && issued[0].contains(&pdf_sha),
-        "{show}"
+        issued[0].contains("materials_package")
+            && issued[0].contains(&package_sha)
+            && issued[0].contains(r#""enclosures":[{"kind":"appeal","pages":1},{"kind":"call","pages":1},{"kind":"events","pages":1}]"#),
+        "the package and its count of pages: {show}"
     );
-    assert!(issued[0].contains("by person:marat"), "{show}");
-    assert!(issued[1].contains("OUT-2027-0001"), "{show}");
     assert!(
-        issued[2].contains("materials_package") && issued[2].contains(&package_sha),
+        issued[1].contains("OUT-2026-0001")
+            && issued[1].contains(&pdf_sha)
+            && issued[1].contains(&format!(r#""package":"{package_sha}""#)),
+        "the letter names the package it lists: {show}"
+    );
+    assert!(issued[1].contains("by person:marat"), "{show}");
+    assert!(issued[2].contains("OUT-2027-0001"), "{show}");
+    assert!(
+        issued[3].contains("materials_package")
+            && issued[3].contains(r#""cover_letter":"OUT-2027-0001""#),
         "{show}"
     );
     assert!(show.contains("\"purpose\":\"materials_package\""), "{show}");
@@ -444,6 +502,15 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     );
 
     consent(&d, &appeal, true).await;
+    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    assert!(
+        !page.contains("id=\"cover-letter\"") && page.contains("id=\"needs-package\""),
+        "the letter waits for the package: {page}"
+    );
+    let r = post(csrf_of(&page)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("no materials package yet"));
+    package_in(&d, &appeal, &dir.path().join("package.zip")).await;
     let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains("id=\"cover-letter\""), "{page}");
     let r = post("forged".into()).await.unwrap();
@@ -523,6 +590,7 @@ async fn the_outgoing_register_is_gapless_per_year_on_postgres() {
     for n in 0..4 {
         let appeal = call(&d, &format!("pg-doc-{n}")).await;
         consent(&d, &appeal, true).await;
+        package_in(&d, &appeal, &dir.path().join(format!("package-{n}.zip"))).await;
         appeals.push(appeal);
     }
     // Four letters at once: four numbers, none twice, none skipped.
@@ -563,5 +631,260 @@ async fn the_outgoing_register_is_gapless_per_year_on_postgres() {
     assert_eq!(sha256(&bytes), file.sha256);
     let report = d.app.journal.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);
+    d.stop().await;
+}
+
+const MAIL_SUBJECT: &str = "Пара на складе";
+const SCAN_NAME: &str = "akt-proverki.pdf";
+
+/// A PDF of three pages, as an office scans one: the letters' own writer.
+fn three_pages() -> Vec<u8> {
+    use senim::documents::letter::{Block, Section};
+    let page = |lang| Section {
+        lang,
+        blocks: vec![Block::Paragraph("Акт проверки склада.".into())],
+    };
+    senim::documents::pdf::render(
+        &[page("kk"), page("ru"), page("ru")],
+        &senim::documents::pdf::Meta {
+            title: "scan",
+            number: "scan",
+            issued_at: now(),
+        },
+    )
+    .unwrap()
+}
+
+/// The citizen's mail: its text, a PDF of three pages, a photo, a document
+/// whose pages cannot be counted.
+fn mail_with_attachments() -> Vec<u8> {
+    let b64 = |bytes: &[u8]| {
+        base64(bytes)
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    };
+    let part = |kind: &str, name: &str, bytes: &[u8]| {
+        format!(
+            "--b1\r\nContent-Type: {kind}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n{}\r\n",
+            b64(bytes)
+        )
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[0u8; 64]);
+    format!(
+        "From: Асқар Ахметов <asqar.docs@example.kz>\r\nTo: trust@example.kz\r\n\
+         Subject: =?utf-8?B?{}?=\r\nMessage-ID: <docs-appeal-1@example.kz>\r\n\
+         Date: Wed, 16 Dec 2026 09:30:00 +0500\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nЗаведующий складом требует деньги.\r\n\
+         {}{}{}--b1--\r\n",
+        base64(MAIL_SUBJECT.as_bytes()),
+        part("application/pdf", SCAN_NAME, &three_pages()),
+        part("image/png", "photo.png", &png),
+        part(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "notes.docx",
+            b"PK\x03\x04 not counted"
+        ),
+    )
+    .into_bytes()
+}
+
+/// Base64 (RFC 4648), as a mail carries attachments.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The registration number of the appeal of `channel`, once registered.
+async fn appeal_of(d: &TestApp, channel: senim::journal::Channel) -> String {
+    for _ in 0..300 {
+        let all = d.app.journal.list(&Default::default()).await.unwrap();
+        if let Some(a) = all.iter().find(|a| a.channel == channel) {
+            return a.registration_number.to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("no {channel} appeal registered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cover_letter_lists_the_pages_of_the_mail_its_attachments_and_the_recording() {
+    let dovecot = support::dovecot::Dovecot::start();
+    dovecot.append("INBOX", &mail_with_attachments());
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{}", config(), dovecot.mailbox_toml());
+    let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
+    let config = d.config.clone();
+    let marat = person(&config, "marat", &["manager"]);
+    let mail_number = appeal_of(&d, senim::journal::Channel::Email).await;
+    let mail_appeal = d
+        .app
+        .journal
+        .find(&mail_number.parse().unwrap())
+        .await
+        .unwrap();
+    consent(&d, &mail_appeal, true).await;
+
+    // The package: the mail printed, the attachments counted, by kind only.
+    let first = dir.path().join("mail-package.zip");
+    let made = packaged(&config, &marat, &mail_number, &first);
+    assert!(
+        text(&made).contains("attachment 3 p., attachment 1 p., attachment (pages not known)"),
+        "{}",
+        text(&made)
+    );
+    let (listed, _) = check_manifest(&std::fs::read(&first).unwrap());
+    assert!(
+        listed.contains(&"mail-01-appeal.pdf".to_owned()),
+        "the mail's printable copy: {listed:?}"
+    );
+    let show = text(&run_cli(&config, &["journal", "show", &mail_number]));
+    let event = show
+        .lines()
+        .find(|l| l.contains("document_issued") && l.contains("materials_package"))
+        .expect("the package's event");
+    assert!(
+        event.contains(r#"{"kind":"attachment","pages":3},{"kind":"attachment","pages":1},{"kind":"attachment"}"#),
+        "{event}"
+    );
+    for secret in [SCAN_NAME, "photo.png", "Ахметов", "asqar.docs", "склад"] {
+        assert!(
+            !event.contains(secret),
+            "no name nor text in the chain: {event}"
+        );
+    }
+
+    // A later mail of the citizen's: the package no longer holds the
+    // materials, and the letter says so.
+    dovecot.append(
+        "INBOX",
+        "From: asqar.docs@example.kz\r\nTo: trust@example.kz\r\nSubject: Re\r\n\
+          Message-ID: <docs-appeal-2@example.kz>\r\nIn-Reply-To: <docs-appeal-1@example.kz>\r\n\
+          References: <docs-appeal-1@example.kz>\r\nDate: Wed, 16 Dec 2026 10:15:00 +0500\r\n\
+          Content-Type: text/plain; charset=utf-8\r\n\r\nЕщё одно письмо.\r\n"
+            .as_bytes(),
+    );
+    for _ in 0..300 {
+        let thread = senim::mailbox::store::thread_of(d.app.journal.db(), mail_appeal.id)
+            .await
+            .unwrap();
+        if thread.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let letters = dir.path().join("letters");
+    let letter = |number: &str| {
+        cli(
+            &config,
+            &marat,
+            None,
+            &[
+                "documents",
+                "cover-letter",
+                number,
+                "-o",
+                letters.to_str().unwrap(),
+            ],
+        )
+    };
+    let refused = letter(&mail_number);
+    assert!(
+        !refused.status.success()
+            && text(&refused).contains("its materials changed since the package"),
+        "{}",
+        text(&refused)
+    );
+    let second = dir.path().join("mail-package-2.zip");
+    packaged(&config, &marat, &mail_number, &second);
+    // The mail's printable copy, for a person to look at.
+    let copy = dir.path().join("mail-01-appeal.pdf");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&second).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    zip.by_name("mail-01-appeal.pdf")
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    std::fs::write(&copy, bytes).unwrap();
+    assert!(
+        flat(&support::pdf::text(&copy)).contains("Заведующий складом требует деньги."),
+        "the copy prints the mail's text"
+    );
+    support::pdf::render_page(&copy, "1", "package-mail-copy");
+    let made = letter(&mail_number);
+    assert!(made.status.success(), "{}", text(&made));
+    let pdf = letters.join("OUT-2026-0001-cover-letter.pdf");
+    let said = flat(&support::pdf::text(&pdf));
+    for want in [
+        "электронные письма (2) — на 2 л.",
+        "вложения к письмам (3) — на 4 л. и ещё 1 файл без подсчёта листов",
+        "хаттарға тіркелген құжаттар (3) — 4 парақта және парақ саны анықталмаған тағы 1 файл",
+        "электрондық хаттар (2) — 2 парақта",
+    ] {
+        assert!(said.contains(want), "the letter says {want:?}: {said}");
+    }
+    let docx = std::fs::read(letters.join("OUT-2026-0001-cover-letter.docx")).unwrap();
+    assert!(
+        support::pdf::docx_xml(&docx).contains("на 4\u{a0}л. и ещё 1 файл без подсчёта листов"),
+        "the DOCX lists them too"
+    );
+    assert!(!said.contains(SCAN_NAME) && !said.contains("Ахметов"));
+    for (page, name) in [
+        ("1", "cover-letter-enclosures"),
+        ("2", "cover-letter-enclosures-ru"),
+    ] {
+        let png = support::pdf::render_page(&pdf, page, name);
+        assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+    }
+
+    // A call whose recording the PBX uploaded: its length in the letter.
+    let call_number =
+        support::console::recorded_call(&d, "docs-recorded", support::console::wav()).await;
+    let call_appeal = d
+        .app
+        .journal
+        .find(&call_number.parse().unwrap())
+        .await
+        .unwrap();
+    consent(&d, &call_appeal, true).await;
+    packaged(
+        &config,
+        &marat,
+        &call_number,
+        &dir.path().join("call-package.zip"),
+    );
+    let made = letter(&call_number);
+    assert!(made.status.success(), "{}", text(&made));
+    let said = flat(&support::pdf::text(
+        &letters.join("OUT-2026-0002-cover-letter.pdf"),
+    ));
+    for want in [
+        "аудиозаписи звонков (1) — 1 аудиофайл, 3 с",
+        "қоңыраулардың аудиожазбалары (1) — 1 аудиофайл, 3 с",
+        ", 1 аудиофайл; в электронном виде",
+    ] {
+        assert!(said.contains(want), "the letter says {want:?}: {said}");
+    }
+    let verify = run_cli(&config, &["journal", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify));
     d.stop().await;
 }

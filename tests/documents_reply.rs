@@ -4,7 +4,11 @@
 //! reporter with its outgoing number in the subject, the reply deadline is met
 //! and the appeal `replied`, the chain verifies and never holds the reply's
 //! text; a postal reply's PDF says the number in Kazakh and Russian; the
-//! extension notice meets the extension notice's deadline.
+//! extension notice meets the extension notice's deadline. On the console, the
+//! postal reply comes back as PDF and DOCX in one ZIP (or either alone), and
+//! the extension notice is made on the revealed appeal's page (in a real
+//! browser for its screenshot) while its deadline is open, recording
+//! `citizen_notified`.
 
 mod support;
 
@@ -19,7 +23,10 @@ use senim::deadlines::{Event, Kind};
 use senim::documents::{ReplyInput, ReplyMethod};
 use senim::journal::{Appeal, Channel, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::browser::{Driver, screenshot};
+use support::console::{
+    PASSWORD, console_person, csrf_of, http_login, log_in, no_redirects, source_with,
+};
 use support::senim::{Person, Served, command, person};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
@@ -82,6 +89,25 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// The manager extends the reply to 30 January 2027 for `reason`.
+async fn extend_reply(d: &TestApp, appeal: &Appeal, reason: &str) {
+    let until = chrono::NaiveDate::from_ymd_opt(2027, 1, 30).unwrap();
+    d.app
+        .case()
+        .record(
+            appeal.id,
+            &Act::Deadline(Event::ReplyExtended {
+                until,
+                reason: reason.into(),
+            }),
+            "person:marat",
+            d.app.clock.now(),
+            d.app.today(),
+        )
+        .await
+        .unwrap();
 }
 
 async fn met(d: &TestApp, appeal: &Appeal, kind: Kind) -> bool {
@@ -255,12 +281,7 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     assert!(made.status.success(), "{}", text(&made));
     assert!(text(&made).contains("OUT-2026-0002"), "{}", text(&made));
     let pdf = out.join("OUT-2026-0002-reply.pdf");
-    let pdftext = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext");
-    let pdftext = String::from_utf8(pdftext.stdout).unwrap();
+    let pdftext = support::pdf::text(&pdf);
     for words in [
         "OUT-2026-0002",
         "Өтінішке жауап",
@@ -278,21 +299,7 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
 
     // The extension notice meets the extension notice's deadline.
     let third = register(&d, "reply-3").await;
-    let until = chrono::NaiveDate::from_ymd_opt(2027, 1, 30).unwrap();
-    d.app
-        .case()
-        .record(
-            third.id,
-            &Act::Deadline(Event::ReplyExtended {
-                until,
-                reason: "a site inspection".into(),
-            }),
-            "person:marat",
-            d.app.clock.now(),
-            d.app.today(),
-        )
-        .await
-        .unwrap();
+    extend_reply(&d, &third, "a site inspection").await;
     assert!(!met(&d, &third, Kind::ExtensionNotice).await);
     let out = dir.path().join("notice");
     let made = cli(
@@ -317,12 +324,7 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         "1",
         "extension-notice",
     );
-    let pdftext = std::process::Command::new("pdftotext")
-        .arg(out.join("OUT-2026-0003-extension-notice.pdf"))
-        .arg("-")
-        .output()
-        .expect("pdftotext");
-    let pdftext = String::from_utf8(pdftext.stdout).unwrap();
+    let pdftext = support::pdf::text(&out.join("OUT-2026-0003-extension-notice.pdf"));
     assert!(pdftext.contains("продлён до"), "{pdftext}");
     d.stop().await;
 }
@@ -359,7 +361,7 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
         .await
         .unwrap();
     assert!(revealed.contains("id=\"reply\""), "{revealed}");
-    let post = |method: &'static str| {
+    let post = |method: &'static str, format: &'static str| {
         client
             .post(d.url(&format!("{page_path}/reply")))
             .header(reqwest::header::COOKIE, &cookie)
@@ -367,35 +369,221 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
                 ("csrf", csrf_of(&revealed)),
                 ("text", SECRET_TEXT.to_owned()),
                 ("method", method.to_owned()),
+                ("format", format.to_owned()),
             ])
             .send()
     };
-    let r = post("pigeon").await.unwrap();
+    let r = post("pigeon", "zip").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("method:"));
-    let r = post("post").await.unwrap();
+    let r = post("post", "odt").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("format:"));
+    assert!(!met(&d, &appeal, Kind::Reply).await, "nothing sent yet");
+    // Both formats in one answer: the letter is kept nowhere else.
+    let r = post("post", "zip").await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()[reqwest::header::CONTENT_TYPE],
-        "application/pdf"
+        "application/zip"
     );
+    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains("OUT-2026-0001-reply.zip"),
+        "{disposition}"
+    );
+    let (pdf_bytes, docx_bytes) = unzip_letter(&r.bytes().await.unwrap(), "OUT-2026-0001-reply");
     let pdf = dir.path().join("reply.pdf");
-    std::fs::write(&pdf, r.bytes().await.unwrap()).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext");
-    let pdftext = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(&pdf, pdf_bytes).unwrap();
+    let pdftext = support::pdf::text(&pdf);
     assert!(
         pdftext.contains("OUT-2026-0001") && pdftext.contains("Ахметов"),
         "{pdftext}"
     );
+    let xml = support::pdf::docx_xml(&docx_bytes);
+    for words in [
+        "OUT-2026-0001",
+        "Ахметов",
+        "Өтінішке жауап",
+        "Ответ на обращение",
+    ] {
+        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
+    }
     assert!(met(&d, &appeal, Kind::Reply).await);
     assert_eq!(
         d.app.journal.get(appeal.id).await.unwrap().status,
         Status::Replied
     );
+    let report = d.app.journal.verify().await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.findings);
+    d.stop().await;
+}
+
+/// The revealed appeal's page, as the manager's session gets it.
+async fn reveal(d: &TestApp, client: &reqwest::Client, cookie: &str, page_path: &str) -> String {
+    let page = client
+        .get(d.url(page_path))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(d.url(&format!("{page_path}/reveal")))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A letter's PDF and DOCX from the console's ZIP, named `stem`.
+fn unzip_letter(bytes: &[u8], stem: &str) -> (Vec<u8>, Vec<u8>) {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
+    assert_eq!(zip.len(), 2, "the PDF and the DOCX");
+    let mut read = |name: String| {
+        let mut out = Vec::new();
+        zip.by_name(&name)
+            .unwrap_or_else(|_| panic!("{name} in the ZIP"))
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    };
+    (read(format!("{stem}.pdf")), read(format!("{stem}.docx")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{}\n{DOCUMENTS}", support::console::config(None));
+    let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
+    console_person(&d.config, dir.path(), "marat", &["manager"]);
+    console_person(&d.config, dir.path(), "aigerim", &["auditor"]);
+    let appeal = register(&d, "console-notice").await;
+    let page_path = format!("/console/appeals/{}", appeal.id);
+    let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let client = no_redirects();
+    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    assert!(
+        revealed.contains("id=\"reply\"") && !revealed.contains("id=\"extension-notice\""),
+        "no notice is owed before the reply is extended"
+    );
+    extend_reply(&d, &appeal, "выездная проверка").await;
+    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    assert!(
+        revealed.contains(
+            "id=\"notice-until\" type=\"date\" name=\"until\" required value=\"2027-01-30\""
+        ) && revealed.contains("value=\"выездная проверка\""),
+        "the form, filled from the extended deadline: {revealed}"
+    );
+
+    // The form as a person sees it, in a real browser.
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    log_in(&browser, &d, "marat", "ru").await;
+    browser.goto(&d.url(&page_path)).await.unwrap();
+    browser
+        .find(fantoccini::Locator::Css("form[action$='/reveal'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = source_with(&browser, "id=\"extension-notice\"").await;
+    assert!(
+        shown.contains("Уведомление о продлении срока ответа"),
+        "{shown}"
+    );
+    browser
+        .find(fantoccini::Locator::Id("extension-notice"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    screenshot(&browser, "appeal-extension-notice").await;
+    browser.close().await.unwrap();
+
+    let post = |cookie: String, csrf: String, until: &'static str, format: &'static str| {
+        client
+            .post(d.url(&format!("{page_path}/extension-notice")))
+            .header(reqwest::header::COOKIE, cookie)
+            .form(&[
+                ("csrf", csrf),
+                ("until", until.to_owned()),
+                ("reason", "выездная проверка".to_owned()),
+                ("format", format.to_owned()),
+            ])
+            .send()
+    };
+    // The same role checks as the reply: not the auditor, not without the token.
+    let (_, auditor) = http_login(&d, "aigerim", PASSWORD).await;
+    let r = post(auditor.unwrap(), csrf_of(&revealed), "2027-01-30", "docx")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(cookie.clone(), "forged".into(), "2027-01-30", "docx")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF checked");
+    let r = post(cookie.clone(), csrf_of(&revealed), "30.01.2027", "docx")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("until:"));
+    assert!(!met(&d, &appeal, Kind::ExtensionNotice).await);
+
+    let r = post(cookie.clone(), csrf_of(&revealed), "2027-01-30", "docx")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let xml = support::pdf::docx_xml(&r.bytes().await.unwrap());
+    for words in [
+        "OUT-2026-0001",
+        "Ахметов",
+        "продлён до",
+        "30\u{a0}января 2027",
+        "выездная проверка",
+    ] {
+        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
+    }
+    assert!(met(&d, &appeal, Kind::ExtensionNotice).await);
+    let history = d.app.journal.history(appeal.id).await.unwrap();
+    let notified: Vec<_> = history
+        .iter()
+        .filter(|e| e.kind == "citizen_notified")
+        .collect();
+    assert_eq!(notified.len(), 1, "{history:?}");
+    assert_eq!(notified[0].actor, "person:marat");
+    assert!(
+        history
+            .iter()
+            .any(|e| e.kind == "identity_disclosed" && e.detail.contains("extension_notice"))
+    );
+    assert!(
+        history.iter().all(|e| !e.detail.contains("Ахметов")),
+        "no identity in the chain"
+    );
+    let entries = d.app.documents().list(Some(appeal.id), None).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].files.is_empty(), "the named letter is not kept");
+    // Owed no more: the form is gone.
+    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    assert!(!revealed.contains("id=\"extension-notice\""), "{revealed}");
     let report = d.app.journal.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);
     d.stop().await;

@@ -114,6 +114,7 @@ fn paragraphs(block: &Block) -> Vec<Paragraph> {
                 .align(AlignmentType::Both)
                 .indent(None, Some(SpecialIndentType::FirstLine(INDENT)), None, None),
         ],
+        Block::Plain(t) => vec![Paragraph::new().add_run(text(t))],
         Block::Label(t) => vec![Paragraph::new().add_run(text(t)).indent(
             None,
             Some(SpecialIndentType::FirstLine(INDENT)),

@@ -6,6 +6,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::package::{Enclosure, EnclosureKind};
 use crate::config::documents::DocumentsConfig;
 use crate::journal::Channel;
 
@@ -22,6 +23,9 @@ pub enum Block {
     Heading(String),
     /// A paragraph of text, its first line indented.
     Paragraph(String),
+    /// A line of text as it was written (a mail's, say): at the left, wrapped
+    /// at the margin, neither indented nor justified; empty, a blank line.
+    Plain(String),
     /// A label before a list ("Enclosed:").
     Label(String),
     /// An item of a list, numbered by the text itself.
@@ -38,25 +42,94 @@ pub struct Section {
     pub blocks: Vec<Block>,
 }
 
-/// What travels with the letter, by kind and count: never a name or a text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What travels with the letter: the materials package it lists, by kind
+/// with the pages on paper (`package::Enclosure`); never a name or a text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Enclosures {
-    /// The e-mails of the appeal (`.eml`).
-    pub mails: usize,
-    /// The files attached to them.
-    pub attachments: usize,
-    /// The calls' records (numbers, as JSON).
-    pub calls: usize,
-    /// The calls' recordings.
-    pub recordings: usize,
+    /// The package's enclosures, in its order.
+    pub items: Vec<Enclosure>,
+    /// The package's files in all (the printable copies too, the manifest aside).
+    pub files: usize,
+    /// The day the package was made (Astana).
+    pub made_on: NaiveDate,
+}
+
+/// What the enclosures of one kind come to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    files: usize,
+    /// The pages of those whose pages are known.
+    pages: u32,
+    /// How many have no known page count.
+    uncounted: usize,
+    /// The length of the recordings whose length is known, and how many.
+    seconds: u32,
+    timed: usize,
 }
 
 impl Enclosures {
-    /// The files in all: these, the appeal and the extract of its events.
-    pub fn files(&self) -> usize {
-        2 + self.mails + self.attachments + self.calls + self.recordings
+    fn tally(&self, kind: Option<EnclosureKind>) -> Tally {
+        let mut t = Tally::default();
+        for e in self
+            .items
+            .iter()
+            .filter(|e| kind.is_none_or(|k| e.kind == k))
+        {
+            t.files += 1;
+            match (e.kind, e.pages, e.seconds) {
+                (EnclosureKind::Recording, _, Some(s)) => {
+                    t.seconds = t.seconds.saturating_add(s);
+                    t.timed += 1;
+                }
+                (EnclosureKind::Recording, _, None) => {}
+                (_, Some(p), _) => t.pages = t.pages.saturating_add(p),
+                (_, None, _) => t.uncounted += 1,
+            }
+        }
+        t
     }
 }
+
+/// The kinds in the order the letter lists them, with their words (kk, ru);
+/// those listed with how many there are.
+const KINDS: [(EnclosureKind, &str, &str, bool); 6] = [
+    (
+        EnclosureKind::Appeal,
+        "өтініш (тіркеу деректері мен мәтіні)",
+        "обращение (регистрационные данные и текст)",
+        false,
+    ),
+    (
+        EnclosureKind::Mail,
+        "электрондық хаттар",
+        "электронные письма",
+        true,
+    ),
+    (
+        EnclosureKind::Attachment,
+        "хаттарға тіркелген құжаттар",
+        "вложения к письмам",
+        true,
+    ),
+    (
+        EnclosureKind::Call,
+        "қоңыраулар туралы мәліметтер",
+        "сведения о звонках",
+        true,
+    ),
+    (
+        EnclosureKind::Recording,
+        "қоңыраулардың аудиожазбалары",
+        "аудиозаписи звонков",
+        true,
+    ),
+    (
+        EnclosureKind::Events,
+        "оқиғалар журналынан үзінді",
+        "выписка из журнала событий",
+        false,
+    ),
+];
 
 /// Everything the cover letter says.
 #[derive(Clone, Debug)]
@@ -114,14 +187,73 @@ pub fn date_ru(date: NaiveDate) -> String {
     format!("{}\u{a0}{month} {}\u{a0}г.", date.day(), date.year())
 }
 
-/// `1 файл`, `2 файла`, `5 файлов`.
-fn files_ru(n: usize) -> String {
+/// `n` and the word for it in Russian: `[one, few, many]` (`1 файл`,
+/// `2 файла`, `5 файлов`).
+fn count_ru(n: usize, words: [&str; 3]) -> String {
     let word = match (n % 10, n % 100) {
-        (1, h) if h != 11 => "файл",
-        (2..=4, h) if !(12..=14).contains(&h) => "файла",
-        _ => "файлов",
+        (1, h) if h != 11 => words[0],
+        (2..=4, h) if !(12..=14).contains(&h) => words[1],
+        _ => words[2],
     };
     format!("{n} {word}")
+}
+
+fn files_ru(n: usize) -> String {
+    count_ru(n, ["файл", "файла", "файлов"])
+}
+
+fn audio_ru(n: usize) -> String {
+    count_ru(n, ["аудиофайл", "аудиофайла", "аудиофайлов"])
+}
+
+/// `12 мин 30 с`; `1 ч 5 мин 0 с` (`сағ` in Kazakh).
+fn duration(seconds: u32, hours: &str) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}\u{a0}с"),
+        (0, _) => format!("{m}\u{a0}мин {s}\u{a0}с"),
+        _ => format!("{h}\u{a0}{hours} {m}\u{a0}мин {s}\u{a0}с"),
+    }
+}
+
+/// What the enclosures of a kind come to, in Russian: `на 7 л.`, the files
+/// whose pages could not be counted, or the recordings and their length.
+fn measure_ru(kind: EnclosureKind, t: Tally) -> String {
+    if kind == EnclosureKind::Recording {
+        return if t.timed == t.files {
+            format!("{}, {}", audio_ru(t.files), duration(t.seconds, "ч"))
+        } else {
+            audio_ru(t.files)
+        };
+    }
+    match (t.uncounted, t.files - t.uncounted) {
+        (0, _) => format!("на {}\u{a0}л.", t.pages),
+        (u, 0) => format!("{}, число листов не определено", files_ru(u)),
+        (u, _) => format!(
+            "на {}\u{a0}л. и ещё {} без подсчёта листов",
+            t.pages,
+            files_ru(u)
+        ),
+    }
+}
+
+/// `measure_ru` in Kazakh: `7 парақта`.
+fn measure_kk(kind: EnclosureKind, t: Tally) -> String {
+    if kind == EnclosureKind::Recording {
+        return if t.timed == t.files {
+            format!("{} аудиофайл, {}", t.files, duration(t.seconds, "сағ"))
+        } else {
+            format!("{} аудиофайл", t.files)
+        };
+    }
+    match (t.uncounted, t.files - t.uncounted) {
+        (0, _) => format!("{}\u{a0}парақта", t.pages),
+        (u, 0) => format!("{u} файл, парақ саны анықталмаған"),
+        (u, _) => format!(
+            "{}\u{a0}парақта және парақ саны анықталмаған тағы {u} файл",
+            t.pages
+        ),
+    }
 }
 
 /// The configured address, one line per `;`.
@@ -146,6 +278,32 @@ impl CoverLetter<'_> {
             "{} · Ілеспе хат / Сопроводительное письмо · {}",
             self.number, self.registration_number
         )
+    }
+
+    /// The list's items in Kazakh or Russian: each kind the package holds,
+    /// in `KINDS`' order, with how many there are and what they come to.
+    fn items(&self, ru: bool) -> Vec<String> {
+        KINDS
+            .iter()
+            .filter_map(|(kind, kk_words, ru_words, counted)| {
+                let t = self.enclosures.tally(Some(*kind));
+                if t.files == 0 {
+                    return None;
+                }
+                let words = if ru { ru_words } else { kk_words };
+                let how_many = if *counted {
+                    format!(" ({})", t.files)
+                } else {
+                    String::new()
+                };
+                let measure = if ru {
+                    measure_ru(*kind, t)
+                } else {
+                    measure_kk(*kind, t)
+                };
+                Some(format!("{words}{how_many} — {measure}"))
+            })
+            .collect()
     }
 
     fn kazakh(&self) -> Section {
@@ -181,30 +339,21 @@ impl CoverLetter<'_> {
             ),
             Block::Label("Қосымша:".into()),
         ];
-        let mut items = vec!["өтініш (тіркеу деректері мен мәтіні) — 1 файл".to_owned()];
-        if e.mails > 0 {
-            items.push(format!("электрондық хаттар — {} файл", e.mails));
+        blocks.extend(numbered(self.items(false)));
+        let all = e.tally(None);
+        let audio = e.tally(Some(EnclosureKind::Recording)).files;
+        let mut total = format!("Барлығы {}\u{a0}парақта", all.pages);
+        if all.uncounted > 0 {
+            total += &format!(", парақ саны анықталмаған тағы {} файл", all.uncounted);
         }
-        if e.attachments > 0 {
-            items.push(format!(
-                "хаттарға тіркелген құжаттар — {} файл",
-                e.attachments
-            ));
+        if audio > 0 {
+            total += &format!(" және {audio} аудиофайл");
         }
-        if e.calls > 0 {
-            items.push(format!("қоңыраулар туралы мәліметтер — {} файл", e.calls));
-        }
-        if e.recordings > 0 {
-            items.push(format!(
-                "қоңыраулардың аудиожазбалары — {} файл",
-                e.recordings
-            ));
-        }
-        items.push("оқиғалар журналынан үзінді — 1 файл".into());
-        blocks.extend(numbered(items));
         blocks.push(Block::Paragraph(format!(
-            "Барлығы {} файл бір ZIP-пакетте; әр файлдың SHA-256 хэші MANIFEST.sha256 тізімінде көрсетілген.",
-            e.files()
+            "{total}; электрондық түрде — бір ZIP-пакетте {} файл (пакеттің күні: {}), әр файлдың \
+             SHA-256 хэші MANIFEST.sha256 тізімінде көрсетілген.",
+            e.files,
+            date_kk(e.made_on)
         )));
         blocks.push(Block::Signature {
             title: c.director_title.kk.clone(),
@@ -248,24 +397,21 @@ impl CoverLetter<'_> {
             ),
             Block::Label("Приложение:".into()),
         ];
-        let mut items = vec!["обращение (регистрационные данные и текст) — 1 файл".to_owned()];
-        if e.mails > 0 {
-            items.push(format!("электронные письма — {}", files_ru(e.mails)));
+        blocks.extend(numbered(self.items(true)));
+        let all = e.tally(None);
+        let audio = e.tally(Some(EnclosureKind::Recording)).files;
+        let mut total = format!("Всего на {}\u{a0}л.", all.pages);
+        if all.uncounted > 0 {
+            total += &format!(" и ещё {} без подсчёта листов", files_ru(all.uncounted));
         }
-        if e.attachments > 0 {
-            items.push(format!("вложения к письмам — {}", files_ru(e.attachments)));
+        if audio > 0 {
+            total += &format!(", {}", audio_ru(audio));
         }
-        if e.calls > 0 {
-            items.push(format!("сведения о звонках — {}", files_ru(e.calls)));
-        }
-        if e.recordings > 0 {
-            items.push(format!("аудиозаписи звонков — {}", files_ru(e.recordings)));
-        }
-        items.push("выписка из журнала событий — 1 файл".into());
-        blocks.extend(numbered(items));
         blocks.push(Block::Paragraph(format!(
-            "Всего {} в одном ZIP-пакете; SHA-256 каждого файла указан в перечне MANIFEST.sha256.",
-            files_ru(e.files())
+            "{total}; в электронном виде — {} в одном ZIP-пакете от {}, SHA-256 каждого файла \
+             указан в перечне MANIFEST.sha256.",
+            files_ru(e.files),
+            date_ru(e.made_on)
         )));
         blocks.push(Block::Signature {
             title: c.director_title.ru.clone(),
@@ -288,7 +434,12 @@ fn capitalised(text: &str) -> String {
 fn numbered(items: Vec<String>) -> impl Iterator<Item = Block> {
     let last = items.len();
     items.into_iter().enumerate().map(move |(i, item)| {
-        let end = if i + 1 == last { '.' } else { ';' };
+        let end = match (i + 1 == last, item.ends_with('.')) {
+            (false, _) => ";",
+            (true, false) => ".",
+            // `на 1 л.` ends the list already.
+            (true, true) => "",
+        };
         Block::Item(format!("{}. {item}{end}", i + 1))
     })
 }
@@ -323,18 +474,74 @@ mod tests {
             registered_on: d,
             channel: Channel::Phone,
             enclosures: Enclosures {
-                calls: 1,
-                recordings: 1,
-                ..Enclosures::default()
+                items: vec![
+                    item(EnclosureKind::Appeal, Some(2), None),
+                    item(EnclosureKind::Mail, Some(1), None),
+                    item(EnclosureKind::Attachment, Some(3), None),
+                    item(EnclosureKind::Attachment, Some(1), None),
+                    item(EnclosureKind::Attachment, None, None),
+                    item(EnclosureKind::Recording, None, Some(750)),
+                    item(EnclosureKind::Events, Some(1), None),
+                ],
+                files: 12,
+                made_on: d,
             },
             config: &config,
         };
         let sections = letter.sections();
         assert_eq!(sections.len(), 2);
-        let text = format!("{sections:?}");
+        let text = format!("{sections:?}").replace("\\u{a0}", " ");
         assert!(text.contains("OUT-2026-0001") && text.contains("TL-2026-000001"));
-        assert!(text.contains("аудиожазбалары — 1 файл"), "{text}");
-        assert!(text.contains("Всего 4 файла"), "{text}");
-        assert!(!text.contains("хаттар —"), "no mail, no line: {text}");
+        for want in [
+            "1. өтініш (тіркеу деректері мен мәтіні) — 2 парақта;",
+            "электрондық хаттар (1) — 1 парақта;",
+            "хаттарға тіркелген құжаттар (3) — 4 парақта және парақ саны анықталмаған тағы 1 файл;",
+            "аудиожазбалары (1) — 1 аудиофайл, 12 мин 30 с;",
+            "1. обращение (регистрационные данные и текст) — на 2 л.;",
+            "вложения к письмам (3) — на 4 л. и ещё 1 файл без подсчёта листов;",
+            "аудиозаписи звонков (1) — 1 аудиофайл, 12 мин 30 с;",
+            "5. выписка из журнала событий — на 1 л.\")",
+            "Всего на 8 л. и ещё 1 файл без подсчёта листов, 1 аудиофайл; в электронном виде — 12 файлов",
+            "Барлығы 8 парақта, парақ саны анықталмаған тағы 1 файл және 1 аудиофайл;",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        assert!(!text.contains("звонках"), "no call, no line: {text}");
+    }
+
+    fn item(kind: EnclosureKind, pages: Option<u32>, seconds: Option<u32>) -> Enclosure {
+        Enclosure {
+            kind,
+            pages,
+            seconds,
+        }
+    }
+
+    #[test]
+    fn lengths_and_unknown_pages_read_as_people_write_them() {
+        let t = |files, pages, uncounted| Tally {
+            files,
+            pages,
+            uncounted,
+            ..Tally::default()
+        };
+        assert_eq!(measure_ru(EnclosureKind::Mail, t(2, 3, 0)), "на 3\u{a0}л.");
+        assert_eq!(
+            measure_ru(EnclosureKind::Attachment, t(2, 0, 2)),
+            "2 файла, число листов не определено"
+        );
+        assert_eq!(
+            measure_kk(EnclosureKind::Attachment, t(5, 0, 5)),
+            "5 файл, парақ саны анықталмаған"
+        );
+        let audio = Tally {
+            files: 2,
+            timed: 1,
+            seconds: 5,
+            ..Tally::default()
+        };
+        assert_eq!(measure_ru(EnclosureKind::Recording, audio), "2 аудиофайла");
+        assert_eq!(duration(3725, "ч"), "1\u{a0}ч 2\u{a0}мин 5\u{a0}с");
+        assert_eq!(duration(3, "ч"), "3\u{a0}с");
     }
 }

@@ -11,7 +11,8 @@
 //!   transaction (the chain's head locked first, then these rows).
 //! - `Documents::cover_letter`: the cover letter of 10.7 to the anti-corruption
 //!   service, only once the Director's last word on the appeal is to send it
-//!   (`cases::acts::require_consent`).
+//!   (`cases::acts::require_consent`) and the materials package is made: it
+//!   lists the package's enclosures with their pages.
 //! - `Documents::reply` and `Documents::extension_notice`: the reply to the
 //!   citizen and the notice of its extension (APPK Art. 76), each also the act
 //!   it is (`reply_sent`, `citizen_notified`, `cases::Case::record_in`) in the
@@ -21,11 +22,15 @@
 //!   reporter (a state secret; the materials travel separately); `docx` and
 //!   `pdf` lay them out (the PDF embeds DejaVu Serif, `assets/fonts/`).
 //! - `package`: an appeal's materials as one ZIP with a manifest of SHA-256s
-//!   (10.12, 7.8), written through `materials`, its creation in the chain.
+//!   (10.12, 7.8), written through `materials` with printable copies and the
+//!   count of pages of each enclosure (`copies`, `pages`), its creation in the
+//!   chain with that count, which the cover letter lists.
 
+pub mod copies;
 pub mod docx;
 pub mod letter;
 pub mod package;
+pub mod pages;
 pub mod pdf;
 pub mod reply;
 
@@ -227,9 +232,12 @@ impl<'a> Documents<'a> {
     }
 
     /// Makes the cover letter of appeal `id` to the anti-corruption service
-    /// (10.7) in `actor`'s name: refused without the Director's consent, or
-    /// while `[documents]` lacks a name it needs. The number, the register's
-    /// row, the files and the `document_issued` event in one transaction.
+    /// (10.7) in `actor`'s name: refused without the Director's consent, while
+    /// `[documents]` lacks a name it needs, or without a materials package
+    /// (`package`) that holds what the appeal's materials hold now: the letter
+    /// lists that package's enclosures with their pages, and its event names
+    /// the package's SHA-256. The number, the register's row, the files and
+    /// the `document_issued` event in one transaction.
     pub async fn cover_letter(&self, id: AppealId, actor: &str) -> Result<Issued, DocumentError> {
         let missing = self.config.missing_for_cover_letter();
         if !missing.is_empty() {
@@ -250,7 +258,12 @@ impl<'a> Documents<'a> {
                     appeal.registration_number
                 )),
             })?;
-        let enclosures = self.enclosures(id).await?;
+        let package = self.package_to_list(&appeal).await?;
+        let enclosures = letter::Enclosures {
+            items: package.enclosures.clone(),
+            files: package.files,
+            made_on: package::made_on(&package, self.tz),
+        };
         let now = self.clock.now().trunc_subsecs(6);
         let today = now.with_timezone(&self.tz).date_naive();
 
@@ -312,6 +325,7 @@ impl<'a> Documents<'a> {
             "kind": entry.kind,
             "to": crate::cases::acts::Body::AntiCorruptionService,
             "sha256": sha256,
+            "package": package.sha256,
         });
         chain
             .record(&mut tx, &appeal, actor, ISSUED, &detail)
@@ -638,9 +652,43 @@ impl<'a> Documents<'a> {
         })
     }
 
-    /// What the appeal's materials hold, by kind and count (what the package
-    /// of `package` writes).
-    async fn enclosures(&self, id: AppealId) -> Result<letter::Enclosures, DocumentError> {
+    /// The appeal's last materials package, which its cover letter lists:
+    /// refused if none was made, or if the materials hold more (or less) now
+    /// than it does (a mail, a call, a recording arrived since).
+    async fn package_to_list(&self, appeal: &Appeal) -> Result<package::Recorded, DocumentError> {
+        let number = &appeal.registration_number;
+        let history = self.journal.history(appeal.id).await?;
+        let recorded = package::last_package(&history).ok_or_else(|| {
+            DocumentError::Refused(format!(
+                "appeal {number}: no materials package yet; the cover letter lists the \
+                 package's enclosures with their pages: make it first (senim journal \
+                 materials {number} --zip FILE), then the letter"
+            ))
+        })?;
+        let now = self.holdings(appeal.id).await?;
+        let then = package::Holdings::of(&recorded.enclosures);
+        if now != then {
+            return Err(DocumentError::Refused(format!(
+                "appeal {number}: its materials changed since the package of {} ({} mail(s), \
+                 {} attachment(s), {} call(s), {} recording(s) then; {}, {}, {}, {} now): make \
+                 the package again (senim journal materials {number} --zip FILE), then the letter",
+                package::made_on(&recorded, self.tz),
+                then.mails,
+                then.attachments,
+                then.calls,
+                then.recordings,
+                now.mails,
+                now.attachments,
+                now.calls,
+                now.recordings,
+            )));
+        }
+        Ok(recorded)
+    }
+
+    /// What the appeal's materials hold now, by kind and count (what a package
+    /// of `package` counts: destroyed mail aside).
+    async fn holdings(&self, id: AppealId) -> Result<package::Holdings, DocumentError> {
         let db = self.db();
         let mails = crate::mailbox::store::thread_of(db, id)
             .await?
@@ -649,7 +697,7 @@ impl<'a> Documents<'a> {
             .count();
         let attachments = crate::mailbox::store::attachment_count_of(db, id).await?;
         let calls = crate::pbx::store::calls_of(db, id).await?;
-        Ok(letter::Enclosures {
+        Ok(package::Holdings {
             mails,
             attachments: usize::try_from(attachments).unwrap_or_default(),
             calls: calls.len(),

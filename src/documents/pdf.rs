@@ -46,6 +46,11 @@ pub struct Meta<'a> {
 /// The letter's sections as a PDF; the error says what failed (a font that
 /// does not parse or subset: a broken build, never the input).
 pub fn render(sections: &[Section], meta: &Meta<'_>) -> Result<Vec<u8>, String> {
+    render_counted(sections, meta).map(|(bytes, _)| bytes)
+}
+
+/// `render`, and how many pages the PDF has.
+pub fn render_counted(sections: &[Section], meta: &Meta<'_>) -> Result<(Vec<u8>, usize), String> {
     let fonts = [
         Font::load(REGULAR, "SNMREG+DejaVuSerif")?,
         Font::load(BOLD, "SNMBLD+DejaVuSerif-Bold")?,
@@ -60,8 +65,9 @@ pub fn render(sections: &[Section], meta: &Meta<'_>) -> Result<Vec<u8>, String> 
         }
     }
     let pages = layout.pages;
+    let count = pages.len();
     let [regular, bold] = fonts;
-    write(pages, [regular, bold], meta)
+    write(pages, [regular, bold], meta).map(|bytes| (bytes, count))
 }
 
 /// A font: its face for measuring, and the glyphs a document used.
@@ -229,6 +235,22 @@ impl<'f> Layout<'f> {
         // say) keeps its neighbours on one line.
         for word in text.split(' ').filter(|w| !w.is_empty()) {
             let limit = if lines.is_empty() { first } else { rest };
+            // A word wider than a line (a link, a hash) is broken where it
+            // must be, on a line of its own.
+            if font.width(word, SIZE) > limit {
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                for c in word.chars() {
+                    let limit = if lines.is_empty() { first } else { rest };
+                    line.push(c);
+                    if font.width(&line, SIZE) > limit && line.chars().count() > 1 {
+                        line.pop();
+                        lines.push(std::mem::replace(&mut line, c.to_string()));
+                    }
+                }
+                continue;
+            }
             let candidate = if line.is_empty() {
                 word.to_owned()
             } else {
@@ -304,6 +326,14 @@ impl<'f> Layout<'f> {
                     }
                 }
                 self.gap(0.4);
+            }
+            Block::Plain(text) => {
+                if text.trim().is_empty() {
+                    self.gap(1.0);
+                }
+                for line in self.wrap(text, false, WIDTH, WIDTH) {
+                    self.line(LEFT, &line, false);
+                }
             }
             Block::Label(text) => {
                 self.keep(2);

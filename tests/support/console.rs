@@ -100,7 +100,7 @@ pub async fn answered_call(d: &Daemon, call_id: &str) -> String {
     body["registration_number"].as_str().unwrap().to_owned()
 }
 
-pub async fn log_in(browser: &Client, d: &Daemon, login: &str, lang: &str) {
+pub async fn log_in(browser: &Client, d: &impl Served, login: &str, lang: &str) {
     browser
         .goto(&d.url(&format!("/console/login?lang={lang}")))
         .await
@@ -211,4 +211,68 @@ pub fn csrf_of(html: &str) -> String {
         .and_then(|s| s.split('"').next())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Two and a half seconds of a 440 Hz tone: 8 kHz, 8-bit mono PCM in a WAV file.
+pub fn wav() -> Vec<u8> {
+    let samples: Vec<u8> = (0..20_000)
+        .map(|i| {
+            let phase = f64::from(i) * 2.0 * std::f64::consts::PI * 440.0 / 8000.0;
+            (128.0 + 60.0 * phase.sin()) as u8
+        })
+        .collect();
+    let len = samples.len() as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes()); // samples a second
+    out.extend_from_slice(&8000u32.to_le_bytes()); // bytes a second
+    out.extend_from_slice(&1u16.to_le_bytes()); // block align
+    out.extend_from_slice(&8u16.to_le_bytes()); // bits a sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&samples);
+    out
+}
+
+/// A call from +77011234567 answered at the office, its recording uploaded
+/// with the record; its appeal's registration number.
+pub async fn recorded_call(d: &impl Served, call_id: &str, audio: Vec<u8>) -> String {
+    const CALLER: &str = "+77011234567";
+    let record = json!({
+        "call_id": call_id,
+        "caller": CALLER,
+        "called": "+77172000000",
+        "extension": "201",
+        "start": "2026-12-16T10:40:00+05:00",
+        "answer": "2026-12-16T10:40:09+05:00",
+        "end": "2026-12-16T10:52:00+05:00",
+        "disposition": "answered",
+    });
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "record",
+            reqwest::multipart::Part::text(record.to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "recording",
+            reqwest::multipart::Part::bytes(audio).file_name(format!("in-{CALLER}.wav")),
+        );
+    let r = reqwest::Client::new()
+        .post(d.url("/v1/pbx/calls"))
+        .bearer_auth(PBX_TOKEN)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["recording"], "stored", "{body}");
+    body["registration_number"].as_str().unwrap().to_owned()
 }

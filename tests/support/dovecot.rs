@@ -232,6 +232,20 @@ impl Dovecot {
         self.server.is_some()
     }
 
+    /// The daemon's `[mailbox]` section for this server: IMAPS with its CA,
+    /// polled every second.
+    pub fn mailbox_toml(&self) -> String {
+        format!(
+            "[mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
+             username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
+             max_backoff_seconds = 2\n",
+            self.imaps_port(),
+            self.ca_pem_path().display(),
+            self.user(),
+            self.password(),
+        )
+    }
+
     /// Delivers the raw RFC 5322 message `raw` into `mailbox` (`doveadm save`).
     pub fn append(&self, mailbox: &str, raw: &[u8]) {
         self.doveadm_user(&["save"], &["-m", mailbox], Some(raw));

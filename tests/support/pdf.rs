@@ -1,7 +1,10 @@
-//! Generated PDFs for a person to look at: one page rendered to PNG under
-//! `target/documents/` with `pdftoppm` (poppler-utils, installed by
-//! `scripts/install-test-deps.sh`); copies of the first pages are in
-//! `docs/documents/`.
+//! Generated documents as the tests read them: a PDF's text (`pdftotext`), a
+//! DOCX parsed by Word's rules (`docx-rs`' reader) and its `document.xml`; and
+//! for a person to look at, one page rendered to PNG under `target/documents/`
+//! with `pdftoppm` (poppler-utils, installed by `scripts/install-test-deps.sh`);
+//! copies of the first pages are in `docs/documents/`.
+
+use std::io::Read;
 
 use std::path::{Path, PathBuf};
 
@@ -22,4 +25,31 @@ pub fn render_page(pdf: &Path, page: &str, name: &str) -> PathBuf {
         String::from_utf8_lossy(&out.stderr)
     );
     prefix.with_extension("png")
+}
+
+/// The PDF's text, as `pdftotext` reads it.
+pub fn text(path: &Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The DOCX's `word/document.xml`, once the DOCX parses (`docx_rs::read_docx`).
+pub fn docx_xml(bytes: &[u8]) -> String {
+    docx_rs::read_docx(bytes).expect("the DOCX parses");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a DOCX is a ZIP");
+    let mut xml = String::new();
+    zip.by_name("word/document.xml")
+        .expect("word/document.xml")
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
 }

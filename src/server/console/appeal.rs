@@ -108,7 +108,7 @@ pub(super) async fn appeal_view(
                     @if let Some(text) = &open.substance { p.substance { (text) } }
                 }
                 @if let Some(materials) = &materials { (materials) }
-                (super::documents::reply_form(session, &appeal))
+                (super::documents::citizen_forms(session, &appeal, &deadlines))
             }
             None => {
                 form method="post" action={ "/console/appeals/" (appeal.id) "/reveal" } {
@@ -134,7 +134,7 @@ pub(super) async fn appeal_view(
             }
         }
         (super::case::section(app, session, &appeal, &deadlines, &history))
-        (super::documents::section(app, session, &appeal).await)
+        (super::documents::section(app, session, &appeal, &history).await)
         h2 { (t(lang, Msg::History)) }
         table #history {
             tbody {

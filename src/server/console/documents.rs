@@ -1,8 +1,12 @@
 //! The documents on an appeal's page (`documents`): the ones the outgoing
-//! register holds for it, each offered as DOCX and PDF; and, for the manager or
-//! the Director once the Director has consented to send the report (10.7), the
-//! button that makes the cover letter (`documents::Documents::cover_letter`,
-//! the same call as `senim documents cover-letter`). Downloads are addressed by
+//! register holds for it, each offered as DOCX and PDF; for the manager or the
+//! Director once the Director has consented to send the report (10.7) and the
+//! materials package is made, the button that makes the cover letter
+//! (`documents::Documents::cover_letter`, the same call as `senim documents
+//! cover-letter`); on a revealed appeal, the reply to the citizen and, while
+//! its notice is owed, the notice that the reply is extended (the same calls
+//! as `senim documents reply` and `extension-notice`), whose letters come back
+//! as PDF, DOCX or both in a ZIP and are not kept. Downloads are addressed by
 //! the register's row id, never by anything of the reporter, and are sent as
 //! attachments.
 
@@ -17,7 +21,11 @@ use super::i18n::{Msg, local, t};
 use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
-use crate::documents::{DocumentError, DocumentKind, Format, ISSUERS, ReplyInput, ReplyMethod};
+use crate::deadlines::{Deadline, Kind};
+use crate::documents::{
+    DocumentError, DocumentKind, Format, ISSUERS, Issued, ReplyInput, ReplyMethod,
+};
+use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId, Status};
 
 fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
@@ -32,7 +40,12 @@ fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
 }
 
 /// The documents section of an appeal's page.
-pub(super) async fn section(app: &App, session: &Session, appeal: &Appeal) -> Markup {
+pub(super) async fn section(
+    app: &App,
+    session: &Session,
+    appeal: &Appeal,
+    history: &[EventRow],
+) -> Markup {
     let lang = session.lang;
     let issuer = ISSUERS.iter().any(|r| session.has(*r));
     let entries = match app.documents().list(Some(appeal.id), None).await {
@@ -47,7 +60,10 @@ pub(super) async fn section(app: &App, session: &Session, appeal: &Appeal) -> Ma
     let consented = crate::cases::acts::require_consent(&app.journal, appeal.id)
         .await
         .is_ok();
-    let can_issue = issuer && appeal.status != Status::Closed && consented;
+    // The letter lists the materials package's pages: it waits for one.
+    let packaged = crate::documents::package::last_package(history).is_some();
+    let open = issuer && appeal.status != Status::Closed;
+    let can_issue = open && consented && packaged;
     html! {
         section #documents {
             h2 { (t(lang, Msg::DocumentsHeading)) }
@@ -85,8 +101,13 @@ pub(super) async fn section(app: &App, session: &Session, appeal: &Appeal) -> Ma
                     p { (t(lang, Msg::CoverLetterExplained)) }
                     button type="submit" { (t(lang, Msg::GenerateCoverLetter)) }
                 }
-            } @else if issuer && appeal.status != Status::Closed {
+            } @else if open && !consented {
                 p.muted { (t(lang, Msg::CoverLetterNeedsConsent)) }
+            } @else if open {
+                p.muted #needs-package {
+                    (t(lang, Msg::CoverLetterNeedsPackage)) " "
+                    code { "senim journal materials " (appeal.registration_number) " --zip FILE" }
+                }
             }
         }
     }
@@ -118,38 +139,110 @@ pub(super) async fn cover_letter(
             crate::documents::ISSUED
         ))
         .into_response(),
-        Err(DocumentError::Refused(why)) => {
-            super::appeal::refused(&app, &session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(e) => refusal(&app, &session, id, e, "the cover letter").await,
+    }
+}
+
+/// A document refused (the appeal's page again, saying why), or failed.
+async fn refusal(
+    app: &App,
+    session: &Session,
+    id: i64,
+    e: DocumentError,
+    what: &'static str,
+) -> Response {
+    match e {
+        DocumentError::Refused(why) => {
+            super::appeal::refused(app, session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "console: cannot make the cover letter");
+        DocumentError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
+        e => {
+            tracing::error!(error = %e, document = what, "console: cannot make a document");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
 
-/// The reply form, on the page of an appeal revealed (opened with the
-/// session's key): for the manager or the Director, until it is replied.
-pub(super) fn reply_form(session: &Session, appeal: &Appeal) -> Markup {
+/// How a letter to the citizen comes back: it names the person, so it is not
+/// kept, and the one answer must carry what the person needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LetterFormat {
+    Pdf,
+    Docx,
+    /// Both, in one ZIP archive.
+    Zip,
+}
+
+impl LetterFormat {
+    fn parse(value: &str) -> Result<LetterFormat, &'static str> {
+        match value {
+            "" | "zip" => Ok(LetterFormat::Zip),
+            "pdf" => Ok(LetterFormat::Pdf),
+            "docx" => Ok(LetterFormat::Docx),
+            _ => Err("format: pdf, docx or zip"),
+        }
+    }
+}
+
+/// The choice of the letter's format, on the reply's and the notice's forms.
+fn format_choice(lang: super::i18n::Lang, id: &str) -> Markup {
+    html! {
+        label for=(id) { (t(lang, Msg::LetterFormat)) }
+        select id=(id) name="format" {
+            option value="zip" selected { (t(lang, Msg::FormatBoth)) }
+            option value="pdf" { "PDF" }
+            option value="docx" { "DOCX" }
+        }
+    }
+}
+
+/// The letters to the citizen, on the page of an appeal revealed (opened with
+/// the session's key), for the manager or the Director: the reply until the
+/// appeal is replied; the extension notice while its deadline is open (after
+/// `reply_extended`), its date and reason taken from the extended reply
+/// deadline.
+pub(super) fn citizen_forms(session: &Session, appeal: &Appeal, deadlines: &[Deadline]) -> Markup {
     let lang = session.lang;
-    let open = !matches!(appeal.status, Status::Closed | Status::Replied);
-    if !ISSUERS.iter().any(|r| session.has(*r)) || !open {
+    if !ISSUERS.iter().any(|r| session.has(*r)) || appeal.status == Status::Closed {
         return html! {};
     }
+    let notice_owed = deadlines
+        .iter()
+        .any(|d| d.kind == Kind::ExtensionNotice && d.met_on.is_none());
+    let extended = deadlines
+        .iter()
+        .rev()
+        .find(|d| d.kind == Kind::Reply && d.extended);
     html! {
-        form.card #reply method="post" action={ "/console/appeals/" (appeal.id) "/reply" } {
-            h2 { (t(lang, Msg::ReplyHeading)) }
-            input type="hidden" name="csrf" value=(session.csrf);
-            label for="reply-text" { (t(lang, Msg::ReplyText)) }
-            textarea #reply-text name="text" rows="8" required {}
-            label for="reply-method" { (t(lang, Msg::ReplyMethod)) }
-            select #reply-method name="method" required {
-                option value="email" { (t(lang, Msg::MethodEmail)) }
-                option value="post" { (t(lang, Msg::MethodPost)) }
-                option value="by_hand" { (t(lang, Msg::MethodByHand)) }
+        @if appeal.status != Status::Replied {
+            form.card #reply method="post" action={ "/console/appeals/" (appeal.id) "/reply" } {
+                h2 { (t(lang, Msg::ReplyHeading)) }
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="reply-text" { (t(lang, Msg::ReplyText)) }
+                textarea #reply-text name="text" rows="8" required {}
+                label for="reply-method" { (t(lang, Msg::ReplyMethod)) }
+                select #reply-method name="method" required {
+                    option value="email" { (t(lang, Msg::MethodEmail)) }
+                    option value="post" { (t(lang, Msg::MethodPost)) }
+                    option value="by_hand" { (t(lang, Msg::MethodByHand)) }
+                }
+                (format_choice(lang, "reply-format"))
+                p.muted { (t(lang, Msg::LetterNotKept)) }
+                button type="submit" { (t(lang, Msg::SendReply)) }
             }
-            button type="submit" { (t(lang, Msg::SendReply)) }
+        }
+        @if notice_owed {
+            form.card #extension-notice method="post" action={ "/console/appeals/" (appeal.id) "/extension-notice" } {
+                h2 { (t(lang, Msg::ExtensionNoticeHeading)) }
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="notice-until" { (t(lang, Msg::Until)) }
+                input #notice-until type="date" name="until" required value=[extended.map(|d| d.due_on)];
+                label for="notice-reason" { (t(lang, Msg::Reason)) }
+                input #notice-reason type="text" name="reason" required value=[extended.and_then(|d| d.reason.as_deref())];
+                (format_choice(lang, "notice-format"))
+                p.muted { (t(lang, Msg::LetterNotKept)) }
+                button type="submit" { (t(lang, Msg::MakeExtensionNotice)) }
+            }
         }
     }
 }
@@ -161,13 +254,120 @@ pub(super) struct ReplyForm {
     text: String,
     #[serde(default)]
     method: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// What a letter's form asked for, once it `parsed` (else the page again,
+/// naming the field), and the appeal opened with the session's key, the
+/// disclosure recorded first (`purpose`); or the answer that refuses it.
+async fn opened_for<T>(
+    app: &App,
+    session: &Session,
+    id: i64,
+    purpose: &str,
+    parsed: Result<T, &'static str>,
+) -> Result<(T, Appeal), Response> {
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(why) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Err(super::appeal::refused(app, session, id, why, status).await);
+        }
+    };
+    let appeal = app
+        .journal
+        .get(AppealId(id))
+        .await
+        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    if appeal.sealed.is_some() && session.office_key().is_none() {
+        let notice = t(session.lang, Msg::NeedsKey);
+        return Err(super::appeal::refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
+    }
+    app.journal
+        .record_disclosure(&[appeal.id], &session.actor(), purpose)
+        .await
+        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    let appeal = match session.office_key() {
+        Some(unlocked) => app.journal.open(appeal, unlocked).await,
+        None => Ok(appeal),
+    }
+    .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    Ok((parsed, appeal))
+}
+
+/// A letter to the citizen as the answer, in `format`: an attachment, kept
+/// nowhere. An e-mail reply has no letter: the page again.
+fn letter_answer(id: i64, issued: Issued, format: LetterFormat) -> Response {
+    let pick = |wanted: Format| issued.contents.iter().find(|(f, _)| f.format == wanted);
+    let (name, media, bytes) = match format {
+        LetterFormat::Pdf | LetterFormat::Docx => {
+            let wanted = if format == LetterFormat::Pdf {
+                Format::Pdf
+            } else {
+                Format::Docx
+            };
+            match pick(wanted) {
+                Some((file, bytes)) => (file.name.clone(), wanted.media_type(), bytes.clone()),
+                None => return done(id),
+            }
+        }
+        LetterFormat::Zip => {
+            let Some((first, _)) = issued.contents.first() else {
+                return done(id);
+            };
+            let stem = first
+                .name
+                .rsplit_once('.')
+                .map_or(first.name.as_str(), |(stem, _)| stem);
+            let mut zip = crate::materials::ZipSink::new(std::io::Cursor::new(Vec::new()));
+            let written = issued
+                .contents
+                .iter()
+                .try_for_each(|(file, bytes)| {
+                    crate::materials::Sink::put(&mut zip, &file.name, bytes)
+                })
+                .and_then(|()| zip.finish());
+            match written {
+                Ok(cursor) => (
+                    format!("{stem}.zip"),
+                    "application/zip",
+                    cursor.into_inner(),
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "console: cannot pack a letter");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            }
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(media)),
+            (
+                header::CONTENT_DISPOSITION,
+                super::materials::disposition("attachment", &name),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The appeal's page again, at its documents.
+fn done(id: i64) -> Response {
+    Redirect::to(&format!(
+        "/console/appeals/{id}?done={}#documents",
+        crate::documents::ISSUED
+    ))
+    .into_response()
 }
 
 /// Sends the reply in the person's own name (`documents::Documents::reply`, the
 /// same call as `senim documents reply`): the appeal is opened with the
 /// session's key (the disclosure recorded, purpose `reply`). By e-mail, the
-/// page again; by post or by hand, the letter's PDF as an attachment, which is
-/// not kept.
+/// page again; by post or by hand, the letter as an attachment in the format
+/// chosen (PDF, DOCX or both in a ZIP), which is not kept.
 pub(super) async fn reply(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
@@ -182,33 +382,14 @@ pub(super) async fn reply(
         ISSUERS,
         form.csrf.as_deref()
     ));
-    let Ok(method) = form.method.parse::<ReplyMethod>() else {
-        let why = "method: email, post or by_hand";
-        return super::appeal::refused(&app, &session, id, why, StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
-    };
-    let appeal = match app.journal.get(AppealId(id)).await {
-        Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
-    };
-    if appeal.sealed.is_some() && session.office_key().is_none() {
-        let notice = t(session.lang, Msg::NeedsKey);
-        return super::appeal::refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
-    }
-    if let Err(e) = app
-        .journal
-        .record_disclosure(&[appeal.id], &session.actor(), "reply")
-        .await
-    {
-        return crate::server::problem::Problem::from(e).into_response();
-    }
-    let opened = match session.office_key() {
-        Some(unlocked) => app.journal.open(appeal, unlocked).await,
-        None => Ok(appeal),
-    };
-    let appeal = match opened {
-        Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    let parsed = form
+        .method
+        .parse::<ReplyMethod>()
+        .map_err(|_| "method: email, post or by_hand")
+        .and_then(|m| Ok((m, LetterFormat::parse(&form.format)?)));
+    let ((method, format), appeal) = match opened_for(&app, &session, id, "reply", parsed).await {
+        Ok(opened) => opened,
+        Err(refused) => return refused,
     };
     let input = ReplyInput {
         text: form.text,
@@ -220,39 +401,59 @@ pub(super) async fn reply(
         .reply(&appeal, &input, &session.actor())
         .await
     {
-        Ok(issued) => match issued
-            .contents
-            .into_iter()
-            .find(|(f, _)| f.format == Format::Pdf)
-        {
-            Some((file, bytes)) => (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(Format::Pdf.media_type()),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        super::materials::disposition("attachment", &file.name),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            None => Redirect::to(&format!(
-                "/console/appeals/{id}?done={}#documents",
-                crate::documents::ISSUED
-            ))
-            .into_response(),
-        },
-        Err(DocumentError::Refused(why)) => {
-            super::appeal::refused(&app, &session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "console: cannot send the reply");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Ok(issued) => letter_answer(id, issued, format),
+        Err(e) => refusal(&app, &session, id, e, "the reply").await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct NoticeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    format: String,
+}
+
+/// Makes the notice that the reply is extended, in the person's own name
+/// (`documents::Documents::extension_notice`, the same call as `senim
+/// documents extension-notice`): the appeal opened with the session's key (the
+/// disclosure recorded, purpose `extension_notice`), the `citizen_notified`
+/// act recorded; the letter comes back as an attachment and is not kept.
+pub(super) async fn extension_notice(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<NoticeForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        ISSUERS,
+        form.csrf.as_deref()
+    ));
+    let parsed = form
+        .until
+        .trim()
+        .parse::<chrono::NaiveDate>()
+        .map_err(|_| "until: not a date (YYYY-MM-DD)")
+        .and_then(|until| Ok((until, LetterFormat::parse(&form.format)?)));
+    let opened = opened_for(&app, &session, id, "extension_notice", parsed).await;
+    let ((until, format), appeal) = match opened {
+        Ok(opened) => opened,
+        Err(refused) => return refused,
+    };
+    match app
+        .documents()
+        .extension_notice(&appeal, until, &form.reason, &session.actor())
+        .await
+    {
+        Ok(issued) => letter_answer(id, issued, format),
+        Err(e) => refusal(&app, &session, id, e, "the extension notice").await,
     }
 }
 

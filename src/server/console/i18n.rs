@@ -430,6 +430,24 @@ messages! {
         "Сопроводительное письмо формируется после согласия Директора направить сообщение (10.7).",
         "Ілеспе хат Директор хабарламаны жіберуге келісім бергеннен кейін жасалады (10.7)."
     ),
+    CoverLetterNeedsPackage => (
+        "The cover letter lists the materials package's enclosures with their pages: make the package first, at the command line:",
+        "Сопроводительное письмо перечисляет приложения пакета материалов с числом листов: сначала сформируйте пакет в командной строке:",
+        "Ілеспе хат материалдар пакетінің қосымшаларын парақ санымен көрсетеді: алдымен пакетті командалық жолда жасаңыз:"
+    ),
+    LetterFormat => ("The letter as", "Формат письма", "Хаттың пішімі"),
+    FormatBoth => ("PDF and DOCX (ZIP)", "PDF и DOCX (ZIP)", "PDF және DOCX (ZIP)"),
+    LetterNotKept => (
+        "A letter names the person: it is handed to you and not kept.",
+        "Письмо содержит сведения о заявителе: оно выдаётся вам и не хранится.",
+        "Хатта өтініш иесінің деректері бар: ол сізге беріледі және сақталмайды."
+    ),
+    ExtensionNoticeHeading => (
+        "Notice that the reply is extended (APPK Art. 76)",
+        "Уведомление о продлении срока ответа (АППК, ст. 76)",
+        "Жауап мерзімін ұзарту туралы хабарлама (ӘРПК, 76-бап)"
+    ),
+    MakeExtensionNotice => ("Make the notice", "Сформировать уведомление", "Хабарламаны жасау"),
     Unavailable => (
         "The materials cannot be read now; try again in a while.",
         "Материалы сейчас недоступны; повторите попытку позже.",

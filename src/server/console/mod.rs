@@ -111,6 +111,10 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
             post(documents::cover_letter),
         )
         .route("/console/appeals/{id}/reply", post(documents::reply))
+        .route(
+            "/console/appeals/{id}/extension-notice",
+            post(documents::extension_notice),
+        )
         .route("/console/documents/{id}/{format}", get(documents::download))
         .route(
             "/console/appeals/{id}/mail/{mail}/raw",
