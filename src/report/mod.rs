@@ -10,8 +10,12 @@
 //!   attribute), and the self-contained page of `senim report` (inline CSS, no
 //!   script);
 //! - `svg`: the charts, drawn on the server with SVG presentation attributes;
-//! - `csv`: the figures as `figure,value` rows, and the publication (`publication`):
-//!   per month, channel, category and status only, counts below 5 suppressed.
+//! - `figures`: the figures as named rows (`channel.email`, ...) with their
+//!   words, what `csv` and `xlsx` write;
+//! - `publication`: what is published (4.7): per month, channel, category and
+//!   status only, counts below 5 suppressed;
+//! - `csv`: the figures as `figure,value` rows, and the publication;
+//! - `xlsx`: the figures and the trend as a workbook, and the publication.
 //!
 //! Where the figures come from, each from its owner: the Journal's aggregate
 //! counts, receipt and registration instants and events (`Journal::tally`,
@@ -20,9 +24,12 @@
 //! the call log (`pbx::store::call_summary`); working hours (`Calendar::is_open`).
 
 pub mod csv;
+pub mod figures;
 pub mod html;
+pub mod publication;
 pub mod svg;
 pub mod words;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
