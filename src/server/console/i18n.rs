@@ -462,6 +462,21 @@ messages! {
         "Для сайта (4.7): CSV по полным месяцам, числа меньше 5 скрыты",
         "Сайт үшін (4.7): толық айлар бойынша CSV, 5-тен кіші сандар жасырылған"
     ),
+    DownloadPublicationXlsx => (
+        "The same for the web site as XLSX",
+        "То же для сайта в XLSX",
+        "Сайт үшін сол XLSX түрінде"
+    ),
+    DownloadPdf => (
+        "The report as PDF (for the Director)",
+        "Отчёт в PDF (для директора)",
+        "Есеп PDF түрінде (директор үшін)"
+    ),
+    DownloadWorkbook => (
+        "The figures and the months as XLSX",
+        "Показатели и месяцы в XLSX",
+        "Көрсеткіштер мен айлар XLSX түрінде"
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
@@ -500,6 +515,9 @@ mod tests {
             Msg::DownloadFigures,
             Msg::DownloadPage,
             Msg::DownloadPublication,
+            Msg::DownloadPublicationXlsx,
+            Msg::DownloadPdf,
+            Msg::DownloadWorkbook,
         ] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");
