@@ -19,6 +19,7 @@ pub mod mailbox;
 pub mod materials;
 pub mod outbox;
 pub mod pbx;
+pub mod pdf;
 pub mod persons;
 pub mod private_fs;
 pub mod report;

@@ -47,6 +47,25 @@ fn the_bottom_layer_imports_nothing_above_it() {
     assert!(wrong.is_empty(), "layering broken: {}", wrong.join(", "));
 }
 
+/// The PDF machinery the letters and the report share sits below both: it
+/// imports nothing of the crate, and the report does not reach the letters.
+#[test]
+fn the_pdf_machinery_is_shared_from_below() {
+    let graph = module_graph();
+    let pdf = graph.get("pdf").expect("the pdf module is read");
+    assert!(pdf.is_empty(), "pdf imports {pdf:?}");
+    for user in ["documents", "report"] {
+        assert!(
+            graph.get(user).is_some_and(|t| t.contains("pdf")),
+            "{user} does not use the shared pdf module"
+        );
+    }
+    assert!(
+        !graph.get("report").is_some_and(|t| t.contains("documents")),
+        "report imports documents"
+    );
+}
+
 /// Time is explicit: only `clock` reads the wall clock; everything else is handed
 /// the injected `SharedClock`, so tests pin it.
 #[test]

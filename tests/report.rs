@@ -572,6 +572,92 @@ fn check_publication(csv: &str) {
     );
 }
 
+/// The sheet `name` of a workbook, as rows of cells read back as text
+/// (`calamine`: the workbook opens in a reader that is not its writer).
+fn sheet(xlsx: &[u8], name: &str) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).expect("an XLSX");
+    let range = book
+        .worksheet_range(name)
+        .unwrap_or_else(|e| panic!("no sheet {name}: {e}"));
+    let formulas = book.worksheet_formula(name).expect("its formulas");
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "a formula in {name}"
+    );
+    range
+        .rows()
+        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+        .collect()
+}
+
+/// The workbook of November–December 2026: its figures are the CSV's, value
+/// for value, and the trend's months are those counted by hand; `columns`
+/// names the trend's columns of the appeals, the e-mails and the missed calls
+/// in the workbook's language.
+fn check_workbook(xlsx: &[u8], csv: &str, columns: [&str; 3]) {
+    assert!(xlsx.starts_with(b"PK"), "not a ZIP");
+    let figures = sheet(xlsx, "figures");
+    assert_eq!(figures[0][..2], ["figure", "value"]);
+    let value = |figure: &str| {
+        figures
+            .iter()
+            .find(|row| row[0] == figure)
+            .map(|row| row[1].as_str())
+            .unwrap_or_else(|| panic!("no {figure} in the workbook"))
+    };
+    assert_eq!(value("appeals"), "8");
+    assert_eq!(value("unit.Human resources"), "2");
+    assert_eq!(value("deadlines.reply.overdue"), "1");
+    assert_eq!(value("period.from"), "2026-11-01");
+    let mut rows = 0;
+    for line in csv.lines().skip(1) {
+        let (figure, expected) = line.split_once(',').expect("figure,value");
+        assert_eq!(value(figure), expected, "{figure}");
+        rows += 1;
+    }
+    assert_eq!(rows, figures.len() - 1, "the same figures as the CSV");
+    assert_no_secret("the workbook", &format!("{figures:?}"));
+
+    let months = sheet(xlsx, "months");
+    let header = &months[0];
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    };
+    let [appeals, email, missed] = columns.map(column);
+    let trend: Vec<(&str, &str, &str, &str)> = months[1..]
+        .iter()
+        .map(|m| (&*m[0], &*m[appeals], &*m[email], &*m[missed]))
+        .collect();
+    assert_eq!(
+        trend,
+        [("2026-11", "5", "2", "2"), ("2026-12", "3", "2", "1")]
+    );
+}
+
+/// The report's PDF: its text (`pdftotext`) holds the title and the period,
+/// the words of its language and the figures, each row of a table on a line
+/// (beside the row of the table to its right, if any), and nothing a report
+/// may not show.
+fn check_pdf(pdf: &[u8], must: &[&str]) -> String {
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let text = support::pdf::raw_text(pdf);
+    assert_no_secret("the PDF", &text);
+    let lines: Vec<String> = text.lines().map(|l| format!(" {} ", l.trim())).collect();
+    for words in must {
+        let words = format!(" {words} ");
+        assert!(
+            lines.iter().any(|l| l.contains(&words)),
+            "no `{words}` in the PDF's text:\n{text}"
+        );
+    }
+    text
+}
+
 async fn report_on(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(backend).await;
@@ -621,6 +707,49 @@ async fn report_on(backend: Backend) {
     }
     assert!(csv.lines().all(|l| l.split(',').count() == 2), "{csv}");
     assert_no_secret("the CSV report", &csv);
+    // The workbook: the same figures, and the trend.
+    let xlsx = senim::report::xlsx::figures(&report, senim::report::words::Lang::En).unwrap();
+    check_workbook(
+        &xlsx,
+        &csv,
+        ["Appeals registered", "By channel: e-mail", "Missed calls"],
+    );
+    assert!(
+        sheet(&xlsx, "figures")
+            .iter()
+            .any(|row| row[..2] == ["time_to_director_alert.median_seconds", "4050"])
+    );
+    // The PDF, in Kazakh: its letters embedded, the figures in its tables.
+    let made = senim::report::pdf::render(
+        &report,
+        senim::report::words::Lang::Kk,
+        at(12, 18, 12, 0, 0),
+    )
+    .expect("the PDF");
+    let text = check_pdf(
+        &made,
+        &[
+            "Сенім желісіне түскен өтініштер: жиынтық",
+            "01.11.2026 – 31.12.2026",
+            "Тіркелген 01.11.2026 – 31.12.2026. Жасалған күні 18.12.2026.",
+            "эл. пошта 4",
+            "сыбайлас жемқорлық 3",
+            "қаралмайды (6.3) 1",
+            "Human resources 2",
+            "АТС журналындағы қоңыраулар 3",
+            "Түсу → тіркеу 8 35 с 1 мин 30 с",
+            "2026-11 5 2 2 1 0 2",
+            "2026-12 3 1 2 0 0 1",
+            "өтініш берушіге жауап 1 1 1 2",
+        ],
+    );
+    assert!(text.contains("Бет 1 / "), "no page number:\n{text}");
+    if backend == Backend::Sqlite {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/documents/report-kk.pdf");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &made).unwrap();
+        support::pdf::render_page(&file, "1", "report-kk");
+    }
     // JSON.
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["by_channel"]["email"], 4);
@@ -637,7 +766,15 @@ async fn report_on(backend: Backend) {
         .unwrap();
     let mut csv = Vec::new();
     senim::report::csv::publication(&published.months, &mut csv).unwrap();
-    check_publication(&String::from_utf8(csv).unwrap());
+    let csv = String::from_utf8(csv).unwrap();
+    check_publication(&csv);
+    // As a workbook: the same rows, counts as numbers, `<5` as text.
+    let xlsx = senim::report::xlsx::publication(&published.months).unwrap();
+    let cells: Vec<String> = sheet(&xlsx, "publication")
+        .iter()
+        .map(|row| row.join(","))
+        .collect();
+    assert_eq!(cells, csv.lines().collect::<Vec<_>>());
 
     // A period of its own: December alone.
     let december = Report::compute(
@@ -731,7 +868,81 @@ async fn the_command_line_writes_the_report_and_the_publication() {
     );
     check_publication(&std::fs::read_to_string(&published).unwrap());
 
+    // The workbook on standard output (not a terminal here).
+    let out = run(&[&period[..], &["--format", "xlsx", "--lang", "en"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_workbook(
+        &out.stdout,
+        &csv,
+        ["Appeals registered", "By channel: e-mail", "Missed calls"],
+    );
+    // The quarterly report for the Director, in Russian: October counts too
+    // (the appeal of 30 October, its reply overdue, and the missed call of the
+    // 31st).
+    let pdf_file = dir.path().join("q4.pdf");
+    stdout_of(&run(&[
+        "report",
+        "--quarter",
+        "2026-Q4",
+        "--format",
+        "pdf",
+        "--lang",
+        "ru",
+        "-o",
+        pdf_file.to_str().unwrap(),
+    ]));
+    let text = check_pdf(
+        &std::fs::read(&pdf_file).unwrap(),
+        &[
+            "Обращения на линию доверия: сводка",
+            "IV квартал 2026 г.",
+            "Зарегистрированы 01.10.2026 – 31.12.2026. Составлен 18.12.2026.",
+            "эл. почта 5",
+            "Звонков в журнале АТС 4",
+            "2026-10 1 0 1 0 0 1",
+            "2026-11 5 2 2 1 0 2",
+            "ответ заявителю 1 1 2 2",
+        ],
+    );
+    assert!(text.contains("Стр. 1 / "), "no page number:\n{text}");
+    support::pdf::render_page(&pdf_file, "1", "report-q4-ru");
+    // The publication as a workbook.
+    let out = run(&[
+        "report",
+        "publish",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-31",
+        "--format",
+        "xlsx",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let published_rows = sheet(&out.stdout, "publication");
+    assert_eq!(published_rows[0], ["month", "figure", "value", "appeals"]);
+    assert!(
+        published_rows
+            .iter()
+            .any(|r| r == &["2026-11", "all", "all", "5"])
+    );
+
     for (args, field) in [
+        (
+            vec!["report", "--quarter", "2026-Q5", "--format", "pdf"],
+            "--quarter",
+        ),
+        (
+            vec!["report", "--quarter", "2026-Q4", "--from", "2026-10-01"],
+            "--quarter",
+        ),
         (
             vec!["report", "--from", "2026-13-01", "--to", "2026-12-31"],
             "--from",
@@ -748,7 +959,7 @@ async fn the_command_line_writes_the_report_and_the_publication() {
                 "--to",
                 "2026-12-31",
                 "--format",
-                "pdf",
+                "docx",
             ],
             "--format",
         ),
@@ -791,20 +1002,20 @@ async fn the_console_shows_the_report_with_its_charts() {
     let (_, operator) = http_login_console(&d, "olga").await;
     let client = reqwest::Client::new();
     let query = "from=2026-11-01&to=2026-12-31";
-    let r = client
-        .get(d.url(&format!("/console/report?{query}")))
-        .header(reqwest::header::COOKIE, &operator)
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &client,
+        d.url(&format!("/console/report?{query}")),
+        &operator,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (_, auditor) = http_login_console(&d, "asel").await;
-    let r = client
-        .get(d.url(&format!("/console/report?{query}")))
-        .header(reqwest::header::COOKIE, &auditor)
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &client,
+        d.url(&format!("/console/report?{query}")),
+        &auditor,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let csp = r.headers()["content-security-policy"]
         .to_str()
@@ -818,19 +1029,19 @@ async fn the_console_shows_the_report_with_its_charts() {
         "{html}"
     );
     assert_no_secret("the console's report", &html);
-    let r = client
-        .get(d.url("/console/report?from=2026-11-01&to=yesterday"))
-        .header(reqwest::header::COOKIE, &auditor)
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &client,
+        d.url("/console/report?from=2026-11-01&to=yesterday"),
+        &auditor,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = client
-        .get(d.url("/console/report/publication.csv?from=2026-11-20&to=2026-12-02"))
-        .header(reqwest::header::COOKIE, &auditor)
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &client,
+        d.url("/console/report/publication.csv?from=2026-11-20&to=2026-12-02"),
+        &auditor,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-disposition"]
@@ -839,6 +1050,64 @@ async fn the_console_shows_the_report_with_its_charts() {
             .contains("senim-2026-11-01-2026-12-31-publication.csv")
     );
     check_publication(&r.text().await.unwrap());
+    assert!(
+        html.contains("/console/report/report.pdf?")
+            && html.contains("/console/report/figures.xlsx?"),
+        "no PDF or XLSX download offered:\n{html}"
+    );
+
+    // The PDF and the workbooks: the same readers, attachments of their media
+    // types, in the person's language (Russian, the console's default).
+    let figures_csv = get(
+        &client,
+        d.url(&format!("/console/report/figures.csv?{query}")),
+        &auditor,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    for (file, media) in [
+        ("report.pdf", "application/pdf"),
+        ("figures.xlsx", XLSX),
+        ("publication.xlsx", XLSX),
+    ] {
+        let url = d.url(&format!("/console/report/{file}?{query}"));
+        let r = get(&client, &url, &operator).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{file}");
+        let r = get(&client, &url, &auditor).await;
+        assert_eq!(r.status(), StatusCode::OK, "{file}");
+        let headers = r.headers().clone();
+        assert_eq!(headers["content-type"], media, "{file}");
+        assert_eq!(
+            headers["content-disposition"],
+            format!("attachment; filename=\"senim-2026-11-01-2026-12-31-{file}\""),
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{file}");
+        let bytes = r.bytes().await.unwrap();
+        match file {
+            "report.pdf" => {
+                check_pdf(
+                    &bytes,
+                    &["Обращения на линию доверия: сводка", "эл. почта 4"],
+                );
+            }
+            "figures.xlsx" => check_workbook(
+                &bytes,
+                &figures_csv,
+                [
+                    "Зарегистрировано обращений",
+                    "По каналам: эл. почта",
+                    "Пропущенные звонки",
+                ],
+            ),
+            _ => {
+                let rows = sheet(&bytes, "publication");
+                assert!(rows.iter().any(|r| r == &["2026-12", "all", "all", "<5"]));
+            }
+        }
+    }
 
     // In the browser, in Russian.
     let driver = Driver::start();
@@ -862,6 +1131,20 @@ async fn the_console_shows_the_report_with_its_charts() {
     .expect("copy the screenshot to docs/console");
     browser.close().await.unwrap();
     d.stop().await;
+}
+
+/// A GET with a session's cookie.
+async fn get(
+    client: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    cookie: &str,
+) -> reqwest::Response {
+    client
+        .get(url)
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Logs in over HTTP to the in-process daemon; the session cookie.

@@ -1,9 +1,11 @@
-//! `senim report`: the summary of a period (clause 10.13) as a self-contained
-//! HTML page, `figure,value` CSV or JSON; `senim report publish`: the figures
-//! for the web site (4.7), whole months, counts below 5 suppressed. Counts and
-//! times only, so no `--as`: nothing here names a person or shows a text.
+//! `senim report`: the summary of a period (clause 10.13), of `--from` to
+//! `--to` or of a `--quarter`, as a self-contained HTML page, a PDF for the
+//! Director, a workbook (XLSX), `figure,value` CSV or JSON; `senim report
+//! publish`: the figures for the web site (4.7), whole months, counts below 5
+//! suppressed, as CSV or XLSX. Counts and times only, so no `--as`: nothing
+//! here names a person or shows a text.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -20,16 +22,23 @@ pub struct ReportArgs {
     #[command(subcommand)]
     pub command: Option<ReportCommand>,
     /// First registration date (YYYY-MM-DD, Astana).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "quarter")]
     pub from: Option<NaiveDate>,
     /// Last registration date (YYYY-MM-DD, Astana), included.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "quarter")]
     pub to: Option<NaiveDate>,
-    /// html: a self-contained page (inline CSS, SVG charts, no script); csv: one
-    /// table of figure,value rows; json. (PDF and XLSX: not yet.)
+    /// A calendar quarter instead of --from and --to: 2026-Q4 is 1 October to
+    /// 31 December 2026.
+    #[arg(long, value_name = "YYYY-QN", value_parser = parse_quarter, conflicts_with_all = ["from", "to"])]
+    pub quarter: Option<Period>,
+    /// html: a self-contained page (inline CSS, SVG charts, no script); pdf:
+    /// the report for the Director (tables, the trend as a chart, page
+    /// numbers); xlsx: a workbook of the figures and the month-by-month trend;
+    /// csv: one table of figure,value rows; json.
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
-    /// The page's language: kk, ru or en (default: `console.language`).
+    /// The language of the page, the PDF and the workbook: kk, ru or en
+    /// (default: `console.language`).
     #[arg(long, value_parser = super::parse_text::<Lang>)]
     pub lang: Option<Lang>,
     /// Write to this file (created 0600) instead of standard output.
@@ -40,7 +49,7 @@ pub struct ReportArgs {
 #[derive(Subcommand, Debug)]
 pub enum ReportCommand {
     /// The figures for the web site (4.7): per month, the appeals in all, by
-    /// channel, category and outcome, as CSV; the period stretched to whole
+    /// channel, category and outcome, as CSV or XLSX; the period stretched to whole
     /// months; every count below 5 shown as `<5`; no text, no unit, no date
     /// finer than a month.
     Publish {
@@ -50,6 +59,9 @@ pub enum ReportCommand {
         /// A date in the last month (YYYY-MM-DD).
         #[arg(long)]
         to: NaiveDate,
+        /// csv, or xlsx: a workbook of one sheet with the same rows.
+        #[arg(long, value_enum, default_value_t = PublicationFormat::Csv)]
+        format: PublicationFormat,
         /// Write to this file (created 0600) instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -59,17 +71,36 @@ pub enum ReportCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Html,
+    Pdf,
+    Xlsx,
     Csv,
     Json,
 }
 
-/// Where the output goes: the file (0600), or standard output.
-fn sink(output: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PublicationFormat {
+    Csv,
+    Xlsx,
+}
+
+/// `--quarter`'s value, checked (clap names the flag in its error).
+fn parse_quarter(value: &str) -> Result<Period, String> {
+    Period::quarter(value).map_err(|e| e.to_string())
+}
+
+/// Where the output goes: the file (0600), or standard output; a binary file
+/// (`binary`: PDF, XLSX) is not written to a terminal.
+fn sink(output: Option<&PathBuf>, binary: bool) -> anyhow::Result<Box<dyn Write>> {
     Ok(match output {
         Some(path) => Box::new(
             crate::private_fs::private_file(path)
                 .with_context(|| format!("--output: cannot create {}", path.display()))?,
         ),
+        None if binary && std::io::stdout().is_terminal() => {
+            anyhow::bail!(
+                "--output: required for this --format (a binary file is not written to a terminal)"
+            )
+        }
         None => Box::new(std::io::stdout()),
     })
 }
@@ -83,7 +114,12 @@ fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> anyhow::Result<Peri
 
 pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
     match args.command {
-        Some(ReportCommand::Publish { from, to, output }) => {
+        Some(ReportCommand::Publish {
+            from,
+            to,
+            format,
+            output,
+        }) => {
             let asked = period(Some(from), Some(to))?;
             let whole = asked.whole_months();
             if whole != asked {
@@ -93,19 +129,38 @@ pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
                 );
             }
             let report = Report::compute(&app.report_sources(), whole, app.today()).await?;
-            let mut out = sink(output.as_ref())?;
-            crate::report::csv::publication(&report.months, &mut out)?;
+            let mut out = sink(output.as_ref(), format == PublicationFormat::Xlsx)?;
+            match format {
+                PublicationFormat::Csv => {
+                    crate::report::csv::publication(&report.months, &mut out)?
+                }
+                PublicationFormat::Xlsx => {
+                    out.write_all(&crate::report::xlsx::publication(&report.months)?)?
+                }
+            }
             out.flush()?;
             tracing::info!(from = %whole.from, to = %whole.to, "report: the publication written");
         }
         None => {
-            let period = period(args.from, args.to)?;
+            let period = match args.quarter {
+                Some(quarter) => quarter,
+                None => period(args.from, args.to)?,
+            };
             let report = Report::compute(&app.report_sources(), period, app.today()).await?;
             let lang = args.lang.unwrap_or(app.config.console.language);
-            let mut out = sink(args.output.as_ref())?;
+            let binary = matches!(args.format, ReportFormat::Pdf | ReportFormat::Xlsx);
+            let mut out = sink(args.output.as_ref(), binary)?;
             match args.format {
                 ReportFormat::Html => {
                     out.write_all(crate::report::html::page(&report, lang).as_bytes())?
+                }
+                ReportFormat::Pdf => {
+                    let pdf = crate::report::pdf::render(&report, lang, app.clock.now())
+                        .map_err(|e| anyhow::anyhow!("cannot make the PDF: {e}"))?;
+                    out.write_all(&pdf)?
+                }
+                ReportFormat::Xlsx => {
+                    out.write_all(&crate::report::xlsx::figures(&report, lang)?)?
                 }
                 ReportFormat::Csv => crate::report::csv::figures(&report, &mut out)?,
                 ReportFormat::Json => {

@@ -6,7 +6,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::svg;
-use super::words::{Lang, W, days, duration, name, outcome, w};
+use super::words::{Lang, W, date, days, duration, name, outcome, w};
 use super::{Counts, Report, Stats};
 
 /// The page's style: the console's look, inline.
@@ -33,10 +33,6 @@ pub fn page(report: &Report, lang: Lang) -> String {
         }
     }
     .into_string()
-}
-
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
 }
 
 /// A table of counts, each name in the reader's language (`label`).

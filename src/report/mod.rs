@@ -10,8 +10,14 @@
 //!   attribute), and the self-contained page of `senim report` (inline CSS, no
 //!   script);
 //! - `svg`: the charts, drawn on the server with SVG presentation attributes;
-//! - `csv`: the figures as `figure,value` rows, and the publication (`publication`):
-//!   per month, channel, category and status only, counts below 5 suppressed.
+//! - `figures`: the figures as named rows (`channel.email`, ...) with their
+//!   words, what `csv` and `xlsx` write;
+//! - `publication`: what is published (4.7): per month, channel, category and
+//!   status only, counts below 5 suppressed;
+//! - `csv`: the figures as `figure,value` rows, and the publication;
+//! - `xlsx`: the figures and the trend as a workbook, and the publication;
+//! - `pdf`: the report for the Director as a PDF (tables, the trend drawn as
+//!   a chart, page numbers), through `crate::pdf`.
 //!
 //! Where the figures come from, each from its owner: the Journal's aggregate
 //! counts, receipt and registration instants and events (`Journal::tally`,
@@ -20,9 +26,13 @@
 //! the call log (`pbx::store::call_summary`); working hours (`Calendar::is_open`).
 
 pub mod csv;
+pub mod figures;
 pub mod html;
+pub mod pdf;
+pub mod publication;
 pub mod svg;
 pub mod words;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -112,6 +122,42 @@ impl Period {
     /// names the field.
     pub fn parse(from: &str, to: &str) -> Result<Period, ReportError> {
         Period::new(parse_date("from", from)?, parse_date("to", to)?)
+    }
+
+    /// The calendar quarter written `2026-Q4` (or `2026-q4`): its first day
+    /// to its last. The error says what is wrong, for the caller to name the
+    /// field.
+    pub fn quarter(value: &str) -> Result<Period, ReportError> {
+        let value = value.trim();
+        let shown = value.chars().take(40).collect::<String>();
+        let wrong =
+            || ReportError::Invalid(format!("`{shown}` is not a quarter (YYYY-QN, as 2026-Q4)"));
+        let (year, q) = value
+            .split_once(['Q', 'q'])
+            .and_then(|(year, q)| Some((year.strip_suffix('-')?, q)))
+            .ok_or_else(wrong)?;
+        if year.len() != 4 || q.len() != 1 {
+            return Err(wrong());
+        }
+        let year: i32 = year.parse().map_err(|_| wrong())?;
+        let q: u32 = q.parse().map_err(|_| wrong())?;
+        if !(1..=4).contains(&q) {
+            return Err(ReportError::Invalid(format!(
+                "`{shown}`: a year has quarters Q1 to Q4"
+            )));
+        }
+        let from = NaiveDate::from_ymd_opt(year, 3 * q - 2, 1).ok_or_else(wrong)?;
+        Period::new(from, month_end(from + Months::new(2)))
+    }
+
+    /// The year and the quarter (1 to 4) if the period is exactly one calendar
+    /// quarter.
+    pub fn as_quarter(self) -> Option<(i32, u32)> {
+        let q = self.from.month().div_ceil(3);
+        let whole = self.from.day() == 1
+            && self.from.month() == 3 * q - 2
+            && self.to == month_end(self.from + Months::new(2));
+        whole.then_some((self.from.year(), q))
     }
 
     /// The same period stretched to whole months: from the first day of
@@ -634,6 +680,26 @@ mod tests {
             err.starts_with("to: a report covers at most 10 years"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_quarter_is_its_three_months() {
+        let q4 = Period::quarter("2026-Q4").expect("a quarter");
+        assert_eq!((q4.from, q4.to), (d("2026-10-01"), d("2026-12-31")));
+        assert_eq!(q4.as_quarter(), Some((2026, 4)));
+        let q1 = Period::quarter(" 2028-q1 ").expect("a quarter");
+        assert_eq!((q1.from, q1.to), (d("2028-01-01"), d("2028-03-31")));
+        assert_eq!(q1.as_quarter(), Some((2028, 1)));
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026Q4", "2026-Q", "Q4-2026", "26-Q4", "2026-Q44", "",
+        ] {
+            let err = Period::quarter(bad).expect_err(bad).to_string();
+            assert!(err.contains("quarter"), "{bad}: {err}");
+        }
+        let not = Period::new(d("2026-10-01"), d("2026-12-30")).expect("a period");
+        assert_eq!(not.as_quarter(), None);
+        let not = Period::new(d("2026-11-01"), d("2027-01-31")).expect("a period");
+        assert_eq!(not.as_quarter(), None);
     }
 
     #[test]

@@ -10,20 +10,20 @@ use super::{Counts, MonthFigures};
 
 /// The colour of each channel, in `Channel::ALL`'s order (phone, e-mail, web
 /// site, other).
-const CHANNEL_COLOURS: [&str; 4] = ["#0b5cad", "#2e8b57", "#d08c00", "#7a5195"];
-const INK: &str = "#1d2733";
-const MUTED: &str = "#5b6b7b";
-const GRID: &str = "#d5dde5";
-const BAR: &str = "#0b5cad";
+pub(super) const CHANNEL_COLOURS: [&str; 4] = ["#0b5cad", "#2e8b57", "#d08c00", "#7a5195"];
+pub(super) const INK: &str = "#1d2733";
+pub(super) const MUTED: &str = "#5b6b7b";
+pub(super) const GRID: &str = "#d5dde5";
+pub(super) const BAR: &str = "#0b5cad";
 const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', sans-serif";
 
 /// The colour of the `i`-th channel.
-fn channel_colour(i: usize) -> &'static str {
+pub(super) fn channel_colour(i: usize) -> &'static str {
     CHANNEL_COLOURS.get(i).copied().unwrap_or(MUTED)
 }
 
 /// A round number at least `max`, for the top of an axis: 1, 2, 5, 10, 20, ...
-fn axis_top(max: u64) -> u64 {
+pub(super) fn axis_top(max: u64) -> u64 {
     let mut step = 1;
     loop {
         for m in [1, 2, 5] {
@@ -100,7 +100,7 @@ pub fn trend(lang: Lang, months: &[MonthFigures]) -> Markup {
 
 /// A month's bar, from the bottom: each channel with appeals, its index, name,
 /// the count below it and its own.
-fn stacked(m: &MonthFigures) -> Vec<(usize, &str, u64, u64)> {
+pub(super) fn stacked(m: &MonthFigures) -> Vec<(usize, &str, u64, u64)> {
     let mut below = 0;
     let mut parts = Vec::new();
     for (j, (channel, n)) in m.by_channel.iter().enumerate() {

@@ -36,6 +36,11 @@ words! {
         "Сенім желісіне түскен өтініштер: жиынтық"
     ),
     Period => ("Registered", "Зарегистрированы", "Тіркелген"),
+    From => ("from", "с", "бастап"),
+    To => ("to", "по", "дейін"),
+    Made => ("Made on", "Составлен", "Жасалған күні"),
+    Page => ("Page", "Стр.", "Бет"),
+    Figure => ("Figure", "Показатель", "Көрсеткіш"),
     AsOf => ("deadlines as of", "сроки на", "мерзімдер күні"),
     NoIdentity => (
         "Counts and times only: no reporter, no text, no registration number.",
@@ -107,6 +112,21 @@ words! {
         "Director's alerts sent in time / late / not yet sent",
         "Оповещения директора: в срок / с опозданием / ещё не отправлены",
         "Директорға хабарламалар: мерзімінде / кешігіп / әлі жіберілмеген"
+    ),
+    AlertsInTime => (
+        "Director's alerts sent in time",
+        "Оповещения директора в срок",
+        "Директорға мерзімінде жіберілген хабарламалар"
+    ),
+    AlertsLate => (
+        "Director's alerts sent late",
+        "Оповещения директора с опозданием",
+        "Директорға кешігіп жіберілген хабарламалар"
+    ),
+    AlertsNotSent => (
+        "Director's alerts not yet sent",
+        "Оповещения директора ещё не отправлены",
+        "Директорға әлі жіберілмеген хабарламалар"
     ),
     Deadlines => ("Deadlines", "Сроки", "Мерзімдер"),
     Deadline => ("Deadline", "Срок", "Мерзім"),
@@ -297,6 +317,27 @@ pub fn duration(lang: Lang, seconds: i64) -> String {
     }
 }
 
+/// A date as people read it: `01.11.2026`.
+pub fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// A calendar quarter (1 to 4) of `year`: `Q4 2026`, `IV квартал 2026 г.`,
+/// `2026 жылғы IV тоқсан`.
+pub fn quarter(lang: Lang, year: i32, quarter: u32) -> String {
+    let roman = match quarter {
+        1 => "I",
+        2 => "II",
+        3 => "III",
+        _ => "IV",
+    };
+    match lang {
+        Lang::En => format!("Q{quarter} {year}"),
+        Lang::Ru => format!("{roman} квартал {year} г."),
+        Lang::Kk => format!("{year} жылғы {roman} тоқсан"),
+    }
+}
+
 /// A number of days: `22 d`.
 pub fn days(lang: Lang, days: i64) -> String {
     format!("{days} {}", w(lang, W::Days))
@@ -349,5 +390,8 @@ mod tests {
         assert_eq!(duration(Lang::En, 241_200), "2 d 19 h");
         assert_eq!(duration(Lang::Ru, 7200), "2 ч");
         assert_eq!(days(Lang::Kk, 22), "22 күн");
+        assert_eq!(quarter(Lang::En, 2026, 4), "Q4 2026");
+        assert_eq!(quarter(Lang::Ru, 2026, 1), "I квартал 2026 г.");
+        assert_eq!(quarter(Lang::Kk, 2027, 3), "2027 жылғы III тоқсан");
     }
 }

@@ -2,7 +2,8 @@
 //! DOCX parsed by Word's rules (`docx-rs`' reader) and its `document.xml`; and
 //! for a person to look at, one page rendered to PNG under `target/documents/`
 //! with `pdftoppm` (poppler-utils, installed by `scripts/install-test-deps.sh`);
-//! copies of the first pages are in `docs/documents/`.
+//! copies of the first pages are in `docs/documents/`; `raw_text` reads a
+//! PDF's bytes back in the order they were drawn (a table's row one line).
 
 use std::io::Read;
 
@@ -52,4 +53,24 @@ pub fn docx_xml(bytes: &[u8]) -> String {
         .read_to_string(&mut xml)
         .unwrap();
     xml
+}
+
+/// The text of a PDF's pages as `pdftotext` reads it back, in the order it
+/// was drawn (`-raw`): a table's row is one line.
+pub fn raw_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("read.pdf");
+    std::fs::write(&file, pdf).expect("the PDF written");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
 }

@@ -529,6 +529,21 @@ messages! {
         "Тергеу ісін тек директор, менеджерлер және комиссия мүшелері оқиды (7.9)."
     ),
     InvOpenFile => ("Open the investigation file", "Открыть материалы расследования", "Тергеу ісін ашу"),
+    DownloadPublicationXlsx => (
+        "The same for the web site as XLSX",
+        "То же для сайта в XLSX",
+        "Сайт үшін сол XLSX түрінде"
+    ),
+    DownloadPdf => (
+        "The report as PDF (for the Director)",
+        "Отчёт в PDF (для директора)",
+        "Есеп PDF түрінде (директор үшін)"
+    ),
+    DownloadWorkbook => (
+        "The figures and the months as XLSX",
+        "Показатели и месяцы в XLSX",
+        "Көрсеткіштер мен айлар XLSX түрінде"
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
@@ -567,6 +582,9 @@ mod tests {
             Msg::DownloadFigures,
             Msg::DownloadPage,
             Msg::DownloadPublication,
+            Msg::DownloadPublicationXlsx,
+            Msg::DownloadPdf,
+            Msg::DownloadWorkbook,
         ] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");

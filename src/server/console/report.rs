@@ -1,15 +1,16 @@
 //! The report page for the manager, the Director and the auditor: the analysis
 //! of a period's appeals (10.13) with its charts, the same figures as `senim
 //! report` (`report::Report::compute`, drawn by `report::html::figures`), and
-//! its downloads: the figures as CSV, the page as HTML, and the publication for
-//! the web site (4.7, `senim report publish`). Counts and times only.
+//! its downloads: the report as PDF, the figures as a workbook (XLSX) and as
+//! CSV, the page as HTML, and the publication for the web site (4.7, `senim
+//! report publish`) as CSV and XLSX. Counts and times only.
 
 use std::sync::Arc;
 
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use maud::html;
 use serde::Deserialize;
 
@@ -99,9 +100,9 @@ pub(super) async fn report(
         @if let Some(r) = &report {
             @let query = PeriodQuery::of(r.period);
             p.downloads {
-                a href={ "/console/report/figures.csv?" (query) } download { (t(lang, Msg::DownloadFigures)) }
-                a href={ "/console/report/report.html?" (query) } download { (t(lang, Msg::DownloadPage)) }
-                a href={ "/console/report/publication.csv?" (query) } download { (t(lang, Msg::DownloadPublication)) }
+                @for file in Download::ALL {
+                    a href={ "/console/report/" (file.name()) "?" (query) } download { (t(lang, file.words())) }
+                }
             }
             (crate::report::html::figures(r, lang))
         }
@@ -118,8 +119,99 @@ pub(super) async fn report(
         .into_response()
 }
 
-/// A download of the period's report: `figures.csv`, `report.html` or
-/// `publication.csv` (whole months, counts below 5 suppressed).
+/// What the report page offers to download, each a file of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Download {
+    /// The report for the Director, in the person's language.
+    Pdf,
+    /// The figures and the trend as a workbook, in the person's language.
+    FiguresXlsx,
+    FiguresCsv,
+    /// The self-contained page, in the person's language.
+    Html,
+    /// For the web site: whole months, counts below 5 suppressed.
+    PublicationCsv,
+    PublicationXlsx,
+}
+
+/// A workbook's media type.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+impl Download {
+    const ALL: [Download; 6] = [
+        Download::Pdf,
+        Download::FiguresXlsx,
+        Download::FiguresCsv,
+        Download::Html,
+        Download::PublicationCsv,
+        Download::PublicationXlsx,
+    ];
+
+    /// The file's name in the route, and the end of the name it is saved as.
+    fn name(self) -> &'static str {
+        match self {
+            Download::Pdf => "report.pdf",
+            Download::FiguresXlsx => "figures.xlsx",
+            Download::FiguresCsv => "figures.csv",
+            Download::Html => "report.html",
+            Download::PublicationCsv => "publication.csv",
+            Download::PublicationXlsx => "publication.xlsx",
+        }
+    }
+
+    fn of(name: &str) -> Option<Download> {
+        Download::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    fn words(self) -> Msg {
+        match self {
+            Download::Pdf => Msg::DownloadPdf,
+            Download::FiguresXlsx => Msg::DownloadWorkbook,
+            Download::FiguresCsv => Msg::DownloadFigures,
+            Download::Html => Msg::DownloadPage,
+            Download::PublicationCsv => Msg::DownloadPublication,
+            Download::PublicationXlsx => Msg::DownloadPublicationXlsx,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Download::Pdf => "application/pdf",
+            Download::FiguresXlsx | Download::PublicationXlsx => XLSX,
+            Download::FiguresCsv | Download::PublicationCsv => "text/csv; charset=utf-8",
+            Download::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    /// The publication counts whole months only.
+    fn period(self, asked: Period) -> Period {
+        match self {
+            Download::PublicationCsv | Download::PublicationXlsx => asked.whole_months(),
+            _ => asked,
+        }
+    }
+
+    /// The file's bytes; the error says what failed.
+    fn render(self, report: &Report, lang: Lang, now: DateTime<Utc>) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        match self {
+            Download::Pdf => {
+                bytes = crate::report::pdf::render(report, lang, now).map_err(anyhow::Error::msg)?
+            }
+            Download::FiguresXlsx => bytes = crate::report::xlsx::figures(report, lang)?,
+            Download::FiguresCsv => crate::report::csv::figures(report, &mut bytes)?,
+            Download::Html => bytes = crate::report::html::page(report, lang).into_bytes(),
+            Download::PublicationCsv => {
+                crate::report::csv::publication(&report.months, &mut bytes)?
+            }
+            Download::PublicationXlsx => bytes = crate::report::xlsx::publication(&report.months)?,
+        }
+        Ok(bytes)
+    }
+}
+
+/// A download of the period's report (`Download`): for the same readers as the
+/// page, as an attachment.
 pub(super) async fn download(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
@@ -133,34 +225,21 @@ pub(super) async fn download(
         Ok(p) => p,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
-    let period = match file.as_str() {
-        "publication.csv" => asked.whole_months(),
-        "figures.csv" | "report.html" => asked,
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let Some(download) = Download::of(&file) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
+    let period = download.period(asked);
     let report = match Report::compute(&app.report_sources(), period, today).await {
         Ok(r) => r,
         Err(e) => return unavailable(&e),
     };
-    let mut bytes = Vec::new();
-    let (written, content_type) = match file.as_str() {
-        "publication.csv" => (
-            crate::report::csv::publication(&report.months, &mut bytes),
-            "text/csv; charset=utf-8",
-        ),
-        "figures.csv" => (
-            crate::report::csv::figures(&report, &mut bytes),
-            "text/csv; charset=utf-8",
-        ),
-        _ => {
-            bytes = crate::report::html::page(&report, session.lang).into_bytes();
-            (Ok(()), "text/html; charset=utf-8")
+    let bytes = match download.render(&report, session.lang, app.clock.now()) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "console: cannot write the report");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    if let Err(e) = written {
-        tracing::error!(error = %format!("{e:#}"), "console: cannot write the report");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
     tracing::info!(
         actor = session.actor(),
         file,
@@ -168,8 +247,8 @@ pub(super) async fn download(
         to = %period.to,
         "console: report downloaded"
     );
-    let name = format!("senim-{}-{}-{}", period.from, period.to, file);
-    attachment(bytes, content_type, &name)
+    let name = format!("senim-{}-{}-{}", period.from, period.to, download.name());
+    attachment(bytes, download.content_type(), &name)
 }
 
 /// `bytes` as a file to save, never shown in the console's frame.
