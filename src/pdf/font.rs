@@ -235,8 +235,16 @@ mod tests {
             one * 2.5,
         );
         assert_eq!(lines, ["word word", "word\u{a0}word"]);
-        let narrow = fonts.wrap("Өтініштер өтініштер", true, 10.0, 1.0, 1.0);
-        assert_eq!(narrow, ["Өтініштер", "өтініштер"]);
+        // A word wider than the line (a link, a hash) is broken where it must
+        // be, each piece within the line, nothing lost.
+        let limit = fonts.width("Өтін", true, 10.0) + 0.5;
+        let narrow = fonts.wrap("Өтініштер өтініштер", true, 10.0, limit, limit);
+        assert!(narrow.len() >= 4, "{narrow:?}");
+        assert!(
+            narrow.iter().all(|l| fonts.width(l, true, 10.0) <= limit),
+            "{narrow:?}"
+        );
+        assert_eq!(narrow.concat(), "Өтініштерөтініштер");
         assert!(fonts.wrap("   ", false, 10.0, 100.0, 100.0).is_empty());
     }
 }
