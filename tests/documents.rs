@@ -510,7 +510,35 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     let r = post(csrf_of(&page)).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("no materials package yet"));
-    package_in(&d, &appeal, &dir.path().join("package.zip")).await;
+    // The package is made on the page too, and handed over, never kept.
+    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"package\""), "{page}");
+    let r = client
+        .post(d.url(&format!("/console/appeals/{}/package", appeal.id)))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/zip"
+    );
+    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains(&format!("{}-materials.zip", appeal.registration_number)),
+        "{disposition}"
+    );
+    let (names, _) = check_manifest(&r.bytes().await.unwrap());
+    assert!(names.iter().any(|n| n == "events.json"), "{names:?}");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("data/console-packages"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a package is not kept: {left:?}");
     let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains("id=\"cover-letter\""), "{page}");
     let r = post("forged".into()).await.unwrap();

@@ -104,9 +104,14 @@ pub(super) async fn section(
             } @else if open && !consented {
                 p.muted { (t(lang, Msg::CoverLetterNeedsConsent)) }
             } @else if open {
-                p.muted #needs-package {
-                    (t(lang, Msg::CoverLetterNeedsPackage)) " "
-                    code { "senim journal materials " (appeal.registration_number) " --zip FILE" }
+                p.muted #needs-package { (t(lang, Msg::CoverLetterNeedsPackage)) }
+            }
+            @if open {
+                form.card #package method="post" action={ "/console/appeals/" (appeal.id) "/package" } {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    p { (t(lang, Msg::PackageExplained)) }
+                    p.muted { (t(lang, Msg::PackageAtTheCommandLine)) " " code { "senim journal materials " (appeal.registration_number) " --zip FILE" } }
+                    button type="submit" { (t(lang, Msg::MakePackage)) }
                 }
             }
         }
@@ -140,6 +145,80 @@ pub(super) async fn cover_letter(
         ))
         .into_response(),
         Err(e) => refusal(&app, &session, id, e, "the cover letter").await,
+    }
+}
+
+/// Makes the appeal's materials package (10.12, 7.8) in the person's own
+/// name, opened with the office key given at the login, and hands it over
+/// as the answer: it holds the reporter's identity, so it is written in the
+/// data directory only while it is made, and never kept. Its making is a
+/// disclosure (`materials_package`) and a `document_issued` event, as at the
+/// command line.
+pub(super) async fn package(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        ISSUERS,
+        form.csrf.as_deref()
+    ));
+    let appeal = match app.journal.get(AppealId(id)).await {
+        Ok(a) => a,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    if appeal.sealed.is_some() && session.office_key().is_none() {
+        let notice = t(session.lang, Msg::NeedsKey);
+        return super::appeal::refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
+    }
+    let actor = session.actor();
+    if let Err(e) = app
+        .journal
+        .record_disclosure(&[appeal.id], &actor, "materials_package")
+        .await
+    {
+        return crate::server::problem::Problem::from(e).into_response();
+    }
+    let keyless = crate::sealing::Unlocked::without_keys(&actor);
+    let unlocked = session.office_key().map_or(&keyless, |k| k.as_ref());
+    let name = format!("{}-materials.zip", appeal.registration_number);
+    let dir = app.config.database.data_dir.join("console-packages");
+    let made = async {
+        crate::private_fs::private_dir(&dir)?;
+        let path = dir.join(format!("{}-{}", uuid::Uuid::new_v4(), name));
+        let package = app
+            .documents()
+            .package(appeal, unlocked, &actor, &path)
+            .await;
+        let bytes = package.and_then(|p| Ok(std::fs::read(&p.path)?));
+        // Never kept: removed whether it was made or not.
+        let _ = std::fs::remove_file(&path);
+        bytes
+    };
+    match made.await {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/zip"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    super::materials::disposition("attachment", &name),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, appeal_id = id, "console: cannot make a materials package");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 

@@ -431,10 +431,17 @@ messages! {
         "Ілеспе хат Директор хабарламаны жіберуге келісім бергеннен кейін жасалады (10.7)."
     ),
     CoverLetterNeedsPackage => (
-        "The cover letter lists the materials package's enclosures with their pages: make the package first, at the command line:",
-        "Сопроводительное письмо перечисляет приложения пакета материалов с числом листов: сначала сформируйте пакет в командной строке:",
-        "Ілеспе хат материалдар пакетінің қосымшаларын парақ санымен көрсетеді: алдымен пакетті командалық жолда жасаңыз:"
+        "The cover letter lists the materials package's enclosures with their pages: make the package first.",
+        "Сопроводительное письмо перечисляет приложения пакета материалов с числом листов: сначала сформируйте пакет.",
+        "Ілеспе хат материалдар пакетінің қосымшаларын парақ санымен көрсетеді: алдымен пакетті жасаңыз."
     ),
+    MakePackage => ("Make the materials package (ZIP)", "Сформировать пакет материалов (ZIP)", "Материалдар пакетін жасау (ZIP)"),
+    PackageExplained => (
+        "The appeal's text, correspondence, attachments, recordings and an extract of its audit events, with printable copies and a SHA-256 manifest (10.12, 7.8). It names the reporter: it is handed to you and not kept; its making is recorded.",
+        "Текст обращения, переписка, вложения, записи звонков и выписка из журнала событий, с копиями для печати и перечнем SHA-256 (10.12, 7.8). Пакет содержит сведения о заявителе: он выдаётся вам и не хранится; его формирование записывается.",
+        "Өтініш мәтіні, хат алмасу, тіркемелер, қоңырау жазбалары және оқиғалар журналынан үзінді, басып шығаруға арналған көшірмелер мен SHA-256 тізімі (10.12, 7.8). Пакетте өтініш беруші туралы мәліметтер бар: ол сізге беріледі және сақталмайды; оны жасау жазылады."
+    ),
+    PackageAtTheCommandLine => ("The same at the command line:", "То же в командной строке:", "Командалық жолда да солай:"),
     LetterFormat => ("The letter as", "Формат письма", "Хаттың пішімі"),
     FormatBoth => ("PDF and DOCX (ZIP)", "PDF и DOCX (ZIP)", "PDF және DOCX (ZIP)"),
     LetterNotKept => (

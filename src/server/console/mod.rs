@@ -106,6 +106,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         )
         .route("/console/report", get(report::report))
         .route("/console/report/{file}", get(report::download))
+        .route("/console/appeals/{id}/package", post(documents::package))
         .route(
             "/console/appeals/{id}/cover-letter",
             post(documents::cover_letter),
