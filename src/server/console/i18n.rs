@@ -435,6 +435,7 @@ messages! {
         "Сопроводительное письмо перечисляет приложения пакета материалов с числом листов: сначала сформируйте пакет.",
         "Ілеспе хат материалдар пакетінің қосымшаларын парақ санымен көрсетеді: алдымен пакетті жасаңыз."
     ),
+    Quarters => ("Quarters", "Кварталы", "Тоқсандар"),
     MakePackage => ("Make the materials package (ZIP)", "Сформировать пакет материалов (ZIP)", "Материалдар пакетін жасау (ZIP)"),
     PackageExplained => (
         "The appeal's text, correspondence, attachments, recordings and an extract of its audit events, with printable copies and a SHA-256 manifest (10.12, 7.8). It names the reporter: it is handed to you and not kept; its making is recorded.",

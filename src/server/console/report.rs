@@ -52,6 +52,21 @@ impl PeriodQuery {
     }
 }
 
+/// The quarter of `today` and the three before it, oldest first, each named
+/// as `--quarter` takes it (`2026-Q4`): the Director's quarterly report.
+fn last_quarters(today: NaiveDate) -> Vec<(String, Period)> {
+    let this = (today.year(), today.month0() / 3 + 1);
+    let mut quarters: Vec<(String, Period)> = (0..4)
+        .filter_map(|back| {
+            let index = this.0 * 4 + this.1 as i32 - 1 - back;
+            let name = format!("{}-Q{}", index.div_euclid(4), index.rem_euclid(4) + 1);
+            Period::quarter(&name).ok().map(|p| (name, p))
+        })
+        .collect();
+    quarters.reverse();
+    quarters
+}
+
 /// A field of the query, if given (not blank).
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
@@ -93,6 +108,12 @@ pub(super) async fn report(
             div { label for="to" { (t(lang, Msg::To)) } input #to type="date" name="to" value=[to.as_deref()] required; }
             span.muted { (t(lang, Msg::ReportPeriod)) }
             button type="submit" { (t(lang, Msg::Show)) }
+        }
+        p.quarters #quarters {
+            (t(lang, Msg::Quarters)) ": "
+            @for (name, period) in last_quarters(today) {
+                a href={ "/console/report?" (PeriodQuery::of(period)) } { (name) } " "
+            }
         }
         @if let Some(e) = error {
             p.error role="alert" { (t(lang, e)) }
@@ -266,4 +287,22 @@ fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Respons
 fn unavailable(e: &ReportError) -> Response {
     tracing::error!(error = %e, "console: cannot make the report");
     StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_offers_this_quarter_and_the_three_before() {
+        let today = NaiveDate::from_ymd_opt(2026, 2, 10).unwrap_or_default();
+        let quarters = last_quarters(today);
+        let names: Vec<&str> = quarters.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]);
+        let (_, q) = &quarters[2];
+        assert_eq!(
+            (q.from.to_string(), q.to.to_string()),
+            ("2025-10-01".to_owned(), "2025-12-31".to_owned())
+        );
+    }
 }
