@@ -266,6 +266,17 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("text: required"));
 
+    // Once sealed, the plain act is refused: the file is the one way in.
+    refused(
+        cli(
+            &config,
+            &marat,
+            None,
+            &["journal", "event", n, "materials-requested"],
+        ),
+        "materials_requested: once sealing is on, the investigation is recorded in its sealed file",
+    );
+
     // The commission's work: a manager asks, the member records the receipt.
     ok(cli(
         &config,

@@ -114,6 +114,23 @@ impl Act {
         }
     }
 
+    /// Whether the act is one the investigation file records (`investigation`):
+    /// the order, the extension, a request for materials and its receipt, the
+    /// decision. Once sealing is on, only the file records them, with what it
+    /// keeps sealed.
+    pub fn belongs_to_the_investigation_file(&self) -> bool {
+        matches!(
+            self,
+            Act::Deadline(
+                Event::InvestigationOrdered { .. }
+                    | Event::InvestigationExtended { .. }
+                    | Event::MaterialsRequested { .. }
+                    | Event::MaterialsReceived { .. }
+                    | Event::Decision { .. }
+            )
+        )
+    }
+
     /// The act's name in the audit chain.
     pub fn name(&self) -> &'static str {
         match self {
@@ -175,6 +192,13 @@ impl Case<'_> {
         today: NaiveDate,
     ) -> Result<Appeal, ActError> {
         let detail = self.detail(act)?;
+        if act.belongs_to_the_investigation_file() && self.journal.is_sealed() {
+            return Err(ActError::Invalid(format!(
+                "{}: once sealing is on, the investigation is recorded in its sealed file \
+                 (`senim investigation …`, the console's Investigations page), which records this act too",
+                act.name()
+            )));
+        }
         if let Act::Forward {
             to: Body::AntiCorruptionService,
             ..
