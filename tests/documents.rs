@@ -462,6 +462,11 @@ async fn cover_letters_take_gapless_numbers_per_year_only_with_the_directors_con
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it() {
     let dir = tempfile::tempdir().unwrap();
+    // What a crash left half made while a package was written: removed at
+    // the start.
+    let packages = dir.path().join("data/console-packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    std::fs::write(packages.join(".crashed-materials.zip.part"), "PK half").unwrap();
     let d = TestApp::spawn(dir.path(), "", &config(), now()).await;
     console_person(&d.config, dir.path(), "marat", &["manager"]);
     console_person(&d.config, dir.path(), "aigerim", &["auditor"]);

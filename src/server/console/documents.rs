@@ -187,7 +187,7 @@ pub(super) async fn package(
     let keyless = crate::sealing::Unlocked::without_keys(&actor);
     let unlocked = session.office_key().map_or(&keyless, |k| k.as_ref());
     let name = format!("{}-materials.zip", appeal.registration_number);
-    let dir = app.config.database.data_dir.join("console-packages");
+    let dir = packages_dir(&app);
     let made = async {
         crate::private_fs::private_dir(&dir)?;
         let path = dir.join(format!("{}-{}", uuid::Uuid::new_v4(), name));
@@ -218,6 +218,26 @@ pub(super) async fn package(
         Err(e) => {
             tracing::error!(error = %e, appeal_id = id, "console: cannot make a materials package");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Where a materials package is written while it is made: inside the data
+/// directory (0700), never kept.
+fn packages_dir(app: &App) -> std::path::PathBuf {
+    app.config.database.data_dir.join("console-packages")
+}
+
+/// Removes what a crash (`kill -9` while a package was made) left in
+/// `packages_dir`: each package names the reporter and is never kept.
+pub(super) fn remove_unfinished_packages(app: &App) {
+    let dir = packages_dir(app);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Err(e) = std::fs::remove_file(entry.path()) {
+            tracing::error!(error = %e, "console: cannot remove an unfinished materials package");
         }
     }
 }

@@ -68,8 +68,10 @@ use session::{COOKIE, Session, Sessions};
 
 const CSS: &str = include_str!("console.css");
 
-/// The console's routes, with their own session store.
+/// The console's routes, with their own session store. A materials package
+/// a crash left half made (it names the reporter) is removed first.
 pub fn routes(app: &App) -> Router<Arc<App>> {
+    documents::remove_unfinished_packages(app);
     let sessions = Arc::new(Sessions::new(
         app.config.console.idle_minutes,
         app.config.console.absolute_hours,
