@@ -187,30 +187,52 @@ pub(super) async fn reveal(
         READERS,
         form.csrf.as_deref()
     ));
-    let lang = session.lang;
-    let appeal = match app.journal.get(AppealId(id)).await {
-        Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
-    };
-    if appeal.sealed.is_some() && session.office_key().is_none() {
-        let notice = t(lang, Msg::NeedsKey);
-        return refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
+    match opened(&app, &session, id, "console").await {
+        Ok(open) => appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await,
+        Err(refused) => refused,
     }
-    if let Err(e) = app
+}
+
+/// Appeal `id` for a read of its identity or text: refused (the page saying
+/// to log in with the key) if it is sealed and the session holds no office
+/// key, else the read recorded (`identity_disclosed`, `purpose`). Not opened:
+/// `opened` opens it.
+pub(super) async fn disclosed(
+    app: &App,
+    session: &Session,
+    id: i64,
+    purpose: &str,
+) -> Result<Appeal, Response> {
+    let appeal = app
         .journal
-        .record_disclosure(&[appeal.id], &session.actor(), "console")
+        .get(AppealId(id))
         .await
-    {
-        return crate::server::problem::Problem::from(e).into_response();
+        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    if appeal.sealed.is_some() && session.office_key().is_none() {
+        let notice = t(session.lang, Msg::NeedsKey);
+        return Err(refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
     }
-    let opened = match session.office_key() {
+    app.journal
+        .record_disclosure(&[appeal.id], &session.actor(), purpose)
+        .await
+        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    Ok(appeal)
+}
+
+/// `disclosed`, then opened with the session's office key (as stored if it
+/// was never sealed).
+pub(super) async fn opened(
+    app: &App,
+    session: &Session,
+    id: i64,
+    purpose: &str,
+) -> Result<Appeal, Response> {
+    let appeal = disclosed(app, session, id, purpose).await?;
+    match session.office_key() {
         Some(unlocked) => app.journal.open(appeal, unlocked).await,
         None => Ok(appeal),
-    };
-    match opened {
-        Ok(open) => appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await,
-        Err(e) => crate::server::problem::Problem::from(e).into_response(),
     }
+    .map_err(|e| crate::server::problem::Problem::from(e).into_response())
 }
 
 #[derive(Deserialize)]

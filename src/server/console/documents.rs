@@ -168,22 +168,11 @@ pub(super) async fn package(
         ISSUERS,
         form.csrf.as_deref()
     ));
-    let appeal = match app.journal.get(AppealId(id)).await {
-        Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    let appeal = match super::appeal::disclosed(&app, &session, id, "materials_package").await {
+        Ok(appeal) => appeal,
+        Err(refused) => return refused,
     };
-    if appeal.sealed.is_some() && session.office_key().is_none() {
-        let notice = t(session.lang, Msg::NeedsKey);
-        return super::appeal::refused(&app, &session, id, notice, StatusCode::FORBIDDEN).await;
-    }
     let actor = session.actor();
-    if let Err(e) = app
-        .journal
-        .record_disclosure(&[appeal.id], &actor, "materials_package")
-        .await
-    {
-        return crate::server::problem::Problem::from(e).into_response();
-    }
     let keyless = crate::sealing::Unlocked::without_keys(&actor);
     let unlocked = session.office_key().map_or(&keyless, |k| k.as_ref());
     let name = format!("{}-materials.zip", appeal.registration_number);
@@ -374,24 +363,7 @@ async fn opened_for<T>(
             return Err(super::appeal::refused(app, session, id, why, status).await);
         }
     };
-    let appeal = app
-        .journal
-        .get(AppealId(id))
-        .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
-    if appeal.sealed.is_some() && session.office_key().is_none() {
-        let notice = t(session.lang, Msg::NeedsKey);
-        return Err(super::appeal::refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
-    }
-    app.journal
-        .record_disclosure(&[appeal.id], &session.actor(), purpose)
-        .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
-    let appeal = match session.office_key() {
-        Some(unlocked) => app.journal.open(appeal, unlocked).await,
-        None => Ok(appeal),
-    }
-    .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+    let appeal = super::appeal::opened(app, session, id, purpose).await?;
     Ok((parsed, appeal))
 }
 
