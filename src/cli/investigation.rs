@@ -118,20 +118,10 @@ pub enum InvestigationCommand {
 
 /// The members as given: logins, and "Name, position" from outside.
 fn members(logins: Vec<String>, outside: Vec<String>) -> Vec<Member> {
-    let from_login = logins.into_iter().map(|login| Member {
-        login: Some(login.trim().to_owned()),
-        name: String::new(),
-        position: String::new(),
-    });
-    let from_outside = outside.into_iter().map(|text| {
-        let (name, position) = text.split_once(',').unwrap_or((&text, ""));
-        Member {
-            login: None,
-            name: name.trim().to_owned(),
-            position: position.trim().to_owned(),
-        }
-    });
-    from_login.chain(from_outside).collect()
+    let logins = logins.iter().map(|l| Member::person(l));
+    logins
+        .chain(outside.iter().map(|o| Member::outside(o)))
+        .collect()
 }
 
 pub async fn run(

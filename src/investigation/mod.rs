@@ -78,6 +78,28 @@ pub struct Member {
     pub position: String,
 }
 
+impl Member {
+    /// A member who works the line, by login (the name is taken from the
+    /// persons list when the entry is recorded).
+    pub fn person(login: &str) -> Member {
+        Member {
+            login: Some(login.trim().to_owned()),
+            name: String::new(),
+            position: String::new(),
+        }
+    }
+
+    /// A member from outside, as written: "Name, position".
+    pub fn outside(text: &str) -> Member {
+        let (name, position) = text.split_once(',').unwrap_or((text, ""));
+        Member {
+            login: None,
+            name: name.trim().to_owned(),
+            position: position.trim().to_owned(),
+        }
+    }
+}
+
 /// One entry of the file, as sealed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "entry", rename_all = "snake_case")]
@@ -476,11 +498,15 @@ impl Investigations<'_> {
         let today = self.today();
         let actor = who.actor();
         let (persons, escrow, recipients) = self.people().await?;
-        let ordered_before = !self
-            .journal
-            .events_of_kind(Event::InvestigationOrdered { on: today }.name(), &[id])
-            .await?
-            .is_empty();
+        // An order recorded as a plain act before sealing is not recorded twice.
+        let ordered_before = match &entry {
+            Entry::Ordered { on, .. } => !self
+                .journal
+                .events_of_kind(Event::InvestigationOrdered { on: *on }.name(), &[id])
+                .await?
+                .is_empty(),
+            _ => false,
+        };
         let entry = resolve_members(entry, &persons)?;
 
         let mut tx = self.journal.db().begin().await?;
@@ -627,8 +653,7 @@ impl Investigations<'_> {
             sync_grants_in(&mut tx, &mut chain, &appeal, key, &readers, &actor, now).await?;
         }
         let mut mails = false;
-        let skip = matches!(entry, Entry::Ordered { .. }) && ordered_before;
-        if let Some(act) = entry.act(requested_on).filter(|_| !skip) {
+        if let Some(act) = entry.act(requested_on).filter(|_| !ordered_before) {
             let detail = self.case.detail(&act)?;
             let (_, m) = self
                 .case
@@ -661,10 +686,10 @@ impl Investigations<'_> {
         unlocked: &Unlocked,
     ) -> Result<FileKey, InvestigationError> {
         let grants = store::grants_in(tx, id).await?;
-        let reader = reader_name(unlocked);
+        let reader = &unlocked.actor;
         let wrapped = grants
             .iter()
-            .find(|(r, _)| *r == reader)
+            .find(|(r, _)| r == reader)
             .map(|(_, w)| w)
             .ok_or_else(|| {
                 InvestigationError::Forbidden(format!(
@@ -758,10 +783,9 @@ impl Investigations<'_> {
         id: AppealId,
         who: Who<'_>,
     ) -> Result<Option<bool>, InvestigationError> {
-        let mut tx = self.journal.db().begin().await?;
-        let file = store::file_in(&mut tx, id).await?;
-        let members = store::members_in(&mut tx, id).await?;
-        tx.commit().await?;
+        // Read without a write transaction: a page view takes no write lock.
+        let file = store::file(self.db, id).await?;
+        let members = store::members(self.db, id).await?;
         Ok(file.map(|_| who.may_read(&members)))
     }
 
@@ -839,11 +863,6 @@ pub async fn revoke_in(tx: &mut Tx, login: &str) -> Result<u64, sqlx::Error> {
 /// Erases appeal `id`'s file (retention, in the appeal's destruction).
 pub async fn destroy_for_appeal_in(tx: &mut Tx, id: AppealId) -> Result<u64, sqlx::Error> {
     store::destroy_in(tx, id).await
-}
-
-/// The name of the reader `unlocked` is, as grants name readers.
-fn reader_name(unlocked: &Unlocked) -> String {
-    unlocked.actor.clone()
 }
 
 /// A member given by login gets the person's name where none is given; a

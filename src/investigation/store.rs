@@ -27,13 +27,22 @@ pub(super) struct EntryRow {
     pub sealed: Vec<u8>,
 }
 
+const FILE: &str = "SELECT appeal_id, recipient, opened_at, opened_by FROM investigation_files WHERE appeal_id = $1";
+const MEMBERS: &str = "SELECT login FROM investigation_members WHERE appeal_id = $1 ORDER BY login";
+
 pub(super) async fn file_in(tx: &mut Tx, id: AppealId) -> Result<Option<FileRow>, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query_as::<_, FileRow>(
-        "SELECT appeal_id, recipient, opened_at, opened_by FROM investigation_files WHERE appeal_id = $1",
-    )
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await)
+    on_tx!(tx, conn => sqlx::query_as::<_, FileRow>(FILE)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await)
+}
+
+/// `file_in`, read outside a transaction.
+pub(super) async fn file(db: &Db, id: AppealId) -> Result<Option<FileRow>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_as::<_, FileRow>(FILE)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await)
 }
 
 pub(super) async fn files(db: &Db) -> Result<Vec<FileRow>, sqlx::Error> {
@@ -65,12 +74,12 @@ pub(super) async fn insert_file(
 
 /// The members who work the line, by login.
 pub(super) async fn members_in(tx: &mut Tx, id: AppealId) -> Result<Vec<String>, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT login FROM investigation_members WHERE appeal_id = $1 ORDER BY login",
-    )
-    .bind(id.0)
-    .fetch_all(conn)
-    .await)
+    on_tx!(tx, conn => sqlx::query_scalar(MEMBERS).bind(id.0).fetch_all(conn).await)
+}
+
+/// `members_in`, read outside a transaction.
+pub(super) async fn members(db: &Db, id: AppealId) -> Result<Vec<String>, sqlx::Error> {
+    on_db!(db, pool => sqlx::query_scalar(MEMBERS).bind(id.0).fetch_all(pool).await)
 }
 
 /// Every (appeal, login) of the members: who may open which file.

@@ -51,15 +51,10 @@ pub(super) fn kind_words(lang: super::i18n::Lang, kind: EntryKind) -> &'static s
 }
 
 fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
-    let value = match decision {
-        Decision::StopConsideration => "stop_consideration",
-        Decision::HandToAuthorities => "hand_to_authorities",
-        Decision::Disciplinary => "disciplinary",
-        Decision::OtherMeasures => "other_measures",
-    };
+    let value = serde_json::to_value(decision).unwrap_or_default();
     DECISIONS
         .iter()
-        .find(|(v, _)| *v == value)
+        .find(|(v, _)| value == *v)
         .map_or("", |(_, m)| t(lang, *m))
 }
 
@@ -375,26 +370,13 @@ fn members_of(form: &EntryForm) -> Vec<Member> {
     let logins = form
         .members
         .split([',', ' ', ';'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|login| Member {
-            login: Some(login.to_owned()),
-            name: String::new(),
-            position: String::new(),
-        });
+        .filter(|l| !l.trim().is_empty())
+        .map(Member::person);
     let outside = form
         .outside
         .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let (name, position) = line.split_once(',').unwrap_or((line, ""));
-            Member {
-                login: None,
-                name: name.trim().to_owned(),
-                position: position.trim().to_owned(),
-            }
-        });
+        .filter(|l| !l.trim().is_empty())
+        .map(Member::outside);
     logins.chain(outside).collect()
 }
 
@@ -550,6 +532,19 @@ mod tests {
             note: String::new(),
             text: String::new(),
             decision: Some("other_measures".into()),
+        }
+    }
+
+    #[test]
+    fn every_decision_has_its_words() {
+        for (decision, words) in [
+            (Decision::StopConsideration, Msg::DecisionStop),
+            (Decision::HandToAuthorities, Msg::DecisionAuthorities),
+            (Decision::Disciplinary, Msg::DecisionDisciplinary),
+            (Decision::OtherMeasures, Msg::DecisionOther),
+        ] {
+            let lang = super::super::i18n::Lang::Ru;
+            assert_eq!(decision_words(lang, decision), t(lang, words));
         }
     }
 
