@@ -123,6 +123,14 @@ impl Claimed {
     async fn actor(&self, app: &App, roles: &[crate::persons::Role]) -> anyhow::Result<String> {
         Ok(self.person(app, roles).await?.actor())
     }
+
+    /// The audit actor of a person who may record `act` (`Act::who_for`: its
+    /// roles, or a deputy named in `[authority]` where a deputy may act).
+    async fn actor_for(&self, app: &App, act: &crate::cases::Act) -> anyhow::Result<String> {
+        let login = self.login.as_deref().unwrap_or_default();
+        self.actor(app, act.who_for(login, &app.config.authority.deputies))
+            .await
+    }
 }
 
 /// The audit actor of a purge: the records schedule (`[retention]`).
@@ -324,6 +332,23 @@ pub enum EventKind {
     Decision,
 }
 
+/// The acts of `senim journal act`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ActKind {
+    /// The Director consents to send the report to the anti-corruption service.
+    Consent,
+    /// The Director refuses to send it (with --reason).
+    RefuseConsent,
+    /// Sent on to a unit (--unit).
+    Route,
+    /// Forwarded to a competent body (--to, --method, --reference, --on).
+    Forward,
+    /// Not considered (6.3), with --reason.
+    NotConsidered,
+    /// Closed, with --reason.
+    Close,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum DecisionArg {
     StopConsideration,
@@ -466,18 +491,49 @@ pub enum JournalCommand {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
     },
-    /// Change an appeal's status; closing it starts its retention period
-    /// (`[retention]`). Recorded in the audit log.
+    /// Close an appeal (`closed`) or find it not considered (`not_considered`,
+    /// 6.3), with the reason: the same acts as `journal act close` and `journal
+    /// act not-considered`, ending the deadlines they make moot. Every other
+    /// status follows from the act that sets it (the command says which).
     Status {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
-        /// registered, awaiting_operator_notes, in_review, forwarded,
-        /// under_investigation or closed.
+        /// closed or not_considered.
         #[arg(value_parser = parse_text::<Status>)]
         status: Status,
-        /// Why (goes into the audit log).
+        /// Why (goes into the audit log; required).
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Record an act on an appeal (`cases::Act`): the Director's consent to send
+    /// a corruption report to the anti-corruption service or her refusal (10.6,
+    /// 10.7), sending it on to a unit (10.9), forwarding it to a competent body
+    /// (10.7, 6.3), "not considered" (6.3), closing it. Recorded in the audit log,
+    /// with the deadlines it meets or ends.
+    Act {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        #[arg(value_enum)]
+        act: ActKind,
+        /// The reason (consent refused, not considered, close; optional for consent).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The unit, for `route` (a unit of `[[alerts.routes]]`, or "default unit").
+        #[arg(long)]
+        unit: Option<String>,
+        /// Where to, for `forward`: anti_corruption_service (after the Director's
+        /// consent) or competent_body.
+        #[arg(long, value_parser = parse_text::<crate::cases::acts::Body>)]
+        to: Option<crate::cases::acts::Body>,
+        /// The dispatch's date, for `forward` (default: today, Astana).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// How it was sent, for `forward` (post, courier, by_hand, email).
+        #[arg(long)]
+        method: Option<String>,
+        /// The dispatch's tracking reference or outgoing number, for `forward`.
+        #[arg(long)]
+        reference: Option<String>,
     },
     /// Destroy the personal data past its retention period (`[retention]`): the
     /// identity and text of closed appeals, their raw mail, recordings, caller
@@ -503,6 +559,10 @@ pub enum JournalCommand {
         /// The reason, for extensions.
         #[arg(long)]
         reason: Option<String>,
+        /// The written decision's reference (number and date), for the reply's
+        /// extension (APPK Art. 76).
+        #[arg(long)]
+        reference: Option<String>,
         /// The decision of 7.11.
         #[arg(long, value_enum)]
         decision: Option<DecisionArg>,
@@ -915,15 +975,18 @@ async fn journal_command(
             reason,
         } => {
             let appeal = find_appeal(app, &appeal).await?;
-            let appeal = crate::cases::classify(
-                &app.journal,
-                &app.alerts,
-                appeal.id,
-                category,
-                &reason,
-                &claimed.actor(app, &[Role::Manager]).await?,
-            )
-            .await?;
+            let actor = claimed.actor(app, &[Role::Manager]).await?;
+            let appeal = app
+                .case()
+                .classify(
+                    appeal.id,
+                    category,
+                    &reason,
+                    &actor,
+                    app.clock.now(),
+                    app.today(),
+                )
+                .await?;
             writeln!(
                 out,
                 "{} classified as {}; suggested: {}",
@@ -950,6 +1013,7 @@ async fn journal_command(
             on,
             until,
             reason,
+            reference,
             decision,
         } => {
             let appeal = find_appeal(app, &appeal).await?;
@@ -958,10 +1022,11 @@ async fn journal_command(
                 on.unwrap_or_else(|| app.today()),
                 until,
                 reason,
+                reference,
                 decision,
             )?;
             let act = crate::cases::Act::Deadline(event);
-            let actor = claimed.actor(app, act.who()).await?;
+            let actor = claimed.actor_for(app, &act).await?;
             app.case()
                 .record(appeal.id, &act, &actor, app.clock.now(), app.today())
                 .await?;
@@ -1007,15 +1072,69 @@ async fn journal_command(
             status,
             reason,
         } => {
-            let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+            let reason = reason.unwrap_or_default();
+            let act = match status {
+                Status::Closed => crate::cases::Act::Close { reason },
+                Status::NotConsidered => crate::cases::Act::NotConsidered { reason },
+                other => bail!("{}", status_path(other)),
+            };
             let appeal = find_appeal(app, &appeal).await?;
-            let amendment = crate::journal::Amendment::Status { status, reason };
-            let appeal = app.journal.amend(appeal.id, amendment, &actor).await?;
+            let actor = claimed.actor_for(app, &act).await?;
+            let appeal = app
+                .case()
+                .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+                .await?;
             writeln!(
                 out,
                 "{} (id {}): status {}",
                 appeal.registration_number, appeal.id, appeal.status
             )?;
+        }
+        JournalCommand::Act {
+            appeal,
+            act,
+            reason,
+            unit,
+            to,
+            on,
+            method,
+            reference,
+        } => {
+            use crate::cases::Act;
+            let reason = reason.unwrap_or_default();
+            let act = match act {
+                ActKind::Consent => Act::Consent { send: true, reason },
+                ActKind::RefuseConsent => Act::Consent {
+                    send: false,
+                    reason,
+                },
+                ActKind::Route => Act::Route {
+                    unit: unit.context("--unit is required for route")?,
+                },
+                ActKind::Forward => Act::Forward {
+                    to: to.context("--to is required for forward")?,
+                    on: on.unwrap_or_else(|| app.today()),
+                    method: method.context("--method is required for forward")?,
+                    reference: reference.unwrap_or_default(),
+                },
+                ActKind::NotConsidered => Act::NotConsidered { reason },
+                ActKind::Close => Act::Close { reason },
+            };
+            let appeal = find_appeal(app, &appeal).await?;
+            let actor = claimed.actor_for(app, &act).await?;
+            let appeal = app
+                .case()
+                .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+                .await?;
+            writeln!(
+                out,
+                "{} (id {}): {} recorded, status {}",
+                appeal.registration_number,
+                appeal.id,
+                act.name(),
+                appeal.status
+            )?;
+            print_deadlines(&mut out, &app.deadlines.of_appeal(appeal.id).await?)?;
         }
         JournalCommand::Purge { dry_run } => {
             // The records schedule destroys, not a person: whoever runs the timer.
@@ -1387,7 +1506,7 @@ fn print_purge(out: &mut impl Write, report: &crate::retention::Report) -> std::
             out,
             "{:<16} {verb} {what} (closed {}, {}){}{counts}",
             done.appeal.registration_number.to_string(),
-            done.appeal.closed_at.date_naive(),
+            done.appeal.ended_at.date_naive(),
             done.appeal.category,
             if counts.is_empty() { "" } else { "; " },
         )?;
@@ -1493,6 +1612,7 @@ fn build_event(
     on: NaiveDate,
     until: Option<NaiveDate>,
     reason: Option<String>,
+    reference: Option<String>,
     decision: Option<DecisionArg>,
 ) -> anyhow::Result<crate::deadlines::Event> {
     use crate::deadlines::Event;
@@ -1507,6 +1627,8 @@ fn build_event(
         EventKind::ReplyExtended => Event::ReplyExtended {
             until: until()?,
             reason: reason()?,
+            reference: reference
+                .context("--reference is required: the head's written decision (APPK Art. 76)")?,
         },
         EventKind::CitizenNotified => Event::CitizenNotified { on },
         EventKind::OutsideCompetence => Event::OutsideCompetence,
@@ -1626,4 +1748,31 @@ fn flags(a: &Appeal) -> String {
         f.push("no-return-address");
     }
     f.join(",")
+}
+
+/// What sets `status`, for `journal status` to name instead of setting it: the
+/// status of an appeal follows from the act recorded on it (`cases::Act`).
+fn status_path(status: Status) -> String {
+    let how = match status {
+        Status::Registered | Status::AwaitingOperatorNotes => {
+            "is where an appeal begins; a status never moves back"
+        }
+        Status::InReview => "follows the manager's classification (`senim journal classify`)",
+        Status::Routed => {
+            "follows sending the appeal on to a unit (`senim journal act … route --unit U`)"
+        }
+        Status::Forwarded => {
+            "follows a forwarding (`senim journal act … forward`, to the anti-corruption service only \
+             after the Director's consent) or a redirection (`senim journal event … redirected`)"
+        }
+        Status::UnderInvestigation => {
+            "follows the Director's order of an internal investigation (`senim investigation order`)"
+        }
+        Status::Decided => "follows the Director's decision (`senim investigation decide`)",
+        Status::Replied => {
+            "follows the reply to the citizen (`senim documents reply`, or `senim journal event … reply-sent`)"
+        }
+        Status::NotConsidered | Status::Closed => "is set by `senim journal status`",
+    };
+    format!("{status}: this status {how}")
 }

@@ -3,7 +3,7 @@
 //! module only decides what is due and orchestrates; each owner destroys what it
 //! holds, in its own tables:
 //!
-//! - the Journal erases a closed appeal's reporter identity, subject and
+//! - the Journal erases an ended appeal's reporter identity, subject and
 //!   substance as an amendment (`Amendment::Destroyed`), so the audit chain
 //!   records the destruction (the fields, never the values) and still verifies;
 //! - the mailbox empties the appeal's raw mail and attachments and clears the
@@ -18,8 +18,10 @@
 //! - and the mailbox destroys machine-made mail (bounces, auto-replies) past
 //!   `retention.automatic_mail_days`.
 //!
-//! An appeal is due `retention.<category>_days` after it was closed
-//! (`Journal::closed_appeals`); its raw mail and recordings may be due earlier
+//! An appeal is due `retention.<category>_days` after its case ended, whatever
+//! act ended it: forwarded, found "not considered", decided, replied or closed
+//! (`Status::ends_the_case`, `Journal::ended_appeals`, from its last change of
+//! status); its raw mail and recordings may be due earlier
 //! (`raw_mail_days`, `recordings_days`). Each appeal is destroyed in one
 //! transaction of its own, the Journal's chain locked first, then the owners'
 //! rows (the lock order of `docs/ARCHITECTURE.md`). What is destroyed is marked
@@ -36,7 +38,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::clock::SharedClock;
 use crate::config::{Days, RetentionConfig};
 use crate::db::Db;
-use crate::journal::{Amendment, Category, ClosedAppeal, Journal, JournalError};
+use crate::journal::{Amendment, Category, EndedAppeal, Journal, JournalError};
 use crate::mailbox::store::{self as mail_store, Destroy};
 use crate::outbox::Outbox;
 use crate::pbx::recordings::{self, RecordingStore};
@@ -58,7 +60,7 @@ pub struct Retention {
 /// What a purge destroyed (or, dry, would destroy) of one appeal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppealPurge {
-    pub appeal: ClosedAppeal,
+    pub appeal: EndedAppeal,
     /// The whole appeal (its identity and text); otherwise only its raw mail
     /// and recordings, kept for less than the appeal.
     pub whole: bool,
@@ -150,15 +152,15 @@ impl Retention {
             dry_run,
             ..Report::default()
         };
-        let closed = self
+        let ended = self
             .journal
-            .closed_appeals()
+            .ended_appeals()
             .await
-            .context("cannot list the closed appeals")?;
-        for appeal in closed {
+            .context("cannot list the appeals whose case has ended")?;
+        for appeal in ended {
             let category = appeal.category;
             let days = self.config.appeal_days(category);
-            if over(appeal.closed_at, days, now) {
+            if over(appeal.ended_at, days, now) {
                 if appeal.destroyed {
                     continue;
                 }
@@ -174,8 +176,8 @@ impl Retention {
                 }
                 continue;
             }
-            let raw_mail = over(appeal.closed_at, self.config.raw_mail_days(category), now);
-            let recordings = over(appeal.closed_at, self.config.recordings_days(category), now);
+            let raw_mail = over(appeal.ended_at, self.config.raw_mail_days(category), now);
+            let recordings = over(appeal.ended_at, self.config.recordings_days(category), now);
             if raw_mail || recordings {
                 let done = self
                     .destroy_media(&appeal, raw_mail, recordings, now, dry_run)
@@ -236,7 +238,7 @@ impl Retention {
     /// `None` if the Journal refuses it (the appeal was reopened meanwhile).
     async fn destroy_appeal(
         &self,
-        appeal: &ClosedAppeal,
+        appeal: &EndedAppeal,
         days: Days,
         now: DateTime<Utc>,
         dry_run: bool,
@@ -258,8 +260,8 @@ impl Retention {
             investigation,
         };
         let reason = format!(
-            "records schedule: closed {}, kept {days} day(s) (retention.{})",
-            appeal.closed_at.date_naive(),
+            "records schedule: case ended {}, kept {days} day(s) (retention.{})",
+            appeal.ended_at.date_naive(),
             key(appeal.category)
         );
         let amendment = Amendment::Destroyed {
@@ -288,7 +290,7 @@ impl Retention {
     /// transaction; `None` if there was nothing (left) to destroy.
     async fn destroy_media(
         &self,
-        appeal: &ClosedAppeal,
+        appeal: &EndedAppeal,
         raw_mail: bool,
         recordings: bool,
         now: DateTime<Utc>,

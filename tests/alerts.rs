@@ -219,13 +219,20 @@ impl Rig {
     }
 
     async fn classify(&self, appeal: &Appeal, category: Category) -> Appeal {
-        cases::classify(
-            &self.journal,
-            &self.alerts,
+        let case = cases::Case {
+            journal: &self.journal,
+            deadlines: &self.deadlines,
+            alerts: &self.alerts,
+        };
+        let now = self.clock.now();
+        let today = now.with_timezone(&chrono_tz::Asia::Almaty).date_naive();
+        case.classify(
             appeal.id,
             category,
             "triaged in the test",
             "manager:test",
+            now,
+            today,
         )
         .await
         .expect("classify")
@@ -1096,17 +1103,29 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
     .unwrap();
     let inv = list.iter().find(|d| d.kind == Kind::Investigation).unwrap();
     assert_eq!(inv.due_on, cal.add_working_days(date(2026, 12, 10), 10));
-    // An extension past two months is refused; within it, the notice is due in 3 working days.
+    // An extension by more than one month past the due date (21 December) is
+    // refused, and so is one without the head's written decision; within it,
+    // the notice is due in 3 working days (APPK Art. 76).
     let err = record(Event::ReplyExtended {
-        until: date(2027, 2, 1),
+        until: date(2027, 1, 22),
         reason: "expertise".into(),
+        reference: "приказ № 12 от 30.11.2026".into(),
     })
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("two months"), "{err}");
+    assert!(err.to_string().contains("one month"), "{err}");
+    let err = record(Event::ReplyExtended {
+        until: date(2027, 1, 20),
+        reason: "expertise".into(),
+        reference: " ".into(),
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("reference"), "{err}");
     let list = record(Event::ReplyExtended {
         until: date(2027, 1, 20),
         reason: "expertise".into(),
+        reference: "приказ № 12 от 30.11.2026".into(),
     })
     .await
     .unwrap();
@@ -1794,16 +1813,17 @@ async fn the_reply_is_counted_from_the_day_of_receipt_not_of_registration() {
         .act(
             &appeal,
             Event::ReplyExtended {
-                until: date(2027, 1, 28),
+                until: date(2027, 1, 22),
                 reason: "expertise".into(),
+                reference: "приказ № 12".into(),
             },
             now,
             date(2026, 11, 30),
         )
         .await;
     assert!(
-        too_late.is_err_and(|e| e.to_string().contains("2027-01-27")),
-        "two months from Friday 27 November"
+        too_late.is_err_and(|e| e.to_string().contains("2027-01-21")),
+        "one month past the reply's due date, 21 December (APPK Art. 76)"
     );
 }
 

@@ -101,6 +101,7 @@ async fn extend_reply(d: &TestApp, appeal: &Appeal, reason: &str) {
             &Act::Deadline(Event::ReplyExtended {
                 until,
                 reason: reason.into(),
+                reference: "приказ № 7 от 30.11.2026".into(),
             }),
             "person:marat",
             d.app.clock.now(),

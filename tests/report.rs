@@ -126,16 +126,19 @@ impl Seed<'_> {
 
     async fn classify(&self, appeal: &Appeal, category: Category, now: DateTime<Utc>) {
         self.clock.set(now);
-        senim::cases::classify(
-            &self.app.journal,
-            &self.app.alerts,
-            appeal.id,
-            category,
-            "triaged in the test",
-            "person:manager",
-        )
-        .await
-        .expect("classify");
+        let today = now.with_timezone(&chrono_tz::Asia::Almaty).date_naive();
+        self.app
+            .case()
+            .classify(
+                appeal.id,
+                category,
+                "triaged in the test",
+                "person:manager",
+                now,
+                today,
+            )
+            .await
+            .expect("classify");
     }
 
     async fn act(&self, appeal: &Appeal, act: Act, now: DateTime<Utc>) {

@@ -7,18 +7,25 @@
 //! |---|---|---|
 //! | consent, or not, to send a corruption report with its materials to the anti-corruption service | the Director | 10.6, 10.7 |
 //! | the order of an internal investigation, its extension, the decision after it | the Director | 10.10, 7.5, 7.11 |
-//! | the reply sent, its extension and the citizen told of it, outside competence and redirected, materials asked and received | a manager (or the Director) | APPK Art. 76, 7.8 |
+//! | the extension of the reply, with the written decision's reference | the Director, or a deputy named in `[authority]` | APPK Art. 76 |
+//! | the reply sent and the citizen told of its extension, outside competence and redirected, materials asked and received | a manager (or the Director) | APPK Art. 76, 7.8 |
 //! | sending the appeal on to a structural unit | a manager (or the Director) | 10.9 |
+//! | forwarding to a competent body, "not considered", closing | a manager (or the Director) | 10.7, 6.3 |
 //!
-//! Who may do which act is `Act::who`; the API, the CLI and the console each
-//! check it with their own means of knowing the person, then call `record`.
+//! Who may do which act is `Act::who` (and `Act::who_for`, with the deputies);
+//! the API, the CLI and the console each check it with their own means of
+//! knowing the person, then call `record`. `record` holds the rest of the law
+//! for every surface alike: the lifecycle only moves forward and nothing is
+//! recorded on a closed appeal; an act is dated neither after today nor before
+//! the appeal was received; and the deadlines the act meets or makes moot
+//! (`Act::ends`) are met or ended in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::alerts::{AlertError, Alerts};
 use crate::db::Tx;
-use crate::deadlines::{DeadlineError, Deadlines, Event};
+use crate::deadlines::{DeadlineError, Deadlines, Event, Kind};
 use crate::journal::{Amendment, Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::persons::Role;
 
@@ -77,6 +84,8 @@ crate::text_enum! {
 const DIRECTOR: &[Role] = &[Role::Director];
 /// The case work the manager records; the Director may record it too.
 const CASE_WORK: &[Role] = &[Role::Manager, Role::Director];
+/// Any role: what a deputy named in `[authority]` holds does not matter.
+const ANY: &[Role] = &[Role::Operator, Role::Manager, Role::Director, Role::Auditor];
 
 impl Act {
     /// The roles one of which the person recording the act must hold.
@@ -86,6 +95,7 @@ impl Act {
             | Act::Deadline(
                 Event::InvestigationOrdered { .. }
                 | Event::InvestigationExtended { .. }
+                | Event::ReplyExtended { .. }
                 | Event::Decision { .. },
             ) => DIRECTOR,
             Act::Deadline(_)
@@ -93,6 +103,83 @@ impl Act {
             | Act::Forward { .. }
             | Act::NotConsidered { .. }
             | Act::Close { .. } => CASE_WORK,
+        }
+    }
+
+    /// Whether a deputy of the head may record the act in the Director's place:
+    /// the reply's extension (APPK Art. 76).
+    pub fn deputy_may(&self) -> bool {
+        matches!(self, Act::Deadline(Event::ReplyExtended { .. }))
+    }
+
+    /// The roles one of which the person `login` must hold to record the act,
+    /// `deputies` being the logins of `[authority] deputies`: any role for a
+    /// deputy where a deputy may act (`deputy_may`), else `who`.
+    pub fn who_for(&self, login: &str, deputies: &[String]) -> &'static [Role] {
+        if self.deputy_may() && deputies.iter().any(|d| d == login) {
+            ANY
+        } else {
+            self.who()
+        }
+    }
+
+    /// The dates on which the act says something happened (a reply sent, a
+    /// dispatch, an order): none may be after the day it is recorded, nor before
+    /// the day the appeal was received.
+    pub fn happened_on(&self) -> Vec<NaiveDate> {
+        match self {
+            Act::Deadline(
+                Event::ReplySent { on }
+                | Event::CitizenNotified { on }
+                | Event::Redirected { on }
+                | Event::InvestigationOrdered { on }
+                | Event::MaterialsRequested { on }
+                | Event::Decision { on, .. },
+            )
+            | Act::Forward { on, .. } => vec![*on],
+            Act::Deadline(Event::MaterialsReceived { on, requested_on }) => {
+                std::iter::once(*on).chain(*requested_on).collect()
+            }
+            Act::Deadline(
+                Event::ReplyExtended { .. }
+                | Event::InvestigationExtended { .. }
+                | Event::OutsideCompetence,
+            )
+            | Act::Consent { .. }
+            | Act::Route { .. }
+            | Act::NotConsidered { .. }
+            | Act::Close { .. } => Vec::new(),
+        }
+    }
+
+    /// What the act does to the appeal's other deadlines: those it meets (the
+    /// triage is met by any outcome of it; a forwarding meets the redirection
+    /// and the threat's forwarding), and those it makes moot, ended with the
+    /// act's name (`Deadlines::end_in`).
+    pub fn ends(&self) -> (&'static [Kind], &'static [Kind]) {
+        use Kind::*;
+        match self {
+            Act::Close { .. } => (
+                &[],
+                &[
+                    Triage,
+                    ThreatForward,
+                    Reply,
+                    ExtensionNotice,
+                    Redirect,
+                    Investigation,
+                    Materials,
+                ],
+            ),
+            Act::NotConsidered { .. } => (&[Triage], &[Reply, ExtensionNotice, Redirect]),
+            Act::Forward { .. } => (
+                &[Triage, Redirect, ThreatForward],
+                &[Reply, ExtensionNotice],
+            ),
+            Act::Deadline(Event::Redirected { .. }) => (&[Triage], &[Reply, ExtensionNotice]),
+            Act::Deadline(Event::OutsideCompetence) | Act::Route { .. } => (&[Triage], &[]),
+            Act::Deadline(Event::ReplySent { .. }) => (&[], &[ExtensionNotice]),
+            Act::Consent { .. } | Act::Deadline(_) => (&[], &[]),
         }
     }
 
@@ -245,12 +332,19 @@ impl Case<'_> {
         today: NaiveDate,
     ) -> Result<(Appeal, bool), ActError> {
         let mut appeal = self.journal.get_in(tx, id).await?;
-        if appeal.status == Status::Closed && !matches!(act, Act::Consent { .. }) {
+        if appeal.status == Status::Closed {
             return Err(ActError::Invalid(format!(
-                "appeal {} is closed",
+                "appeal {} is closed: nothing more is recorded on it",
                 appeal.registration_number
             )));
         }
+        if matches!(act, Act::Close { .. }) && appeal.status == Status::UnderInvestigation {
+            return Err(ActError::Invalid(
+                "status: an internal investigation is under way; it ends with the Director's decision (7.11)"
+                    .into(),
+            ));
+        }
+        self.check_dates(act, &appeal, today)?;
         chain.record(tx, &appeal, actor, act.name(), detail).await?;
         let further = |s: &Status| {
             s.stage() > appeal.status.stage()
@@ -285,7 +379,46 @@ impl Case<'_> {
                 mails = self.alerts.route_in(tx, &appeal, unit, to, now).await?;
             }
         }
+        let on = act.happened_on().first().copied().unwrap_or(today);
+        let (meets, ends) = act.ends();
+        for kind in meets {
+            self.deadlines.meet_in(tx, id, *kind, on).await?;
+        }
+        if !ends.is_empty() {
+            self.deadlines
+                .end_in(tx, chain, &appeal, ends, act.name(), on, actor)
+                .await?;
+        }
         Ok((appeal, mails))
+    }
+
+    /// Refuses an act dated after `today` (an act is recorded once it has
+    /// happened) or before the day the appeal was received, and an extension to
+    /// a day already past.
+    fn check_dates(&self, act: &Act, appeal: &Appeal, today: NaiveDate) -> Result<(), ActError> {
+        let received = self.deadlines.received_on(appeal);
+        for on in act.happened_on() {
+            if on > today {
+                return Err(ActError::Invalid(format!(
+                    "on: {on} is after today ({today}); an act is recorded once it has happened"
+                )));
+            }
+            if on < received {
+                return Err(ActError::Invalid(format!(
+                    "on: {on} is before the appeal was received ({received})"
+                )));
+            }
+        }
+        if let Act::Deadline(
+            Event::ReplyExtended { until, .. } | Event::InvestigationExtended { until, .. },
+        ) = act
+            && *until < today
+        {
+            return Err(ActError::Invalid(format!(
+                "until: {until} is already past (today is {today})"
+            )));
+        }
+        Ok(())
     }
 
     /// What the chain keeps of the act: never identity or appeal text.

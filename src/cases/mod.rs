@@ -11,8 +11,11 @@ pub mod acts;
 
 pub use acts::{Act, ActError, Case};
 
-use crate::alerts::{AlertError, Alerts};
-use crate::journal::{Amendment, Appeal, AppealId, Category, Journal, JournalError, Status};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::alerts::AlertError;
+use crate::deadlines::{DeadlineError, Kind};
+use crate::journal::{Amendment, Appeal, AppealId, Category, JournalError, Status};
 
 /// What can go wrong when classifying.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +28,19 @@ pub enum ClassifyError {
     Unclassified,
     #[error("a reason for the classification is required")]
     NoReason,
+    #[error("the appeal is closed: nothing more is recorded on it")]
+    Closed,
+    #[error("{0}")]
+    Deadlines(String),
+}
+
+impl From<DeadlineError> for ClassifyError {
+    fn from(e: DeadlineError) -> Self {
+        match e {
+            DeadlineError::Journal(e) => ClassifyError::Journal(e),
+            other => ClassifyError::Deadlines(other.to_string()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ClassifyError {
@@ -33,16 +49,35 @@ impl From<sqlx::Error> for ClassifyError {
     }
 }
 
-/// Classifies an appeal and enqueues what follows (alert, urgent alert, routing),
-/// all in one transaction; wakes the sender after the commit.
-pub async fn classify(
-    journal: &Journal,
-    alerts: &Alerts,
+impl Case<'_> {
+    /// Classifies an appeal and enqueues what follows (alert, urgent alert,
+    /// routing), all in one transaction; wakes the sender after the commit. The
+    /// classification meets the triage deadline (10.6); a criminal offence or a
+    /// threat (6.3) starts its forwarding, due `today`, and a classification
+    /// that finds none ends one the words had started.
+    pub async fn classify(
+        &self,
+        id: AppealId,
+        category: Category,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Appeal, ClassifyError> {
+        classify(self, id, category, reason, actor, now, today).await
+    }
+}
+
+async fn classify(
+    case: &Case<'_>,
     id: AppealId,
     category: Category,
     reason: &str,
     actor: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
 ) -> Result<Appeal, ClassifyError> {
+    let (journal, alerts) = (case.journal, case.alerts);
     if category == Category::Unclassified {
         return Err(ClassifyError::Unclassified);
     }
@@ -51,6 +86,9 @@ pub async fn classify(
         return Err(ClassifyError::NoReason);
     }
     let mut tx = journal.db().begin().await?;
+    if journal.get_in(&mut tx, id).await?.status == Status::Closed {
+        return Err(ClassifyError::Closed);
+    }
     let appeal = journal
         .amend_in(
             &mut tx,
@@ -80,6 +118,28 @@ pub async fn classify(
         appeal
     };
     let (enqueued, routed) = alerts.on_classified_in(&mut tx, &appeal).await?;
+    case.deadlines
+        .meet_in(&mut tx, id, Kind::Triage, today)
+        .await?;
+    if category == Category::CriminalOffence {
+        case.deadlines
+            .start_threat_forward_in(&mut tx, &appeal, today, now)
+            .await?;
+    } else {
+        let mut chain = journal.lock_chain(&mut tx).await?;
+        case.deadlines
+            .end_in(
+                &mut tx,
+                &mut chain,
+                &appeal,
+                &[Kind::ThreatForward],
+                "classified",
+                today,
+                actor,
+            )
+            .await?;
+        chain.finish(&mut tx).await?;
+    }
     // A routing the classification caused is in the chain as the manager's,
     // as one she makes herself (`Act::Route`).
     let appeal = match routed {

@@ -37,6 +37,31 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub console: ConsoleConfig,
     pub documents: documents::DocumentsConfig,
+    pub authority: AuthorityConfig,
+}
+
+/// `[authority]`: who may decide in the Director's place what the law lets a
+/// deputy of the head decide: the extension of the reply (APPK Art. 76).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthorityConfig {
+    /// The logins of the Director's deputies (persons of `senim persons`).
+    pub deputies: Vec<String>,
+}
+
+impl AuthorityConfig {
+    fn check(&self) -> Result<(), String> {
+        if let Some(bad) = self
+            .deputies
+            .iter()
+            .find(|l| l.trim().is_empty() || l.trim() != l.as_str())
+        {
+            return Err(format!(
+                "authority.deputies: {bad:?} is not a login (no spaces around it, not empty)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[console]`: the browser workplace served by the daemon under `/console`.
@@ -505,19 +530,19 @@ impl Default for JournalConfig {
 
 /// How long personal data is kept (`[retention]`), in days, as the enterprise's
 /// records schedule says; `senim journal purge` destroys what is past its period.
-/// An appeal's period runs from when it was closed. 0 is refused: personal data
+/// An appeal's period runs from when its case ended (`Status::ends_the_case`). 0 is refused: personal data
 /// is not kept forever, and "destroy at once" is never what a schedule means.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionConfig {
-    /// A closed appeal classified as corruption: its reporter's identity and text,
+    /// An ended appeal classified as corruption: its reporter's identity and text,
     /// and everything its channels keep of it.
     pub corruption_days: Days,
-    /// A closed appeal classified as a criminal offence or security threat (6.3).
+    /// An ended appeal classified as a criminal offence or security threat (6.3).
     pub criminal_offence_days: Days,
-    /// A closed appeal classified as not corruption.
+    /// An ended appeal classified as not corruption.
     pub not_corruption_days: Days,
-    /// A closed appeal never classified.
+    /// An ended appeal never classified.
     pub unclassified_days: Days,
     /// The caller numbers of calls that never became appeals (missed calls), from
     /// the call's start.
@@ -525,10 +550,10 @@ pub struct RetentionConfig {
     /// Machine-made mail tied to no appeal (bounces, auto-replies: a bounced
     /// receipt carries the reporter's address), from its receipt.
     pub automatic_mail_days: Days,
-    /// A closed appeal's raw mail (the message as received, its attachments), if
+    /// An ended appeal's raw mail (the message as received, its attachments), if
     /// kept for less than the appeal itself; unset: as long as the appeal.
     pub raw_mail_days: Option<Days>,
-    /// A closed appeal's call recordings, if kept for less than the appeal itself;
+    /// An ended appeal's call recordings, if kept for less than the appeal itself;
     /// unset: as long as the appeal.
     pub recordings_days: Option<Days>,
 }
@@ -1050,6 +1075,7 @@ impl Config {
         self.mailbox.check()?;
         self.retention.check()?;
         self.console.check()?;
+        self.authority.check()?;
         self.documents.check()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| format!("log.level: `{}` is not a valid filter: {e}", self.log.level))?;

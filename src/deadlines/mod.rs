@@ -4,11 +4,19 @@
 //!
 //! | deadline | length | source |
 //! |---|---|---|
-//! | reply to the citizen | 15 working days from the day of receipt, extensible up to two months with a reason | APPK Art. 76 (clause 10.8) |
+//! | triage: classified, sent on or found "not considered" | by the end of the day after registration (the day the Director must be told) | clause 10.6 |
+//! | a criminal offence or a threat sent to the competent body | the same day it is found (at registration by the words, or at classification) | clause 6.3 |
+//! | reply to the citizen | 15 working days from the day of receipt; extended by the head (the Director or a deputy named in `[authority]`) by at most one month, with the written decision's reference | APPK Art. 76 (clause 10.8) |
 //! | notice of the extension to the citizen | 3 working days from the extension | APPK Art. 76 |
-//! | redirection outside competence | 3 working days from registration | APPK |
+//! | redirection outside competence | 3 working days from the day of receipt | APPK Art. 76 |
 //! | internal investigation | 10 working days from the order, extensible by the Director | clause 7.5 |
 //! | materials asked by the commission | 1 working day from the request | clause 7.8 |
+//!
+//! A deadline is open until it is met (`met_on`: what it asked for was done) or
+//! ended (`ended_on`, `ended_by`: the case's end made it moot: the appeal closed,
+//! found "not considered", forwarded or redirected; `Deadlines::end_in`, each an
+//! `deadline_ended` event of the chain). An ended deadline is never overdue, never
+//! on the board or in the digest, never counted as missed.
 
 pub mod digest;
 
@@ -21,16 +29,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
-use crate::journal::{Appeal, AppealId, Journal, JournalError, OnRegistered};
+use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
 
 /// Working days for the reply (APPK Art. 76).
 pub const REPLY_WORKING_DAYS: u32 = 15;
-/// The longest extension of the reply: two months from receipt (APPK Art. 76).
-pub const REPLY_MAX_MONTHS: u32 = 2;
+/// The longest extension of the reply: one month past its due date (APPK Art. 76).
+pub const REPLY_MAX_EXTENSION_MONTHS: u32 = 1;
 /// Working days to tell the citizen of an extension.
 pub const EXTENSION_NOTICE_WORKING_DAYS: u32 = 3;
-/// Working days to redirect an appeal outside the enterprise's competence.
+/// Working days to redirect an appeal outside the enterprise's competence, from
+/// the day of receipt (APPK Art. 76).
 pub const REDIRECT_WORKING_DAYS: u32 = 3;
 /// Working days of an internal investigation (7.5).
 pub const INVESTIGATION_WORKING_DAYS: u32 = 10;
@@ -51,8 +60,13 @@ crate::text_enum! {
         Redirect = "redirect",
         Investigation = "investigation",
         Materials = "materials",
+        Triage = "triage",
+        ThreatForward = "threat_forward",
     }
 }
+
+/// The chain's name for a deadline the case's end made moot.
+pub const ENDED: &str = "deadline_ended";
 
 impl Kind {
     /// What the deadline is, with its legal source.
@@ -63,6 +77,12 @@ impl Kind {
             Kind::Redirect => "redirect outside competence (3 working days)",
             Kind::Investigation => "internal investigation (clause 7.5, 10 working days)",
             Kind::Materials => "materials to the commission (clause 7.8, 1 working day)",
+            Kind::Triage => {
+                "classify, send on or find not considered (clause 10.6, the day after registration)"
+            }
+            Kind::ThreatForward => {
+                "send the criminal offence or threat to the competent body (clause 6.3, the same day)"
+            }
         }
     }
 }
@@ -83,9 +103,16 @@ pub enum Decision {
 pub enum Event {
     /// The reply went to the citizen: ends the reply deadline.
     ReplySent { on: NaiveDate },
-    /// The reply is extended to `until` (at most two months from its receipt):
-    /// the citizen must be told within 3 working days.
-    ReplyExtended { until: NaiveDate, reason: String },
+    /// The head (the Director, or a deputy named in `[authority]`) extended the
+    /// reply to `until` (at most one month past its due date) by the written
+    /// decision `reference`: the citizen must be told within 3 working days
+    /// (APPK Art. 76).
+    ReplyExtended {
+        until: NaiveDate,
+        reason: String,
+        #[serde(default)]
+        reference: String,
+    },
     /// The citizen was told of the extension.
     CitizenNotified { on: NaiveDate },
     /// The appeal is outside the enterprise's competence: redirect within 3 working days.
@@ -120,6 +147,31 @@ pub struct Deadline {
     pub extended: bool,
     pub reason: Option<String>,
     pub met_on: Option<NaiveDate>,
+    /// The day the case's end made it moot, and the act that did (`closed`,
+    /// `not_considered`, `forwarded`, `redirected`, `reply_sent`, `classified`).
+    pub ended_on: Option<NaiveDate>,
+    pub ended_by: Option<String>,
+}
+
+impl Deadline {
+    /// Neither met nor ended.
+    pub fn is_open(&self) -> bool {
+        self.met_on.is_none() && self.ended_on.is_none()
+    }
+
+    /// Open and past its due date on `today`.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.is_open() && self.due_on < today
+    }
+
+    /// Missed as of `today`: met late, or still open past its due date. An
+    /// ended deadline is never missed.
+    pub fn is_missed(&self, today: NaiveDate) -> bool {
+        match self.met_on {
+            Some(met) => met > self.due_on,
+            None => self.is_overdue(today),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -132,6 +184,8 @@ struct Row {
     extended: bool,
     reason: Option<String>,
     met_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    ended_by: Option<String>,
 }
 
 impl TryFrom<Row> for Deadline {
@@ -146,11 +200,17 @@ impl TryFrom<Row> for Deadline {
             extended: r.extended,
             reason: r.reason,
             met_on: r.met_on,
+            ended_on: r.ended_on,
+            ended_by: r.ended_by,
         })
     }
 }
 
-const COLUMNS: &str = "id, appeal_id, kind, started_on, due_on, extended, reason, met_on";
+const COLUMNS: &str =
+    "id, appeal_id, kind, started_on, due_on, extended, reason, met_on, ended_on, ended_by";
+
+/// The condition of an open deadline.
+const OPEN: &str = "met_on IS NULL AND ended_on IS NULL";
 
 /// What can go wrong with deadlines.
 #[derive(Debug, thiserror::Error)]
@@ -226,8 +286,51 @@ impl Deadlines {
         Ok(())
     }
 
-    /// Starts the reply deadline of a newly registered appeal in `tx` (appeals
-    /// without a return address get none: there is nowhere to reply).
+    /// Starts what a newly registered appeal owes, in `tx`: the triage (every
+    /// appeal, anonymous or not, 10.6), the reply (only with a return address:
+    /// there is nowhere to reply otherwise) and, when its words suggest a criminal
+    /// offence or a threat, its forwarding the same day (6.3). Run again when the
+    /// operator's notes complete a call (`Journal::completed_in`): what exists is
+    /// kept.
+    async fn start_in(&self, tx: &mut Tx, appeal: &Appeal) -> Result<()> {
+        let registered = appeal.registration_date;
+        let now = appeal.registered_at.trunc_subsecs(0);
+        self.start_reply_in(tx, appeal).await?;
+        if appeal.status.stage() == 0 {
+            let due = registered + Days::new(1);
+            insert(tx, appeal.id.0, Kind::Triage, registered, due, now).await?;
+        }
+        if crate::triage::suggestion_for(appeal).category
+            == Some(crate::journal::Category::CriminalOffence)
+        {
+            self.start_threat_forward_in(tx, appeal, registered, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the forwarding of a criminal offence or a threat to the competent
+    /// body, due the day it is found (6.3); one per appeal.
+    pub async fn start_threat_forward_in(
+        &self,
+        tx: &mut Tx,
+        appeal: &Appeal,
+        found_on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        insert(
+            tx,
+            appeal.id.0,
+            Kind::ThreatForward,
+            found_on,
+            found_on,
+            now.trunc_subsecs(0),
+        )
+        .await
+    }
+
+    /// Starts the reply deadline of an appeal in `tx` (appeals without a return
+    /// address get none: there is nowhere to reply).
     async fn start_reply_in(&self, tx: &mut Tx, appeal: &Appeal) -> Result<()> {
         if appeal.no_return_address {
             return Ok(());
@@ -276,7 +379,7 @@ impl Deadlines {
     /// Open deadlines due on or before `until`.
     pub async fn open_until(&self, until: NaiveDate) -> Result<Vec<Deadline>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM deadlines WHERE met_on IS NULL AND due_on <= $1 ORDER BY due_on, id"
+            "SELECT {COLUMNS} FROM deadlines WHERE {OPEN} AND due_on <= $1 ORDER BY due_on, id"
         );
         let rows: Vec<Row> =
             on_db!(&self.db, pool => sqlx::query_as(&sql).bind(until).fetch_all(pool).await)?;
@@ -365,15 +468,20 @@ impl Deadlines {
         let id = appeal.id.0;
         match event {
             Event::ReplySent { on } => close(tx, id, Kind::Reply, *on, true).await?,
-            Event::ReplyExtended { until, reason } => {
+            Event::ReplyExtended {
+                until,
+                reason,
+                reference,
+            } => {
                 let reason = non_empty(reason, "reason")?;
+                non_empty(reference, "reference")?;
                 let max = self
-                    .received_on(appeal)
-                    .checked_add_months(Months::new(REPLY_MAX_MONTHS))
+                    .reply_due(appeal)
+                    .checked_add_months(Months::new(REPLY_MAX_EXTENSION_MONTHS))
                     .ok_or_else(|| DeadlineError::Invalid("date out of range".into()))?;
                 if *until > max {
                     return Err(DeadlineError::Invalid(format!(
-                        "until: the reply may be extended to at most two months from its receipt ({max})"
+                        "until: the reply may be extended by at most one month past its due date, to {max} (APPK Art. 76)"
                     )));
                 }
                 if !extend(tx, id, Kind::Reply, *until, reason).await? {
@@ -396,15 +504,16 @@ impl Deadlines {
                 close(tx, id, Kind::ExtensionNotice, *on, true).await?
             }
             Event::OutsideCompetence => {
+                // Three working days from the day of receipt, as the reply
+                // ("со дня его поступления", APPK Art. 76).
+                let received = self.received_on(appeal);
                 let due = self
                     .calendar
-                    .add_working_days(appeal.registration_date, REDIRECT_WORKING_DAYS);
-                insert(tx, id, Kind::Redirect, appeal.registration_date, due, now).await?;
+                    .add_working_days(received, REDIRECT_WORKING_DAYS);
+                insert(tx, id, Kind::Redirect, received, due, now).await?;
             }
-            Event::Redirected { on } => {
-                close(tx, id, Kind::Redirect, *on, true).await?;
-                close(tx, id, Kind::Reply, *on, false).await?;
-            }
+            // The reply it makes moot is ended by the act (`cases`).
+            Event::Redirected { on } => close(tx, id, Kind::Redirect, *on, true).await?,
             Event::InvestigationOrdered { on } => {
                 let due = self
                     .calendar
@@ -451,7 +560,7 @@ impl OnRegistered for Deadlines {
         appeal: &'a Appeal,
     ) -> BoxFuture<'a, crate::journal::Result<()>> {
         Box::pin(async move {
-            self.start_reply_in(tx, appeal).await.map_err(|e| match e {
+            self.start_in(tx, appeal).await.map_err(|e| match e {
                 DeadlineError::Journal(e) => e,
                 other => JournalError::Corrupt(other.to_string()),
             })
@@ -486,6 +595,70 @@ fn non_empty<'a>(s: &'a str, field: &str) -> Result<&'a str> {
     }
 }
 
+impl Deadlines {
+    /// Marks the open deadline of `kind` of appeal `id` met on `on`, if there is
+    /// one: what an act does besides its own event (a classification meets the
+    /// triage, a forwarding the threat's).
+    pub async fn meet_in(
+        &self,
+        tx: &mut Tx,
+        id: AppealId,
+        kind: Kind,
+        on: NaiveDate,
+    ) -> Result<()> {
+        close(tx, id.0, kind, on, false).await
+    }
+
+    /// Ends the open deadlines of `kinds` of `appeal` on `on`: the act `by` (the
+    /// appeal closed, found "not considered", forwarded, redirected...) made them
+    /// moot. Each is a `deadline_ended` event of the chain, by `actor`, naming
+    /// the deadline and the act. Returns how many ended.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn end_in(
+        &self,
+        tx: &mut Tx,
+        chain: &mut ChainLock<'_>,
+        appeal: &Appeal,
+        kinds: &[Kind],
+        by: &str,
+        on: NaiveDate,
+        actor: &str,
+    ) -> Result<usize> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 AND {OPEN} ORDER BY id");
+        let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql)
+            .bind(appeal.id.0)
+            .fetch_all(conn)
+            .await)?;
+        let mut ended = 0;
+        for row in rows {
+            let deadline = Deadline::try_from(row)?;
+            if !kinds.contains(&deadline.kind) {
+                continue;
+            }
+            on_tx!(tx, conn => sqlx::query(
+                "UPDATE deadlines SET ended_on = $1, ended_by = $2 WHERE id = $3",
+            )
+            .bind(on)
+            .bind(by)
+            .bind(deadline.id)
+            .execute(conn)
+            .await
+            .map(|_| ()))?;
+            let detail = serde_json::json!({
+                "deadline": deadline.kind,
+                "started_on": deadline.started_on,
+                "due_on": deadline.due_on,
+                "by": by,
+                "on": on,
+            });
+            chain.record(tx, appeal, actor, ENDED, &detail).await?;
+            ended += 1;
+        }
+        Ok(ended)
+    }
+}
+
 /// Moves an open deadline of `kind` later, to `until`, with the reason; false if
 /// there is no open one ending before `until`.
 async fn extend(
@@ -497,7 +670,7 @@ async fn extend(
 ) -> Result<bool, sqlx::Error> {
     let n = on_tx!(tx, conn => sqlx::query(
         "UPDATE deadlines SET due_on = $1, extended = TRUE, reason = $2 \
-         WHERE appeal_id = $3 AND kind = $4 AND met_on IS NULL AND due_on < $1",
+         WHERE appeal_id = $3 AND kind = $4 AND met_on IS NULL AND ended_on IS NULL AND due_on < $1",
     )
     .bind(until)
     .bind(reason)
@@ -544,7 +717,8 @@ async fn close_started(
     if let Some(started) = started {
         let n = on_tx!(tx, conn => sqlx::query(
             "UPDATE deadlines SET met_on = $1 WHERE id = (SELECT id FROM deadlines \
-             WHERE appeal_id = $2 AND kind = $3 AND started_on = $4 AND met_on IS NULL ORDER BY id LIMIT 1)",
+             WHERE appeal_id = $2 AND kind = $3 AND started_on = $4 AND met_on IS NULL \
+             AND ended_on IS NULL ORDER BY id LIMIT 1)",
         )
         .bind(on)
         .bind(id)
@@ -563,7 +737,8 @@ async fn close_started(
 /// Marks the oldest open deadline of `kind` met; `required` makes "none open" an error.
 async fn close(tx: &mut Tx, id: i64, kind: Kind, on: NaiveDate, required: bool) -> Result<()> {
     let open: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT id FROM deadlines WHERE appeal_id = $1 AND kind = $2 AND met_on IS NULL ORDER BY id LIMIT 1",
+        "SELECT id FROM deadlines WHERE appeal_id = $1 AND kind = $2 AND met_on IS NULL \
+         AND ended_on IS NULL ORDER BY id LIMIT 1",
     )
     .bind(id)
     .bind(kind.as_str())

@@ -132,6 +132,22 @@ impl Status {
             Status::Closed => 6,
         }
     }
+
+    /// Whether the case ends with this status: forwarded to a competent body,
+    /// found "not considered", decided, replied or closed. The records schedule
+    /// counts from the last such change (`Journal::ended_appeals`); an appeal
+    /// that moves on again (a forwarded report then investigated) is no longer
+    /// ended.
+    pub fn ends_the_case(self) -> bool {
+        matches!(
+            self,
+            Status::Forwarded
+                | Status::NotConsidered
+                | Status::Decided
+                | Status::Replied
+                | Status::Closed
+        )
+    }
 }
 
 crate::text_enum! {

@@ -736,12 +736,22 @@ impl Journal {
                 }
             }
             Amendment::Classify { category, .. } => appeal.category = *category,
-            Amendment::Status { status, .. } => appeal.status = *status,
+            Amendment::Status { status, .. } => {
+                // The lifecycle only moves forward, and a closed case stays
+                // closed: whatever path asks (`cases` records the acts).
+                if before.status == Status::Closed || status.stage() < before.status.stage() {
+                    return Err(JournalError::NotAllowed(format!(
+                        "status: appeal {} is {}; its status only moves forward, never to {status}",
+                        before.registration_number, before.status
+                    )));
+                }
+                appeal.status = *status
+            }
             Amendment::Correspondence { .. } | Amendment::ScriptConfirmed { .. } => {}
             Amendment::Destroyed { .. } => {
-                if appeal.status != Status::Closed {
+                if !appeal.status.ends_the_case() {
                     return Err(JournalError::NotAllowed(format!(
-                        "appeal {} is {}: only a closed appeal is destroyed",
+                        "appeal {} is {}: only an appeal whose case has ended is destroyed",
                         before.registration_number, before.status
                     )));
                 }
@@ -840,9 +850,9 @@ impl Journal {
         amendment: &Amendment,
         actor: &str,
     ) -> Result<Appeal> {
-        if before.status != Status::Closed {
+        if !before.status.ends_the_case() {
             return Err(JournalError::NotAllowed(format!(
-                "appeal {} is {}: only a closed appeal is destroyed",
+                "appeal {} is {}: only an appeal whose case has ended is destroyed",
                 before.registration_number, before.status
             )));
         }
@@ -1048,11 +1058,13 @@ impl Journal {
         Ok(())
     }
 
-    /// Every closed appeal, oldest first, with when it was closed (its last
-    /// `status_changed` event; registered closed: its registration) and whether
-    /// it stands destroyed (its last event, disclosures aside, is `destroyed`):
-    /// what the retention schedule (`retention`) works from. No identity, no text.
-    pub async fn closed_appeals(&self) -> Result<Vec<ClosedAppeal>> {
+    /// Every appeal whose case has ended (`Status::ends_the_case`: forwarded,
+    /// not considered, decided, replied or closed), oldest first, with when it
+    /// ended (its last `status_changed` event; registered so: its registration)
+    /// and whether it stands destroyed (its last event, disclosures aside, is
+    /// `destroyed`): what the retention schedule (`retention`) works from. No
+    /// identity, no text.
+    pub async fn ended_appeals(&self) -> Result<Vec<EndedAppeal>> {
         type Row = (
             i64,
             String,
@@ -1066,20 +1078,24 @@ impl Journal {
              (SELECT MAX(e.at) FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind = 'status_changed'), \
              (SELECT e.kind FROM appeal_events e WHERE e.appeal_id = a.id AND e.kind <> $1 \
               ORDER BY e.seq DESC LIMIT 1) \
-             FROM appeals a WHERE a.status = $2 ORDER BY a.id",
+             FROM appeals a WHERE a.status IN ($2, $3, $4, $5, $6) ORDER BY a.id",
         )
         .bind(DISCLOSED)
+        .bind(Status::Forwarded.as_str())
+        .bind(Status::NotConsidered.as_str())
+        .bind(Status::Decided.as_str())
+        .bind(Status::Replied.as_str())
         .bind(Status::Closed.as_str())
         .fetch_all(pool)
         .await)?;
         rows.into_iter()
-            .map(|(id, number, category, registered_at, closed_at, last)| {
+            .map(|(id, number, category, registered_at, ended_at, last)| {
                 let corrupt = |e: String| JournalError::Corrupt(format!("appeal {id}: {e}"));
-                Ok(ClosedAppeal {
+                Ok(EndedAppeal {
                     id: AppealId(id),
                     registration_number: number.parse().map_err(corrupt)?,
                     category: category.parse().map_err(corrupt)?,
-                    closed_at: closed_at.unwrap_or(registered_at),
+                    ended_at: ended_at.unwrap_or(registered_at),
                     destroyed: last.as_deref() == Some(DESTROYED),
                 })
             })
@@ -1382,13 +1398,15 @@ pub fn registered(registration: &Registration) {
     }
 }
 
-/// A closed appeal as the retention schedule sees it (`Journal::closed_appeals`).
+/// An appeal whose case has ended, as the retention schedule sees it
+/// (`Journal::ended_appeals`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClosedAppeal {
+pub struct EndedAppeal {
     pub id: AppealId,
     pub registration_number: RegistrationNumber,
     pub category: Category,
-    pub closed_at: DateTime<Utc>,
+    /// The last change of its status, to the one that ended it.
+    pub ended_at: DateTime<Utc>,
     /// Destroyed, and nothing recorded of it since.
     pub destroyed: bool,
 }

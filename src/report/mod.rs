@@ -367,6 +367,9 @@ pub struct DeadlineCounts {
     pub overdue: u64,
     /// Not met, not yet due.
     pub open: u64,
+    /// Ended by the case's end (closed, not considered, forwarded,
+    /// redirected): no longer owed, neither met nor missed.
+    pub ended: u64,
 }
 
 impl DeadlineCounts {
@@ -379,11 +382,12 @@ impl DeadlineCounts {
         self.met + self.met_late + self.overdue + self.open
     }
 
-    fn add(&mut self, due_on: NaiveDate, met_on: Option<NaiveDate>, today: NaiveDate) {
-        match met_on {
-            Some(met) if met <= due_on => self.met += 1,
+    fn add(&mut self, d: &crate::deadlines::Deadline, today: NaiveDate) {
+        match d.met_on {
+            Some(met) if met <= d.due_on => self.met += 1,
             Some(_) => self.met_late += 1,
-            None if due_on < today => self.overdue += 1,
+            None if d.ended_on.is_some() => self.ended += 1,
+            None if d.due_on < today => self.overdue += 1,
             None => self.open += 1,
         }
     }
@@ -556,9 +560,9 @@ impl Report {
             .map(|k| (*k, DeadlineCounts::default()))
             .collect();
         for d in &deadlines {
-            all.add(d.due_on, d.met_on, as_of);
+            all.add(d, as_of);
             if let Some((_, counts)) = by_kind.iter_mut().find(|(k, _)| *k == d.kind) {
-                counts.add(d.due_on, d.met_on, as_of);
+                counts.add(d, as_of);
             }
             if let (Kind::Reply, Some(met)) = (d.kind, d.met_on) {
                 replied_on.entry(d.appeal_id.0).or_insert(met);
@@ -747,21 +751,37 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_are_met_late_overdue_or_open() {
+    fn deadlines_are_met_late_overdue_open_or_ended() {
+        let deadline =
+            |due: &str, met: Option<&str>, ended: Option<&str>| crate::deadlines::Deadline {
+                id: 0,
+                appeal_id: crate::journal::AppealId(1),
+                kind: Kind::Reply,
+                started_on: d("2026-11-01"),
+                due_on: d(due),
+                extended: false,
+                reason: None,
+                met_on: met.map(d),
+                ended_on: ended.map(d),
+                ended_by: ended.map(|_| "closed".to_owned()),
+            };
         let mut c = DeadlineCounts::default();
         let today = d("2026-12-18");
-        c.add(d("2026-11-23"), Some(d("2026-11-12")), today);
-        c.add(d("2026-11-23"), Some(d("2026-11-23")), today);
-        c.add(d("2026-11-27"), Some(d("2026-12-10")), today);
-        c.add(d("2026-11-24"), None, today);
-        c.add(d("2026-12-18"), None, today);
+        c.add(&deadline("2026-11-23", Some("2026-11-12"), None), today);
+        c.add(&deadline("2026-11-23", Some("2026-11-23"), None), today);
+        c.add(&deadline("2026-11-27", Some("2026-12-10"), None), today);
+        c.add(&deadline("2026-11-24", None, None), today);
+        c.add(&deadline("2026-12-18", None, None), today);
+        // Ended by the case's end before its day: never missed, even long after.
+        c.add(&deadline("2026-11-20", None, Some("2026-11-19")), today);
         assert_eq!(
             c,
             DeadlineCounts {
                 met: 2,
                 met_late: 1,
                 overdue: 1,
-                open: 1
+                open: 1,
+                ended: 1,
             }
         );
         assert_eq!(c.missed(), 2);

@@ -222,6 +222,8 @@ words! {
     KindRedirect => ("redirection", "перенаправление", "қайта жолдау"),
     KindInvestigation => ("internal investigation", "служебное расследование", "қызметтік тергеу"),
     KindMaterials => ("materials to the commission", "материалы комиссии", "комиссияға материалдар"),
+    KindTriage => ("triage by the day after registration", "рассмотрение на следующий день после регистрации", "тіркелгеннен кейінгі күні қарау"),
+    KindThreatForward => ("offence or threat sent on the same day", "направление в тот же день (6.3)", "сол күні жіберу (6.3)"),
 }
 
 /// The name of a channel, category, status, outcome, decision or deadline kind
@@ -268,6 +270,8 @@ fn word_of(stored: &str) -> Option<W> {
         "redirect" => W::KindRedirect,
         "investigation" => W::KindInvestigation,
         "materials" => W::KindMaterials,
+        "triage" => W::KindTriage,
+        "threat_forward" => W::KindThreatForward,
         _ => return None,
     })
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::auth::Actor;
 use super::problem::Problem;
 use crate::app::App;
-use crate::cases::{self, Act, ActError, ClassifyError};
+use crate::cases::{Act, ActError, ClassifyError};
 use crate::deadlines::{DeadlineError, Event};
 use crate::journal::{Appeal, AppealKey, Category, JournalError};
 use crate::outbox::{MailState, OutboxError};
@@ -81,16 +81,18 @@ async fn classify(
         .parse()
         .map_err(|e: String| Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e))?;
     let appeal = find(&app, &key).await?;
-    let appeal = cases::classify(
-        &app.journal,
-        &app.alerts,
-        appeal.id,
-        category,
-        &body.reason,
-        &actor.actor(),
-    )
-    .await
-    .map_err(classify_problem)?;
+    let appeal = app
+        .case()
+        .classify(
+            appeal.id,
+            category,
+            &body.reason,
+            &actor.actor(),
+            app.clock.now(),
+            app.today(),
+        )
+        .await
+        .map_err(classify_problem)?;
     Ok(Json(summary(&app, &appeal)))
 }
 
@@ -102,6 +104,10 @@ fn classify_problem(e: ClassifyError) -> Problem {
         }
         ClassifyError::NoReason => {
             Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "reason", e.to_string())
+        }
+        ClassifyError::Closed => Problem::new(StatusCode::CONFLICT, "closed", e.to_string()),
+        ClassifyError::Deadlines(text) => {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", text)
         }
         ClassifyError::Alerts(crate::alerts::AlertError::Journal(j)) => j.into(),
         ClassifyError::Alerts(crate::alerts::AlertError::Outbox(OutboxError::Unavailable(_))) => {
@@ -185,7 +191,9 @@ async fn deadline_event(
 ) -> Result<Json<Value>, Problem> {
     let Json(event) = body.map_err(bad_json)?;
     let act = Act::Deadline(event);
-    actor.require(act.who())?;
+    let name = actor.actor();
+    let login = name.strip_prefix("person:").unwrap_or_default();
+    actor.require(act.who_for(login, &app.config.authority.deputies))?;
     let appeal = find(&app, &key).await?;
     app.case()
         .record(

@@ -265,15 +265,17 @@ pub(super) async fn classify(
         let notice = t(lang, Msg::BadForm);
         return refused(&app, &session, id, notice, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    match crate::cases::classify(
-        &app.journal,
-        &app.alerts,
-        AppealId(id),
-        category,
-        &form.reason,
-        &session.actor(),
-    )
-    .await
+    match app
+        .case()
+        .classify(
+            AppealId(id),
+            category,
+            &form.reason,
+            &session.actor(),
+            app.clock.now(),
+            app.today(),
+        )
+        .await
     {
         Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=classified")).into_response(),
         Err(crate::cases::ClassifyError::Journal(e)) => {

@@ -36,6 +36,8 @@ pub(super) fn kind_words(lang: Lang, kind: Kind) -> &'static str {
             Kind::Redirect => Msg::DeadlineRedirect,
             Kind::Investigation => Msg::DeadlineInvestigation,
             Kind::Materials => Msg::DeadlineMaterials,
+            Kind::Triage => Msg::DeadlineTriage,
+            Kind::ThreatForward => Msg::DeadlineThreatForward,
         },
     )
 }
@@ -43,7 +45,6 @@ pub(super) fn kind_words(lang: Lang, kind: Kind) -> &'static str {
 /// The manager's events, as the form's choices: (value, words).
 const MANAGER_EVENTS: &[(&str, Msg)] = &[
     ("reply_sent", Msg::EventReplySent),
-    ("reply_extended", Msg::EventReplyExtended),
     ("citizen_notified", Msg::EventCitizenNotified),
     ("outside_competence", Msg::EventOutsideCompetence),
     ("redirected", Msg::EventRedirected),
@@ -144,7 +145,7 @@ pub(super) fn section(
                 } }
                 tbody {
                     @for d in deadlines {
-                        tr.overdue[d.met_on.is_none() && d.due_on < today] {
+                        tr.overdue[d.is_overdue(today)] {
                             td { (kind_words(lang, d.kind)) }
                             td { (d.started_on.format("%d.%m.%Y")) }
                             td {
@@ -152,7 +153,12 @@ pub(super) fn section(
                                 @if d.extended { " · " (t(lang, Msg::Extended)) }
                                 @if let Some(r) = &d.reason { span.muted { " (" (r) ")" } }
                             }
-                            td { @if let Some(m) = d.met_on { (m.format("%d.%m.%Y")) } }
+                            td {
+                                @if let Some(m) = d.met_on { (m.format("%d.%m.%Y")) }
+                                @if let Some(e) = d.ended_on {
+                                    span.muted.ended { (t(lang, Msg::EndedBy)) " · " (e.format("%d.%m.%Y")) }
+                                }
+                            }
                         }
                     }
                 }
@@ -203,6 +209,22 @@ pub(super) fn section(
                         button type="submit" { (t(lang, Msg::Record)) }
                     }
                 }
+            }
+        }
+        @if act_allowed(app, session, &Act::Deadline(Event::ReplyExtended {
+            until: today,
+            reason: String::new(),
+            reference: String::new(),
+        })) {
+            form.card #reply-extend method="post" action=(action) {
+                h3 { (t(lang, Msg::ReplyExtendHeading)) }
+                (hidden("reply_extended"))
+                (date("until", "reply-extend-until", Msg::Until, None))
+                label for="reply-extend-reason" { (t(lang, Msg::ExtensionReason)) }
+                input #reply-extend-reason type="text" name="reason" required;
+                label for="reply-extend-reference" { (t(lang, Msg::WrittenDecision)) }
+                input #reply-extend-reference type="text" name="reference" required;
+                button type="submit" { (t(lang, Msg::Extend)) }
             }
         }
         @if session.has(Role::Manager) {
@@ -272,6 +294,13 @@ pub(super) fn section(
     }
 }
 
+/// Whether the person of `session` may record `act` (`Act::who_for`).
+fn act_allowed(app: &App, session: &Session, act: &Act) -> bool {
+    act.who_for(&session.login, &app.config.authority.deputies)
+        .iter()
+        .any(|r| session.has(*r))
+}
+
 /// Any act's form, as posted.
 #[derive(Deserialize)]
 pub(super) struct ActForm {
@@ -324,6 +353,7 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
         "reply_extended" => Act::Deadline(Event::ReplyExtended {
             until: until()?,
             reason,
+            reference: form.reference.clone().unwrap_or_default(),
         }),
         "citizen_notified" => Act::Deadline(Event::CitizenNotified { on }),
         "outside_competence" => Act::Deadline(Event::OutsideCompetence),
@@ -392,7 +422,8 @@ pub(super) async fn act(
             .await;
         }
     };
-    let session = or_refuse!(require(&app, &sessions, &headers, act.who()));
+    let who = act.who_for(&session.login, &app.config.authority.deputies);
+    let session = or_refuse!(require(&app, &sessions, &headers, who));
     match app
         .case()
         .record(

@@ -296,7 +296,7 @@ pub(super) fn citizen_forms(session: &Session, appeal: &Appeal, deadlines: &[Dea
     }
     let notice_owed = deadlines
         .iter()
-        .any(|d| d.kind == Kind::ExtensionNotice && d.met_on.is_none());
+        .any(|d| d.kind == Kind::ExtensionNotice && d.is_open());
     let extended = deadlines
         .iter()
         .rev()

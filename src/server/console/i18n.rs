@@ -552,6 +552,24 @@ messages! {
         "Показатели и месяцы в XLSX",
         "Көрсеткіштер мен айлар XLSX түрінде"
     ),
+    // The law's deadlines and the head's extension (issue 19).
+    DeadlineTriage => (
+        "Classify, send on or find not considered (10.6)",
+        "Классифицировать, направить или признать не подлежащим рассмотрению (10.6)",
+        "Жіктеу, жолдау немесе қаралмайды деп тану (10.6)"
+    ),
+    DeadlineThreatForward => (
+        "Send the offence or threat to the competent body the same day (6.3)",
+        "Направить в уполномоченный орган в тот же день (6.3)",
+        "Сол күні уәкілетті органға жіберу (6.3)"
+    ),
+    EndedBy => ("Ended: no longer owed", "Прекращён: больше не требуется", "Тоқтатылды: енді қажет емес"),
+    ReplyExtendHeading => (
+        "Extend the reply to the citizen (APPK Art. 76, at most one month)",
+        "Продлить срок ответа заявителю (ст. 76 АППК, не более чем на месяц)",
+        "Өтініш берушіге жауап беру мерзімін ұзарту (ӘПК 76-бап, бір айдан аспайды)"
+    ),
+    ExtensionReason => ("Reason for the extension", "Основание продления", "Ұзарту негіздемесі"),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
