@@ -534,9 +534,15 @@ pub enum JournalCommand {
         /// The dispatch's tracking reference or outgoing number, for `forward`.
         #[arg(long)]
         reference: Option<String>,
+        /// For `route`: the unit's mail carries the appeal's subject and
+        /// substance (once sealing is on: opened with your key, recorded as a
+        /// disclosure; never the reporter's identity), so that the unit can act
+        /// on it (10.9).
+        #[arg(long)]
+        with_text: bool,
     },
     /// Destroy the personal data past its retention period (`[retention]`): the
-    /// identity and text of closed appeals, their raw mail, recordings, caller
+    /// identity and text of appeals whose case has ended, their raw mail, recordings, caller
     /// numbers and stored mail, and the numbers of old missed calls. Prints
     /// registration numbers and counts, never content.
     Purge {
@@ -1099,9 +1105,26 @@ async fn journal_command(
             on,
             method,
             reference,
+            with_text,
         } => {
             use crate::cases::Act;
             let reason = reason.unwrap_or_default();
+            let appeal = find_appeal(app, &appeal).await?;
+            let text = match (act, with_text) {
+                (ActKind::Route, true) if appeal.sealed.is_some() => {
+                    let opened = disclose(
+                        app,
+                        claimed,
+                        vec![appeal.clone()],
+                        "sent on to a unit (10.9)",
+                    )
+                    .await?;
+                    opened.first().map(crate::cases::acts::SentText::of)
+                }
+                (ActKind::Route, _) => None,
+                (_, true) => bail!("--with-text is for route"),
+                (_, false) => None,
+            };
             let act = match act {
                 ActKind::Consent => Act::Consent { send: true, reason },
                 ActKind::RefuseConsent => Act::Consent {
@@ -1110,6 +1133,7 @@ async fn journal_command(
                 },
                 ActKind::Route => Act::Route {
                     unit: unit.context("--unit is required for route")?,
+                    text,
                 },
                 ActKind::Forward => Act::Forward {
                     to: to.context("--to is required for forward")?,
@@ -1120,7 +1144,6 @@ async fn journal_command(
                 ActKind::NotConsidered => Act::NotConsidered { reason },
                 ActKind::Close => Act::Close { reason },
             };
-            let appeal = find_appeal(app, &appeal).await?;
             let actor = claimed.actor_for(app, &act).await?;
             let appeal = app
                 .case()

@@ -849,7 +849,10 @@ async fn an_anonymous_corruption_report_goes_to_a_unit_only_when_the_manager_sen
     let routed = case
         .record(
             appeal.id,
-            &cases::Act::Route { unit: unit.clone() },
+            &cases::Act::Route {
+                unit: unit.clone(),
+                text: None,
+            },
             "person:marat",
             rig.clock.now(),
             date(2026, 11, 25),
@@ -1095,12 +1098,19 @@ async fn deadlines_follow_the_working_day_calendar_and_the_digest_comes_at_nine(
     .unwrap();
     let materials = list.iter().find(|d| d.kind == Kind::Materials).unwrap();
     assert_eq!(materials.due_on, date(2026, 11, 30));
-    // Investigation ordered on 10 December: 10 working days (7.5), over the holiday.
-    let list = record(Event::InvestigationOrdered {
-        on: date(2026, 12, 10),
-    })
-    .await
-    .unwrap();
+    // Investigation ordered on 10 December, recorded that day (an act is never
+    // dated after the day it is recorded): 10 working days (7.5), over the holiday.
+    let list = rig
+        .act(
+            &appeal,
+            Event::InvestigationOrdered {
+                on: date(2026, 12, 10),
+            },
+            now,
+            date(2026, 12, 10),
+        )
+        .await
+        .unwrap();
     let inv = list.iter().find(|d| d.kind == Kind::Investigation).unwrap();
     assert_eq!(inv.due_on, cal.add_working_days(date(2026, 12, 10), 10));
     // An extension by more than one month past the due date (21 December) is
@@ -1501,18 +1511,20 @@ async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
         ok && text.contains("routing") && text.contains(UNIT) && text.contains("pending"),
         "{text}"
     );
-    let (ok, text) = run(&[
-        "journal",
-        "event",
-        &number,
-        "materials-requested",
-        "--on",
-        "2026-11-27",
-    ]);
+    // Asked today (the binary's own clock): due the next working day (7.8).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive();
+    let (ok, text) = run(&["journal", "event", &number, "materials-requested"]);
     assert!(
-        ok && text.contains("materials") && text.contains("2026-11-30"),
+        ok && text.contains("materials")
+            && text.contains(&calendar().add_working_days(today, 1).to_string()),
         "{text}"
     );
+    // An act is recorded once it has happened: never dated after today.
+    let tomorrow = (today + chrono::Days::new(1)).to_string();
+    let (ok, text) = run(&["journal", "event", &number, "reply-sent", "--on", &tomorrow]);
+    assert!(!ok && text.contains("after today"), "{text}");
     let (ok, text) = run(&[
         "journal",
         "event",
@@ -1713,7 +1725,11 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
     );
     // The investigation is the Director's to order (10.10), in her own name: a
     // manager's token is refused, the Director's is taken.
-    let order = serde_json::json!({"event": "investigation_ordered", "on": "2026-12-10"});
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive()
+        .to_string();
+    let order = serde_json::json!({"event": "investigation_ordered", "on": today});
     let r = http
         .post(url("/deadline-events"))
         .bearer_auth(TOKEN)
@@ -1739,11 +1755,11 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .iter()
         .filter_map(|d| d["kind"].as_str())
         .collect();
-    assert_eq!(kinds, vec!["reply", "investigation"], "{r}");
+    assert_eq!(kinds, vec!["reply", "triage", "investigation"], "{r}");
     let r = http
         .post(url("/deadline-events"))
         .bearer_auth(TOKEN)
-        .json(&serde_json::json!({"event": "materials_received", "on": "2026-12-10"}))
+        .json(&serde_json::json!({"event": "materials_received", "on": today}))
         .send()
         .await
         .unwrap();

@@ -75,7 +75,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     );
     console_person(&config, dir.path(), "marat", &["manager"]);
     console_person(&config, dir.path(), "dana", &["director"]);
-    let number = answered_call(&d, "case-1").await;
+    // A call of Monday 30 November, registered that day; the console's clock
+    // is at 16 December.
+    let number = answered_call_on(&d, "case-1", "2026-11-30").await;
     // The operator's notes give the caller's name and address: the reply is
     // now owed, counted from the day of the call.
     let operator = console_person(&config, dir.path(), "olga", &["operator"]);

@@ -254,8 +254,15 @@ async fn seed(app: &App, clock: &FixedClock, alerts_sent: bool) {
         .await;
     s.classify(&n2, Category::NotCorruption, at(11, 3, 12, 0, 0))
         .await;
-    s.act(&n2, Act::Route { unit: UNIT.into() }, at(11, 3, 12, 5, 0))
-        .await;
+    s.act(
+        &n2,
+        Act::Route {
+            unit: UNIT.into(),
+            text: None,
+        },
+        at(11, 3, 12, 5, 0),
+    )
+    .await;
 
     // N3: a call on Wednesday evening (after hours, registered on Thursday),
     // anonymous; N4: a call on Thursday, a name and a phone (no return
@@ -488,7 +495,13 @@ fn check_figures(r: &Report) {
         (2, Some(22), Some(34))
     );
     // Reply deadlines of N1 (met), N5 (met late), N2 (overdue), D1 and D3 (open).
-    let d = r.deadlines.all;
+    let d = r
+        .deadlines
+        .by_kind
+        .iter()
+        .find(|(k, _)| *k == senim::deadlines::Kind::Reply)
+        .map(|(_, c)| *c)
+        .expect("the reply's counts");
     assert_eq!((d.met, d.met_late, d.overdue, d.open), (1, 1, 1, 2));
     assert_eq!(d.missed(), 2);
     // The trend.
@@ -831,7 +844,10 @@ async fn the_command_line_writes_the_report_and_the_publication() {
 
     let csv = stdout_of(&run(&[&period[..], &["--format", "csv"]].concat()));
     assert!(csv.lines().any(|l| l == "appeals,8"), "{csv}");
-    assert!(csv.lines().any(|l| l == "deadlines.all.overdue,1"), "{csv}");
+    assert!(
+        csv.lines().any(|l| l == "deadlines.reply.overdue,1"),
+        "{csv}"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&stdout_of(&run(
             &[&period[..], &["--format", "json"]].concat()

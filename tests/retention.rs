@@ -638,7 +638,7 @@ fn assembled(
 
 /// A purge never touches an appeal that is not closed, however old.
 #[tokio::test]
-async fn only_closed_appeals_are_destroyed() {
+async fn only_appeals_whose_case_ended_are_destroyed() {
     let test_db = TestDb::sqlite().await;
     let (app, clock) = assembled(&test_db, senim::config::Config::default());
     let id = register(
@@ -667,13 +667,36 @@ async fn only_closed_appeals_are_destroyed() {
         )
         .await;
     assert!(
-        matches!(&refused, Err(JournalError::NotAllowed(m)) if m.contains("only a closed appeal")),
+        matches!(&refused, Err(JournalError::NotAllowed(m)) if m.contains("only an appeal whose case has ended")),
         "{refused:?}"
     );
     assert_eq!(
         app.journal.get(id).await.unwrap().reporter.name.as_deref(),
         Some("Open Case")
     );
+    // Found "not considered" and never closed: the case ended there, and its
+    // period runs from that day, as from a closing.
+    use senim::clock::Clock as _;
+    let today = clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive();
+    app.case()
+        .record(
+            id,
+            &senim::cases::Act::NotConsidered {
+                reason: "no facts (6.3)".into(),
+            },
+            "person:manager",
+            clock.now(),
+            today,
+        )
+        .await
+        .unwrap();
+    clock.set(at("2043-06-01T00:00:00Z"));
+    let report = app.retention().purge(false, "test").await.unwrap();
+    assert_eq!(report.appeals.len(), 1, "the ended case is purged");
+    assert_eq!(app.journal.get(id).await.unwrap().reporter.name, None);
 }
 
 /// `retention.raw_mail_days` shorter than the appeal's period: the raw mail and

@@ -226,7 +226,19 @@ impl Alerts {
     ) -> Result<bool, AlertError> {
         let mail = Mail {
             kind: MailKind::Routing,
-            dedupe_key: format!("routing:{}:{}:{}", appeal.id, appeal.category, to.email),
+            // Sent again with its text (a sealed appeal opened by the person
+            // sending it on) after a first mail without it.
+            dedupe_key: format!(
+                "routing:{}:{}:{}{}",
+                appeal.id,
+                appeal.category,
+                to.email,
+                if appeal.sealed.is_some() && !appeal.text().is_empty() {
+                    ":text"
+                } else {
+                    ""
+                }
+            ),
             reference: appeal.registration_number.to_string(),
             appeal_id: Some(appeal.id.0),
             to,

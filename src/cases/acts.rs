@@ -50,8 +50,14 @@ pub enum Act {
     /// An event of the appeal's deadlines (`deadlines::Event`).
     Deadline(Event),
     /// Sent on to the structural unit of that name in `[[alerts.routes]]` (or
-    /// `alerts.default_unit`, named "default unit").
-    Route { unit: String },
+    /// `alerts.default_unit`, named "default unit"). Once sealing is on, the
+    /// unit's mail carries the appeal's subject and substance only when the
+    /// person sending it on opened them with their key and chose to send them
+    /// (`text`, a recorded disclosure: 10.9); never the reporter's identity.
+    Route {
+        unit: String,
+        text: Option<SentText>,
+    },
     /// Sent, on paper or otherwise, to a competent body: the anti-corruption
     /// service once the Director has consented (10.7), or the competent state
     /// body of 6.3; with the dispatch's date, method and tracking reference.
@@ -66,6 +72,31 @@ pub enum Act {
     NotConsidered { reason: String },
     /// The case is closed, with the reason.
     Close { reason: String },
+}
+
+/// The appeal's subject and substance as the person sending it on to a unit
+/// opened them, for the unit's mail (10.9); never the reporter's identity. Kept
+/// out of the chain (which records that they were sent) and out of any log.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SentText {
+    pub subject: Option<String>,
+    pub substance: Option<String>,
+}
+
+impl std::fmt::Debug for SentText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SentText(<confidential>)")
+    }
+}
+
+impl SentText {
+    /// What `appeal` says, opened (`Journal::open`).
+    pub fn of(appeal: &Appeal) -> SentText {
+        SentText {
+            subject: appeal.subject.clone(),
+            substance: appeal.substance.clone(),
+        }
+    }
 }
 
 crate::text_enum! {
@@ -374,9 +405,14 @@ impl Case<'_> {
                     .record_in(tx, &appeal, event, actor, now, today)
                     .await?
             }
-            Act::Route { unit } => {
+            Act::Route { unit, text } => {
                 let to = self.unit(unit)?;
-                mails = self.alerts.route_in(tx, &appeal, unit, to, now).await?;
+                let mut shown = appeal.clone();
+                if let Some(text) = text {
+                    shown.subject = text.subject.clone();
+                    shown.substance = text.substance.clone();
+                }
+                mails = self.alerts.route_in(tx, &shown, unit, to, now).await?;
             }
         }
         let on = act.happened_on().first().copied().unwrap_or(today);
@@ -435,9 +471,13 @@ impl Case<'_> {
             Act::Deadline(event) => {
                 serde_json::to_value(event).map_err(|e| ActError::Invalid(format!("event: {e}")))?
             }
-            Act::Route { unit } => {
+            Act::Route { unit, text } => {
                 self.unit(unit)?;
-                json!({ "unit": unit })
+                match text {
+                    // Which fields went to the unit, never their values.
+                    Some(_) => json!({ "unit": unit, "sent": ["subject", "substance"] }),
+                    None => json!({ "unit": unit }),
+                }
             }
             Act::Forward {
                 to,
@@ -541,7 +581,10 @@ mod tests {
         for act in [
             Act::Deadline(Event::ReplySent { on }),
             Act::Deadline(Event::MaterialsRequested { on }),
-            Act::Route { unit: "HR".into() },
+            Act::Route {
+                unit: "HR".into(),
+                text: None,
+            },
         ] {
             assert!(act.who().contains(&Role::Manager), "{act:?}");
             assert!(act.who().contains(&Role::Director), "{act:?}");

@@ -1,7 +1,9 @@
 //! The manager's routes for triage, deadlines and the outbox:
 //! `POST /v1/appeals/{id}/classification`, `GET /v1/appeals/{id}/suggestion`,
 //! `GET /v1/appeals/{id}/deadlines`, `POST /v1/appeals/{id}/deadline-events`,
-//! `GET /v1/outbox`, `POST /v1/outbox/{id}/retry`. `{id}` is the Journal's id
+//! `POST /v1/appeals/{id}/acts` (the Director's consent, routing, forwarding,
+//! "not considered", closing: `cases::Act`, as the console and `senim journal
+//! act` record them), `GET /v1/outbox`, `POST /v1/outbox/{id}/retry`. `{id}` is the Journal's id
 //! or the registration number. Answers carry no reporter identity.
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/v1/appeals/{id}/suggestion", get(suggestion))
         .route("/v1/appeals/{id}/deadlines", get(deadlines))
         .route("/v1/appeals/{id}/deadline-events", post(deadline_event))
+        .route("/v1/appeals/{id}/acts", post(act))
         .route("/v1/outbox", get(outbox_list))
         .route("/v1/outbox/{id}/retry", post(outbox_retry))
 }
@@ -183,26 +186,75 @@ async fn deadlines(
     })))
 }
 
-async fn deadline_event(
+/// An act of `POST /v1/appeals/{id}/acts`, as posted:
+/// `{"act": "consent", "send": true}`, `{"act": "route", "unit": "…"}`,
+/// `{"act": "forward", "to": "competent_body", "on": "2026-12-14", "method": "by_hand", "reference": "…"}`,
+/// `{"act": "not_considered", "reason": "…"}`, `{"act": "close", "reason": "…"}`.
+#[derive(Deserialize)]
+#[serde(tag = "act", rename_all = "snake_case", deny_unknown_fields)]
+enum ActBody {
+    Consent {
+        send: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    Route {
+        unit: String,
+    },
+    Forward {
+        to: crate::cases::acts::Body,
+        on: Option<chrono::NaiveDate>,
+        method: String,
+        #[serde(default)]
+        reference: String,
+    },
+    NotConsidered {
+        reason: String,
+    },
+    Close {
+        reason: String,
+    },
+}
+
+async fn act(
     State(app): State<Arc<App>>,
     actor: Actor,
     Path(key): Path<String>,
-    body: Result<Json<Event>, JsonRejection>,
+    body: Result<Json<ActBody>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let Json(event) = body.map_err(bad_json)?;
-    let act = Act::Deadline(event);
+    let Json(body) = body.map_err(bad_json)?;
+    let act = match body {
+        ActBody::Consent { send, reason } => Act::Consent { send, reason },
+        // The API holds no key: a sealed appeal's text goes to a unit only
+        // from the console or the command line, opened with the person's key.
+        ActBody::Route { unit } => Act::Route { unit, text: None },
+        ActBody::Forward {
+            to,
+            on,
+            method,
+            reference,
+        } => Act::Forward {
+            to,
+            on: on.unwrap_or_else(|| app.today()),
+            method,
+            reference,
+        },
+        ActBody::NotConsidered { reason } => Act::NotConsidered { reason },
+        ActBody::Close { reason } => Act::Close { reason },
+    };
+    record(&app, &actor, &key, act).await
+}
+
+/// Records `act` on the appeal `key` in `actor`'s name if `Act::who_for`
+/// lets them; the appeal's summary and deadlines after it.
+async fn record(app: &App, actor: &Actor, key: &str, act: Act) -> Result<Json<Value>, Problem> {
     let name = actor.actor();
     let login = name.strip_prefix("person:").unwrap_or_default();
     actor.require(act.who_for(login, &app.config.authority.deputies))?;
-    let appeal = find(&app, &key).await?;
-    app.case()
-        .record(
-            appeal.id,
-            &act,
-            &actor.actor(),
-            app.clock.now(),
-            app.today(),
-        )
+    let appeal = find(app, key).await?;
+    let appeal = app
+        .case()
+        .record(appeal.id, &act, &name, app.clock.now(), app.today())
         .await
         .map_err(act_problem)?;
     let list = app
@@ -210,10 +262,19 @@ async fn deadline_event(
         .of_appeal(appeal.id)
         .await
         .map_err(deadline_problem)?;
-    Ok(Json(json!({
-        "registration_number": appeal.registration_number,
-        "deadlines": list,
-    })))
+    let mut answer = summary(app, &appeal);
+    answer["deadlines"] = json!(list);
+    Ok(Json(answer))
+}
+
+async fn deadline_event(
+    State(app): State<Arc<App>>,
+    actor: Actor,
+    Path(key): Path<String>,
+    body: Result<Json<Event>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Json(event) = body.map_err(bad_json)?;
+    record(&app, &actor, &key, Act::Deadline(event)).await
 }
 
 #[derive(Deserialize)]

@@ -81,15 +81,21 @@ pub fn start(dir: &Path, smtp: Option<&SmtpServer>) -> (Daemon, std::path::PathB
 }
 
 pub async fn answered_call(d: &Daemon, call_id: &str) -> String {
+    answered_call_on(d, call_id, "2026-12-16").await
+}
+
+/// An answered call posted by the PBX, made at 10:40 Astana on `day`
+/// (YYYY-MM-DD, within the PBX's late tolerance of the daemon's clock).
+pub async fn answered_call_on(d: &Daemon, call_id: &str, day: &str) -> String {
     let r = reqwest::Client::new()
         .post(d.url("/v1/pbx/calls"))
         .bearer_auth(PBX_TOKEN)
         .json(&json!({
             "call_id": call_id,
             "caller": "+77011234567",
-            "start": "2026-12-16T10:40:00+05:00",
-            "answer": "2026-12-16T10:40:09+05:00",
-            "end": "2026-12-16T10:52:00+05:00",
+            "start": format!("{day}T10:40:00+05:00"),
+            "answer": format!("{day}T10:40:09+05:00"),
+            "end": format!("{day}T10:52:00+05:00"),
             "disposition": "answered",
         }))
         .send()

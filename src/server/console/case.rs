@@ -286,6 +286,12 @@ pub(super) fn section(
                         select #unit name="unit" required {
                             @for (name, _) in &units { option value=(name) { (name) } }
                         }
+                        @if sealed && session.office_key().is_some() {
+                            label.check for="route-text" {
+                                input #route-text type="checkbox" name="with_text" value="yes";
+                                " " (t(lang, Msg::RouteWithText))
+                            }
+                        }
                         button type="submit" { (t(lang, Msg::Route)) }
                     }
                 }
@@ -314,6 +320,7 @@ pub(super) struct ActForm {
     decision: Option<String>,
     send: Option<String>,
     unit: Option<String>,
+    with_text: Option<String>,
     to: Option<String>,
     method: Option<String>,
     reference: Option<String>,
@@ -348,6 +355,7 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
                 .clone()
                 .filter(|u| !u.is_empty())
                 .ok_or("unit: required")?,
+            text: None,
         },
         "reply_sent" => Act::Deadline(Event::ReplySent { on }),
         "reply_extended" => Act::Deadline(Event::ReplyExtended {
@@ -424,6 +432,24 @@ pub(super) async fn act(
     };
     let who = act.who_for(&session.login, &app.config.authority.deputies);
     let session = or_refuse!(require(&app, &sessions, &headers, who));
+    // Sent on with its text: a sealed appeal opened with the session's key,
+    // recorded as a disclosure (10.9); never the reporter's identity.
+    let act = match act {
+        Act::Route { unit, text: None }
+            if form.with_text.as_deref() == Some("yes") && app.sealer.is_on() =>
+        {
+            let opened =
+                match super::appeal::opened(&app, &session, id, "sent on to a unit (10.9)").await {
+                    Ok(opened) => opened,
+                    Err(refusal) => return refusal,
+                };
+            Act::Route {
+                unit,
+                text: Some(crate::cases::acts::SentText::of(&opened)),
+            }
+        }
+        other => other,
+    };
     match app
         .case()
         .record(
@@ -476,6 +502,7 @@ mod tests {
             decision: get("decision"),
             send: get("send"),
             unit: get("unit"),
+            with_text: get("with_text"),
             to: get("to"),
             method: get("method"),
             reference: get("reference"),

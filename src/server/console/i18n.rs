@@ -570,6 +570,11 @@ messages! {
         "Өтініш берушіге жауап беру мерзімін ұзарту (ӘПК 76-бап, бір айдан аспайды)"
     ),
     ExtensionReason => ("Reason for the extension", "Основание продления", "Ұзарту негіздемесі"),
+    RouteWithText => (
+        "Send the unit the appeal's subject and substance (opened with your key and recorded; never the reporter's identity)",
+        "Направить подразделению тему и суть обращения (открываются вашим ключом и фиксируются; без данных заявителя)",
+        "Бөлімшеге өтініштің тақырыбы мен мәнін жіберу (кілтіңізбен ашылады және тіркеледі; өтініш берушінің деректерінсіз)"
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
