@@ -631,7 +631,6 @@ async fn run_async(
                      the database could rewrite it unnoticed (see docs/security.md)"
                 );
             }
-            warn_missing_calendar_data(&app);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
@@ -675,17 +674,6 @@ async fn run_async(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-fn warn_missing_calendar_data(app: &App) {
-    let year = app.today().year();
-    for missing in app.calendar.missing_years(year..=year + 1) {
-        tracing::error!(
-            year = missing,
-            "CALENDAR DATA MISSING: no Kurban Ait date for {missing}; working days of that year are wrong \
-             until it is added to the calendar file (calendar.file)"
-        );
-    }
 }
 
 fn print_calendar(
