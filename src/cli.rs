@@ -723,6 +723,14 @@ fn print_calendar(
     for (date, kind) in calendar.year(year) {
         writeln!(out, "{}  {}  {kind}", date, date.format("%a"))?;
     }
+    for (_, date) in calendar.estimated_years(year..=year) {
+        writeln!(
+            out,
+            "Kurban Ait (first day) {year}: {date} {}, ESTIMATED (counted with this estimate \
+             until the official date is in the calendar data)",
+            date.format("%a")
+        )?;
+    }
     if !calendar.missing_years(year..=year).is_empty() {
         writeln!(
             out,

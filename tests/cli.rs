@@ -320,6 +320,44 @@ fn calendar_prints_the_years_days_off_and_the_state_at_an_instant() {
     );
 }
 
+/// Kurban Ait 2027 is counted with the estimate 16 May (issue 19), and every
+/// way of showing the calendar says it is estimated, the warning kept.
+#[test]
+fn calendar_marks_kurban_ait_2027_as_estimated() {
+    let output = support::senim::command()
+        .args(["calendar", "2027"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Kurban Ait (first day) 2027: 2027-05-16 Sun, ESTIMATED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("WARNING: no Kurban Ait date for 2027 in the calendar data"),
+        "{text}"
+    );
+    let output = support::senim::command()
+        .args(["calendar", "--at", "2027-05-16T10:00:00+05:00"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("public holiday: Kurban Ait (first day), ESTIMATED date"),
+        "{text}"
+    );
+    // 2026's date is configured: no estimate, no warning.
+    let output = support::senim::command()
+        .args(["calendar", "2026"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(!text.contains("ESTIMATED"), "{text}");
+    assert!(!text.contains("WARNING"), "{text}");
+}
+
 /// Registers three appeals straight into the daemon's SQLite database.
 async fn seed(dir: &Path) -> std::path::PathBuf {
     let config = write_config(dir, support::ports::free_port(), "", "");

@@ -321,7 +321,8 @@ async fn the_metrics_listener_stops_with_the_daemon() {
 
 /// Missing calendar data is a warning, never unreadiness (issue 19): with the
 /// clock in January 2027 and no Kurban Ait date for 2027 or 2028 in the data
-/// file, both ports answer ready; the details name the years, the gauge
+/// file, both ports answer ready; the details name the years (and 2027's
+/// estimate), the gauge
 /// `senim_calendar_data_missing` counts them, and the log says it once, not
 /// per request.
 #[tokio::test]
@@ -348,6 +349,13 @@ async fn missing_calendar_data_is_a_warning_not_unreadiness() {
     );
     let warning = details["calendar"]["warning"].as_str().unwrap_or_default();
     assert!(warning.contains("Kurban Ait"), "{details}");
+    // 2027 is counted meanwhile with the estimate, and the details say so.
+    assert_eq!(
+        details["calendar"]["estimated_kurban_ait"],
+        json!({"2027": "2027-05-16"}),
+        "{details}"
+    );
+    assert!(warning.contains("estimate 2027-05-16"), "{details}");
 
     let text = get(&app.metrics_url("/metrics"), None)
         .await

@@ -146,12 +146,29 @@ pub(super) fn calendar_data(app: &App) -> Value {
         .set(gauge);
     }
     warn_once(&missing);
+    let estimated: serde_json::Map<String, Value> = app
+        .calendar
+        .estimated_years(year..=year + 1)
+        .into_iter()
+        .map(|(year, date)| (year.to_string(), json!(date)))
+        .collect();
+    let counted = if estimated.is_empty() {
+        String::new()
+    } else {
+        let dates: Vec<String> = estimated
+            .values()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        format!("; counted meanwhile with the estimate {}", dates.join(", "))
+    };
     json!({
         "ok": !missing.contains(&year),
         "missing_kurban_ait": missing,
+        "estimated_kurban_ait": estimated,
         "warning": (!missing.is_empty()).then(|| format!(
-            "the calendar data has no Kurban Ait date for {missing:?}: add it to the calendar file \
-             (calendar.file); the trust line stays ready"
+            "the calendar data has no Kurban Ait date for {missing:?}{counted}: add the official \
+             date to the calendar file (calendar.file); the trust line stays ready"
         )),
     })
 }
@@ -167,7 +184,8 @@ fn warn_once(missing: &[i32]) {
             tracing::error!(
                 year,
                 "CALENDAR DATA MISSING: no Kurban Ait date for {year}; working days of that year \
-                 are wrong until it is added to the calendar file (calendar.file)"
+                 may be wrong (an estimate stands in where there is one) until the official date \
+                 is added to the calendar file (calendar.file)"
             );
         }
     }
