@@ -888,7 +888,7 @@ async fn journal_command(
             if with_identity {
                 let appeals = app.journal.list(&filter.to_filter()).await?;
                 let appeals = disclose(app, claimed, appeals, "export").await?;
-                crate::journal::export::write_csv(sink, &appeals, true)?;
+                crate::journal::export::write_csv(&app.journal, sink, &appeals, true).await?;
             } else {
                 // Without identity too, an export is a read in the chain, by a
                 // person: the auditor, a manager or the Director. The console's
