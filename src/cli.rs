@@ -697,7 +697,6 @@ async fn run_async(
                      the database could rewrite it unnoticed (see docs/security.md)"
                 );
             }
-            warn_missing_calendar_data(&app);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
@@ -741,17 +740,6 @@ async fn run_async(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-fn warn_missing_calendar_data(app: &App) {
-    let year = app.today().year();
-    for missing in app.calendar.missing_years(year..=year + 1) {
-        tracing::error!(
-            year = missing,
-            "CALENDAR DATA MISSING: no Kurban Ait date for {missing}; working days of that year are wrong \
-             until it is added to the calendar file (calendar.file)"
-        );
-    }
 }
 
 fn print_calendar(
@@ -800,6 +788,14 @@ fn print_calendar(
     )?;
     for (date, kind) in calendar.year(year) {
         writeln!(out, "{}  {}  {kind}", date, date.format("%a"))?;
+    }
+    for (_, date) in calendar.estimated_years(year..=year) {
+        writeln!(
+            out,
+            "Kurban Ait (first day) {year}: {date} {}, ESTIMATED (counted with this estimate \
+             until the official date is in the calendar data)",
+            date.format("%a")
+        )?;
     }
     if !calendar.missing_years(year..=year).is_empty() {
         writeln!(
@@ -958,7 +954,7 @@ async fn journal_command(
             if with_identity {
                 let appeals = app.journal.list(&filter.to_filter()).await?;
                 let appeals = disclose(app, claimed, appeals, "export").await?;
-                crate::journal::export::write_csv(sink, &appeals, true)?;
+                crate::journal::export::write_csv(&app.journal, sink, &appeals, true).await?;
             } else {
                 // Without identity too, an export is a read in the chain, by a
                 // person: the auditor, a manager or the Director. The console's

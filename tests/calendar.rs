@@ -190,7 +190,8 @@ fn constitution_day_moves_to_15_march_from_2027() {
     assert_eq!(
         cal.day(date(2027, 3, 15)),
         DayKind::PublicHoliday {
-            name: "Constitution Day".to_string()
+            name: "Constitution Day".to_string(),
+            estimated: false,
         }
     );
     assert!(cal.is_working_day(date(2027, 8, 30))); // Monday
@@ -436,6 +437,68 @@ fn missing_years_are_those_without_kurban_ait() {
     assert_eq!(cal.missing_years(2010..=2012), vec![2010, 2011, 2012]);
 }
 
+/// Kurban Ait 2027 (issue 19): until the official date is in the data, the
+/// estimate 16 May 2027 (a Sunday) is counted, shown as estimated, and the
+/// year is still reported as missing; earlier years keep their configured
+/// dates, never estimated.
+#[test]
+fn kurban_ait_2027_is_the_estimate_until_configured() {
+    let cal = calendar();
+    let kurban = cal.day(date(2027, 5, 16));
+    assert_eq!(
+        kurban,
+        DayKind::PublicHoliday {
+            name: "Kurban Ait (first day)".to_string(),
+            estimated: true,
+        }
+    );
+    assert!(kurban.to_string().contains("ESTIMATED"), "{kurban}");
+    assert_eq!(
+        serde_json::to_value(&kurban).unwrap()["estimated"],
+        serde_json::json!(true)
+    );
+    // Never moved: Monday 17 May 2027 is worked.
+    assert!(cal.is_working_day(date(2027, 5, 17)));
+    assert_eq!(
+        cal.estimated_years(2025..=2028),
+        vec![(2027, date(2027, 5, 16))]
+    );
+    // The warning stays: the official date is still missing.
+    assert_eq!(cal.missing_years(2027..=2027), vec![2027]);
+
+    // 2026 and earlier: the configured dates, exactly, never estimated.
+    for (y, m, d) in [(2024, 6, 16), (2025, 6, 6), (2026, 5, 27)] {
+        let day = cal.day(date(y, m, d));
+        assert_eq!(
+            day,
+            DayKind::PublicHoliday {
+                name: "Kurban Ait (first day)".to_string(),
+                estimated: false,
+            },
+            "{y}"
+        );
+        assert!(!day.to_string().contains("ESTIMATED"), "{day}");
+        let plain = serde_json::to_value(&day).unwrap();
+        assert!(plain.get("estimated").is_none(), "{plain}");
+    }
+    assert!(cal.is_working_day(date(2026, 5, 28)));
+    assert!(!cal.is_working_day(date(2026, 5, 27)));
+
+    // A configured date replaces the estimate.
+    let data = CalendarData::from_toml_str("[kurban_ait]\n2027 = 2027-05-17\n").unwrap();
+    let configured = Calendar::new(WorkingHours::default(), data);
+    assert_eq!(configured.day(date(2027, 5, 16)), DayKind::Weekend);
+    assert_eq!(
+        configured.day(date(2027, 5, 17)),
+        DayKind::PublicHoliday {
+            name: "Kurban Ait (first day)".to_string(),
+            estimated: false,
+        }
+    );
+    assert_eq!(configured.estimated_years(2027..=2027), vec![]);
+    assert_eq!(configured.missing_years(2027..=2027), Vec::<i32>::new());
+}
+
 // ---------------------------------------------------------------------------
 // The data file
 // ---------------------------------------------------------------------------
@@ -610,9 +673,38 @@ const KNOWN_DISAGREEMENTS: &[(i32, u32, u32, bool, &str)] = &[];
 
 /// The package's non-working dates for `years`, from tests/calendar_crosscheck.py.
 fn holidays_package_dates(years: &[i32]) -> BTreeSet<NaiveDate> {
+    crosscheck_script(&[], years)
+        .lines()
+        .map(|line| {
+            NaiveDate::parse_from_str(line.trim(), "%Y-%m-%d")
+                .unwrap_or_else(|error| panic!("bad line {line:?} from the script: {error}"))
+        })
+        .collect()
+}
+
+/// The package's first day of Kurban Ait (Eid al-Adha) for `years`, each with
+/// whether the package marks it "(estimated)".
+fn holidays_package_kurban_ait(years: &[i32]) -> Vec<(NaiveDate, bool)> {
+    crosscheck_script(&["--kurban-ait"], years)
+        .lines()
+        .map(|line| {
+            let (day, word) = line
+                .trim()
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("bad line {line:?} from the script"));
+            let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .unwrap_or_else(|error| panic!("bad line {line:?} from the script: {error}"));
+            (day, word == "estimated")
+        })
+        .collect()
+}
+
+/// tests/calendar_crosscheck.py's output for `options` and `years`.
+fn crosscheck_script(options: &[&str], years: &[i32]) -> String {
     let manifest_dir = env!("CARGO_MANIFEST_DIR");
     let output = Command::new("python3")
         .arg("tests/calendar_crosscheck.py")
+        .args(options)
         .args(years.iter().map(i32::to_string))
         .current_dir(manifest_dir)
         .output()
@@ -629,13 +721,7 @@ fn holidays_package_dates(years: &[i32]) -> BTreeSet<NaiveDate> {
          the calendar cross-check needs: pip install holidays==0.109",
         output.status
     );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            NaiveDate::parse_from_str(line.trim(), "%Y-%m-%d")
-                .unwrap_or_else(|error| panic!("bad line {line:?} from the script: {error}"))
-        })
-        .collect()
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -673,4 +759,27 @@ fn crosscheck_with_the_python_holidays_package() {
         "undocumented disagreements with the holidays package:\n{}",
         disagreements.join("\n")
     );
+}
+
+/// Kurban Ait as the calendar counts it, year by year, against the package:
+/// the configured dates of 2013–2026 are its dates (2026's it still calls
+/// estimated, egov.kz's calendar confirms it), and 2027, not yet configured,
+/// is counted with the package's own estimate, 16 May, and marked estimated.
+#[test]
+fn kurban_ait_matches_the_holidays_package_and_2027_is_its_estimate() {
+    let years: Vec<i32> = (2013..=2027).collect();
+    let theirs = holidays_package_kurban_ait(&years);
+    assert_eq!(theirs.len(), years.len(), "{theirs:?}");
+    let cal = calendar();
+    for (day, estimated_there) in theirs {
+        let DayKind::PublicHoliday { name, estimated } = cal.day(day) else {
+            panic!("{day}: the package's Kurban Ait is {} here", cal.day(day));
+        };
+        assert!(name.starts_with("Kurban Ait"), "{day}: {name}");
+        let expected_estimated = day.year() == 2027;
+        assert_eq!(estimated, expected_estimated, "{day}");
+        if expected_estimated {
+            assert!(estimated_there, "{day}: the package no longer estimates it");
+        }
+    }
 }

@@ -97,20 +97,23 @@ async fn health_readiness_and_metrics_answer_and_sigterm_stops_cleanly() {
     assert!(logs.contains("shutting down"));
 }
 
+/// Missing calendar data is a warning, never unreadiness (issue 19): a PBX or
+/// balancer checking `/readyz` must not close the line over a holiday's date.
 #[tokio::test]
-async fn readyz_fails_loudly_when_this_years_calendar_data_is_missing() {
+async fn readyz_stays_ready_and_warns_when_this_years_calendar_data_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let calendar = dir.path().join("calendar.toml");
     std::fs::write(&calendar, "[kurban_ait]\n2020 = 2020-07-31\n").unwrap();
     let extra = format!("[calendar]\nfile = \"{}\"\n", calendar.display());
     let daemon = Daemon::start(dir.path(), "", &extra);
     let ready = reqwest::get(daemon.url("/readyz")).await.unwrap();
-    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body, serde_json::json!({"status": "not ready"}));
+    assert_eq!(body, serde_json::json!({"status": "ready"}));
     let ready = reqwest::get(daemon.metrics_url("/readyz")).await.unwrap();
-    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true);
     assert_eq!(body["calendar"]["ok"], false);
     assert!(
         body["calendar"]["warning"]
@@ -315,6 +318,44 @@ fn calendar_prints_the_years_days_off_and_the_state_at_an_instant() {
         after_close.contains("registration date: 2026-03-26"),
         "{after_close}"
     );
+}
+
+/// Kurban Ait 2027 is counted with the estimate 16 May (issue 19), and every
+/// way of showing the calendar says it is estimated, the warning kept.
+#[test]
+fn calendar_marks_kurban_ait_2027_as_estimated() {
+    let output = support::senim::command()
+        .args(["calendar", "2027"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Kurban Ait (first day) 2027: 2027-05-16 Sun, ESTIMATED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("WARNING: no Kurban Ait date for 2027 in the calendar data"),
+        "{text}"
+    );
+    let output = support::senim::command()
+        .args(["calendar", "--at", "2027-05-16T10:00:00+05:00"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("public holiday: Kurban Ait (first day), ESTIMATED date"),
+        "{text}"
+    );
+    // 2026's date is configured: no estimate, no warning.
+    let output = support::senim::command()
+        .args(["calendar", "2026"])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(!text.contains("ESTIMATED"), "{text}");
+    assert!(!text.contains("WARNING"), "{text}");
 }
 
 /// Registers three appeals straight into the daemon's SQLite database.

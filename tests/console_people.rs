@@ -393,6 +393,17 @@ async fn the_auditor_exports_the_journal_without_identity_and_the_chain_records_
             "{secret} in the export: {text}"
         );
     }
+    // Who worked it: nobody yet; the operator's notes are not an act on the
+    // case, and (below) an export is a read, not work.
+    assert!(
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .contains(",worked_by,")
+            && !text.contains("olga")
+            && !text.contains("aida"),
+        "{text}"
+    );
     // In the chain, in her name; the chain still verifies.
     assert_eq!(exports_by(&config, &number, "aida"), 1);
     let verify = run_cli(&config, &["journal", "verify"]);

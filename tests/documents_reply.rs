@@ -259,6 +259,47 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     assert!(!text(&show).contains("Проверка фактов"), "{}", text(&show));
     assert!(events.iter().all(|e| !e.detail.contains("Проверка")));
 
+    // The auditors' export has the reply's outgoing number and date, and who
+    // worked the appeal; a reply recorded without a letter has its date alone.
+    let other = register(&d, "reply-without-letter").await;
+    d.app
+        .case()
+        .record(
+            other.id,
+            &Act::Deadline(Event::ReplySent { on: d.app.today() }),
+            "person:marat",
+            d.app.clock.now(),
+            d.app.today(),
+        )
+        .await
+        .unwrap();
+    let export = cli(&config, &marat, &["journal", "export", "--format", "csv"]);
+    assert!(export.status.success(), "{}", text(&export));
+    let mut rows = csv::Reader::from_reader(export.stdout.as_slice());
+    let header = rows.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let cell = |number: &str, column: &str| -> String {
+        let at = header.iter().position(|h| h == column).expect(column);
+        let row = records
+            .iter()
+            .find(|r| r.get(0) == Some(number))
+            .unwrap_or_else(|| panic!("no row {number}: {records:?}"));
+        row.get(at).unwrap_or_default().to_owned()
+    };
+    let first = appeal.registration_number.to_string();
+    assert_eq!(cell(&first, "reply_number"), number);
+    assert_eq!(cell(&first, "reply_date"), "2026-12-16");
+    assert_eq!(cell(&first, "worked_by"), "marat");
+    assert_eq!(cell(&first, "decision"), "");
+    let second = other.registration_number.to_string();
+    assert_eq!(cell(&second, "reply_number"), "");
+    assert_eq!(cell(&second, "reply_date"), "2026-12-16");
+    assert_eq!(cell(&second, "worked_by"), "marat");
+    let exported = String::from_utf8_lossy(&export.stdout);
+    for secret in ["Асқар", CITIZEN, "Бастық", SECRET_TEXT] {
+        assert!(!exported.contains(secret), "{exported}");
+    }
+
     // By post, at the command line: the letter's PDF, not kept in the register.
     let second = register(&d, "reply-2").await;
     let text_file = dir.path().join("reply.txt");

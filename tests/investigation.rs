@@ -407,6 +407,33 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
         "is decided",
     );
 
+    // The auditors' export has the register's columns: who worked the appeal
+    // (the persons who recorded its acts and entries, not the operator's
+    // notes), the Director's decision (7.11) with its date; no identity, no
+    // text of the file.
+    let csv = ok(cli(
+        &config,
+        &aigul,
+        None,
+        &["journal", "export", "--format", "csv"],
+    ));
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let cell = |name: &str| {
+        let at = header.iter().position(|h| *h == name);
+        at.and_then(|at| row.get(at).copied())
+            .unwrap_or_else(|| panic!("no column {name}: {csv}"))
+    };
+    assert_eq!(cell("registration_number"), n, "{csv}");
+    assert_eq!(cell("worked_by"), "dana; marat; aset", "{csv}");
+    assert_eq!(cell("decision"), "disciplinary", "{csv}");
+    assert_eq!(cell("decision_date"), "2026-12-16", "{csv}");
+    assert_eq!(cell("reply_number"), "", "{csv}");
+    for secret in [CONCLUSION, DECISION, WHAT, FROM, ORDER, "olga"] {
+        assert!(!csv.contains(secret), "the export shows {secret:?}: {csv}");
+    }
+
     // The chain: each entry in its author's name, with the acts it is.
     let chain = events(&config, n);
     let kinds: Vec<(&str, &str)> = chain

@@ -14,6 +14,7 @@ use senim::config::{Config, ConfigSource};
 use senim::db::Db;
 use senim::journal::{Channel, ListFilter};
 use senim::mailbox::store;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use support::database::TestDb;
@@ -429,6 +430,53 @@ async fn mbox_separated_bounces_and_raw_cp1251_headers_are_read() {
     let appeals = intake.appeals().await;
     assert_eq!(appeals.len(), 1, "the bounces are not appeals");
     assert_eq!(appeals[0].reporter.name.as_deref(), Some("Иванов"));
+    intake.stop().await;
+}
+
+/// An old client's letter whose 8-bit body is windows-1251 and declares no
+/// charset anywhere (issue 19): the body is read with the guessed charset, as
+/// the header is, not turned into U+FFFD, and the guess is noted; the raw bytes
+/// are kept as received.
+#[tokio::test]
+async fn a_cp1251_body_without_a_charset_is_read_with_a_guessed_charset() {
+    let dovecot = Dovecot::start();
+    let db = TestDb::sqlite().await;
+    let mut raw = b"From: old-client@example.kz\r\nSubject: report\r\n\
+        Message-ID: <nocharset@example.kz>\r\nMIME-Version: 1.0\r\n\
+        Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        .to_vec();
+    // "Взятка в отделе снабжения" in windows-1251.
+    raw.extend_from_slice(&[
+        0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0, 0x20, 0xe2, 0x20, 0xee, 0xf2, 0xe4, 0xe5, 0xeb, 0xe5,
+        0x20, 0xf1, 0xed, 0xe0, 0xe1, 0xe6, 0xe5, 0xed, 0xe8, 0xff, 0x0d, 0x0a,
+    ]);
+    dovecot.append("INBOX", &raw);
+    let intake = start_intake(&dovecot, &db.url, "").await;
+    wait_stored(&db.db, 1, Duration::from_secs(30)).await;
+    wait_inbox_empty(&dovecot, Duration::from_secs(30)).await;
+    let messages = stored(&db.db).await;
+    let m = messages
+        .iter()
+        .find(|m| m.message_id.as_deref() == Some("nocharset@example.kz"))
+        .expect("the mail stored");
+    assert_eq!(m.disposition, "appeal", "{m:#?}");
+    assert_eq!(
+        m.body_text.as_deref(),
+        Some("Взятка в отделе снабжения"),
+        "{m:#?}"
+    );
+    assert!(
+        m.notes.as_deref().unwrap_or_default().contains(
+            "raw 8-bit bytes in the body decoded as windows-1251 (guessed; the body declares no charset)"
+        ),
+        "{m:#?}"
+    );
+    assert_eq!(
+        m.sha256,
+        hex::encode(Sha256::digest(&raw)),
+        "the raw bytes as received"
+    );
+    assert_eq!(intake.appeals().await.len(), 1);
     intake.stop().await;
 }
 

@@ -318,3 +318,68 @@ async fn the_metrics_listener_stops_with_the_daemon() {
     );
     drop(client);
 }
+
+/// Missing calendar data is a warning, never unreadiness (issue 19): with the
+/// clock in January 2027 and no Kurban Ait date for 2027 or 2028 in the data
+/// file, both ports answer ready; the details name the years (and 2027's
+/// estimate), the gauge
+/// `senim_calendar_data_missing` counts them, and the log says it once, not
+/// per request.
+#[tokio::test]
+async fn missing_calendar_data_is_a_warning_not_unreadiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2027-01-12T10:00:00+05:00").unwrap();
+    let app = TestApp::spawn(dir.path(), "", "", at.to_utc()).await;
+
+    for _ in 0..3 {
+        let ready = get(&app.url("/readyz"), None).await;
+        assert_eq!(ready.status(), 200);
+        let body: Value = ready.json().await.unwrap();
+        assert_eq!(body, json!({"status": "ready"}));
+    }
+    let ready = get(&app.metrics_url("/readyz"), None).await;
+    assert_eq!(ready.status(), 200);
+    let details: Value = ready.json().await.unwrap();
+    assert_eq!(details["ready"], true, "{details}");
+    assert_eq!(details["calendar"]["ok"], false, "{details}");
+    assert_eq!(
+        details["calendar"]["missing_kurban_ait"],
+        json!([2027, 2028]),
+        "{details}"
+    );
+    let warning = details["calendar"]["warning"].as_str().unwrap_or_default();
+    assert!(warning.contains("Kurban Ait"), "{details}");
+    // 2027 is counted meanwhile with the estimate, and the details say so.
+    assert_eq!(
+        details["calendar"]["estimated_kurban_ait"],
+        json!({"2027": "2027-05-16"}),
+        "{details}"
+    );
+    assert!(warning.contains("estimate 2027-05-16"), "{details}");
+
+    let text = get(&app.metrics_url("/metrics"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    for year in ["2027", "2028"] {
+        let line = text
+            .lines()
+            .find(|line| {
+                line.starts_with("senim_calendar_data_missing{")
+                    && line.contains(&format!("year=\"{year}\""))
+            })
+            .unwrap_or_else(|| panic!("no gauge for {year}:\n{text}"));
+        assert!(line.contains("holiday=\"kurban_ait\""), "{line}");
+        assert!(line.ends_with(" 1"), "{line}");
+    }
+
+    // Logged once in the process's life, whatever the number of requests.
+    let logs = app.logs();
+    let lines = logs
+        .lines()
+        .filter(|line| line.contains("CALENDAR DATA MISSING") && line.contains("2028"))
+        .count();
+    assert_eq!(lines, 1, "{logs}");
+    app.stop().await;
+}

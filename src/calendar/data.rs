@@ -2,6 +2,10 @@
 //! Government's (since 2024, the Ministry of Labour's) transfers of days off.
 //! It lives in `config/calendar-kz.toml`, which is compiled in as the default
 //! and can be replaced at run time by an administrator's copy.
+//!
+//! Until a year's official Kurban Ait date is in the data, the built-in
+//! estimate of [`ESTIMATED_KURBAN_AIT`] stands in for it (marked as estimated
+//! wherever the calendar is shown, and still reported as missing data).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +22,13 @@ const EMBEDDED: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/config/calendar-kz.toml"
 ));
+
+/// Estimated first days of Kurban Ait, used only while the data has no date
+/// for the year: the dates the Python `holidays` package 0.109 gives as
+/// "Eid al-Adha (estimated)" for Kazakhstan (its Islamic-calendar estimate),
+/// checked by `tests/calendar.rs` against the package. DUMK announces the
+/// official date during the year; a configured date replaces the estimate.
+const ESTIMATED_KURBAN_AIT: &[(i32, u32, u32)] = &[(2027, 5, 16)];
 
 /// One transfer of a day off: `worked` (normally a Saturday or Sunday) is a
 /// working day and `day_off` (a weekday) is a day off instead.
@@ -128,6 +139,25 @@ impl CalendarData {
         self.kurban_ait.get(&year).copied()
     }
 
+    /// The built-in estimate of the first day of Kurban Ait in `year`, when
+    /// the data has no date for it (a configured date replaces the estimate).
+    pub fn kurban_ait_estimate(&self, year: i32) -> Option<NaiveDate> {
+        if self.kurban_ait.contains_key(&year) {
+            return None;
+        }
+        ESTIMATED_KURBAN_AIT
+            .iter()
+            .find(|(estimated_year, _, _)| *estimated_year == year)
+            .and_then(|&(year, month, day)| NaiveDate::from_ymd_opt(year, month, day))
+    }
+
+    /// The first day of Kurban Ait the calendar counts with in `year`: the
+    /// configured date, else the estimate, else none.
+    pub(crate) fn kurban_ait_counted(&self, year: i32) -> Option<NaiveDate> {
+        self.kurban_ait(year)
+            .or_else(|| self.kurban_ait_estimate(year))
+    }
+
     /// Every transfer, in file order.
     pub fn transfers(&self) -> &[Transfer] {
         &self.transfers
@@ -143,9 +173,10 @@ impl CalendarData {
         self.transfers.iter().find(|t| t.worked == date)
     }
 
-    /// What the Law says about `date`, given this data's Kurban Ait dates.
+    /// What the Law says about `date`, given this data's Kurban Ait dates
+    /// (or the estimate for a year without one).
     pub(crate) fn law_day(&self, date: NaiveDate) -> Option<LawDay> {
-        law::law_day(date, self.kurban_ait(date.year()))
+        law::law_day(date, self.kurban_ait_counted(date.year()))
     }
 }
 
@@ -321,5 +352,13 @@ mod tests {
     fn embedded_data_is_valid() {
         let data = CalendarData::from_toml_str(EMBEDDED);
         assert!(data.is_ok(), "{:?}", data.err());
+    }
+
+    #[test]
+    fn estimates_are_valid_dates_of_their_year() {
+        for &(year, month, day) in ESTIMATED_KURBAN_AIT {
+            let date = NaiveDate::from_ymd_opt(year, month, day);
+            assert_eq!(date.map(|d| d.year()), Some(year), "{year}-{month}-{day}");
+        }
     }
 }

@@ -12,7 +12,10 @@
 //!   holidays in the Republic of Kazakhstan" with the years each was in force,
 //!   and the move of a weekend holiday's day off to the next working day;
 //! - the year-by-year facts come from [`CalendarData`] (`config/calendar-kz.toml`):
-//!   the first day of Kurban Ait and the transfers of days off ordered each year.
+//!   the first day of Kurban Ait and the transfers of days off ordered each year;
+//!   for a year whose Kurban Ait is not yet there, a built-in estimate (2027:
+//!   16 May, as the Python `holidays` package 0.109 gives it), shown as
+//!   estimated ([`DayKind::PublicHoliday`]'s `estimated`, [`Calendar::estimated_years`]).
 //!
 //! Everything here is pure: the current instant is always an argument, the
 //! clock is never read.
@@ -71,8 +74,13 @@ pub enum DayKind {
     /// An ordinary Saturday or Sunday.
     Weekend,
     /// A holiday of the Law, Orthodox Christmas or the first day of Kurban
-    /// Ait (whatever the day of the week).
-    PublicHoliday { name: String },
+    /// Ait (whatever the day of the week). `estimated`: the first day of Kurban
+    /// Ait by the built-in estimate, its official date not yet in the data.
+    PublicHoliday {
+        name: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        estimated: bool,
+    },
     /// A weekday off: the moved day off of a holiday that fell on a weekend,
     /// or a day off transferred by a Government decree or Ministry order.
     DayOff { reason: String },
@@ -93,7 +101,17 @@ impl fmt::Display for DayKind {
         match self {
             DayKind::Working => f.write_str("working day"),
             DayKind::Weekend => f.write_str("weekend"),
-            DayKind::PublicHoliday { name } => write!(f, "public holiday: {name}"),
+            DayKind::PublicHoliday {
+                name,
+                estimated: false,
+            } => write!(f, "public holiday: {name}"),
+            DayKind::PublicHoliday {
+                name,
+                estimated: true,
+            } => write!(
+                f,
+                "public holiday: {name}, ESTIMATED date (the official date is not yet in the calendar data)"
+            ),
             DayKind::DayOff { reason } => write!(f, "day off: {reason}"),
             DayKind::WorkedWeekend { reason } => write!(f, "working day: {reason}"),
         }
@@ -144,6 +162,8 @@ impl Calendar {
         match self.data.law_day(date) {
             Some(LawDay::Holiday(holiday)) => DayKind::PublicHoliday {
                 name: holiday.name.to_string(),
+                estimated: holiday.name == law::KURBAN_AIT
+                    && self.data.kurban_ait_estimate(date.year()).is_some(),
             },
             Some(LawDay::MovedDayOff(moved)) => DayKind::DayOff {
                 reason: format!(
@@ -246,10 +266,18 @@ impl Calendar {
     }
 
     /// The years in `years` for which the data has no Kurban Ait date (so the
-    /// calendar cannot be complete for them).
+    /// calendar cannot be exact for them, even where an estimate stands in).
     pub fn missing_years(&self, years: RangeInclusive<i32>) -> Vec<i32> {
         years
             .filter(|year| self.data.kurban_ait(*year).is_none())
+            .collect()
+    }
+
+    /// The years in `years` whose Kurban Ait is the built-in estimate, with
+    /// the estimated date (each is also in [`Calendar::missing_years`]).
+    pub fn estimated_years(&self, years: RangeInclusive<i32>) -> Vec<(i32, NaiveDate)> {
+        years
+            .filter_map(|year| Some((year, self.data.kurban_ait_estimate(year)?)))
             .collect()
     }
 

@@ -9,6 +9,9 @@
 //! separator line at the top is skipped, and a header with raw 8-bit bytes that
 //! are not UTF-8 (old Russian mail clients) is decoded with the charset the
 //! message declares, else windows-1251 or KOI8-R, whichever fits the letters.
+//! And one after: a text body that declares no charset and is not UTF-8 (a
+//! cp1251 letter from an old client, which the parser would turn into U+FFFD)
+//! is decoded with the same guess, and noted the same way.
 
 use chrono::{DateTime, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -143,7 +146,13 @@ pub fn read_part(raw: &[u8], size: u64, max_bytes: u64) -> Reading {
     let (text, attachments) = if oversized {
         (None, Vec::new())
     } else {
-        let text = message.body_text(0).map(|t| t.trim().to_owned());
+        let text = match body_without_charset(&message, raw) {
+            Some((text, note)) => {
+                notes.push(note);
+                Some(text.trim().to_owned())
+            }
+            None => message.body_text(0).map(|t| t.trim().to_owned()),
+        };
         let attachments = message
             .attachments()
             .map(|part| Attachment {
@@ -247,6 +256,58 @@ fn header_in_utf8(raw: &[u8]) -> Option<(Vec<u8>, String)> {
     let mut repaired = decode(header).into_bytes();
     repaired.extend_from_slice(&raw[end..]);
     Some((repaired, note))
+}
+
+/// The message's text when its text part declares no charset and its bytes
+/// (after the transfer encoding) are not UTF-8, decoded as windows-1251 or
+/// KOI8-R, whichever fits the letters (HTML turned into text), with a note
+/// like the header repair's. `None` when the parser's own reading stands.
+fn body_without_charset(
+    message: &mail_parser::Message<'_>,
+    raw: &[u8],
+) -> Option<(String, String)> {
+    let part = message.text_part(0)?;
+    let html = match &part.body {
+        mail_parser::PartType::Text(_) => false,
+        mail_parser::PartType::Html(_) => true,
+        _ => return None,
+    };
+    if part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .is_some()
+    {
+        return None;
+    }
+    let start = usize::try_from(part.raw_body_offset()).ok()?;
+    let end = usize::try_from(part.raw_end_offset()).ok()?;
+    let encoded = raw.get(start..end.min(raw.len()))?;
+    let encoding = part
+        .content_transfer_encoding()
+        .map(|e| e.trim().to_ascii_lowercase());
+    let bytes = match encoding.as_deref() {
+        Some("base64") => mail_parser::decoders::base64::base64_decode(encoded)?,
+        Some("quoted-printable") => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(encoded)?
+        }
+        _ => encoded.to_vec(),
+    };
+    if std::str::from_utf8(&bytes).is_ok() {
+        return None;
+    }
+    let (decode, name) = guess_cyrillic(&bytes);
+    let text = decode(&bytes);
+    let text = if html {
+        mail_parser::decoders::html::html_to_text(&text)
+    } else {
+        text
+    };
+    Some((
+        text,
+        format!(
+            "raw 8-bit bytes in the body decoded as {name} (guessed; the body declares no charset)"
+        ),
+    ))
 }
 
 fn is_unicode(charset: &str) -> bool {
@@ -393,6 +454,47 @@ mod tests {
         let r = read(&raw, 1 << 20);
         assert_eq!(r.subject.as_deref(), Some("взятка"));
         assert!(r.notes[0].contains("KOI8-R (guessed"), "{:?}", r.notes);
+    }
+
+    #[test]
+    fn a_body_without_a_charset_is_decoded_with_a_guessed_charset() {
+        // "Взятка в отделе" in windows-1251, 8-bit, no charset anywhere.
+        let cp1251: &[u8] = &[
+            0xc2, 0xe7, 0xff, 0xf2, 0xea, 0xe0, 0x20, 0xe2, 0x20, 0xee, 0xf2, 0xe4, 0xe5, 0xeb,
+            0xe5,
+        ];
+        let mut raw = b"From: a@b.kz\r\nSubject: old client\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".to_vec();
+        raw.extend_from_slice(cp1251);
+        raw.extend_from_slice(b"\r\n");
+        let r = read(&raw, 1 << 20);
+        assert_eq!(r.text.as_deref(), Some("Взятка в отделе"));
+        assert_eq!(
+            r.notes,
+            vec![
+                "raw 8-bit bytes in the body decoded as windows-1251 (guessed; the body declares no charset)"
+                    .to_owned()
+            ]
+        );
+
+        // No Content-Type at all; and quoted-printable in a multipart.
+        let mut raw = b"From: a@b.kz\r\n\r\n".to_vec();
+        raw.extend_from_slice(cp1251);
+        assert_eq!(read(&raw, 1 << 20).text.as_deref(), Some("Взятка в отделе"));
+        let raw = b"From: a@b.kz\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=C2=E7=FF=F2=EA=E0\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n";
+        let r = read(raw, 1 << 20);
+        assert_eq!(r.text.as_deref(), Some("Взятка"));
+        assert_eq!(r.attachments.len(), 1);
+        assert_eq!(r.attachments[0].content, vec![0, 1, 2]);
+
+        // Only then: UTF-8 without a charset, and a declared charset, stand.
+        let r = read("From: a@b.kz\r\n\r\nВзятка".as_bytes(), 1 << 20);
+        assert_eq!(r.text.as_deref(), Some("Взятка"));
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+        let mut raw = b"From: a@b.kz\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n".to_vec();
+        raw.extend_from_slice(&[0xf7, 0xda, 0xd1, 0xd4, 0xcb, 0xc1]);
+        let r = read(&raw, 1 << 20);
+        assert_eq!(r.text.as_deref(), Some("Взятка"));
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
 
     #[test]

@@ -1,5 +1,12 @@
-//! `/healthz` (the process answers), `/readyz` (the database answers and the
-//! calendar has data for this year and the next) and `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (the database answers) and
+//! `/metrics` (Prometheus text).
+//!
+//! Missing calendar data (a Kurban Ait date not yet in the data file for this
+//! year or the next) is a warning, never unreadiness: a PBX or balancer that
+//! checks `/readyz` must not close the trust line for a year over a holiday's
+//! date. It is logged once per year and process (`CALENDAR DATA MISSING`), kept
+//! in the gauge `senim_calendar_data_missing{holiday="kurban_ait",year}` (1
+//! missing, 0 present) and shown in `/readyz`'s details.
 //!
 //! The main listener, which faces the PBXes, answers `/healthz` and `/readyz`'s
 //! status alone (`{"status":"ready"}` or 503 `{"status":"not ready"}`). The
@@ -8,7 +15,8 @@
 //! Director is configured) and `/metrics` are served only on the metrics listener
 //! (`server.metrics_listen`), behind `server.metrics_token` when one is set.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -82,9 +90,8 @@ async fn readyz_details(State(app): State<Arc<App>>) -> Response {
     (status_of(ready), Json(details)).into_response()
 }
 
-/// Whether the daemon is ready (the database answers, the calendar knows this
-/// year), and the details: `{"ready", "database", "calendar", "outbox", "alerts",
-/// "mailbox"}`.
+/// Whether the daemon is ready (the database answers), and the details:
+/// `{"ready", "database", "calendar", "outbox", "alerts", "mailbox"}`.
 async fn readiness(app: &App) -> (bool, Value) {
     let (ready, database, calendar) = checks(app).await;
     let outbox = match app.outbox.backlog().await {
@@ -111,28 +118,82 @@ async fn readiness(app: &App) -> (bool, Value) {
     )
 }
 
-/// What readiness rests on, each with its `ok`: the database answers, and the
-/// calendar has data for this year (a warning for the next); ready if both are.
+/// What readiness rests on: the database answers. The calendar is checked
+/// and reported beside it (`ok`: this year's data is in the file), but, like
+/// the mailbox, it is not required.
 async fn checks(app: &App) -> (bool, Value, Value) {
     let database = match app.db.ping().await {
         Ok(()) => json!({"ok": true, "backend": app.db.backend()}),
         Err(e) => json!({"ok": false, "backend": app.db.backend(), "error": e.to_string()}),
     };
+    let calendar = calendar_data(app);
+    let ready = database["ok"] == true;
+    (ready, database, calendar)
+}
+
+/// The calendar data for this year and the next: the details, the gauge, and
+/// the log line for a year first found missing.
+pub(super) fn calendar_data(app: &App) -> Value {
     let year = app.today().year();
     let missing = app.calendar.missing_years(year..=year + 1);
-    let calendar = json!({
+    for checked in year..=year + 1 {
+        let gauge = if missing.contains(&checked) { 1.0 } else { 0.0 };
+        metrics::gauge!(
+            "senim_calendar_data_missing",
+            "holiday" => "kurban_ait",
+            "year" => checked.to_string()
+        )
+        .set(gauge);
+    }
+    warn_once(&missing);
+    let estimated: serde_json::Map<String, Value> = app
+        .calendar
+        .estimated_years(year..=year + 1)
+        .into_iter()
+        .map(|(year, date)| (year.to_string(), json!(date)))
+        .collect();
+    let counted = if estimated.is_empty() {
+        String::new()
+    } else {
+        let dates: Vec<String> = estimated
+            .values()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        format!("; counted meanwhile with the estimate {}", dates.join(", "))
+    };
+    json!({
         "ok": !missing.contains(&year),
         "missing_kurban_ait": missing,
+        "estimated_kurban_ait": estimated,
         "warning": (!missing.is_empty()).then(|| format!(
-            "the calendar data has no Kurban Ait date for {missing:?}: add it to the calendar file"
+            "the calendar data has no Kurban Ait date for {missing:?}{counted}: add the official \
+             date to the calendar file (calendar.file); the trust line stays ready"
         )),
-    });
-    let ready = database["ok"] == true && calendar["ok"] == true;
-    (ready, database, calendar)
+    })
+}
+
+/// Logs each missing year once in the process's life (not per request).
+fn warn_once(missing: &[i32]) {
+    static WARNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for &year in missing {
+        if warned.insert(year) {
+            tracing::error!(
+                year,
+                "CALENDAR DATA MISSING: no Kurban Ait date for {year}; working days of that year \
+                 may be wrong (an estimate stands in where there is one) until the official date \
+                 is added to the calendar file (calendar.file)"
+            );
+        }
+    }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let handle = crate::telemetry::metrics();
+    calendar_data(&app);
     // The outbox gauges are read at scrape time.
     if let Ok(b) = app.outbox.backlog().await {
         let age = b

@@ -122,6 +122,8 @@ pub async fn serve_until(
 ) -> anyhow::Result<()> {
     // Install the metrics recorder before anything counts (not at the first scrape).
     crate::telemetry::metrics();
+    // Missing calendar data is logged (once) and counted from the start.
+    health::calendar_data(&app);
     // The office key as it is now; a rotation reaches the daemon within half a minute.
     app.sealer.refresh().await?;
     let grace = app.config.server.shutdown_grace_seconds.std();
