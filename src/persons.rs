@@ -351,6 +351,19 @@ impl Persons {
         Ok(())
     }
 
+    /// Whether `login` is a person not disabled: what a console session asks
+    /// on every request, so that a person disabled while logged in can do
+    /// nothing more.
+    pub async fn is_active(&self, login: &str) -> Result<bool, PersonError> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT 1 FROM persons WHERE login = $1 AND disabled_at IS NULL",
+        )
+        .bind(login)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.is_some())
+    }
+
     /// The enabled person whose token this is, if any.
     pub async fn authenticate(&self, token: &str) -> Result<Option<Person>, PersonError> {
         if !token.starts_with(TOKEN_PREFIX) {

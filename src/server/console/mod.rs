@@ -132,8 +132,38 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
             get(materials::recording),
         )
         .route("/console/static/console.css", get(css))
+        .layer(axum::middleware::from_fn_with_state(
+            app.persons.clone(),
+            ends_disabled,
+        ))
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn(headers))
+}
+
+/// A person disabled while logged in (`senim persons disable`) can do nothing
+/// more: before any console request, a session whose person is disabled (or
+/// gone) is ended with all of theirs, and the request goes on without it (to
+/// the login page). If the database cannot say, the request is refused.
+async fn ends_disabled(
+    State(persons): State<crate::persons::Persons>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(login) = cookie(request.headers(), COOKIE).and_then(|id| sessions.login_of(id)) {
+        match persons.is_active(&login).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let ended = sessions.end_all(&login);
+                tracing::info!(login, ended, "console sessions of a disabled person ended");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check the session's person");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// What every console answer carries: no script may run, no frame may hold it,

@@ -203,6 +203,15 @@ impl Sessions {
             .is_some_and(|s| now - s.last_seen <= self.idle && now - s.started <= self.absolute)
     }
 
+    /// The login of the session of cookie value `id`, if there is one (neither
+    /// renewed nor checked for expiry: `touch` does that).
+    pub fn login_of(&self, id: &str) -> Option<String> {
+        self.inner()
+            .by_id_hash
+            .get(&id_hash(id))
+            .map(|s| s.login.clone())
+    }
+
     /// Ends one session.
     pub fn end(&self, id: &str) {
         self.inner().by_id_hash.remove(&id_hash(id));
