@@ -552,6 +552,19 @@ messages! {
         "Показатели и месяцы в XLSX",
         "Көрсеткіштер мен айлар XLSX түрінде"
     ),
+    // Issue 19, one investigation model sealed or not (i19-inv).
+    InvPlainNote => (
+        "Read only by the Director, the managers and the commission's members (7.9); each opening is recorded. Sealed once the office key exists (senim keys init).",
+        "Читают только директор, менеджеры и члены комиссии (7.9); каждое открытие записывается. Запечатывается, когда создан ключ ведомства (senim keys init).",
+        "Тек директор, менеджерлер және комиссия мүшелері оқиды (7.9); әр ашылуы жазылады. Мекеме кілті жасалғанда мөрленеді (senim keys init)."
+    ),
+    InvSubstantiatedQuestion => (
+        "Did the commission find the report substantiated?",
+        "Признала ли комиссия сообщение обоснованным?",
+        "Комиссия хабарламаны негізді деп тапты ма?"
+    ),
+    InvSubstantiatedYes => ("Substantiated", "Обоснованно", "Негізді"),
+    InvSubstantiatedNo => ("Not substantiated", "Необоснованно", "Негізсіз"),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
