@@ -759,6 +759,18 @@ impl Investigations<'_> {
         let now = self.clock.now();
         let actor = who.actor();
         let (persons, escrow, recipients) = self.people().await?;
+        // Each entry's first hash: of the plain JSON for one sealed in place,
+        // which the opened bytes must then match.
+        let first: std::collections::BTreeMap<i64, String> = self
+            .journal
+            .events_of_kind(ENTRY, &[id])
+            .await?
+            .iter()
+            .filter_map(|e| {
+                let d: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
+                Some((d["seq"].as_i64()?, d["sha256"].as_str()?.to_owned()))
+            })
+            .collect();
 
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
@@ -788,7 +800,19 @@ impl Investigations<'_> {
         let mut entries = Vec::new();
         for row in store::entries_in(&mut tx, id).await? {
             let bytes = match &key {
-                Some(key) => key.open(&row.sealed)?,
+                Some(key) => {
+                    let opened = key.open(&row.sealed)?;
+                    let recorded = first.get(&row.seq);
+                    let sealed_in_place = recorded.is_some_and(|h| *h != sha256(&row.sealed));
+                    if sealed_in_place && recorded != Some(&sha256(&opened)) {
+                        return Err(JournalError::Corrupt(format!(
+                            "investigation entry {}: sealed in place, it differs from what was recorded",
+                            row.seq
+                        ))
+                        .into());
+                    }
+                    opened
+                }
                 None => row.sealed,
             };
             let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
