@@ -947,6 +947,7 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
     )))
     .unwrap();
     assert!(file.to_string().contains(CONCLUSION), "{file}");
+    assert_eq!(file["sealed"], Value::Bool(false));
     let readers = file["readers"].to_string();
     for reader in ["person:aset", "person:dana", "person:marat"] {
         assert!(readers.contains(reader), "{readers}");
@@ -971,7 +972,10 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert!(
-        page.contains(CONCLUSION) && page.contains(ORDER) && page.contains("Необоснованно"),
+        page.contains(CONCLUSION)
+            && page.contains(ORDER)
+            && page.contains("Необоснованно")
+            && page.contains("Кто может читать материалы"),
         "{page}"
     );
     let reads: Vec<(String, Value)> = events(&config, n)

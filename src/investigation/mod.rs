@@ -423,7 +423,10 @@ pub struct File {
     pub registration_number: String,
     pub opened_at: DateTime<Utc>,
     pub opened_by: String,
-    /// Who holds the file's key (`person:<login>`, `escrow`).
+    /// Whether it is sealed (once the office key exists).
+    pub sealed: bool,
+    /// Who holds the file's key (`person:<login>`, `escrow`); for a file not
+    /// yet sealed, who may read it.
     pub readers: Vec<String>,
     pub entries: Vec<Recorded>,
 }
@@ -867,6 +870,7 @@ impl Investigations<'_> {
             registration_number: appeal.registration_number.to_string(),
             opened_at: file.opened_at,
             opened_by: file.opened_by,
+            sealed: key.is_some(),
             readers,
             entries,
         })

@@ -565,6 +565,7 @@ messages! {
     ),
     InvSubstantiatedYes => ("Substantiated", "Обоснованно", "Негізді"),
     InvSubstantiatedNo => ("Not substantiated", "Необоснованно", "Негізсіз"),
+    InvReadersPlain => ("Who may read the file", "Кто может читать материалы", "Істі кім оқи алады"),
 }
 
 /// A language's own name for itself, as the login page and the header's switch

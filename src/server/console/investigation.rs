@@ -315,7 +315,7 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
                     }
                 }
             }
-            p.muted #readers { (t(lang, Msg::InvReaders)) ": " (file.readers.join(", ")) }
+            p.muted #readers { (t(lang, if file.sealed { Msg::InvReaders } else { Msg::InvReadersPlain })) ": " (file.readers.join(", ")) }
         }
     }
 }
