@@ -550,7 +550,10 @@ pub enum JournalCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Record an event that starts or ends a deadline.
+    /// Record an event that starts or ends a deadline. The investigation's
+    /// (investigation-ordered, investigation-extended, materials-requested,
+    /// materials-received, decision) are refused here: `senim investigation …`
+    /// records them in the investigation file, with its rules (7.3–7.11).
     Event {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,

@@ -159,14 +159,31 @@ impl Rig {
             deadlines: &self.deadlines,
             alerts: &self.alerts,
         };
-        case.record(
-            appeal.id,
-            &cases::Act::Deadline(event),
-            "manager:test",
-            now,
-            today,
-        )
-        .await?;
+        let act = cases::Act::Deadline(event);
+        if act.belongs_to_the_investigation_file() {
+            // The investigation's acts are recorded only by its file
+            // (`investigation::Investigations::record`), in its transaction,
+            // through `record_in`: the same here, for their deadlines alone.
+            let detail = case.detail(&act)?;
+            let mut tx = self.journal.db().begin().await.unwrap();
+            let mut chain = self.journal.lock_chain(&mut tx).await?;
+            case.record_in(
+                &mut tx,
+                &mut chain,
+                appeal.id,
+                &act,
+                &detail,
+                "manager:test",
+                now,
+                today,
+            )
+            .await?;
+            chain.finish(&mut tx).await?;
+            tx.commit().await.unwrap();
+        } else {
+            case.record(appeal.id, &act, "manager:test", now, today)
+                .await?;
+        }
         Ok(self.deadlines.of_appeal(appeal.id).await.unwrap())
     }
 }
@@ -1511,14 +1528,21 @@ async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
         ok && text.contains("routing") && text.contains(UNIT) && text.contains("pending"),
         "{text}"
     );
-    // Asked today (the binary's own clock): due the next working day (7.8).
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Almaty)
         .date_naive();
-    let (ok, text) = run(&["journal", "event", &number, "materials-requested"]);
+    // The investigation's acts go through its file (`senim investigation`),
+    // never as plain events.
+    let (ok, text) = run(&[
+        "journal",
+        "event",
+        &number,
+        "materials-requested",
+        "--on",
+        "2026-11-27",
+    ]);
     assert!(
-        ok && text.contains("materials")
-            && text.contains(&calendar().add_working_days(today, 1).to_string()),
+        !ok && text.contains("materials_requested: the investigation is recorded in its file"),
         "{text}"
     );
     // An act is recorded once it has happened: never dated after today.
@@ -1536,7 +1560,7 @@ async fn the_cli_classifies_records_deadline_events_and_retries_mail() {
     assert!(!ok && text.contains("--reason"), "{text}");
     let (ok, text) = run(&["journal", "deadlines", &number]);
     assert!(
-        ok && text.contains("reply") && text.contains("materials"),
+        ok && text.contains("reply") && !text.contains("materials"),
         "{text}"
     );
     let (ok, text) = run(&["outbox", "retry", "999"]);
@@ -1723,8 +1747,9 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         !body.to_string().contains("Айгүл"),
         "no identity in answers"
     );
-    // The investigation is the Director's to order (10.10), in her own name: a
-    // manager's token is refused, the Director's is taken.
+    // The investigation is the Director's to order (10.10), in her own name,
+    // and only in its file (`senim investigation order`, 7.5): a manager's
+    // token is refused, and so is the Director's here, naming the file.
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Almaty)
         .date_naive()
@@ -1739,23 +1764,19 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .unwrap();
     assert_eq!(r.status(), 403);
     let director = support::senim::person(&daemon.config, "dana", &["director"]);
-    let r: Value = http
+    let r = http
         .post(url("/deadline-events"))
         .bearer_auth(&director.token)
         .json(&order)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    let kinds: Vec<&str> = r["deadlines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["kind"].as_str())
-        .collect();
-    assert_eq!(kinds, vec!["reply", "triage", "investigation"], "{r}");
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("investigation_ordered: the investigation is recorded in its file"),
+        "{body}"
+    );
     let r = http
         .post(url("/deadline-events"))
         .bearer_auth(TOKEN)
@@ -1763,7 +1784,7 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 422, "no materials were asked");
+    assert_eq!(r.status(), 422, "the file's act, not a plain event");
     let r: Value = http
         .get(daemon.url("/v1/outbox"))
         .bearer_auth(TOKEN)
@@ -1774,25 +1795,25 @@ async fn the_manager_api_classifies_and_records_deadline_events() {
         .await
         .unwrap();
     assert_eq!(r["mail"][0]["kind"], "corruption_alert", "{r}");
-    // The order is an event of the audit chain, in the Director's name; the
-    // refused event left none.
+    // The refused events left nothing in the audit chain.
     let history = journal.history(appeal.id).await.unwrap();
     let kinds: Vec<(&str, &str)> = history
         .iter()
         .map(|e| (e.kind.as_str(), e.actor.as_str()))
         .collect();
     assert!(
-        kinds.contains(&("investigation_ordered", "person:dana")),
+        !kinds
+            .iter()
+            .any(|(k, _)| *k == "investigation_ordered" || *k == "materials_received"),
         "{kinds:?}"
     );
-    assert!(!kinds.iter().any(|(k, _)| *k == "materials_received"));
     assert!(journal.verify().await.unwrap().is_intact());
     assert!(daemon.terminate().success());
 }
 
 /// APPK Art. 76 counts the reply "со дня поступления": an e-mail received on
 /// Friday at 19:00, after hours, is registered on Monday, but its reply is due
-/// 15 working days from Friday, and its extension at most two months from Friday.
+/// 15 working days from Friday, and its extension at most one month past that.
 #[tokio::test]
 async fn the_reply_is_counted_from_the_day_of_receipt_not_of_registration() {
     let smtp = smtp_server(&[]);

@@ -1,8 +1,9 @@
 //! The case on an appeal's page, in a real browser (headless Chromium) against
-//! the real daemon: the manager records the commission's request for materials
-//! and sends the appeal on to a unit, whose mail reaches the tests' SMTP server;
-//! the Director consents to send the report to the anti-corruption service,
-//! orders the internal investigation and records the decision. Each act is an
+//! the real daemon: the manager sends the appeal on to a unit, whose mail
+//! reaches the tests' SMTP server; the Director consents to send the report to
+//! the anti-corruption service and orders the internal investigation in its
+//! file, where the manager records the commission's request for materials and
+//! the Director, after the conclusion, the decision. Each act is an
 //! event of the audit chain in its author's own name, `journal verify` stays
 //! green, the deadline board lists what is overdue, and the Director's acts are
 //! refused to a manager.
@@ -103,8 +104,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     );
     let driver = Driver::start();
 
-    // The manager: the commission asked for materials on 1 December, so they
-    // are overdue; the appeal goes on to the internal audit unit.
+    // The manager: the appeal goes on to the internal audit unit. The
+    // investigation's acts are not among the case's forms: the page links to
+    // its file.
     let desk = driver.browser().await;
     log_in(&desk, &d, "marat", "en").await;
     desk.find(Locator::LinkText(&number))
@@ -136,19 +138,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         !page.contains("id=\"order\"") && !page.contains("id=\"consent\""),
         "a manager has no Director's forms"
     );
-    desk.find(Locator::Css("select#event-act"))
-        .await
-        .unwrap()
-        .select_by_value("materials_requested")
-        .await
-        .unwrap();
-    fill_date(&desk, "event-on", "2026-12-01").await;
-    submit(&desk, "event", None).await;
-    wait_for(&desk, |url| url.contains("done=materials_requested")).await;
-    let page = desk.source().await.unwrap();
     assert!(
-        page.contains("Materials to the commission (7.8)") && page.contains("class=\"overdue\""),
-        "{page}"
+        page.contains("id=\"investigation-file\"") && !page.contains("value=\"materials_"),
+        "the investigation's file, not plain forms: {page}"
     );
     desk.find(Locator::Css("select#unit"))
         .await
@@ -165,6 +157,77 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             .any(|m| m.rcpt_to.iter().any(|r| r == UNIT) && m.data_str().contains(&number)),
         "the unit's mail"
     );
+    let show = || {
+        String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
+            .into_owned()
+    };
+    assert!(show().contains("\"status\": \"routed\""), "{}", show());
+    // Without the Director's consent the report does not go to the
+    // anti-corruption service (10.7).
+    let forward = [
+        ("act", "forwarded"),
+        ("to", "anti_corruption_service"),
+        ("method", "post"),
+        ("reference", "KZ-RR-0042"),
+    ];
+    let r = post_act(&d, "marat", id, &forward).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("consent"));
+
+    // The Director: consent on the appeal's page, then the order in the
+    // investigation's file, which the page links to.
+    let director = driver.browser().await;
+    log_in(&director, &d, "dana", "en").await;
+    director
+        .goto(&d.url(&format!("/console/appeals/{id}")))
+        .await
+        .unwrap();
+    fill(&director, "consent-reason", "facts of a bribe are stated").await;
+    submit(&director, "consent", Some("yes")).await;
+    wait_for(&director, |url| url.contains("done=director_consent")).await;
+    // With it, the manager records the dispatch: the appeal is forwarded.
+    let r = post_act(&d, "marat", id, &forward).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(show().contains("\"status\": \"forwarded\""), "{}", show());
+    director
+        .find(Locator::Css("#investigation-file a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&director, |url| url.contains("/console/investigations/")).await;
+    fill(&director, "number", "17-П").await;
+    fill_date(&director, "order-on", "2026-12-16").await;
+    fill(&director, "outside", "Ержан Сапаров, юрист").await;
+    submit(&director, "order", None).await;
+    wait_for(&director, |url| url.contains("done=ordered")).await;
+    assert!(
+        show().contains("\"status\": \"under_investigation\""),
+        "{}",
+        show()
+    );
+    // The commission asks for materials (7.8: one working day).
+    desk.goto(&d.url(&format!("/console/investigations/{id}")))
+        .await
+        .unwrap();
+    fill(&desk, "from", "Бухгалтерия").await;
+    fill(&desk, "what", "Акты приёмки за ноябрь").await;
+    fill_date(&desk, "request-on", "2026-12-16").await;
+    submit(&desk, "request", None).await;
+    wait_for(&desk, |url| url.contains("done=materials_requested")).await;
+
+    // Days later (the daemon started again with the clock on Tuesday 22
+    // December) the materials are overdue: on the board and in the Journal's
+    // "overdue" filter.
+    assert!(d.terminate().success());
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", "2026-12-22T11:00:00+05:00")],
+    );
+    log_in(&desk, &d, "marat", "en").await;
     desk.goto(&d.url("/console/deadlines")).await.unwrap();
     let page = desk.source().await.unwrap();
     let overdue = page
@@ -186,45 +249,23 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     assert!(page.contains(&number) && !page.contains(&fresh), "{page}");
     desk.goto(&d.url("/console/journal")).await.unwrap();
     assert!(desk.source().await.unwrap().contains(&fresh));
-    let show = || {
-        String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
-            .into_owned()
-    };
-    assert!(show().contains("\"status\": \"routed\""), "{}", show());
-    // Without the Director's consent the report does not go to the
-    // anti-corruption service (10.7).
-    let forward = [
-        ("act", "forwarded"),
-        ("to", "anti_corruption_service"),
-        ("method", "post"),
-        ("reference", "KZ-RR-0042"),
-    ];
-    let r = post_act(&d, "marat", id, &forward).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("consent"));
 
-    // The Director: consent, the order, the decision, each by a form of her own.
-    let director = driver.browser().await;
+    // The commission's conclusion, then the Director's decision, in the file.
     log_in(&director, &d, "dana", "en").await;
     director
-        .goto(&d.url(&format!("/console/appeals/{id}")))
+        .goto(&d.url(&format!("/console/investigations/{id}")))
         .await
         .unwrap();
-    fill(&director, "consent-reason", "facts of a bribe are stated").await;
-    submit(&director, "consent", Some("yes")).await;
-    wait_for(&director, |url| url.contains("done=director_consent")).await;
-    // With it, the manager records the dispatch: the appeal is forwarded.
-    let r = post_act(&d, "marat", id, &forward).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(show().contains("\"status\": \"forwarded\""), "{}", show());
-    fill_date(&director, "order-on", "2026-12-16").await;
-    submit(&director, "order", None).await;
-    wait_for(&director, |url| url.contains("done=investigation_ordered")).await;
-    assert!(
-        show().contains("\"status\": \"under_investigation\""),
-        "{}",
-        show()
-    );
+    fill(&director, "conclusion-text", "Факт подтверждён.").await;
+    director
+        .find(Locator::Css("input[name=substantiated][value=yes]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&director, "conclusion", None).await;
+    wait_for(&director, |url| url.contains("done=conclusion")).await;
     director
         .find(Locator::Css("select#decision"))
         .await
@@ -233,9 +274,12 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         .await
         .unwrap();
     submit(&director, "decide", None).await;
-    wait_for(&director, |url| url.contains("done=decision")).await;
+    wait_for(&director, |url| url.contains("done=decided")).await;
+    director
+        .goto(&d.url(&format!("/console/appeals/{id}")))
+        .await
+        .unwrap();
     let page = director.source().await.unwrap();
-    assert!(page.contains("Recorded in the Journal."), "{page}");
     assert!(
         page.contains("The Director consented to send the report"),
         "her consent stands on the page: {page}"

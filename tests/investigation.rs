@@ -8,7 +8,10 @@
 //! an entry changed at rest; nothing of the file is stored plain; it opens only
 //! for the Director, the managers, the members and the escrow, on the console as
 //! at the command line, each opening recorded. Without the office key the file
-//! is refused with what to do.
+//! keeps the same rules, kept plain and read by role and membership, and
+//! `senim keys init` seals it in place. The plain deadline events cannot go
+//! around the file, sealed or not (API, `journal event`, the console's act
+//! form).
 
 mod support;
 
@@ -261,21 +264,17 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
         "{}",
         r.text().await.unwrap()
     );
-    // A conclusion without its text is refused, naming the field.
+    // A conclusion without its text, or without its finding, is refused,
+    // naming the field.
     let r = post(vec![("entry", "conclusion"), ("text", "  ")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("text: required"));
+    let r = post(vec![("entry", "conclusion"), ("text", CONCLUSION)]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("substantiated: required"));
 
-    // Once sealed, the plain act is refused: the file is the one way in.
-    refused(
-        cli(
-            &config,
-            &marat,
-            None,
-            &["journal", "event", n, "materials-requested"],
-        ),
-        "materials_requested: once sealing is on, the investigation is recorded in its sealed file",
-    );
+    // The plain acts are refused: the file is the one way in.
+    the_plain_path_is_refused(&d, &config, &dana, &marat, id, n).await;
 
     // The commission's work: a manager asks, the member records the receipt.
     ok(cli(
@@ -356,6 +355,8 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
             n,
             "--text-file",
             conclusion.to_str().unwrap(),
+            "--substantiated",
+            "yes",
         ],
     ));
     ok(cli(
@@ -470,6 +471,12 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
             "decided"
         ]
     );
+    let found: Vec<&Value> = chain
+        .iter()
+        .filter(|(k, _, d)| k == "investigation_entry" && d["entry"] == "conclusion")
+        .map(|(.., d)| &d["substantiated"])
+        .collect();
+    assert_eq!(found, [&Value::Bool(true)], "the report counts it (10.13)");
     let extended = chain
         .iter()
         .find(|(k, ..)| k == "investigation_extended")
@@ -676,33 +683,421 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
     );
 }
 
+/// The plain deadline events of the investigation are refused on every
+/// surface, naming the file: the API (even to the Director's token), `journal
+/// event` and the console's act form.
+async fn the_plain_path_is_refused(
+    d: &Daemon,
+    config: &Path,
+    dana: &Person,
+    marat: &Person,
+    id: i64,
+    number: &str,
+) {
+    const NAMES_THE_FILE: &str = "the investigation is recorded in its file";
+    for (person, event) in [
+        (dana, "investigation-ordered"),
+        (marat, "materials-requested"),
+        (dana, "decision"),
+    ] {
+        let mut args = vec!["journal", "event", number, event];
+        if event == "decision" {
+            args.extend(["--decision", "disciplinary"]);
+        }
+        refused(cli(config, person, None, &args), NAMES_THE_FILE);
+    }
+    let http = reqwest::Client::new();
+    for event in [
+        serde_json::json!({"event": "investigation_ordered", "on": "2026-12-16"}),
+        serde_json::json!({"event": "decision", "decision": "disciplinary", "on": "2026-12-16"}),
+    ] {
+        let r = http
+            .post(d.url(&format!("/v1/appeals/{id}/deadline-events")))
+            .bearer_auth(&dana.token)
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{event}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(NAMES_THE_FILE), "{body}");
+    }
+    let (_, cookie) = http_login(d, "dana", PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let page = no_redirects()
+        .get(d.url(&format!("/console/appeals/{id}")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"investigation-file\"")
+            && !page.contains("value=\"investigation_ordered\"")
+            && !page.contains("value=\"materials_requested\""),
+        "the appeal's page links to the file, without plain forms: {page}"
+    );
+    let csrf = csrf_of(&page);
+    let r = no_redirects()
+        .post(d.url(&format!("/console/appeals/{id}/act")))
+        .header(reqwest::header::COOKIE, &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("act", "investigation_ordered"),
+            ("on", "2026-12-16"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains(NAMES_THE_FILE));
+}
+
+/// A chain key, so that `keys init` may follow; the people of the file.
+fn unsealed_journal(dir: &Path) -> (PathBuf, u16) {
+    let key_file = dir.join("chain.key");
+    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
+    let port = support::ports::free_port();
+    let config = write_config(
+        dir,
+        port,
+        "",
+        &format!(
+            "{}\n[journal]\nchain_key_file = \"{}\"\n",
+            config(None),
+            key_file.display()
+        ),
+    );
+    (config, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_the_office_key_the_file_is_refused_with_what_to_do() {
+async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let (d, config) = start(dir.path(), None);
+    let (config, port) = unsealed_journal(dir.path());
     let dana = console_person(&config, dir.path(), "dana", &["director"]);
+    let marat = console_person(&config, dir.path(), "marat", &["manager"]);
+    let aset = console_person(&config, dir.path(), "aset", &["operator"]);
+    let olga = console_person(&config, dir.path(), "olga", &["operator"]);
+    let aigul = console_person(&config, dir.path(), "aigul", &["auditor"]);
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config.clone(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
     let number = answered_call(&d, "investigation-2").await;
+    let n = number.as_str();
+    let id: i64 =
+        serde_json::from_slice::<Value>(&run_cli(&config, &["journal", "list", "--json"]).stdout)
+            .ok()
+            .and_then(|a| a["id"].as_i64())
+            .expect("the appeal's id");
+
+    // The order is the Director's, with its number and commission, as when
+    // sealed; no key is needed.
+    let order = |p: &Person, number: &str| {
+        cli(
+            &config,
+            p,
+            None,
+            &[
+                "investigation",
+                "order",
+                n,
+                "--number",
+                number,
+                "--on",
+                "2026-12-16",
+                "--member",
+                "aset",
+                "--outside",
+                OUTSIDE,
+            ],
+        )
+    };
+    refused(
+        order(&marat, ORDER),
+        "ordered: recorded only by the Director",
+    );
+    refused(order(&dana, " "), "number: required");
+    ok(order(&dana, ORDER));
+    refused(
+        order(&dana, ORDER),
+        "is ordered already: record a change of the commission instead",
+    );
+    the_plain_path_is_refused(&d, &config, &dana, &marat, id, n).await;
+
+    // The commission's work: a manager who is not a member asks, the member
+    // records the receipt; another operator may not.
+    ok(cli(
+        &config,
+        &marat,
+        None,
+        &[
+            "investigation",
+            "request",
+            n,
+            "--from",
+            FROM,
+            "--what",
+            WHAT,
+        ],
+    ));
+    refused(
+        cli(
+            &config,
+            &olga,
+            None,
+            &["investigation", "received", n, "--request", "1"],
+        ),
+        "recorded only by the Director, a manager or a member of the commission",
+    );
+    ok(cli(
+        &config,
+        &aset,
+        None,
+        &["investigation", "received", n, "--request", "1"],
+    ));
+    // The decision waits for the conclusion (7.10, 7.11), which says whether
+    // the report was found substantiated.
     refused(
         cli(
             &config,
             &dana,
             None,
-            &[
-                "investigation",
-                "order",
-                &number,
-                "--number",
-                "1",
-                "--member",
-                "dana",
-            ],
+            &["investigation", "decide", n, "--decision", "disciplinary"],
         ),
-        "the investigation file is kept sealed: the office key must exist first (`senim keys init`)",
+        "decision: the commission's reasoned conclusion comes first (7.10, 7.11)",
     );
-    // Nothing was recorded.
+    let conclusion = dir.path().join("conclusion.txt");
+    std::fs::write(&conclusion, CONCLUSION).unwrap();
+    let conclude = |found: Option<&str>| {
+        let mut args = vec![
+            "investigation",
+            "conclude",
+            n,
+            "--text-file",
+            conclusion.to_str().unwrap(),
+        ];
+        if let Some(found) = found {
+            args.extend(["--substantiated", found]);
+        }
+        cli(&config, &aset, None, &args)
+    };
+    refused(conclude(None), "--substantiated");
+    refused(conclude(Some("maybe")), "yes or no");
+    ok(conclude(Some("no")));
+    ok(cli(
+        &config,
+        &dana,
+        None,
+        &[
+            "investigation",
+            "decide",
+            n,
+            "--decision",
+            "stop-consideration",
+        ],
+    ));
+    refused(
+        cli(
+            &config,
+            &marat,
+            None,
+            &["investigation", "request", n, "--from", "x", "--what", "y"],
+        ),
+        "is decided",
+    );
+
+    // The chain holds the same as when sealed: each entry with its hash, the
+    // acts, the conclusion's finding; the status is decided.
+    let chain = events(&config, n);
+    let entries: Vec<&str> = chain
+        .iter()
+        .filter(|(k, ..)| k == "investigation_entry")
+        .map(|(_, _, d)| d["entry"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "ordered",
+            "materials_requested",
+            "materials_received",
+            "conclusion",
+            "decided"
+        ]
+    );
+    let acts: Vec<(&str, &str)> = chain
+        .iter()
+        .filter(|(k, ..)| {
+            [
+                "investigation_ordered",
+                "materials_requested",
+                "materials_received",
+                "decision",
+            ]
+            .contains(&k.as_str())
+        })
+        .map(|(k, a, _)| (k.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        acts,
+        [
+            ("investigation_ordered", "person:dana"),
+            ("materials_requested", "person:marat"),
+            ("materials_received", "person:aset"),
+            ("decision", "person:dana"),
+        ]
+    );
+    let found: Vec<&Value> = chain
+        .iter()
+        .filter(|(k, _, d)| k == "investigation_entry" && d["entry"] == "conclusion")
+        .map(|(.., d)| &d["substantiated"])
+        .collect();
+    assert_eq!(found, [&Value::Bool(false)]);
+    let shown =
+        String::from_utf8_lossy(&run_cli(&config, &["journal", "show", n]).stdout).into_owned();
+    assert!(shown.contains("\"status\": \"decided\""), "{shown}");
+    for secret in [CONCLUSION, WHAT, FROM, ORDER] {
+        assert!(!shown.contains(secret), "the chain shows {secret:?}");
+    }
+
+    // Read by role and membership, without a key; each reading recorded.
+    let file: Value = serde_json::from_str(&ok(cli(
+        &config,
+        &aset,
+        None,
+        &["investigation", "show", n, "--json"],
+    )))
+    .unwrap();
+    assert!(file.to_string().contains(CONCLUSION), "{file}");
+    assert_eq!(file["sealed"], Value::Bool(false));
+    let readers = file["readers"].to_string();
+    for reader in ["person:aset", "person:dana", "person:marat"] {
+        assert!(readers.contains(reader), "{readers}");
+    }
     assert!(
-        !events(&config, &number)
-            .iter()
-            .any(|(k, ..)| k.starts_with("investigation")),
+        !readers.contains("aigul") && !readers.contains("olga"),
+        "{readers}"
+    );
+    for p in [&aigul, &olga] {
+        refused(
+            cli(&config, p, None, &["investigation", "show", n]),
+            "read only by the Director, the managers and the commission's members",
+        );
+    }
+    let (_, member) = http_login(&d, "aset", PASSWORD).await;
+    let page = no_redirects()
+        .get(d.url(&format!("/console/investigations/{id}")))
+        .header(reqwest::header::COOKIE, member.expect("a session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(CONCLUSION)
+            && page.contains(ORDER)
+            && page.contains("Необоснованно")
+            && page.contains("Кто может читать материалы"),
+        "{page}"
+    );
+    let reads: Vec<(String, Value)> = events(&config, n)
+        .into_iter()
+        .filter(|(k, ..)| k == "investigation_read")
+        .map(|(_, a, d)| (a, d["key"].clone()))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            ("person:aset".to_owned(), Value::Null),
+            ("person:aset".to_owned(), Value::Null),
+        ]
+    );
+    let verified = ok(run_cli(&config, &["journal", "verify"]));
+    assert!(verified.contains("journal intact"), "{verified}");
+    assert!(
+        contains(&bytes_at_rest(&dir.path().join("data")), CONCLUSION),
+        "kept plain before sealing"
+    );
+
+    // `keys init` seals the file in place with the rest: the plain bytes are
+    // gone, the chain gives each entry's new hash, `journal verify` holds, and
+    // the escrow opens it.
+    assert!(d.terminate().success());
+    let escrow = dir.path().join("escrow.key");
+    let escrow_arg = escrow.to_str().unwrap();
+    let out = ok(cli(
+        &config,
+        &dana,
+        None,
+        &["keys", "init", "--escrow-out", escrow_arg],
+    ));
+    assert!(out.contains("1 investigation file(s)"), "{out}");
+    let at_rest = bytes_at_rest(&dir.path().join("data"));
+    for secret in [CONCLUSION, WHAT, FROM, ORDER, "Ержан Сапаров"] {
+        assert!(!contains(&at_rest, secret), "{secret:?} is stored plain");
+    }
+    let verified = ok(run_cli(&config, &["journal", "verify"]));
+    assert!(verified.contains("journal intact"), "{verified}");
+    let chain = events(&config, n);
+    let sealed: Vec<&Value> = chain
+        .iter()
+        .filter(|(k, a, _)| k == "investigation_sealed" && a == "person:dana")
+        .map(|(.., d)| d)
+        .collect();
+    assert_eq!(sealed.len(), 1, "{chain:?}");
+    assert_eq!(sealed[0]["entries"].as_array().map(Vec::len), Some(5));
+    assert!(
+        chain.iter().any(|(k, _, d)| k == "investigation_access"
+            && d["granted"] == serde_json::json!(["escrow"])),
+        "{chain:?}"
+    );
+    let by_escrow = ok(cli(
+        &config,
+        &dana,
+        None,
+        &["--escrow-key-file", escrow_arg, "investigation", "show", n],
+    ));
+    assert!(by_escrow.contains(CONCLUSION), "{by_escrow}");
+    // Sealed now, it opens only with a key.
+    refused(
+        cli(
+            &config,
+            &aset,
+            Some(&passphrase(dir.path(), "aset")),
+            &["investigation", "show", n],
+        ),
+        "",
+    );
+    // And an entry changed at rest after the sealing is still found.
+    let db = senim::db::Db::connect(&senim::db::DbSettings {
+        url: format!("sqlite://{}", dir.path().join("data/senim.db").display()),
+        max_connections: 1,
+        connect_timeout: std::time::Duration::from_secs(10),
+        lock_wait: std::time::Duration::from_secs(10),
+        ca_file: None,
+    })
+    .await
+    .unwrap();
+    senim::on_db!(&db, pool => sqlx::query(
+        "UPDATE investigation_entries SET sealed = sealed || X'00' WHERE seq = 4",
+    )
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    db.close().await;
+    let out = run_cli(&config, &["journal", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!(
+            "TAMPERED: investigation file of appeal {id}: entry 4 differs"
+        )),
+        "{text}"
     );
 }

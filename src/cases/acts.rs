@@ -234,8 +234,7 @@ impl Act {
 
     /// Whether the act is one the investigation file records (`investigation`):
     /// the order, the extension, a request for materials and its receipt, the
-    /// decision. Once sealing is on, only the file records them, with what it
-    /// keeps sealed.
+    /// decision. Only the file records them, sealed or not, with its rules.
     pub fn belongs_to_the_investigation_file(&self) -> bool {
         matches!(
             self,
@@ -310,9 +309,9 @@ impl Case<'_> {
         today: NaiveDate,
     ) -> Result<Appeal, ActError> {
         let detail = self.detail(act)?;
-        if act.belongs_to_the_investigation_file() && self.journal.is_sealed() {
+        if act.belongs_to_the_investigation_file() {
             return Err(ActError::Invalid(format!(
-                "{}: once sealing is on, the investigation is recorded in its sealed file \
+                "{}: the investigation is recorded in its file \
                  (`senim investigation …`, the console's Investigations page), which records this act too",
                 act.name()
             )));

@@ -1,7 +1,8 @@
 //! `senim investigation …`: the investigation file (7.3–7.11) at the command
 //! line, each entry in the name of the person of `--as`
-//! (`investigation::Investigations`); `show` opens the file with their own key
-//! (or the escrow) and prints it, a reading recorded in the audit chain.
+//! (`investigation::Investigations`); `show` opens the file (once sealed, with
+//! their own key or the escrow) and prints it, a reading recorded in the audit
+//! chain. The same commands work whether the Journal is sealed or not.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,8 +22,9 @@ const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::A
 #[derive(Subcommand, Debug)]
 pub enum InvestigationCommand {
     /// The Director's order setting up the commission (7.5): its number, date
-    /// and members. Opens the file, sealed to the Director, the managers, the
-    /// members who work the line and the escrow.
+    /// and members. Opens the file, read by the Director, the managers and the
+    /// members who work the line (once sealing is on, sealed to them and the
+    /// escrow).
     Order {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
@@ -85,11 +87,15 @@ pub enum InvestigationCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// The commission's reasoned conclusion (7.10), from a UTF-8 file.
+    /// The commission's reasoned conclusion (7.10), from a UTF-8 file, finding
+    /// the report substantiated or not.
     Conclude {
         appeal: String,
         #[arg(long)]
         text_file: PathBuf,
+        /// Whether the commission found the report substantiated: yes or no.
+        #[arg(long, value_parser = parse_yes_no, action = clap::ArgAction::Set, required = true)]
+        substantiated: bool,
         #[arg(long)]
         on: Option<NaiveDate>,
     },
@@ -114,6 +120,15 @@ pub enum InvestigationCommand {
     },
     /// The files the person may read, without opening them.
     List,
+}
+
+/// `--substantiated yes|no`.
+fn parse_yes_no(value: &str) -> Result<bool, String> {
+    match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        other => Err(format!("{other:?}: yes or no")),
+    }
 }
 
 /// The members as given: logins, and "Name, position" from outside.
@@ -156,8 +171,14 @@ pub async fn run(
         }
         InvestigationCommand::Show { appeal, json } => {
             let appeal = find_appeal(app, &appeal).await?;
-            let unlocked = claimed.keys.unlock_own(app, &person.login).await?;
-            let file = files.open(appeal.id, who, &unlocked).await?;
+            // A sealed file opens with the person's key; a plain one (no
+            // office key yet) is read by role and membership.
+            let unlocked = if app.journal.is_sealed() {
+                Some(claimed.keys.unlock_own(app, &person.login).await?)
+            } else {
+                None
+            };
+            let file = files.open(appeal.id, who, unlocked.as_ref()).await?;
             if json {
                 serde_json::to_writer_pretty(&mut out, &file)?;
                 writeln!(out)?;
@@ -235,6 +256,7 @@ pub async fn run(
         InvestigationCommand::Conclude {
             appeal,
             text_file,
+            substantiated,
             on,
         } => {
             let text = std::fs::read_to_string(&text_file)
@@ -244,6 +266,7 @@ pub async fn run(
                 Entry::Conclusion {
                     on: on.unwrap_or(today),
                     text,
+                    substantiated: Some(substantiated),
                 },
             )
         }

@@ -149,6 +149,10 @@ pub async fn run(
             let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
             let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
             let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
+            let files = app
+                .investigations()
+                .seal_existing_in(&mut tx, &actor)
+                .await?;
             tx.commit().await?;
             // Recording files after the commit: each is sealed, switched, then the
             // plain one removed, so a crash leaves one or the other (run again).
@@ -172,6 +176,7 @@ pub async fn run(
                 outbox,
                 calls,
                 recordings,
+                files,
                 "office key created; everything held is sealed"
             );
             use age::secrecy::ExposeSecret;
@@ -195,7 +200,8 @@ pub async fn run(
             writeln!(
                 out,
                 "office key generation {} created; {sealed} appeal(s) sealed in place, \
-                 {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s)",
+                 {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s), \
+                 {files} investigation file(s)",
                 made.generation
             )?;
             writeln!(

@@ -1,6 +1,7 @@
 //! The investigation file (7.3–7.11): what the Director ordered and the
-//! commission did, kept sealed and readable only by the Director, the managers
-//! and the commission's members (7.9). Owns the tables `investigation_files`,
+//! commission did, readable only by the Director, the managers and the
+//! commission's members (7.9), with the same rules whether the Journal is
+//! sealed or not. Owns the tables `investigation_files`,
 //! `investigation_members`, `investigation_grants` and `investigation_entries`
 //! (`store.rs`).
 //!
@@ -13,7 +14,8 @@
 //!   the Director's).
 //! - **In the chain, in one transaction**: each entry is an `investigation_entry`
 //!   event of the appeal's audit chain giving its number, kind and the SHA-256 of
-//!   its sealed bytes (never its content); an entry that is also an act of
+//!   its bytes at rest (never its content; a conclusion's also whether the
+//!   report was found substantiated, 10.13); an entry that is also an act of
 //!   `cases` (the order, the extension, a request, a receipt, the decision) is
 //!   recorded as that act too (`Case::record_in`: the deadlines and the status
 //!   follow). Opening the file is an `investigation_read` event naming the
@@ -23,7 +25,11 @@
 //!   key of each person who may read it, so the office key, which every reader
 //!   of the Journal holds, does not open it. A reader who enrolled after the
 //!   order gets the key the next time someone who holds it opens the file.
-//!   The file needs the office key to exist (`senim keys init`: the escrow).
+//! - **Without sealing** (no office key yet) the file is kept plain (its
+//!   `recipient` is empty, its entries' bytes are the entry's JSON), read by the
+//!   same people by role and membership; `senim keys init` seals it in place
+//!   (`Investigations::seal_existing_in`: a key made and wrapped, each entry
+//!   sealed, an `investigation_sealed` event giving each entry's new SHA-256).
 
 mod store;
 
@@ -48,6 +54,12 @@ pub const ENTRY: &str = "investigation_entry";
 pub const READ: &str = "investigation_read";
 /// The chain's name for a change of who holds the file's key.
 pub const ACCESS: &str = "investigation_access";
+/// The chain's name for a plain file sealed in place (`senim keys init`): each
+/// entry's new SHA-256.
+pub const SEALED: &str = "investigation_sealed";
+
+/// The `recipient` of a file kept plain (no office key yet).
+const PLAIN: &str = "";
 
 /// The longest text an entry's field takes (a conclusion, a decision's text).
 const MAX_TEXT: usize = 50_000;
@@ -135,8 +147,14 @@ pub enum Entry {
         #[serde(default)]
         note: String,
     },
-    /// The commission's reasoned conclusion (7.10).
-    Conclusion { on: NaiveDate, text: String },
+    /// The commission's reasoned conclusion (7.10), finding the report
+    /// substantiated or not (required; counted by the report, 10.13).
+    Conclusion {
+        on: NaiveDate,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        substantiated: Option<bool>,
+    },
     /// The Director's decision after the conclusion (7.11), with its text
     /// (required for "other measures").
     Decided {
@@ -255,9 +273,20 @@ impl Entry {
                 day(on, "on")?;
                 too_long(note, "note", MAX_TEXT)
             }
-            Entry::Conclusion { on, text } => {
+            Entry::Conclusion {
+                on,
+                text,
+                substantiated,
+            } => {
                 day(on, "on")?;
-                field(text, "text", MAX_TEXT)
+                field(text, "text", MAX_TEXT)?;
+                if substantiated.is_none() {
+                    return Err(invalid(
+                        "substantiated: required (yes or no: whether the commission found the report substantiated)"
+                            .into(),
+                    ));
+                }
+                Ok(())
             }
             Entry::Decided { decision, on, text } => {
                 day(on, "on")?;
@@ -339,6 +368,9 @@ pub enum InvestigationError {
     /// The person may not do this; the text says who may.
     #[error("{0}")]
     Forbidden(String),
+    /// The file is sealed and was not opened with a key.
+    #[error("{0}")]
+    Locked(String),
     /// There is no file on this appeal.
     #[error("{0}")]
     NotFound(String),
@@ -391,7 +423,10 @@ pub struct File {
     pub registration_number: String,
     pub opened_at: DateTime<Utc>,
     pub opened_by: String,
-    /// Who holds the file's key (`person:<login>`, `escrow`).
+    /// Whether it is sealed (once the office key exists).
+    pub sealed: bool,
+    /// Who holds the file's key (`person:<login>`, `escrow`); for a file not
+    /// yet sealed, who may read it.
     pub readers: Vec<String>,
     pub entries: Vec<Recorded>,
 }
@@ -598,18 +633,24 @@ impl Investigations<'_> {
             (e, Some(_)) => e,
         };
 
-        let (recipient, key) = match &file {
-            Some(f) => (f.recipient.clone(), None),
-            None => {
-                if escrow.is_none() {
-                    return Err(invalid(
-                        "the investigation file is kept sealed: the office key must exist first (`senim keys init`)"
-                            .into(),
-                    ));
-                }
+        // Sealed to a key of its own once the office key exists; plain before
+        // (`senim keys init` seals it then).
+        let (recipient, key) = match (&file, &escrow) {
+            (Some(f), Some(_)) if f.recipient == PLAIN => {
+                return Err(invalid(
+                    "the investigation file is still plain while the office key exists: `senim keys init` seals it"
+                        .into(),
+                ));
+            }
+            (Some(f), _) => (f.recipient.clone(), None),
+            (None, Some(_)) => {
                 let key = FileKey::generate();
                 store::insert_file(&mut tx, id, &key.recipient(), now, &actor).await?;
                 (key.recipient(), Some(key))
+            }
+            (None, None) => {
+                store::insert_file(&mut tx, id, PLAIN, now, &actor).await?;
+                (PLAIN.to_owned(), None)
             }
         };
         if let Some(members) = entry.members() {
@@ -617,7 +658,11 @@ impl Investigations<'_> {
             store::set_members(&mut tx, id, &logins).await?;
         }
         let bytes = serde_json::to_vec(&entry).map_err(|e| invalid(format!("entry: {e}")))?;
-        let sealed = seal_to_file(&recipient, &bytes)?;
+        let stored = if recipient == PLAIN {
+            bytes
+        } else {
+            seal_to_file(&recipient, &bytes)?
+        };
         let seq = store::append(
             &mut tx,
             id,
@@ -626,17 +671,21 @@ impl Investigations<'_> {
             entry.request(),
             now,
             &actor,
-            &sealed,
+            &stored,
         )
         .await?;
+        let mut detail = json!({ "seq": seq, "entry": entry.kind(), "sha256": sha256(&stored) });
+        // Whether the report was found substantiated is not confidential: the
+        // report counts it (10.13).
+        if let Entry::Conclusion {
+            substantiated: Some(found),
+            ..
+        } = &entry
+        {
+            detail["substantiated"] = json!(found);
+        }
         chain
-            .record(
-                &mut tx,
-                &appeal,
-                &actor,
-                ENTRY,
-                &json!({ "seq": seq, "entry": entry.kind(), "sha256": sha256(&sealed) }),
-            )
+            .record(&mut tx, &appeal, &actor, ENTRY, &detail)
             .await?;
         // The file's key for who may read it now: at the order, the key just
         // made; at a change of the commission, the Director's if she opened it.
@@ -699,18 +748,32 @@ impl Investigations<'_> {
         Ok(FileKey::unwrap(unlocked, wrapped)?)
     }
 
-    /// Opens the file of appeal `id` as `who` with their key: an
-    /// `investigation_read` event names them; readers who may read it and have
-    /// enrolled since get the key (an `investigation_access` event).
+    /// Opens the file of appeal `id` as `who`, with their key if it is sealed:
+    /// an `investigation_read` event names them (and the key, `null` for a
+    /// plain file); readers who may read a sealed file and have enrolled since
+    /// get the key (an `investigation_access` event). A sealed file without
+    /// `unlocked` is `Locked`.
     pub async fn open(
         &self,
         id: AppealId,
         who: Who<'_>,
-        unlocked: &Unlocked,
+        unlocked: Option<&Unlocked>,
     ) -> Result<File, InvestigationError> {
         let now = self.clock.now();
         let actor = who.actor();
         let (persons, escrow, recipients) = self.people().await?;
+        // Each entry's first hash: of the plain JSON for one sealed in place,
+        // which the opened bytes must then match.
+        let first: std::collections::BTreeMap<i64, String> = self
+            .journal
+            .events_of_kind(ENTRY, &[id])
+            .await?
+            .iter()
+            .filter_map(|e| {
+                let d: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
+                Some((d["seq"].as_i64()?, d["sha256"].as_str()?.to_owned()))
+            })
+            .collect();
 
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
@@ -727,10 +790,34 @@ impl Investigations<'_> {
                 "the investigation file is read only by the Director, the managers and the commission's members (7.9)".into(),
             ));
         }
-        let key = self.file_key_in(&mut tx, id, unlocked).await?;
+        let key = match (file.recipient == PLAIN, unlocked) {
+            (true, _) => None,
+            (false, Some(unlocked)) => Some(self.file_key_in(&mut tx, id, unlocked).await?),
+            (false, None) => {
+                return Err(InvestigationError::Locked(
+                    "the investigation file is sealed: open it with your own key (or the escrow)"
+                        .into(),
+                ));
+            }
+        };
         let mut entries = Vec::new();
         for row in store::entries_in(&mut tx, id).await? {
-            let bytes = key.open(&row.sealed)?;
+            let bytes = match &key {
+                Some(key) => {
+                    let opened = key.open(&row.sealed)?;
+                    let recorded = first.get(&row.seq);
+                    let sealed_in_place = recorded.is_some_and(|h| *h != sha256(&row.sealed));
+                    if sealed_in_place && recorded != Some(&sha256(&opened)) {
+                        return Err(JournalError::Corrupt(format!(
+                            "investigation entry {}: sealed in place, it differs from what was recorded",
+                            row.seq
+                        ))
+                        .into());
+                    }
+                    opened
+                }
+                None => row.sealed,
+            };
             let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
                 JournalError::Corrupt(format!("investigation entry {}: {e}", row.seq))
             })?;
@@ -741,8 +828,10 @@ impl Investigations<'_> {
                 entry,
             });
         }
-        let readers = eligible(&persons, &members, &recipients, escrow.as_deref());
-        sync_grants_in(&mut tx, &mut chain, &appeal, &key, &readers, &actor, now).await?;
+        if let Some(key) = &key {
+            let readers = eligible(&persons, &members, &recipients, escrow.as_deref());
+            sync_grants_in(&mut tx, &mut chain, &appeal, key, &readers, &actor, now).await?;
+        }
         // The person reads; the key they opened it with (theirs, or the
         // escrow) is named beside them.
         chain
@@ -751,14 +840,23 @@ impl Investigations<'_> {
                 &appeal,
                 &actor,
                 READ,
-                &json!({ "key": unlocked.actor }),
+                &json!({ "key": unlocked.filter(|_| key.is_some()).map(|u| &u.actor) }),
             )
             .await?;
-        let readers = store::grants_in(&mut tx, id)
-            .await?
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let readers = if key.is_some() {
+            store::grants_in(&mut tx, id)
+                .await?
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect()
+        } else {
+            // A plain file is read by role and membership (7.9).
+            persons
+                .iter()
+                .filter(|p| may_hold(p, &members))
+                .map(Person::actor)
+                .collect()
+        };
         chain.finish(&mut tx).await?;
         tx.commit().await?;
         tracing::info!(
@@ -772,6 +870,7 @@ impl Investigations<'_> {
             registration_number: appeal.registration_number.to_string(),
             opened_at: file.opened_at,
             opened_by: file.opened_by,
+            sealed: key.is_some(),
             readers,
             entries,
         })
@@ -821,8 +920,9 @@ impl Investigations<'_> {
         Ok(listed)
     }
 
-    /// Checks each entry's sealed bytes against the SHA-256 its
-    /// `investigation_entry` event holds; returns what does not match.
+    /// Checks each entry's bytes at rest against the last SHA-256 the chain
+    /// holds of it: its `investigation_entry` event's, or, for a file sealed in
+    /// place, its `investigation_sealed` event's; returns what does not match.
     pub async fn verify(&self) -> Result<Vec<String>, InvestigationError> {
         let rows = store::all_sealed(self.db).await?;
         let ids: Vec<AppealId> = rows
@@ -831,17 +931,29 @@ impl Investigations<'_> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let events = self.journal.events_of_kind(ENTRY, &ids).await?;
+        let mut events = self.journal.events_of_kind(ENTRY, &ids).await?;
+        events.extend(self.journal.events_of_kind(SEALED, &ids).await?);
+        events.sort_by_key(|e| e.seq);
+        let mut hashes = std::collections::BTreeMap::new();
+        for e in &events {
+            let Ok(d) = serde_json::from_str::<serde_json::Value>(&e.detail) else {
+                continue;
+            };
+            let listed = if e.kind == SEALED {
+                d["entries"].as_array().cloned().unwrap_or_default()
+            } else {
+                vec![d]
+            };
+            for x in listed {
+                if let (Some(seq), Some(hash)) = (x["seq"].as_i64(), x["sha256"].as_str()) {
+                    hashes.insert((e.appeal_id, seq), hash.to_owned());
+                }
+            }
+        }
         let mut findings = Vec::new();
-        for (appeal, seq, sealed) in &rows {
-            let recorded = events.iter().find_map(|e| {
-                let d: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
-                (e.appeal_id == *appeal && d["seq"] == json!(seq))
-                    .then(|| d["sha256"].as_str().map(str::to_owned))
-                    .flatten()
-            });
-            match recorded {
-                Some(hash) if hash == sha256(sealed) => {}
+        for (appeal, seq, stored) in &rows {
+            match hashes.get(&(*appeal, *seq)) {
+                Some(hash) if *hash == sha256(stored) => {}
                 Some(_) => findings.push(format!(
                     "investigation file of appeal {appeal}: entry {seq} differs from the chain's SHA-256"
                 )),
@@ -851,6 +963,57 @@ impl Investigations<'_> {
             }
         }
         Ok(findings)
+    }
+
+    /// Seals every plain file in place (`senim keys init`, in its transaction,
+    /// once the office key is in it): each gets a key of its own, wrapped to the
+    /// escrow and to each reader with a key (an `investigation_access` event),
+    /// each entry's bytes are replaced by their sealing, and an
+    /// `investigation_sealed` event gives each entry's new SHA-256 (the first,
+    /// of the plain bytes, stays in its `investigation_entry` event). Returns
+    /// the number of files sealed.
+    pub async fn seal_existing_in(
+        &self,
+        tx: &mut Tx,
+        actor: &str,
+    ) -> Result<u64, InvestigationError> {
+        let plain = store::plain_files_in(tx).await?;
+        if plain.is_empty() {
+            return Ok(0);
+        }
+        let escrow = Keys::current_in(tx)
+            .await?
+            .map(|r| r.escrow.to_string())
+            .ok_or_else(|| invalid("no office key to seal the investigation files to".into()))?;
+        let persons = self
+            .persons
+            .list()
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
+        let recipients = Keys::new(self.db.clone()).recipients().await?;
+        let now = self.clock.now();
+        let mut chain = self.journal.lock_chain(tx).await?;
+        let mut count = 0;
+        for id in plain {
+            let appeal = self.journal.get_in(tx, id).await?;
+            let key = FileKey::generate();
+            store::set_recipient(tx, id, &key.recipient()).await?;
+            let mut hashes = Vec::new();
+            for row in store::entries_in(tx, id).await? {
+                let sealed = seal_to_file(&key.recipient(), &row.sealed)?;
+                store::replace_bytes(tx, id, row.seq, &sealed).await?;
+                hashes.push(json!({ "seq": row.seq, "sha256": sha256(&sealed) }));
+            }
+            chain
+                .record(tx, &appeal, actor, SEALED, &json!({ "entries": hashes }))
+                .await?;
+            let members = store::members_in(tx, id).await?;
+            let readers = eligible(&persons, &members, &recipients, Some(&escrow));
+            sync_grants_in(tx, &mut chain, &appeal, &key, &readers, actor, now).await?;
+            count += 1;
+        }
+        chain.finish(tx).await?;
+        Ok(count)
     }
 }
 
@@ -907,6 +1070,13 @@ fn resolve_members(entry: Entry, persons: &[Person]) -> Result<Entry, Investigat
     })
 }
 
+/// Whether `p` may read the file whose members who work the line are
+/// `members`: an active Director, manager or member (7.9).
+fn may_hold(p: &Person, members: &[String]) -> bool {
+    p.disabled_at.is_none()
+        && (p.roles.iter().any(|r| COMMISSION_WORK.contains(r)) || members.contains(&p.login))
+}
+
 /// Who may hold the file's key: the escrow, and each active Director, manager
 /// and member who has a key of their own; (reader, public key).
 fn eligible(
@@ -920,9 +1090,7 @@ fn eligible(
         .into_iter()
         .collect();
     for p in persons {
-        let may = p.disabled_at.is_none()
-            && (p.roles.iter().any(|r| COMMISSION_WORK.contains(r)) || members.contains(&p.login));
-        if let (true, Some(public)) = (may, recipients.get(&p.login)) {
+        if let (true, Some(public)) = (may_hold(p, members), recipients.get(&p.login)) {
             readers.push((p.actor(), public.clone()));
         }
     }
@@ -1010,8 +1178,17 @@ mod tests {
                 Entry::Conclusion {
                     on: date(2026, 12, 17),
                     text: "x".into(),
+                    substantiated: Some(true),
                 },
                 "on: 2026-12-17 is in the future",
+            ),
+            (
+                Entry::Conclusion {
+                    on: today,
+                    text: "x".into(),
+                    substantiated: None,
+                },
+                "substantiated: required (yes or no: whether the commission found the report substantiated)",
             ),
             (
                 Entry::MaterialsRequested {
@@ -1076,6 +1253,7 @@ mod tests {
         let work = Entry::Conclusion {
             on,
             text: "x".into(),
+            substantiated: Some(false),
         };
         assert!(work.who().contains(&Role::Manager));
         let member = Who {

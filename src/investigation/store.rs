@@ -1,6 +1,7 @@
 //! The investigation file's tables: `investigation_files`,
 //! `investigation_members`, `investigation_grants`, `investigation_entries`.
-//! Only `investigation` calls these.
+//! Only `investigation` calls these. A plain file (no office key yet) has an
+//! empty `recipient`, and its entries' `sealed` column holds the entry's JSON.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
@@ -212,6 +213,49 @@ pub(super) async fn all_sealed(db: &Db) -> Result<Vec<(i64, i64, Vec<u8>)>, sqlx
     )
     .fetch_all(pool)
     .await)
+}
+
+/// The appeals whose file is kept plain (an empty `recipient`).
+pub(super) async fn plain_files_in(tx: &mut Tx) -> Result<Vec<AppealId>, sqlx::Error> {
+    let ids: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT appeal_id FROM investigation_files WHERE recipient = '' ORDER BY appeal_id",
+    )
+    .fetch_all(conn)
+    .await)?;
+    Ok(ids.into_iter().map(AppealId).collect())
+}
+
+/// The file's key, now that it has one (sealing in place).
+pub(super) async fn set_recipient(
+    tx: &mut Tx,
+    id: AppealId,
+    recipient: &str,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query("UPDATE investigation_files SET recipient = $1 WHERE appeal_id = $2")
+        .bind(recipient)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))
+}
+
+/// An entry's bytes replaced by their sealing (SQLite's secure_delete
+/// overwrites the plain ones).
+pub(super) async fn replace_bytes(
+    tx: &mut Tx,
+    id: AppealId,
+    seq: i64,
+    sealed: &[u8],
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE investigation_entries SET sealed = $1 WHERE appeal_id = $2 AND seq = $3",
+    )
+    .bind(sealed)
+    .bind(id.0)
+    .bind(seq)
+    .execute(conn)
+    .await
+    .map(|_| ()))
 }
 
 /// Appends an entry with the next number; returns it.

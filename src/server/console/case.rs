@@ -48,8 +48,6 @@ const MANAGER_EVENTS: &[(&str, Msg)] = &[
     ("citizen_notified", Msg::EventCitizenNotified),
     ("outside_competence", Msg::EventOutsideCompetence),
     ("redirected", Msg::EventRedirected),
-    ("materials_requested", Msg::EventMaterialsRequested),
-    ("materials_received", Msg::EventMaterialsReceived),
 ];
 
 /// How a forwarding is dispatched: (value, words).
@@ -126,9 +124,8 @@ pub(super) fn section(
         .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
         .find(|d| d["kind"] == "cover_letter")
         .and_then(|d| d["number"].as_str().map(str::to_owned));
-    // Once sealing is on, the investigation is recorded in its sealed file
-    // (`investigation`), which records these acts too.
-    let sealed = app.sealer.is_on();
+    // The investigation is recorded in its file (`investigation`), sealed or
+    // not, which records its acts too: the page only links to it.
     let file_link = html! {
         p.card #investigation-file {
             a href={ "/console/investigations/" (appeal.id) } { (t(lang, Msg::InvOpenFile)) }
@@ -184,31 +181,7 @@ pub(super) fn section(
                         button.secondary type="submit" name="send" value="no" { (t(lang, Msg::ConsentRefuse)) }
                     }
                 }
-                @if sealed {
-                    (file_link.clone())
-                } @else {
-                    form.card #order method="post" action=(action) {
-                        h3 { (t(lang, Msg::OrderHeading)) }
-                        (hidden("investigation_ordered"))
-                        (date("on", "order-on", Msg::OrderDate, Some(today)))
-                        button type="submit" { (t(lang, Msg::Order)) }
-                    }
-                    form.card #extend method="post" action=(action) {
-                        h3 { (t(lang, Msg::ExtendHeading)) }
-                        (hidden("investigation_extended"))
-                        (date("until", "extend-until", Msg::Until, None))
-                        label for="extend-reason" { (t(lang, Msg::WrittenDecision)) }
-                        input #extend-reason type="text" name="reason" required;
-                        button type="submit" { (t(lang, Msg::Extend)) }
-                    }
-                    form.card #decide method="post" action=(action) {
-                        h3 { (t(lang, Msg::DecisionHeading)) }
-                        (hidden("decision"))
-                        (decision_select(lang))
-                        (date("on", "decision-on", Msg::OnDate, Some(today)))
-                        button type="submit" { (t(lang, Msg::Record)) }
-                    }
-                }
+                (file_link.clone())
             }
         }
         @if act_allowed(app, session, &Act::Deadline(Event::ReplyExtended {
@@ -229,14 +202,14 @@ pub(super) fn section(
         }
         @if session.has(Role::Manager) {
             h2 { (t(lang, Msg::CaseWork)) }
-            @if sealed && !session.has(Role::Director) { (file_link) }
+            @if !session.has(Role::Director) { (file_link) }
             div.acts {
                 form.card #event method="post" action=(action) {
                     h3 { (t(lang, Msg::RecordEvent)) }
                     input type="hidden" name="csrf" value=(session.csrf);
                     label for="event-act" { (t(lang, Msg::Event)) }
                     select #event-act name="act" required {
-                        @for (value, words) in MANAGER_EVENTS.iter().filter(|(v, _)| !sealed || !v.starts_with("materials_")) {
+                        @for (value, words) in MANAGER_EVENTS {
                             option value=(value) { (t(lang, *words)) }
                         }
                     }
@@ -286,7 +259,7 @@ pub(super) fn section(
                         select #unit name="unit" required {
                             @for (name, _) in &units { option value=(name) { (name) } }
                         }
-                        @if sealed && session.office_key().is_some() {
+                        @if app.sealer.is_on() && session.office_key().is_some() {
                             label.check for="route-text" {
                                 input #route-text type="checkbox" name="with_text" value="yes";
                                 " " (t(lang, Msg::RouteWithText))

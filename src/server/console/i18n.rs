@@ -575,6 +575,20 @@ messages! {
         "Направить подразделению тему и суть обращения (открываются вашим ключом и фиксируются; без данных заявителя)",
         "Бөлімшеге өтініштің тақырыбы мен мәнін жіберу (кілтіңізбен ашылады және тіркеледі; өтініш берушінің деректерінсіз)"
     ),
+    // Issue 19, one investigation model sealed or not (i19-inv).
+    InvPlainNote => (
+        "Read only by the Director, the managers and the commission's members (7.9); each opening is recorded. Sealed once the office key exists (senim keys init).",
+        "Читают только директор, менеджеры и члены комиссии (7.9); каждое открытие записывается. Запечатывается, когда создан ключ ведомства (senim keys init).",
+        "Тек директор, менеджерлер және комиссия мүшелері оқиды (7.9); әр ашылуы жазылады. Мекеме кілті жасалғанда мөрленеді (senim keys init)."
+    ),
+    InvSubstantiatedQuestion => (
+        "Did the commission find the report substantiated?",
+        "Признала ли комиссия сообщение обоснованным?",
+        "Комиссия хабарламаны негізді деп тапты ма?"
+    ),
+    InvSubstantiatedYes => ("Substantiated", "Обоснованно", "Негізді"),
+    InvSubstantiatedNo => ("Not substantiated", "Необоснованно", "Негізсіз"),
+    InvReadersPlain => ("Who may read the file", "Кто может читать материалы", "Істі кім оқи алады"),
 }
 
 /// A language's own name for itself, as the login page and the header's switch

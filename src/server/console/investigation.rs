@@ -72,7 +72,7 @@ pub(super) async fn list(
     };
     let body = html! {
         h1 { (t(lang, Msg::Investigations)) }
-        p.muted { (t(lang, Msg::InvSealedNote)) }
+        p.muted { (t(lang, if app.sealer.is_on() { Msg::InvSealedNote } else { Msg::InvPlainNote })) }
         @if files.is_empty() {
             p.muted #no-files { (t(lang, Msg::InvNone)) }
         } @else {
@@ -147,14 +147,18 @@ async fn view(
     if exists == Some(false) || (exists.is_none() && !session.has(Role::Manager) && !may_order) {
         return forbidden(session);
     }
-    // Opened only with a key; without one the forms still record (sealing
-    // needs only the file's public key).
-    let opened: Result<Option<File>, String> = match (exists, &session.unlocked) {
-        (Some(true), Some(unlocked)) => files
-            .open(appeal.id, who(session), unlocked)
+    // A sealed file opens only with a key; without one the forms still
+    // record (sealing needs only the file's public key). A plain file (no
+    // office key yet) opens for whoever may read it.
+    let opened: Result<Option<File>, String> = match exists {
+        Some(true) => match files
+            .open(appeal.id, who(session), session.unlocked.as_deref())
             .await
-            .map(Some)
-            .map_err(|e| e.to_string()),
+        {
+            Ok(file) => Ok(Some(file)),
+            Err(InvestigationError::Locked(_)) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        },
         _ => Ok(None),
     };
     let action = format!("/console/investigations/{id}");
@@ -177,7 +181,7 @@ async fn view(
     let title = format!("{} · {}", t(lang, Msg::InvFile), appeal.registration_number);
     let body = html! {
         h1 { (t(lang, Msg::InvFile)) " · " a href={ "/console/appeals/" (id) } { (appeal.registration_number) } }
-        p.muted { (t(lang, Msg::InvSealedNote)) }
+        p.muted { (t(lang, if app.sealer.is_on() { Msg::InvSealedNote } else { Msg::InvPlainNote })) }
         @if let Some(n) = notice { p.notice #done { (n) } }
         @if let Some(e) = error { p.error #error role="alert" { (e) } }
         @match (&exists, &opened) {
@@ -224,6 +228,11 @@ async fn view(
                     (hidden("conclusion"))
                     label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
                     textarea #conclusion-text name="text" rows="6" required {}
+                    fieldset #substantiated {
+                        legend { (t(lang, Msg::InvSubstantiatedQuestion)) }
+                        label { input type="radio" name="substantiated" value="yes" required; " " (t(lang, Msg::InvSubstantiatedYes)) }
+                        label { input type="radio" name="substantiated" value="no" required; " " (t(lang, Msg::InvSubstantiatedNo)) }
+                    }
                     (date("on", "conclusion-on", Msg::OnDate, Some(today)))
                     button type="submit" { (t(lang, Msg::Record)) }
                 }
@@ -306,7 +315,7 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
                     }
                 }
             }
-            p.muted #readers { (t(lang, Msg::InvReaders)) ": " (file.readers.join(", ")) }
+            p.muted #readers { (t(lang, if file.sealed { Msg::InvReaders } else { Msg::InvReadersPlain })) ": " (file.readers.join(", ")) }
         }
     }
 }
@@ -325,7 +334,12 @@ fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
             Entry::MaterialsReceived { request, on, note } => {
                 p { "№ " (request) " · " (on.format("%d.%m.%Y")) @if !note.is_empty() { " · " (note) } }
             }
-            Entry::Conclusion { on, text } => { p { (on.format("%d.%m.%Y")) } pre.text { (text) } }
+            Entry::Conclusion { on, text, substantiated } => {
+                p { (on.format("%d.%m.%Y")) @if let Some(found) = substantiated {
+                    " · " span.substantiated { (t(lang, if *found { Msg::InvSubstantiatedYes } else { Msg::InvSubstantiatedNo })) }
+                } }
+                pre.text { (text) }
+            }
             Entry::Decided { decision, on, text } => {
                 p { (decision_words(lang, *decision)) " · " (on.format("%d.%m.%Y")) }
                 @if !text.is_empty() { pre.text { (text) } }
@@ -362,6 +376,7 @@ pub(super) struct EntryForm {
     #[serde(default)]
     text: String,
     decision: Option<String>,
+    substantiated: Option<String>,
 }
 
 /// The members as typed: logins separated by commas or spaces, and one
@@ -417,6 +432,13 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
         "conclusion" => Entry::Conclusion {
             on,
             text: form.text.trim().to_owned(),
+            // Missing, it is refused by the entry's check, after the text.
+            substantiated: match form.substantiated.as_deref() {
+                Some("yes") => Some(true),
+                Some("no") => Some(false),
+                None | Some("") => None,
+                Some(_) => return Err("substantiated: yes or no".into()),
+            },
         },
         "decided" => {
             let value = form.decision.as_deref().unwrap_or_default();
@@ -532,6 +554,7 @@ mod tests {
             note: String::new(),
             text: String::new(),
             decision: Some("other_measures".into()),
+            substantiated: None,
         }
     }
 
@@ -573,6 +596,12 @@ mod tests {
         assert_eq!(
             entry_of(&form("extended"), today).err().as_deref(),
             Some("until: a date (YYYY-MM-DD) is required")
+        );
+        let mut maybe = form("conclusion");
+        maybe.substantiated = Some("maybe".into());
+        assert_eq!(
+            entry_of(&maybe, today).err().as_deref(),
+            Some("substantiated: yes or no")
         );
         assert!(entry_of(&form("bogus"), today).is_err());
     }
