@@ -1285,7 +1285,10 @@ async fn the_figures_add_up_on_the_command_line() {
             "all 4 0 0 0 2",
         ],
     );
-    assert!(text.contains("ended (no") && text.contains("longer owed)"), "{text}");
+    assert!(
+        text.contains("ended (no") && text.contains("longer owed)"),
+        "{text}"
+    );
     support::pdf::render_page(&pdf_file, "2", "report-ended-en");
     // The HTML in Russian: the words of the ended deadlines and the conclusions.
     let html = run(None, later, &[&period[..], &["--lang", "ru"]].concat());

@@ -1070,7 +1070,7 @@ mod tests {
         crate::journal::audit::EventRow {
             seq,
             appeal_id: appeal,
-            at: Utc::now(),
+            at: DateTime::<Utc>::UNIX_EPOCH,
             actor: "person:test".into(),
             kind: kind.into(),
             detail: detail.to_string(),

@@ -239,7 +239,7 @@ impl Doc<'_> {
         let lang = self.lang;
         // Paired short with long: the channels beside what was done, the
         // statuses beside the units, the decisions beside the conclusions.
-        let tables = vec![
+        let tables = [
             self.count_table(W::ByChannel, &report.by_channel, &|c| name(lang, c)),
             self.count_table(W::Outcomes, &report.outcomes, &|e| outcome(lang, e)),
             self.count_table(W::ByStatus, &report.by_status, &|s| name(lang, s)),
