@@ -194,6 +194,10 @@ impl App {
             outbox: &self.outbox,
             db: &self.db,
             calendar: &self.calendar,
+            units: crate::cases::acts::units(&self.alerts)
+                .into_iter()
+                .map(|(unit, _)| unit)
+                .collect(),
         }
     }
 

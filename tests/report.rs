@@ -457,7 +457,24 @@ fn check_figures(r: &Report) {
             ("closed", 0)
         ]
     );
-    assert!(r.decisions.0.is_empty());
+    // No investigation: every decision and conclusion listed, at 0.
+    assert_eq!(
+        counts(&r.decisions),
+        [
+            ("stop_consideration", 0),
+            ("hand_to_authorities", 0),
+            ("disciplinary", 0),
+            ("other_measures", 0)
+        ]
+    );
+    assert_eq!(
+        counts(&r.findings),
+        [
+            ("substantiated", 0),
+            ("not_substantiated", 0),
+            ("not_stated", 0)
+        ]
+    );
     // c1, c2, c3 (c0 and c4 are outside); c2 and c3 after hours.
     let c = r.calls;
     assert_eq!(
@@ -494,16 +511,20 @@ fn check_figures(r: &Report) {
         (t.reply_days.count, t.reply_days.median, t.reply_days.max),
         (2, Some(22), Some(34))
     );
-    // Reply deadlines of N1 (met), N5 (met late), N2 (overdue), D1 and D3 (open).
-    let d = r
-        .deadlines
-        .by_kind
-        .iter()
-        .find(|(k, _)| *k == senim::deadlines::Kind::Reply)
-        .map(|(_, c)| *c)
-        .expect("the reply's counts");
-    assert_eq!((d.met, d.met_late, d.overdue, d.open), (1, 1, 1, 2));
-    assert_eq!(d.missed(), 2);
+    // Reply deadlines of N1 (met), N5 (met late), N2 (overdue), D1 and D3
+    // (open); the triage (10.6) of every appeal, by the end of the day after
+    // registration: met by the classification of N1 N2 N3 N5 D1 D2, overdue
+    // for N4 (due 6 November) and D3 (due 9 December), never classified; D2's
+    // forwarding (6.3), due the day it was classified (Saturday 5 December),
+    // met on Monday 7th: late. Nothing ended (N3's "not considered" and D2's
+    // forwarding had no reply deadline to end: no return address).
+    let d = r.deadlines.all;
+    assert_eq!(
+        (d.met, d.met_late, d.overdue, d.open, d.ended),
+        (1 + 6, 1 + 1, 1 + 2, 2, 0)
+    );
+    assert_eq!(d.missed(), 5);
+    assert_eq!(d.total(), 5 + 8 + 1);
     // The trend.
     type Month<'a> = (String, u64, Vec<(&'a str, u64)>, u64);
     let months: Vec<Month> = r
@@ -560,7 +581,15 @@ fn check_publication(csv: &str) {
             "not a month: {row:?}"
         );
         assert!(
-            ["all", "channel", "category", "outcome"].contains(&row[1]),
+            [
+                "all",
+                "channel",
+                "category",
+                "outcome",
+                "decision",
+                "conclusion"
+            ]
+            .contains(&row[1]),
             "{row:?}"
         );
         let n = row[3];
@@ -581,6 +610,15 @@ fn check_publication(csv: &str) {
     assert_eq!(cell("2026-12", "channel", "email"), "<5");
     assert_eq!(cell("2026-11", "outcome", "replied"), "<5");
     assert_eq!(cell("2026-12", "category", "criminal_offence"), "<5");
+    // The measures taken (4.7): each decision and conclusion, none this time.
+    for (figure, value) in [
+        ("decision", "disciplinary"),
+        ("decision", "hand_to_authorities"),
+        ("conclusion", "substantiated"),
+        ("conclusion", "not_substantiated"),
+    ] {
+        assert_eq!(cell("2026-11", figure, value), "<5");
+    }
     let months: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(
         months.into_iter().collect::<Vec<_>>(),
@@ -844,10 +882,7 @@ async fn the_command_line_writes_the_report_and_the_publication() {
 
     let csv = stdout_of(&run(&[&period[..], &["--format", "csv"]].concat()));
     assert!(csv.lines().any(|l| l == "appeals,8"), "{csv}");
-    assert!(
-        csv.lines().any(|l| l == "deadlines.reply.overdue,1"),
-        "{csv}"
-    );
+    assert!(csv.lines().any(|l| l == "deadlines.all.overdue,3"), "{csv}");
     let json: serde_json::Value =
         serde_json::from_str(&stdout_of(&run(
             &[&period[..], &["--format", "json"]].concat()
@@ -999,6 +1034,314 @@ async fn the_command_line_writes_the_report_and_the_publication() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(field), "{args:?}: {err}");
+    }
+}
+
+/// The figures add up, on the command line: four appeals registered on
+/// Tuesday 1 December 2026, each ended by a different act recorded with
+/// `senim journal act` / `journal event` under the person's own token, and
+/// the report made by `senim report` on 20 January 2027, long after every
+/// reply was due. Each status is the outcome that led to it, each decision
+/// counts once, and the deadline the closing made moot is ended, never missed.
+#[tokio::test]
+async fn the_figures_add_up_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::sqlite().await;
+    let (app, clock, config) = rig(dir.path(), &db);
+    let s = Seed {
+        app: &app,
+        clock: &clock,
+    };
+    let received = at(12, 1, 10, 0, 0);
+    // C: an e-mail with a return address (a reply deadline: 15 working days
+    // from 1 December, 16 and 17 December being holidays: 23 December).
+    let c = s
+        .appeal(
+            "c",
+            received,
+            5,
+            Channel::Email,
+            named("Айдар Сапаров", Some("aidar.saparov@example.kz"), None),
+        )
+        .await;
+    // N: anonymous, by phone: no reply deadline.
+    let n = s
+        .appeal("n", received, 6, Channel::Phone, Reporter::default())
+        .await;
+    // F: a name and a phone only (no return address): forwarded.
+    let f = s
+        .appeal(
+            "f",
+            received,
+            7,
+            Channel::Phone,
+            named("Ерлан Жумабаев", None, Some("+77017770202")),
+        )
+        .await;
+    // D: the same, classified corruption, investigated and decided.
+    let d = s
+        .appeal(
+            "d",
+            received,
+            8,
+            Channel::Phone,
+            named("Гульнара Ахметова", None, Some("+77019990303")),
+        )
+        .await;
+    let manager = support::senim::person(&config, "aigul", &["manager"]);
+    let director = support::senim::person(&config, "dana", &["director"]);
+    let run = |who: Option<&support::senim::Person>, clock: &str, args: &[&str]| {
+        let mut command = support::senim::command();
+        command.arg("--config").arg(&config);
+        if let Some(who) = who {
+            command
+                .args(["--as", &who.login])
+                .env("SENIM_TOKEN", &who.token);
+        }
+        let out = command
+            .args(args)
+            .env("TEST_SENIM_CLOCK_START", clock)
+            .output()
+            .expect("run senim");
+        stdout_of(&out)
+    };
+    let number = |a: &Appeal| a.registration_number.to_string();
+    let wednesday = "2026-12-02T11:00:00+05:00";
+    let (c, n, f, d) = (number(&c), number(&n), number(&f), number(&d));
+    run(
+        Some(&manager),
+        wednesday,
+        &[
+            "journal",
+            "act",
+            &c,
+            "close",
+            "--reason",
+            "settled by phone",
+        ],
+    );
+    run(
+        Some(&manager),
+        wednesday,
+        &[
+            "journal",
+            "act",
+            &n,
+            "not-considered",
+            "--reason",
+            "anonymous, no offence",
+        ],
+    );
+    run(
+        Some(&manager),
+        wednesday,
+        &[
+            "journal",
+            "act",
+            &f,
+            "forward",
+            "--to",
+            "competent_body",
+            "--method",
+            "post",
+            "--reference",
+            "ИСХ-3",
+            "--on",
+            "2026-12-02",
+        ],
+    );
+    run(
+        Some(&manager),
+        wednesday,
+        &[
+            "journal",
+            "classify",
+            &d,
+            "--category",
+            "corruption",
+            "--reason",
+            "a bribe",
+        ],
+    );
+    run(
+        Some(&director),
+        wednesday,
+        &[
+            "journal",
+            "event",
+            &d,
+            "investigation-ordered",
+            "--on",
+            "2026-12-02",
+        ],
+    );
+    run(
+        Some(&director),
+        "2026-12-11T11:00:00+05:00",
+        &[
+            "journal",
+            "event",
+            &d,
+            "decision",
+            "--decision",
+            "disciplinary",
+            "--on",
+            "2026-12-11",
+        ],
+    );
+
+    let later = "2027-01-20T12:00:00+05:00";
+    let period = ["report", "--from", "2026-12-01", "--to", "2026-12-31"];
+    let csv = run(None, later, &[&period[..], &["--format", "csv"]].concat());
+    let figures: std::collections::HashMap<&str, u64> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (figure, value) = l.split_once(',')?;
+            Some((figure, value.parse().ok()?))
+        })
+        .collect();
+    let figure = |name: &str| {
+        *figures
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} in\n{csv}"))
+    };
+    // By hand: C closed, N not considered, F forwarded, D decided.
+    assert_eq!(figure("appeals"), 4);
+    for (status, outcome) in [
+        ("closed", "closed"),
+        ("not_considered", "not_considered"),
+        ("forwarded", "forwarded"),
+        ("decided", "decision"),
+    ] {
+        assert_eq!(figure(&format!("status.{status}")), 1, "{status}\n{csv}");
+        assert_eq!(figure(&format!("outcome.{outcome}")), 1, "{outcome}\n{csv}");
+    }
+    assert_eq!(figure("outcome.investigation_ordered"), 1);
+    for outcome in ["routed", "redirected", "reply_sent"] {
+        assert_eq!(figure(&format!("outcome.{outcome}")), 0, "{outcome}");
+    }
+    // The statuses add up to the appeals, the decisions to the decided.
+    let sum = |prefix: &str| {
+        figures
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum::<u64>()
+    };
+    assert_eq!(sum("status."), figure("appeals"));
+    assert_eq!(sum("decision."), figure("outcome.decision"));
+    assert_eq!(
+        (
+            figure("decision.disciplinary"),
+            figure("decision.stop_consideration"),
+            figure("decision.hand_to_authorities"),
+            figure("decision.other_measures")
+        ),
+        (1, 0, 0, 0)
+    );
+    // The plain path records no conclusion.
+    assert_eq!(sum("conclusion."), 0);
+    assert_eq!(figure("month.2026-12.decision.disciplinary"), 1);
+    // The deadlines on 20 January 2027: C's reply (due 23 December) ended by
+    // its closing, and its triage too; N's, F's and D's triage met by the act
+    // or the classification on 2 December (due the day after registration);
+    // D's investigation (10 working days from 2 December) met on the 11th.
+    // Nothing missed.
+    assert_eq!(figure("deadlines.reply.ended"), 1);
+    assert_eq!(figure("deadlines.reply.overdue"), 0);
+    assert_eq!(figure("deadlines.triage.met"), 3);
+    assert_eq!(figure("deadlines.triage.ended"), 1);
+    assert_eq!(figure("deadlines.investigation.met"), 1);
+    assert_eq!(
+        (
+            figure("deadlines.all.met"),
+            figure("deadlines.all.met_late"),
+            figure("deadlines.all.overdue"),
+            figure("deadlines.all.open"),
+            figure("deadlines.all.ended")
+        ),
+        (4, 0, 0, 0, 2)
+    );
+    assert_no_secret("the CSV", &csv);
+
+    // The PDF in English shows the ended deadlines and the decisions.
+    let pdf_file = dir.path().join("december.pdf");
+    run(
+        None,
+        later,
+        &[
+            &period[..],
+            &[
+                "--format",
+                "pdf",
+                "--lang",
+                "en",
+                "-o",
+                pdf_file.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    let text = check_pdf(
+        &std::fs::read(&pdf_file).unwrap(),
+        &[
+            "disciplinary measures 1",
+            "closed 1",
+            "reply to the citizen 0 0 0 0 1",
+            "all 4 0 0 0 2",
+        ],
+    );
+    assert!(
+        text.contains("ended (no") && text.contains("longer owed)"),
+        "{text}"
+    );
+    support::pdf::render_page(&pdf_file, "2", "report-ended-en");
+    // The HTML in Russian: the words of the ended deadlines and the conclusions.
+    let html = run(None, later, &[&period[..], &["--lang", "ru"]].concat());
+    assert!(html.contains("прекращён (более не требуется)"), "{html}");
+    assert!(html.contains("Заключения комиссии (7.10)"), "{html}");
+
+    // The publication: the decisions and the conclusions, suppressed.
+    let published = run(
+        None,
+        later,
+        &[
+            "report",
+            "publish",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-31",
+        ],
+    );
+    check_publication_rows(&published, "2026-12");
+    assert!(
+        published
+            .lines()
+            .any(|l| l == "2026-12,decision,disciplinary,<5"),
+        "{published}"
+    );
+}
+
+/// The publication's rows of `month` are whole, suppressed, without a unit.
+fn check_publication_rows(csv: &str, month: &str) {
+    assert_no_secret("the publication", csv);
+    assert!(!csv.contains(UNIT), "a unit's name is published:\n{csv}");
+    for line in csv.lines().skip(1) {
+        let row: Vec<&str> = line.split(',').collect();
+        assert_eq!((row.len(), row[0]), (4, month), "{line}");
+        assert!(
+            row[3] == "<5" || row[3] == "*" || row[3].parse::<u64>().is_ok_and(|n| n >= 5),
+            "a small count is published: {line}"
+        );
+    }
+    for figure in ["decision", "conclusion"] {
+        assert!(
+            csv.lines()
+                .any(|l| l.starts_with(&format!("{month},{figure},"))),
+            "no {figure} in\n{csv}"
+        );
     }
 }
 

@@ -49,9 +49,10 @@ pub struct ReportArgs {
 #[derive(Subcommand, Debug)]
 pub enum ReportCommand {
     /// The figures for the web site (4.7): per month, the appeals in all, by
-    /// channel, category and outcome, as CSV or XLSX; the period stretched to whole
-    /// months; every count below 5 shown as `<5`; no text, no unit, no date
-    /// finer than a month.
+    /// channel, category and outcome, by the Director's decision (7.11) and by
+    /// the commission's conclusion (7.10), as CSV or XLSX; the period stretched
+    /// to whole months; every count below 5 shown as `<5`; no text, no unit, no
+    /// date finer than a month.
     Publish {
         /// A date in the first month (YYYY-MM-DD).
         #[arg(long)]

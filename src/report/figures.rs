@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::words::{Lang, W, name, outcome, w};
+use super::words::{Lang, W, name, outcome, unit, w};
 use super::{Counts, Report, Stats};
 
 /// A figure's value.
@@ -124,8 +124,9 @@ pub fn rows(report: &Report, lang: Lang) -> Vec<Figure> {
     r.counts("outcome", t(W::Outcomes), &report.outcomes, |e| {
         outcome(lang, e)
     });
-    r.counts("unit", t(W::ByUnit), &report.by_unit, str::to_owned);
+    r.counts("unit", t(W::ByUnit), &report.by_unit, |u| unit(lang, u));
     r.counts("decision", t(W::Decisions), &report.decisions, n);
+    r.counts("conclusion", t(W::Findings), &report.findings, n);
     let c = &report.calls;
     let logged = |word| format!("{}: {}", t(W::CallsLogged), t(word));
     let after = format!("{}: {}", t(W::CallsAfterHours), t(W::MissedAfterHours));
@@ -179,6 +180,7 @@ pub fn rows(report: &Report, lang: Lang) -> Vec<Figure> {
             ("met_late", W::MetLate, d.met_late),
             ("overdue", W::Overdue, d.overdue),
             ("open", W::Open, d.open),
+            ("ended", W::Ended, d.ended),
         ] {
             let label = format!("{}: {words}: {}", t(W::Deadlines), t(word));
             r.put(
@@ -204,6 +206,8 @@ pub fn rows(report: &Report, lang: Lang) -> Vec<Figure> {
             n,
         );
         r.counts(&format!("{p}.status"), &of(W::ByStatus), &m.by_status, n);
+        r.counts(&format!("{p}.decision"), &of(W::Decisions), &m.decisions, n);
+        r.counts(&format!("{p}.conclusion"), &of(W::Findings), &m.findings, n);
         r.put(
             format!("{p}.calls"),
             of(W::CallsLogged),

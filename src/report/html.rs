@@ -6,7 +6,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::svg;
-use super::words::{Lang, W, date, days, duration, name, outcome, w};
+use super::words::{Lang, W, date, days, duration, name, outcome, unit, w};
 use super::{Counts, Report, Stats};
 
 /// The page's style: the console's look, inline.
@@ -112,12 +112,9 @@ pub fn figures(report: &Report, lang: Lang) -> Markup {
                 (count_table(t(W::ByChannel), &report.by_channel, n))
                 (count_table(t(W::ByStatus), &report.by_status, n))
                 (count_table(t(W::Outcomes), &report.outcomes, |e| outcome(lang, e)))
-                @if !report.by_unit.0.is_empty() {
-                    (count_table(t(W::ByUnit), &report.by_unit, |u: &str| u.to_owned()))
-                }
-                @if !report.decisions.0.is_empty() {
-                    (count_table(t(W::Decisions), &report.decisions, n))
-                }
+                (count_table(t(W::ByUnit), &report.by_unit, |u: &str| unit(lang, u)))
+                (count_table(t(W::Decisions), &report.decisions, n))
+                (count_table(t(W::Findings), &report.findings, n))
             }
 
             h2 { (t(W::Calls)) }
@@ -162,19 +159,20 @@ pub fn figures(report: &Report, lang: Lang) -> Markup {
                         th.num { (t(W::MetLate)) }
                         th.num { (t(W::Overdue)) }
                         th.num { (t(W::Open)) }
+                        th.num { (t(W::Ended)) }
                     }
                 }
                 tbody {
                     @let all = &report.deadlines.all;
                     tr.total {
                         td { (t(W::Total)) }
-                        td.num { (all.met) } td.num { (all.met_late) } td.num { (all.overdue) } td.num { (all.open) }
+                        td.num { (all.met) } td.num { (all.met_late) } td.num { (all.overdue) } td.num { (all.open) } td.num { (all.ended) }
                     }
                     @for (kind, c) in &report.deadlines.by_kind {
                         @if c.total() > 0 {
                             tr {
                                 td { (n(kind.as_str())) }
-                                td.num { (c.met) } td.num { (c.met_late) } td.num { (c.overdue) } td.num { (c.open) }
+                                td.num { (c.met) } td.num { (c.met_late) } td.num { (c.overdue) } td.num { (c.open) } td.num { (c.ended) }
                             }
                         }
                     }

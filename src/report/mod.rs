@@ -12,8 +12,9 @@
 //! - `svg`: the charts, drawn on the server with SVG presentation attributes;
 //! - `figures`: the figures as named rows (`channel.email`, ...) with their
 //!   words, what `csv` and `xlsx` write;
-//! - `publication`: what is published (4.7): per month, channel, category and
-//!   status only, counts below 5 suppressed;
+//! - `publication`: what is published (4.7): per month, channel, category,
+//!   status, the Director's decisions and the conclusions, counts below 5
+//!   suppressed;
 //! - `csv`: the figures as `figure,value` rows, and the publication;
 //! - `xlsx`: the figures and the trend as a workbook, and the publication;
 //! - `pdf`: the report for the Director as a PDF (tables, the trend drawn as
@@ -21,7 +22,8 @@
 //!
 //! Where the figures come from, each from its owner: the Journal's aggregate
 //! counts, receipt and registration instants and events (`Journal::tally`,
-//! `timings`, `events_of_period`); the deadlines of those appeals
+//! `timings`, `events_of_period`, read by `Done::of`: what was done, the units,
+//! the decisions, the conclusions); the deadlines of those appeals
 //! (`Deadlines::of_appeals`); the Director's alerts (`Outbox::director_alerts_of`);
 //! the call log (`pbx::store::call_summary`); working hours (`Calendar::is_open`).
 
@@ -71,6 +73,63 @@ const ROUTED: &str = "routed";
 const REPLY_SENT: &str = "reply_sent";
 /// The chain's name of the Director's decision (7.11): its detail holds which.
 const DECISION: &str = "decision";
+/// The chain's name of a change of status (`journal::Amendment::Status`): its
+/// detail holds the new status and the act that set it (`reason`).
+const STATUS_CHANGED: &str = "status_changed";
+/// The chain's name of an entry of the investigation file
+/// (`investigation::ENTRY`): its detail names the entry's kind (`entry`) and,
+/// for the commission's conclusion, whether the report was found
+/// substantiated (`substantiated`: true or false).
+const INVESTIGATION_ENTRY: &str = "investigation_entry";
+
+/// The events `Report::compute` reads: the outcomes, the status changes and
+/// the investigation file's entries.
+const EVENTS_READ: [&str; 10] = [
+    OUTCOME_EVENTS[0],
+    OUTCOME_EVENTS[1],
+    OUTCOME_EVENTS[2],
+    OUTCOME_EVENTS[3],
+    OUTCOME_EVENTS[4],
+    OUTCOME_EVENTS[5],
+    OUTCOME_EVENTS[6],
+    OUTCOME_EVENTS[7],
+    STATUS_CHANGED,
+    INVESTIGATION_ENTRY,
+];
+
+/// The Director's decisions after an investigation (7.11), as the chain names
+/// them (`deadlines::Decision`): stopped, handed to the authorities,
+/// disciplinary, other measures.
+pub const DECISIONS: [&str; 4] = [
+    "stop_consideration",
+    "hand_to_authorities",
+    "disciplinary",
+    "other_measures",
+];
+
+/// What the commission concluded (7.10), per appeal with a conclusion:
+/// substantiated, not substantiated, or a conclusion recorded without saying
+/// (before the file recorded it).
+pub const FINDINGS: [&str; 3] = ["substantiated", "not_substantiated", "not_stated"];
+
+/// The outcome (`OUTCOME_EVENTS`) a change to `status` stands for, `reason`
+/// being the act that made it (`cases::Case::record` gives the act's name):
+/// what a status set without the act's own event (by `journal status` before
+/// it went through the acts) still counts as, so that every appeal of a
+/// status is in the outcome that leads to it.
+pub fn outcome_of_status(status: Status, reason: Option<&str>) -> Option<&'static str> {
+    Some(match status {
+        Status::Routed => "routed",
+        Status::Forwarded if reason == Some("redirected") => "redirected",
+        Status::Forwarded => "forwarded",
+        Status::NotConsidered => "not_considered",
+        Status::UnderInvestigation => "investigation_ordered",
+        Status::Decided => "decision",
+        Status::Replied => "reply_sent",
+        Status::Closed => "closed",
+        Status::Registered | Status::AwaitingOperatorNotes | Status::InReview => return None,
+    })
+}
 
 /// What can go wrong making a report.
 #[derive(Debug, thiserror::Error)]
@@ -378,8 +437,9 @@ impl DeadlineCounts {
         self.met_late + self.overdue
     }
 
+    /// Every deadline counted: met, met late, overdue, open or ended.
     pub fn total(&self) -> u64 {
-        self.met + self.met_late + self.overdue + self.open
+        self.met + self.met_late + self.overdue + self.open + self.ended
     }
 
     fn add(&mut self, d: &crate::deadlines::Deadline, today: NaiveDate) {
@@ -411,6 +471,10 @@ pub struct MonthFigures {
     pub by_channel: Counts,
     pub by_category: Counts,
     pub by_status: Counts,
+    /// The Director's decisions (7.11) on the month's appeals (`DECISIONS`).
+    pub decisions: Counts,
+    /// The commission's conclusions (7.10) on the month's appeals (`FINDINGS`).
+    pub findings: Counts,
     pub calls: CallSummary,
 }
 
@@ -432,17 +496,154 @@ pub struct Report {
     pub by_category: Counts,
     /// Their status on the report's date.
     pub by_status: Counts,
-    /// Appeals sent on to each unit (10.9), by the unit's name.
+    /// Appeals sent on to each unit (10.9), by the unit's name: every unit
+    /// configured (0 included), then any other a routing named.
     pub by_unit: Counts,
-    /// Appeals with at least one event of each kind of `OUTCOME_EVENTS`.
+    /// Appeals with at least one event of each kind of `OUTCOME_EVENTS`, or a
+    /// change to the status it sets (`outcome_of_status`).
     pub outcomes: Counts,
-    /// The Director's decisions after an investigation (7.11), by decision.
+    /// The Director's decisions after an investigation (7.11): each appeal
+    /// once, by its last decision (`DECISIONS`, 0 included).
     pub decisions: Counts,
+    /// The commission's conclusions (7.10): each appeal with a conclusion
+    /// once, by its last (`FINDINGS`).
+    pub findings: Counts,
     /// The call log of the period (calls that started in it).
     pub calls: CallSummary,
     pub times: Times,
     pub deadlines: DeadlineFigures,
     pub months: Vec<MonthFigures>,
+}
+
+/// What was done with the appeals of a period, read from the events of their
+/// audit chains, oldest first (`Done::of`); each appeal counted once per
+/// figure.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Done {
+    /// For each outcome of `OUTCOME_EVENTS`, the appeals with its event or a
+    /// change to the status it sets (`outcome_of_status`).
+    pub outcomes: BTreeMap<&'static str, BTreeSet<i64>>,
+    /// For each unit a `routed` event names (the manager's routing, or the
+    /// classification's: `on_classification`), the appeals sent to it.
+    pub units: BTreeMap<String, BTreeSet<i64>>,
+    /// Each decided appeal's last decision (7.11): the `decision` event's, or
+    /// the investigation file's `decided` entry's where it names one.
+    pub decisions: BTreeMap<i64, String>,
+    /// Each appeal with a conclusion (7.10): whether its last conclusion found
+    /// the report substantiated (`None`: the conclusion did not say).
+    pub findings: BTreeMap<i64, Option<bool>>,
+    /// The first `reply_sent` date of each replied appeal.
+    pub replied_on: HashMap<i64, NaiveDate>,
+}
+
+impl Done {
+    /// What `events` (any kinds; those of `EVENTS_READ` count) say was done.
+    pub fn of(events: &[crate::journal::audit::EventRow]) -> Done {
+        let mut done = Done::default();
+        for e in events {
+            let id = e.appeal_id;
+            let detail: serde_json::Value =
+                serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
+            let substantiated = detail["substantiated"].as_bool();
+            if let Some(kind) = OUTCOME_EVENTS.iter().find(|k| **k == e.kind) {
+                done.outcome(kind, id);
+            }
+            match e.kind.as_str() {
+                ROUTED => {
+                    if let Some(unit) = detail["unit"].as_str() {
+                        done.units.entry(unit.to_owned()).or_default().insert(id);
+                    }
+                }
+                DECISION => {
+                    if let Some(decision) = detail["decision"].as_str() {
+                        done.decisions.insert(id, decision.to_owned());
+                    }
+                    if substantiated.is_some() {
+                        done.findings.insert(id, substantiated);
+                    }
+                }
+                REPLY_SENT => {
+                    if let Some(on) = detail["on"]
+                        .as_str()
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    {
+                        done.replied_on.entry(id).or_insert(on);
+                    }
+                }
+                STATUS_CHANGED => {
+                    let status = detail["status"].as_str().and_then(|s| s.parse().ok());
+                    if let Some(kind) =
+                        status.and_then(|s| outcome_of_status(s, detail["reason"].as_str()))
+                    {
+                        done.outcome(kind, id);
+                    }
+                }
+                INVESTIGATION_ENTRY => match detail["entry"].as_str() {
+                    Some("ordered") => done.outcome("investigation_ordered", id),
+                    Some("conclusion") => {
+                        done.findings.insert(id, substantiated);
+                    }
+                    Some("decided") => {
+                        done.outcome(DECISION, id);
+                        if let Some(decision) = detail["decision"].as_str() {
+                            done.decisions.insert(id, decision.to_owned());
+                        }
+                        if substantiated.is_some() {
+                            done.findings.insert(id, substantiated);
+                        }
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        done
+    }
+
+    fn outcome(&mut self, kind: &'static str, id: i64) {
+        self.outcomes.entry(kind).or_default().insert(id);
+    }
+
+    /// The appeals `keep` keeps with each outcome, in `OUTCOME_EVENTS`' order.
+    pub fn outcomes(&self, keep: &dyn Fn(i64) -> bool) -> Counts {
+        Counts::of(
+            &OUTCOME_EVENTS,
+            |k| k,
+            |k| {
+                self.outcomes
+                    .get(k)
+                    .map_or(0, |ids| ids.iter().filter(|id| keep(**id)).count() as u64)
+            },
+        )
+    }
+
+    /// The appeals `keep` keeps by their last decision: every decision of
+    /// `DECISIONS` (0 included), then any other the chain names.
+    pub fn decisions(&self, keep: &dyn Fn(i64) -> bool) -> Counts {
+        let mut counts = Counts::of(&DECISIONS, |d| d, |_| 0);
+        for (_, decision) in self.decisions.iter().filter(|(id, _)| keep(**id)) {
+            match counts.0.iter_mut().find(|(d, _)| d == decision) {
+                Some((_, n)) => *n += 1,
+                None => counts.0.push((decision.clone(), 1)),
+            }
+        }
+        counts
+    }
+
+    /// The appeals `keep` keeps with a conclusion, by what it found (`FINDINGS`).
+    pub fn findings(&self, keep: &dyn Fn(i64) -> bool) -> Counts {
+        let found = |value: Option<bool>| {
+            self.findings
+                .iter()
+                .filter(|(id, v)| keep(**id) && **v == value)
+                .count() as u64
+        };
+        Counts(vec![
+            (FINDINGS[0].to_owned(), found(Some(true))),
+            (FINDINGS[1].to_owned(), found(Some(false))),
+            (FINDINGS[2].to_owned(), found(None)),
+        ])
+    }
 }
 
 /// What a report is made from, each part its owner's (`App::report_sources`).
@@ -453,6 +654,9 @@ pub struct Sources<'a> {
     /// The database, for the call log (`pbx::store::call_summary`).
     pub db: &'a Db,
     pub calendar: &'a Calendar,
+    /// The units appeals are sent on to (10.9: `[[alerts.routes]]`, "default
+    /// unit"), listed in the report even when nothing went to them.
+    pub units: Vec<String>,
 }
 
 impl Report {
@@ -468,7 +672,7 @@ impl Report {
         let timings = sources.journal.timings(period.from, period.to).await?;
         let events = sources
             .journal
-            .events_of_period(&OUTCOME_EVENTS, period.from, period.to)
+            .events_of_period(&EVENTS_READ, period.from, period.to)
             .await?;
         let ids: Vec<AppealId> = timings.iter().map(|t| t.id).collect();
         let deadlines = sources.deadlines.of_appeals(&ids).await?;
@@ -495,63 +699,18 @@ impl Report {
             })
         };
 
-        // What was done: each kind of event once per appeal.
-        let mut done: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
-        let mut units: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-        let mut decisions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-        let mut replied_on: HashMap<i64, NaiveDate> = HashMap::new();
-        for e in &events {
-            if let Some(kind) = OUTCOME_EVENTS.iter().find(|k| **k == e.kind) {
-                done.entry(kind).or_default().insert(e.appeal_id);
-            }
-            let detail: serde_json::Value =
-                serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
-            match e.kind.as_str() {
-                ROUTED => {
-                    if let Some(unit) = detail["unit"].as_str() {
-                        units
-                            .entry(unit.to_owned())
-                            .or_default()
-                            .insert(e.appeal_id);
-                    }
-                }
-                DECISION => {
-                    if let Some(decision) = detail["decision"].as_str() {
-                        decisions
-                            .entry(decision.to_owned())
-                            .or_default()
-                            .insert(e.appeal_id);
-                    }
-                }
-                REPLY_SENT => {
-                    if let Some(on) = detail["on"]
-                        .as_str()
-                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    {
-                        replied_on.entry(e.appeal_id).or_insert(on);
-                    }
-                }
-                _ => {}
+        // What was done, the units, the decisions and the conclusions.
+        let done = Done::of(&events);
+        let outcomes = done.outcomes(&|_| true);
+        let mut by_unit = Counts(sources.units.iter().map(|u| (u.clone(), 0)).collect());
+        for (unit, ids) in &done.units {
+            let n = ids.len() as u64;
+            match by_unit.0.iter_mut().find(|(u, _)| u == unit) {
+                Some((_, count)) => *count = n,
+                None => by_unit.0.push((unit.clone(), n)),
             }
         }
-        let outcomes = Counts(
-            OUTCOME_EVENTS
-                .iter()
-                .map(|k| ((*k).to_owned(), done.get(k).map_or(0, |s| s.len() as u64)))
-                .collect(),
-        );
-        let by_unit = Counts(
-            units
-                .into_iter()
-                .map(|(unit, ids)| (unit, ids.len() as u64))
-                .collect(),
-        );
-        let decisions = Counts(
-            decisions
-                .into_iter()
-                .map(|(d, ids)| (d, ids.len() as u64))
-                .collect(),
-        );
+        let mut replied_on = done.replied_on.clone();
 
         // Deadlines, and the reply's date where no `reply_sent` gives it.
         let mut all = DeadlineCounts::default();
@@ -608,11 +767,20 @@ impl Report {
         );
 
         // Months.
+        let registered_on: HashMap<i64, NaiveDate> = timings
+            .iter()
+            .map(|t| (t.id.0, t.registration_date))
+            .collect();
         let mut months = Vec::new();
         let mut calls = CallSummary::default();
         for (month, part) in period.months() {
             let within = |t: &crate::journal::Tally| {
                 t.registration_date >= part.from && t.registration_date <= part.to
+            };
+            let in_month = |id: i64| {
+                registered_on
+                    .get(&id)
+                    .is_some_and(|d| *d >= part.from && *d <= part.to)
             };
             let (start, end) = part.instants(tz);
             let month_calls = crate::pbx::store::call_summary(sources.db, start, end).await?;
@@ -624,6 +792,8 @@ impl Report {
                 by_channel: channels(&within),
                 by_category: categories(&within),
                 by_status: statuses(&within),
+                decisions: done.decisions(&in_month),
+                findings: done.findings(&in_month),
                 calls: month_calls,
             });
         }
@@ -642,7 +812,8 @@ impl Report {
             by_status: statuses(&|_| true),
             by_unit,
             outcomes,
-            decisions,
+            decisions: done.decisions(&|_| true),
+            findings: done.findings(&|_| true),
             calls,
             times: Times {
                 register_seconds: register,
@@ -785,6 +956,8 @@ mod tests {
             }
         );
         assert_eq!(c.missed(), 2);
+        // Every deadline is counted once, the ended one too.
+        assert_eq!(c.total(), 6);
     }
 
     #[test]
@@ -810,5 +983,292 @@ mod tests {
         }
         assert_eq!(ROUTED, acts::ROUTED);
         assert_eq!(REPLY_SENT, Event::ReplySent { on }.name());
+    }
+
+    #[test]
+    fn the_names_read_are_the_names_the_chain_writes() {
+        use crate::deadlines::Decision;
+        use crate::investigation::EntryKind;
+        for (decision, name) in [
+            Decision::StopConsideration,
+            Decision::HandToAuthorities,
+            Decision::Disciplinary,
+            Decision::OtherMeasures,
+        ]
+        .into_iter()
+        .zip(DECISIONS)
+        {
+            assert_eq!(serde_json::to_value(decision).ok(), Some(name.into()));
+        }
+        assert_eq!(INVESTIGATION_ENTRY, crate::investigation::ENTRY);
+        assert_eq!(EntryKind::Ordered.as_str(), "ordered");
+        assert_eq!(EntryKind::Conclusion.as_str(), "conclusion");
+        assert_eq!(EntryKind::Decided.as_str(), "decided");
+        let status = crate::journal::Amendment::Status {
+            status: Status::Closed,
+            reason: Some("closed".into()),
+        };
+        assert_eq!(status.kind(), STATUS_CHANGED);
+        let detail = serde_json::to_value(&status).expect("a detail");
+        assert_eq!(
+            (detail["status"].as_str(), detail["reason"].as_str()),
+            (Some("closed"), Some("closed"))
+        );
+    }
+
+    #[test]
+    fn each_act_that_sets_a_status_is_the_outcome_of_that_status() {
+        use crate::cases::Act;
+        use crate::cases::acts::Body;
+        use crate::deadlines::{Decision, Event};
+        let on = d("2026-11-12");
+        let acts = [
+            Act::Route { unit: "HR".into() },
+            Act::Forward {
+                to: Body::CompetentBody,
+                on,
+                method: "post".into(),
+                reference: "1".into(),
+            },
+            Act::Deadline(Event::Redirected { on }),
+            Act::NotConsidered { reason: "r".into() },
+            Act::Deadline(Event::InvestigationOrdered { on }),
+            Act::Deadline(Event::Decision {
+                decision: Decision::Disciplinary,
+                on,
+            }),
+            Act::Deadline(Event::ReplySent { on }),
+            Act::Close { reason: "r".into() },
+        ];
+        let mut reached = BTreeSet::new();
+        for act in &acts {
+            let status = act.moves_to().expect("the act sets a status");
+            // `Case::record` gives the act's name as the change's reason.
+            assert_eq!(
+                outcome_of_status(status, Some(act.name())),
+                Some(act.name()),
+                "{act:?}"
+            );
+            reached.insert(act.name());
+        }
+        assert_eq!(reached, OUTCOME_EVENTS.into_iter().collect());
+        for status in [
+            Status::Registered,
+            Status::AwaitingOperatorNotes,
+            Status::InReview,
+        ] {
+            assert_eq!(outcome_of_status(status, None), None);
+        }
+    }
+
+    fn event(
+        seq: i64,
+        appeal: i64,
+        kind: &str,
+        detail: serde_json::Value,
+    ) -> crate::journal::audit::EventRow {
+        crate::journal::audit::EventRow {
+            seq,
+            appeal_id: appeal,
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            actor: "person:test".into(),
+            kind: kind.into(),
+            detail: detail.to_string(),
+            state_hash: String::new(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    /// Hand-made events of nine appeals, as the chain writes them, and what a
+    /// person counts of them: every status is in the outcome that leads to
+    /// it, each appeal counted once per figure.
+    #[test]
+    fn the_outcomes_add_up_with_the_statuses() {
+        use serde_json::json;
+        let status =
+            |s: &str, reason: &str| json!({ "kind": "status", "status": s, "reason": reason });
+        let entry = |kind: &str, extra: serde_json::Value| {
+            let mut detail = json!({ "seq": 1, "entry": kind, "sha256": "00" });
+            if let (Some(d), Some(extra)) = (detail.as_object_mut(), extra.as_object()) {
+                d.extend(extra.clone());
+            }
+            detail
+        };
+        let rows = [
+            // 1: closed through the act.
+            (1, "closed", json!({ "reason": "done" })),
+            (1, STATUS_CHANGED, status("closed", "closed")),
+            // 2: closed by `journal status` before it went through the acts:
+            // no `closed` event, the reason the manager's own words.
+            (2, STATUS_CHANGED, status("closed", "duplicate")),
+            // 3: not considered (6.3).
+            (3, "not_considered", json!({ "reason": "anonymous" })),
+            (
+                3,
+                STATUS_CHANGED,
+                status("not_considered", "not_considered"),
+            ),
+            // 4: redirected outside competence: its status is "forwarded".
+            (
+                4,
+                "redirected",
+                json!({ "event": "redirected", "on": "2026-11-05" }),
+            ),
+            (4, STATUS_CHANGED, status("forwarded", "redirected")),
+            // 5: forwarded to a competent body, then closed.
+            (
+                5,
+                "forwarded",
+                json!({ "to": "competent_body", "on": "2026-11-05" }),
+            ),
+            (5, STATUS_CHANGED, status("forwarded", "forwarded")),
+            (5, "closed", json!({ "reason": "sent" })),
+            (5, STATUS_CHANGED, status("closed", "closed")),
+            // 6: investigated in the file: substantiated, disciplinary.
+            (6, INVESTIGATION_ENTRY, entry("ordered", json!({}))),
+            (
+                6,
+                "investigation_ordered",
+                json!({ "event": "investigation_ordered", "on": "2026-11-06" }),
+            ),
+            (
+                6,
+                STATUS_CHANGED,
+                status("under_investigation", "investigation_ordered"),
+            ),
+            (
+                6,
+                INVESTIGATION_ENTRY,
+                entry("conclusion", json!({ "substantiated": true })),
+            ),
+            (6, INVESTIGATION_ENTRY, entry("decided", json!({}))),
+            (
+                6,
+                "decision",
+                json!({ "event": "decision", "decision": "disciplinary", "on": "2026-11-20" }),
+            ),
+            (6, STATUS_CHANGED, status("decided", "decision")),
+            // 7: not substantiated; the decision: stop; then the reply.
+            (
+                7,
+                INVESTIGATION_ENTRY,
+                entry("conclusion", json!({ "substantiated": false })),
+            ),
+            (
+                7,
+                "decision",
+                json!({ "event": "decision", "decision": "stop_consideration", "on": "2026-11-20" }),
+            ),
+            (7, STATUS_CHANGED, status("decided", "decision")),
+            (
+                7,
+                "reply_sent",
+                json!({ "event": "reply_sent", "on": "2026-11-23" }),
+            ),
+            (7, STATUS_CHANGED, status("replied", "reply_sent")),
+            // 8: a conclusion that does not say, a first decision recorded
+            // again as another: its last counts, once.
+            (8, INVESTIGATION_ENTRY, entry("conclusion", json!({}))),
+            (
+                8,
+                "decision",
+                json!({ "event": "decision", "decision": "stop_consideration", "on": "2026-11-20" }),
+            ),
+            (
+                8,
+                "decision",
+                json!({ "event": "decision", "decision": "other_measures", "on": "2026-11-21" }),
+            ),
+            (8, STATUS_CHANGED, status("decided", "decision")),
+            // 9: sent to a unit by its classification and again by the
+            // manager (once), and to another unit.
+            (
+                9,
+                "routed",
+                json!({ "unit": "HR", "on_classification": true }),
+            ),
+            (9, STATUS_CHANGED, status("routed", "routed")),
+            (9, "routed", json!({ "unit": "HR" })),
+            (9, "routed", json!({ "unit": "Procurement" })),
+        ];
+        let events: Vec<_> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, kind, detail))| event(i as i64 + 1, id, kind, detail))
+            .collect();
+        let done = Done::of(&events);
+        let all = |_| true;
+        let outcomes = done.outcomes(&all);
+        assert_eq!(
+            outcomes.iter().collect::<Vec<_>>(),
+            [
+                ("routed", 1),
+                ("forwarded", 1),
+                ("redirected", 1),
+                ("not_considered", 1),
+                ("investigation_ordered", 1),
+                ("decision", 3),
+                ("reply_sent", 1),
+                ("closed", 3),
+            ]
+        );
+        // Each appeal's status today, and the outcome it must be counted in.
+        let statuses = [
+            (1, Status::Closed),
+            (2, Status::Closed),
+            (3, Status::NotConsidered),
+            (4, Status::Forwarded),
+            (5, Status::Closed),
+            (6, Status::Decided),
+            (7, Status::Replied),
+            (8, Status::Decided),
+            (9, Status::Routed),
+        ];
+        for (id, s) in statuses {
+            let outcome = match (id, s) {
+                (4, _) => "redirected",
+                _ => outcome_of_status(s, None).expect("an outcome"),
+            };
+            assert!(
+                done.outcomes[outcome].contains(&id),
+                "appeal {id}: {s} but not {outcome}"
+            );
+        }
+        let closed = statuses
+            .iter()
+            .filter(|(_, s)| *s == Status::Closed)
+            .count() as u64;
+        assert_eq!(outcomes.get("closed"), closed);
+        assert_eq!(
+            done.decisions(&all).iter().collect::<Vec<_>>(),
+            [
+                ("stop_consideration", 1),
+                ("hand_to_authorities", 0),
+                ("disciplinary", 1),
+                ("other_measures", 1),
+            ]
+        );
+        assert_eq!(done.decisions(&all).total(), outcomes.get("decision"));
+        assert_eq!(
+            done.findings(&all).iter().collect::<Vec<_>>(),
+            [
+                ("substantiated", 1),
+                ("not_substantiated", 1),
+                ("not_stated", 1)
+            ]
+        );
+        let units: Vec<(&str, usize)> = done
+            .units
+            .iter()
+            .map(|(u, ids)| (u.as_str(), ids.len()))
+            .collect();
+        assert_eq!(units, [("HR", 1), ("Procurement", 1)]);
+        assert_eq!(done.replied_on.get(&7), Some(&d("2026-11-23")));
+        // A part of the appeals: the month's.
+        let some = |id: i64| id >= 6;
+        assert_eq!(done.decisions(&some).total(), 3);
+        assert_eq!(done.findings(&some).get("substantiated"), 1);
+        assert_eq!(done.outcomes(&some).get("closed"), 0);
     }
 }

@@ -1,10 +1,14 @@
 //! What the enterprise publishes on its web site (4.7), as rows both `csv` and
 //! `xlsx` write: for each whole month, the appeals in all, by channel, by
-//! category and by outcome (the status on the day of the export), each count
+//! category, by outcome (the status on the day of the export), by the
+//! Director's decision after an investigation (7.11: the measures taken) and
+//! by the commission's conclusion (7.10: substantiated or not), each count
 //! below `SUPPRESS_BELOW` shown as `<5`, and where a group of counts has
-//! exactly one `<5` beside a published total, its smallest other count
-//! withheld as `*`, so that the `<5` cannot be worked out. Nothing finer than
-//! a month, no text, no unit, no time.
+//! exactly one `<5` beside a total that is published or could be worked out,
+//! its smallest other count withheld as `*`, so that the `<5` cannot be worked
+//! out. Nothing finer than a month, no text, no time, and no unit: a unit's
+//! name beside a month's count narrows who is concerned, and who reported, to
+//! a few colleagues (`docs/report.md`).
 
 use super::figures::Value;
 use super::{Counts, MonthFigures};
@@ -20,8 +24,9 @@ pub const WITHHELD: &str = "*";
 pub const HEADER: [&str; 4] = ["month", "figure", "value", "appeals"];
 
 /// One published row: the month (`2026-11`), what is counted (`all`,
-/// `channel`, `category`, `outcome`), which value of it (`all`, `email`, ...)
-/// and the appeals as published.
+/// `channel`, `category`, `outcome`, `decision`, `conclusion`), which value of
+/// it (`all`, `email`, `disciplinary`, `substantiated`, ...) and the appeals
+/// as published.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     pub month: String,
@@ -48,6 +53,13 @@ pub fn rows(months: &[MonthFigures]) -> Vec<Row> {
             ("outcome", &m.by_status),
         ] {
             for (value, cell) in suppressed(m.appeals, counts) {
+                rows.push(row(figure, value, cell));
+            }
+        }
+        // Of the month's appeals only some are decided or concluded: each
+        // group's own sum stands for its total (one could add it up).
+        for (figure, counts) in [("decision", &m.decisions), ("conclusion", &m.findings)] {
+            for (value, cell) in suppressed(counts.total(), counts) {
                 rows.push(row(figure, value, cell));
             }
         }
@@ -129,5 +141,60 @@ mod tests {
         );
         // The total itself is suppressed: nothing can be worked out.
         assert_eq!(cells(3, &[("a", 3)]), ["<5"]);
+    }
+
+    fn month(decisions: &[(&str, u64)], findings: &[(&str, u64)]) -> MonthFigures {
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("a date");
+        let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
+        MonthFigures {
+            month: super::super::YearMonth::of(from),
+            period: super::super::Period { from, to },
+            appeals: 40,
+            by_channel: counts(&[("phone", 20), ("email", 20)]),
+            by_category: counts(&[("corruption", 40)]),
+            by_status: counts(&[("decided", 40)]),
+            decisions: counts(decisions),
+            findings: counts(findings),
+            calls: Default::default(),
+        }
+    }
+
+    #[test]
+    fn decisions_and_conclusions_are_published_suppressed() {
+        let m = month(
+            &[
+                ("stop_consideration", 12),
+                ("hand_to_authorities", 2),
+                ("disciplinary", 9),
+                ("other_measures", 0),
+            ],
+            &[
+                ("substantiated", 14),
+                ("not_substantiated", 6),
+                ("not_stated", 3),
+            ],
+        );
+        let published: Vec<(String, String)> = rows(&[m])
+            .into_iter()
+            .filter(|r| r.figure == "decision" || r.figure == "conclusion")
+            .map(|r| (format!("{}.{}", r.figure, r.value), r.appeals.to_string()))
+            .collect();
+        let expected = [
+            ("decision.stop_consideration", "12"),
+            ("decision.hand_to_authorities", "<5"),
+            ("decision.disciplinary", "9"),
+            ("decision.other_measures", "<5"),
+            // 23 = 14 + 6 + 3: the 3 alone would be the sum less the rest.
+            ("conclusion.substantiated", "14"),
+            ("conclusion.not_substantiated", "*"),
+            ("conclusion.not_stated", "<5"),
+        ];
+        assert_eq!(
+            published,
+            expected
+                .iter()
+                .map(|(f, v)| ((*f).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        );
     }
 }

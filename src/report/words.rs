@@ -134,6 +134,11 @@ words! {
     MetLate => ("met late", "исполнен с опозданием", "кешігіп орындалды"),
     Overdue => ("overdue", "просрочен", "мерзімі өтті"),
     Open => ("open, not yet due", "открыт, срок не наступил", "ашық, мерзімі келмеген"),
+    Ended => (
+        "ended (no longer owed)",
+        "прекращён (более не требуется)",
+        "тоқтатылды (енді талап етілмейді)"
+    ),
     Missed => ("missed", "нарушено", "бұзылды"),
     Total => ("all", "все", "барлығы"),
     Trend => ("Month by month", "По месяцам", "Айлар бойынша"),
@@ -213,6 +218,24 @@ words! {
     DecisionDisciplinary => ("disciplinary measures", "дисциплинарные меры", "тәртіптік шаралар"),
     DecisionOther => ("other measures", "иные меры", "өзге шаралар"),
 
+    Findings => (
+        "The commission's conclusions (7.10)",
+        "Заключения комиссии (7.10)",
+        "Комиссия қорытындылары (7.10)"
+    ),
+    FindingSubstantiated => ("substantiated", "доводы подтвердились", "дәлелдер расталды"),
+    FindingNotSubstantiated => (
+        "not substantiated",
+        "доводы не подтвердились",
+        "дәлелдер расталмады"
+    ),
+    FindingNotStated => (
+        "conclusion without a finding recorded",
+        "заключение без отметки о подтверждении",
+        "растау белгісіз қорытынды"
+    ),
+    DefaultUnit => ("default unit", "подразделение по умолчанию", "әдепкі бөлімше"),
+
     KindReply => ("reply to the citizen", "ответ заявителю", "өтініш берушіге жауап"),
     KindExtensionNotice => (
         "notice of the extension",
@@ -265,6 +288,9 @@ fn word_of(stored: &str) -> Option<W> {
         "hand_to_authorities" => W::DecisionAuthorities,
         "disciplinary" => W::DecisionDisciplinary,
         "other_measures" => W::DecisionOther,
+        "substantiated" => W::FindingSubstantiated,
+        "not_substantiated" => W::FindingNotSubstantiated,
+        "not_stated" => W::FindingNotStated,
         "reply" => W::KindReply,
         "extension_notice" => W::KindExtensionNotice,
         "redirect" => W::KindRedirect,
@@ -274,6 +300,20 @@ fn word_of(stored: &str) -> Option<W> {
         "threat_forward" => W::KindThreatForward,
         _ => return None,
     })
+}
+
+/// The name the routing gives the unit of `alerts.default_unit`
+/// (`alerts::Policy::route`, `cases::acts::units`).
+const DEFAULT_UNIT: &str = "default unit";
+
+/// A unit's name (10.9) as configured, in every language; the unit of
+/// `alerts.default_unit`, which has none, in `lang`.
+pub fn unit(lang: Lang, unit: &str) -> String {
+    if unit == DEFAULT_UNIT {
+        w(lang, W::DefaultUnit).to_owned()
+    } else {
+        unit.to_owned()
+    }
 }
 
 /// The name of an outcome event (`routed`, `forwarded`, ...) in `lang`: what
@@ -374,16 +414,16 @@ mod tests {
         for name_ in stored {
             assert!(word_of(name_).is_some(), "{name_} has no words");
         }
-        for decision in [
-            "stop_consideration",
-            "hand_to_authorities",
-            "disciplinary",
-            "other_measures",
-        ] {
+        for decision in super::super::DECISIONS
+            .iter()
+            .chain(&super::super::FINDINGS)
+        {
             assert!(word_of(decision).is_some(), "{decision} has no words");
         }
         assert_eq!(outcome(Lang::En, "routed"), "sent on to a unit");
         assert_eq!(name(Lang::En, "Human resources"), "Human resources");
+        assert_eq!(unit(Lang::Ru, "default unit"), "подразделение по умолчанию");
+        assert_eq!(unit(Lang::Ru, "Human resources"), "Human resources");
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub fn figures(report: &Report, lang: Lang) -> Result<Vec<u8>, XlsxError> {
 }
 
 /// The trend: a row a month, its part of the period, the appeals in all, by
-/// channel, category and status, and the calls.
+/// channel, category and status, and the calls (the month's decisions and
+/// conclusions are rows of the `figures` sheet: `month.2026-11.decision.…`).
 fn months(sheet: &mut Worksheet, lang: Lang, months: &[MonthFigures]) -> Result<(), XlsxError> {
     let t = |word| w(lang, word);
     let Some(first) = months.first() else {

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use crate::pdf::{Flow, Fonts, Info, MM, PAGE_H, PAGE_W, Rgb};
 
 use super::svg::{GRID, INK, MUTED};
-use super::words::{Lang, W, date, days, duration, name, outcome, quarter, w};
+use super::words::{Lang, W, date, days, duration, name, outcome, quarter, unit, w};
 use super::{Counts, Report, Stats};
 use chart::Frame;
 use table::{Column, Style, Table};
@@ -233,22 +233,20 @@ impl Doc<'_> {
         self.gap(h + 4.0);
     }
 
-    /// Channels, statuses, what was done, units and decisions: tables two by two.
+    /// Channels, statuses, what was done, units, decisions and conclusions:
+    /// tables two by two.
     fn counts(&mut self, report: &Report) {
         let lang = self.lang;
         // Paired short with long: the channels beside what was done, the
-        // statuses beside the units.
-        let mut tables = vec![
+        // statuses beside the units, the decisions beside the conclusions.
+        let tables = [
             self.count_table(W::ByChannel, &report.by_channel, &|c| name(lang, c)),
             self.count_table(W::Outcomes, &report.outcomes, &|e| outcome(lang, e)),
             self.count_table(W::ByStatus, &report.by_status, &|s| name(lang, s)),
+            self.count_table(W::ByUnit, &report.by_unit, &|u| unit(lang, u)),
+            self.count_table(W::Decisions, &report.decisions, &|d| name(lang, d)),
+            self.count_table(W::Findings, &report.findings, &|f| name(lang, f)),
         ];
-        if !report.by_unit.0.is_empty() {
-            tables.push(self.count_table(W::ByUnit, &report.by_unit, &str::to_owned));
-        }
-        if !report.decisions.0.is_empty() {
-            tables.push(self.count_table(W::Decisions, &report.decisions, &|d| name(lang, d)));
-        }
         self.gap(10.0);
         let half = (WIDTH - GUTTER) / 2.0;
         for pair in tables.chunks(2) {
@@ -379,9 +377,10 @@ impl Doc<'_> {
         let mut table = Table::new(vec![
             Column::text(self.t(W::Deadline), 2.6),
             Column::number(self.t(W::Met), 1.0),
-            Column::number(self.t(W::MetLate), 1.2),
+            Column::number(self.t(W::MetLate), 1.1),
             Column::number(self.t(W::Overdue), 1.0),
             Column::number(self.t(W::Open), 1.2),
+            Column::number(self.t(W::Ended), 1.3),
         ]);
         let cells = |name: String, c: &super::DeadlineCounts| {
             vec![
@@ -390,6 +389,7 @@ impl Doc<'_> {
                 c.met_late.to_string(),
                 c.overdue.to_string(),
                 c.open.to_string(),
+                c.ended.to_string(),
             ]
         };
         table.row(
