@@ -21,7 +21,7 @@ use reqwest::StatusCode;
 use senim::clock::Clock;
 use senim::deadlines::Kind;
 use senim::journal::sealed::{Confidential, envelopes};
-use senim::journal::{AppealId, Status};
+use senim::journal::{Amendment, AppealId, Status};
 use senim::sealing::{Keys, Unlocked};
 use serde_json::{Value, json};
 use support::app::TestApp;
@@ -236,6 +236,10 @@ async fn notes_and_corrections(backend: Backend) {
     let director = person(&config, "dana", &["director"]);
     let auditor = person(&config, "aida", &["auditor"]);
     let id = answered_call(&d, "notes-1").await;
+    // A call awaiting the operator's notes is not corrected: they are recorded.
+    let (status, problem) =
+        correct(&d, &manager, id, json!({"name": TYPO, "reason": "early"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
 
     // Without the script: refused, every point named; one point short: that
     // point named, the others not.
@@ -340,6 +344,13 @@ async fn notes_and_corrections(backend: Backend) {
     );
     let (status, problem) = correct(&d, &manager, id, json!({"reason": "nothing"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to correct"),
+        "{problem}"
+    );
     assert!(
         corrections(&d, id).await.is_empty(),
         "nothing refused is recorded"
@@ -635,7 +646,19 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("ТОО Typed Organisation"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("ТОО Typed Organisation"), "{page}");
+    let marked: Vec<&str> = page
+        .split("<input type=\"checkbox\" name=\"")
+        .skip(1)
+        .filter(|tag| tag.split('>').next().unwrap().contains("aria-invalid"))
+        .map(|tag| tag.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        marked,
+        ["script_liability"],
+        "the point not said is marked: {page}"
+    );
     let r = post(
         typed
             .iter()
@@ -743,6 +766,39 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         events[0].1["corrected"],
         json!(["reporter.name"]),
         "only what changed"
+    );
+    assert_eq!(
+        count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
+        1
+    );
+
+    // Destroyed under the records schedule: the earlier values go with the rest.
+    let journal = &d.app.journal;
+    journal
+        .amend(
+            AppealId(id),
+            Amendment::Status {
+                status: Status::Closed,
+                reason: None,
+            },
+            "person:marat",
+        )
+        .await
+        .unwrap();
+    journal
+        .amend(
+            AppealId(id),
+            Amendment::Destroyed {
+                reason: "records schedule".into(),
+                elsewhere: Default::default(),
+            },
+            "retention",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
+        0
     );
     d.stop().await;
 }

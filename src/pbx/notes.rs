@@ -268,10 +268,10 @@ pub async fn correct_details(
         substance: correction.substance.map(|v| v.trim().to_owned()),
     };
     if fields.written().is_empty() {
-        return Err(PbxError::invalid(
-            "fields",
-            &format!("name none: give at least one of {CORRECTABLE}"),
-        ));
+        return Err(PbxError::InvalidField {
+            field: "fields".into(),
+            detail: format!("nothing to correct: give at least one of {CORRECTABLE}"),
+        });
     }
     let mut tx = journal.db().begin().await?;
     let current = journal.find_in(&mut tx, key).await?;

@@ -257,10 +257,14 @@ fn notes_view(
             .and_then(|f| field_error(lang, f));
         labelled_input(lang, "", id, label, value, kind, error)
     };
+    // Refused for the script: each point not ticked is marked.
+    let script_refused = bad_field == Some("script");
     let point = |name: &'static str, text: Msg, ticked: bool| {
+        let unsaid = script_refused && !ticked;
         html! {
-            label {
-                input type="checkbox" name=(name) value="said" checked[ticked];
+            label.error[unsaid] {
+                input type="checkbox" name=(name) value="said" checked[ticked]
+                    aria-invalid=[unsaid.then_some("true")];
                 span { (t(lang, text)) }
             }
         }
@@ -343,7 +347,8 @@ pub(super) async fn save_notes(
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let said = form.said();
-    if !ScriptPoint::missing_from(&said).is_empty() || given(&form.substance).is_none() {
+    let unsaid = !ScriptPoint::missing_from(&said).is_empty();
+    if unsaid || given(&form.substance).is_none() {
         let view = notes_view(
             lang,
             &session,
@@ -351,7 +356,7 @@ pub(super) async fn save_notes(
             &form,
             tz,
             Some(t(lang, Msg::ScriptRequired)),
-            None,
+            unsaid.then_some("script"),
         );
         return (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
     }
