@@ -405,18 +405,37 @@ async fn notes_and_corrections(backend: Backend) {
         NaiveDate::from_ymd_opt(2026, 12, 16).unwrap()
     );
     assert!(d.app.journal.verify().await.unwrap().is_intact());
+    // A correction may clear a field: the phone the caller withdrew.
+    let clear = json!({"phone": " ", "reason": "the caller withdrew the number"});
+    let (status, answer) = correct(&d, &manager, id, clear).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let appeal = d.app.journal.get(AppealId(id)).await.unwrap();
+    assert_eq!(appeal.reporter.phone, None);
+    assert_eq!(
+        count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
+        2
+    );
 
-    // Sealing on: the earlier value goes into an envelope before the current
-    // ones, and nothing of either stays plain.
+    // Sealing on: the earlier values go into envelopes before the current
+    // ones, nothing of them stays plain, and what was cleared stays cleared.
     let unlocked = keys_init(&d).await;
     assert_eq!(
         count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
         0
     );
     let opened = each_envelope(&d, id, &unlocked).await;
-    assert_eq!(opened.len(), 2, "the earlier values, then the current");
+    assert_eq!(opened.len(), 3, "the earlier values, then the current");
     assert_eq!(opened[0].name.as_deref(), Some(TYPO));
-    assert_eq!(opened[1].name.as_deref(), Some(FIXED));
+    assert_eq!(opened[0].email.as_deref(), Some(""), "there was none");
+    assert_eq!(opened[1].phone.as_deref(), Some("+77019998877"));
+    assert_eq!(opened[2].name.as_deref(), Some(FIXED));
+    let sealed = d.app.journal.get(AppealId(id)).await.unwrap();
+    let open = d.app.journal.open(sealed, &unlocked).await.unwrap();
+    assert_eq!(
+        open.reporter.phone, None,
+        "the cleared phone is not revived"
+    );
+    assert_eq!(open.reporter.name.as_deref(), Some(FIXED));
 
     // The Director corrects the sealed appeal: a new envelope, the earlier ones
     // kept; nothing plain.
@@ -424,22 +443,24 @@ async fn notes_and_corrections(backend: Backend) {
     let (status, answer) = correct(&d, &director, id, again).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let opened = each_envelope(&d, id, &unlocked).await;
-    assert_eq!(opened.len(), 3);
+    assert_eq!(opened.len(), 4);
     assert_eq!(
-        opened[1].name.as_deref(),
+        opened[2].name.as_deref(),
         Some(FIXED),
         "the earlier envelope stays"
     );
-    assert_eq!(opened[2].written(), vec!["reporter.name"]);
+    assert_eq!(opened[3].written(), vec!["reporter.name"]);
     let sealed = d.app.journal.get(AppealId(id)).await.unwrap();
     let open = d.app.journal.open(sealed, &unlocked).await.unwrap();
     assert_eq!(open.reporter.name.as_deref(), Some(FIXED_AGAIN));
     assert_eq!(open.reporter.email.as_deref(), Some(EMAIL));
+    assert_eq!(open.reporter.phone, None);
     let events = corrections(&d, id).await;
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[1].0, "person:dana");
-    assert_eq!(events[1].1["corrected"], json!(["reporter.name"]));
-    assert!(events[1].1["envelope"].is_string());
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1].1["corrected"], json!(["reporter.phone"]));
+    assert_eq!(events[2].0, "person:dana");
+    assert_eq!(events[2].1["corrected"], json!(["reporter.name"]));
+    assert!(events[2].1["envelope"].is_string());
     let bytes = stored_bytes(dir.path(), test_db.as_ref());
     for secret in [TYPO, FIXED, FIXED_AGAIN, EMAIL, SUBSTANCE] {
         assert!(!holds(&bytes, secret), "{secret} is stored plain");

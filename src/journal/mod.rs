@@ -933,14 +933,19 @@ impl Journal {
             if was_destroyed_in(tx, plain.id).await? {
                 continue;
             }
-            let fields = sealed::Confidential::of(
-                Some(&plain.reporter),
-                plain.subject.as_ref(),
-                plain.substance.as_ref(),
-            );
             // The earlier values of its corrections first, oldest first, so
-            // the record stays and the current values, last, prevail.
+            // the record stays; then the current values, every field written
+            // when there are earlier ones (a value corrected away stays away).
             let earlier = earlier_values_in(tx, plain.id).await?;
+            let fields = if earlier.is_empty() {
+                sealed::Confidential::of(
+                    Some(&plain.reporter),
+                    plain.subject.as_ref(),
+                    plain.substance.as_ref(),
+                )
+            } else {
+                sealed::Confidential::every_field_of(&plain)
+            };
             let mut digest: Option<String> = None;
             for values in &earlier {
                 let envelope = sealed::seal(&self.sealer, values)?;

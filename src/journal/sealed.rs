@@ -68,6 +68,23 @@ impl Confidential {
         }
     }
 
+    /// Every field of `appeal`, a missing one written blank: the last envelope of
+    /// an appeal whose earlier ones hold values since corrected away, so none of
+    /// them comes back when the envelopes are opened in order.
+    pub fn every_field_of(appeal: &Appeal) -> Confidential {
+        let r = &appeal.reporter;
+        let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
+        Confidential {
+            name: v(&r.name),
+            organisation: v(&r.organisation),
+            postal_address: v(&r.postal_address),
+            phone: v(&r.phone),
+            email: v(&r.email),
+            subject: v(&appeal.subject),
+            substance: v(&appeal.substance),
+        }
+    }
+
     /// The values `appeal` holds of the fields `written` writes (blank where it
     /// holds none): what a correction replaces, kept as the law's record.
     pub fn earlier_of(appeal: &Appeal, written: &Confidential) -> Confidential {
