@@ -453,7 +453,8 @@ pub enum JournalCommand {
     /// Print the public key that published heads are signed with (for auditors).
     HeadKey,
     /// Record the operator's notes on a phone appeal (clause 10.5): who called and what
-    /// they said. Options not given keep their value. Same as PATCH /v1/appeals/{id}.
+    /// they said, with every point of the script said (`--said`). Options not given
+    /// keep their value. Same as PATCH /v1/appeals/{id}.
     RecordCall {
         /// Registration number (TL-2026-000042) or id.
         appeal: String,
@@ -474,6 +475,37 @@ pub enum JournalCommand {
         /// What the caller reported.
         #[arg(long)]
         substance: Option<String>,
+        /// A point of the clause-10.5 script the operator said (repeat, or a comma
+        /// list); all are required: own_name_and_position, line_scope,
+        /// state_secret_warning, disclosure_liability.
+        #[arg(long = "said", value_name = "POINT", value_delimiter = ',', value_parser = parse_text::<crate::journal::ScriptPoint>)]
+        said: Vec<crate::journal::ScriptPoint>,
+    },
+    /// Record a correction of an appeal's details (a manager or the Director): the
+    /// reporter's, the subject, the substance. The earlier values stay; the audit
+    /// log names the fields and the reason. Same as POST /v1/appeals/{id}/corrections.
+    Correct {
+        /// Registration number (TL-2026-000042) or id.
+        appeal: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Postal address for the reply.
+        #[arg(long)]
+        postal_address: Option<String>,
+        /// Phone number for feedback.
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        substance: Option<String>,
+        /// Why (goes into the audit log; name no value there).
+        #[arg(long)]
+        reason: String,
     },
     /// Classify an appeal (and send what follows: the Director's alert, 6.3, routing).
     Classify {
@@ -1046,6 +1078,7 @@ async fn journal_command(
             email,
             subject,
             substance,
+            said,
         } => {
             let actor = claimed.actor(app, &[Role::Operator, Role::Manager]).await?;
             let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
@@ -1057,7 +1090,7 @@ async fn journal_command(
                 email,
                 subject,
                 substance,
-                script: Vec::new(),
+                script: said,
             };
             if notes.is_empty() {
                 bail!(
@@ -1069,6 +1102,37 @@ async fn journal_command(
             writeln!(
                 out,
                 "{} (id {}): notes recorded, status {}",
+                appeal.registration_number, appeal.id, appeal.status
+            )?;
+        }
+        JournalCommand::Correct {
+            appeal,
+            name,
+            organisation,
+            postal_address,
+            phone,
+            email,
+            subject,
+            substance,
+            reason,
+        } => {
+            let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+            let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
+            let correction = crate::pbx::notes::Correction {
+                name,
+                organisation,
+                postal_address,
+                phone,
+                email,
+                subject,
+                substance,
+                reason,
+            };
+            let appeal =
+                crate::pbx::notes::correct_details(&app.journal, &key, correction, &actor).await?;
+            writeln!(
+                out,
+                "{} (id {}): correction recorded, status {}",
                 appeal.registration_number, appeal.id, appeal.status
             )?;
         }

@@ -95,7 +95,12 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
 
     // The clause-10.5 form, with the keyboard alone: a space ticks each point
     // of the script, the fields are typed, Enter in the last field submits.
-    for point in ["script_own_name", "script_scope", "script_secret"] {
+    for point in [
+        "script_own_name",
+        "script_scope",
+        "script_secret",
+        "script_liability",
+    ] {
         let checkbox = operator
             .find(Locator::Css(&format!("input[name={point}]")))
             .await
@@ -149,6 +154,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     assert!(
         shown.contains("script_confirmed")
             && shown.contains("state_secret_warning")
+            && shown.contains("disclosure_liability")
             && shown.contains("by person:olga"),
         "{shown}"
     );
@@ -413,6 +419,7 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
             ("script_own_name", "said"),
             ("script_scope", "said"),
             ("script_secret", "said"),
+            ("script_liability", "said"),
         ])
         .send()
         .await
@@ -526,7 +533,11 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     let r = reqwest::Client::new()
         .patch(d.url("/v1/appeals/1"))
         .bearer_auth(&operator.token)
-        .json(&json!({"name": NAME.join(" "), "substance": SUBSTANCE}))
+        .json(&json!({
+            "name": NAME.join(" "),
+            "substance": SUBSTANCE,
+            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
+        }))
         .send()
         .await
         .unwrap();

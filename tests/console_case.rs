@@ -95,6 +95,8 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             "Астана, Мәңгілік Ел 8",
             "--substance",
             "Бригадир требует деньги за допуск на объект",
+            "--said",
+            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
         ],
     );
     assert!(
@@ -381,6 +383,8 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             &threat,
             "--substance",
             "Грозят взрывом на складе в понедельник",
+            "--said",
+            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
         ],
     );
     assert!(

@@ -298,7 +298,12 @@ async fn the_auditor_exports_the_journal_without_identity_and_the_chain_records_
     let r = reqwest::Client::new()
         .patch(d.url("/v1/appeals/1"))
         .bearer_auth(&operator.token)
-        .json(&json!({"name": NAME.join(" "), "phone": PHONE, "substance": SUBSTANCE}))
+        .json(&json!({
+            "name": NAME.join(" "),
+            "phone": PHONE,
+            "substance": SUBSTANCE,
+            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
+        }))
         .send()
         .await
         .unwrap();

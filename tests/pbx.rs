@@ -265,7 +265,8 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
             "organisation": "ТОО Пример",
             "postal_address": "Astana, Mangilik El 1",
             "phone": "+77019998877",
-            "substance": "An inspector asked for money to sign the act."
+            "substance": "An inspector asked for money to sign the act.",
+            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
         }))
         .send()
         .await
@@ -283,7 +284,7 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     let r = client()
         .patch(d.url(&format!("/v1/appeals/{id}")))
         .bearer_auth(MANAGER_TOKEN)
-        .json(&json!({"name": "Someone else"}))
+        .json(&json!({"name": "Someone else", "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]}))
         .send()
         .await
         .unwrap();
@@ -1240,6 +1241,8 @@ async fn the_operator_records_a_call_through_the_cli() {
             "Astana",
             "--substance",
             "A bribe for a certificate.",
+            "--said",
+            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
         ],
     );
     assert!(
@@ -1996,7 +1999,7 @@ async fn persons_act_as_themselves_within_their_roles() {
             reqwest::Method::PATCH,
             format!("/v1/appeals/{id}"),
             token,
-            json!({"name": "Ержан"}),
+            json!({"name": "Ержан", "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]}),
         )
     };
     let classify = |token: &str| {

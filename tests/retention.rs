@@ -341,6 +341,8 @@ async fn purge_end_to_end(backend: Backend) {
             "Subject-A-akimat",
             "--substance",
             "Substance-A the akim took a bribe",
+            "--said",
+            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
         ],
     );
 

@@ -99,8 +99,15 @@ async fn answered_call(d: &Daemon, call_id: &str) -> i64 {
     body["appeal_id"].as_i64().unwrap()
 }
 
-/// The operator's notes (clause 10.5), through the API as the operator.
-async fn notes(d: &Daemon, operator: &Person, id: i64, body: Value) -> Value {
+/// The operator's notes (clause 10.5), through the API as the operator, with
+/// every point of the script said.
+async fn notes(d: &Daemon, operator: &Person, id: i64, mut body: Value) -> Value {
+    body["script"] = json!([
+        "own_name_and_position",
+        "line_scope",
+        "state_secret_warning",
+        "disclosure_liability"
+    ]);
     let r = client()
         .patch(d.url(&format!("/v1/appeals/{id}")))
         .bearer_auth(&operator.token)

@@ -162,6 +162,20 @@ crate::text_enum! {
         /// That information about a person who helps fight corruption is a state
         /// secret.
         StateSecretWarning = "state_secret_warning",
+        /// That it is handed over only as the law provides, and that disclosing
+        /// it carries liability.
+        DisclosureLiability = "disclosure_liability",
+    }
+}
+
+impl ScriptPoint {
+    /// The points of the script not among `said`, in the script's order.
+    pub fn missing_from(said: &[ScriptPoint]) -> Vec<ScriptPoint> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|p| !said.contains(p))
+            .collect()
     }
 }
 
@@ -391,6 +405,9 @@ impl Registration {
     }
 }
 
+/// The audit event of a recorded correction of an appeal's details.
+pub const CORRECTED: &str = "details_corrected";
+
 /// The audit event of an appeal's destruction under the records schedule.
 pub const DESTROYED: &str = "destroyed";
 
@@ -423,6 +440,15 @@ pub enum Amendment {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unverified_sender: bool,
     },
+    /// A recorded correction of the reporter's details or the appeal's subject
+    /// and substance (a manager's or the Director's, with the reason): the fields
+    /// written replace theirs, and the earlier values stay as the law's record
+    /// (plain: `appeal_earlier_values`; sealed: the earlier envelopes). The audit
+    /// log names the fields and the reason, never a value.
+    Corrected {
+        fields: super::sealed::Confidential,
+        reason: String,
+    },
     /// The operator said these points of the clause-10.5 script to the caller.
     ScriptConfirmed {
         points: Vec<ScriptPoint>,
@@ -449,6 +475,10 @@ impl Amendment {
             Amendment::Details { .. } => {
                 serde_json::json!({ "changed": before.changed_fields(after) })
             }
+            Amendment::Corrected { fields, reason } => serde_json::json!({
+                "corrected": fields.written(),
+                "reason": reason,
+            }),
             Amendment::Destroyed { reason, elsewhere } => serde_json::json!({
                 "reason": reason,
                 "erased": before.changed_fields(after),
@@ -465,6 +495,7 @@ impl Amendment {
             Amendment::Classify { .. } => "classified",
             Amendment::Status { .. } => "status_changed",
             Amendment::Correspondence { .. } => "correspondence_added",
+            Amendment::Corrected { .. } => CORRECTED,
             Amendment::ScriptConfirmed { .. } => "script_confirmed",
             Amendment::Destroyed { .. } => DESTROYED,
         }

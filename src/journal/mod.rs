@@ -1,7 +1,8 @@
 //! The Journal of citizens' appeals (clauses 10.6 and 10.9): registration with
 //! gapless numbers, exactly once per outside item, every change in a hash-chained
 //! audit log. Owns the tables `appeals`, `appeal_sources`, `registration_counters`,
-//! `appeal_events` and `audit_head`.
+//! `appeal_events`, `audit_head`, `appeal_envelopes` and `appeal_earlier_values`
+//! (what a correction replaced, in a plain Journal: `Amendment::Corrected`).
 //!
 //! Every write runs in one transaction that first locks the audit chain's head
 //! (`audit::lock_head`), so writers are serialised on both backends: the number
@@ -24,8 +25,8 @@ use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use sqlx::Row;
 
 pub use appeal::{
-    Amendment, Appeal, AppealId, AppealKey, Category, Channel, DESTROYED, ListFilter, NewAppeal,
-    Registration, RegistrationNumber, Reporter, ScriptPoint, SourceRef, Status,
+    Amendment, Appeal, AppealId, AppealKey, CORRECTED, Category, Channel, DESTROYED, ListFilter,
+    NewAppeal, Registration, RegistrationNumber, Reporter, ScriptPoint, SourceRef, Status,
 };
 pub use audit::VerifyReport;
 pub use summary::{Tally, Timing};
@@ -699,7 +700,12 @@ impl Journal {
                         substance.as_ref(),
                     );
                     return self
-                        .amend_sealed_details(tx, head, before, fields, actor)
+                        .amend_sealed_details(tx, head, before, fields, actor, None)
+                        .await;
+                }
+                Amendment::Corrected { fields, reason } => {
+                    return self
+                        .amend_sealed_details(tx, head, before, fields.clone(), actor, Some(reason))
                         .await;
                 }
                 Amendment::Destroyed { .. } if before.sealed.is_some() => {
@@ -735,6 +741,19 @@ impl Journal {
                     appeal.substance = appeal::clean(substance.clone());
                 }
             }
+            Amendment::Corrected { fields, .. } => {
+                if was_destroyed_in(tx, id).await? {
+                    return Err(JournalError::NotAllowed(format!(
+                        "appeal {} was destroyed under the records schedule: its details are not corrected",
+                        before.registration_number
+                    )));
+                }
+                let now = self.clock.now().trunc_subsecs(6);
+                keep_earlier_values_in(tx, &before, fields, now).await?;
+                fields.clone().apply_to(&mut appeal);
+                appeal.anonymous = appeal.reporter.is_anonymous();
+                appeal.no_return_address = appeal.reporter.has_no_return_address();
+            }
             Amendment::Classify { category, .. } => appeal.category = *category,
             Amendment::Status { status, .. } => {
                 // The lifecycle only moves forward, and a closed case stays
@@ -760,6 +779,7 @@ impl Journal {
                 appeal.reporter = Reporter::default();
                 appeal.subject = None;
                 appeal.substance = None;
+                delete_earlier_values_in(tx, id).await?;
             }
         }
         let now = self.clock.now().trunc_subsecs(6);
@@ -801,6 +821,7 @@ impl Journal {
         before: Appeal,
         fields: sealed::Confidential,
         actor: &str,
+        correction: Option<&String>,
     ) -> Result<Appeal> {
         if was_destroyed_in(tx, before.id).await? {
             return Err(JournalError::NotAllowed(format!(
@@ -833,11 +854,26 @@ impl Journal {
         .await
         .map(|_| ()))?;
         let appeal = self.get_in(tx, before.id).await?;
-        let detail = serde_json::json!({
-            "changed": fields.written(),
-            "envelope": envelope.digest(),
-        });
-        audit::append(tx, head, &appeal, now, actor, "details_recorded", &detail).await?;
+        // A correction's earlier values stay in the earlier envelopes, which
+        // are kept: each write adds one.
+        let (kind, detail) = match correction {
+            None => (
+                "details_recorded",
+                serde_json::json!({
+                    "changed": fields.written(),
+                    "envelope": envelope.digest(),
+                }),
+            ),
+            Some(reason) => (
+                CORRECTED,
+                serde_json::json!({
+                    "corrected": fields.written(),
+                    "reason": reason,
+                    "envelope": envelope.digest(),
+                }),
+            ),
+        };
+        audit::append(tx, head, &appeal, now, actor, kind, &detail).await?;
         Ok(appeal)
     }
 
@@ -907,13 +943,30 @@ impl Journal {
             if was_destroyed_in(tx, plain.id).await? {
                 continue;
             }
-            let fields = sealed::Confidential::of(
-                Some(&plain.reporter),
-                plain.subject.as_ref(),
-                plain.substance.as_ref(),
-            );
+            // The earlier values of its corrections first, oldest first, so
+            // the record stays; then the current values, every field written
+            // when there are earlier ones (a value corrected away stays away).
+            let earlier = earlier_values_in(tx, plain.id).await?;
+            let fields = if earlier.is_empty() {
+                sealed::Confidential::of(
+                    Some(&plain.reporter),
+                    plain.subject.as_ref(),
+                    plain.substance.as_ref(),
+                )
+            } else {
+                sealed::Confidential::every_field_of(&plain)
+            };
+            let mut digest: Option<String> = None;
+            for values in &earlier {
+                let envelope = sealed::seal(&self.sealer, values)?;
+                sealed::insert_envelope(tx, plain.id.0, values, &envelope, digest.is_none())
+                    .await?;
+                digest = Some(sealed::next_digest(digest.as_deref(), &envelope));
+            }
+            delete_earlier_values_in(tx, plain.id).await?;
             let envelope = sealed::seal(&self.sealer, &fields)?;
-            sealed::insert_envelope(tx, plain.id.0, &fields, &envelope, true).await?;
+            sealed::insert_envelope(tx, plain.id.0, &fields, &envelope, digest.is_none()).await?;
+            let digest = sealed::next_digest(digest.as_deref(), &envelope);
             let terms = self.terms_in(&plain.text());
             let terms_json = terms_column(&terms);
             let email_tag = plain
@@ -927,7 +980,7 @@ impl Journal {
                  subject = NULL, substance = NULL, sealed_digest = $1, reporter_email_tag = $2, \
                  intake_terms = $3 WHERE id = $4",
             )
-            .bind(sealed::next_digest(None, &envelope))
+            .bind(&digest)
             .bind(&email_tag)
             .bind(&terms_json)
             .bind(plain.id.0)
@@ -939,6 +992,7 @@ impl Journal {
                 "sealed": fields.written(),
                 "envelope": envelope.digest(),
                 "generation": generation,
+                "earlier": earlier.len(),
             });
             audit::append(tx, &mut chain.head, &appeal, now, actor, SEALED, &detail).await?;
             sealed_count += 1;
@@ -1409,6 +1463,65 @@ pub struct EndedAppeal {
     pub ended_at: DateTime<Utc>,
     /// Destroyed, and nothing recorded of it since.
     pub destroyed: bool,
+}
+
+/// Keeps, before a correction of a plain appeal, the values `before` holds of the
+/// fields `corrected` writes (blank ones as blank), as the law's record.
+async fn keep_earlier_values_in(
+    tx: &mut Tx,
+    before: &Appeal,
+    corrected: &sealed::Confidential,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let earlier = sealed::Confidential::earlier_of(before, corrected);
+    let json = serde_json::to_string(&earlier)
+        .map_err(|e| JournalError::Corrupt(format!("cannot serialise earlier values: {e}")))?;
+    let seq: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM appeal_earlier_values WHERE appeal_id = $1",
+    )
+    .bind(before.id.0)
+    .fetch_one(conn)
+    .await)?;
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO appeal_earlier_values (appeal_id, seq, corrected_at, fields, earlier) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(before.id.0)
+    .bind(seq)
+    .bind(now)
+    .bind(earlier.written().join(","))
+    .bind(&json)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The earlier values a plain appeal's corrections kept, oldest first.
+async fn earlier_values_in(tx: &mut Tx, id: AppealId) -> Result<Vec<sealed::Confidential>> {
+    let rows: Vec<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT seq, earlier FROM appeal_earlier_values WHERE appeal_id = $1 ORDER BY seq",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await)?;
+    rows.into_iter()
+        .map(|(seq, json)| {
+            serde_json::from_str(&json).map_err(|e| {
+                JournalError::Corrupt(format!("appeal {id} earlier values {seq}: {e}"))
+            })
+        })
+        .collect()
+}
+
+/// Deletes a plain appeal's earlier values (destroyed, or sealed into envelopes).
+async fn delete_earlier_values_in(tx: &mut Tx, id: AppealId) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_earlier_values WHERE appeal_id = $1")
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// Whether an appeal was ever destroyed under the records schedule.

@@ -68,6 +68,41 @@ impl Confidential {
         }
     }
 
+    /// Every field of `appeal`, a missing one written blank: the last envelope of
+    /// an appeal whose earlier ones hold values since corrected away, so none of
+    /// them comes back when the envelopes are opened in order.
+    pub fn every_field_of(appeal: &Appeal) -> Confidential {
+        let r = &appeal.reporter;
+        let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
+        Confidential {
+            name: v(&r.name),
+            organisation: v(&r.organisation),
+            postal_address: v(&r.postal_address),
+            phone: v(&r.phone),
+            email: v(&r.email),
+            subject: v(&appeal.subject),
+            substance: v(&appeal.substance),
+        }
+    }
+
+    /// The values `appeal` holds of the fields `written` writes (blank where it
+    /// holds none): what a correction replaces, kept as the law's record.
+    pub fn earlier_of(appeal: &Appeal, written: &Confidential) -> Confidential {
+        let r = &appeal.reporter;
+        let was = |w: &Option<String>, v: &Option<String>| {
+            w.as_ref().map(|_| v.clone().unwrap_or_default())
+        };
+        Confidential {
+            name: was(&written.name, &r.name),
+            organisation: was(&written.organisation, &r.organisation),
+            postal_address: was(&written.postal_address, &r.postal_address),
+            phone: was(&written.phone, &r.phone),
+            email: was(&written.email, &r.email),
+            subject: was(&written.subject, &appeal.subject),
+            substance: was(&written.substance, &appeal.substance),
+        }
+    }
+
     /// The names of the fields written, as the audit log names them.
     pub fn written(&self) -> Vec<&'static str> {
         [
@@ -101,7 +136,7 @@ impl Confidential {
 
     /// Writes the fields this envelope holds into `appeal` (cleaned, as the plain
     /// Journal stores them).
-    fn apply_to(self, appeal: &mut Appeal) {
+    pub fn apply_to(self, appeal: &mut Appeal) {
         let set = |field: &mut Option<String>, value: Option<String>| {
             if value.is_some() {
                 *field = appeal::clean(value);

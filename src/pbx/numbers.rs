@@ -74,8 +74,9 @@ impl std::fmt::Debug for Caller {
 /// The E.164 form of a number written with spaces, brackets, dots and dashes:
 /// `+<digits>` as given (8 to 15 digits); Kazakhstan's `8` trunk prefix, `7`
 /// country code or bare ten digits as `+7` and ten digits; `00`/`810` (the
-/// international prefixes) as `+`.
-fn e164(raw: &str) -> Option<String> {
+/// international prefixes) as `+`. The operator's notes check a reporter's
+/// phone with it (`notes`).
+pub fn e164(raw: &str) -> Option<String> {
     let (plus, rest) = match raw.strip_prefix('+') {
         Some(rest) => (true, rest),
         None => (false, raw),

@@ -1023,7 +1023,10 @@ mod tests {
         use crate::deadlines::{Decision, Event};
         let on = d("2026-11-12");
         let acts = [
-            Act::Route { unit: "HR".into() },
+            Act::Route {
+                unit: "HR".into(),
+                text: None,
+            },
             Act::Forward {
                 to: Body::CompetentBody,
                 on,

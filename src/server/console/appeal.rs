@@ -1,6 +1,7 @@
 //! An appeal's page for the manager and the Director: what may be plain, the
 //! suggestion, the history; the recorded reveal of identity and text; the
-//! classification (`cases::classify`).
+//! classification (`cases::classify`); on the revealed page, the recorded
+//! correction of the details (`pbx::notes::correct_details`).
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub(super) async fn appeal_page(
     let session = or_refuse!(require(&app, &sessions, &headers, READERS));
     let notice = match q.done.as_deref() {
         Some("classified") => Some(t(session.lang, Msg::Classified)),
+        Some("corrected") => Some(t(session.lang, Msg::Corrected)),
         Some(_) => Some(t(session.lang, Msg::Recorded)),
         None => None,
     };
@@ -49,6 +51,20 @@ pub(super) async fn appeal_view(
     revealed: Option<Appeal>,
     notice: Option<&str>,
     status: StatusCode,
+) -> Response {
+    appeal_view_correcting(app, session, id, revealed, notice, status, None).await
+}
+
+/// `appeal_view`, the correction form holding `correcting` (what was typed and
+/// the field refused) instead of the current values.
+async fn appeal_view_correcting(
+    app: &App,
+    session: &Session,
+    id: i64,
+    revealed: Option<Appeal>,
+    notice: Option<&str>,
+    status: StatusCode,
+    correcting: Option<(&CorrectForm, Option<&str>)>,
 ) -> Response {
     let lang = session.lang;
     let appeal = match app.journal.get(AppealId(id)).await {
@@ -106,6 +122,12 @@ pub(super) async fn appeal_view(
                     }
                     @if let Some(subject) = &open.subject { p { strong { (subject) } } }
                     @if let Some(text) = &open.substance { p.substance { (text) } }
+                }
+                @if session.has(Role::Manager) || session.has(Role::Director) {
+                    @match correcting {
+                        Some((form, bad)) => (correct_form(session, &appeal, form, bad)),
+                        None => (correct_form(session, &appeal, &CorrectForm::of(open), None)),
+                    }
                 }
                 @if let Some(materials) = &materials { (materials) }
                 (super::documents::citizen_forms(session, &appeal, &deadlines))
@@ -292,5 +314,163 @@ pub(super) async fn classify(
             )
             .await
         }
+    }
+}
+
+/// The correction form: the current values (or what was typed), the reason. A
+/// field not posted is not corrected.
+#[derive(Default, Deserialize)]
+pub(super) struct CorrectForm {
+    csrf: Option<String>,
+    name: Option<String>,
+    organisation: Option<String>,
+    postal_address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    subject: Option<String>,
+    substance: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+impl CorrectForm {
+    /// The form holding an opened appeal's current values.
+    fn of(open: &Appeal) -> Self {
+        let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
+        let r = &open.reporter;
+        Self {
+            csrf: None,
+            name: v(&r.name),
+            organisation: v(&r.organisation),
+            postal_address: v(&r.postal_address),
+            phone: v(&r.phone),
+            email: v(&r.email),
+            subject: v(&open.subject),
+            substance: v(&open.substance),
+            reason: String::new(),
+        }
+    }
+
+    /// The correction of the fields posted that differ from `open`'s (trimmed).
+    fn changes(&self, open: &Appeal) -> crate::pbx::notes::Correction {
+        let current = Self::of(open);
+        let changed = |typed: &Option<String>, now: &Option<String>| {
+            let typed = typed.as_deref()?.trim();
+            (typed != now.as_deref().unwrap_or_default().trim()).then(|| typed.to_owned())
+        };
+        crate::pbx::notes::Correction {
+            name: changed(&self.name, &current.name),
+            organisation: changed(&self.organisation, &current.organisation),
+            postal_address: changed(&self.postal_address, &current.postal_address),
+            phone: changed(&self.phone, &current.phone),
+            email: changed(&self.email, &current.email),
+            subject: changed(&self.subject, &current.subject),
+            substance: changed(&self.substance, &current.substance),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+fn correct_form(
+    session: &Session,
+    appeal: &Appeal,
+    form: &CorrectForm,
+    bad: Option<&str>,
+) -> maud::Markup {
+    let lang = session.lang;
+    let field = |id: &'static str, label: Msg, value: &Option<String>| {
+        let value = value.as_deref().unwrap_or_default();
+        let error = bad.filter(|b| *b == id).and_then(|b| match b {
+            "reason" => Some(t(lang, Msg::CorrectReasonRequired)),
+            other => super::operator::field_error(lang, other),
+        });
+        // The ids are the form's own (`correct-…`): the page has other forms.
+        super::operator::labelled_input(lang, "correct-", id, label, value, "text", error)
+    };
+    html! {
+        form.card #correct method="post" action={ "/console/appeals/" (appeal.id) "/correct" } {
+            h2 { (t(lang, Msg::Correct)) }
+            p.muted { (t(lang, Msg::CorrectHelp)) }
+            input type="hidden" name="csrf" value=(session.csrf);
+            (field("name", Msg::FullName, &form.name))
+            (field("organisation", Msg::Organisation, &form.organisation))
+            (field("postal_address", Msg::PostalAddress, &form.postal_address))
+            (field("phone", Msg::Phone, &form.phone))
+            (field("email", Msg::Email, &form.email))
+            (field("subject", Msg::Subject, &form.subject))
+            label for="correct-substance" { (t(lang, Msg::Substance)) }
+            textarea #correct-substance name="substance" { (form.substance.as_deref().unwrap_or_default()) }
+            (field("reason", Msg::CorrectReason, &Some(form.reason.clone())))
+            button type="submit" { (t(lang, Msg::Correct)) }
+        }
+    }
+}
+
+/// A manager's or the Director's correction from the revealed page: the appeal
+/// opened again (a recorded read) to see which fields changed, then
+/// `pbx::notes::correct_details`. Refused, the revealed page again with what
+/// was typed and the error beside its field.
+pub(super) async fn correct(
+    State(app): State<Arc<App>>,
+    Extension(sessions): Extension<Arc<Sessions>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectForm>,
+) -> Response {
+    let session = or_refuse!(require_post(
+        &app,
+        &sessions,
+        &headers,
+        READERS,
+        form.csrf.as_deref()
+    ));
+    let lang = session.lang;
+    let open = match opened(&app, &session, id, "correction").await {
+        Ok(open) => open,
+        Err(refused) => return refused,
+    };
+    let again = |open: Appeal, notice: &'static str, bad: Option<&'static str>| {
+        let app = &app;
+        let session = &session;
+        let form = &form;
+        async move {
+            let bad_field = bad;
+            appeal_view_correcting(
+                app,
+                session,
+                id,
+                Some(open),
+                Some(notice),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((form, bad_field)),
+            )
+            .await
+        }
+    };
+    if form.reason.trim().is_empty() {
+        return again(open, t(lang, Msg::CorrectReasonRequired), Some("reason")).await;
+    }
+    let correction = form.changes(&open);
+    if correction.name.is_none()
+        && correction.organisation.is_none()
+        && correction.postal_address.is_none()
+        && correction.phone.is_none()
+        && correction.email.is_none()
+        && correction.subject.is_none()
+        && correction.substance.is_none()
+    {
+        return again(open, t(lang, Msg::CorrectNothing), None).await;
+    }
+    let key = crate::journal::AppealKey::Id(AppealId(id));
+    match crate::pbx::notes::correct_details(&app.journal, &key, correction, &session.actor()).await
+    {
+        Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=corrected")).into_response(),
+        Err(crate::pbx::PbxError::Refused { field, .. })
+            if field == "phone" || field == "email" =>
+        {
+            let bad = if field == "phone" { "phone" } else { "email" };
+            again(open, t(lang, Msg::FieldsRefused), Some(bad)).await
+        }
+        Err(e) => crate::server::problem::Problem::from(e).into_response(),
     }
 }

@@ -589,6 +589,54 @@ messages! {
     InvSubstantiatedYes => ("Substantiated", "Обоснованно", "Негізді"),
     InvSubstantiatedNo => ("Not substantiated", "Необоснованно", "Негізсіз"),
     InvReadersPlain => ("Who may read the file", "Кто может читать материалы", "Істі кім оқи алады"),
+    // Issue 19, the operator's notes: the script's last point (10.5), the checked
+    // phone and e-mail, the recorded correction.
+    ScriptLiability => (
+        "It is handed over only as the law provides, and disclosing it carries liability.",
+        "Они передаются только в порядке, предусмотренном законом, а их разглашение влечёт ответственность.",
+        "Олар тек заңда көзделген тәртіппен беріледі, ал оларды жария ету жауапкершілікке әкеп соғады."
+    ),
+    BadPhone => (
+        "Not a phone number: write it as +7 701 234 56 78 or 8 701 234 56 78.",
+        "Это не номер телефона: укажите его как +7 701 234 56 78 или 8 701 234 56 78.",
+        "Бұл телефон нөмірі емес: +7 701 234 56 78 немесе 8 701 234 56 78 түрінде жазыңыз."
+    ),
+    BadEmail => (
+        "A reply cannot go to this address: write it as name@example.kz.",
+        "На этот адрес нельзя отправить ответ: укажите его как name@example.kz.",
+        "Бұл мекенжайға жауап жіберу мүмкін емес: name@example.kz түрінде жазыңыз."
+    ),
+    FieldsRefused => (
+        "Nothing was saved: correct the field marked below.",
+        "Ничего не сохранено: исправьте отмеченное ниже поле.",
+        "Ештеңе сақталмады: төменде белгіленген өрісті түзетіңіз."
+    ),
+    Correct => ("Correct the details", "Исправить сведения", "Мәліметтерді түзету"),
+    CorrectHelp => (
+        "Change only what was recorded wrongly and say why: the earlier values stay in the record, the audit log names the fields.",
+        "Измените только то, что записано неверно, и укажите причину: прежние значения остаются в журнале, журнал аудита называет поля.",
+        "Тек қате жазылғанын өзгертіп, себебін көрсетіңіз: бұрынғы мәндер журналда қалады, аудит журналы өрістерді атайды."
+    ),
+    CorrectReason => (
+        "Reason for the correction (no values here)",
+        "Причина исправления (без самих сведений)",
+        "Түзету себебі (мәліметтердің өзін жазбаңыз)"
+    ),
+    CorrectReasonRequired => (
+        "Say why the details are corrected.",
+        "Укажите, почему исправляются сведения.",
+        "Мәліметтердің неге түзетілетінін көрсетіңіз."
+    ),
+    CorrectNothing => (
+        "Nothing was changed.",
+        "Ничего не изменено.",
+        "Ештеңе өзгертілген жоқ."
+    ),
+    Corrected => (
+        "The correction is recorded; the earlier values are kept.",
+        "Исправление записано; прежние значения сохранены.",
+        "Түзету жазылды; бұрынғы мәндер сақталды."
+    ),
 }
 
 /// A language's own name for itself, as the login page and the header's switch
@@ -630,6 +678,16 @@ mod tests {
             Msg::DownloadPublicationXlsx,
             Msg::DownloadPdf,
             Msg::DownloadWorkbook,
+            Msg::ScriptLiability,
+            Msg::BadPhone,
+            Msg::BadEmail,
+            Msg::FieldsRefused,
+            Msg::Correct,
+            Msg::CorrectHelp,
+            Msg::CorrectReason,
+            Msg::CorrectReasonRequired,
+            Msg::CorrectNothing,
+            Msg::Corrected,
         ] {
             let words = [t(Lang::En, msg), t(Lang::Ru, msg), t(Lang::Kk, msg)];
             assert!(words.iter().all(|w| !w.is_empty()), "{msg:?}");

@@ -99,6 +99,7 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         .route("/console/appeals/{id}", get(appeal::appeal_page))
         .route("/console/appeals/{id}/reveal", post(appeal::reveal))
         .route("/console/appeals/{id}/classify", post(appeal::classify))
+        .route("/console/appeals/{id}/correct", post(appeal::correct))
         .route("/console/appeals/{id}/act", post(case::act))
         .route("/console/deadlines", get(board::board))
         .route("/console/investigations", get(investigation::list))

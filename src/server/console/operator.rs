@@ -16,6 +16,7 @@ use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::journal::{Appeal, AppealId, AppealKey, Channel, ListFilter, ScriptPoint, Status};
+use crate::pbx::error::PbxError;
 
 /// The queue's live updates: the one script of the console, a module of its own.
 const QUEUE_JS: &str = include_str!("queue.js");
@@ -190,6 +191,55 @@ pub(super) struct NotesForm {
     script_own_name: Option<String>,
     script_scope: Option<String>,
     script_secret: Option<String>,
+    script_liability: Option<String>,
+}
+
+impl NotesForm {
+    /// The points of the script ticked as said.
+    fn said(&self) -> Vec<ScriptPoint> {
+        [
+            (&self.script_own_name, ScriptPoint::OwnNameAndPosition),
+            (&self.script_scope, ScriptPoint::LineScope),
+            (&self.script_secret, ScriptPoint::StateSecretWarning),
+            (&self.script_liability, ScriptPoint::DisclosureLiability),
+        ]
+        .into_iter()
+        .filter_map(|(ticked, point)| ticked.is_some().then_some(point))
+        .collect()
+    }
+}
+
+/// The words for a refused field of the notes or a correction (`phone`,
+/// `email`), shown next to it.
+pub(super) fn field_error(lang: Lang, field: &str) -> Option<&'static str> {
+    match field {
+        "phone" => Some(t(lang, Msg::BadPhone)),
+        "email" => Some(t(lang, Msg::BadEmail)),
+        _ => None,
+    }
+}
+
+/// One labelled input named `name` (its id `prefix` + `name`), with the error
+/// about it (if any) beside it.
+pub(super) fn labelled_input(
+    lang: Lang,
+    prefix: &str,
+    name: &'static str,
+    label: Msg,
+    value: &str,
+    kind: &'static str,
+    error: Option<&str>,
+) -> Markup {
+    let id = format!("{prefix}{name}");
+    let described = error.map(|_| format!("{id}-error"));
+    html! {
+        div {
+            label for=(id) { (t(lang, label)) }
+            input id=(id) name=(name) type=(kind) value=(value)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described.as_deref()];
+            @if let Some(e) = error { p.error id={ (id) "-error" } role="alert" { (e) } }
+        }
+    }
 }
 
 fn notes_view(
@@ -199,19 +249,22 @@ fn notes_view(
     form: &NotesForm,
     tz: chrono_tz::Tz,
     error: Option<&str>,
+    bad_field: Option<&str>,
 ) -> Markup {
     let field = |id: &'static str, label: Msg, value: &str, kind: &'static str| {
-        html! {
-            div {
-                label for=(id) { (t(lang, label)) }
-                input id=(id) name=(id) type=(kind) value=(value);
-            }
-        }
+        let error = bad_field
+            .filter(|f| *f == id)
+            .and_then(|f| field_error(lang, f));
+        labelled_input(lang, "", id, label, value, kind, error)
     };
+    // Refused for the script: each point not ticked is marked.
+    let script_refused = bad_field == Some("script");
     let point = |name: &'static str, text: Msg, ticked: bool| {
+        let unsaid = script_refused && !ticked;
         html! {
-            label {
-                input type="checkbox" name=(name) value="said" checked[ticked];
+            label.error[unsaid] {
+                input type="checkbox" name=(name) value="said" checked[ticked]
+                    aria-invalid=[unsaid.then_some("true")];
                 span { (t(lang, text)) }
             }
         }
@@ -226,6 +279,7 @@ fn notes_view(
                 (point("script_own_name", Msg::ScriptOwnName, form.script_own_name.is_some()))
                 (point("script_scope", Msg::ScriptScope, form.script_scope.is_some()))
                 (point("script_secret", Msg::ScriptSecret, form.script_secret.is_some()))
+                (point("script_liability", Msg::ScriptLiability, form.script_liability.is_some()))
             }
             fieldset {
                 legend { (t(lang, Msg::Caller)) }
@@ -238,7 +292,7 @@ fn notes_view(
                     (field("organisation", Msg::Organisation, &form.organisation, "text"))
                     (field("postal_address", Msg::PostalAddress, &form.postal_address, "text"))
                     (field("phone", Msg::Phone, &form.phone, "tel"))
-                    (field("email", Msg::Email, &form.email, "email"))
+                    (field("email", Msg::Email, &form.email, "text"))
                 }
                 label for="substance" { (t(lang, Msg::Substance)) }
                 textarea #substance name="substance" required { (form.substance) }
@@ -264,6 +318,7 @@ pub(super) async fn notes_page(
         &appeal,
         &NotesForm::default(),
         tz,
+        None,
         None,
     )
     .into_response()
@@ -291,10 +346,9 @@ pub(super) async fn save_notes(
     let appeal = or_refuse!(awaiting(&app, &session, id).await);
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
-    let all_said = form.script_own_name.is_some()
-        && form.script_scope.is_some()
-        && form.script_secret.is_some();
-    if !all_said || given(&form.substance).is_none() {
+    let said = form.said();
+    let unsaid = !ScriptPoint::missing_from(&said).is_empty();
+    if unsaid || given(&form.substance).is_none() {
         let view = notes_view(
             lang,
             &session,
@@ -302,6 +356,7 @@ pub(super) async fn save_notes(
             &form,
             tz,
             Some(t(lang, Msg::ScriptRequired)),
+            unsaid.then_some("script"),
         );
         return (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
     }
@@ -318,18 +373,14 @@ pub(super) async fn save_notes(
         email: given(&form.email),
         subject: None,
         substance: given(&form.substance),
-        script: vec![
-            ScriptPoint::OwnNameAndPosition,
-            ScriptPoint::LineScope,
-            ScriptPoint::StateSecretWarning,
-        ],
+        script: said,
     };
     let key = AppealKey::Id(appeal.id);
     match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
         .await
     {
         Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
-        Err(crate::journal::JournalError::NotAllowed(_)) => {
+        Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
             let view = notes_view(
                 lang,
                 &session,
@@ -337,8 +388,23 @@ pub(super) async fn save_notes(
                 &form,
                 tz,
                 Some(t(lang, Msg::NotAwaiting)),
+                None,
             );
             (StatusCode::CONFLICT, view).into_response()
+        }
+        // A phone or an e-mail address that cannot be used: the form again,
+        // everything typed in it, the error beside the field.
+        Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => {
+            let view = notes_view(
+                lang,
+                &session,
+                &appeal,
+                &form,
+                tz,
+                Some(t(lang, Msg::FieldsRefused)),
+                Some(&field),
+            );
+            (StatusCode::UNPROCESSABLE_ENTITY, view).into_response()
         }
         Err(e) => crate::server::problem::Problem::from(e).into_response(),
     }
