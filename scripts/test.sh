@@ -9,4 +9,4 @@ bash scripts/install-test-deps.sh
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked -- --test-threads=4
+cargo test --locked --no-fail-fast -- --test-threads=4

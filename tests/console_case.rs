@@ -242,8 +242,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         "the board's overdue list: {page}"
     );
     screenshot(&desk, "deadlines").await;
-    // The Journal's "overdue" filter: this appeal, not a fresh one.
-    let fresh = answered_call(&d, "case-2").await;
+    // The Journal's "overdue" filter: this appeal, not a fresh one (a call of
+    // this morning, its triage due tomorrow).
+    let fresh = answered_call_on(&d, "case-2", "2026-12-22").await;
     desk.goto(&d.url("/console/journal?overdue=1"))
         .await
         .unwrap();

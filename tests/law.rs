@@ -335,8 +335,8 @@ fn rows() -> Vec<Row> {
         // A corruption report received Monday 7 December 2026, 11:00, with an
         // e-mail: the reply due 29 December as in the first row. The Director
         // consents on the 8th (10.6); it is forwarded to the anti-corruption
-        // service on the 9th (10.7): the reply is ended, the enterprise no longer
-        // owes it.
+        // service on the 9th (10.7). The enterprise still owes the citizen its
+        // reply (its own investigation may follow): sent on the 10th.
         Row {
             name: "forwarded to the anti-corruption service",
             received: astana(2026, 12, 7, 11, 0),
@@ -362,19 +362,75 @@ fn rows() -> Vec<Row> {
                         reference: "OUT-2026-0001".into(),
                     }),
                 ),
+                (
+                    date(2026, 12, 10),
+                    Step::Act(Act::Deadline(Event::ReplySent {
+                        on: date(2026, 12, 10),
+                    })),
+                ),
             ],
             expect: vec![
                 (
                     Reply,
                     date(2026, 12, 7),
                     date(2026, 12, 29),
-                    Ended(date(2026, 12, 9), "forwarded"),
+                    Met(date(2026, 12, 10)),
                 ),
                 (
                     Triage,
                     date(2026, 12, 7),
                     date(2026, 12, 8),
                     Met(date(2026, 12, 7)),
+                ),
+            ],
+        },
+        // A threat with a name and an e-mail, received Monday 14 December
+        // 2026, 10:00: its words start its forwarding, due that day (6.3), the
+        // triage is due the 15th, and the reply 15 working days from the 14th:
+        // 15, (16th off) 17, 18, 21, 22, 23, 24, 25, 28, 29, 30, 31, (1st, 4th
+        // off) 5, 6, (7th off) 8 → Friday 8 January 2027. Classified a criminal
+        // offence and forwarded to the competent body on the 14th: the
+        // enterprise's part ends, and the reply with it.
+        Row {
+            name: "a threat with an address, forwarded to the competent body",
+            received: astana(2026, 12, 14, 10, 0),
+            channel: Channel::Email,
+            reporter: named_with_email(),
+            substance: "Грозят взрывом на складе",
+            registered_on: date(2026, 12, 14),
+            steps: vec![
+                (
+                    date(2026, 12, 14),
+                    Step::Classify(Category::CriminalOffence),
+                ),
+                (
+                    date(2026, 12, 14),
+                    Step::Act(Act::Forward {
+                        to: Body::CompetentBody,
+                        on: date(2026, 12, 14),
+                        method: "by_hand".into(),
+                        reference: "вх. № 78".into(),
+                    }),
+                ),
+            ],
+            expect: vec![
+                (
+                    Reply,
+                    date(2026, 12, 14),
+                    date(2027, 1, 8),
+                    Ended(date(2026, 12, 14), "forwarded"),
+                ),
+                (
+                    Triage,
+                    date(2026, 12, 14),
+                    date(2026, 12, 15),
+                    Met(date(2026, 12, 14)),
+                ),
+                (
+                    ThreatForward,
+                    date(2026, 12, 14),
+                    date(2026, 12, 14),
+                    Met(date(2026, 12, 14)),
                 ),
             ],
         },
@@ -539,7 +595,7 @@ async fn the_table_holds(backend: Backend) {
     .expect("report");
     assert_eq!(
         report.deadlines.all.ended, 3,
-        "the three ended replies: redirected, not considered, forwarded"
+        "the three ended replies: redirected, not considered, forwarded to a competent body"
     );
     assert_eq!(
         report.deadlines.all.overdue, 0,
@@ -785,17 +841,14 @@ async fn a_closed_case_stays_closed_and_a_status_never_moves_back() {
 async fn every_surface_takes_the_one_path() {
     use support::senim::{Served, person, run_cli_as};
     let dir = tempfile::tempdir().expect("temporary directory");
-    let d = support::app::TestApp::spawn(
-        dir.path(),
-        "",
-        "[authority]\ndeputies = [\"dana\"]\n",
-        astana(2026, 12, 8, 12, 0),
-    )
-    .await;
-    let manager = person(&d.config, "marat", &["manager"]);
+    let extra = "[authority]\ndeputies = [\"dana\"]\n";
+    // The persons first, the daemon stopped (as an administrator sets up).
+    let config = write_config(dir.path(), support::ports::free_port(), "", extra);
+    let manager = person(&config, "marat", &["manager"]);
     // The deputy works the line as an operator; the configuration makes her
     // the head's deputy for the reply's extension alone.
-    let deputy = person(&d.config, "dana", &["operator"]);
+    let deputy = person(&config, "dana", &["operator"]);
+    let d = support::app::TestApp::spawn(dir.path(), "", extra, astana(2026, 12, 8, 12, 0)).await;
     let appeal = register(
         &d.app,
         &d.clock,

@@ -1163,26 +1163,47 @@ async fn the_figures_add_up_on_the_command_line() {
             "a bribe",
         ],
     );
+    // The investigation, in its file (7.5–7.11): the Director's order, the
+    // commission's conclusion (substantiated), her decision.
     run(
         Some(&director),
         wednesday,
         &[
-            "journal",
-            "event",
+            "investigation",
+            "order",
             &d,
-            "investigation-ordered",
+            "--number",
+            "№ 5",
             "--on",
             "2026-12-02",
+            "--member",
+            "aigul",
+        ],
+    );
+    let conclusion = dir.path().join("conclusion.txt");
+    std::fs::write(&conclusion, "The facts are confirmed.").unwrap();
+    run(
+        Some(&manager),
+        "2026-12-10T11:00:00+05:00",
+        &[
+            "investigation",
+            "conclude",
+            &d,
+            "--text-file",
+            conclusion.to_str().unwrap(),
+            "--substantiated",
+            "yes",
+            "--on",
+            "2026-12-10",
         ],
     );
     run(
         Some(&director),
         "2026-12-11T11:00:00+05:00",
         &[
-            "journal",
-            "event",
+            "investigation",
+            "decide",
             &d,
-            "decision",
             "--decision",
             "disciplinary",
             "--on",
@@ -1240,8 +1261,9 @@ async fn the_figures_add_up_on_the_command_line() {
         ),
         (1, 0, 0, 0)
     );
-    // The plain path records no conclusion.
-    assert_eq!(sum("conclusion."), 0);
+    // The commission found it substantiated (7.10).
+    assert_eq!(sum("conclusion."), 1);
+    assert_eq!(figure("conclusion.substantiated"), 1);
     assert_eq!(figure("month.2026-12.decision.disciplinary"), 1);
     // The deadlines on 20 January 2027: C's reply (due 23 December) ended by
     // its closing, and its triage too; N's, F's and D's triage met by the act

@@ -184,9 +184,11 @@ impl Act {
     }
 
     /// What the act does to the appeal's other deadlines: those it meets (the
-    /// triage is met by any outcome of it; a forwarding meets the redirection
-    /// and the threat's forwarding), and those it makes moot, ended with the
-    /// act's name (`Deadlines::end_in`).
+    /// triage is met by any outcome of it; a forwarding meets the threat's
+    /// forwarding, and to a competent body the redirection), and those it makes
+    /// moot, ended with the act's name (`Deadlines::end_in`): a forwarding to a
+    /// competent body ends the reply, one to the anti-corruption service does
+    /// not (the enterprise's own investigation and reply may follow, 10.7).
     pub fn ends(&self) -> (&'static [Kind], &'static [Kind]) {
         use Kind::*;
         match self {
@@ -203,10 +205,17 @@ impl Act {
                 ],
             ),
             Act::NotConsidered { .. } => (&[Triage], &[Reply, ExtensionNotice, Redirect]),
-            Act::Forward { .. } => (
+            // To a competent body (outside competence, 6.3): the enterprise's
+            // part ends. To the anti-corruption service (10.7), its own work on
+            // the report (an investigation, the reply) may go on.
+            Act::Forward {
+                to: Body::CompetentBody,
+                ..
+            } => (
                 &[Triage, Redirect, ThreatForward],
                 &[Reply, ExtensionNotice],
             ),
+            Act::Forward { .. } => (&[Triage, ThreatForward], &[]),
             Act::Deadline(Event::Redirected { .. }) => (&[Triage], &[Reply, ExtensionNotice]),
             Act::Deadline(Event::OutsideCompetence) | Act::Route { .. } => (&[Triage], &[]),
             Act::Deadline(Event::ReplySent { .. }) => (&[], &[ExtensionNotice]),
