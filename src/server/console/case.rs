@@ -189,7 +189,7 @@ pub(super) fn section(
             reason: String::new(),
             reference: String::new(),
         })) {
-            form.card #reply-extend method="post" action=(action) {
+            div.acts { form.card #reply-extend method="post" action=(action) {
                 h3 { (t(lang, Msg::ReplyExtendHeading)) }
                 (hidden("reply_extended"))
                 (date("until", "reply-extend-until", Msg::Until, None))
@@ -198,7 +198,7 @@ pub(super) fn section(
                 label for="reply-extend-reference" { (t(lang, Msg::WrittenDecision)) }
                 input #reply-extend-reference type="text" name="reference" required;
                 button type="submit" { (t(lang, Msg::Extend)) }
-            }
+            } }
         }
         @if session.has(Role::Manager) {
             h2 { (t(lang, Msg::CaseWork)) }
