@@ -947,3 +947,63 @@ async fn every_surface_takes_the_one_path() {
     assert_eq!(after.status, Status::Closed);
     d.stop().await;
 }
+
+/// An appeal an earlier version closed by setting its status alone kept its
+/// reply deadline open, which the board and the 09:00 digest then showed as
+/// OVERDUE for ever. At start-up the scheduler ends such deadlines, each a
+/// `deadline_ended` event of the daemon's, and the board is clean.
+#[tokio::test]
+async fn deadlines_an_earlier_version_left_open_on_a_closed_appeal_end_at_start() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (app, clock) = rig(dir.path(), &db);
+    let appeal = one_appeal(&app, &clock, "closed-before").await;
+    // As `senim journal status … closed` did before it went through the acts.
+    app.journal
+        .amend(
+            appeal.id,
+            senim::journal::Amendment::Status {
+                status: Status::Closed,
+                reason: Some("closed".into()),
+            },
+            "person:manager",
+        )
+        .await
+        .expect("closed the old way");
+    clock.set(astana(2027, 1, 11, 9, 0));
+    let board = app.deadlines.board(date(2027, 1, 11)).await.expect("board");
+    assert_eq!(
+        board.overdue.len(),
+        2,
+        "the reply and the triage, left open"
+    );
+    app.scheduler()
+        .backfill_reply_deadlines(clock.now())
+        .await
+        .expect("start-up");
+    let board = app.deadlines.board(date(2027, 1, 11)).await.expect("board");
+    assert!(board.overdue.is_empty(), "{:?}", board.overdue);
+    let deadlines = app.deadlines.of_appeal(appeal.id).await.expect("deadlines");
+    assert!(
+        deadlines
+            .iter()
+            .all(|d| d.ended_by.as_deref() == Some("closed") && !d.is_missed(date(2027, 1, 11))),
+        "{deadlines:?}"
+    );
+    let history = app.journal.history(appeal.id).await.expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.kind == "deadline_ended" && e.actor == "senim")
+            .count(),
+        2
+    );
+    // Run again: nothing more.
+    app.scheduler()
+        .backfill_reply_deadlines(clock.now())
+        .await
+        .expect("start-up again");
+    let again = app.journal.history(appeal.id).await.expect("history");
+    assert_eq!(again.len(), history.len());
+    assert!(app.journal.verify().await.expect("verify").is_intact());
+}

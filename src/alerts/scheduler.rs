@@ -20,6 +20,8 @@ use crate::outbox::{Mail, MailKind, Outbox};
 
 /// How far back the start-up back-fill gives appeals their reply deadline.
 const REPLY_BACKFILL_DAYS: u64 = 120;
+/// The audit actor of what the daemon itself records (no person acted).
+const SYSTEM_ACTOR: &str = "senim";
 
 /// The Astana date of the last head in a heads file, if any.
 fn last_head_date(path: &std::path::Path, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
@@ -261,6 +263,25 @@ impl Scheduler {
             })
             .await?;
         self.deadlines.backfill_replies(&appeals).await?;
+        // Closed by an earlier version without ending its deadlines (or given a
+        // reply deadline by the back-fill above): ended now, never overdue.
+        let closed: Vec<_> = self
+            .journal
+            .list_keys(&ListFilter {
+                status: Some(crate::journal::Status::Closed),
+                ..ListFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let ended = self
+            .deadlines
+            .end_for_closed(&self.journal, &closed, today, SYSTEM_ACTOR)
+            .await?;
+        if ended > 0 {
+            tracing::info!(ended, "deadlines of appeals closed earlier ended");
+        }
         let carried = self
             .deadlines
             .chain_earlier_events(&self.journal, now)

@@ -609,6 +609,54 @@ impl Deadlines {
         close(tx, id.0, kind, on, false).await
     }
 
+    /// Ends the open deadlines of those of `closed` that are still closed: an
+    /// earlier version closed appeals without ending their deadlines, which the
+    /// board and the digest then showed as overdue forever. Each is a
+    /// `deadline_ended` event by `actor`, on `today`, by `closed`; a chunk of
+    /// appeals per transaction, read again under the chain's lock (safe from
+    /// several processes, and to run again). Returns how many ended.
+    pub async fn end_for_closed(
+        &self,
+        journal: &Journal,
+        closed: &[AppealId],
+        today: NaiveDate,
+        actor: &str,
+    ) -> Result<usize> {
+        const CHUNK: usize = 50;
+        let mut with_open: Vec<AppealId> = self
+            .of_appeals(closed)
+            .await?
+            .iter()
+            .filter(|d| d.is_open())
+            .map(|d| d.appeal_id)
+            .collect();
+        with_open.dedup();
+        let mut ended = 0;
+        for chunk in with_open.chunks(CHUNK) {
+            let mut tx = self.db.begin().await?;
+            let mut chain = journal.lock_chain(&mut tx).await?;
+            for id in chunk {
+                let appeal = journal.get_in(&mut tx, *id).await?;
+                if appeal.status == crate::journal::Status::Closed {
+                    ended += self
+                        .end_in(
+                            &mut tx,
+                            &mut chain,
+                            &appeal,
+                            Kind::ALL,
+                            "closed",
+                            today,
+                            actor,
+                        )
+                        .await?;
+                }
+            }
+            chain.finish(&mut tx).await?;
+            tx.commit().await?;
+        }
+        Ok(ended)
+    }
+
     /// Ends the open deadlines of `kinds` of `appeal` on `on`: the act `by` (the
     /// appeal closed, found "not considered", forwarded, redirected...) made them
     /// moot. Each is a `deadline_ended` event of the chain, by `actor`, naming
