@@ -1007,3 +1007,44 @@ async fn deadlines_an_earlier_version_left_open_on_a_closed_appeal_end_at_start(
     assert_eq!(again.len(), history.len());
     assert!(app.journal.verify().await.expect("verify").is_intact());
 }
+
+/// A disabled person can do nothing: their token stops at once (the API and
+/// the command line), and a console session they opened before ends at their
+/// next request.
+#[tokio::test]
+async fn a_person_disabled_while_logged_in_can_do_nothing_more() {
+    use support::console::{PASSWORD, console_person, http_login, no_redirects};
+    use support::senim::{Served, run_cli};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = write_config(dir.path(), support::ports::free_port(), "", "");
+    let manager = console_person(&config, dir.path(), "marat", &["manager"]);
+    let d = support::app::TestApp::spawn(dir.path(), "", "", astana(2026, 12, 8, 12, 0)).await;
+    let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
+    let cookie = cookie.expect("a session");
+    let journal = async || {
+        no_redirects()
+            .get(d.url("/console/journal"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .expect("get")
+            .status()
+    };
+    assert_eq!(journal().await, 200);
+    let out = run_cli(&d.config, &["persons", "disable", "marat"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(journal().await, 303, "sent to the login page");
+    assert_eq!(journal().await, 303, "and the session is gone for good");
+    let r = reqwest::Client::new()
+        .get(d.url("/v1/appeals/1/deadlines"))
+        .bearer_auth(&manager.token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 401);
+    d.stop().await;
+}
