@@ -294,19 +294,27 @@ impl Deadlines {
     /// kept.
     async fn start_in(&self, tx: &mut Tx, appeal: &Appeal) -> Result<()> {
         let registered = appeal.registration_date;
-        let now = appeal.registered_at.trunc_subsecs(0);
-        self.start_reply_in(tx, appeal).await?;
+        let mut owed = Vec::with_capacity(3);
+        if !appeal.no_return_address {
+            let reply = (self.received_on(appeal), self.reply_due(appeal));
+            owed.push((Kind::Reply, reply.0, reply.1));
+        }
         if appeal.status.stage() == 0 {
-            let due = registered + Days::new(1);
-            insert(tx, appeal.id.0, Kind::Triage, registered, due, now).await?;
+            owed.push((Kind::Triage, registered, registered + Days::new(1)));
         }
         if crate::triage::suggestion_for(appeal).category
             == Some(crate::journal::Category::CriminalOffence)
         {
-            self.start_threat_forward_in(tx, appeal, registered, now)
-                .await?;
+            owed.push((Kind::ThreatForward, registered, registered));
         }
-        Ok(())
+        // One statement for all: a registration's transaction stays short.
+        insert_all(
+            tx,
+            appeal.id.0,
+            &owed,
+            appeal.registered_at.trunc_subsecs(0),
+        )
+        .await
     }
 
     /// Starts the forwarding of a criminal offence or a threat to the competent
@@ -750,6 +758,39 @@ async fn insert(
     .execute(conn)
     .await
     .map(|_| ()))?;
+    Ok(())
+}
+
+/// Inserts the deadlines `owed` (kind, started, due) of appeal `id` in one
+/// statement; each kept if already there (`deadlines_once`).
+async fn insert_all(
+    tx: &mut Tx,
+    id: i64,
+    owed: &[(Kind, NaiveDate, NaiveDate)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if owed.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..owed.len())
+        .map(|i| {
+            let n = 3 + i * 3;
+            format!("($1, ${n}, ${}, ${}, FALSE, $2)", n + 1, n + 2)
+        })
+        .collect();
+    // $1 the appeal, $2 the time, then each row's kind, start and due date.
+    let sql = format!(
+        "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
+         VALUES {} ON CONFLICT DO NOTHING",
+        values.join(", ")
+    );
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(&sql).bind(id).bind(now);
+        for (kind, started, due) in owed {
+            query = query.bind(kind.as_str()).bind(*started).bind(*due);
+        }
+        query.execute(conn).await.map(|_| ())
+    })?;
     Ok(())
 }
 
