@@ -1005,6 +1005,11 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
             && page.contains("Кто может читать материалы"),
         "{page}"
     );
+    // Decided (7.11): the page says nothing more is recorded, and offers no form.
+    assert!(
+        page.contains("id=\"decided\"") && !page.contains("id=\"request\""),
+        "{page}"
+    );
     let reads: Vec<(String, Value)> = events(&config, n)
         .into_iter()
         .filter(|(k, ..)| k == "investigation_read")

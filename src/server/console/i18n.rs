@@ -588,6 +588,11 @@ messages! {
     ),
     InvSubstantiatedYes => ("Substantiated", "Обоснованно", "Негізді"),
     InvSubstantiatedNo => ("Not substantiated", "Необоснованно", "Негізсіз"),
+    InvDecidedNoMore => (
+        "The Director has decided (7.11): nothing more is recorded in this file.",
+        "Директор принял решение (7.11): в эти материалы больше ничего не записывается.",
+        "Директор шешім қабылдады (7.11): бұл іске енді ештеңе жазылмайды."
+    ),
     InvReadersPlain => ("Who may read the file", "Кто может читать материалы", "Істі кім оқи алады"),
     // Issue 19, the operator's notes: the script's last point (10.5), the checked
     // phone and e-mail, the recorded correction.

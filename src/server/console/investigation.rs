@@ -178,6 +178,9 @@ async fn view(
         textarea #outside name="outside" rows="3" {}
     };
     let tz = *app.config.calendar.timezone;
+    // After the decision (7.11) nothing more is recorded: no form is offered.
+    let decided = matches!(&opened, Ok(Some(file))
+        if file.entries.iter().any(|r| matches!(r.entry, Entry::Decided { .. })));
     let title = format!("{} · {}", t(lang, Msg::InvFile), appeal.registration_number);
     let body = html! {
         h1 { (t(lang, Msg::InvFile)) " · " a href={ "/console/appeals/" (id) } { (appeal.registration_number) } }
@@ -190,7 +193,8 @@ async fn view(
             (Some(_), Ok(None)) => { p.notice #locked { (t(lang, Msg::InvNeedsKey)) } }
             (Some(_), Ok(Some(file))) => { (file_view(lang, tz, file)) }
         }
-        div.acts {
+        @if decided { p.muted #decided { (t(lang, Msg::InvDecidedNoMore)) } }
+        @if !decided { div.acts {
             @if exists.is_none() && may_order {
                 form.card #order method="post" action=(action) {
                     h3 { (t(lang, Msg::OrderHeading)) }
@@ -265,7 +269,7 @@ async fn view(
                     }
                 }
             }
-        }
+        } }
     };
     (status, page(lang, &title, Some(session), body)).into_response()
 }
