@@ -1172,23 +1172,10 @@ async fn journal_command(
         } => {
             use crate::cases::Act;
             let reason = reason.unwrap_or_default();
-            let appeal = find_appeal(app, &appeal).await?;
-            let text = match (act, with_text) {
-                (ActKind::Route, true) if appeal.sealed.is_some() => {
-                    let opened = disclose(
-                        app,
-                        claimed,
-                        vec![appeal.clone()],
-                        "sent on to a unit (10.9)",
-                    )
-                    .await?;
-                    opened.first().map(crate::cases::acts::SentText::of)
-                }
-                (ActKind::Route, _) => None,
-                (_, true) => bail!("--with-text is for route"),
-                (_, false) => None,
-            };
-            let act = match act {
+            if with_text && !matches!(act, ActKind::Route) {
+                bail!("--with-text is for route");
+            }
+            let mut act = match act {
                 ActKind::Consent => Act::Consent { send: true, reason },
                 ActKind::RefuseConsent => Act::Consent {
                     send: false,
@@ -1196,7 +1183,7 @@ async fn journal_command(
                 },
                 ActKind::Route => Act::Route {
                     unit: unit.context("--unit is required for route")?,
-                    text,
+                    text: None,
                 },
                 ActKind::Forward => Act::Forward {
                     to: to.context("--to is required for forward")?,
@@ -1207,7 +1194,23 @@ async fn journal_command(
                 ActKind::NotConsidered => Act::NotConsidered { reason },
                 ActKind::Close => Act::Close { reason },
             };
+            let appeal = find_appeal(app, &appeal).await?;
             let actor = claimed.actor_for(app, &act).await?;
+            // Its text opened with the person's key only once the act is
+            // complete and theirs to record: the opening is a disclosure.
+            if let Act::Route { text, .. } = &mut act
+                && with_text
+                && appeal.sealed.is_some()
+            {
+                let opened = disclose(
+                    app,
+                    claimed,
+                    vec![appeal.clone()],
+                    "sent on to a unit (10.9)",
+                )
+                .await?;
+                *text = opened.first().map(crate::cases::acts::SentText::of);
+            }
             let appeal = app
                 .case()
                 .record(appeal.id, &act, &actor, app.clock.now(), app.today())

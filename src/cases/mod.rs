@@ -121,12 +121,14 @@ async fn classify(
     case.deadlines
         .meet_in(&mut tx, id, Kind::Triage, today)
         .await?;
+    // What follows in the chain (a threat's forwarding ended, a routing) is
+    // written under one lock of it.
+    let mut chain = journal.lock_chain(&mut tx).await?;
     if category == Category::CriminalOffence {
         case.deadlines
             .start_threat_forward_in(&mut tx, &appeal, today, now)
             .await?;
     } else {
-        let mut chain = journal.lock_chain(&mut tx).await?;
         case.deadlines
             .end_in(
                 &mut tx,
@@ -138,19 +140,17 @@ async fn classify(
                 actor,
             )
             .await?;
-        chain.finish(&mut tx).await?;
     }
     // A routing the classification caused is in the chain as the manager's,
     // as one she makes herself (`Act::Route`).
     let appeal = match routed {
         Some(unit) => {
-            let mut chain = journal.lock_chain(&mut tx).await?;
             let detail = serde_json::json!({ "unit": unit, "on_classification": true });
             chain
                 .record(&mut tx, &appeal, actor, acts::ROUTED, &detail)
                 .await?;
             // One still awaiting the operator's notes stays in her queue.
-            let appeal = if appeal.status == Status::AwaitingOperatorNotes {
+            if appeal.status == Status::AwaitingOperatorNotes {
                 appeal
             } else {
                 chain
@@ -164,12 +164,11 @@ async fn classify(
                         actor,
                     )
                     .await?
-            };
-            chain.finish(&mut tx).await?;
-            appeal
+            }
         }
         None => appeal,
     };
+    chain.finish(&mut tx).await?;
     tx.commit().await?;
     alerts.outbox().wake();
     metrics::counter!("senim_appeals_classified_total", "category" => category.as_str())

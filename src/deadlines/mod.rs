@@ -296,8 +296,11 @@ impl Deadlines {
         let registered = appeal.registration_date;
         let mut owed = Vec::with_capacity(3);
         if !appeal.no_return_address {
-            let reply = (self.received_on(appeal), self.reply_due(appeal));
-            owed.push((Kind::Reply, reply.0, reply.1));
+            owed.push((
+                Kind::Reply,
+                self.received_on(appeal),
+                self.reply_due(appeal),
+            ));
         }
         if appeal.status.stage() == 0 {
             owed.push((Kind::Triage, registered, registered + Days::new(1)));
@@ -631,14 +634,18 @@ impl Deadlines {
         actor: &str,
     ) -> Result<usize> {
         const CHUNK: usize = 50;
-        let mut with_open: Vec<AppealId> = self
-            .of_appeals(closed)
-            .await?
+        // The appeals with a deadline still open: few, whatever the history.
+        let open: Vec<i64> = on_db!(&self.db, pool => sqlx::query_scalar(&format!(
+            "SELECT DISTINCT appeal_id FROM deadlines WHERE {OPEN}"
+        ))
+        .fetch_all(pool)
+        .await)?;
+        let open: std::collections::HashSet<i64> = open.into_iter().collect();
+        let with_open: Vec<AppealId> = closed
             .iter()
-            .filter(|d| d.is_open())
-            .map(|d| d.appeal_id)
+            .copied()
+            .filter(|id| open.contains(&id.0))
             .collect();
-        with_open.dedup();
         let mut ended = 0;
         for chunk in with_open.chunks(CHUNK) {
             let mut tx = self.db.begin().await?;
@@ -746,19 +753,7 @@ async fn insert(
     due: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
-         VALUES ($1, $2, $3, $4, FALSE, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(id)
-    .bind(kind.as_str())
-    .bind(started)
-    .bind(due)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    insert_all(tx, id, &[(kind, started, due)], now).await
 }
 
 /// Inserts the deadlines `owed` (kind, started, due) of appeal `id` in one
