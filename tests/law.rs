@@ -881,6 +881,34 @@ async fn every_surface_takes_the_one_path() {
         .await
         .expect("post");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    // An unknown act, or one without what it needs, is refused with a clear
+    // error and records nothing; so is a unit that does not exist.
+    for (body, expected) in [
+        (serde_json::json!({"act": "fly"}), "unknown variant"),
+        (serde_json::json!({"act": "route"}), "missing field `unit`"),
+        (
+            serde_json::json!({"act": "route", "unit": "Nowhere"}),
+            "unit: no unit named",
+        ),
+        (
+            serde_json::json!({"act": "close", "reason": " "}),
+            "reason: required",
+        ),
+    ] {
+        let r = post("/acts", &manager.token, body.clone())
+            .await
+            .expect("post");
+        assert!(r.status().is_client_error(), "{body}: {}", r.status());
+        let text = r.text().await.unwrap_or_default();
+        assert!(text.contains(expected), "{body}: {text}");
+    }
+    let history = d.app.journal.history(appeal.id).await.expect("history");
+    assert!(
+        !history
+            .iter()
+            .any(|e| ["routed", "closed"].contains(&e.kind.as_str())),
+        "nothing recorded by the refused acts"
+    );
     // An act dated tomorrow is refused, naming the field.
     let r = post(
         "/acts",
