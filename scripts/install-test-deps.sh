@@ -34,10 +34,10 @@ apt_install() {
 install_debian_packages() {
     log "apt-get update"
     $SUDO apt-get update -q
-    log "installing dovecot-imapd, isync, openssl, procps (kill), systemd (systemd-analyze), util-linux (setpriv), wrk, chromium, chromium-driver, poppler-utils (pdftotext, pdftoppm)"
+    log "installing dovecot-imapd, isync, openssl, procps (kill), binutils (strings), systemd (systemd-analyze), util-linux (setpriv), wrk, chromium, chromium-driver, poppler-utils (pdftotext, pdftoppm)"
     # policy-rc.d exit 101 keeps the package scripts from starting the
     # system-wide dovecot (it would bind 143/993); the tests never use it.
-    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps systemd util-linux wrk \
+    with_services_blocked apt_install dovecot-imapd isync openssl ca-certificates procps binutils systemd util-linux wrk \
         chromium chromium-driver fonts-dejavu-core poppler-utils
 }
 

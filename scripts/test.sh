@@ -10,3 +10,5 @@ bash scripts/install-test-deps.sh
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast -- --test-threads=4
+# Last, since it rebuilds the binary without the tests' hooks in the same place.
+bash scripts/check-no-test-hooks.sh

@@ -48,6 +48,9 @@ pub struct App {
     /// What seals identity and text at rest (the office's public keys, once
     /// `senim keys init` made them, and the intake key from the chain key).
     pub sealer: Sealer,
+    /// The installation's signing key (`journal.signing_key_file`), if configured:
+    /// what authenticates the rows the database's administrator must not make.
+    pub authority: Option<Arc<crate::authority::Authority>>,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
         let pbx_sources = Pbx::load_sources(&config)?;
         let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let chain_key = load_chain_key(&config)?;
+        let authority = load_authority(&config, chain_key.as_ref())?.map(Arc::new);
         let sealer = Sealer::new(&db, chain_key.as_ref().map(|k| k.intake_key()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone(), sealer.clone());
@@ -124,6 +128,7 @@ impl App {
         });
         let persons = crate::persons::Persons::new(db.clone(), clock.clone());
         Ok(App {
+            authority,
             persons,
             mailbox,
             config,
@@ -282,6 +287,26 @@ fn load_chain_key(config: &Config) -> anyhow::Result<Option<crate::journal::audi
         .as_deref()
         .map(|path| {
             crate::journal::audit::ChainKey::from_file(path)
+                .map_err(|e| anyhow::anyhow!("journal.chain_key_file: {e}"))
+        })
+        .transpose()
+}
+
+/// The installation's signing key: `journal.signing_key_file`'s, else one derived
+/// from the chain key (the published heads' key before the two were separated;
+/// `check-config` says to separate them), else none.
+pub fn load_authority(
+    config: &Config,
+    chain_key: Option<&crate::journal::audit::ChainKey>,
+) -> anyhow::Result<Option<crate::authority::Authority>> {
+    if let Some(path) = config.journal.signing_key_file.as_deref() {
+        return crate::authority::Authority::from_file(path)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("journal.signing_key_file: {e}"));
+    }
+    chain_key
+        .map(|key| {
+            key.derived_authority()
                 .map_err(|e| anyhow::anyhow!("journal.chain_key_file: {e}"))
         })
         .transpose()

@@ -69,12 +69,15 @@ impl Clock for OffsetClock {
     }
 }
 
-/// Test-only: an RFC 3339 instant the daemon's clock starts from. Not `SENIM_…`:
-/// that prefix is the configuration's; nothing in production sets it.
+/// Test build only (`test-hooks`): an RFC 3339 instant the daemon's clock starts
+/// from. Not `SENIM_…`: that prefix is the configuration's.
+#[cfg(feature = "test-hooks")]
 pub const START_ENV: &str = "TEST_SENIM_CLOCK_START";
 
-/// The daemon's clock: the system's, unless `TEST_SENIM_CLOCK_START` is set (by
-/// the end-to-end tests, to pin the calendar day their calls fall on).
+/// The daemon's clock: the system's; in the test build, moved to start at
+/// `TEST_SENIM_CLOCK_START` if it is set (by the end-to-end tests, to pin the
+/// calendar day their calls fall on).
+#[cfg(feature = "test-hooks")]
 pub fn from_env() -> Result<SharedClock, String> {
     match std::env::var(START_ENV) {
         Err(_) => Ok(Arc::new(SystemClock)),
@@ -85,4 +88,10 @@ pub fn from_env() -> Result<SharedClock, String> {
             Ok(Arc::new(OffsetClock::starting_at(start.to_utc())))
         }
     }
+}
+
+/// The daemon's clock: the system's (the release binary reads no test hook).
+#[cfg(not(feature = "test-hooks"))]
+pub fn from_env() -> Result<SharedClock, String> {
+    Ok(Arc::new(SystemClock))
 }

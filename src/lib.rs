@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod authority;
 pub mod calendar;
 pub mod cases;
 pub mod cli;

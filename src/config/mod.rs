@@ -509,6 +509,11 @@ pub struct JournalConfig {
     /// A file holding the secret (at least 32 bytes, e.g. `openssl rand -hex 32`)
     /// that keys the audit chain, kept outside the database; none: an unkeyed chain.
     pub chain_key_file: Option<PathBuf>,
+    /// A file holding the installation's signing key (Ed25519: 32 bytes as 64 hex
+    /// digits, `openssl rand -hex 32`), kept outside the database: it authenticates
+    /// what the database's administrator must not make (`authority`); its public
+    /// half (`senim journal head-key`) is all an auditor needs.
+    pub signing_key_file: Option<PathBuf>,
     /// With a chain key: once a day, at this Astana time, the chain's signed head is
     /// mailed to `alerts.auditors` and appended to `published_heads_file` (if set).
     pub publish_head_time: TimeOfDay,
@@ -522,6 +527,7 @@ impl Default for JournalConfig {
         Self {
             registration_prefix: "TL".into(),
             chain_key_file: None,
+            signing_key_file: None,
             publish_head_time: TimeOfDay::hm(0, 5),
             published_heads_file: None,
         }
@@ -966,6 +972,10 @@ impl Config {
             (
                 "journal.chain_key_file".to_owned(),
                 &mut self.journal.chain_key_file,
+            ),
+            (
+                "journal.signing_key_file".to_owned(),
+                &mut self.journal.signing_key_file,
             ),
             (
                 "server.metrics_token_file".to_owned(),

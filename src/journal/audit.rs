@@ -85,6 +85,15 @@ impl ChainKey {
         crate::sealing::IntakeKey::derive(&self.0)
     }
 
+    /// The installation's signing key where `journal.signing_key_file` is not set:
+    /// derived from the chain key (the key that signed published heads before the
+    /// two were separated, so those heads still verify).
+    pub fn derived_authority(&self) -> Result<crate::authority::Authority, String> {
+        let seed =
+            hex::decode(self.mac(&["senim head signing key v1"])).map_err(|e| e.to_string())?;
+        crate::authority::Authority::from_seed(&seed).map_err(|e| e.to_string())
+    }
+
     /// The Ed25519 key that signs published heads, derived from the chain key.
     fn head_signer(&self) -> Result<ring::signature::Ed25519KeyPair, String> {
         let seed =

@@ -21,6 +21,7 @@ use crate::config::mailbox::AfterRegistration;
 /// Test-only: abort the process right after the N-th committed batch, before
 /// the messages are settled on the server (the crash window of exactly-once).
 /// Not `SENIM_…`: that prefix is the configuration's.
+#[cfg(feature = "test-hooks")]
 pub const CRASH_AFTER_COMMIT_ENV: &str = "TEST_SENIM_CRASH_AFTER_COMMIT";
 
 #[derive(Debug, thiserror::Error)]
@@ -48,9 +49,7 @@ pub async fn run(channel: Arc<Mailbox>, instance: String, mut shutdown: watch::R
             return;
         }
     };
-    let crash_after: Option<u64> = std::env::var(CRASH_AFTER_COMMIT_ENV)
-        .ok()
-        .and_then(|v| v.parse().ok());
+    let crash_after = crash_after_commits();
     let commits = AtomicU64::new(0);
     let claimant = Claimant {
         owner: instance,
@@ -106,6 +105,20 @@ pub async fn run(channel: Arc<Mailbox>, instance: String, mut shutdown: watch::R
     tracing::info!("mailbox poller stopped");
 }
 
+/// Test build only (`test-hooks`): after how many commits the poller aborts.
+#[cfg(feature = "test-hooks")]
+fn crash_after_commits() -> Option<u64> {
+    std::env::var(CRASH_AFTER_COMMIT_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+}
+
+/// The release binary has no crash point.
+#[cfg(not(feature = "test-hooks"))]
+fn crash_after_commits() -> Option<u64> {
+    None
+}
+
 struct CrashHook<'a> {
     after: Option<u64>,
     commits: &'a AtomicU64,
@@ -115,10 +128,7 @@ impl CrashHook<'_> {
     fn committed(&self) {
         let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
         if self.after == Some(n) {
-            tracing::error!(
-                commits = n,
-                "{CRASH_AFTER_COMMIT_ENV}: aborting between commit and settle"
-            );
+            tracing::error!(commits = n, "test hook: aborting between commit and settle");
             std::process::abort();
         }
     }
