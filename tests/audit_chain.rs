@@ -271,6 +271,16 @@ async fn an_existing_chain_is_keyed_once_and_forged_heads_are_refused() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("senim journal key-chain"));
 
+    // A chain key without a signing key of its own: check-config says so.
+    let checked = run_cli(&keyed_config, &["check-config"]);
+    assert!(checked.status.success());
+    assert!(
+        String::from_utf8_lossy(&checked.stderr).contains(
+            "the signing key is derived from the chain key: set journal.signing_key_file"
+        ),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
     let keyed = run_cli(&keyed_config, &["journal", "key-chain"]);
     assert!(
         keyed.status.success(),
