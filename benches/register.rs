@@ -1,7 +1,8 @@
 //! Registers 10,000 appeals in a fresh SQLite Journal with durable commits (WAL,
 //! synchronous=FULL: each registration is on disk when it returns) and prints the
 //! rate, sequentially and with concurrent writers, plain and sealed (identity and
-//! text in age envelopes to the office and escrow keys, as after `senim keys init`).
+//! text in age envelopes to the office and escrow keys, as after `senim keys init`,
+//! the chain's head signed at every transaction by the installation's signing key).
 //!
 //! Run: `cargo bench --bench register` (SENIM_BENCH_APPEALS to change the count).
 
@@ -58,7 +59,11 @@ async fn journal(dir: &std::path::Path, name: &str, sealed: bool) -> Journal {
     tx.commit().await.expect("commit");
     let sealer = Sealer::new(&db, Some(IntakeKey::derive(&[7u8; 32])));
     sealer.refresh().await.expect("office key");
-    journal.sealed_with(sealer)
+    // As the daemon after `keys init`: the head signed once per transaction.
+    let (authority, _) = senim::authority::Authority::generate().expect("signing key");
+    journal
+        .sealed_with(sealer)
+        .signed_by(Some(Arc::new(authority)))
 }
 
 async fn run(journal: Journal, total: usize, writers: usize) -> f64 {

@@ -85,9 +85,11 @@ impl App {
         let calendar = Arc::new(load_calendar(&config)?);
         let managers = load_managers(&config)?;
         let pbx_sources = Pbx::load_sources(&config)?;
-        let deadlines = Deadlines::new(db.clone(), calendar.clone());
         let chain_key = load_chain_key(&config)?;
         let authority = load_authority(&config, chain_key.as_ref())?.map(Arc::new);
+        let signing_keys = crate::journal::accepted_keys(authority.as_deref(), chain_key.as_ref());
+        let deadlines =
+            Deadlines::new(db.clone(), calendar.clone()).signed_by(authority.clone(), signing_keys);
         let sealer = Sealer::new(&db, chain_key.as_ref().map(|k| k.intake_key()));
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone(), sealer.clone());
@@ -98,6 +100,7 @@ impl App {
             &config.journal.registration_prefix,
         )
         .keyed_with(chain_key)
+        .signed_by(authority.clone())
         .sealed_with(sealer.clone())
         .finding_terms_with(terms_finder(&config))
         .followed_by(Arc::new(deadlines.clone()))

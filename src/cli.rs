@@ -437,10 +437,17 @@ pub enum JournalCommand {
     },
     /// Check the audit chain and every appeal against it; exits 1 if anything was edited or deleted.
     Verify {
-        /// A file of published heads (`publish-head --append`), one JSON line each:
-        /// the chain must pass through every one of them.
+        /// A file of published heads (`journal.published_heads_file`, or
+        /// `publish-head --append`), one JSON line each: the chain must pass through
+        /// every one of them, and its head must not be behind the newest.
         #[arg(long)]
         heads: Option<PathBuf>,
+        /// The auditor's check: with this public key (`senim journal head-key`;
+        /// repeat it for a key used before) and no secret at all, neither the chain
+        /// key nor the signing key. Keyed events from before the chain turned
+        /// public are then checked by their links only.
+        #[arg(long = "public-key", value_name = "HEX")]
+        public_keys: Vec<String>,
     },
     /// Key an existing, verified audit chain with `journal.chain_key_file`, once.
     KeyChain,
@@ -450,7 +457,9 @@ pub enum JournalCommand {
         #[arg(long)]
         append: Option<PathBuf>,
     },
-    /// Print the public key that published heads are signed with (for auditors).
+    /// Print the public key the chain's head and published heads are signed with
+    /// (for auditors: `journal verify --public-key`); needs journal.signing_key_file
+    /// (or the chain key it is derived from).
     HeadKey,
     /// Record the operator's notes on a phone appeal (clause 10.5): who called and what
     /// they said, with every point of the script said (`--said`). Options not given
@@ -676,6 +685,9 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
     if let Command::CheckConfig = cli.command {
         app::load_calendar(&config)?;
+        if let Some(warning) = signing_key_warning(&config) {
+            eprintln!("senim: warning: {warning}");
+        }
         println!("{}: configuration is valid", source.path.display());
         return Ok(std::process::ExitCode::SUCCESS);
     }
@@ -724,8 +736,9 @@ async fn run_async(
         Command::Serve => {
             let listen = config.server.listen;
             let app = Arc::new(App::open(config, clock).await?);
-            // Before any appeal: a chain and a key that disagree stop the daemon.
-            app.journal.check_chain_key().await?;
+            if let Some(warning) = signing_key_warning(&app.config) {
+                tracing::warn!("{warning}");
+            }
             if !app.journal.is_keyed() {
                 tracing::warn!(
                     "journal.chain_key_file is not set: the audit chain is not keyed, so whoever holds \
@@ -1245,36 +1258,27 @@ async fn journal_command(
             }
             writeln!(out, "{head}")?;
         }
-        JournalCommand::Verify { heads } => {
-            let report = match heads {
-                None => app.journal.verify().await?,
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let heads = text
-                        .lines()
-                        .filter(|l| !l.trim().is_empty())
-                        .enumerate()
-                        .map(|(i, l)| {
-                            serde_json::from_str(l).with_context(|| {
-                                format!("{} line {}: not a published head", path.display(), i + 1)
-                            })
-                        })
-                        .collect::<anyhow::Result<Vec<_>>>()?;
-                    app.journal.verify_with_heads(&heads).await?
-                }
-            };
+        JournalCommand::Verify { heads, public_keys } => {
+            let (report, deadlines) = verify_chain(app, heads.as_deref(), &public_keys).await?;
             // The investigation files' sealed entries against the hashes the
             // chain holds of them.
             let files = app.investigations().verify().await?;
-            if report.is_intact() && files.is_empty() {
+            if report.linked_only > 0 {
+                writeln!(
+                    out,
+                    "{} event(s) from before the chain turned public checked by their links only \
+                     (their contents need the chain key)",
+                    report.linked_only
+                )?;
+            }
+            if report.is_intact() && files.is_empty() && deadlines.is_empty() {
                 writeln!(
                     out,
                     "journal intact: {} appeal(s), {} event(s), chain verified",
                     report.appeals, report.events
                 )?;
             } else {
-                for f in &report.findings {
+                for f in report.findings.iter().chain(&deadlines) {
                     writeln!(out, "TAMPERED: {}: {}", f.what, f.problem)?;
                 }
                 for f in &files {
@@ -1283,13 +1287,83 @@ async fn journal_command(
                 writeln!(
                     out,
                     "journal NOT intact: {} finding(s)",
-                    report.findings.len() + files.len()
+                    report.findings.len() + deadlines.len() + files.len()
                 )?;
                 return Ok(std::process::ExitCode::from(1));
             }
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `journal verify`'s check of the chain, its head and the deadlines: with the
+/// installation's keys, or, given `public_keys`, as an auditor with those alone;
+/// and the published heads in `heads`, if given.
+async fn verify_chain(
+    app: &App,
+    heads: Option<&std::path::Path>,
+    public_keys: &[String],
+) -> anyhow::Result<(
+    crate::journal::VerifyReport,
+    Vec<crate::journal::audit::Finding>,
+)> {
+    let heads = heads.map(read_heads).transpose()?;
+    if public_keys.is_empty() {
+        let report = match &heads {
+            None => app.journal.verify().await?,
+            Some(heads) => app.journal.verify_with_heads(heads).await?,
+        };
+        let deadlines = deadline_findings(app, app.journal.signing_keys()).await?;
+        return Ok((report, deadlines));
+    }
+    let keys = public_keys
+        .iter()
+        .map(|k| crate::authority::PublicKey::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--public-key")?;
+    let report = app.journal.verify_public(&keys, heads.as_deref()).await?;
+    Ok((report, deadline_findings(app, &keys).await?))
+}
+
+/// Every appeal's deadlines against their signed list, once the chain is public
+/// (before, they are not signed, and the chain's head says so).
+async fn deadline_findings(
+    app: &App,
+    keys: &[crate::authority::PublicKey],
+) -> anyhow::Result<Vec<crate::journal::audit::Finding>> {
+    if app.journal.public_from().await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let appeals: Vec<_> = app
+        .journal
+        .list_keys(&ListFilter::default())
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    Ok(app.deadlines.check(&appeals, keys).await?)
+}
+
+/// The published heads in a file, one JSON line each.
+fn read_heads(path: &std::path::Path) -> anyhow::Result<Vec<crate::journal::audit::SignedHead>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not a published head", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// The warning of a configuration whose signing key is derived from the chain key.
+pub fn signing_key_warning(config: &Config) -> Option<&'static str> {
+    (config.journal.chain_key_file.is_some() && config.journal.signing_key_file.is_none()).then_some(
+        "the signing key is derived from the chain key: set journal.signing_key_file to separate them \
+         (docs/security.md)",
+    )
 }
 
 /// How the reply is sent, as the command line spells it.

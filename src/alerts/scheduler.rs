@@ -23,12 +23,56 @@ const REPLY_BACKFILL_DAYS: u64 = 120;
 /// The audit actor of what the daemon itself records (no person acted).
 const SYSTEM_ACTOR: &str = "senim";
 
-/// The Astana date of the last head in a heads file, if any.
-fn last_head_date(path: &std::path::Path, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
+/// The last head in a heads file, if any.
+fn last_head(path: &std::path::Path) -> Option<crate::journal::audit::SignedHead> {
     let text = std::fs::read_to_string(path).ok()?;
     let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
-    let head: crate::journal::audit::SignedHead = serde_json::from_str(line).ok()?;
-    Some(head.at.with_timezone(&tz).date_naive())
+    serde_json::from_str(line).ok()
+}
+
+/// The Astana date of the last head in a heads file, if any.
+fn last_head_date(path: &std::path::Path, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
+    Some(last_head(path)?.at.with_timezone(&tz).date_naive())
+}
+
+/// Appends the chain's signed head to `file` (`journal.published_heads_file`,
+/// fsynced) at start, then every `every` (`journal.head_publish_seconds`) when
+/// it moved, and once more when `stop` turns true: the newest appeals a database
+/// administrator could delete unseen are those of the last `every`. A head
+/// that cannot be read signed (set outside Senim) is logged as an error.
+pub async fn publish_heads(
+    journal: Journal,
+    file: std::path::PathBuf,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut last = last_head(&file).map(|h| (h.seq, h.hash));
+    loop {
+        let stopping = *stop.borrow();
+        match journal.signed_head().await {
+            Ok(head) if last.as_ref() != Some(&(head.seq, head.hash.clone())) => {
+                let line = serde_json::to_string(&head).unwrap_or_default();
+                match crate::private_fs::append_line(&file, &line) {
+                    Ok(()) => {
+                        tracing::debug!(seq = head.seq, "audit chain head appended");
+                        last = Some((head.seq, head.hash));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, file = %file.display(), "cannot append the audit chain's head")
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot publish the audit chain's head"),
+        }
+        if stopping {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
 }
 
 /// What one tick did.
@@ -101,7 +145,7 @@ impl Scheduler {
         let policy = self.alerts.policy();
         let local = now.with_timezone(&policy.tz);
         let today = local.date_naive();
-        if !self.journal.is_keyed()
+        if self.journal.public_key().is_none()
             || local.time() < self.heads.at
             || (policy.auditors.is_empty() && self.heads.file.is_none())
         {

@@ -294,6 +294,7 @@ impl From<DeadlineError> for ActError {
             DeadlineError::Journal(e) => ActError::Journal(e),
             DeadlineError::Invalid(text) => ActError::Invalid(text),
             DeadlineError::Corrupt(text) => ActError::Journal(JournalError::Corrupt(text)),
+            DeadlineError::Tampered(_) => ActError::Journal(JournalError::Corrupt(e.to_string())),
         }
     }
 }

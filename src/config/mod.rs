@@ -520,6 +520,10 @@ pub struct JournalConfig {
     /// A file the auditors keep (on another machine's share, say) that the signed
     /// heads are appended to; `senim journal verify --heads` reads it.
     pub published_heads_file: Option<PathBuf>,
+    /// How often the daemon appends the chain's signed head to
+    /// `published_heads_file` when it moved (and once at shutdown): at most this
+    /// many seconds of appeals can be deleted without a published head missing them.
+    pub head_publish_seconds: Seconds,
 }
 
 impl Default for JournalConfig {
@@ -530,6 +534,7 @@ impl Default for JournalConfig {
             signing_key_file: None,
             publish_head_time: TimeOfDay::hm(0, 5),
             published_heads_file: None,
+            head_publish_seconds: Seconds::new(60),
         }
     }
 }
@@ -1058,6 +1063,9 @@ impl Config {
             && !file.exists()
         {
             return Err(format!("calendar.file: {} does not exist", file.display()));
+        }
+        if self.journal.head_publish_seconds.get() == 0 {
+            return Err("journal.head_publish_seconds must be at least 1".into());
         }
         let prefix = &self.journal.registration_prefix;
         if prefix.is_empty()

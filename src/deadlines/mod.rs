@@ -17,8 +17,13 @@
 //! found "not considered", forwarded or redirected; `Deadlines::end_in`, each an
 //! `deadline_ended` event of the chain). An ended deadline is never overdue, never
 //! on the board or in the digest, never counted as missed.
+//!
+//! With the installation's signing key, each appeal's deadlines are signed as a
+//! whole at every write (`seal`), checked before each write and by the board, the
+//! digest, an appeal's page and `senim journal verify` (`Deadlines::check`).
 
 pub mod digest;
+pub mod seal;
 
 use std::sync::Arc;
 
@@ -27,8 +32,10 @@ use chrono_tz::Tz;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::authority::{Authority, PublicKey};
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
+use crate::journal::audit::Finding;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
 
@@ -221,6 +228,10 @@ pub enum DeadlineError {
     Invalid(String),
     #[error("the deadlines table holds a row this version cannot read: {0}")]
     Corrupt(String),
+    /// A deadline was edited, added or deleted outside Senim (its appeal's seal
+    /// does not agree): nothing is written on it, and it is not shown as it is.
+    #[error("deadlines changed outside Senim: {0}; run `senim journal verify`")]
+    Tampered(String),
 }
 
 impl From<sqlx::Error> for DeadlineError {
@@ -236,11 +247,190 @@ pub type Result<T, E = DeadlineError> = std::result::Result<T, E>;
 pub struct Deadlines {
     db: Db,
     calendar: Arc<Calendar>,
+    /// The installation's signing key, which signs each appeal's deadlines.
+    authority: Option<Arc<Authority>>,
+    /// The public keys a seal may be signed with (`Journal::accepted_keys`).
+    keys: Vec<PublicKey>,
 }
 
 impl Deadlines {
     pub fn new(db: Db, calendar: Arc<Calendar>) -> Self {
-        Self { db, calendar }
+        Self {
+            db,
+            calendar,
+            authority: None,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The deadlines signed by `authority` (their seals checked with `keys`).
+    pub fn signed_by(mut self, authority: Option<Arc<Authority>>, keys: Vec<PublicKey>) -> Self {
+        self.authority = authority;
+        self.keys = keys;
+        self
+    }
+
+    /// Every deadline row of appeal `id`, in `tx`, oldest first.
+    async fn rows_in(&self, tx: &mut Tx, id: i64) -> Result<Vec<Deadline>> {
+        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
+        let rows: Vec<Row> =
+            on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_all(conn).await)?;
+        rows.into_iter().map(Deadline::try_from).collect()
+    }
+
+    /// Refuses to write on appeal `id`'s deadlines when they disagree with their
+    /// seal: what was changed outside Senim is never signed over.
+    async fn check_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        if self.authority.is_none() {
+            return Ok(());
+        }
+        let rows = self.rows_in(tx, id).await?;
+        let stored: Option<seal::Seal> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+        self.verdict(id, &rows, stored.as_ref())
+    }
+
+    /// `Err(Tampered)` if appeal `id`'s deadlines `rows` disagree with its seal.
+    fn verdict(&self, id: i64, rows: &[Deadline], stored: Option<&seal::Seal>) -> Result<()> {
+        if stored.is_none() && rows.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&Deadline> = rows.iter().collect();
+        let problems = seal::problems(id, &rows, stored, &self.keys);
+        match problems.first() {
+            None => Ok(()),
+            Some(first) => {
+                tracing::error!(
+                    appeal = id,
+                    findings = problems.len(),
+                    "deadlines changed outside Senim"
+                );
+                Err(DeadlineError::Tampered(format!(
+                    "{}: {}",
+                    first.what, first.problem
+                )))
+            }
+        }
+    }
+
+    /// Signs appeal `id`'s deadlines as they now are, in `tx`.
+    async fn seal_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        let Some(authority) = &self.authority else {
+            return Ok(());
+        };
+        let rows = self.rows_in(tx, id).await?;
+        store_seals(tx, &[seal::seal(authority, id, &rows)]).await
+    }
+
+    /// Signs, as they are, the deadlines of the appeals `appeals` that have no
+    /// seal yet: those from before the chain turned public (the upgrade), once,
+    /// in the transaction that turns it (`OnRegistered::on_chain_signed_in`).
+    async fn adopt_in(&self, tx: &mut Tx, appeals: &[AppealId]) -> Result<()> {
+        let Some(authority) = &self.authority else {
+            return Ok(());
+        };
+        let sealed: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT appeal_id FROM deadline_seals",
+        )
+        .fetch_all(conn)
+        .await)?;
+        let sealed: std::collections::HashSet<i64> = sealed.into_iter().collect();
+        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
+        let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
+        let mut by_appeal: std::collections::HashMap<i64, Vec<Deadline>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let d = Deadline::try_from(row)?;
+            by_appeal.entry(d.appeal_id.0).or_default().push(d);
+        }
+        let seals: Vec<seal::Seal> = appeals
+            .iter()
+            .filter(|a| !sealed.contains(&a.0))
+            .map(|a| {
+                let rows = by_appeal.remove(&a.0).unwrap_or_default();
+                seal::seal(authority, a.0, &rows)
+            })
+            .collect();
+        for chunk in seals.chunks(100) {
+            store_seals(tx, chunk).await?;
+        }
+        if !seals.is_empty() {
+            tracing::info!(
+                appeals = seals.len(),
+                "deadlines from before the signing key signed as they are"
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses deadlines read for the board, the digest or an appeal's page
+    /// whose appeals' seals disagree with them.
+    async fn checked(&self, deadlines: Vec<Deadline>) -> Result<Vec<Deadline>> {
+        if self.authority.is_none() || deadlines.is_empty() {
+            return Ok(deadlines);
+        }
+        let appeals: std::collections::BTreeSet<i64> =
+            deadlines.iter().map(|d| d.appeal_id.0).collect();
+        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
+        for id in appeals {
+            // All the appeal's rows: its seal lists them all.
+            let rows: Vec<Row> =
+                on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)?;
+            let rows = rows
+                .into_iter()
+                .map(Deadline::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            let stored: Option<seal::Seal> = on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+            self.verdict(id, &rows, stored.as_ref())?;
+        }
+        Ok(deadlines)
+    }
+
+    /// Every deadline against its appeal's seal, checked with `keys` (the
+    /// installation's, or an auditor's): each row edited, added or deleted
+    /// outside Senim, and each appeal of `appeals` (the Journal's, once its chain
+    /// is public: each has a seal) without its seal. `senim journal verify`.
+    pub async fn check(&self, appeals: &[AppealId], keys: &[PublicKey]) -> Result<Vec<Finding>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let seals: Vec<seal::Seal> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT appeal_id, rows, signature FROM deadline_seals",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let rows = rows
+            .into_iter()
+            .map(Deadline::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        let mut ids: std::collections::BTreeSet<i64> = appeals.iter().map(|a| a.0).collect();
+        ids.extend(rows.iter().map(|d| d.appeal_id.0));
+        ids.extend(seals.iter().map(|s| s.appeal_id));
+        let mut findings = Vec::new();
+        for id in ids {
+            let of: Vec<&Deadline> = rows.iter().filter(|d| d.appeal_id.0 == id).collect();
+            let sealed = seals.iter().find(|s| s.appeal_id == id);
+            if sealed.is_none() && of.is_empty() {
+                findings.push(Finding {
+                    what: format!("deadlines of appeal {id}"),
+                    problem: "have no signed list: deleted outside Senim".into(),
+                });
+                continue;
+            }
+            findings.extend(seal::problems(id, &of, sealed, keys));
+        }
+        Ok(findings)
     }
 
     /// The day an appeal was received, in Astana: the reply is counted from it,
@@ -310,6 +500,7 @@ impl Deadlines {
         {
             owed.push((Kind::ThreatForward, registered, registered));
         }
+        self.check_in(tx, appeal.id.0).await?;
         // One statement for all: a registration's transaction stays short.
         insert_all(
             tx,
@@ -317,7 +508,8 @@ impl Deadlines {
             &owed,
             appeal.registered_at.trunc_subsecs(0),
         )
-        .await
+        .await?;
+        self.seal_in(tx, appeal.id.0).await
     }
 
     /// Starts the forwarding of a criminal offence or a threat to the competent
@@ -329,6 +521,7 @@ impl Deadlines {
         found_on: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        self.check_in(tx, appeal.id.0).await?;
         insert(
             tx,
             appeal.id.0,
@@ -337,7 +530,8 @@ impl Deadlines {
             found_on,
             now.trunc_subsecs(0),
         )
-        .await
+        .await?;
+        self.seal_in(tx, appeal.id.0).await
     }
 
     /// Starts the reply deadline of an appeal in `tx` (appeals without a return
@@ -346,6 +540,7 @@ impl Deadlines {
         if appeal.no_return_address {
             return Ok(());
         }
+        self.check_in(tx, appeal.id.0).await?;
         insert(
             tx,
             appeal.id.0,
@@ -354,15 +549,21 @@ impl Deadlines {
             self.reply_due(appeal),
             appeal.registered_at.trunc_subsecs(0),
         )
-        .await
+        .await?;
+        self.seal_in(tx, appeal.id.0).await
     }
 
-    /// Every deadline of an appeal, oldest first.
+    /// Every deadline of an appeal, oldest first; refused if they disagree with
+    /// their seal.
     pub async fn of_appeal(&self, id: AppealId) -> Result<Vec<Deadline>> {
         let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
         let rows: Vec<Row> =
             on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id.0).fetch_all(pool).await)?;
-        rows.into_iter().map(Deadline::try_from).collect()
+        let rows = rows
+            .into_iter()
+            .map(Deadline::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        self.checked(rows).await
     }
 
     /// Every deadline of the appeals in `ids`, by appeal then oldest first: one
@@ -399,10 +600,12 @@ impl Deadlines {
 
     /// The open deadlines overdue, due `today` and due within three working
     /// days: the manager's digest and the console's deadline board.
+    /// Refused if a deadline it would show disagrees with its appeal's seal.
     pub async fn board(&self, today: NaiveDate) -> Result<digest::Digest> {
         let open = self
             .open_until(digest::horizon(&self.calendar, today))
             .await?;
+        let open = self.checked(open).await?;
         Ok(digest::Digest::build(&self.calendar, today, open))
     }
 
@@ -477,6 +680,7 @@ impl Deadlines {
     ) -> Result<()> {
         let now = now.trunc_subsecs(0);
         let id = appeal.id.0;
+        self.check_in(tx, id).await?;
         match event {
             Event::ReplySent { on } => close(tx, id, Kind::Reply, *on, true).await?,
             Event::ReplyExtended {
@@ -559,7 +763,7 @@ impl Deadlines {
         .execute(conn)
         .await
         .map(|_| ()))?;
-        Ok(())
+        self.seal_in(tx, id).await
     }
 }
 
@@ -570,12 +774,27 @@ impl OnRegistered for Deadlines {
         tx: &'a mut Tx,
         appeal: &'a Appeal,
     ) -> BoxFuture<'a, crate::journal::Result<()>> {
-        Box::pin(async move {
-            self.start_in(tx, appeal).await.map_err(|e| match e {
-                DeadlineError::Journal(e) => e,
-                other => JournalError::Corrupt(other.to_string()),
-            })
-        })
+        Box::pin(async move { self.start_in(tx, appeal).await.map_err(into_journal) })
+    }
+
+    /// The deadlines from before the chain turned public are signed as they are.
+    fn on_chain_signed_in<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        appeals: &'a [AppealId],
+    ) -> BoxFuture<'a, crate::journal::Result<()>> {
+        Box::pin(async move { self.adopt_in(tx, appeals).await.map_err(into_journal) })
+    }
+}
+
+/// A deadline error as the Journal's hooks report it.
+fn into_journal(e: DeadlineError) -> JournalError {
+    match e {
+        DeadlineError::Journal(e) => e,
+        DeadlineError::Tampered(m) => JournalError::NotAllowed(format!(
+            "deadlines changed outside Senim: {m}; run `senim journal verify`"
+        )),
+        other => JournalError::Corrupt(other.to_string()),
     }
 }
 
@@ -617,7 +836,9 @@ impl Deadlines {
         kind: Kind,
         on: NaiveDate,
     ) -> Result<()> {
-        close(tx, id.0, kind, on, false).await
+        self.check_in(tx, id.0).await?;
+        close(tx, id.0, kind, on, false).await?;
+        self.seal_in(tx, id.0).await
     }
 
     /// Ends the open deadlines of those of `closed` that are still closed: an
@@ -687,6 +908,7 @@ impl Deadlines {
         on: NaiveDate,
         actor: &str,
     ) -> Result<usize> {
+        self.check_in(tx, appeal.id.0).await?;
         let sql =
             format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 AND {OPEN} ORDER BY id");
         let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql)
@@ -717,6 +939,9 @@ impl Deadlines {
             });
             chain.record(tx, appeal, actor, ENDED, &detail).await?;
             ended += 1;
+        }
+        if ended > 0 {
+            self.seal_in(tx, appeal.id.0).await?;
         }
         Ok(ended)
     }
@@ -844,4 +1069,27 @@ async fn close(tx: &mut Tx, id: i64, kind: Kind, on: NaiveDate, required: bool) 
         ))),
         None => Ok(()),
     }
+}
+
+/// Writes the seals `seals` (each replacing its appeal's) in one statement.
+async fn store_seals(tx: &mut Tx, seals: &[seal::Seal]) -> Result<()> {
+    if seals.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..seals.len())
+        .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO deadline_seals (appeal_id, rows, signature) VALUES {} \
+         ON CONFLICT (appeal_id) DO UPDATE SET rows = excluded.rows, signature = excluded.signature",
+        values.join(", ")
+    );
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(&sql);
+        for s in seals {
+            query = query.bind(s.appeal_id).bind(&s.rows).bind(&s.signature);
+        }
+        query.execute(conn).await.map(|_| ())
+    })?;
+    Ok(())
 }

@@ -10,10 +10,24 @@
 //! an unkeyed chain is a finding. `senim journal key-chain` keys an existing chain
 //! once, after verifying it.
 //!
+//! Public from a switch point: once the installation has a signing key
+//! (`crate::authority::Authority`: `journal.signing_key_file`, else derived from
+//! the chain key), the first write hashes every new event with plain SHA-256 and
+//! records the first such event (`audit_head.public_from`); from then on every
+//! write signs the head (`audit_head.head_signature`: `HEAD` over the sequence
+//! number, the hash, the switch point and whether the events before it are
+//! keyed). So anyone with the public key checks the chain (`verify` with
+//! `Checker::Auditor`), and nobody without the signing key can move the head:
+//! events appended with recomputed hashes, or a head set by hand, do not verify.
+//! Events before the switch point stay HMACs: checked with the chain key, or
+//! else by their links only (`VerifyReport::linked_only`), pinned by the heads.
+//!
 //! Published heads: `SignedHead` is the chain's head (sequence number and hash)
-//! with an Ed25519 signature by a key derived from the chain key; auditors keep
-//! the heads outside the database (`senim journal publish-head`), and
-//! `verify --heads` checks that the chain still passes through each of them.
+//! signed by the same key (`PUBLISHED_HEAD`; the heads published before, in the
+//! format `senim journal head v1`, still verify); they leave the database every
+//! `journal.head_publish_seconds` (`journal.published_heads_file`) and daily to
+//! the auditors, and `verify --heads` checks that the chain still passes through
+//! each of them and that its head is not behind the newest (a truncation).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::appeal::{Appeal, AppealId};
+use crate::authority::{Authority, PublicKey, Purpose};
 use crate::db::Tx;
 use crate::on_tx;
 
@@ -93,28 +108,76 @@ impl ChainKey {
             hex::decode(self.mac(&["senim head signing key v1"])).map_err(|e| e.to_string())?;
         crate::authority::Authority::from_seed(&seed).map_err(|e| e.to_string())
     }
-
-    /// The Ed25519 key that signs published heads, derived from the chain key.
-    fn head_signer(&self) -> Result<ring::signature::Ed25519KeyPair, String> {
-        let seed =
-            hex::decode(self.mac(&["senim head signing key v1"])).map_err(|e| e.to_string())?;
-        ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| e.to_string())
-    }
-
-    /// The public key auditors check published heads with (hex).
-    pub fn head_public_key(&self) -> Result<String, String> {
-        use ring::signature::KeyPair;
-        Ok(hex::encode(self.head_signer()?.public_key().as_ref()))
-    }
 }
 
+/// What the head's signature is for (`audit_head.head_signature`).
+pub const HEAD: Purpose = Purpose::new("senim audit head v1");
+
+/// What a published head's signature is for (`SignedHead`).
+pub const PUBLISHED_HEAD: Purpose = Purpose::new("senim journal head v2");
+
 /// The chain's head as read (and locked) at the start of a Journal write, with
-/// the key its events are hashed under (none for an unkeyed chain).
+/// the key its events before the switch point are hashed under (none for an
+/// unkeyed chain) and the switch point (`public_from`: the first event hashed
+/// with plain SHA-256; none before the switch).
 #[derive(Clone, Debug)]
 pub struct Head {
     pub seq: i64,
     pub hash: String,
     pub key: Option<Arc<ChainKey>>,
+    pub public_from: Option<i64>,
+}
+
+impl Head {
+    /// Whether event `seq` is hashed with plain SHA-256 (after the switch point).
+    pub fn is_public(&self, seq: i64) -> bool {
+        self.public_from.is_some_and(|from| seq >= from)
+    }
+}
+
+/// The head row as stored: the head, whether the events before the switch point
+/// are keyed, the office key generation, and the head's signature.
+#[derive(Clone, Debug)]
+pub struct StoredHead {
+    pub head: Head,
+    pub keyed: bool,
+    pub generation: i64,
+    pub signature: Option<String>,
+}
+
+impl StoredHead {
+    /// What the head's signature covers (`HEAD`).
+    pub fn signed_parts(&self) -> [String; 4] {
+        head_parts(&self.head, self.keyed)
+    }
+
+    /// Whether the head is signed by one of `keys`.
+    pub fn is_signed_by(&self, keys: &[PublicKey]) -> bool {
+        let Some(signature) = &self.signature else {
+            return false;
+        };
+        let parts = self.signed_parts();
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        keys.iter().any(|k| k.verifies(HEAD, &parts, signature))
+    }
+}
+
+/// The parts `HEAD` signs: the sequence number, the hash, the switch point, and
+/// whether the events before it are keyed.
+fn head_parts(head: &Head, keyed: bool) -> [String; 4] {
+    [
+        head.seq.to_string(),
+        head.hash.clone(),
+        head.public_from.map_or_else(String::new, |p| p.to_string()),
+        if keyed { "keyed" } else { "unkeyed" }.to_owned(),
+    ]
+}
+
+/// The head's signature by `authority`.
+pub fn sign_head(authority: &Authority, head: &Head, keyed: bool) -> String {
+    let parts = head_parts(head, keyed);
+    let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+    authority.sign(HEAD, &parts)
 }
 
 /// One event as it is stored.
@@ -155,18 +218,27 @@ impl EventRow {
 
 /// Locks the chain's head for this transaction and returns it. Every Journal write
 /// calls this first: it serialises writers, so the chain is a single line.
-/// Also returns whether the stored chain is keyed (`key` is the configured key)
-/// and the office key generation the Journal seals to (0: none).
-pub async fn lock_head(
-    tx: &mut Tx,
-    key: Option<Arc<ChainKey>>,
-) -> Result<(Head, bool, i64), sqlx::Error> {
-    let (seq, hash, keyed, generation): (i64, String, bool, i64) = on_tx!(tx, conn => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, keyed, seal_generation",
+/// Also says whether the stored chain is keyed (`key` is the configured key),
+/// the office key generation the Journal seals to (0: none) and the signature.
+pub async fn lock_head(tx: &mut Tx, key: Option<Arc<ChainKey>>) -> Result<StoredHead, sqlx::Error> {
+    type HeadRow = (i64, String, bool, i64, Option<i64>, Option<String>);
+    let (seq, hash, keyed, generation, public_from, signature): HeadRow = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq WHERE id = 1 \
+         RETURNING seq, hash, keyed, seal_generation, public_from, head_signature",
     )
     .fetch_one(conn)
     .await)?;
-    Ok((Head { seq, hash, key }, keyed, generation))
+    Ok(StoredHead {
+        head: Head {
+            seq,
+            hash,
+            key,
+            public_from,
+        },
+        keyed,
+        generation,
+        signature,
+    })
 }
 
 /// Marks an empty chain keyed: its first event will be hashed under the key.
@@ -192,7 +264,7 @@ pub async fn append(
     let detail = detail.to_string();
     let state_hash = state_hash(appeal);
     let hash = event_hash(
-        head.key.as_deref(),
+        head.key.as_deref().filter(|_| !head.is_public(seq)),
         &head.hash,
         seq,
         appeal.id.0,
@@ -233,11 +305,20 @@ pub async fn store_seal_generation(tx: &mut Tx, generation: i64) -> Result<(), s
         .map(|_| ()))
 }
 
-/// Writes the head moved on by `append` back to the chain's head row.
-pub async fn store_head(tx: &mut Tx, head: &Head) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+/// Writes the head moved on by `append` back to the chain's head row, with its
+/// switch point and its signature (none without a signing key).
+pub async fn store_head(
+    tx: &mut Tx,
+    head: &Head,
+    signature: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE audit_head SET seq = $1, hash = $2, public_from = $3, head_signature = $4 WHERE id = 1",
+    )
         .bind(head.seq)
         .bind(&head.hash)
+        .bind(head.public_from)
+        .bind(signature)
         .execute(conn)
         .await
         .map(|_| ()))
@@ -298,70 +379,87 @@ pub struct SignedHead {
     pub at: DateTime<Utc>,
     /// The Ed25519 public key of the signer (hex): `senim journal head-key`.
     pub public_key: String,
-    /// Ed25519 over `SignedHead::message` (hex).
+    /// Ed25519 over `PUBLISHED_HEAD` and the head (hex); a head published before
+    /// the signing key was the installation's: over `SignedHead::legacy_message`.
     pub signature: String,
 }
 
 impl SignedHead {
-    fn message(seq: i64, hash: &str, at: DateTime<Utc>) -> String {
+    fn parts(seq: i64, hash: &str, at: DateTime<Utc>) -> [String; 3] {
+        [
+            seq.to_string(),
+            hash.to_owned(),
+            at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        ]
+    }
+
+    /// What heads were signed as before `PUBLISHED_HEAD` ("senim journal head v1").
+    fn legacy_message(&self) -> String {
         format!(
-            "senim journal head v1\n{seq}\n{hash}\n{}",
-            at.to_rfc3339_opts(SecondsFormat::Micros, true)
+            "senim journal head v1\n{}\n{}\n{}",
+            self.seq,
+            self.hash,
+            self.at.to_rfc3339_opts(SecondsFormat::Micros, true)
         )
     }
 
     /// Signs the head `seq`/`hash` as of `at`.
-    pub fn sign(
-        key: &ChainKey,
-        seq: i64,
-        hash: &str,
-        at: DateTime<Utc>,
-    ) -> Result<SignedHead, String> {
-        use ring::signature::KeyPair;
-        let signer = key.head_signer()?;
-        let signature = signer.sign(Self::message(seq, hash, at).as_bytes());
-        Ok(SignedHead {
+    pub fn sign(authority: &Authority, seq: i64, hash: &str, at: DateTime<Utc>) -> SignedHead {
+        let parts = Self::parts(seq, hash, at);
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        SignedHead {
             seq,
             hash: hash.to_owned(),
             at,
-            public_key: hex::encode(signer.public_key().as_ref()),
-            signature: hex::encode(signature.as_ref()),
-        })
+            public_key: authority.public_key().as_hex().to_owned(),
+            signature: authority.sign(PUBLISHED_HEAD, &parts),
+        }
     }
 
     /// Whether the signature is `public_key`'s over this head.
-    pub fn signed_by(&self, public_key: &str) -> bool {
-        let (Ok(key), Ok(signature)) = (hex::decode(public_key), hex::decode(&self.signature))
-        else {
+    pub fn signed_by(&self, public_key: &PublicKey) -> bool {
+        let parts = Self::parts(self.seq, &self.hash, self.at);
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        if public_key.verifies(PUBLISHED_HEAD, &parts, &self.signature) {
+            return true;
+        }
+        // The published heads' format before the installation's signing key.
+        let (Ok(key), Ok(signature)) = (
+            hex::decode(public_key.as_hex()),
+            hex::decode(&self.signature),
+        ) else {
             return false;
         };
         ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key)
-            .verify(
-                Self::message(self.seq, &self.hash, self.at).as_bytes(),
-                &signature,
-            )
+            .verify(self.legacy_message().as_bytes(), &signature)
             .is_ok()
     }
 }
 
-/// Checks published heads against the stored events: each must be signed by
-/// `public_key` and name an event whose hash it gives.
-pub fn check_heads(heads: &[SignedHead], events: &[EventRow], public_key: &str) -> Vec<Finding> {
+/// Checks published heads against the stored events and head: each must be
+/// signed by one of `keys` and name an event whose hash it gives, and the stored
+/// head must not be behind the newest of them (events deleted, the head set back).
+pub fn check_heads(
+    heads: &[SignedHead],
+    events: &[EventRow],
+    stored: &Head,
+    keys: &[PublicKey],
+) -> Vec<Finding> {
     let by_seq: BTreeMap<i64, &str> = events.iter().map(|e| (e.seq, e.hash.as_str())).collect();
     let mut findings = Vec::new();
+    let mut newest: Option<&SignedHead> = None;
     for h in heads {
-        let what = format!(
-            "published head {} of {}",
-            h.seq,
-            h.at.to_rfc3339_opts(SecondsFormat::Secs, true)
-        );
-        if !h.signed_by(public_key) {
+        let what = published(h);
+        if !keys.iter().any(|k| h.signed_by(k)) {
             findings.push(Finding {
                 what,
                 problem: "is not signed by this chain's key (forged, or another installation's)"
                     .into(),
             });
             continue;
+        }
+        if newest.is_none_or(|n| h.seq > n.seq) {
+            newest = Some(h);
         }
         match by_seq.get(&h.seq) {
             None if h.seq == 0 => {}
@@ -376,7 +474,28 @@ pub fn check_heads(heads: &[SignedHead], events: &[EventRow], public_key: &str) 
             Some(_) => {}
         }
     }
+    if let Some(newest) = newest.filter(|n| n.seq > stored.seq) {
+        findings.push(Finding {
+            what: "chain head".into(),
+            problem: format!(
+                "is at event {} but the newest published head ({}) is at event {}: \
+                 events were deleted and the head set back",
+                stored.seq,
+                published(newest),
+                newest.seq
+            ),
+        });
+    }
     findings
+}
+
+/// How a finding names a published head.
+fn published(h: &SignedHead) -> String {
+    format!(
+        "published head {} of {}",
+        h.seq,
+        h.at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
 }
 
 /// One thing `verify` found wrong.
@@ -392,6 +511,10 @@ pub struct Finding {
 pub struct VerifyReport {
     pub events: u64,
     pub appeals: u64,
+    /// Events from before the switch point, keyed, checked without the chain
+    /// key: by their links to the events around them and the signed heads that
+    /// pin them, not by their contents.
+    pub linked_only: u64,
     pub findings: Vec<Finding>,
 }
 
@@ -401,24 +524,60 @@ impl VerifyReport {
     }
 }
 
-/// Checks the events in order against each other and the head, then every appeal's
-/// current row against the state its last event recorded.
-/// `keyed` is what the database says of the chain; `head.key` the configured key.
-pub fn verify(events: &[EventRow], head: &Head, keyed: bool, appeals: &[Appeal]) -> VerifyReport {
+/// What the chain is checked with.
+#[derive(Clone, Copy, Debug)]
+pub struct Checker<'a> {
+    /// The chain key, if the checker holds it: the keyed events before the
+    /// switch point are recomputed with it (without it, checked by link only).
+    pub key: Option<&'a ChainKey>,
+    /// The public keys a head may be signed with; none: the installation has no
+    /// signing key, and its head is not signed.
+    pub public_keys: &'a [PublicKey],
+}
+
+/// Checks the events in order against each other and the head, the head's
+/// signature, then every appeal's current row against the state its last event
+/// recorded.
+pub fn verify(
+    events: &[EventRow],
+    stored: &StoredHead,
+    checker: Checker<'_>,
+    appeals: &[Appeal],
+) -> VerifyReport {
+    let head = &stored.head;
+    let keyed = stored.keyed;
     let mut report = VerifyReport {
         events: events.len() as u64,
         appeals: appeals.len() as u64,
+        linked_only: 0,
         findings: Vec::new(),
     };
-    let mut finding =
-        |what: String, problem: String| report.findings.push(Finding { what, problem });
-    if head.key.is_some() && !keyed {
+    let mut findings = Vec::new();
+    let mut finding = |what: String, problem: String| findings.push(Finding { what, problem });
+    if checker.key.is_some() && !keyed && head.public_from.is_none() {
         finding(
             "chain".into(),
             "is not keyed though journal.chain_key_file is set: it was rewritten without the key, \
              or `senim journal key-chain` was never run"
                 .into(),
         );
+    }
+    if !checker.public_keys.is_empty() {
+        if head.public_from.is_none() {
+            finding(
+                "chain head".into(),
+                "is not signed: the chain was never written since the signing key was configured \
+                 (start the daemon once), or its signature was removed outside Senim"
+                    .into(),
+            );
+        } else if !stored.is_signed_by(checker.public_keys) {
+            finding(
+                "chain head".into(),
+                "is not signed by the signing key: it was set outside Senim (events appended \
+                 or deleted by hand)"
+                    .into(),
+            );
+        }
     }
     let mut prev = GENESIS.to_owned();
     let mut last_state: BTreeMap<i64, &str> = BTreeMap::new();
@@ -436,11 +595,19 @@ pub fn verify(events: &[EventRow], head: &Head, keyed: bool, appeals: &[Appeal])
                 "does not follow the event before it".into(),
             );
         }
-        if e.hash_after(head.key.as_deref().filter(|_| keyed), &e.prev_hash) != e.hash {
-            finding(
+        // After the switch point, and in an unkeyed chain: plain SHA-256.
+        let recomputed = if head.is_public(e.seq) || !keyed {
+            Some(e.hash_after(None, &e.prev_hash))
+        } else {
+            checker.key.map(|key| e.hash_after(Some(key), &e.prev_hash))
+        };
+        match recomputed {
+            Some(hash) if hash != e.hash => finding(
                 format!("event {}", e.seq),
                 "was edited (hash does not match its contents)".into(),
-            );
+            ),
+            Some(_) => {}
+            None => report.linked_only += 1,
         }
         prev = e.hash.clone();
         last_state.insert(e.appeal_id, &e.state_hash);
@@ -473,5 +640,6 @@ pub fn verify(events: &[EventRow], head: &Head, keyed: bool, appeals: &[Appeal])
             "has events but its row was deleted".into(),
         );
     }
+    report.findings = findings;
     report
 }

@@ -31,6 +31,7 @@ pub use appeal::{
 pub use audit::VerifyReport;
 pub use summary::{Tally, Timing};
 
+use crate::authority::{Authority, PublicKey};
 use crate::calendar::Calendar;
 use crate::clock::SharedClock;
 use crate::db::{self, Db, Tx};
@@ -93,6 +94,12 @@ pub const SEALED: &str = "sealed";
 pub const RESEALED: &str = "resealed";
 
 const NEEDS_KEY: &str = "the audit chain is keyed: set journal.chain_key_file to its key";
+const NEEDS_SIGNER: &str = "the audit chain's head is signed: set journal.signing_key_file \
+     (or journal.chain_key_file, from which it was derived) to write to it";
+const NEEDS_PUBLIC_KEY: &str = "the audit chain's head is signed: give its public key \
+     (`--public-key`, printed by `senim journal head-key`) or set journal.signing_key_file";
+const HEAD_FORGED: &str = "the audit chain's head is not signed by this installation's signing key: \
+     it was set outside Senim; nothing is written (run `senim journal verify`)";
 const NOT_KEYED: &str = "journal.chain_key_file is set but the audit chain is not keyed: \
      run `senim journal verify`, then `senim journal key-chain`";
 
@@ -128,6 +135,15 @@ pub struct Journal {
     followers: Vec<Arc<dyn OnRegistered>>,
     /// The key the audit chain is hashed under, if configured.
     chain_key: Option<Arc<audit::ChainKey>>,
+    /// The installation's signing key: it signs the head at every write.
+    authority: Option<Arc<Authority>>,
+    /// The public keys a stored head may be signed with: the signing key's,
+    /// and the one derived from the chain key if the signing key is another
+    /// (it signed before `journal.signing_key_file` was set).
+    head_keys: Vec<PublicKey>,
+    /// The last head this process signed or found signed (`audit::StoredHead`'s
+    /// parts and signature): checked once, not at every write.
+    signed: Arc<std::sync::Mutex<Option<String>>>,
     /// What identity and text are sealed with (off until `senim keys init`).
     sealer: Sealer,
     /// The words of the triage lexicon and routing keywords found in a text,
@@ -149,6 +165,17 @@ pub trait OnRegistered: Send + Sync {
         tx: &'a mut Tx,
         appeal: &'a Appeal,
     ) -> futures_util::future::BoxFuture<'a, Result<()>>;
+
+    /// The chain turns public in `tx` (`audit`'s switch point, once): what the
+    /// follower signs from now on, it adopts as it is now (the deadlines from
+    /// before the upgrade).
+    fn on_chain_signed_in<'a>(
+        &'a self,
+        _tx: &'a mut Tx,
+        _appeals: &'a [AppealId],
+    ) -> futures_util::future::BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
@@ -216,6 +243,9 @@ impl Journal {
             queue: Arc::default(),
             followers: Vec::new(),
             chain_key: None,
+            authority: None,
+            head_keys: Vec::new(),
+            signed: Arc::default(),
             sealer: Sealer::off(),
             terms: None,
         }
@@ -301,7 +331,41 @@ impl Journal {
     /// The Journal whose audit chain is keyed with `key` (`journal.chain_key_file`).
     pub fn keyed_with(mut self, key: Option<audit::ChainKey>) -> Self {
         self.chain_key = key.map(Arc::new);
+        self.head_keys = self.head_keys();
         self
+    }
+
+    /// The Journal whose head `authority` signs at every write (from the first
+    /// write on, its new events are hashed with plain SHA-256: `audit`).
+    pub fn signed_by(mut self, authority: Option<Arc<Authority>>) -> Self {
+        self.authority = authority;
+        self.head_keys = self.head_keys();
+        self
+    }
+
+    /// The public keys a stored head may be signed with (`accepted_keys`).
+    fn head_keys(&self) -> Vec<PublicKey> {
+        accepted_keys(self.authority.as_deref(), self.chain_key.as_deref())
+    }
+
+    /// The public keys what this installation signed may be signed with.
+    pub fn signing_keys(&self) -> &[PublicKey] {
+        &self.head_keys
+    }
+
+    /// The switch point of the chain (`audit`): the first event hashed with
+    /// plain SHA-256, its head signed from then on; none before the switch.
+    pub async fn public_from(&self) -> Result<Option<i64>> {
+        Ok(on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT public_from FROM audit_head WHERE id = 1",
+        )
+        .fetch_one(pool)
+        .await)?)
+    }
+
+    /// The installation's public signing key (`senim journal head-key`).
+    pub fn public_key(&self) -> Option<&PublicKey> {
+        self.authority.as_deref().map(Authority::public_key)
     }
 
     /// An appeal registered before its content (a call, before the operator's
@@ -320,14 +384,23 @@ impl Journal {
         self.chain_key.is_some()
     }
 
-    /// Whether the stored chain and the configured key agree: `Ok` if both are
-    /// keyed or both are not; otherwise the error says what to do. The daemon
-    /// checks this at start-up, before it takes an appeal.
-    pub async fn check_chain_key(&self) -> Result<()> {
+    /// Whether the stored chain and the configured keys agree: `Ok` if both are
+    /// keyed or both are not, and a signed head is signed by this installation;
+    /// otherwise the error says what to do. With a signing key, the head is then
+    /// signed by it (the switch made, if it was not: `audit`), so an auditor can
+    /// check the chain before the first appeal. The daemon runs this at
+    /// start-up, before it takes an appeal.
+    pub async fn prepare_chain(&self) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let result = self.lock_chain(&mut tx).await.map(|_| ());
-        tx.rollback().await?;
-        result
+        let chain = self.lock_chain(&mut tx).await?;
+        if self.authority.is_none() {
+            drop(chain);
+            tx.rollback().await?;
+            return Ok(());
+        }
+        chain.finish(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The Journal that also runs `follower` in every new registration's
@@ -369,23 +442,71 @@ impl Journal {
         Ok(registration)
     }
 
-    /// Locks the audit chain for a run of writes in `tx` (see `ChainLock`).
+    /// Locks the audit chain for a run of writes in `tx` (see `ChainLock`). A
+    /// signed head must be this installation's; with a signing key, a chain not
+    /// yet public turns public here (its switch point: the next event).
     pub async fn lock_chain(&self, tx: &mut Tx) -> Result<ChainLock<'_>> {
-        let (head, keyed, generation) = audit::lock_head(tx, self.chain_key.clone()).await?;
-        if generation > self.sealer.generation() {
-            self.follow_seal_generation(tx, generation).await?;
+        let stored = audit::lock_head(tx, self.chain_key.clone()).await?;
+        if stored.generation > self.sealer.generation() {
+            self.follow_seal_generation(tx, stored.generation).await?;
         }
-        match (keyed, self.chain_key.is_some()) {
-            (true, false) => return Err(JournalError::ChainKey(NEEDS_KEY.into())),
-            // An empty chain is keyed from its first event.
-            (false, true) if head.seq == 0 => audit::mark_keyed(tx).await?,
-            (false, true) => return Err(JournalError::ChainKey(NOT_KEYED.into())),
-            _ => {}
+        let mut keyed = stored.keyed;
+        if stored.head.public_from.is_some() {
+            self.check_signed(&stored)?;
+        } else {
+            match (keyed, self.chain_key.is_some()) {
+                (true, false) => return Err(JournalError::ChainKey(NEEDS_KEY.into())),
+                // An empty chain is keyed from its first event.
+                (false, true) if stored.head.seq == 0 => {
+                    audit::mark_keyed(tx).await?;
+                    keyed = true;
+                }
+                (false, true) => return Err(JournalError::ChainKey(NOT_KEYED.into())),
+                _ => {}
+            }
+        }
+        let mut head = stored.head;
+        if head.public_from.is_none() && self.authority.is_some() {
+            head.public_from = Some(head.seq + 1);
+            let appeals: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+                "SELECT id FROM appeals ORDER BY id",
+            )
+            .fetch_all(conn)
+            .await)?;
+            let appeals: Vec<AppealId> = appeals.into_iter().map(AppealId).collect();
+            for follower in &self.followers {
+                follower.on_chain_signed_in(tx, &appeals).await?;
+            }
+            tracing::info!(
+                from = head.seq + 1,
+                "the audit chain is public from this event on: hashed with SHA-256, its head signed"
+            );
         }
         Ok(ChainLock {
             journal: self,
             head,
+            keyed,
         })
+    }
+
+    /// Refuses a signed head that is not signed by this installation (a head set
+    /// by hand: events appended or deleted outside Senim), or that this process
+    /// cannot sign after it.
+    fn check_signed(&self, stored: &audit::StoredHead) -> Result<()> {
+        if self.authority.is_none() {
+            return Err(JournalError::ChainKey(NEEDS_SIGNER.into()));
+        }
+        let seen = signed_text(&stored.signed_parts(), stored.signature.as_deref());
+        let mut last = self.signed.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_deref() == Some(seen.as_str()) {
+            return Ok(());
+        }
+        if !stored.is_signed_by(&self.head_keys) {
+            tracing::error!("{HEAD_FORGED}");
+            return Err(JournalError::ChainKey(HEAD_FORGED.into()));
+        }
+        *last = Some(seen);
+        Ok(())
     }
 
     /// The envelope of a new appeal's identity and text, sealed ahead of its
@@ -1194,83 +1315,136 @@ impl Journal {
         Ok(rows)
     }
 
-    /// Checks the whole audit chain and every appeal against it.
+    /// Checks the whole audit chain and every appeal against it, with the keys
+    /// the installation holds.
     pub async fn verify(&self) -> Result<VerifyReport> {
-        Ok(self.verify_reading().await?.0)
+        Ok(self.verify_reading(None, None).await?.0)
     }
 
-    /// `verify`, with the events it read (for checking published heads too).
-    async fn verify_reading(&self) -> Result<(VerifyReport, Vec<audit::EventRow>)> {
+    /// `verify`, with the events it read.
+    async fn verify_reading(
+        &self,
+        auditor: Option<&[PublicKey]>,
+        heads: Option<&[audit::SignedHead]>,
+    ) -> Result<(VerifyReport, Vec<audit::EventRow>)> {
         // One read transaction, so the chain, the head and the rows agree.
         let mut tx = self.db.begin().await?;
-        let (head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
+        let (stored, events, appeals) = self.read_chain(&mut tx).await?;
         let envelopes = sealed::all_digests_in(&mut tx).await?;
         tx.rollback().await?;
-        if keyed && head.key.is_none() {
+        // An auditor checks with public keys alone, never the chain key.
+        let (key, public_keys) = match auditor {
+            Some(keys) => (None, keys),
+            None => (self.chain_key.as_deref(), self.head_keys.as_slice()),
+        };
+        let keyed_before_switch = stored.head.public_from.unwrap_or(i64::MAX) > 1;
+        if stored.keyed && keyed_before_switch && key.is_none() && public_keys.is_empty() {
             return Err(JournalError::ChainKey(NEEDS_KEY.into()));
         }
-        let mut report = audit::verify(&events, &head, keyed, &appeals);
+        if stored.head.public_from.is_some() && public_keys.is_empty() {
+            return Err(JournalError::ChainKey(NEEDS_PUBLIC_KEY.into()));
+        }
+        let checker = audit::Checker { key, public_keys };
+        let mut report = audit::verify(&events, &stored, checker, &appeals);
         report
             .findings
             .extend(sealed::check_digests(&appeals, &envelopes));
+        if let Some(heads) = heads {
+            if public_keys.is_empty() {
+                return Err(JournalError::ChainKey(
+                    "checking published heads needs the signing key's public half: \
+                     journal.signing_key_file, journal.chain_key_file or --public-key"
+                        .into(),
+                ));
+            }
+            report.findings.extend(audit::check_heads(
+                heads,
+                &events,
+                &stored.head,
+                public_keys,
+            ));
+        }
         Ok((report, events))
     }
 
     /// `verify`, and each published head checked against the chain: signed by
-    /// this chain's key, and passed through by the chain as stored.
+    /// this installation's key, passed through by the chain as stored, and not
+    /// ahead of the stored head.
     pub async fn verify_with_heads(&self, heads: &[audit::SignedHead]) -> Result<VerifyReport> {
-        let public_key = self.head_public_key("checking published heads")?;
-        let (mut report, events) = self.verify_reading().await?;
-        report
-            .findings
-            .extend(audit::check_heads(heads, &events, &public_key));
-        Ok(report)
+        Ok(self.verify_reading(None, Some(heads)).await?.0)
     }
 
-    /// The configured chain key; without one, an error saying what needed it.
-    fn chain_key(&self, needed_by: &str) -> Result<&audit::ChainKey> {
-        self.chain_key.as_deref().ok_or_else(|| {
-            JournalError::ChainKey(format!("{needed_by} needs journal.chain_key_file"))
-        })
+    /// The auditor's `verify`: with the public keys `keys` alone (no chain key,
+    /// no signing key), and the published `heads` if any. Keyed events from
+    /// before the switch point are checked by their links only
+    /// (`VerifyReport::linked_only`).
+    pub async fn verify_public(
+        &self,
+        keys: &[PublicKey],
+        heads: Option<&[audit::SignedHead]>,
+    ) -> Result<VerifyReport> {
+        Ok(self.verify_reading(Some(keys), heads).await?.0)
     }
 
-    /// The public key published heads are signed with (needs the chain key);
-    /// `needed_by` says what asked, in the error.
+    /// The public key published heads and the head are signed with (the
+    /// signing key's); `needed_by` says what asked, in the error.
     pub fn head_public_key(&self, needed_by: &str) -> Result<String> {
-        self.chain_key(needed_by)?
-            .head_public_key()
-            .map_err(JournalError::ChainKey)
+        self.public_key()
+            .map(|k| k.as_hex().to_owned())
+            .ok_or_else(|| {
+                JournalError::ChainKey(format!(
+                    "{needed_by} needs journal.signing_key_file (or journal.chain_key_file, \
+                     from which it is derived)"
+                ))
+            })
     }
 
-    /// The chain's head now, signed for publication (needs the chain key).
+    /// The chain's head now, signed for publication (needs the signing key).
     pub async fn signed_head(&self) -> Result<audit::SignedHead> {
-        let key = self.chain_key("publishing the head")?;
+        let authority = self.authority.clone().ok_or_else(|| {
+            JournalError::ChainKey(
+                "publishing the head needs journal.signing_key_file (or journal.chain_key_file)"
+                    .into(),
+            )
+        })?;
         let mut tx = self.db.begin().await?;
         let chain = self.lock_chain(&mut tx).await?;
         let (seq, hash) = (chain.head.seq, chain.head.hash.clone());
         drop(chain);
         tx.rollback().await?;
         let now = self.clock.now().trunc_subsecs(6);
-        audit::SignedHead::sign(key, seq, &hash, now).map_err(JournalError::ChainKey)
+        Ok(audit::SignedHead::sign(&authority, seq, &hash, now))
     }
 
     /// Keys an unkeyed chain with the configured key, once: the chain must verify
     /// first; then every event's hash is recomputed under the key and the chain
-    /// marked keyed, in one transaction. Returns the number of events keyed.
+    /// marked keyed, in one transaction; then, with a signing key, the chain
+    /// turns public and its head is signed (`prepare_chain`). Returns the number
+    /// of events keyed.
     pub async fn key_chain(&self) -> Result<u64> {
         let key = self
             .chain_key
             .clone()
             .ok_or_else(|| JournalError::ChainKey("set journal.chain_key_file first".into()))?;
         let mut tx = self.db.begin().await?;
-        let (mut head, keyed, events, appeals) = self.read_chain(&mut tx).await?;
-        if keyed {
+        let (stored, events, appeals) = self.read_chain(&mut tx).await?;
+        if stored.keyed {
             return Err(JournalError::ChainKey(
                 "the audit chain is keyed already".into(),
             ));
         }
-        head.key = None;
-        let report = audit::verify(&events, &head, false, &appeals);
+        if stored.head.public_from.is_some() {
+            return Err(JournalError::ChainKey(
+                "the audit chain is public (hashed with SHA-256, its head signed): \
+                 nothing to key"
+                    .into(),
+            ));
+        }
+        let checker = audit::Checker {
+            key: None,
+            public_keys: &[],
+        };
+        let report = audit::verify(&events, &stored, checker, &appeals);
         if !report.is_intact() {
             return Err(JournalError::ChainKey(format!(
                 "the chain does not verify ({} finding(s)): key it only once `senim journal verify` is clean",
@@ -1305,6 +1479,8 @@ impl Journal {
         }
         tx.commit().await?;
         tracing::info!(events = events.len(), "audit chain keyed");
+        // With a signing key, the chain turns public from its next event now.
+        self.prepare_chain().await?;
         Ok(events.len() as u64)
     }
 
@@ -1313,8 +1489,8 @@ impl Journal {
     async fn read_chain(
         &self,
         tx: &mut Tx,
-    ) -> Result<(audit::Head, bool, Vec<audit::EventRow>, Vec<Appeal>)> {
-        let (head, keyed, _) = audit::lock_head(tx, self.chain_key.clone()).await?;
+    ) -> Result<(audit::StoredHead, Vec<audit::EventRow>, Vec<Appeal>)> {
+        let stored = audit::lock_head(tx, self.chain_key.clone()).await?;
         let sql = format!(
             "SELECT {} FROM appeal_events ORDER BY seq",
             audit::EVENT_COLUMNS
@@ -1327,7 +1503,7 @@ impl Journal {
             .into_iter()
             .map(Appeal::try_from)
             .collect::<Result<Vec<_>>>()?;
-        Ok((head, keyed, events, appeals))
+        Ok((stored, events, appeals))
     }
 
     /// The number of appeals registered per registration date in a range (the
@@ -1378,6 +1554,8 @@ fn key_text(key: &AppealKey) -> String {
 pub struct ChainLock<'j> {
     journal: &'j Journal,
     head: audit::Head,
+    /// Whether the events before the switch point are keyed (signed with the head).
+    keyed: bool,
 }
 
 impl ChainLock<'_> {
@@ -1430,11 +1608,55 @@ impl ChainLock<'_> {
         Ok(())
     }
 
-    /// Writes the chain's head back.
+    /// Writes the chain's head back, signed once for the whole run of writes.
     pub async fn finish(self, tx: &mut Tx) -> Result<()> {
-        audit::store_head(tx, &self.head).await?;
+        let signature = self
+            .journal
+            .authority
+            .as_deref()
+            .map(|a| audit::sign_head(a, &self.head, self.keyed));
+        audit::store_head(tx, &self.head, signature.as_deref()).await?;
+        if let Some(signature) = &signature {
+            let parts = audit::StoredHead {
+                head: self.head.clone(),
+                keyed: self.keyed,
+                generation: 0,
+                signature: None,
+            }
+            .signed_parts();
+            *self
+                .journal
+                .signed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(signed_text(&parts, Some(signature)));
+        }
         Ok(())
     }
+}
+
+/// The public keys what the installation signed may be signed with: the
+/// signing key's (`authority`), and the one derived from the chain key if the
+/// signing key is another (it signed before `journal.signing_key_file` was set).
+pub fn accepted_keys(
+    authority: Option<&Authority>,
+    chain_key: Option<&audit::ChainKey>,
+) -> Vec<PublicKey> {
+    let mut keys: Vec<PublicKey> = authority
+        .map(|a| a.public_key().clone())
+        .into_iter()
+        .collect();
+    if let (Some(_), Some(key)) = (authority, chain_key)
+        && let Ok(derived) = key.derived_authority()
+        && !keys.contains(derived.public_key())
+    {
+        keys.push(derived.public_key().clone());
+    }
+    keys
+}
+
+/// A head's signed parts and signature as one text (`Journal::signed`).
+fn signed_text(parts: &[String], signature: Option<&str>) -> String {
+    format!("{}\n{}", parts.join("\n"), signature.unwrap_or_default())
 }
 
 /// Logs and counts a registration once its transaction has committed. `register`

@@ -146,7 +146,7 @@ fn deadline_problem(e: DeadlineError) -> Problem {
             "invalid deadline event",
             m,
         ),
-        DeadlineError::Corrupt(m) => {
+        DeadlineError::Corrupt(m) | DeadlineError::Tampered(m) => {
             tracing::error!(error = m, "deadlines table");
             Problem::internal()
         }

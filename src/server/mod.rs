@@ -126,6 +126,9 @@ pub async fn serve_until(
     health::calendar_data(&app);
     // The office key as it is now; a rotation reaches the daemon within half a minute.
     app.sealer.refresh().await?;
+    // Before any appeal: a chain and a key that disagree stop the daemon; with a
+    // signing key, the head is signed (the chain public) now.
+    app.journal.prepare_chain().await?;
     let grace = app.config.server.shutdown_grace_seconds.std();
     let instance = crate::instance::id(&app.config.database.data_dir).map_err(|e| {
         anyhow::anyhow!("database.data_dir: cannot keep the instance id there: {e}")
@@ -201,6 +204,19 @@ pub async fn serve_until(
             )),
         ),
     ];
+    if let (Some(file), Some(_)) = (
+        app.config.journal.published_heads_file.clone(),
+        app.journal.public_key(),
+    ) {
+        let every = app.config.journal.head_publish_seconds.std();
+        let heads = crate::alerts::scheduler::publish_heads(
+            app.journal.clone(),
+            file,
+            every,
+            stop_rx.clone(),
+        );
+        tasks.push(("head publication", tokio::spawn(heads)));
+    }
     if let Some((metrics_listener, metrics_router)) = metrics {
         // Plain HTTP with the main listener's limits; stops taking connections on
         // the stop signal and lets open ones finish their requests.
