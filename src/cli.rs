@@ -441,6 +441,10 @@ pub enum JournalCommand {
         /// the chain must pass through every one of them.
         #[arg(long)]
         heads: Option<PathBuf>,
+        /// The installation's public key (64 hex digits) to check signed rows
+        /// with; without it, the configured signing key's.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
     },
     /// Key an existing, verified audit chain with `journal.chain_key_file`, once.
     KeyChain,
@@ -1245,7 +1249,7 @@ async fn journal_command(
             }
             writeln!(out, "{head}")?;
         }
-        JournalCommand::Verify { heads } => {
+        JournalCommand::Verify { heads, public_key } => {
             let report = match heads {
                 None => app.journal.verify().await?,
                 Some(path) => {
@@ -1267,7 +1271,9 @@ async fn journal_command(
             // The investigation files' sealed entries against the hashes the
             // chain holds of them.
             let files = app.investigations().verify().await?;
-            if report.is_intact() && files.is_empty() {
+            // The rows that say whom Senim seals to and what a person may do.
+            let rows = signed_rows_findings(app, public_key.as_deref()).await?;
+            if report.is_intact() && files.is_empty() && rows.is_empty() {
                 writeln!(
                     out,
                     "journal intact: {} appeal(s), {} event(s), chain verified",
@@ -1277,19 +1283,35 @@ async fn journal_command(
                 for f in &report.findings {
                     writeln!(out, "TAMPERED: {}: {}", f.what, f.problem)?;
                 }
-                for f in &files {
+                for f in files.iter().chain(&rows) {
                     writeln!(out, "TAMPERED: {f}")?;
                 }
                 writeln!(
                     out,
                     "journal NOT intact: {} finding(s)",
-                    report.findings.len() + files.len()
+                    report.findings.len() + files.len() + rows.len()
                 )?;
                 return Ok(std::process::ExitCode::from(1));
             }
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `journal verify`'s findings on the signed rows (the sealing keys, persons),
+/// checked with `--public-key` or the configured signing key's public half;
+/// none without either (nothing is signed then).
+async fn signed_rows_findings(app: &App, public_key: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let public = match public_key {
+        Some(hex) => Some(crate::authority::PublicKey::parse(hex).context("--public-key")?),
+        None => app.authority.as_ref().map(|a| a.public_key().clone()),
+    };
+    let Some(public) = public else {
+        return Ok(Vec::new());
+    };
+    let mut findings = app.keys().verify_rows(&public).await?;
+    findings.extend(app.persons.verify_rows(&public).await?);
+    Ok(findings)
 }
 
 /// How the reply is sent, as the command line spells it.
@@ -1533,6 +1555,12 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
                     roles.join(","),
                     language,
                     p.full_name
+                )?;
+            }
+            for row in app.persons.unadopted(true).await? {
+                writeln!(
+                    out,
+                    "{row}: NOT SIGNED by this installation's key, refused (`senim journal verify`)"
                 )?;
             }
         }

@@ -236,7 +236,7 @@ impl Journal {
     /// Another process made or rotated the office key: read it in this
     /// transaction before writing, so nothing is sealed to an old key or left plain.
     async fn follow_seal_generation(&self, tx: &mut Tx, generation: i64) -> Result<()> {
-        match crate::sealing::Keys::current_in(tx).await? {
+        match self.sealer.current_in(tx).await? {
             Some(current) if current.generation == generation => {
                 if !self.sealer.has_intake_key() {
                     return Err(JournalError::Sealing(crate::sealing::SealError::Keys(
