@@ -130,8 +130,7 @@ impl App {
             status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
             sealer: sealer.clone(),
         });
-        let persons =
-            crate::persons::Persons::new(db.clone(), clock.clone(), authority.clone());
+        let persons = crate::persons::Persons::new(db.clone(), clock.clone(), authority.clone());
         Ok(App {
             authority,
             persons,

@@ -524,13 +524,9 @@ impl Persons {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let sql =
-            format!("SELECT {COLUMNS} FROM persons WHERE token_hash = $1 AND disabled_at IS NULL");
-        let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(hash(token))
-            .fetch_optional(pool)
-            .await)?;
-        row.filter(|row| self.authentic(row))
+        self.enabled_by_token(token)
+            .await?
+            .filter(|row| self.authentic(row))
             .map(Person::try_from)
             .transpose()
     }
@@ -539,15 +535,21 @@ impl Persons {
     /// (never signed otherwise): who may run `senim keys authenticate`, which
     /// adopts the rows from before signing, their own among them.
     pub async fn authenticate_unadopted(&self, token: &str) -> Result<Option<Person>, PersonError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM persons WHERE token_hash = $1 AND disabled_at IS NULL");
-        let row: Option<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(hash(token))
-            .fetch_optional(pool)
-            .await)?;
-        row.filter(|row| row.signature.is_none() || self.authentic(row))
+        self.enabled_by_token(token)
+            .await?
+            .filter(|row| row.signature.is_none() || self.authentic(row))
             .map(Person::try_from)
             .transpose()
+    }
+
+    /// The row of the enabled person whose token this is (signature unchecked).
+    async fn enabled_by_token(&self, token: &str) -> Result<Option<Row>, PersonError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM persons WHERE token_hash = $1 AND disabled_at IS NULL");
+        Ok(on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(hash(token))
+            .fetch_optional(pool)
+            .await)?)
     }
 
     async fn all_rows(&self) -> Result<Vec<Row>, PersonError> {
@@ -581,7 +583,10 @@ impl Persons {
     /// The rows that do not verify: unsigned ones, and, with
     /// `with_bad_signatures`, those whose signature fails too. Empty without a
     /// signing key.
-    pub async fn unadopted(&self, with_bad_signatures: bool) -> Result<Vec<Unadopted>, PersonError> {
+    pub async fn unadopted(
+        &self,
+        with_bad_signatures: bool,
+    ) -> Result<Vec<Unadopted>, PersonError> {
         let Some(authority) = &self.authority else {
             return Ok(Vec::new());
         };
@@ -617,5 +622,68 @@ impl Persons {
         }
         tx.commit().await?;
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Row {
+        Row {
+            login: "marat".into(),
+            full_name: "Marat".into(),
+            roles: "manager".into(),
+            disabled_at: None,
+            language: None,
+            token_hash: hash("snm_marat"),
+            password_hash: None,
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn a_persons_signature_covers_what_they_may_do_and_nothing_passes_for_another()
+    -> Result<(), crate::authority::AuthorityError> {
+        let (authority, _) = Authority::generate()?;
+        let public = authority.public_key();
+        let mut signed = row();
+        assert!(!signed.verifies(public), "an unsigned row verifies");
+        signed.signature = Some(signed.sign(&authority));
+        assert!(signed.verifies(public));
+        // Name and language are not what decides what a person may do.
+        let renamed = Row {
+            full_name: "Someone".into(),
+            language: Some("kk".into()),
+            ..signed.clone()
+        };
+        assert!(renamed.verifies(public));
+        for edited in [
+            Row {
+                roles: "director,manager".into(),
+                ..signed.clone()
+            },
+            Row {
+                token_hash: hash("snm_attacker"),
+                ..signed.clone()
+            },
+            Row {
+                password_hash: Some("$argon2id$attacker".into()),
+                ..signed.clone()
+            },
+            Row {
+                disabled_at: Some(Utc::now()),
+                ..signed.clone()
+            },
+            Row {
+                login: "dana".into(),
+                ..signed.clone()
+            },
+        ] {
+            assert!(!edited.verifies(public));
+        }
+        let (stranger, _) = Authority::generate()?;
+        assert!(!signed.verifies(stranger.public_key()));
+        Ok(())
     }
 }

@@ -117,7 +117,8 @@ async fn open_app(
 /// the escrow identity, as the Director's safe would keep it.
 async fn init_keys(app: &App) -> age::x25519::Identity {
     let mut tx = app.db.begin().await.expect("begin");
-    let made = app.keys()
+    let made = app
+        .keys()
         .init_in(&mut tx, "test", app.clock.now())
         .await
         .expect("init the office key");
@@ -482,7 +483,8 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
     assert!(found.is_empty(), "plain bytes on disk: {found:?}");
 
     // (d) The escrow (the Director's safe) opens it back.
-    let unlocked = app.keys()
+    let unlocked = app
+        .keys()
         .unlock_escrow(escrow)
         .await
         .expect("unlock with the escrow");
@@ -557,7 +559,8 @@ async fn seal_in_place(database_url: &str) {
         .init_in(&mut tx, "test", app.clock.now())
         .await
         .expect("init");
-    let recipients = keys.current_in(&mut tx)
+    let recipients = keys
+        .current_in(&mut tx)
         .await
         .expect("the new generation")
         .expect("one");

@@ -551,10 +551,7 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     assert!(appeal.sealed.is_some() && appeal.reporter.name.is_none());
     use age::secrecy::ExposeSecret;
     let escrow = senim::sealing::keys::parse_escrow(made.escrow_identity.expose_secret()).unwrap();
-    let unlocked = keys
-        .unlock_escrow(escrow)
-        .await
-        .unwrap();
+    let unlocked = keys.unlock_escrow(escrow).await.unwrap();
     let opened = journal.open(appeal.clone(), &unlocked).await.unwrap();
     assert_eq!(opened.reporter.name.as_deref(), Some(AFTER[0]));
     assert_eq!(opened.substance.as_deref(), Some(AFTER[3]));

@@ -486,8 +486,7 @@ pub struct Listed {
 /// verified, or the refusal of its row).
 type People = (Vec<Person>, Option<TrustedKey>, PersonKeys);
 
-type PersonKeys =
-    std::collections::BTreeMap<String, Result<TrustedKey, crate::sealing::SealError>>;
+type PersonKeys = std::collections::BTreeMap<String, Result<TrustedKey, crate::sealing::SealError>>;
 
 /// What the file is worked with.
 pub struct Investigations<'a> {

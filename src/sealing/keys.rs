@@ -934,7 +934,9 @@ impl Keys {
             .all_rows()
             .await?
             .into_iter()
-            .filter(|row| row.finding(&public).is_some() && (with_bad_signatures || !row.is_signed()))
+            .filter(|row| {
+                row.finding(&public).is_some() && (with_bad_signatures || !row.is_signed())
+            })
             .collect())
     }
 

@@ -236,7 +236,10 @@ mod tests {
             office_identity: b"protected".to_vec(),
             signature: key.signature.clone(),
         };
-        assert!(!grant.verifies(public), "a key's signature passes for a grant");
+        assert!(
+            !grant.verifies(public),
+            "a key's signature passes for a grant"
+        );
         grant.signature = Some(grant.sign(&authority));
         assert!(grant.verifies(public));
         let later = GrantRow {
