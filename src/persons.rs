@@ -672,7 +672,7 @@ mod tests {
                 ..signed.clone()
             },
             Row {
-                disabled_at: Some(Utc::now()),
+                disabled_at: Some(DateTime::<Utc>::UNIX_EPOCH),
                 ..signed.clone()
             },
             Row {
