@@ -51,13 +51,18 @@ async fn journal(dir: &std::path::Path, name: &str, sealed: bool) -> Journal {
     if !sealed {
         return journal;
     }
+    let authority = Some(Arc::new(
+        senim::authority::Authority::generate()
+            .expect("a signing key")
+            .0,
+    ));
     let mut tx = db.begin().await.expect("begin");
-    Keys::new(db.clone())
+    Keys::new(db.clone(), authority.clone())
         .init_in(&mut tx, "bench", Utc::now())
         .await
         .expect("office key");
     tx.commit().await.expect("commit");
-    let sealer = Sealer::new(&db, Some(IntakeKey::derive(&[7u8; 32])));
+    let sealer = Sealer::new(&db, Some(IntakeKey::derive(&[7u8; 32])), authority);
     sealer.refresh().await.expect("office key");
     // As the daemon after `keys init`: the head signed once per transaction.
     let (authority, _) = senim::authority::Authority::generate().expect("signing key");

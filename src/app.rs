@@ -90,7 +90,11 @@ impl App {
         let signing_keys = crate::journal::accepted_keys(authority.as_deref(), chain_key.as_ref());
         let deadlines =
             Deadlines::new(db.clone(), calendar.clone()).signed_by(authority.clone(), signing_keys);
-        let sealer = Sealer::new(&db, chain_key.as_ref().map(|k| k.intake_key()));
+        let sealer = Sealer::new(
+            &db,
+            chain_key.as_ref().map(|k| k.intake_key()),
+            authority.clone(),
+        );
         let policy = Policy::from_config(&config.alerts, &config.smtp, *config.calendar.timezone);
         let outbox = Outbox::new(db.clone(), sealer.clone());
         let journal = Journal::new(
@@ -129,7 +133,7 @@ impl App {
             status: Arc::new(MailboxStatus::new(config.mailbox.enabled())),
             sealer: sealer.clone(),
         });
-        let persons = crate::persons::Persons::new(db.clone(), clock.clone());
+        let persons = crate::persons::Persons::new(db.clone(), clock.clone(), authority.clone());
         Ok(App {
             authority,
             persons,
@@ -223,12 +227,19 @@ impl App {
         }
     }
 
+    /// The office key's generations, persons' keys and grants, signed and checked
+    /// with the installation's key.
+    pub fn keys(&self) -> crate::sealing::Keys {
+        crate::sealing::Keys::new(self.db.clone(), self.authority.clone())
+    }
+
     /// What the investigation file (7.3–7.11) is worked with.
     pub fn investigations(&self) -> crate::investigation::Investigations<'_> {
         crate::investigation::Investigations {
             journal: &self.journal,
             case: self.case(),
             persons: &self.persons,
+            keys: self.keys(),
             db: &self.db,
             clock: &self.clock,
             tz: self.calendar.hours().tz,

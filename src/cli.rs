@@ -444,7 +444,8 @@ pub enum JournalCommand {
         heads: Option<PathBuf>,
         /// The auditor's check: with this public key (`senim journal head-key`;
         /// repeat it for a key used before) and no secret at all, neither the chain
-        /// key nor the signing key. Keyed events from before the chain turned
+        /// key nor the signing key (the first is the installation's current key, which
+        /// the signed rows are checked with). Keyed events from before the chain turned
         /// public are then checked by their links only.
         #[arg(long = "public-key", value_name = "HEX")]
         public_keys: Vec<String>,
@@ -1263,6 +1264,8 @@ async fn journal_command(
             // The investigation files' sealed entries against the hashes the
             // chain holds of them.
             let files = app.investigations().verify().await?;
+            // The rows that say whom Senim seals to and what a person may do.
+            let rows = signed_rows_findings(app, public_keys.first().map(String::as_str)).await?;
             if report.linked_only > 0 {
                 writeln!(
                     out,
@@ -1271,7 +1274,7 @@ async fn journal_command(
                     report.linked_only
                 )?;
             }
-            if report.is_intact() && files.is_empty() && deadlines.is_empty() {
+            if report.is_intact() && files.is_empty() && deadlines.is_empty() && rows.is_empty() {
                 writeln!(
                     out,
                     "journal intact: {} appeal(s), {} event(s), chain verified",
@@ -1281,13 +1284,13 @@ async fn journal_command(
                 for f in report.findings.iter().chain(&deadlines) {
                     writeln!(out, "TAMPERED: {}: {}", f.what, f.problem)?;
                 }
-                for f in &files {
+                for f in files.iter().chain(&rows) {
                     writeln!(out, "TAMPERED: {f}")?;
                 }
                 writeln!(
                     out,
                     "journal NOT intact: {} finding(s)",
-                    report.findings.len() + deadlines.len() + files.len()
+                    report.findings.len() + deadlines.len() + files.len() + rows.len()
                 )?;
                 return Ok(std::process::ExitCode::from(1));
             }
@@ -1364,6 +1367,22 @@ pub fn signing_key_warning(config: &Config) -> Option<&'static str> {
         "the signing key is derived from the chain key: set journal.signing_key_file to separate them \
          (docs/security.md)",
     )
+}
+
+/// `journal verify`'s findings on the signed rows (the sealing keys, persons),
+/// checked with `--public-key` or the configured signing key's public half;
+/// none without either (nothing is signed then).
+async fn signed_rows_findings(app: &App, public_key: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let public = match public_key {
+        Some(hex) => Some(crate::authority::PublicKey::parse(hex).context("--public-key")?),
+        None => app.authority.as_ref().map(|a| a.public_key().clone()),
+    };
+    let Some(public) = public else {
+        return Ok(Vec::new());
+    };
+    let mut findings = app.keys().verify_rows(&public).await?;
+    findings.extend(app.persons.verify_rows(&public).await?);
+    Ok(findings)
 }
 
 /// How the reply is sent, as the command line spells it.
@@ -1607,6 +1626,12 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
                     roles.join(","),
                     language,
                     p.full_name
+                )?;
+            }
+            for row in app.persons.unadopted(true).await? {
+                writeln!(
+                    out,
+                    "{row}: NOT SIGNED by this installation's key, refused (`senim journal verify`)"
                 )?;
             }
         }

@@ -602,7 +602,7 @@ async fn a_persons_language_is_kept_on_both_backends() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let db = TestDb::new(backend).await;
         let clock = senim::clock::FixedClock::at(chrono::Utc::now());
-        let persons = Persons::new(db.db.clone(), std::sync::Arc::new(clock));
+        let persons = Persons::new(db.db.clone(), std::sync::Arc::new(clock), None);
         let (added, _) = persons
             .add("aida", "Aida", &[Role::Auditor], Some(Language::Kk))
             .await

@@ -19,7 +19,7 @@ use senim::config::{Config, ConfigSource};
 use senim::journal::{AppealId, ListFilter};
 use senim::mailbox::store::{self, MessagePk, StoreError};
 use senim::outbox::{MailKind, MailState, Outbox};
-use senim::sealing::{Keys, Unlocked};
+use senim::sealing::Unlocked;
 use tokio::sync::watch;
 
 use support::dovecot::Dovecot;
@@ -117,7 +117,8 @@ async fn open_app(
 /// the escrow identity, as the Director's safe would keep it.
 async fn init_keys(app: &App) -> age::x25519::Identity {
     let mut tx = app.db.begin().await.expect("begin");
-    let made = Keys::new(app.db.clone())
+    let made = app
+        .keys()
         .init_in(&mut tx, "test", app.clock.now())
         .await
         .expect("init the office key");
@@ -482,7 +483,8 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
     assert!(found.is_empty(), "plain bytes on disk: {found:?}");
 
     // (d) The escrow (the Director's safe) opens it back.
-    let unlocked = Keys::new(app.db.clone())
+    let unlocked = app
+        .keys()
         .unlock_escrow(escrow)
         .await
         .expect("unlock with the escrow");
@@ -552,12 +554,13 @@ async fn seal_in_place(database_url: &str) {
     // As `senim keys init` does: the office key, then the store sealed in place,
     // in one transaction.
     let mut tx = app.db.begin().await.expect("begin");
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let made = keys
         .init_in(&mut tx, "test", app.clock.now())
         .await
         .expect("init");
-    let recipients = Keys::current_in(&mut tx)
+    let recipients = keys
+        .current_in(&mut tx)
         .await
         .expect("the new generation")
         .expect("one");
@@ -686,7 +689,7 @@ async fn rotation_reseals_mail(database_url: &str) {
     wait_settled(&intake, &dovecot, 1).await;
     intake.pause().await;
     let keyed = by_message_id(&intake, MESSAGE_ID).await;
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let unlocked = keys
         .unlock_escrow(escrow.clone())
         .await

@@ -22,7 +22,7 @@ use senim::clock::Clock;
 use senim::deadlines::Kind;
 use senim::journal::sealed::{Confidential, envelopes};
 use senim::journal::{Amendment, AppealId, Status};
-use senim::sealing::{Keys, Unlocked};
+use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
@@ -189,13 +189,13 @@ fn holds(bytes: &[u8], secret: &str) -> bool {
 /// plain appeals sealed in place in the same transaction; the escrow's key.
 async fn keys_init(d: &TestApp) -> Unlocked {
     let app = &d.app;
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let mut tx = app.db.begin().await.unwrap();
     let init = keys
         .init_in(&mut tx, "person:dana", d.clock.now())
         .await
         .unwrap();
-    let recipients = Keys::current_in(&mut tx).await.unwrap().unwrap();
+    let recipients = keys.current_in(&mut tx).await.unwrap().unwrap();
     app.sealer.use_recipients(recipients);
     let sealed = app
         .journal

@@ -24,7 +24,7 @@ use reqwest::StatusCode;
 use senim::clock::Clock;
 use senim::journal::SourceRef;
 use senim::pbx::store;
-use senim::sealing::{Keys, Unlocked};
+use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::senim::Served;
@@ -214,10 +214,10 @@ async fn appeal_of(d: &TestApp, call_id: &str) -> Option<i64> {
 /// recording files, and the WAL truncated.
 async fn keys_init(d: &TestApp) -> Unlocked {
     let app = &d.app;
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let mut tx = app.db.begin().await.unwrap();
     let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
-    let recipients = Keys::current_in(&mut tx).await.unwrap().unwrap();
+    let recipients = keys.current_in(&mut tx).await.unwrap().unwrap();
     app.sealer.use_recipients(recipients);
     let sealed = store::seal_existing_by_table_in(&mut tx, &app.sealer)
         .await
@@ -719,7 +719,7 @@ async fn rotation_reseals(database_url: &str) {
     let d = TestApp::spawn(dir.path(), database_url, &config(dir.path(), port), at).await;
     let data = dir.path().join("data");
     let app = &d.app;
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let mut tx = app.db.begin().await.unwrap();
     let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
     tx.commit().await.unwrap();

@@ -502,14 +502,21 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     use senim::journal::{Amendment, Channel, NewAppeal, Reporter, SourceRef, Status};
     let test_db = TestDb::sqlite().await;
     let db = test_db.db.clone();
+    let authority = Some(std::sync::Arc::new(
+        senim::authority::Authority::generate().unwrap().0,
+    ));
+    let keys = senim::sealing::Keys::new(db.clone(), authority.clone());
     let mut tx = db.begin().await.unwrap();
-    let made = senim::sealing::Keys::new(db.clone())
+    let made = keys
         .init_in(&mut tx, "test", chrono::Utc::now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let sealer =
-        senim::sealing::Sealer::new(&db, Some(senim::sealing::IntakeKey::derive(&[7; 32])));
+    let sealer = senim::sealing::Sealer::new(
+        &db,
+        Some(senim::sealing::IntakeKey::derive(&[7; 32])),
+        authority,
+    );
     sealer.refresh().await.unwrap();
     let calendar = std::sync::Arc::new(senim::calendar::Calendar::new(
         senim::calendar::WorkingHours::default(),
@@ -544,10 +551,7 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     assert!(appeal.sealed.is_some() && appeal.reporter.name.is_none());
     use age::secrecy::ExposeSecret;
     let escrow = senim::sealing::keys::parse_escrow(made.escrow_identity.expose_secret()).unwrap();
-    let unlocked = senim::sealing::Keys::new(db.clone())
-        .unlock_escrow(escrow)
-        .await
-        .unwrap();
+    let unlocked = keys.unlock_escrow(escrow).await.unwrap();
     let opened = journal.open(appeal.clone(), &unlocked).await.unwrap();
     assert_eq!(opened.reporter.name.as_deref(), Some(AFTER[0]));
     assert_eq!(opened.substance.as_deref(), Some(AFTER[3]));

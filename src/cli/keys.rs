@@ -14,7 +14,7 @@ use clap::Subcommand;
 use super::Claimed;
 use crate::app::App;
 use crate::persons::Role;
-use crate::sealing::{Keys, Unlocked};
+use crate::sealing::Unlocked;
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
@@ -49,6 +49,21 @@ pub enum KeysCommand {
     Rotate,
     /// The persons' keys and the office key generations granted to each.
     List,
+    /// Adopt the rows from before signing (an upgrade, or a signing key just
+    /// configured): persons, the office key's generations, persons' keys and
+    /// grants not yet signed are shown, then signed with the installation's key
+    /// (journal.signing_key_file, else derived from journal.chain_key_file).
+    /// Check each row shown: a row planted in the database would be adopted
+    /// too. Only the Director (`--as`), whose own row may be unsigned.
+    Authenticate {
+        /// Sign what is shown without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Also rows whose signature does not verify (signed with another key,
+        /// or edited outside Senim): only once each is known to be right.
+        #[arg(long)]
+        include_invalid: bool,
+    },
 }
 
 /// Where the office key is opened from: the person's passphrase or the escrow.
@@ -69,7 +84,7 @@ impl KeySource {
 
     /// Opens the office key: with the escrow key file if given, else as `login`.
     pub async fn unlock(&self, app: &App, login: &str) -> anyhow::Result<Unlocked> {
-        let keys = Keys::new(app.db.clone());
+        let keys = app.keys();
         if let Some(path) = &self.escrow_key_file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("--escrow-key-file: cannot read {}", path.display()))?;
@@ -86,7 +101,7 @@ impl KeySource {
         if self.escrow_key_file.is_some() {
             return self.unlock(app, login).await;
         }
-        let keys = Keys::new(app.db.clone());
+        let keys = app.keys();
         Ok(keys.unlock_own(login, self.passphrase(login)?).await?)
     }
 }
@@ -124,7 +139,7 @@ pub async fn run(
     command: KeysCommand,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let now = app.clock.now();
     match command {
         KeysCommand::Init { escrow_out } => {
@@ -139,7 +154,8 @@ pub async fn run(
             let actor = format!("person:{login}");
             let mut tx = app.db.begin().await?;
             let made = keys.init_in(&mut tx, &actor, now).await?;
-            let current = Keys::current_in(&mut tx)
+            let current = keys
+                .current_in(&mut tx)
                 .await?
                 .context("the new office key is not in its own transaction")?;
             app.sealer.use_recipients(current);
@@ -276,6 +292,12 @@ pub async fn run(
             let rotated = rotate(app, &unlocked, None, &login).await?;
             describe(&mut out, &rotated)?;
         }
+        KeysCommand::Authenticate {
+            yes,
+            include_invalid,
+        } => {
+            authenticate(app, claimed, yes, include_invalid, &mut out).await?;
+        }
         KeysCommand::List => {
             person(
                 app,
@@ -309,11 +331,93 @@ pub async fn run(
     Ok(())
 }
 
+/// `keys authenticate`: shows the rows that do not verify, then signs exactly
+/// those, once the Director has seen them.
+async fn authenticate(
+    app: &App,
+    claimed: &Claimed,
+    yes: bool,
+    include_invalid: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let authority = app.authority.as_deref().context(
+        "there is no signing key: set journal.signing_key_file (openssl rand -hex 32) or \
+         journal.chain_key_file",
+    )?;
+    let login = claimed
+        .login
+        .as_deref()
+        .context("give --as LOGIN (the Director) and their token in SENIM_TOKEN or --token-file")?;
+    let token = claimed
+        .token
+        .as_deref()
+        .with_context(|| format!("--as {login}: give the token in SENIM_TOKEN or --token-file"))?;
+    let director = app
+        .persons
+        .authenticate_unadopted(token)
+        .await?
+        .filter(|p| p.login == login && p.has(Role::Director))
+        .with_context(|| {
+            format!("--as {login}: not the Director's token, or their row does not verify")
+        })?;
+    let persons = app.persons.unadopted(include_invalid).await?;
+    let keys = app.keys();
+    let rows = keys.unadopted(include_invalid).await?;
+    let public = authority.public_key();
+    if persons.is_empty() && rows.is_empty() {
+        writeln!(
+            out,
+            "nothing to sign: every row is signed by this installation's key ({public})"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "rows to sign with this installation's key ({public}); check each one, a row planted in the \
+         database would be adopted too:"
+    )?;
+    let bad = " (its signature does not verify: signed by another key, or edited)";
+    for row in &persons {
+        writeln!(out, "  {row}{}", if row.is_signed() { bad } else { "" })?;
+    }
+    for row in &rows {
+        writeln!(out, "  {row}{}", if row.is_signed() { bad } else { "" })?;
+    }
+    let total = persons.len() + rows.len();
+    if !yes {
+        write!(out, "sign these {total} row(s)? type yes: ")?;
+        out.flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            bail!("nothing signed");
+        }
+    }
+    let mut tx = app.db.begin().await?;
+    let signed_keys = keys.adopt_in(&mut tx, &rows).await?;
+    tx.commit().await?;
+    let signed_persons = app.persons.adopt(&persons).await?;
+    tracing::warn!(
+        actor = director.actor(),
+        persons = signed_persons,
+        keys = signed_keys,
+        "rows from before signing adopted: signed by this installation's key"
+    );
+    writeln!(
+        out,
+        "signed {signed_persons} person row(s) and {signed_keys} key row(s)"
+    )?;
+    Ok(())
+}
+
 /// What a rotation did (`rotate`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rotated {
     /// The new office key generation.
     pub generation: i64,
+    /// The readers of the old generation not granted the new one (the one
+    /// removed, a disabled person, one no longer a manager or the Director).
+    pub dropped: Vec<String>,
     /// Appeals whose envelopes were resealed.
     pub appeals: u64,
     /// Stored mails (with their attachments) resealed.
@@ -342,11 +446,27 @@ pub async fn rotate(
     without: Option<&str>,
     login: &str,
 ) -> anyhow::Result<Rotated> {
-    let keys = Keys::new(app.db.clone());
+    let keys = app.keys();
     let actor = format!("person:{login}");
+    // Granted anew: the active managers and Director (their rows verifying),
+    // never the one removed nor a disabled holder.
+    let readers: std::collections::BTreeSet<String> = app
+        .persons
+        .list()
+        .await?
+        .into_iter()
+        .filter(|p| p.disabled_at.is_none() && READERS.iter().any(|r| p.has(*r)))
+        .map(|p| p.login)
+        .filter(|l| Some(l.as_str()) != without)
+        .collect();
     let mut tx = app.db.begin().await?;
     let rotation = keys
-        .rotate_in(&mut tx, unlocked, without, app.clock.now())
+        .rotate_in(
+            &mut tx,
+            unlocked,
+            &|login| readers.contains(login),
+            app.clock.now(),
+        )
         .await?;
     app.sealer.use_recipients(rotation.recipients.clone());
     let appeals = app
@@ -385,6 +505,7 @@ pub async fn rotate(
     let _ = app.db.checkpoint().await;
     let rotated = Rotated {
         generation: rotation.recipients.generation,
+        dropped: rotation.dropped.clone(),
         appeals,
         mail,
         calls,
@@ -412,6 +533,13 @@ fn describe(out: &mut impl Write, rotated: &Rotated) -> anyhow::Result<()> {
          {} call record(s) and file name(s), {} recording(s)",
         rotated.generation, rotated.appeals, rotated.mail, rotated.calls, rotated.recordings
     )?;
+    if !rotated.dropped.is_empty() {
+        writeln!(
+            out,
+            "not granted the new office key (removed, disabled, or no longer a manager or the Director): {}",
+            rotated.dropped.join(", ")
+        )?;
+    }
     if rotated.recordings_left > 0 {
         writeln!(
             out,

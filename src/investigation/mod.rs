@@ -46,7 +46,7 @@ use crate::db::{Db, Tx};
 use crate::deadlines::{Decision, Event};
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::persons::{Person, Persons, Role};
-use crate::sealing::{FileKey, Keys, Unlocked, seal_to_file};
+use crate::sealing::{FileKey, Keys, SealError, TrustedKey, Unlocked, seal_to_file};
 
 /// The chain's name for an entry of the file.
 pub const ENTRY: &str = "investigation_entry";
@@ -482,18 +482,19 @@ pub struct Listed {
     pub member: bool,
 }
 
-/// Persons, the escrow's public key, persons' own public keys by login.
-type People = (
-    Vec<Person>,
-    Option<String>,
-    std::collections::BTreeMap<String, String>,
-);
+/// Persons, the escrow's public key, persons' own public keys by login (each
+/// verified, or the refusal of its row).
+type People = (Vec<Person>, Option<TrustedKey>, PersonKeys);
+
+type PersonKeys = std::collections::BTreeMap<String, Result<TrustedKey, crate::sealing::SealError>>;
 
 /// What the file is worked with.
 pub struct Investigations<'a> {
     pub journal: &'a Journal,
     pub case: Case<'a>,
     pub persons: &'a Persons,
+    /// The sealing keys: the escrow's and persons' public keys, verified.
+    pub keys: Keys,
     pub db: &'a Db,
     pub clock: &'a SharedClock,
     pub tz: chrono_tz::Tz,
@@ -513,9 +514,8 @@ impl Investigations<'_> {
             .list()
             .await
             .map_err(|e| invalid(e.to_string()))?;
-        let keys = Keys::new(self.db.clone());
-        let escrow = keys.current().await?.map(|r| r.escrow.to_string());
-        Ok((persons, escrow, keys.recipients().await?))
+        let escrow = self.keys.current().await?.map(|r| r.escrow_key());
+        Ok((persons, escrow, self.keys.recipients().await?))
     }
 
     /// Records `entry` on appeal `id` as `who`, with the act it is, in one
@@ -698,7 +698,7 @@ impl Investigations<'_> {
         };
         if let Some(key) = &opened {
             let members = store::members_in(&mut tx, id).await?;
-            let readers = eligible(&persons, &members, &recipients, escrow.as_deref());
+            let readers = eligible(&persons, &members, &recipients, escrow.as_ref())?;
             sync_grants_in(&mut tx, &mut chain, &appeal, key, &readers, &actor, now).await?;
         }
         let mut mails = false;
@@ -829,7 +829,7 @@ impl Investigations<'_> {
             });
         }
         if let Some(key) = &key {
-            let readers = eligible(&persons, &members, &recipients, escrow.as_deref());
+            let readers = eligible(&persons, &members, &recipients, escrow.as_ref())?;
             sync_grants_in(&mut tx, &mut chain, &appeal, key, &readers, &actor, now).await?;
         }
         // The person reads; the key they opened it with (theirs, or the
@@ -981,16 +981,18 @@ impl Investigations<'_> {
         if plain.is_empty() {
             return Ok(0);
         }
-        let escrow = Keys::current_in(tx)
+        let escrow = self
+            .keys
+            .current_in(tx)
             .await?
-            .map(|r| r.escrow.to_string())
+            .map(|r| r.escrow_key())
             .ok_or_else(|| invalid("no office key to seal the investigation files to".into()))?;
         let persons = self
             .persons
             .list()
             .await
             .map_err(|e| invalid(e.to_string()))?;
-        let recipients = Keys::new(self.db.clone()).recipients().await?;
+        let recipients = self.keys.recipients().await?;
         let now = self.clock.now();
         let mut chain = self.journal.lock_chain(tx).await?;
         let mut count = 0;
@@ -1008,7 +1010,7 @@ impl Investigations<'_> {
                 .record(tx, &appeal, actor, SEALED, &json!({ "entries": hashes }))
                 .await?;
             let members = store::members_in(tx, id).await?;
-            let readers = eligible(&persons, &members, &recipients, Some(&escrow));
+            let readers = eligible(&persons, &members, &recipients, Some(&escrow))?;
             sync_grants_in(tx, &mut chain, &appeal, &key, &readers, actor, now).await?;
             count += 1;
         }
@@ -1078,23 +1080,35 @@ fn may_hold(p: &Person, members: &[String]) -> bool {
 }
 
 /// Who may hold the file's key: the escrow, and each active Director, manager
-/// and member who has a key of their own; (reader, public key).
+/// and member who has a key of their own; (reader, public key). A person who may
+/// hold it but whose key's row does not verify fails it all, naming them: the
+/// file's key is never wrapped to a planted key, nor is the file silently kept
+/// from a reader.
 fn eligible(
     persons: &[Person],
     members: &[String],
-    recipients: &std::collections::BTreeMap<String, String>,
-    escrow: Option<&str>,
-) -> Vec<(String, String)> {
-    let mut readers: Vec<(String, String)> = escrow
-        .map(|e| ("escrow".to_owned(), e.to_owned()))
+    recipients: &PersonKeys,
+    escrow: Option<&TrustedKey>,
+) -> Result<Vec<(String, TrustedKey)>, InvestigationError> {
+    let mut readers: Vec<(String, TrustedKey)> = escrow
+        .map(|e| ("escrow".to_owned(), e.clone()))
         .into_iter()
         .collect();
-    for p in persons {
-        if let (true, Some(public)) = (may_hold(p, members), recipients.get(&p.login)) {
-            readers.push((p.actor(), public.clone()));
+    for p in persons.iter().filter(|p| may_hold(p, members)) {
+        match recipients.get(&p.login) {
+            None => {}
+            Some(Ok(public)) => readers.push((p.actor(), public.clone())),
+            Some(Err(_)) => {
+                return Err(SealError::Unverified(format!(
+                    "the key of `{}` is not signed by this installation's key (edited or planted \
+                     outside Senim): the file's key is wrapped to nobody until it is enrolled anew",
+                    p.login
+                ))
+                .into());
+            }
         }
     }
-    readers
+    Ok(readers)
 }
 
 /// Makes the file's key held by exactly `readers`: wraps it to those who lack
@@ -1104,7 +1118,7 @@ async fn sync_grants_in(
     chain: &mut ChainLock<'_>,
     appeal: &Appeal,
     key: &FileKey,
-    readers: &[(String, String)],
+    readers: &[(String, TrustedKey)],
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), InvestigationError> {

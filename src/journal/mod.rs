@@ -266,7 +266,7 @@ impl Journal {
     /// Another process made or rotated the office key: read it in this
     /// transaction before writing, so nothing is sealed to an old key or left plain.
     async fn follow_seal_generation(&self, tx: &mut Tx, generation: i64) -> Result<()> {
-        match crate::sealing::Keys::current_in(tx).await? {
+        match self.sealer.current_in(tx).await? {
             Some(current) if current.generation == generation => {
                 if !self.sealer.has_intake_key() {
                     return Err(JournalError::Sealing(crate::sealing::SealError::Keys(
@@ -392,7 +392,16 @@ impl Journal {
     /// start-up, before it takes an appeal.
     pub async fn prepare_chain(&self) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let chain = self.lock_chain(&mut tx).await?;
+        let chain = match self.lock_chain(&mut tx).await {
+            Ok(chain) => chain,
+            // An office key that does not verify holds sealing (logged), not the
+            // daemon: intake refuses each write until it verifies.
+            Err(JournalError::Sealing(crate::sealing::SealError::Unverified(_))) => {
+                tx.rollback().await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         if self.authority.is_none() {
             drop(chain);
             tx.rollback().await?;
@@ -447,9 +456,7 @@ impl Journal {
     /// yet public turns public here (its switch point: the next event).
     pub async fn lock_chain(&self, tx: &mut Tx) -> Result<ChainLock<'_>> {
         let stored = audit::lock_head(tx, self.chain_key.clone()).await?;
-        if stored.generation > self.sealer.generation() {
-            self.follow_seal_generation(tx, stored.generation).await?;
-        }
+        let generation = stored.generation;
         let mut keyed = stored.keyed;
         if stored.head.public_from.is_some() {
             self.check_signed(&stored)?;
@@ -481,6 +488,9 @@ impl Journal {
                 from = head.seq + 1,
                 "the audit chain is public from this event on: hashed with SHA-256, its head signed"
             );
+        }
+        if generation > self.sealer.generation() {
+            self.follow_seal_generation(tx, generation).await?;
         }
         Ok(ChainLock {
             journal: self,

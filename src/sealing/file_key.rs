@@ -6,7 +6,7 @@
 //! it (`Unlocked::open_own`).
 
 use super::keys::{identity_bytes, open_with, parse_identity, recipient, seal_to};
-use super::{Result, SealError, Unlocked};
+use super::{Result, SealError, TrustedKey, Unlocked};
 
 /// A file key, opened. Never stored as such.
 pub struct FileKey {
@@ -32,9 +32,10 @@ impl FileKey {
         self.identity.to_public().to_string()
     }
 
-    /// The key sealed to `reader` (a person's own public key, or the escrow's).
-    pub fn wrap_to(&self, reader: &str) -> Result<Vec<u8>> {
-        seal_to(&[&recipient(reader)?], &identity_bytes(&self.identity))
+    /// The key sealed to `reader` (a person's own public key, or the escrow's),
+    /// once its row has verified (`TrustedKey`).
+    pub fn wrap_to(&self, reader: &TrustedKey) -> Result<Vec<u8>> {
+        seal_to(&[reader.recipient()], &identity_bytes(&self.identity))
     }
 
     /// Opens a wrap of the key with the person's own key (or the escrow).

@@ -12,22 +12,123 @@
 //!   their grant of the current office key, then the generations before it.
 //! - Removing a reader deletes their grants and rotates: the new office identity is
 //!   granted to the readers who remain.
+//! - Every row here carries the installation's signature (`signed.rs`): a
+//!   generation is sealed to, and a person's key wrapped to, only once its row
+//!   verifies; a row that does not is refused loudly, naming it
+//!   (`SealError::Unverified`), and is a finding of `journal verify`
+//!   (`Keys::verify_rows`). Rows from before signing are adopted deliberately
+//!   (`Keys::unadopted`, `Keys::adopt`: `senim keys authenticate`).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::iter;
+use std::sync::Arc;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use chrono::{DateTime, SubsecRound, Utc};
 
+use super::signed::{GenerationRow, GrantRow, PersonKeyRow, Signed};
 use super::{Recipients, Result, SealError, Sealed};
+use crate::authority::{Authority, PublicKey};
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx};
 
-/// The office key's generations, persons' keys and grants.
+/// The office key's generations, persons' keys and grants, with the
+/// installation's signing key that signs and checks their rows.
 #[derive(Clone)]
 pub struct Keys {
     db: Db,
+    authority: Option<Arc<Authority>>,
+}
+
+/// A public key Senim may wrap to: a person's own key whose row verifies, or the
+/// escrow of a generation that does. Made only here.
+#[derive(Clone)]
+pub struct TrustedKey(age::x25519::Recipient);
+
+impl TrustedKey {
+    pub(super) fn recipient(&self) -> &age::x25519::Recipient {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TrustedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Recipients {
+    /// The escrow's public key, from a verified generation.
+    pub fn escrow_key(&self) -> TrustedKey {
+        TrustedKey(self.escrow.clone())
+    }
+}
+
+/// A row from before signing (or signed by another key), as `senim keys
+/// authenticate` shows it before signing exactly what it showed.
+#[derive(Clone)]
+pub enum Unadopted {
+    Generation(GenerationRow),
+    PersonKey(PersonKeyRow),
+    Grant(GrantRow),
+}
+
+impl Unadopted {
+    /// Whether it carries a signature that does not verify (not merely none).
+    pub fn is_signed(&self) -> bool {
+        match self {
+            Unadopted::Generation(r) => r.signature.is_some(),
+            Unadopted::PersonKey(r) => r.signature.is_some(),
+            Unadopted::Grant(r) => r.signature.is_some(),
+        }
+    }
+
+    /// `journal verify`'s finding for the row, if it does not verify.
+    pub fn finding(&self, public: &PublicKey) -> Option<String> {
+        match self {
+            Unadopted::Generation(r) => r.finding(public),
+            Unadopted::PersonKey(r) => r.finding(public),
+            Unadopted::Grant(r) => r.finding(public),
+        }
+    }
+}
+
+impl std::fmt::Display for Unadopted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unadopted::Generation(r) => write!(
+                f,
+                "sealing_keys generation {}: office key {}, escrow key {}",
+                r.generation, r.office_recipient, r.escrow_recipient
+            ),
+            Unadopted::PersonKey(r) => {
+                write!(f, "person_keys {}: public key {}", r.login, r.recipient)
+            }
+            Unadopted::Grant(r) => write!(
+                f,
+                "key_grants: generation {} granted to {}",
+                r.generation, r.login
+            ),
+        }
+    }
+}
+
+/// The loud refusal of a row that does not verify: logged (the table and its
+/// key, never a secret) and returned.
+fn unverified<R: Signed>(row: &R) -> SealError {
+    tracing::error!(
+        table = R::TABLE,
+        row = row.key(),
+        "a sealing key row is not signed by this installation's key: edited or planted \
+         outside Senim; nothing is sealed or wrapped to it"
+    );
+    SealError::Unverified(format!(
+        "{} {} is not signed by this installation's key (edited or planted outside Senim, or \
+         from before signing: `senim keys authenticate`): nothing is sealed or wrapped to it",
+        R::TABLE,
+        row.key()
+    ))
 }
 
 /// What `senim keys init` made: the first generation, and the escrow identity to
@@ -150,15 +251,6 @@ impl Unlocked {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct GenerationRow {
-    generation: i64,
-    office_recipient: String,
-    escrow_recipient: String,
-    escrowed_identity: Vec<u8>,
-    previous_identity: Option<Vec<u8>>,
-}
-
 pub(super) fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut w = age::Encryptor::with_recipients(recipients.iter().copied())
@@ -210,29 +302,60 @@ pub fn parse_escrow(text: &str) -> Result<age::x25519::Identity> {
 }
 
 impl Keys {
-    pub fn new(db: Db) -> Keys {
-        Keys { db }
+    pub fn new(db: Db, authority: Option<Arc<Authority>>) -> Keys {
+        Keys { db, authority }
+    }
+
+    /// The signing key, which every row written here needs.
+    fn authority(&self) -> Result<&Authority> {
+        self.authority.as_deref().ok_or_else(|| {
+            SealError::Keys(
+                "the sealing keys are signed by the installation's key: set journal.signing_key_file \
+                 (or journal.chain_key_file, which sealing needs anyway)"
+                    .into(),
+            )
+        })
+    }
+
+    /// The public key rows are checked with.
+    fn public(&self) -> Result<&PublicKey> {
+        Ok(self.authority()?.public_key())
+    }
+
+    /// `row` if its signature verifies; the loud refusal otherwise.
+    fn verified<R: Signed>(&self, row: R) -> Result<R> {
+        if row.verifies(self.public()?) {
+            Ok(row)
+        } else {
+            Err(unverified(&row))
+        }
     }
 
     async fn generations(&self) -> Result<Vec<GenerationRow>> {
         Ok(on_db!(&self.db, pool => sqlx::query_as::<_, GenerationRow>(
-            "SELECT generation, office_recipient, escrow_recipient, escrowed_identity, previous_identity \
-             FROM sealing_keys ORDER BY generation",
+            "SELECT generation, office_recipient, escrow_recipient, escrowed_identity, previous_identity, \
+             signature FROM sealing_keys ORDER BY generation",
         )
         .fetch_all(pool)
         .await)?)
     }
 
-    /// The current generation's public keys, if `keys init` was run.
+    /// The current generation's public keys, if `keys init` was run; refused
+    /// (`SealError::Unverified`, logged) if its row does not verify.
     pub async fn current(&self) -> Result<Option<Recipients>> {
         let Some(row) = self.generations().await?.pop() else {
             return Ok(None);
         };
-        Ok(Some(Recipients {
+        self.recipients_of(row).map(Some)
+    }
+
+    fn recipients_of(&self, row: GenerationRow) -> Result<Recipients> {
+        let row = self.verified(row)?;
+        Ok(Recipients {
             generation: row.generation,
             office: recipient(&row.office_recipient)?,
             escrow: recipient(&row.escrow_recipient)?,
-        }))
+        })
     }
 
     /// Creates the first generation of the office key and the escrow key, in `tx`
@@ -244,6 +367,7 @@ impl Keys {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Initialised> {
+        self.authority()?;
         let exists: i64 = on_tx!(tx, conn => sqlx::query_scalar("SELECT COUNT(*) FROM sealing_keys")
             .fetch_one(conn)
             .await)?;
@@ -255,13 +379,16 @@ impl Keys {
         let office = age::x25519::Identity::generate();
         let escrow = age::x25519::Identity::generate();
         let escrowed = seal_to(&[&escrow.to_public()], &identity_bytes(&office))?;
-        insert_generation(
+        self.insert_generation(
             tx,
-            1,
-            &office,
-            &escrow.to_public(),
-            &escrowed,
-            None,
+            GenerationRow {
+                generation: 1,
+                office_recipient: office.to_public().to_string(),
+                escrow_recipient: escrow.to_public().to_string(),
+                escrowed_identity: escrowed,
+                previous_identity: None,
+                signature: None,
+            },
             actor,
             now,
         )
@@ -273,23 +400,110 @@ impl Keys {
         })
     }
 
-    /// The sealer's view of a new generation before it is committed: what the
-    /// caller seals the existing values to in `init`'s transaction.
-    pub async fn current_in(tx: &mut Tx) -> Result<Option<Recipients>> {
-        let row: Option<(i64, String, String)> = on_tx!(tx, conn => sqlx::query_as(
-            "SELECT generation, office_recipient, escrow_recipient FROM sealing_keys \
-             ORDER BY generation DESC LIMIT 1",
+    /// The current generation's public keys in `tx` (a new generation before it
+    /// is committed, in `init`'s transaction; another process's rotation),
+    /// refused if its row does not verify.
+    pub async fn current_in(&self, tx: &mut Tx) -> Result<Option<Recipients>> {
+        let row: Option<GenerationRow> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT generation, office_recipient, escrow_recipient, escrowed_identity, previous_identity, \
+             signature FROM sealing_keys ORDER BY generation DESC LIMIT 1",
         )
         .fetch_optional(conn)
         .await)?;
-        row.map(|(generation, office, escrow)| {
-            Ok(Recipients {
-                generation,
-                office: recipient(&office)?,
-                escrow: recipient(&escrow)?,
-            })
-        })
-        .transpose()
+        row.map(|row| self.recipients_of(row)).transpose()
+    }
+
+    /// `login`'s own key in `tx`, refused unless its row verifies; `None` if
+    /// they have none.
+    async fn person_key_in(&self, tx: &mut Tx, login: &str) -> Result<Option<TrustedKey>> {
+        let row: Option<PersonKeyRow> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT login, recipient, identity, signature FROM person_keys WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(conn)
+        .await)?;
+        row.map(|row| Ok(TrustedKey(recipient(&self.verified(row)?.recipient)?)))
+            .transpose()
+    }
+
+    /// Writes a person's key row, signed.
+    async fn write_person_key(
+        &self,
+        tx: &mut Tx,
+        mut row: PersonKeyRow,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        row.signature = Some(row.sign(self.authority()?));
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO person_keys (login, recipient, identity, created_at, signature) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (login) DO UPDATE SET recipient = excluded.recipient, \
+             identity = excluded.identity, signature = excluded.signature",
+        )
+        .bind(&row.login)
+        .bind(&row.recipient)
+        .bind(&row.identity)
+        .bind(now.trunc_subsecs(6))
+        .bind(&row.signature)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Writes a grant row, signed.
+    async fn write_grant(
+        &self,
+        tx: &mut Tx,
+        mut row: GrantRow,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        row.signature = Some(row.sign(self.authority()?));
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (generation, login) DO UPDATE SET office_identity = excluded.office_identity, \
+             granted_at = excluded.granted_at, granted_by = excluded.granted_by, \
+             signature = excluded.signature",
+        )
+        .bind(row.generation)
+        .bind(&row.login)
+        .bind(&row.office_identity)
+        .bind(now.trunc_subsecs(6))
+        .bind(actor)
+        .bind(&row.signature)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Writes a generation row, signed.
+    async fn insert_generation(
+        &self,
+        tx: &mut Tx,
+        mut row: GenerationRow,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        row.signature = Some(row.sign(self.authority()?));
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO sealing_keys (generation, office_recipient, escrow_recipient, escrowed_identity, \
+             previous_identity, created_at, created_by, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(row.generation)
+        .bind(&row.office_recipient)
+        .bind(&row.escrow_recipient)
+        .bind(&row.escrowed_identity)
+        .bind(&row.previous_identity)
+        .bind(now.trunc_subsecs(6))
+        .bind(actor)
+        .bind(&row.signature)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
+        Ok(())
     }
 
     /// Creates a person's own key, encrypted with their passphrase. With `replace`,
@@ -303,6 +517,7 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<String> {
         check_passphrase(&passphrase)?;
+        self.authority()?;
         let identity = age::x25519::Identity::generate();
         let public = identity.to_public().to_string();
         let protected = {
@@ -338,22 +553,24 @@ impl Keys {
             .execute(conn)
             .await
             .map(|_| ()))?;
-        on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO person_keys (login, recipient, identity, created_at) VALUES ($1, $2, $3, $4)",
+        self.write_person_key(
+            &mut tx,
+            PersonKeyRow {
+                login: login.to_owned(),
+                recipient: public.clone(),
+                identity: protected,
+                signature: None,
+            },
+            now,
         )
-        .bind(login)
-        .bind(&public)
-        .bind(&protected)
-        .bind(now.trunc_subsecs(6))
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .await?;
         tx.commit().await?;
         Ok(public)
     }
 
     /// Changes the passphrase of a person's key (the key itself, and its grants,
-    /// stay).
+    /// stay). The row must verify, and its public key be the one the old
+    /// passphrase opens: a planted row is refused, never signed anew.
     pub async fn change_passphrase(
         &self,
         login: &str,
@@ -370,12 +587,29 @@ impl Keys {
             .and_then(|_| w.finish().map(|_| ()))
             .map_err(|e| SealError::Seal(e.to_string()))?;
         let mut tx = self.db.begin().await?;
-        on_tx!(&mut tx, conn => sqlx::query("UPDATE person_keys SET identity = $1 WHERE login = $2")
-            .bind(&out)
-            .bind(login)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+        let stored = self.person_key_in(&mut tx, login).await?;
+        if stored.map(|k| k.to_string()) != Some(identity.to_public().to_string()) {
+            return Err(SealError::Keys(format!(
+                "`{login}`'s stored public key is not the one their passphrase opens: \
+                 `senim keys enroll --replace --as {login}` makes a new key"
+            )));
+        }
+        let mut row = PersonKeyRow {
+            login: login.to_owned(),
+            recipient: identity.to_public().to_string(),
+            identity: out,
+            signature: None,
+        };
+        row.signature = Some(row.sign(self.authority()?));
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE person_keys SET identity = $1, signature = $2 WHERE login = $3",
+        )
+        .bind(&row.identity)
+        .bind(&row.signature)
+        .bind(login)
+        .execute(conn)
+        .await
+        .map(|_| ()))?;
         tx.commit().await?;
         Ok(())
     }
@@ -491,54 +725,50 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let (generation, office) = unlocked.current()?;
-        let current = Keys::current_in(tx).await?;
+        let current = self.current_in(tx).await?;
         if current.as_ref().map(|c| c.generation) != Some(generation) {
             return Err(SealError::Keys(
                 "the office key was rotated meanwhile: unlock again".into(),
             ));
         }
-        let public: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
-            "SELECT recipient FROM person_keys WHERE login = $1",
-        )
-        .bind(login)
-        .fetch_optional(conn)
-        .await)?;
-        let public = public.ok_or_else(|| {
+        let public = self.person_key_in(tx, login).await?.ok_or_else(|| {
             SealError::Keys(format!(
                 "`{login}` has no key yet: they run `senim keys enroll --as {login}` first"
             ))
         })?;
-        let sealed = seal_to(&[&recipient(&public)?], &identity_bytes(office))?;
-        on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (generation, login) DO UPDATE SET office_identity = excluded.office_identity, \
-             granted_at = excluded.granted_at, granted_by = excluded.granted_by",
+        let sealed = seal_to(&[public.recipient()], &identity_bytes(office))?;
+        self.write_grant(
+            tx,
+            GrantRow {
+                generation,
+                login: login.to_owned(),
+                office_identity: sealed,
+                signature: None,
+            },
+            &unlocked.actor,
+            now,
         )
-        .bind(generation)
-        .bind(login)
-        .bind(&sealed)
-        .bind(now.trunc_subsecs(6))
-        .bind(&unlocked.actor)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .await?;
         Ok(generation)
     }
 
     /// Makes a new generation of the office key in `tx`: its identity is granted to
-    /// every reader of the current one except `without`, the current identity is
-    /// sealed to the new one, and the old grants are dropped. The caller reseals
-    /// the values it owns in the same transaction (`Rotation::reseal`).
+    /// every reader of the current one that `keep` keeps (not the one removed, not
+    /// a disabled person), the current identity is sealed to the new one, and the
+    /// old grants are dropped. Each reader's grant and key must verify: a row that
+    /// does not fails the rotation, naming the login (a planted reader is never
+    /// wrapped to, nor silently skipped). The caller reseals the values it owns in
+    /// the same transaction (`Rotation::reseal`).
     pub async fn rotate_in(
         &self,
         tx: &mut Tx,
         unlocked: &Unlocked,
-        without: Option<&str>,
+        keep: &dyn Fn(&str) -> bool,
         now: DateTime<Utc>,
     ) -> Result<Rotation> {
         let (generation, old) = unlocked.current()?;
-        let current = Keys::current_in(tx)
+        let current = self
+            .current_in(tx)
             .await?
             .ok_or_else(|| SealError::Keys("there is no office key: `senim keys init`".into()))?;
         if current.generation != generation {
@@ -546,24 +776,40 @@ impl Keys {
                 "the office key was rotated meanwhile: unlock again".into(),
             ));
         }
-        let readers: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
-            "SELECT g.login, k.recipient FROM key_grants g JOIN person_keys k ON k.login = g.login \
-             WHERE g.generation = $1 ORDER BY g.login",
+        let grants: Vec<GrantRow> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT generation, login, office_identity, signature FROM key_grants \
+             WHERE generation = $1 ORDER BY login",
         )
         .bind(generation)
         .fetch_all(conn)
         .await)?;
+        let mut readers = Vec::new();
+        let mut dropped = Vec::new();
+        for grant in grants {
+            let grant = self.verified(grant)?;
+            if !keep(&grant.login) {
+                dropped.push(grant.login);
+                continue;
+            }
+            let Some(public) = self.person_key_in(tx, &grant.login).await? else {
+                continue;
+            };
+            readers.push((grant.login, public));
+        }
         let office = age::x25519::Identity::generate();
         let next = generation + 1;
         let escrowed = seal_to(&[&current.escrow], &identity_bytes(&office))?;
         let previous = seal_to(&[&office.to_public()], &identity_bytes(old))?;
-        insert_generation(
+        self.insert_generation(
             tx,
-            next,
-            &office,
-            &current.escrow,
-            &escrowed,
-            Some(&previous),
+            GenerationRow {
+                generation: next,
+                office_recipient: office.to_public().to_string(),
+                escrow_recipient: current.escrow.to_string(),
+                escrowed_identity: escrowed,
+                previous_identity: Some(previous),
+                signature: None,
+            },
             &unlocked.actor,
             now,
         )
@@ -571,22 +817,19 @@ impl Keys {
         on_tx!(tx, conn => sqlx::query("DELETE FROM key_grants").execute(conn).await.map(|_| ()))?;
         let mut kept = Vec::new();
         for (login, public) in readers {
-            if Some(login.as_str()) == without {
-                continue;
-            }
-            let sealed = seal_to(&[&recipient(&public)?], &identity_bytes(&office))?;
-            on_tx!(tx, conn => sqlx::query(
-                "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by) \
-                 VALUES ($1, $2, $3, $4, $5)",
+            let sealed = seal_to(&[public.recipient()], &identity_bytes(&office))?;
+            self.write_grant(
+                tx,
+                GrantRow {
+                    generation: next,
+                    login: login.clone(),
+                    office_identity: sealed,
+                    signature: None,
+                },
+                &unlocked.actor,
+                now,
             )
-            .bind(next)
-            .bind(&login)
-            .bind(&sealed)
-            .bind(now.trunc_subsecs(6))
-            .bind(&unlocked.actor)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+            .await?;
             kept.push(login);
         }
         let recipients = Recipients {
@@ -597,17 +840,29 @@ impl Keys {
         Ok(Rotation {
             recipients,
             readers: kept,
+            dropped,
         })
     }
 
-    /// The public keys of persons' own keys, by login (those who have one).
-    pub async fn recipients(&self) -> Result<BTreeMap<String, String>> {
-        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT login, recipient FROM person_keys ORDER BY login",
+    /// Persons' own public keys by login, each as Senim may wrap to it, or the
+    /// refusal of a row that does not verify (wrapping to that login fails,
+    /// naming it).
+    pub async fn recipients(&self) -> Result<BTreeMap<String, Result<TrustedKey>>> {
+        let rows: Vec<PersonKeyRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT login, recipient, identity, signature FROM person_keys ORDER BY login",
         )
         .fetch_all(pool)
         .await)?;
-        Ok(rows.into_iter().collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let login = row.login.clone();
+                let key = self
+                    .verified(row)
+                    .and_then(|row| Ok(TrustedKey(recipient(&row.recipient)?)));
+                (login, key)
+            })
+            .collect())
     }
 
     /// Persons' keys and the generations granted to each.
@@ -636,6 +891,92 @@ impl Keys {
             })
             .collect())
     }
+
+    /// Every row of the three tables, as stored.
+    async fn all_rows(&self) -> Result<Vec<Unadopted>> {
+        let generations = self.generations().await?;
+        let keys: Vec<PersonKeyRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT login, recipient, identity, signature FROM person_keys ORDER BY login",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let grants: Vec<GrantRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT generation, login, office_identity, signature FROM key_grants \
+             ORDER BY generation, login",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(generations
+            .into_iter()
+            .map(Unadopted::Generation)
+            .chain(keys.into_iter().map(Unadopted::PersonKey))
+            .chain(grants.into_iter().map(Unadopted::Grant))
+            .collect())
+    }
+
+    /// `journal verify`'s findings: each row not signed by `public` (the
+    /// installation's public key: an auditor needs nothing secret).
+    pub async fn verify_rows(&self, public: &PublicKey) -> Result<Vec<String>> {
+        Ok(self
+            .all_rows()
+            .await?
+            .iter()
+            .filter_map(|row| row.finding(public))
+            .collect())
+    }
+
+    /// The rows that do not verify: unsigned ones (from before signing), and,
+    /// with `with_bad_signatures`, those whose signature fails too (signed by
+    /// another key, or edited). What `senim keys authenticate` shows.
+    pub async fn unadopted(&self, with_bad_signatures: bool) -> Result<Vec<Unadopted>> {
+        let public = self.public()?.clone();
+        Ok(self
+            .all_rows()
+            .await?
+            .into_iter()
+            .filter(|row| {
+                row.finding(&public).is_some() && (with_bad_signatures || !row.is_signed())
+            })
+            .collect())
+    }
+
+    /// Signs exactly the rows shown (a row changed since no longer matches
+    /// its signature), in `tx`; the number signed.
+    pub async fn adopt_in(&self, tx: &mut Tx, rows: &[Unadopted]) -> Result<u64> {
+        let authority = self.authority()?;
+        let mut count = 0;
+        for row in rows {
+            let changed = match row {
+                Unadopted::Generation(r) => on_tx!(tx, conn => sqlx::query(
+                    "UPDATE sealing_keys SET signature = $1 WHERE generation = $2",
+                )
+                .bind(r.sign(authority))
+                .bind(r.generation)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?,
+                Unadopted::PersonKey(r) => on_tx!(tx, conn => sqlx::query(
+                    "UPDATE person_keys SET signature = $1 WHERE login = $2",
+                )
+                .bind(r.sign(authority))
+                .bind(&r.login)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?,
+                Unadopted::Grant(r) => on_tx!(tx, conn => sqlx::query(
+                    "UPDATE key_grants SET signature = $1 WHERE generation = $2 AND login = $3",
+                )
+                .bind(r.sign(authority))
+                .bind(r.generation)
+                .bind(&r.login)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?,
+            };
+            count += changed;
+        }
+        Ok(count)
+    }
 }
 
 /// A new generation of the office key, not yet committed: what the owners of
@@ -644,6 +985,9 @@ pub struct Rotation {
     pub recipients: Recipients,
     /// The readers granted the new generation.
     pub readers: Vec<String>,
+    /// The readers of the old generation not granted the new one (removed,
+    /// disabled, no longer a reader).
+    pub dropped: Vec<String>,
 }
 
 impl Rotation {
@@ -677,34 +1021,6 @@ fn open_previous(
             identities.insert(g.generation - 1, parse_identity(&bytes)?);
         }
     }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_generation(
-    tx: &mut Tx,
-    generation: i64,
-    office: &age::x25519::Identity,
-    escrow: &age::x25519::Recipient,
-    escrowed: &[u8],
-    previous: Option<&[u8]>,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO sealing_keys (generation, office_recipient, escrow_recipient, escrowed_identity, \
-         previous_identity, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(generation)
-    .bind(office.to_public().to_string())
-    .bind(escrow.to_string())
-    .bind(escrowed)
-    .bind(previous)
-    .bind(now.trunc_subsecs(6))
-    .bind(actor)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
     Ok(())
 }
 

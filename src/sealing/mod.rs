@@ -25,11 +25,19 @@
 //!   (an investigation file, 7.9) has a key of its own, wrapped to each reader's
 //!   own key and to the escrow; the office key does not open it.
 //!
+//! - **Signed keys** (`signed.rs`): every public key sealed or wrapped to is in a
+//!   row signed by the installation's key (`crate::authority`); the daemon seals
+//!   only to a generation whose row verifies, and never falls back to plain text:
+//!   with no verified generation it refuses to seal (`SealError::Unverified`,
+//!   which intake answers "retry later"), and holding one it does not move to an
+//!   unverified or older one.
+//!
 //! Sealing is on once `senim keys init` has created the office key; before that the
 //! daemon stores plain values, as before (and `keys init` seals them in place).
 
 pub mod file_key;
 pub mod keys;
+pub mod signed;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, RwLock};
@@ -39,10 +47,11 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::db::Db;
+use crate::authority::Authority;
+use crate::db::{Db, Tx};
 
 pub use file_key::{FileKey, seal_to_file};
-pub use keys::{Keys, Unlocked};
+pub use keys::{Keys, TrustedKey, Unlocked};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -56,6 +65,10 @@ pub enum SealError {
     Keys(String),
     #[error("wrong passphrase or key for `{0}`")]
     Unlock(String),
+    /// A key row whose signature does not verify: nothing is sealed or wrapped
+    /// to it (logged where it was found).
+    #[error("{0}")]
+    Unverified(String),
 }
 
 pub type Result<T, E = SealError> = std::result::Result<T, E>;
@@ -140,12 +153,23 @@ fn hmac(key: &[u8], label: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// What the daemon seals to: nothing yet (no office key: values stay plain), a
+/// verified generation, or nothing it may use (the office key exists but its row
+/// does not verify: sealing is refused, never plain).
+#[derive(Clone, Default)]
+enum Held {
+    #[default]
+    Off,
+    On(Arc<Recipients>),
+    Refused,
+}
+
 /// What the daemon seals with: the office's public keys (once `senim keys init` has
 /// made them) and the intake key. Cheap to clone; `refresh` picks up a rotation.
 #[derive(Clone)]
 pub struct Sealer {
-    db: Option<Db>,
-    recipients: Arc<RwLock<Option<Arc<Recipients>>>>,
+    keys: Option<Keys>,
+    held: Arc<RwLock<Held>>,
     intake: Option<IntakeKey>,
 }
 
@@ -159,30 +183,44 @@ impl Sealer {
     /// A sealer that seals nothing: values are stored plain (no office key yet).
     pub fn off() -> Sealer {
         Sealer {
-            db: None,
-            recipients: Arc::default(),
+            keys: None,
+            held: Arc::default(),
             intake: None,
         }
     }
 
     /// The sealer of `db`'s office key, which `refresh` reads (the daemon does at
-    /// start-up and then every half minute, so a rotation reaches it).
-    pub fn new(db: &Db, intake: Option<IntakeKey>) -> Sealer {
+    /// start-up and then every half minute, so a rotation reaches it) and checks
+    /// against `authority`'s signature.
+    pub fn new(db: &Db, intake: Option<IntakeKey>, authority: Option<Arc<Authority>>) -> Sealer {
         Sealer {
-            db: Some(db.clone()),
-            recipients: Arc::default(),
+            keys: Some(Keys::new(db.clone(), authority)),
+            held: Arc::default(),
             intake,
         }
     }
 
     /// Rereads the current office key generation. Sealing needs the intake key too
     /// (from `journal.chain_key_file`): an office key without it is an error, not
-    /// a silent fall back to plain text.
+    /// a silent fall back to plain text. A generation whose row does not verify is
+    /// not used (logged loudly): the sealer keeps the verified one it holds, or,
+    /// holding none, refuses to seal; it never moves to an older generation, nor
+    /// back to plain.
     pub async fn refresh(&self) -> Result<()> {
-        let Some(db) = &self.db else {
+        let Some(keys) = &self.keys else {
             return Ok(());
         };
-        let current = Keys::new(db.clone()).current().await?;
+        let current = match keys.current().await {
+            Ok(current) => current,
+            Err(SealError::Unverified(_)) => {
+                self.hold(|held| match held {
+                    Held::Off => Held::Refused,
+                    other => other,
+                });
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         if current.is_some() && self.intake.is_none() {
             return Err(SealError::Keys(
                 "the Journal is sealed (`senim keys init` was run) but journal.chain_key_file is not set: \
@@ -190,26 +228,58 @@ impl Sealer {
                     .into(),
             ));
         }
-        if let Ok(mut slot) = self.recipients.write() {
-            *slot = current.map(Arc::new);
-        }
+        self.hold(|held| match (held, current) {
+            (Held::On(now), Some(new)) if new.generation < now.generation => {
+                tracing::error!(
+                    table = "sealing_keys",
+                    generation = new.generation,
+                    held = now.generation,
+                    "the newest office key generation is older than the one the daemon seals to: \
+                     rows were deleted outside Senim; sealing stays on the newer one"
+                );
+                Held::On(now)
+            }
+            (_, Some(new)) => Held::On(Arc::new(new)),
+            (Held::Off, None) => Held::Off,
+            (held, None) => {
+                tracing::error!(
+                    table = "sealing_keys",
+                    "the office key's rows are gone: deleted outside Senim; nothing is stored plain"
+                );
+                held
+            }
+        });
         Ok(())
     }
 
-    /// Seals to `recipients` from now on (a new generation inside its own
-    /// transaction: `senim keys init` and `rotate`).
-    pub fn use_recipients(&self, recipients: Recipients) {
-        if let Ok(mut slot) = self.recipients.write() {
-            *slot = Some(Arc::new(recipients));
+    /// The current generation in `tx` (another process's rotation), refused if
+    /// its row does not verify.
+    pub async fn current_in(&self, tx: &mut Tx) -> Result<Option<Recipients>> {
+        match &self.keys {
+            Some(keys) => keys.current_in(tx).await,
+            None => Ok(None),
         }
     }
 
-    /// The office key generation sealed to; 0 when sealing is off.
+    fn hold(&self, change: impl FnOnce(Held) -> Held) {
+        if let Ok(mut slot) = self.held.write() {
+            let held = std::mem::take(&mut *slot);
+            *slot = change(held);
+        }
+    }
+
+    /// Seals to `recipients` from now on (a new generation inside its own
+    /// transaction, verified or just made: `senim keys init` and `rotate`).
+    pub fn use_recipients(&self, recipients: Recipients) {
+        self.hold(|_| Held::On(Arc::new(recipients)));
+    }
+
+    /// The office key generation sealed to; 0 when sealing is off or refused.
     pub fn generation(&self) -> i64 {
         self.current_generation().unwrap_or(0)
     }
 
-    /// The office key generation sealed to, if sealing is on.
+    /// The office key generation sealed to, if sealing is on with a verified key.
     pub fn current_generation(&self) -> Option<i64> {
         self.current().map(|r| r.generation)
     }
@@ -219,18 +289,39 @@ impl Sealer {
         self.intake.is_some()
     }
 
-    /// Whether values are sealed (an office key exists).
+    /// Whether values are sealed (an office key exists; if its row does not
+    /// verify, sealing is refused rather than off).
     pub fn is_on(&self) -> bool {
-        self.current().is_some()
+        self.held
+            .read()
+            .map(|h| !matches!(*h, Held::Off))
+            .unwrap_or(true)
     }
 
     fn current(&self) -> Option<Arc<Recipients>> {
-        self.recipients.read().ok().and_then(|r| r.clone())
+        self.held.read().ok().and_then(|h| match &*h {
+            Held::On(r) => Some(r.clone()),
+            _ => None,
+        })
+    }
+
+    /// What to seal to: `None` when sealing is off; an error when the office
+    /// key exists but no generation verifies.
+    fn sealing_to(&self) -> Result<Option<Arc<Recipients>>> {
+        match self.held.read().map(|h| h.clone()) {
+            Ok(Held::Off) => Ok(None),
+            Ok(Held::On(r)) => Ok(Some(r)),
+            Ok(Held::Refused) | Err(_) => Err(SealError::Unverified(
+                "the office key's row is not signed by this installation's key: nothing is sealed \
+                 until it verifies (see the log; `senim journal verify`)"
+                    .into(),
+            )),
+        }
     }
 
     /// Seals `plaintext` to the office key; `None` when sealing is off.
     pub fn seal(&self, plaintext: &[u8]) -> Result<Option<Sealed>> {
-        let Some(recipients) = self.current() else {
+        let Some(recipients) = self.sealing_to()? else {
             return Ok(None);
         };
         let mut out = Vec::with_capacity(plaintext.len() + 256);
@@ -249,7 +340,7 @@ impl Sealer {
     /// attachments); the generation sealed to, or `None` (nothing written) when
     /// sealing is off.
     pub fn seal_stream(&self, mut input: impl Read, output: impl Write) -> Result<Option<i64>> {
-        let Some(recipients) = self.current() else {
+        let Some(recipients) = self.sealing_to()? else {
             return Ok(None);
         };
         let mut writer = seal_to(&recipients, output)?;

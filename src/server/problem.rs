@@ -138,6 +138,7 @@ impl From<JournalError> for Problem {
                 Problem::unavailable("the Journal's database is unavailable; retry later")
             }
             JournalError::NotFound(what) => Problem::not_found(format!("no appeal {what}")),
+            JournalError::Sealing(e @ crate::sealing::SealError::Unverified(_)) => sealing_held(e),
             JournalError::NotAllowed(why) => {
                 Problem::new(StatusCode::CONFLICT, "not allowed in this state", why)
             }
@@ -147,6 +148,14 @@ impl From<JournalError> for Problem {
             }
         }
     }
+}
+
+/// Nothing is sealed to an office key whose row does not verify (logged where it
+/// was found), and nothing is stored plain instead: the sender retries, and
+/// intake resumes once the key verifies.
+fn sealing_held(e: crate::sealing::SealError) -> Problem {
+    tracing::error!(error = %e, "refused: sealing is held");
+    Problem::unavailable("sealing is held: the office key is not authenticated; retry later")
 }
 
 impl From<crate::alerts::AlertError> for Problem {
@@ -198,6 +207,7 @@ impl From<PbxError> for Problem {
             }
             PbxError::Journal(e) => e.into(),
             PbxError::Alert(e) => e.into(),
+            PbxError::Seal(e @ crate::sealing::SealError::Unverified(_)) => sealing_held(e),
             PbxError::Seal(e) => {
                 tracing::error!(error = %e, "pbx: sealing failed");
                 Problem::internal()

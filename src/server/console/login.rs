@@ -131,7 +131,7 @@ pub(super) async fn login(
     let unlocked = if form.passphrase.is_empty() {
         None
     } else {
-        let keys = crate::sealing::Keys::new(app.db.clone());
+        let keys = app.keys();
         match keys
             .unlock_own(
                 &person.login,
