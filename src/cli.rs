@@ -953,7 +953,7 @@ async fn journal_command(
                     out,
                     "{} file(s) and MANIFEST.sha256 in {} ({} bytes, SHA-256 {})",
                     package.files.len(),
-                    package.path.display(),
+                    file.display(),
                     package.size,
                     package.sha256
                 )?;
@@ -981,8 +981,7 @@ async fn journal_command(
         } => {
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
-                    crate::private_fs::private_file(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?,
+                    crate::private_fs::private_file(path).context("--output: cannot create it")?,
                 ),
                 None => Box::new(std::io::stdout()),
             };
@@ -1347,7 +1346,7 @@ async fn documents_command(
         DocumentsCommand::CoverLetter { appeal, output } => {
             let appeal = find_appeal(app, &appeal).await?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
-            crate::private_fs::private_dir(&output)
+            crate::private_fs::output_dir(&output)
                 .with_context(|| format!("--output: cannot create {}", output.display()))?;
             let issued = documents.cover_letter(appeal.id, &actor).await?;
             for (file, bytes) in &issued.contents {
@@ -1394,7 +1393,7 @@ async fn documents_command(
             let appeal = opened.pop().context("appeal: not found")?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
             if let Some(output) = &output {
-                crate::private_fs::private_dir(output)
+                crate::private_fs::output_dir(output)
                     .with_context(|| format!("--output: cannot create {}", output.display()))?;
             }
             let input = crate::documents::ReplyInput {
@@ -1426,7 +1425,7 @@ async fn documents_command(
             let mut opened = disclose(app, claimed, vec![appeal], "extension_notice").await?;
             let appeal = opened.pop().context("appeal: not found")?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
-            crate::private_fs::private_dir(&output)
+            crate::private_fs::output_dir(&output)
                 .with_context(|| format!("--output: cannot create {}", output.display()))?;
             let issued = documents
                 .extension_notice(&appeal, until, &reason, &actor)
@@ -1485,15 +1484,10 @@ async fn documents_command(
     Ok(())
 }
 
-/// Writes `bytes` to a new file `path`, 0600; never over an existing file.
+/// Writes `bytes` to a new file `path`, 0600; never over an existing file,
+/// never through a symbolic link (`private_fs::private_file`).
 fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+    let mut file = crate::private_fs::private_file(path)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
