@@ -889,14 +889,17 @@ async fn journal_command(
             with_identity,
         } => {
             let appeal = find_appeal(app, &appeal).await?;
-            let appeal = if with_identity {
-                disclose(app, claimed, vec![appeal], "show")
-                    .await?
-                    .pop()
-                    .context("the appeal was not opened")?
+            // The reasons of its acts: plain as they are, sealed ones opened
+            // only with the key of a person the disclosure names.
+            let (appeal, unlocked) = if with_identity {
+                let (mut opened, unlocked) =
+                    disclose_with_key(app, claimed, vec![appeal], "show").await?;
+                let appeal = opened.pop().context("the appeal was not opened")?;
+                (appeal, unlocked)
             } else {
-                appeal.redacted()
+                (appeal.redacted(), None)
             };
+            let reasons = app.journal.reasons(appeal.id, unlocked.as_ref()).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&appeal)?)?;
             writeln!(out, "history:")?;
             for e in app.journal.history(appeal.id).await? {
@@ -907,7 +910,7 @@ async fn journal_command(
                     e.at.to_rfc3339(),
                     e.kind,
                     e.actor,
-                    e.detail
+                    reasons.shown_text(&e.detail, "(sealed)", "(destroyed)")
                 )?;
             }
         }
@@ -1656,6 +1659,19 @@ async fn disclose(
     appeals: Vec<crate::journal::Appeal>,
     purpose: &str,
 ) -> anyhow::Result<Vec<crate::journal::Appeal>> {
+    Ok(disclose_with_key(app, claimed, appeals, purpose).await?.0)
+}
+
+/// `disclose`, and the key it opened them with (`None`: nothing was sealed).
+async fn disclose_with_key(
+    app: &App,
+    claimed: &Claimed,
+    appeals: Vec<crate::journal::Appeal>,
+    purpose: &str,
+) -> anyhow::Result<(
+    Vec<crate::journal::Appeal>,
+    Option<crate::sealing::Unlocked>,
+)> {
     let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
     let any_sealed = appeals.iter().any(|a| a.sealed.is_some());
     let unlocked = unlock_if_sealed(app, claimed, &actor, any_sealed).await?;
@@ -1665,13 +1681,13 @@ async fn disclose(
         .await
         .context("cannot record the disclosure in the audit log; nothing was shown")?;
     let Some(unlocked) = unlocked else {
-        return Ok(appeals);
+        return Ok((appeals, None));
     };
     let mut opened = Vec::with_capacity(appeals.len());
     for appeal in appeals {
         opened.push(app.journal.open(appeal, &unlocked).await?);
     }
-    Ok(opened)
+    Ok((opened, Some(unlocked)))
 }
 
 /// The office key opened by the person at the command line (their passphrase, or
