@@ -903,14 +903,17 @@ async fn journal_command(
             with_identity,
         } => {
             let appeal = find_appeal(app, &appeal).await?;
-            let appeal = if with_identity {
-                disclose(app, claimed, vec![appeal], "show")
-                    .await?
-                    .pop()
-                    .context("the appeal was not opened")?
+            // The reasons of its acts: plain as they are, sealed ones opened
+            // only with the key of a person the disclosure names.
+            let (appeal, unlocked) = if with_identity {
+                let (mut opened, unlocked) =
+                    disclose_with_key(app, claimed, vec![appeal], "show").await?;
+                let appeal = opened.pop().context("the appeal was not opened")?;
+                (appeal, unlocked)
             } else {
-                appeal.redacted()
+                (appeal.redacted(), None)
             };
+            let reasons = app.journal.reasons(appeal.id, unlocked.as_ref()).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&appeal)?)?;
             writeln!(out, "history:")?;
             for e in app.journal.history(appeal.id).await? {
@@ -921,7 +924,7 @@ async fn journal_command(
                     e.at.to_rfc3339(),
                     e.kind,
                     e.actor,
-                    e.detail
+                    reasons.shown_text(&e.detail, "(sealed)", "(destroyed)")
                 )?;
             }
         }
@@ -967,7 +970,7 @@ async fn journal_command(
                     out,
                     "{} file(s) and MANIFEST.sha256 in {} ({} bytes, SHA-256 {})",
                     package.files.len(),
-                    package.path.display(),
+                    file.display(),
                     package.size,
                     package.sha256
                 )?;
@@ -995,8 +998,7 @@ async fn journal_command(
         } => {
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
-                    crate::private_fs::private_file(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?,
+                    crate::private_fs::private_file(path).context("--output: cannot create it")?,
                 ),
                 None => Box::new(std::io::stdout()),
             };
@@ -1440,7 +1442,7 @@ async fn documents_command(
         DocumentsCommand::CoverLetter { appeal, output } => {
             let appeal = find_appeal(app, &appeal).await?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
-            crate::private_fs::private_dir(&output)
+            crate::private_fs::output_dir(&output)
                 .with_context(|| format!("--output: cannot create {}", output.display()))?;
             let issued = documents.cover_letter(appeal.id, &actor).await?;
             for (file, bytes) in &issued.contents {
@@ -1487,7 +1489,7 @@ async fn documents_command(
             let appeal = opened.pop().context("appeal: not found")?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
             if let Some(output) = &output {
-                crate::private_fs::private_dir(output)
+                crate::private_fs::output_dir(output)
                     .with_context(|| format!("--output: cannot create {}", output.display()))?;
             }
             let input = crate::documents::ReplyInput {
@@ -1519,7 +1521,7 @@ async fn documents_command(
             let mut opened = disclose(app, claimed, vec![appeal], "extension_notice").await?;
             let appeal = opened.pop().context("appeal: not found")?;
             let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
-            crate::private_fs::private_dir(&output)
+            crate::private_fs::output_dir(&output)
                 .with_context(|| format!("--output: cannot create {}", output.display()))?;
             let issued = documents
                 .extension_notice(&appeal, until, &reason, &actor)
@@ -1578,15 +1580,10 @@ async fn documents_command(
     Ok(())
 }
 
-/// Writes `bytes` to a new file `path`, 0600; never over an existing file.
+/// Writes `bytes` to a new file `path`, 0600; never over an existing file,
+/// never through a symbolic link (`private_fs::private_file`).
 fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+    let mut file = crate::private_fs::private_file(path)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     Ok(())
@@ -1761,6 +1758,19 @@ async fn disclose(
     appeals: Vec<crate::journal::Appeal>,
     purpose: &str,
 ) -> anyhow::Result<Vec<crate::journal::Appeal>> {
+    Ok(disclose_with_key(app, claimed, appeals, purpose).await?.0)
+}
+
+/// `disclose`, and the key it opened them with (`None`: nothing was sealed).
+async fn disclose_with_key(
+    app: &App,
+    claimed: &Claimed,
+    appeals: Vec<crate::journal::Appeal>,
+    purpose: &str,
+) -> anyhow::Result<(
+    Vec<crate::journal::Appeal>,
+    Option<crate::sealing::Unlocked>,
+)> {
     let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
     let any_sealed = appeals.iter().any(|a| a.sealed.is_some());
     let unlocked = unlock_if_sealed(app, claimed, &actor, any_sealed).await?;
@@ -1770,13 +1780,13 @@ async fn disclose(
         .await
         .context("cannot record the disclosure in the audit log; nothing was shown")?;
     let Some(unlocked) = unlocked else {
-        return Ok(appeals);
+        return Ok((appeals, None));
     };
     let mut opened = Vec::with_capacity(appeals.len());
     for appeal in appeals {
         opened.push(app.journal.open(appeal, &unlocked).await?);
     }
-    Ok(opened)
+    Ok((opened, Some(unlocked)))
 }
 
 /// The office key opened by the person at the command line (their passphrase, or

@@ -46,7 +46,7 @@ pub struct DirSink {
 impl DirSink {
     /// `dir`, created 0700 (or an empty one, tightened).
     pub fn create(dir: &Path) -> anyhow::Result<DirSink> {
-        crate::private_fs::private_dir(dir)
+        crate::private_fs::output_dir(dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         if std::fs::read_dir(dir)?.next().is_some() {
             bail!("{} is not empty: give a new directory", dir.display());
@@ -60,8 +60,7 @@ impl DirSink {
 impl Sink for DirSink {
     fn put(&mut self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.dir.join(name);
-        let mut file = crate::private_fs::private_file(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut file = crate::private_fs::private_file(&path)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         Ok(())
@@ -185,41 +184,20 @@ pub async fn write(
     write_into(journal, pbx, appeal, unlocked, &mut sink, &mut AsTheyAre).await
 }
 
-/// Writes `appeal`'s materials as one ZIP archive into `file` (created 0600,
-/// never over an existing one), with `printer`'s copies, the manifest its last
-/// entry; returns the files and the archive's SHA-256.
-pub async fn write_zip(
+/// Writes `appeal`'s materials as one ZIP archive into `out` (memory, or a
+/// file the caller made private), with `printer`'s copies, the manifest its
+/// last entry; returns the files and `out`, the archive finished in it.
+pub async fn write_zip<W: Write + Seek + Send>(
     journal: &Journal,
     pbx: &Pbx,
     appeal: Appeal,
     unlocked: &Unlocked,
-    file: &Path,
+    out: W,
     printer: &mut (dyn Printer + Send),
-) -> anyhow::Result<(Vec<Written>, String)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let out = std::fs::OpenOptions::new()
-        .write(true)
-        .read(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(file)
-        .with_context(|| format!("cannot create {} (give a new file)", file.display()))?;
-    let written = async {
-        let mut sink = ZipSink::new(out);
-        let written = write_into(journal, pbx, appeal, unlocked, &mut sink, printer).await?;
-        let mut out = sink.finish()?;
-        out.sync_all()?;
-        out.rewind()?;
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut out, &mut hasher).context("cannot read the ZIP archive back")?;
-        anyhow::Ok((written, hex::encode(hasher.finalize())))
-    }
-    .await;
-    if written.is_err() {
-        // Half an archive is no package.
-        let _ = std::fs::remove_file(file);
-    }
-    written
+) -> anyhow::Result<(Vec<Written>, W)> {
+    let mut sink = ZipSink::new(out);
+    let written = write_into(journal, pbx, appeal, unlocked, &mut sink, printer).await?;
+    Ok((written, sink.finish()?))
 }
 
 /// Writes `appeal`'s materials into `sink`, each file followed by `printer`'s

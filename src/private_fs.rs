@@ -7,7 +7,16 @@
 //!   database and its WAL, recordings, raw mail, the instance id) is 0600 and every
 //!   directory 0700, whoever creates it (sqlx, the standard library).
 //! - `private_dir`: a directory created 0700, or an existing one tightened to 0700.
-//! - `private_file`: a new file created 0600 (an existing one is truncated and tightened).
+//! - `private_file`: a new file created 0600, never over an existing path and
+//!   never through a symbolic link (`O_CREAT | O_EXCL`, which fails on an
+//!   existing name, a dangling or a live link alike): every file the CLI writes
+//!   where a person said (`-o`, `--output`, `--escrow-out`, `--zip`) and the
+//!   daemon's temporary files. An existing path is refused naming it, and left
+//!   as it was.
+//! - `output_dir`: a directory given for output, `private_dir`'s, but never a
+//!   symbolic link.
+//! - `link_new`: gives a finished file a name that must not exist yet (a hard
+//!   link, which never replaces an existing name as `rename` would).
 
 use std::fs::{DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -50,17 +59,93 @@ pub fn append_line(path: &Path, line: &str) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Creates (or truncates) `path` as a file only its owner can read and write.
+/// Creates `path` as a new file only its owner can read and write (0600),
+/// opened for reading and writing. Refused, naming the path, if anything is
+/// there already: a file (never truncated), a directory, a symbolic link
+/// (never followed, wherever it points).
 pub fn private_file(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
+    OpenOptions::new()
+        .read(true)
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
-        .open(path)?;
-    // An existing file keeps its mode on open: tighten it.
-    file.set_permissions(Permissions::from_mode(0o600))?;
-    Ok(file)
+        .open(path)
+        .map_err(|e| named(path, e))
+}
+
+/// A new private file (`private_file`) that is removed again when dropped,
+/// unless `keep` was called: a file made before the work whose result it
+/// will hold (so a taken name is refused before the work), and gone if the
+/// work fails.
+pub struct Pending<'p> {
+    path: &'p Path,
+    file: Option<File>,
+}
+
+impl<'p> Pending<'p> {
+    pub fn create(path: &'p Path) -> io::Result<Pending<'p>> {
+        Ok(Pending {
+            path,
+            file: Some(private_file(path)?),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.path
+    }
+
+    /// The file, kept.
+    pub fn keep(mut self) -> io::Result<File> {
+        self.file
+            .take()
+            .ok_or_else(|| io::Error::other("a pending file is kept once"))
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(self.path);
+        }
+    }
+}
+
+/// `private_dir` for a directory a person gave for output: refused if `dir`
+/// is a symbolic link (the files would land where it points).
+pub fn output_dir(dir: &Path) -> io::Result<bool> {
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} is a symbolic link: give a directory of its own",
+                dir.display()
+            ),
+        ));
+    }
+    private_dir(dir)
+}
+
+/// Gives the file at `from` the new name `to` as well (then the caller removes
+/// `from`); refused, naming `to`, if anything is there: unlike `rename`, an
+/// existing file or link is never replaced.
+pub fn link_new(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::hard_link(from, to).map_err(|e| named(to, e))
+}
+
+/// An error of creating `path`, naming it; an existing one said so plainly.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::AlreadyExists {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "{} exists (a file, a directory or a symbolic link): give a new name; \
+                 nothing was written over it",
+                path.display()
+            ),
+        )
+    } else {
+        io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+    }
 }
 
 #[cfg(test)]
@@ -83,10 +168,34 @@ mod tests {
         assert!(private_dir(&open).unwrap(), "an open directory is reported");
         assert_eq!(mode(&open), 0o700);
         let file = root.path().join("export.csv");
-        std::fs::write(&file, "old").unwrap();
-        std::fs::set_permissions(&file, Permissions::from_mode(0o644)).unwrap();
         drop(private_file(&file).unwrap());
         assert_eq!(mode(&file), 0o600);
-        assert_eq!(std::fs::read(&file).unwrap(), b"");
+    }
+
+    #[test]
+    fn an_existing_file_or_a_symbolic_link_is_refused_and_left_as_it_was() {
+        let root = tempfile::tempdir().unwrap();
+        let existing = root.path().join("existing.csv");
+        std::fs::write(&existing, "kept").unwrap();
+        let elsewhere = root.path().join("elsewhere");
+        std::fs::write(&elsewhere, "not yours").unwrap();
+        let link = root.path().join("link.csv");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        let dangling = root.path().join("dangling.csv");
+        std::os::unix::fs::symlink(root.path().join("nowhere"), &dangling).unwrap();
+        for path in [&existing, &link, &dangling] {
+            let e = private_file(path).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::AlreadyExists, "{}", path.display());
+            assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        }
+        assert_eq!(std::fs::read(&existing).unwrap(), b"kept");
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"not yours");
+        assert!(!root.path().join("nowhere").exists());
+        let e = link_new(&elsewhere, &existing).unwrap_err();
+        assert!(e.to_string().contains("existing.csv"), "{e}");
+        assert_eq!(std::fs::read(&existing).unwrap(), b"kept");
+        let dir_link = root.path().join("dir-link");
+        std::os::unix::fs::symlink(root.path(), &dir_link).unwrap();
+        assert!(output_dir(&dir_link).is_err());
     }
 }

@@ -569,6 +569,70 @@ async fn journal_commands_list_show_export_and_verify() {
     );
 }
 
+/// Every file the CLI writes where a person said (`-o`, `--output`) is a new
+/// file: an existing one is not truncated, a symbolic link is not followed to
+/// the file it names; the command fails naming the path and writes nothing.
+#[tokio::test]
+async fn output_files_are_never_written_over_nor_through_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = seed(dir.path()).await;
+    let director = support::senim::person(&config, "director", &["director"]);
+    let existing = dir.path().join("existing.csv");
+    std::fs::write(&existing, "someone's spreadsheet").unwrap();
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "a file the link points to").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    for path in [&existing, &link] {
+        let path_text = path.to_str().unwrap();
+        for args in [
+            &["journal", "export", "--with-identity", "-o", path_text][..],
+            &["journal", "export", "--format", "csv", "-o", path_text][..],
+            &[
+                "report",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "-o",
+                path_text,
+            ][..],
+            &[
+                "report",
+                "publish",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "-o",
+                path_text,
+            ][..],
+        ] {
+            let out = support::senim::run_cli_as(&config, &director, args);
+            assert!(!out.status.success(), "{args:?}: {}", stdout(&out));
+            assert!(
+                stderr(&out).contains(path_text) && stderr(&out).contains("exists"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "someone's spreadsheet"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "a file the link points to"
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
 #[test]
 fn the_systemd_unit_passes_systemd_analyze_verify() {
     let analyze = Command::new("systemd-analyze").arg("--version").output();

@@ -429,22 +429,21 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     );
 }
 
-/// Sealed: the mail, its attachment and the recording are refused to a session
-/// without the key (the page says to log in with it) and recorded nowhere; with
-/// the key given at the login they are the bytes that arrived.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
-    const CHAIN_KEY: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-    const PASSPHRASE: &str = "the director's key passphrase";
-    let dovecot = Dovecot::start();
-    let dir = tempfile::tempdir().unwrap();
+/// The chain key and the Director Dana's passphrase of the sealed tests.
+const CHAIN_KEY: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const PASSPHRASE: &str = "the director's key passphrase";
+
+/// A sealed installation in `dir` reading `dovecot`'s mailbox: the chain key,
+/// `keys init`, and Dana, the Director, enrolled and a reader; its
+/// configuration and port.
+fn sealed_with_dana(dir: &tempfile::TempDir, dovecot: &Dovecot) -> (PathBuf, u16) {
     let key_file = dir.path().join("chain.key");
     std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
     let port = support::ports::free_port();
     let config = write(
         dir.path(),
         port,
-        &dovecot,
+        dovecot,
         &format!("[journal]\nchain_key_file = \"{}\"\n", key_file.display()),
     );
     let director = console_person(&config, dir.path(), "dana", &["director"]);
@@ -474,6 +473,17 @@ async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    (config, port)
+}
+
+/// Sealed: the mail, its attachment and the recording are refused to a session
+/// without the key (the page says to log in with it) and recorded nowhere; with
+/// the key given at the login they are the bytes that arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
+    let dovecot = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, port) = sealed_with_dana(&dir, &dovecot);
     let d = serve(dir.path(), &config, port);
     dovecot.append("INBOX", &appeal_mail());
     let (mail_appeal, mail_number) = wait_appeal(&config, "email");
@@ -541,4 +551,111 @@ async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
         before,
         "a refused download records nothing"
     );
+}
+
+/// Hard-links every file that appears under `root` (recursively, polling every
+/// 2 ms) into `into`, until `stop`: what a watcher on the host keeps of a file
+/// the daemon writes and then unlinks.
+fn watch_and_link(
+    root: PathBuf,
+    into: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    std::fs::create_dir_all(&into).unwrap();
+    std::thread::spawn(move || {
+        let mut seen = std::collections::HashSet::new();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let mut dirs = vec![root.clone()];
+            while let Some(dir) = dirs.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    match entry.file_type() {
+                        Ok(t) if t.is_dir() => dirs.push(path),
+                        Ok(t) if t.is_file() && seen.insert(path.clone()) => {
+                            let _ = std::fs::hard_link(&path, into.join(format!("{}", seen.len())));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        seen.len()
+    })
+}
+
+/// `needle` in `bytes`, or in any entry of `bytes` read as a ZIP archive (a
+/// package's entries are deflated).
+fn holds(bytes: &[u8], needle: &str) -> bool {
+    use std::io::Read;
+    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+        return true;
+    }
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return false;
+    };
+    (0..zip.len()).any(|i| {
+        let mut content = Vec::new();
+        zip.by_index(i)
+            .is_ok_and(|mut f| f.read_to_end(&mut content).is_ok())
+            && content
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+    })
+}
+
+/// Sealed, the console's materials package holds the reporter's name and
+/// text, and is handed over without a byte of it on disk: a watcher that
+/// hard-links every file appearing in the data directory while the package is
+/// made keeps nothing that names the reporter or says what they wrote; the
+/// download is a whole ZIP with the name inside, its SHA-256 in the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_package_never_touches_the_disk_in_plain() {
+    let dovecot = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, port) = sealed_with_dana(&dir, &dovecot);
+    let d = serve(dir.path(), &config, port);
+    dovecot.append("INBOX", &appeal_mail());
+    let (id, number) = wait_appeal(&config, "email");
+    let (_, keyed) = http_login_with_key(&d, "dana", PASSWORD, PASSPHRASE).await;
+    let keyed = keyed.expect("a session with the key");
+    let page = reveal(&d, &keyed, id).await.text().await.unwrap();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let linked = dir.path().join("linked");
+    let watcher = watch_and_link(dir.path().join("data"), linked.clone(), stop.clone());
+    let r = no_redirects()
+        .post(d.url(&format!("/console/appeals/{id}/package")))
+        .header(reqwest::header::COOKIE, &keyed)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let package = r.bytes().await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let files = watcher.join().unwrap();
+    assert!(files > 0, "the watcher saw the data directory");
+
+    assert!(holds(&package, NAME), "the package names the reporter");
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(package.as_ref())).unwrap();
+    assert!(zip.file_names().any(|n| n == "appeal.json"));
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&package));
+    assert!(
+        history(&config, &number).contains(&sha),
+        "the chain names the package handed over"
+    );
+    for entry in std::fs::read_dir(&linked).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        for needle in [NAME, "warehouse chief", ADDRESS] {
+            assert!(
+                !holds(&bytes, needle),
+                "a file the watcher kept holds {needle:?}"
+            );
+        }
+    }
 }

@@ -481,10 +481,9 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
         .iter()
         .find(|(k, ..)| k == "investigation_extended")
         .map(|(.., d)| d["reason"].as_str().unwrap_or_default().to_owned());
-    assert_eq!(
-        extended.as_deref(),
-        Some("written decision № 31 от 16.12.2026")
-    );
+    // The extension's reason (the written decision's reference) is kept out of
+    // the chain, sealed (issue 20): `journal show` without a key says so.
+    assert_eq!(extended.as_deref(), Some("(sealed)"));
     let shown =
         String::from_utf8_lossy(&run_cli(&config, &["journal", "show", n]).stdout).into_owned();
     assert!(shown.contains("\"status\": \"decided\""), "{shown}");

@@ -390,7 +390,15 @@ async fn notes_and_corrections(backend: Backend) {
         detail["corrected"],
         json!(["reporter.name", "reporter.email"])
     );
-    assert_eq!(detail["reason"], fix["reason"]);
+    // The reason is kept out of the chain (issue 20), read back beside it.
+    assert!(detail["reason"]["kept_reason"].is_i64(), "{detail}");
+    let reasons = d.app.journal.reasons(AppealId(id), None).await.unwrap();
+    assert_eq!(
+        reasons.of_detail(detail),
+        Some(senim::journal::reasons::Reason::Text(
+            fix["reason"].as_str().unwrap().to_owned()
+        ))
+    );
     let text = detail.to_string();
     for value in [TYPO, FIXED, EMAIL] {
         assert!(

@@ -600,6 +600,68 @@ async fn sigterm_stops_every_task_with_a_recording_download_pending() {
     drop(scraper);
 }
 
+/// A proxy named in the daemon's environment (`HTTP_PROXY`, `HTTPS_PROXY`,
+/// `ALL_PROXY`) would take the recording's download elsewhere than the
+/// addresses checked and pinned: the downloader uses none, and the recording
+/// comes from the PBX itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recording_downloader_ignores_proxies_in_the_environment() {
+    static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail, straight from the PBX";
+    let (port, hits) = recording_server(AUDIO, 0);
+    // The proxy answers every request with a recording of its own.
+    let (proxy, proxied) = http_server(|_| {
+        b"HTTP/1.1 200 OK\r\ncontent-length: 9\r\nconnection: close\r\n\r\nPROXIED!!".to_vec()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = config().replace(
+        "http://127.0.0.1:1/never",
+        &format!("http://127.0.0.1:{port}/"),
+    );
+    let listen = support::ports::free_port();
+    let config = write_config(dir.path(), listen, "", &config);
+    let proxy = format!("http://127.0.0.1:{proxy}");
+    let d = Daemon::start_with_env(
+        dir.path(),
+        config,
+        listen,
+        &[
+            ("TEST_SENIM_CLOCK_START", CLOCK),
+            ("HTTP_PROXY", &proxy),
+            ("http_proxy", &proxy),
+            ("HTTPS_PROXY", &proxy),
+            ("ALL_PROXY", &proxy),
+            ("NO_PROXY", ""),
+        ],
+    );
+    let mut record = call(
+        "rec-proxy",
+        "no_answer",
+        "2026-11-18T20:00:00+05:00",
+        "2026-11-18T20:01:00+05:00",
+    );
+    record["recording_url"] = json!(format!("http://127.0.0.1:{port}/rec-proxy.wav"));
+    let (status, a) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
+    assert_eq!(
+        (status, a["recording"].as_str()),
+        (StatusCode::CREATED, Some("pending")),
+        "{a}"
+    );
+    let hash = sha256_hex(AUDIO);
+    let stored = dir
+        .path()
+        .join("data/recordings")
+        .join(&hash[..2])
+        .join(&hash);
+    assert!(
+        wait_for_file_while(&stored, || {}),
+        "recording not downloaded from the PBX:\n{}",
+        d.logs()
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    assert_eq!(proxied.load(Ordering::SeqCst), 0, "the proxy was asked");
+    d.terminate();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
     static AUDIO: &[u8] = b"RIFF....WAVEfmt a voicemail after hours";

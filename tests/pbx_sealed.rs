@@ -427,6 +427,57 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         .unwrap();
     assert_eq!(numbers.caller.as_deref(), Some(NUMBER));
 
+    // A missed CTI call (rang, hung up unanswered): logged, not an appeal.
+    // Once hung up, the daemon reads its numbers no more: they are sealed to
+    // the office key, and the intake key (the chain key's) opens nothing of it.
+    let ev = |event: &str, extra: &str| {
+        format!(
+            "event={event}&from={NATIONAL}&to=77172000000&direction=in&callId=cti-missed{extra}"
+        )
+    };
+    assert_eq!(post_cti(&d, &ev("newCall", "")).await["state"], "ringing");
+    let missed = post_cti(&d, &ev("hangup", "&cause=cancel")).await;
+    assert_eq!(missed["call"]["outcome"], "logged", "{missed}");
+    assert!(appeal_of(&d, "cti-missed").await.is_none());
+    let intake = d.app.sealer.intake().expect("the intake key");
+    type EventNumbers = (
+        String,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<String>,
+    );
+    let rows: Vec<EventNumbers> = senim::on_db!(&d.app.db, pool => sqlx::query_as(
+            "SELECT sealed_to, caller_sealed, called_sealed, answered_by_sealed, caller \
+             FROM pbx_cti_events WHERE call_id = 'cti-missed'",
+        )
+        .fetch_all(pool)
+        .await)
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (sealed_to, caller, called, answered_by, plain) in &rows {
+        assert_eq!((sealed_to.as_str(), plain), ("office", &None));
+        for sealed in [caller, called, answered_by].into_iter().flatten() {
+            assert!(
+                intake.open(sealed).is_err(),
+                "the intake key opens a number of a final call"
+            );
+        }
+    }
+    assert!(
+        rows.iter().any(|r| r.1.is_some()),
+        "the caller's number is kept"
+    );
+    // The person with the key reads the number, for the call-back.
+    let numbers = store::call_numbers(&d.app.db, &unlocked, "office", "cti-missed")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (numbers.caller.as_deref(), numbers.caller_raw.as_deref()),
+        (Some(NUMBER), Some(NATIONAL))
+    );
+
     // A voicemail whose recording is downloaded from a URL naming the caller.
     let mut by_url = call(
         "s-rec",
@@ -591,14 +642,19 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         "a number in the logs"
     );
 
-    // Retention erases sealed values: the missed call's number is forgotten,
-    // the voicemail's recording destroyed and its sealed file removed.
+    // Retention erases sealed values: the missed calls' numbers are forgotten
+    // (the CTI call's events' too), the voicemail's recording destroyed and
+    // its sealed file removed.
     let now = d.clock.now();
     let mut tx = d.app.db.begin().await.unwrap();
     let forgotten = store::forget_missed_callers_in(&mut tx, now, 100, now)
         .await
         .unwrap();
-    assert_eq!(forgotten.calls, 1, "{forgotten:?}");
+    assert_eq!(
+        (forgotten.calls, forgotten.cti_events),
+        (2, 2),
+        "{forgotten:?}"
+    );
     let rec_appeal = appeal_of(&d, "s-rec").await.unwrap();
     let destroyed = store::destroy_for_appeal_in(&mut tx, rec_appeal, true, now)
         .await

@@ -151,6 +151,14 @@ pub async fn run(
                 );
             }
             refuse_while_serving(app)?;
+            // The escrow's file first: a path that exists is refused before any
+            // key is made, never found after the only copy of the escrow key.
+            // (Removed again if the init fails.)
+            let escrow_file = escrow_out
+                .as_deref()
+                .map(crate::private_fs::Pending::create)
+                .transpose()
+                .context("--escrow-out: cannot create it")?;
             let actor = format!("person:{login}");
             let mut tx = app.db.begin().await?;
             let made = keys.init_in(&mut tx, &actor, now).await?;
@@ -197,10 +205,10 @@ pub async fn run(
             );
             use age::secrecy::ExposeSecret;
             let escrow = made.escrow_identity.expose_secret();
-            match escrow_out {
-                Some(path) => {
-                    let mut file = crate::private_fs::private_file(&path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
+            match escrow_file {
+                Some(pending) => {
+                    let path = pending.path().to_owned();
+                    let mut file = pending.keep()?;
                     writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
                     writeln!(file, "# public key: {}", made.escrow_recipient)?;
                     writeln!(file, "{escrow}")?;

@@ -93,10 +93,9 @@ fn parse_quarter(value: &str) -> Result<Period, String> {
 /// (`binary`: PDF, XLSX) is not written to a terminal.
 fn sink(output: Option<&PathBuf>, binary: bool) -> anyhow::Result<Box<dyn Write>> {
     Ok(match output {
-        Some(path) => Box::new(
-            crate::private_fs::private_file(path)
-                .with_context(|| format!("--output: cannot create {}", path.display()))?,
-        ),
+        Some(path) => {
+            Box::new(crate::private_fs::private_file(path).context("--output: cannot create it")?)
+        }
         None if binary && std::io::stdout().is_terminal() => {
             anyhow::bail!(
                 "--output: required for this --format (a binary file is not written to a terminal)"

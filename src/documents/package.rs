@@ -2,14 +2,23 @@
 //! with the appeal's text, its correspondence, attachments, calls and
 //! recordings, an extract of its audit events and `MANIFEST.sha256`, written
 //! through `materials` (`materials::write_zip`), with the printable copies
-//! and the count of pages of `copies`. The archive is written under a
-//! temporary name and takes its own name only once its creation is in the
-//! chain: a `document_issued` event of kind `materials_package` naming its
-//! SHA-256, its files and its enclosures by kind with their pages (never a
+//! and the count of pages of `copies`. Its creation is in the chain before
+//! anyone has it: a `document_issued` event of kind `materials_package` naming
+//! its SHA-256, its files and its enclosures by kind with their pages (never a
 //! name or a text), which the cover letter lists (`Documents::cover_letter`).
+//! Two ways out:
+//! - `Documents::package_in_memory` (the console's download): written into
+//!   memory, hashed, recorded, handed over; not a byte of it on disk, where a
+//!   hard link taken while it was written would have kept it;
+//! - `Documents::package` (`senim journal materials --zip FILE`): written
+//!   under a private temporary name beside `FILE` (0600, random, never over an
+//!   existing path), hashed, recorded, then given its name (`private_fs::
+//!   link_new`: never over a file that appeared meanwhile).
+//!
 //! The caller records the disclosure first, as `senim journal materials` does
 //! for a directory.
 
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
@@ -21,6 +30,7 @@ use crate::journal::audit::EventRow;
 use crate::materials::Written;
 use crate::sealing::Unlocked;
 use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
 
 /// The kind a package is recorded as, in the `document_issued` event.
 pub const MATERIALS_PACKAGE: &str = "materials_package";
@@ -55,10 +65,11 @@ pub struct Enclosure {
     pub seconds: Option<u32>,
 }
 
-/// A package written: its files and the archive's SHA-256.
+/// A package written: where (`None`: in memory), its files and the
+/// archive's SHA-256.
 #[derive(Clone, Debug)]
 pub struct Package {
-    pub path: PathBuf,
+    pub path: Option<PathBuf>,
     pub files: Vec<Written>,
     pub sha256: String,
     pub size: u64,
@@ -150,14 +161,76 @@ impl Documents<'_> {
         actor: &str,
         path: &Path,
     ) -> anyhow::Result<Package> {
-        if path.exists() {
-            bail!("{} exists: give a new file", path.display());
+        if path.symlink_metadata().is_ok() {
+            bail!(
+                "{} exists (a file, a directory or a symbolic link): give a new file",
+                path.display()
+            );
         }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .context("--zip: give a file name")?;
-        let part = path.with_file_name(format!(".{name}.part"));
+        let part = path.with_file_name(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple()));
+        let file = crate::private_fs::private_file(&part)?;
+        let made = async {
+            let (mut package, _) = self
+                .write_and_record(appeal, unlocked, actor, file, |file| {
+                    file.sync_all()?;
+                    file.rewind()?;
+                    Ok(())
+                })
+                .await?;
+            crate::private_fs::link_new(&part, path).with_context(|| {
+                format!(
+                    "the package is recorded (SHA-256 {}) but cannot take its name",
+                    package.sha256
+                )
+            })?;
+            package.path = Some(path.to_owned());
+            anyhow::Ok(package)
+        }
+        .await;
+        // Half an archive, an unrecorded one, or the temporary name of one
+        // named: removed.
+        let _ = std::fs::remove_file(&part);
+        made
+    }
+
+    /// `package`, in memory (the console's download): the archive's bytes,
+    /// recorded as `package` records it; nothing is written to disk.
+    pub async fn package_in_memory(
+        &self,
+        appeal: Appeal,
+        unlocked: &Unlocked,
+        actor: &str,
+    ) -> anyhow::Result<(Package, Vec<u8>)> {
+        let (package, out) = self
+            .write_and_record(
+                appeal,
+                unlocked,
+                actor,
+                std::io::Cursor::new(Vec::new()),
+                |out| {
+                    out.rewind()?;
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok((package, out.into_inner()))
+    }
+
+    /// Writes the archive into `out`, `ready` makes it readable from its
+    /// start, then hashes it and records it; `out` is returned for handing
+    /// over only once it is in the chain.
+    async fn write_and_record<W: Read + Write + Seek + Send>(
+        &self,
+        appeal: Appeal,
+        unlocked: &Unlocked,
+        actor: &str,
+        out: W,
+        ready: impl FnOnce(&mut W) -> std::io::Result<()>,
+    ) -> anyhow::Result<(Package, W)> {
         let id = appeal.id;
         let history = self.journal.history(id).await?;
         let mut copies = Copies::new(
@@ -166,16 +239,15 @@ impl Documents<'_> {
             self.tz,
             self.clock.now().trunc_subsecs(0),
         );
-        let (files, sha256) = crate::materials::write_zip(
-            self.journal,
-            self.pbx,
-            appeal,
-            unlocked,
-            &part,
-            &mut copies,
-        )
-        .await?;
-        let size = std::fs::metadata(&part)?.len();
+        let (files, mut out) =
+            crate::materials::write_zip(self.journal, self.pbx, appeal, unlocked, out, &mut copies)
+                .await?;
+        ready(&mut out)?;
+        let mut hasher = Sha256::new();
+        let size =
+            std::io::copy(&mut out, &mut hasher).context("cannot read the ZIP archive back")?;
+        out.rewind()?;
+        let sha256 = hex::encode(hasher.finalize());
         let made = Made {
             sha256: &sha256,
             files: files.len(),
@@ -183,21 +255,18 @@ impl Documents<'_> {
             enclosures: &copies.enclosures,
             cover_letter: copies.cover_letter.as_deref(),
         };
-        let recorded = self.record_package(id, actor, &made).await;
-        if let Err(e) = recorded {
-            let _ = std::fs::remove_file(&part);
-            return Err(anyhow::Error::new(e)
-                .context("cannot record the package in the audit log; it was not kept"));
-        }
-        std::fs::rename(&part, path)
-            .with_context(|| format!("cannot name the package {}", path.display()))?;
-        Ok(Package {
-            path: path.to_owned(),
+        self.record_package(id, actor, &made).await.map_err(|e| {
+            anyhow::Error::new(e)
+                .context("cannot record the package in the audit log; it was not kept")
+        })?;
+        let package = Package {
+            path: None,
             files,
             sha256,
             size,
             enclosures: copies.enclosures,
-        })
+        };
+        Ok((package, out))
     }
 
     /// The `document_issued` event of a package, in a transaction of its own.

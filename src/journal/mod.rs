@@ -16,6 +16,7 @@ pub mod appeal;
 pub mod audit;
 pub mod export;
 mod group_commit;
+pub mod reasons;
 pub mod sealed;
 pub mod summary;
 
@@ -937,7 +938,20 @@ impl Journal {
         .await
         .map(|_| ()))?;
         let appeal = self.get_in(tx, id).await?;
-        let detail = amendment.audit_detail(&before, &appeal);
+        let mut detail = amendment.audit_detail(&before, &appeal);
+        match &amendment {
+            // A person's words: kept apart, the chain names them by hash.
+            Amendment::Classify { .. } | Amendment::Corrected { .. } => {
+                reasons::take_from(tx, &self.sealer, id, &mut detail).await?
+            }
+            Amendment::Destroyed { .. } => {
+                let deleted = reasons::delete_in(tx, id).await?;
+                if deleted > 0 {
+                    erased_too(&mut detail, "reasons");
+                }
+            }
+            _ => {}
+        }
         audit::append(tx, head, &appeal, now, actor, amendment.kind(), &detail).await?;
         Ok(appeal)
     }
@@ -987,7 +1001,7 @@ impl Journal {
         let appeal = self.get_in(tx, before.id).await?;
         // A correction's earlier values stay in the earlier envelopes, which
         // are kept: each write adds one.
-        let (kind, detail) = match correction {
+        let (kind, mut detail) = match correction {
             None => (
                 "details_recorded",
                 serde_json::json!({
@@ -1004,6 +1018,7 @@ impl Journal {
                 }),
             ),
         };
+        reasons::take_from(tx, &self.sealer, before.id, &mut detail).await?;
         audit::append(tx, head, &appeal, now, actor, kind, &detail).await?;
         Ok(appeal)
     }
@@ -1026,8 +1041,11 @@ impl Journal {
         let Amendment::Destroyed { reason, elsewhere } = amendment else {
             return Err(JournalError::Corrupt("not a destruction".into()));
         };
-        let erased = sealed::fields_in(tx, before.id.0).await?;
+        let mut erased = sealed::fields_in(tx, before.id.0).await?;
         sealed::delete_envelopes(tx, before.id.0).await?;
+        if reasons::delete_in(tx, before.id).await? > 0 {
+            erased.push("reasons".into());
+        }
         let now = self.clock.now().trunc_subsecs(6);
         on_tx!(tx, conn => sqlx::query(
             "UPDATE appeals SET sealed_digest = NULL, reporter_email_tag = NULL, intake_terms = NULL, \
@@ -1053,6 +1071,21 @@ impl Journal {
         }
         let envelopes = sealed::envelopes(&self.db, appeal.id.0).await?;
         sealed::open_into(appeal, &envelopes, unlocked)
+    }
+
+    /// Appeal `id`'s free-text reasons, for putting back into its events'
+    /// details (`reasons::Reasons::shown`): plain ones as they are, sealed
+    /// ones opened with `unlocked` (a person's key; without one, `Sealed`).
+    /// The caller records the disclosure when it uses a key.
+    pub async fn reasons(
+        &self,
+        id: AppealId,
+        unlocked: Option<&Unlocked>,
+    ) -> Result<reasons::Reasons> {
+        let mut tx = self.db.begin().await?;
+        let reasons = reasons::read_in(&mut tx, id, unlocked).await?;
+        tx.rollback().await?;
+        Ok(reasons)
     }
 
     /// Seals every plain appeal in place (`senim keys init`), in the caller's
@@ -1118,13 +1151,17 @@ impl Journal {
             .execute(conn)
             .await
             .map(|_| ()))?;
+            let kept = reasons::seal_existing_in(tx, &self.sealer, plain.id).await?;
             let appeal = self.get_in(tx, plain.id).await?;
-            let detail = serde_json::json!({
+            let mut detail = serde_json::json!({
                 "sealed": fields.written(),
                 "envelope": envelope.digest(),
                 "generation": generation,
                 "earlier": earlier.len(),
             });
+            if !kept.is_empty() {
+                detail["reasons"] = serde_json::json!(kept);
+            }
             audit::append(tx, &mut chain.head, &appeal, now, actor, SEALED, &detail).await?;
             sealed_count += 1;
         }
@@ -1173,8 +1210,12 @@ impl Journal {
                 .execute(conn)
                 .await
                 .map(|_| ()))?;
+            let kept = reasons::reseal_in(tx, rotation, unlocked, AppealId(id)).await?;
             let appeal = self.get_in(tx, AppealId(id)).await?;
-            let detail = serde_json::json!({ "generation": generation });
+            let mut detail = serde_json::json!({ "generation": generation });
+            if !kept.is_empty() {
+                detail["reasons"] = serde_json::json!(kept);
+            }
             audit::append(tx, &mut chain.head, &appeal, now, actor, RESEALED, &detail).await?;
         }
         audit::store_seal_generation(tx, generation).await?;
@@ -1341,6 +1382,7 @@ impl Journal {
         let mut tx = self.db.begin().await?;
         let (stored, events, appeals) = self.read_chain(&mut tx).await?;
         let envelopes = sealed::all_digests_in(&mut tx).await?;
+        let reason_findings = reasons::check(&mut tx, &events).await?;
         tx.rollback().await?;
         // An auditor checks with public keys alone, never the chain key.
         let (key, public_keys) = match auditor {
@@ -1374,6 +1416,7 @@ impl Journal {
                 public_keys,
             ));
         }
+        report.findings.extend(reason_findings);
         Ok((report, events))
     }
 
@@ -1604,7 +1647,8 @@ impl ChainLock<'_> {
     /// Appends a `kind` event with `detail` to `appeal`'s history without
     /// changing the appeal: what was decided or done on it (a consent, an order,
     /// a deadline event, a routing; `cases`). `detail` is kept in the chain for
-    /// good, so it never holds identity or appeal text.
+    /// good, so it never holds identity or appeal text; its free-text `reason`
+    /// is kept apart (`reasons`), the event naming it by its hash.
     pub async fn record(
         &mut self,
         tx: &mut Tx,
@@ -1614,7 +1658,9 @@ impl ChainLock<'_> {
         detail: &serde_json::Value,
     ) -> Result<()> {
         let now = self.journal.clock.now().trunc_subsecs(6);
-        audit::append(tx, &mut self.head, appeal, now, actor, kind, detail).await?;
+        let mut detail = detail.clone();
+        reasons::take_from(tx, &self.journal.sealer, appeal.id, &mut detail).await?;
+        audit::append(tx, &mut self.head, appeal, now, actor, kind, &detail).await?;
         Ok(())
     }
 
@@ -1667,6 +1713,15 @@ pub fn accepted_keys(
 /// A head's signed parts and signature as one text (`Journal::signed`).
 fn signed_text(parts: &[String], signature: Option<&str>) -> String {
     format!("{}\n{}", parts.join("\n"), signature.unwrap_or_default())
+}
+
+/// Adds `field` to the fields a `destroyed` event's detail names as erased.
+fn erased_too(detail: &mut serde_json::Value, field: &str) {
+    if let Some(erased) = detail.get_mut("erased").and_then(|e| e.as_array_mut()) {
+        erased.push(field.into());
+    } else {
+        detail["erased"] = serde_json::json!([field]);
+    }
 }
 
 /// Logs and counts a registration once its transaction has committed. `register`

@@ -9,8 +9,12 @@
 //!
 //! Sealed (once the office key exists): each event's numbers are stored sealed
 //! with the intake key, which the daemon opens to make the call at its hangup
-//! or in the sweep; once the call is an appeal they are resealed to the office
-//! key (`store::hand_over_cti_numbers_in`): a later event needs them no more.
+//! or in the sweep; once the call is final (hung up or swept: an appeal, or a
+//! missed call only logged) they are resealed to the office key
+//! (`store::hand_over_cti_numbers_in`): the daemon reads them no more, and a
+//! missed caller's number is for a person's call-back only. An `answer` that
+//! comes after the hangup (the call becomes an appeal) makes the call from its
+//! own numbers: those of the earlier events read as absent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,7 +126,7 @@ pub async fn accept_cti(
     } else {
         ("ringing", None)
     };
-    let is_appeal = call.as_ref().is_some_and(|c| c.outcome == "appeal");
+    let is_final = state == "ended";
     let body = json(&CtiAnswer {
         call_id: call_id.to_owned(),
         event: event_name.to_owned(),
@@ -144,8 +148,9 @@ pub async fn accept_cti(
         let _ = tx.rollback().await;
         return stored_cti_answer(channel, source_name, call_id, event_name).await;
     }
-    if is_appeal {
-        // An appeal: the daemon needs the events' numbers no more.
+    if is_final {
+        // Hung up (an appeal, or a missed call only logged): the daemon
+        // needs the events' numbers no more.
         store::hand_over_cti_numbers_in(&mut tx, source_name, call_id, &channel.sealer).await?;
     }
     tx.commit().await?;
@@ -334,9 +339,7 @@ async fn register_unfinished(channel: &Pbx, source: &str, call_id: &str) -> Resu
         let _ = tx.rollback().await;
         return Ok(false);
     };
-    if done.call.outcome == "appeal" {
-        store::hand_over_cti_numbers_in(&mut tx, source, call_id, &channel.sealer).await?;
-    }
+    store::hand_over_cti_numbers_in(&mut tx, source, call_id, &channel.sealer).await?;
     tx.commit().await?;
     intake::after_commit(channel, source, &record, &done);
     Ok(true)

@@ -596,7 +596,7 @@ async fn client_for(channel: &Pbx, url: &str) -> Result<(reqwest::Url, reqwest::
         _ => Fetch::Permanent(format!("the recording URL {r}")),
     })?;
     let origin = url.clone();
-    let mut builder = reqwest::Client::builder()
+    let mut builder = downloader()
         .timeout(channel.config.pbx.recording_timeout_seconds.std())
         .redirect(reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > MAX_REDIRECTS {
@@ -614,6 +614,13 @@ async fn client_for(channel: &Pbx, url: &str) -> Result<(reqwest::Url, reqwest::
         .build()
         .map_err(|e| Fetch::Retry(format!("cannot build the downloader: {e}")))?;
     Ok((url, client))
+}
+
+/// Every HTTP client Senim makes starts here: without a proxy, whatever the
+/// environment says (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`): a proxy would
+/// connect elsewhere than to the addresses `targets` checked and pinned.
+pub fn downloader() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().no_proxy()
 }
 
 async fn fetch(client: &reqwest::Client, url: reqwest::Url, max: usize) -> Result<Vec<u8>, Fetch> {

@@ -625,8 +625,8 @@ struct CtiRow {
 }
 
 /// A call's CTI events, oldest first, their numbers opened with the intake key
-/// where sealed with it. Numbers sealed to the office key (the call is an
-/// appeal: the daemon needs them no more) read as absent.
+/// where sealed with it. Numbers sealed to the office key (the call is final:
+/// the daemon needs them no more) read as absent.
 pub async fn cti_events_in(
     tx: &mut Tx,
     source: &str,
@@ -727,9 +727,11 @@ pub async fn insert_cti_event_in(
     Ok(affected == 1)
 }
 
-/// Once a CTI call is an appeal the daemon needs its events' numbers no more:
-/// those sealed with the intake key are sealed to the office key instead, in
-/// `tx`. Returns how many events it resealed (none when sealing is off).
+/// Once a CTI call is final (hung up, or registered by the sweep: in the call
+/// log, an appeal or only logged, a missed call among them) the daemon needs
+/// its events' numbers no more: those sealed with the intake key are sealed to
+/// the office key instead, in `tx`, so only a person (a call-back to a missed
+/// caller) reads them. Returns how many events it resealed (none when sealing is off).
 pub async fn hand_over_cti_numbers_in(
     tx: &mut Tx,
     source: &str,
@@ -1204,7 +1206,7 @@ struct PlainCall {
 /// Seals in place, in `tx` (`senim keys init`'s, after `sealer.use_recipients`),
 /// what the telephone channel stored plain before sealing was on: the call
 /// log's numbers (to the office key), the CTI events' numbers (with the intake
-/// key; to the office key for calls that are appeals), pending recordings' URLs
+/// key; to the office key for calls that are final, in the call log), pending recordings' URLs
 /// (with the intake key; the URLs of recordings no longer pending are erased)
 /// and recordings' file names (to the office key). The recording files are
 /// sealed after the commit: `recordings::RecordingStore::seal_existing`.
@@ -1284,7 +1286,7 @@ pub async fn seal_existing_by_table_in(
     let appeals: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT DISTINCT e.source, e.call_id FROM pbx_cti_events e JOIN pbx_calls c \
          ON c.source = e.source AND c.call_id = e.call_id \
-         WHERE e.sealed_to = 'intake' AND c.outcome = 'appeal'",
+         WHERE e.sealed_to = 'intake'",
     )
     .fetch_all(conn)
     .await)?;

@@ -8,8 +8,13 @@
 //!   host and port): naming it is the configuration that allows it, even on
 //!   loopback;
 //! - any other URL must not be, or resolve to, a loopback, link-local,
-//!   unspecified, multicast or broadcast address;
-//! - a redirect is followed only within the URL's own origin.
+//!   unspecified, multicast or broadcast address, an IPv6 address carrying one
+//!   (mapped, compatible, NAT64, 6to4), or a name under `localhost` (with or
+//!   without the final dot);
+//! - a redirect is followed only within the URL's own origin;
+//! - no proxy: the downloader ignores `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
+//!   (`recordings::client_for`), which would take the connection elsewhere
+//!   than the addresses checked here.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -75,10 +80,7 @@ impl Targets {
             None => {
                 if let Some(ip) = literal_ip(&url) {
                     check_ip(ip)?;
-                } else if url
-                    .host_str()
-                    .is_some_and(|h| h.eq_ignore_ascii_case("localhost"))
-                {
+                } else if url.host_str().is_some_and(is_localhost) {
                     return Err(Refused::Internal("localhost".into()));
                 }
                 Ok(url)
@@ -141,8 +143,17 @@ fn check_ip(ip: IpAddr) -> Result<(), Refused> {
     }
 }
 
+/// Whether `host` names this machine: `localhost` or any name under it
+/// (`db.localhost`), with or without the final dot (RFC 6761: they all resolve
+/// to loopback).
+fn is_localhost(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
+}
+
 /// Loopback, link-local (the metadata services live there), unspecified,
-/// multicast or broadcast; IPv4 written as IPv6 counts as IPv4.
+/// multicast or broadcast; an IPv4 address written inside an IPv6 one counts
+/// as that IPv4 address (`embedded_v4`).
 fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -152,15 +163,34 @@ fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_broadcast()
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal(IpAddr::V4(v4)),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || v6.is_unicast_link_local()
-            }
-        },
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.is_unicast_link_local()
+                || embedded_v4(v6).is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// The IPv4 address an IPv6 one carries, in the forms that reach it: mapped
+/// (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`, deprecated but still routed by
+/// some stacks), NAT64 (`64:ff9b::a.b.c.d`, RFC 6052) and 6to4
+/// (`2002:aabb:ccdd::/48`, RFC 3056).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        std::net::Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        // Mapped and compatible (`::` and `::1` are not IPv4 and were
+        // checked above as IPv6).
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
     }
 }
 
@@ -178,6 +208,17 @@ mod tests {
             "http://[::ffff:127.0.0.1]/x",
             "http://0.0.0.0/",
             "http://localhost:5432/",
+            "http://[::127.0.0.1]/x",
+            "http://[::7f00:1]/x",
+            "http://[64:ff9b::7f00:1]/x",
+            "http://[64:ff9b::169.254.169.254]/x",
+            "http://[2002:7f00:1::]/x",
+            "http://[2002:a9fe:a9fe::1]/x",
+            "http://[::ffff:169.254.169.254]/x",
+            "http://localhost./x",
+            "http://LOCALHOST/x",
+            "http://db.localhost/x",
+            "http://db.localhost./x",
         ] {
             assert!(
                 matches!(t.check_for_source(None, url), Err(Refused::Internal(_))),
@@ -189,6 +230,15 @@ mod tests {
                 .is_ok()
         );
         assert!(t.check_for_source(None, "http://10.1.2.3/r.wav").is_ok());
+        // An IPv6 address that carries a public IPv4 one is as that one.
+        assert!(
+            t.check_for_source(None, "http://[64:ff9b::5db8:d822]/r.wav")
+                .is_ok()
+        );
+        assert!(
+            t.check_for_source(None, "http://notlocalhost.kz/r.wav")
+                .is_ok()
+        );
         assert_eq!(
             t.check_for_source(None, "file:///etc/passwd"),
             Err(Refused::NotHttp)
@@ -223,6 +273,26 @@ mod tests {
             t.resolve("http://localhost:8089/x").await,
             Err(Refused::Internal(_))
         ));
+        for url in [
+            "http://[::127.0.0.1]:8088/x",
+            "http://[64:ff9b::7f00:1]:8088/x",
+            "http://[2002:7f00:1::]:8088/x",
+        ] {
+            assert!(
+                matches!(t.resolve(url).await, Err(Refused::Internal(_))),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv4_inside_ipv6_is_read_out_in_every_form() {
+        let v4 = |s: &str| embedded_v4(s.parse().unwrap()).map(|a| a.to_string());
+        assert_eq!(v4("::ffff:127.0.0.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("::127.0.0.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("64:ff9b::7f00:1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("2002:a9fe:a9fe::").as_deref(), Some("169.254.169.254"));
+        assert_eq!(v4("2001:db8::1"), None);
     }
 
     #[test]

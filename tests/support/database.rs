@@ -135,3 +135,19 @@ pub async fn connect(url: &str) -> Db {
         .unwrap_or_else(|e| panic!("cannot migrate {url}: {e}"));
     db
 }
+
+/// The data of the PostgreSQL database at `url` as `pg_dump` writes it: what
+/// a search for plain bytes at rest reads.
+#[allow(dead_code)]
+pub fn pg_dump(url: &str) -> Vec<u8> {
+    let out = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--inserts", url])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

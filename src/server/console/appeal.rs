@@ -82,6 +82,17 @@ async fn appeal_view_correcting(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    // The reasons of its acts: sealed ones opened only once the appeal is
+    // revealed (a recorded disclosure), with the key given at the login.
+    let key = revealed
+        .as_ref()
+        .and_then(|_| session.office_key())
+        .map(|k| k.as_ref());
+    let reasons = match app.journal.reasons(appeal.id, key).await {
+        Ok(r) => r,
+        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+    };
+    let (sealed_word, destroyed_word) = (t(lang, Msg::ReasonSealed), t(lang, Msg::ReasonDestroyed));
     let tz = *app.config.calendar.timezone;
     let suggestion = crate::triage::suggestion_for(&appeal);
     let materials = match &revealed {
@@ -155,7 +166,7 @@ async fn appeal_view_correcting(
                 button type="submit" { (t(lang, Msg::Classify)) }
             }
         }
-        (super::case::section(app, session, &appeal, &deadlines, &history))
+        (super::case::section(app, session, &appeal, &deadlines, &history, &reasons))
         (super::documents::section(app, session, &appeal, &history).await)
         h2 { (t(lang, Msg::History)) }
         table #history {
@@ -163,7 +174,7 @@ async fn appeal_view_correcting(
                 @for e in &history {
                     tr {
                         td { (local(e.at, tz)) } td { (e.kind) } td { (e.actor) }
-                        td.detail { @if e.detail != "{}" && e.detail != "null" { (e.detail) } }
+                        td.detail { @if e.detail != "{}" && e.detail != "null" { (reasons.shown_text(&e.detail, sealed_word, destroyed_word)) } }
                     }
                 }
             }

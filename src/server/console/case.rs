@@ -84,6 +84,7 @@ pub(super) fn section(
     appeal: &Appeal,
     deadlines: &[Deadline],
     history: &[EventRow],
+    reasons: &crate::journal::reasons::Reasons,
 ) -> Markup {
     let lang = session.lang;
     let today = app.today();
@@ -110,11 +111,14 @@ pub(super) fn section(
         .map(|e| {
             let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
             let send = detail["send"].as_bool().unwrap_or(false);
-            (
-                e,
-                send,
-                detail["reason"].as_str().unwrap_or_default().to_owned(),
-            )
+            let reason = match reasons.of_detail(&detail) {
+                Some(crate::journal::reasons::Reason::Text(text)) => text,
+                Some(crate::journal::reasons::Reason::Sealed) => {
+                    t(session.lang, Msg::ReasonSealed).to_owned()
+                }
+                None => String::new(),
+            };
+            (e, send, reason)
         });
     // The last cover letter's outgoing number, for the dispatch's reference.
     let outgoing = history

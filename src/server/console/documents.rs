@@ -150,10 +150,10 @@ pub(super) async fn cover_letter(
 
 /// Makes the appeal's materials package (10.12, 7.8) in the person's own
 /// name, opened with the office key given at the login, and hands it over
-/// as the answer: it holds the reporter's identity, so it is written in the
-/// data directory only while it is made, and never kept. Its making is a
-/// disclosure (`materials_package`) and a `document_issued` event, as at the
-/// command line.
+/// as the answer: it holds the reporter's identity, so it is made in memory
+/// (`Documents::package_in_memory`) and never touches the disk. Its making is
+/// a disclosure (`materials_package`) and a `document_issued` event naming its
+/// SHA-256, recorded before it is handed over, as at the command line.
 pub(super) async fn package(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
@@ -176,21 +176,12 @@ pub(super) async fn package(
     let keyless = crate::sealing::Unlocked::without_keys(&actor);
     let unlocked = session.office_key().map_or(&keyless, |k| k.as_ref());
     let name = format!("{}-materials.zip", appeal.registration_number);
-    let dir = packages_dir(&app);
-    let made = async {
-        crate::private_fs::private_dir(&dir)?;
-        let path = dir.join(format!("{}-{}", uuid::Uuid::new_v4(), name));
-        let package = app
-            .documents()
-            .package(appeal, unlocked, &actor, &path)
-            .await;
-        let bytes = package.and_then(|p| Ok(std::fs::read(&p.path)?));
-        // Never kept: removed whether it was made or not.
-        let _ = std::fs::remove_file(&path);
-        bytes
-    };
-    match made.await {
-        Ok(bytes) => (
+    let made = app
+        .documents()
+        .package_in_memory(appeal, unlocked, &actor)
+        .await;
+    match made {
+        Ok((_, bytes)) => (
             [
                 (
                     header::CONTENT_TYPE,
@@ -211,14 +202,15 @@ pub(super) async fn package(
     }
 }
 
-/// Where a materials package is written while it is made: inside the data
-/// directory (0700), never kept.
+/// Where earlier versions wrote a materials package while it was made (in
+/// plain, inside the data directory): only emptied now.
 fn packages_dir(app: &App) -> std::path::PathBuf {
     app.config.database.data_dir.join("console-packages")
 }
 
 /// Removes what a crash (`kill -9` while a package was made) left in
-/// `packages_dir`: each package names the reporter and is never kept.
+/// `packages_dir` under an earlier version: each package names the reporter
+/// and is never kept.
 pub(super) fn remove_unfinished_packages(app: &App) {
     let dir = packages_dir(app);
     let Ok(entries) = std::fs::read_dir(&dir) else {

@@ -148,6 +148,8 @@ messages! {
     ),
     Classify => ("Classify", "Классифицировать", "Жіктеу"),
     Reason => ("Reason", "Основание", "Негіздеме"),
+    ReasonSealed => ("(sealed: reveal the appeal with your key)", "(запечатано: раскройте обращение своим ключом)", "(мөрленген: өтінішті кілтіңізбен ашыңыз)"),
+    ReasonDestroyed => ("(destroyed under the records schedule)", "(уничтожено по номенклатуре дел)", "(істер номенклатурасы бойынша жойылды)"),
     History => ("History", "История", "Тарих"),
     Audit => ("Audit", "Аудит", "Аудит"),
     Alerts => ("Alerts", "Оповещения", "Хабарламалар"),

@@ -1,0 +1,18 @@
+-- The free-text reasons of acts (issue 20): a classification's, a consent's
+-- or refusal's, "not considered", closing, an extension's, a correction's.
+-- They describe the substance, so they are kept out of the append-only audit
+-- chain: the event names the reason (`kept_reason`, its `seq`) and its
+-- SHA-256, and the text is here, plain before sealing (with a random salt in
+-- the hash, so the hash left in the chain cannot confirm a guess once the row
+-- is sealed or destroyed), sealed to the office key after `senim keys init`
+-- (`envelope`, `generation`), deleted with the appeal under the records
+-- schedule. Owned by the Journal.
+CREATE TABLE appeal_reasons (
+    appeal_id  INTEGER NOT NULL REFERENCES appeals (id),
+    seq        INTEGER NOT NULL,
+    salt       BLOB,
+    plain      TEXT,
+    generation INTEGER,
+    envelope   BLOB,
+    PRIMARY KEY (appeal_id, seq)
+);
