@@ -14,6 +14,7 @@
 //!   (the login page's choice, else `console.language`).
 
 use chrono::{DateTime, SubsecRound, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
@@ -68,6 +69,8 @@ pub enum PersonError {
     NotFound(String),
     #[error("a person `{0}` exists already")]
     Exists(String),
+    #[error(transparent)]
+    Busy(#[from] crate::derivation::Busy),
 }
 
 /// The people of the trust line.
@@ -129,9 +132,13 @@ fn new_token() -> Result<String, PersonError> {
     Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
 }
 
+/// The longest login, in bytes (the console refuses a longer one before it
+/// stores or checks anything).
+pub const LOGIN_MAX_BYTES: usize = 64;
+
 fn check_login(login: &str) -> Result<(), PersonError> {
     let ok = !login.is_empty()
-        && login.len() <= 64
+        && login.len() <= LOGIN_MAX_BYTES
         && login
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
@@ -244,11 +251,13 @@ impl Persons {
 
     /// The active person whose console password this is; `None` for an unknown
     /// login, a wrong password, no password set or a disabled person (the
-    /// Argon2id check runs in every case, so the time says nothing).
+    /// Argon2id check runs in every case, so the time says nothing). The check
+    /// runs off the async runtime, bounded (`derivation::run`); `Busy` when too
+    /// many are asked at once.
     pub async fn check_password(
         &self,
         login: &str,
-        password: &str,
+        password: SecretString,
     ) -> Result<Option<Person>, PersonError> {
         use argon2::PasswordVerifier;
         let sql = format!("SELECT {COLUMNS}, password_hash FROM persons WHERE login = $1");
@@ -266,13 +275,17 @@ impl Persons {
             Some((row, Some(phc))) => (Some(row), phc),
             _ => (None, DECOY.to_owned()),
         };
-        let matches = argon2::PasswordHash::new(&phc)
-            .map(|parsed| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+        let matches = crate::derivation::run(move || {
+            argon2::PasswordHash::new(&phc)
+                .map(|parsed| {
+                    argon2::Argon2::default()
+                        .verify_password(password.expose_secret().as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(PersonError::Busy)?;
         match person {
             Some(row) if matches => {
                 let person = Person::try_from(row)?;
@@ -301,15 +314,12 @@ impl Persons {
         Ok(())
     }
 
-    /// Gives a person a new token (the old one stops working) and enables them.
+    /// Gives a person a new token (the old one stops working). A disabled
+    /// person stays disabled: their new token works no more than the old.
     pub async fn reset(&self, login: &str) -> Result<String, PersonError> {
         let token = new_token()?;
-        self.update(
-            login,
-            "token_hash = $1, disabled_at = NULL",
-            Value::Text(Some(hash(&token))),
-        )
-        .await?;
+        self.update(login, "token_hash = $1", Value::Text(Some(hash(&token))))
+            .await?;
         tracing::info!(login, "person's token reset");
         Ok(token)
     }

@@ -613,7 +613,10 @@ async fn a_persons_language_is_kept_on_both_backends() {
             .await
             .unwrap();
         persons.set_password("aida", PASSWORD).await.unwrap();
-        let at_login = persons.check_password("aida", PASSWORD).await.unwrap();
+        let at_login = persons
+            .check_password("aida", secrecy::SecretString::from(PASSWORD))
+            .await
+            .unwrap();
         assert_eq!(
             at_login.unwrap().language,
             Some(Language::Kk),
@@ -646,7 +649,7 @@ async fn a_persons_language_is_kept_on_both_backends() {
         // (one helper) still find their row.
         assert!(
             persons
-                .check_password("aida", PASSWORD)
+                .check_password("aida", secrecy::SecretString::from(PASSWORD))
                 .await
                 .unwrap()
                 .is_some()
