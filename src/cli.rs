@@ -263,7 +263,8 @@ pub enum PersonsCommand {
     List,
     /// Disable a person: their token stops working at once.
     Disable { login: String },
-    /// Give a person a new token (the old one stops working) and enable them.
+    /// Give a person a new token (the old one stops working); a disabled person
+    /// stays disabled.
     Reset { login: String },
     /// Set a person's console password (Argon2id); asked twice on the terminal,
     /// or read from `--password-file`. At least 12 characters.

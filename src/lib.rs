@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod deadlines;
+pub mod derivation;
 pub mod documents;
 pub mod instance;
 pub mod investigation;

@@ -25,6 +25,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::authority::{Authority, PublicKey, Purpose};
@@ -81,6 +82,8 @@ pub enum PersonError {
     NotFound(String),
     #[error("a person `{0}` exists already")]
     Exists(String),
+    #[error(transparent)]
+    Busy(#[from] crate::derivation::Busy),
 }
 
 /// The people of the trust line.
@@ -212,9 +215,13 @@ fn new_token() -> Result<String, PersonError> {
     Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
 }
 
+/// The longest login, in bytes (the console refuses a longer one before it
+/// stores or checks anything).
+pub const LOGIN_MAX_BYTES: usize = 64;
+
 fn check_login(login: &str) -> Result<(), PersonError> {
     let ok = !login.is_empty()
-        && login.len() <= 64
+        && login.len() <= LOGIN_MAX_BYTES
         && login
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
@@ -373,11 +380,13 @@ impl Persons {
 
     /// The active person whose console password this is; `None` for an unknown
     /// login, a wrong password, no password set or a disabled person (the
-    /// Argon2id check runs in every case, so the time says nothing).
+    /// Argon2id check runs in every case, so the time says nothing). The check
+    /// runs off the async runtime, bounded (`derivation::run`); `Busy` when too
+    /// many are asked at once.
     pub async fn check_password(
         &self,
         login: &str,
-        password: &str,
+        password: SecretString,
     ) -> Result<Option<Person>, PersonError> {
         use argon2::PasswordVerifier;
         let row = self.row(login).await?;
@@ -387,13 +396,17 @@ impl Persons {
             Some(phc) => (row, phc),
             None => (None, DECOY.to_owned()),
         };
-        let matches = argon2::PasswordHash::new(&phc)
-            .map(|parsed| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+        let matches = crate::derivation::run(move || {
+            argon2::PasswordHash::new(&phc)
+                .map(|parsed| {
+                    argon2::Argon2::default()
+                        .verify_password(password.expose_secret().as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(PersonError::Busy)?;
         match person {
             Some(row) if matches && self.authentic(&row) => {
                 let person = Person::try_from(row)?;
@@ -423,13 +436,13 @@ impl Persons {
         Ok(())
     }
 
-    /// Gives a person a new token (the old one stops working) and enables them.
+    /// Gives a person a new token (the old one stops working). A disabled
+    /// person stays disabled: their new token works no more than the old.
     pub async fn reset(&self, login: &str) -> Result<String, PersonError> {
         let token = new_token()?;
         let token_hash = hash(&token);
         self.change(login, |row| {
             row.token_hash = token_hash;
-            row.disabled_at = None;
         })
         .await?;
         tracing::info!(login, "person's token reset");

@@ -497,32 +497,7 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     let operator = person(&config, "olga", &["operator"]);
     // The office key, made before the daemon starts; the Director enrols and is
     // added as a reader with the escrow key.
-    let escrow = dir.path().join("escrow.key");
-    let pass = dir.path().join("dana.pass");
-    std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
-    for args in [
-        vec!["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
-        vec![
-            "keys",
-            "enroll",
-            "--passphrase-file",
-            pass.to_str().unwrap(),
-        ],
-        vec![
-            "keys",
-            "add-reader",
-            "dana",
-            "--escrow-key-file",
-            escrow.to_str().unwrap(),
-        ],
-    ] {
-        let out = run_cli_as(&config, &director, &args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    sealed_with_reader(&config, dir.path(), &director, PASSPHRASE);
     let d = Daemon::start_with_env(
         dir.path(),
         config.clone(),

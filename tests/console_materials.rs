@@ -20,7 +20,7 @@ use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::dovecot::Dovecot;
-use support::senim::{Daemon, run_cli, run_cli_as, write_config};
+use support::senim::{run_cli, write_config};
 
 const NAME: &str = "Zhanar Kuanyshkyzy";
 const ADDRESS: &str = "zhanar.materials@example.kz";
@@ -63,15 +63,6 @@ fn follow_up() -> Vec<u8> {
 fn write(dir: &Path, port: u16, dovecot: &Dovecot, extra: &str) -> PathBuf {
     let extra = format!("{}\n{}\n{extra}", config(None), dovecot.mailbox_toml());
     write_config(dir, port, "", &extra)
-}
-
-fn serve(dir: &Path, config: &Path, port: u16) -> Daemon {
-    Daemon::start_with_env(
-        dir,
-        config.to_owned(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    )
 }
 
 /// The Journal's appeals (`journal list --json`).
@@ -135,31 +126,6 @@ fn links(html: &str, suffix: &str) -> Vec<String> {
         .filter(|l| l.ends_with(suffix))
         .map(str::to_owned)
         .collect()
-}
-
-async fn get(d: &Daemon, session: &str, path: &str) -> reqwest::Response {
-    no_redirects()
-        .get(d.url(path))
-        .header(reqwest::header::COOKIE, session)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The revealed appeal's page over HTTP, as the click posts it.
-async fn reveal(d: &Daemon, session: &str, id: i64) -> reqwest::Response {
-    let page = get(d, session, &format!("/console/appeals/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    no_redirects()
-        .post(d.url(&format!("/console/appeals/{id}/reveal")))
-        .header(reqwest::header::COOKIE, session)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap()
 }
 
 /// Makes the window as tall as the page, for a screenshot of all of it.
@@ -323,7 +289,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     // recorded first.
     let (_, session) = http_login(&d, "marat", PASSWORD).await;
     let session = session.expect("the manager's session");
-    let r = get(&d, &session, &raw[0]).await;
+    let r = session_get(&d, &session, &raw[0]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "content-type"), "message/rfc822");
     assert!(
@@ -336,7 +302,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     assert_eq!(header(&r, "cache-control"), "no-store");
     assert_eq!(r.bytes().await.unwrap().as_ref(), appeal_mail().as_slice());
     assert_eq!(disclosures(&config, &mail_number, "console: raw mail"), 1);
-    let r = get(&d, &session, &raw[1]).await;
+    let r = session_get(&d, &session, &raw[1]).await;
     assert!(
         header(&r, "content-disposition").contains(&format!("{mail_number}-mail-2.eml")),
         "{}",
@@ -345,7 +311,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     assert_eq!(r.bytes().await.unwrap().as_ref(), follow_up().as_slice());
     assert_eq!(disclosures(&config, &mail_number, "console: raw mail"), 2);
 
-    let r = get(&d, &session, &attachments[0]).await;
+    let r = session_get(&d, &session, &attachments[0]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "content-type"), "application/octet-stream");
     assert!(
@@ -358,7 +324,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     assert_eq!(disclosures(&config, &mail_number, "console: attachment"), 1);
 
     let played = disclosures(&config, &call_number, "console: recording");
-    let r = get(&d, &session, &recording).await;
+    let r = session_get(&d, &session, &recording).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "content-type"), "audio/wav");
     assert!(
@@ -399,7 +365,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
         format!("/console/appeals/{call_appeal}/calls/2/recording"),
         format!("/console/appeals/9999/mail/{mail_id}/raw"),
     ] {
-        let r = get(&d, &session, &path).await;
+        let r = session_get(&d, &session, &path).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         let page = r.text().await.unwrap();
         assert!(!page.contains(PHRASE) && !page.contains("RIFF"), "{page}");
@@ -409,14 +375,14 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     let (_, auditor) = http_login(&d, "aida", PASSWORD).await;
     let auditor = auditor.expect("the auditor's session");
     for path in [&raw[0], &attachments[0], &recording] {
-        let r = get(&d, &auditor, path).await;
+        let r = session_get(&d, &auditor, path).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
         let page = r.text().await.unwrap();
         assert!(
             page.contains("Ваша роль") && !page.contains(SUBJECT),
             "{page}"
         );
-        let r = get(&d, "senim_session=none", path).await;
+        let r = session_get(&d, "senim_session=none", path).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
     }
     assert_eq!(
@@ -447,32 +413,7 @@ fn sealed_with_dana(dir: &tempfile::TempDir, dovecot: &Dovecot) -> (PathBuf, u16
         &format!("[journal]\nchain_key_file = \"{}\"\n", key_file.display()),
     );
     let director = console_person(&config, dir.path(), "dana", &["director"]);
-    let escrow = dir.path().join("escrow.key");
-    let pass = dir.path().join("dana.pass");
-    std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
-    for args in [
-        vec!["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
-        vec![
-            "keys",
-            "enroll",
-            "--passphrase-file",
-            pass.to_str().unwrap(),
-        ],
-        vec![
-            "keys",
-            "add-reader",
-            "dana",
-            "--escrow-key-file",
-            escrow.to_str().unwrap(),
-        ],
-    ] {
-        let out = run_cli_as(&config, &director, &args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    sealed_with_reader(&config, dir.path(), &director, PASSPHRASE);
     (config, port)
 }
 
@@ -507,10 +448,10 @@ async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
     let raw = links(&page, "/raw");
     let attachments = links(&page, "/attachments/1");
     assert_eq!((raw.len(), attachments.len()), (1, 1), "{page}");
-    let r = get(&d, &keyed, &raw[0]).await;
+    let r = session_get(&d, &keyed, &raw[0]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().as_ref(), appeal_mail().as_slice());
-    let r = get(&d, &keyed, &attachments[0]).await;
+    let r = session_get(&d, &keyed, &attachments[0]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().as_ref(), ATTACHMENT.as_bytes());
     let r = reveal(&d, &keyed, call_appeal).await;
@@ -519,7 +460,7 @@ async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
         page.contains(&format!("src=\"{recording}\"")) && page.contains(CALLER),
         "{page}"
     );
-    let r = get(&d, &keyed, &recording).await;
+    let r = session_get(&d, &keyed, &recording).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.bytes().await.unwrap().as_ref(), audio.as_slice());
     assert_eq!(disclosures(&config, &mail_number, "console: raw mail"), 1);
@@ -535,7 +476,7 @@ async fn sealed_materials_open_only_with_the_key_given_at_the_login() {
     let (_, keyless) = http_login(&d, "dana", PASSWORD).await;
     let keyless = keyless.expect("a session without the key");
     for path in [&raw[0], &attachments[0], &recording] {
-        let r = get(&d, &keyless, path).await;
+        let r = session_get(&d, &keyless, path).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
         let page = r.text().await.unwrap();
         assert!(

@@ -2017,7 +2017,8 @@ fn person_token(out: &std::process::Output) -> String {
 /// Each person acts as themselves, with their roles: an operator completes a
 /// phone appeal awaiting notes but cannot classify or read deadlines; an auditor
 /// reads but cannot write; the manager classifies, and the audit log names them.
-/// A disabled person's token, or a reset one's old token, is refused.
+/// A disabled person's token, or a reset one's old token, is refused; a reset
+/// leaves a disabled person disabled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persons_act_as_themselves_within_their_roles() {
     let dir = tempfile::tempdir().unwrap();
@@ -2104,18 +2105,24 @@ async fn persons_act_as_themselves_within_their_roles() {
         "{history}"
     );
 
-    let disabled = run_cli(d.config_path(), &["persons", "disable", "audit"]);
-    assert!(disabled.status.success());
-    assert_eq!(
-        deadlines(&auditor).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
     let renewed = person_token(&run_cli(d.config_path(), &["persons", "reset", "audit"]));
     assert_eq!(
         deadlines(&auditor).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(deadlines(&renewed).await.unwrap().status(), StatusCode::OK);
+    let disabled = run_cli(d.config_path(), &["persons", "disable", "audit"]);
+    assert!(disabled.status.success());
+    assert_eq!(
+        deadlines(&renewed).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A reset does not enable them again.
+    let again = person_token(&run_cli(d.config_path(), &["persons", "reset", "audit"]));
+    assert_eq!(
+        deadlines(&again).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     let listed = run_cli(d.config_path(), &["persons", "list"]);
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(

@@ -126,14 +126,17 @@ pub struct ServerConfig {
     /// Seconds a connection may take to send a request's headers (also how long
     /// an idle keep-alive connection stays open); then it is closed.
     pub header_read_timeout_seconds: Seconds,
-    /// Seconds a request may take to send its body; then it fails (a 4xx naming the timeout).
+    /// Seconds a request may take to send its body; then it fails (a 4xx naming
+    /// the timeout). The console's and the API's bodies must arrive whole within
+    /// it (before they take a slot); the PBX's, within it between two chunks.
     pub body_timeout_seconds: Seconds,
     /// Open connections at most; beyond, new ones wait (unaccepted) until one closes.
     pub max_connections: usize,
     /// Open connections from one IP address at most; beyond, new ones from it are
     /// closed at once, so one client cannot take every connection.
     pub max_connections_per_peer: usize,
-    /// Requests handled at once at most; beyond, they wait their turn.
+    /// Requests handled at once at most, in each group of routes (intake; the
+    /// console and the API); beyond, they wait their turn.
     pub max_concurrent_requests: usize,
     /// HTTPS on `listen`: the certificate and key, reread on SIGHUP.
     pub tls: Option<TlsConfig>,

@@ -26,12 +26,25 @@ use std::sync::Arc;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use chrono::{DateTime, SubsecRound, Utc};
+use zeroize::Zeroizing;
 
 use super::signed::{GenerationRow, GrantRow, PersonKeyRow, Signed};
 use super::{Recipients, Result, SealError, Sealed};
 use crate::authority::{Authority, PublicKey};
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx};
+
+/// The scrypt work factor (`N = 2^17`: 128 MiB and about half a second) a
+/// person's key is protected with, and the most an unlock accepts: a key
+/// asking for more is refused before any work, so no stored key can make the
+/// daemon take more memory than that per derivation (`derivation::AT_ONCE` at
+/// once).
+pub const MAX_WORK_FACTOR: u8 = 17;
+
+/// The most `senim keys passphrase` accepts to open a key it protects again at
+/// `MAX_WORK_FACTOR` (keys made before the cap, calibrated to about a second:
+/// up to 1 GiB); only on the command line, never in the daemon.
+pub const REPROTECT_MAX_WORK_FACTOR: u8 = 20;
 
 /// The office key's generations, persons' keys and grants, with the
 /// installation's signing key that signs and checks their rows.
@@ -145,10 +158,10 @@ pub struct Unlocked {
     /// `person:<login>` or `escrow`: who opened it, for the audit log.
     pub actor: String,
     identities: BTreeMap<i64, age::x25519::Identity>,
-    escrow: Option<age::x25519::Identity>,
+    escrow: Option<Box<age::x25519::Identity>>,
     /// The person's own key, which opens what is sealed to them alone (a file
     /// key of `FileKey`), office reader or not.
-    own: Option<age::x25519::Identity>,
+    own: Option<Box<age::x25519::Identity>>,
 }
 
 impl std::fmt::Debug for Unlocked {
@@ -195,7 +208,7 @@ impl Unlocked {
             .identities
             .values()
             .map(|i| i as &dyn age::Identity)
-            .chain(self.escrow.iter().map(|i| i as &dyn age::Identity))
+            .chain(self.escrow.iter().map(|i| &**i as &dyn age::Identity))
             .collect();
         decryptor
             .decrypt(identities.into_iter())
@@ -235,11 +248,65 @@ impl Unlocked {
 
     /// Opens what was sealed to this person's own key or to the escrow (a
     /// `FileKey`'s wrap), never with the office key.
-    pub fn open_own(&self, sealed: &[u8]) -> Option<Vec<u8>> {
+    pub fn open_own(&self, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         self.own
             .iter()
             .chain(self.escrow.iter())
-            .find_map(|identity| open_with(identity, sealed))
+            .find_map(|identity| open_secret(&**identity, sealed).ok())
+    }
+
+    /// Everything this holds, as text (`actor`, then a line per identity: `own`,
+    /// `escrow` or the generation, and the `AGE-SECRET-KEY-1…`), in a buffer
+    /// wiped when dropped: what a console session keeps sealed under its
+    /// cookie's key (`Unlocked::from_secret` reads it back).
+    pub fn to_secret(&self) -> Zeroizing<Vec<u8>> {
+        let lines: Vec<(String, SecretString)> = self
+            .own
+            .iter()
+            .map(|i| ("own".to_owned(), &**i))
+            .chain(self.escrow.iter().map(|i| ("escrow".to_owned(), &**i)))
+            .chain(self.identities.iter().map(|(g, i)| (g.to_string(), i)))
+            .map(|(k, i)| (k, i.to_string()))
+            .collect();
+        let size = self.actor.len()
+            + 1
+            + lines
+                .iter()
+                .map(|(k, i)| k.len() + 1 + i.expose_secret().len() + 1)
+                .sum::<usize>();
+        // Room for all of it at once: a buffer that grew would leave a copy behind.
+        let mut out = Zeroizing::new(Vec::with_capacity(size));
+        out.extend_from_slice(self.actor.as_bytes());
+        out.push(b'\n');
+        for (k, i) in &lines {
+            out.extend_from_slice(k.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(i.expose_secret().as_bytes());
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// What `to_secret` wrote, opened again.
+    pub fn from_secret(text: &[u8]) -> Result<Unlocked> {
+        let bad = || SealError::Keys("a session's key is not what Senim wrote".into());
+        let text = std::str::from_utf8(text).map_err(|_| bad())?;
+        let mut lines = text.lines();
+        let actor = lines.next().ok_or_else(bad)?.to_owned();
+        let mut unlocked = Unlocked::without_keys(&actor);
+        for line in lines {
+            let (kind, key) = line.split_once(' ').ok_or_else(bad)?;
+            let identity = || key.parse::<age::x25519::Identity>().map_err(|_| bad());
+            match kind {
+                "own" => unlocked.own = Some(Box::new(identity()?)),
+                "escrow" => unlocked.escrow = Some(Box::new(identity()?)),
+                generation => {
+                    let generation = generation.parse().map_err(|_| bad())?;
+                    unlocked.identities.insert(generation, identity()?);
+                }
+            }
+        }
+        Ok(unlocked)
     }
 
     /// The current generation's office identity.
@@ -264,14 +331,23 @@ pub(super) fn seal_to(recipients: &[&dyn age::Recipient], plaintext: &[u8]) -> R
 }
 
 pub(super) fn open_with(identity: &dyn age::Identity, sealed: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    age::Decryptor::new_buffered(sealed)
-        .ok()?
-        .decrypt(iter::once(identity))
-        .ok()?
-        .read_to_end(&mut out)
-        .ok()?;
-    Some(out)
+    open_secret(identity, sealed)
+        .ok()
+        .map(|mut bytes| std::mem::take(&mut *bytes))
+}
+
+/// Opens `sealed` into a buffer wiped when dropped, made large enough at once
+/// (the plain text is shorter than the sealed), so no copy of it is left behind
+/// by a buffer that grew: what holds a key.
+pub(super) fn open_secret(
+    identity: &dyn age::Identity,
+    sealed: &[u8],
+) -> std::result::Result<Zeroizing<Vec<u8>>, age::DecryptError> {
+    let mut out = Zeroizing::new(Vec::with_capacity(sealed.len()));
+    age::Decryptor::new_buffered(sealed)?
+        .decrypt(iter::once(identity))?
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 pub(super) fn parse_identity(bytes: &[u8]) -> Result<age::x25519::Identity> {
@@ -281,8 +357,8 @@ pub(super) fn parse_identity(bytes: &[u8]) -> Result<age::x25519::Identity> {
         .ok_or_else(|| SealError::Keys("a stored identity is not an age X25519 key".into()))
 }
 
-pub(super) fn identity_bytes(identity: &age::x25519::Identity) -> Vec<u8> {
-    identity.to_string().expose_secret().as_bytes().to_vec()
+pub(super) fn identity_bytes(identity: &age::x25519::Identity) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(identity.to_string().expose_secret().as_bytes().to_vec())
 }
 
 pub(super) fn recipient(text: &str) -> Result<age::x25519::Recipient> {
@@ -520,16 +596,7 @@ impl Keys {
         self.authority()?;
         let identity = age::x25519::Identity::generate();
         let public = identity.to_public().to_string();
-        let protected = {
-            let mut out = Vec::new();
-            let mut w = age::Encryptor::with_user_passphrase(passphrase)
-                .wrap_output(&mut out)
-                .map_err(|e| SealError::Seal(e.to_string()))?;
-            w.write_all(&identity_bytes(&identity))
-                .and_then(|_| w.finish().map(|_| ()))
-                .map_err(|e| SealError::Seal(e.to_string()))?;
-            out
-        };
+        let protected = protect(&identity, passphrase)?;
         let mut tx = self.db.begin().await?;
         let exists: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
             "SELECT COUNT(*) FROM person_keys WHERE login = $1",
@@ -578,14 +645,10 @@ impl Keys {
         new: SecretString,
     ) -> Result<()> {
         check_passphrase(&new)?;
-        let identity = self.person_identity(login, old).await?;
-        let mut out = Vec::new();
-        let mut w = age::Encryptor::with_user_passphrase(new)
-            .wrap_output(&mut out)
-            .map_err(|e| SealError::Seal(e.to_string()))?;
-        w.write_all(&identity_bytes(&identity))
-            .and_then(|_| w.finish().map(|_| ()))
-            .map_err(|e| SealError::Seal(e.to_string()))?;
+        let identity = self
+            .person_identity(login, old, REPROTECT_MAX_WORK_FACTOR)
+            .await?;
+        let out = protect(&identity, new)?;
         let mut tx = self.db.begin().await?;
         let stored = self.person_key_in(&mut tx, login).await?;
         if stored.map(|k| k.to_string()) != Some(identity.to_public().to_string()) {
@@ -614,11 +677,16 @@ impl Keys {
         Ok(())
     }
 
+    /// `login`'s own key, opened with their passphrase off the async runtime
+    /// (`derivation::run`); a key protected with a work factor above
+    /// `max_work_factor` is refused before any work. Boxed: only a pointer to
+    /// it moves through the async code (a moved value leaves its bytes behind).
     async fn person_identity(
         &self,
         login: &str,
         passphrase: SecretString,
-    ) -> Result<age::x25519::Identity> {
+        max_work_factor: u8,
+    ) -> Result<Box<age::x25519::Identity>> {
         let protected: Option<Vec<u8>> = on_db!(&self.db, pool => sqlx::query_scalar(
             "SELECT identity FROM person_keys WHERE login = $1",
         )
@@ -630,10 +698,29 @@ impl Keys {
                 "`{login}` has no key: `senim keys enroll --as {login}` makes one"
             ))
         })?;
-        let scrypt = age::scrypt::Identity::new(passphrase);
-        let bytes =
-            open_with(&scrypt, &protected).ok_or_else(|| SealError::Unlock(login.to_owned()))?;
-        parse_identity(&bytes)
+        // The derivation hands back the key's text in a buffer wiped on drop
+        // (a pointer crosses threads, never the key), parsed here into the heap.
+        let opened = crate::derivation::run(move || {
+            let opened = {
+                let mut scrypt = age::scrypt::Identity::new(passphrase);
+                scrypt.set_max_work_factor(max_work_factor);
+                open_secret(&scrypt, &protected)
+            };
+            super::wipe_stack();
+            opened
+        })
+        .await?;
+        match opened {
+            Ok(text) => Ok(Box::new(parse_identity(&text)?)),
+            Err(age::DecryptError::ExcessiveWork { required, .. }) => {
+                Err(SealError::Keys(format!(
+                    "`{login}`'s key asks for an scrypt work factor of 2^{required}, above the \
+                 2^{max_work_factor} Senim accepts: `senim keys passphrase --as {login}` \
+                 protects it again within the limit (or `keys enroll --replace` makes a new one)"
+                )))
+            }
+            Err(_) => Err(SealError::Unlock(login.to_owned())),
+        }
     }
 
     /// Opens the office key as `login`, with their passphrase; refused unless
@@ -657,7 +744,9 @@ impl Keys {
     /// the office key (a commission member) still opens what is sealed to them
     /// (`Unlocked::open_own`).
     pub async fn unlock_own(&self, login: &str, passphrase: SecretString) -> Result<Unlocked> {
-        let own = self.person_identity(login, passphrase).await?;
+        let own = self
+            .person_identity(login, passphrase, MAX_WORK_FACTOR)
+            .await?;
         let grants: Vec<(i64, Vec<u8>)> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT generation, office_identity FROM key_grants WHERE login = $1 ORDER BY generation",
         )
@@ -667,7 +756,7 @@ impl Keys {
         let generations = self.generations().await?;
         let mut identities = BTreeMap::new();
         for (generation, sealed) in grants {
-            if let Some(bytes) = open_with(&own, &sealed) {
+            if let Ok(bytes) = open_secret(&*own, &sealed) {
                 identities.insert(generation, parse_identity(&bytes)?);
             }
         }
@@ -697,14 +786,14 @@ impl Keys {
         }
         let mut identities = BTreeMap::new();
         for g in &generations {
-            let bytes = open_with(&escrow, &g.escrowed_identity)
-                .ok_or_else(|| SealError::Unlock("escrow".into()))?;
+            let bytes = open_secret(&escrow, &g.escrowed_identity)
+                .map_err(|_| SealError::Unlock("escrow".into()))?;
             identities.insert(g.generation, parse_identity(&bytes)?);
         }
         Ok(Unlocked {
             actor: "escrow".into(),
             identities,
-            escrow: Some(escrow),
+            escrow: Some(Box::new(escrow)),
             own: None,
         })
     }
@@ -1017,11 +1106,25 @@ fn open_previous(
         let Some(this) = identities.get(&g.generation) else {
             continue;
         };
-        if let Some(bytes) = open_with(this, previous) {
+        if let Ok(bytes) = open_secret(this, previous) {
             identities.insert(g.generation - 1, parse_identity(&bytes)?);
         }
     }
     Ok(())
+}
+
+/// A person's key protected with their passphrase, at `MAX_WORK_FACTOR`.
+fn protect(identity: &age::x25519::Identity, passphrase: SecretString) -> Result<Vec<u8>> {
+    let mut scrypt = age::scrypt::Recipient::new(passphrase);
+    scrypt.set_work_factor(MAX_WORK_FACTOR);
+    let mut out = Vec::new();
+    let mut w = age::Encryptor::with_recipients(iter::once(&scrypt as &dyn age::Recipient))
+        .and_then(|e| e.wrap_output(&mut out).map_err(Into::into))
+        .map_err(|e| SealError::Seal(e.to_string()))?;
+    w.write_all(&identity_bytes(identity))
+        .and_then(|_| w.finish().map(|_| ()))
+        .map_err(|e| SealError::Seal(e.to_string()))?;
+    Ok(out)
 }
 
 /// A passphrase must be worth the name: 12 characters at least.

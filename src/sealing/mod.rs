@@ -51,6 +51,25 @@ use crate::authority::Authority;
 use crate::db::{Db, Tx};
 
 pub use file_key::{FileKey, seal_to_file};
+
+/// How much of the thread's stack `wipe_stack` overwrites below its caller:
+/// more than the deepest an unlock or an age decryption goes.
+const STACK_WIPED: usize = 256 * 1024;
+
+/// Overwrites the stack below the caller's frame with zeros. The X25519
+/// arithmetic an age decryption runs (and the parsing of an identity) copies
+/// the secret scalar into its own frames, which nothing wipes when they
+/// return: a caller that used a private key calls this after, from a frame no
+/// deeper than the one that called the decryption, and no copy is left on
+/// that thread's stack (the console wipes after every step of every request,
+/// the unlock after its derivation).
+#[inline(never)]
+pub fn wipe_stack() {
+    use zeroize::Zeroize;
+    let mut below = [0u8; STACK_WIPED];
+    below.zeroize();
+    std::hint::black_box(&below);
+}
 pub use keys::{Keys, TrustedKey, Unlocked};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +88,8 @@ pub enum SealError {
     /// to it (logged where it was found).
     #[error("{0}")]
     Unverified(String),
+    #[error(transparent)]
+    Busy(#[from] crate::derivation::Busy),
 }
 
 pub type Result<T, E = SealError> = std::result::Result<T, E>;

@@ -14,7 +14,9 @@
 //! - `appeals`: the manager's routes; `pbx`: the telephone channel's routes and
 //!   the operator's `PATCH /v1/appeals/{id}`; `schedule`: `/v1/schedule/now`.
 //! - `console`: the browser workplace under `/console` (sessions, pages).
-//! - here: the router, the per-request limits (body timeout, concurrency), the
+//! - here: the router, its two groups of routes (intake; the console and the
+//!   API), each with its own limit of requests at once, the people's bodies read
+//!   whole within a deadline before they take a slot, the body timeout, the
 //!   request log (by matched route, never the raw path: a PBX token travels in it)
 //!   and the unknown-route answer (problem+json 404).
 
@@ -41,22 +43,68 @@ use crate::app::App;
 use crate::config::ServerConfig;
 use problem::Problem;
 
-/// Builds the router of the whole daemon.
+/// Builds the router of the whole daemon: two groups of routes, each with its
+/// own limit of requests at once (`server.max_concurrent_requests` each), so
+/// that the console's and the API's clients, however many or slow, never take
+/// the capacity of intake (the PBX's routes, the operator's, `/healthz`,
+/// `/readyz`, `/v1/schedule/now`); and the console's and the API's bodies are
+/// read whole, within `server.body_timeout_seconds` in all, before their
+/// request takes a slot (`body_first`).
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let config = &app.config.server;
+    let intake = Router::new()
         .merge(health::routes())
-        .merge(appeals::routes())
         .merge(pbx::routes())
         .merge(schedule::routes())
+        .layer(concurrency(config));
+    let people = Router::new()
+        .merge(appeals::routes())
         .merge(console::routes(&app))
+        .layer(concurrency(config))
+        .layer(axum::middleware::from_fn_with_state(
+            config.body_timeout_seconds.std(),
+            body_first,
+        ));
+    intake
+        .merge(people)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
 }
 
+/// The largest body the console and the API read (their forms and JSON are a
+/// few KiB; each route's own limit is smaller still).
+const PEOPLE_BODY_MAX: usize = 256 * 1024;
+
+/// One semaphore for every route of a group (`Router::layer` wraps each route).
+fn concurrency(config: &ServerConfig) -> tower::limit::GlobalConcurrencyLimitLayer {
+    tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests)
+}
+
+/// Reads the request's body whole (at most `PEOPLE_BODY_MAX`) within
+/// `deadline` in all, however it trickles in, before the request goes on to
+/// take its slot: a client sending its body slowly holds a connection for at
+/// most that long, and never a slot. 408 after the deadline, 413 beyond the size.
+async fn body_first(
+    axum::extract::State(deadline): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, PEOPLE_BODY_MAX)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(_)) => axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The router with the per-request limits and the request log.
 fn service(app: Arc<App>, config: &ServerConfig) -> Router {
-    limited(router(app), config)
+    logged(router(app), config)
 }
 
 /// The metrics listener's router: `GET /metrics` and `GET /readyz` with its
@@ -70,12 +118,14 @@ fn metrics_service(app: Arc<App>, config: &ServerConfig, token: Option<Arc<str>>
         .layer(axum::middleware::from_fn_with_state(
             token,
             health::require_token,
-        ));
-    limited(routes, config)
+        ))
+        .layer(concurrency(config));
+    logged(routes, config)
 }
 
-/// `router` with the per-request limits (its own semaphore) and the request log.
-fn limited(router: Router, config: &ServerConfig) -> Router {
+/// `router` with the body timeout (between two chunks of a body) and the
+/// request log.
+fn logged(router: Router, config: &ServerConfig) -> Router {
     let trace =
         tower_http::trace::TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The route's pattern (`/v1/pbx/cti/{token}`), never the URI itself.
@@ -86,10 +136,6 @@ fn limited(router: Router, config: &ServerConfig) -> Router {
             tracing::debug_span!("request", method = %request.method(), route)
         });
     router
-        // One semaphore for every route (`Router::layer` wraps each route).
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            config.max_concurrent_requests,
-        ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             config.body_timeout_seconds.std(),
         ))

@@ -9,7 +9,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::senim::{Daemon, Person, Served, person, run_cli, write_config};
+use super::senim::{Daemon, Person, Served, person, run_cli, run_cli_as, write_config};
 use super::smtp::SmtpServer;
 
 pub const PBX_TOKEN: &str = "asterisk-token-0123456789";
@@ -68,15 +68,53 @@ pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) ->
     p
 }
 
+/// The office key made (`keys init`, the escrow key in `dir/escrow.key`) and
+/// `reader` (a person with a console password) enrolled with `passphrase` and
+/// added as its reader: what the daemon started next works sealed.
+pub fn sealed_with_reader(config: &Path, dir: &Path, reader: &Person, passphrase: &str) {
+    let escrow = dir.join("escrow.key");
+    let pass = dir.join(format!("{}.pass", reader.login));
+    std::fs::write(&pass, format!("{passphrase}\n")).unwrap();
+    for args in [
+        vec!["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
+        vec![
+            "keys",
+            "enroll",
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+        vec![
+            "keys",
+            "add-reader",
+            &reader.login,
+            "--escrow-key-file",
+            escrow.to_str().unwrap(),
+        ],
+    ] {
+        let out = run_cli_as(config, reader, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The daemon of the configuration `config` (in `dir`, on `port`), its clock
+/// started at `CLOCK`.
+pub fn serve(dir: &Path, config: &Path, port: u16) -> Daemon {
+    Daemon::start_with_env(
+        dir,
+        config.to_owned(),
+        port,
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    )
+}
+
 pub fn start(dir: &Path, smtp: Option<&SmtpServer>) -> (Daemon, std::path::PathBuf) {
     let port = super::ports::free_port();
     let config = write_config(dir, port, "", &config(smtp));
-    let d = Daemon::start_with_env(
-        dir,
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = serve(dir, &config, port);
     (d, config)
 }
 
@@ -87,6 +125,12 @@ pub async fn answered_call(d: &Daemon, call_id: &str) -> String {
 /// An answered call posted by the PBX, made at 10:40 Astana on `day`
 /// (YYYY-MM-DD, within the PBX's late tolerance of the daemon's clock).
 pub async fn answered_call_on(d: &Daemon, call_id: &str, day: &str) -> String {
+    let body = post_answered_call(d, call_id, day).await;
+    body["registration_number"].as_str().unwrap().to_owned()
+}
+
+/// `answered_call_on`, the PBX's answer (`appeal_id`, `registration_number`).
+pub async fn post_answered_call(d: &impl Served, call_id: &str, day: &str) -> serde_json::Value {
     let r = reqwest::Client::new()
         .post(d.url("/v1/pbx/calls"))
         .bearer_auth(PBX_TOKEN)
@@ -102,8 +146,7 @@ pub async fn answered_call_on(d: &Daemon, call_id: &str, day: &str) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let body: serde_json::Value = r.json().await.unwrap();
-    body["registration_number"].as_str().unwrap().to_owned()
+    r.json().await.unwrap()
 }
 
 pub async fn log_in(browser: &Client, d: &impl Served, login: &str, lang: &str) {
@@ -208,6 +251,32 @@ pub async fn http_login_with_key(
         .await
         .unwrap();
     (r.status(), set_cookie(&r, "senim_session"))
+}
+
+/// A page (or download) of the console, with the session's cookie.
+pub async fn session_get(d: &impl Served, session: &str, path: &str) -> reqwest::Response {
+    no_redirects()
+        .get(d.url(path))
+        .header(reqwest::header::COOKIE, session)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The revealed appeal's page over HTTP, as the click posts it.
+pub async fn reveal(d: &impl Served, session: &str, id: i64) -> reqwest::Response {
+    let page = session_get(d, session, &format!("/console/appeals/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    no_redirects()
+        .post(d.url(&format!("/console/appeals/{id}/reveal")))
+        .header(reqwest::header::COOKIE, session)
+        .form(&[("csrf", csrf_of(&page))])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The CSRF token of a page's forms.

@@ -48,6 +48,16 @@ messages! {
         "Слишком много неудачных попыток: вход заблокирован до",
         "Тым көп сәтсіз әрекет: кіру бұғатталды, дейін"
     ),
+    Busy => (
+        "The server is busy checking other logins: try again in a moment.",
+        "Сервер занят проверкой других входов: попробуйте ещё раз через минуту.",
+        "Сервер басқа кірулерді тексеріп жатыр: сәлден кейін қайталап көріңіз."
+    ),
+    KeyTooCostly => (
+        "Your key is protected with more work than the server accepts: ask the administrator to protect it again (senim keys passphrase).",
+        "Ваш ключ защищён с трудоёмкостью выше допустимой для сервера: попросите администратора защитить его заново (senim keys passphrase).",
+        "Кілтіңіз сервер қабылдайтыннан көп еңбекпен қорғалған: әкімшіден оны қайта қорғауды сұраңыз (senim keys passphrase)."
+    ),
     LogOut => ("Log out", "Выйти", "Шығу"),
     LogOutEverywhere => ("Log out everywhere", "Выйти на всех устройствах", "Барлық жерден шығу"),
     Queue => ("Calls awaiting notes", "Звонки, ожидающие записи", "Жазбаны күтіп тұрған қоңыраулар"),

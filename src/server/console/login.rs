@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +16,11 @@ use super::i18n::{self, Lang, Msg, local, t};
 use super::session::Sessions;
 use super::*;
 use crate::app::App;
+use crate::persons::PersonError;
+use crate::sealing::SealError;
 use crate::tokens::tokens_equal;
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The cookie that carries the login form's CSRF token before there is a session.
 const LOGIN_COOKIE: &str = "senim_login";
@@ -73,24 +78,102 @@ fn login_form(app: &App, lang: Lang, error: Option<String>, status: StatusCode) 
     response
 }
 
-#[derive(Deserialize)]
-pub(super) struct LoginForm {
-    #[serde(default)]
+/// The login form's fields. The password and the passphrase are decoded
+/// straight into buffers of their exact size, kept as `SecretString` (wiped
+/// when dropped), and the request's body is wiped too when nothing else holds
+/// it: no copy of either stays in the daemon's memory after the login.
+struct LoginForm {
     login: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    passphrase: String,
+    password: SecretString,
+    passphrase: SecretString,
     csrf: Option<String>,
     lang: Option<String>,
+}
+
+impl LoginForm {
+    /// Reads an `application/x-www-form-urlencoded` body; `None` if a field is
+    /// not UTF-8 or not well encoded.
+    fn read(body: &[u8]) -> Option<LoginForm> {
+        let mut form = LoginForm {
+            login: String::new(),
+            password: SecretString::from(String::new()),
+            passphrase: SecretString::from(String::new()),
+            csrf: None,
+            lang: None,
+        };
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[..0]),
+            };
+            let value = form_decoded(value)?;
+            match name {
+                b"login" => form.login = value.as_str().to_owned(),
+                b"password" => form.password = SecretString::from(value),
+                b"passphrase" => form.passphrase = SecretString::from(value),
+                b"csrf" => form.csrf = Some(value.as_str().to_owned()),
+                b"lang" => form.lang = Some(value.as_str().to_owned()),
+                _ => {}
+            }
+        }
+        Some(form)
+    }
+}
+
+/// A form value decoded (`+` is a space, `%XX` a byte) into a string of its
+/// exact size (a `SecretString` made of it is not copied again).
+fn form_decoded(value: &[u8]) -> Option<String> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut decoded = Zeroizing::new(Vec::with_capacity(
+        value.len()
+            - 2 * value
+                .iter()
+                .filter(|b| **b == b'%')
+                .count()
+                .min(value.len() / 3),
+    ));
+    let mut i = 0;
+    while i < value.len() {
+        let byte = match value[i] {
+            b'+' => b' ',
+            b'%' => {
+                let high = hex(*value.get(i + 1)?)?;
+                let low = hex(*value.get(i + 2)?)?;
+                i += 2;
+                high << 4 | low
+            }
+            b => b,
+        };
+        if decoded.len() == decoded.capacity() {
+            return None;
+        }
+        decoded.push(byte);
+        i += 1;
+    }
+    std::str::from_utf8(&decoded).ok()?;
+    String::from_utf8(std::mem::take(&mut *decoded)).ok()
 }
 
 pub(super) async fn login(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    body: Bytes,
 ) -> Response {
+    let form = LoginForm::read(&body);
+    // Wipe the body's bytes if this is the only hold on them.
+    if let Ok(mut bytes) = body.try_into_mut() {
+        bytes.zeroize();
+    }
+    let Some(form) = form else {
+        let lang = app.config.console.language;
+        return login_form(
+            &app,
+            lang,
+            Some(t(lang, Msg::BadForm).into()),
+            StatusCode::BAD_REQUEST,
+        );
+    };
     let lang = lang_of(&app, form.lang.as_deref());
     let expected = cookie(&headers, LOGIN_COOKIE);
     match (expected, form.csrf.as_deref()) {
@@ -104,51 +187,55 @@ pub(super) async fn login(
             );
         }
     }
+    let refused = |msg: Msg, status| login_form(&app, lang, Some(t(lang, msg).into()), status);
     let now = app.clock.now();
-    let login = form.login.trim().to_owned();
-    if let Err(locked) = sessions.check_locked(&login, now) {
-        let until = local(locked.until, *app.config.calendar.timezone);
-        let message = format!("{} {until}.", t(lang, Msg::LockedOut));
-        return login_form(&app, lang, Some(message), StatusCode::TOO_MANY_REQUESTS);
+    let login = form.login.trim();
+    // No person has a longer login: refused before anything is kept or checked.
+    if login.is_empty() || login.len() > crate::persons::LOGIN_MAX_BYTES {
+        return refused(Msg::WrongLogin, StatusCode::UNAUTHORIZED);
     }
-    let person = match app.persons.check_password(&login, &form.password).await {
+    // Counted before the check, so a burst of attempts checks at most the
+    // lockout's number of passwords.
+    let attempt = match sessions.reserve(login, now) {
+        Ok(attempt) => attempt,
+        Err(locked) => {
+            let until = local(locked.until, *app.config.calendar.timezone);
+            let message = format!("{} {until}.", t(lang, Msg::LockedOut));
+            return login_form(&app, lang, Some(message), StatusCode::TOO_MANY_REQUESTS);
+        }
+    };
+    metrics::counter!("senim_console_password_checks_total").increment(1);
+    let person = match app.persons.check_password(login, form.password).await {
         Ok(Some(person)) => person,
         Ok(None) => {
-            sessions.failed(&login, now);
             tracing::warn!("console: a failed login");
-            return login_form(
-                &app,
-                lang,
-                Some(t(lang, Msg::WrongLogin).into()),
-                StatusCode::UNAUTHORIZED,
-            );
+            return refused(Msg::WrongLogin, StatusCode::UNAUTHORIZED);
+        }
+        Err(PersonError::Busy(_)) => {
+            sessions.give_back(attempt);
+            return refused(Msg::Busy, StatusCode::SERVICE_UNAVAILABLE);
         }
         Err(e) => {
+            sessions.give_back(attempt);
             tracing::error!(error = %e, "console: cannot check a password");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let unlocked = if form.passphrase.is_empty() {
+    let unlocked = if form.passphrase.expose_secret().is_empty() {
         None
     } else {
         let keys = app.keys();
-        match keys
-            .unlock_own(
-                &person.login,
-                age::secrecy::SecretString::from(form.passphrase),
-            )
-            .await
-        {
+        match keys.unlock_own(&person.login, form.passphrase).await {
             Ok(unlocked) => Some(unlocked),
-            Err(_) => {
-                sessions.failed(&login, now);
-                return login_form(
-                    &app,
-                    lang,
-                    Some(t(lang, Msg::WrongPassphrase).into()),
-                    StatusCode::UNAUTHORIZED,
-                );
+            Err(SealError::Busy(_)) => {
+                sessions.give_back(attempt);
+                return refused(Msg::Busy, StatusCode::SERVICE_UNAVAILABLE);
             }
+            Err(e @ SealError::Keys(_)) => {
+                tracing::warn!(error = %e, "console: a person's key cannot be opened");
+                return refused(Msg::KeyTooCostly, StatusCode::UNAUTHORIZED);
+            }
+            Err(_) => return refused(Msg::WrongPassphrase, StatusCode::UNAUTHORIZED),
         }
     };
     // The person's own language, else the one chosen on the login page.
@@ -183,7 +270,7 @@ pub(super) async fn logout(
         return *refused;
     }
     if let Some(id) = cookie(&headers, COOKIE) {
-        sessions.end(id);
+        sessions.end(id, app.clock.now());
     }
     logged_out(&app)
 }

@@ -68,17 +68,30 @@ use session::{COOKIE, Session, Sessions};
 
 const CSS: &str = include_str!("console.css");
 
-/// The console's routes, with their own session store. A materials package
-/// a crash left half made (it names the reporter) is removed first.
+/// The largest console form (notes, a reason, a correction).
+const FORM_MAX: usize = 64 * 1024;
+/// The largest login form (a login of `persons::LOGIN_MAX_BYTES`, a password, a
+/// passphrase, a token).
+const LOGIN_FORM_MAX: usize = 4 * 1024;
+
+/// The console's routes, with their own session store, whose expired sessions
+/// are swept every `session::SWEEP_SECONDS` while the routes live. A materials
+/// package a crash left half made (it names the reporter) is removed first.
 pub fn routes(app: &App) -> Router<Arc<App>> {
     documents::remove_unfinished_packages(app);
     let sessions = Arc::new(Sessions::new(
         app.config.console.idle_minutes,
         app.config.console.absolute_hours,
     ));
+    sweep_expired(&sessions, app.clock.clone());
     Router::new()
         .route("/console", get(home))
-        .route("/console/login", get(login::login_page).post(login::login))
+        .route(
+            "/console/login",
+            get(login::login_page)
+                .post(login::login)
+                .layer(axum::extract::DefaultBodyLimit::max(LOGIN_FORM_MAX)),
+        )
         .route("/console/logout", post(login::logout))
         .route("/console/logout-everywhere", post(login::logout_everywhere))
         .route("/console/language", post(login::set_language))
@@ -133,12 +146,61 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
             get(materials::recording),
         )
         .route("/console/static/console.css", get(css))
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_MAX))
         .layer(axum::middleware::from_fn_with_state(
             app.persons.clone(),
             ends_disabled,
         ))
         .layer(Extension(sessions))
         .layer(axum::middleware::from_fn(headers))
+        .layer(axum::middleware::from_fn(wiping_the_stack))
+}
+
+/// Runs the request with the stack wiped after each of its steps (each poll
+/// of its future, on whichever thread ran it): what a session's keys opened
+/// for the request copied into the frames of the X25519 arithmetic is gone
+/// when the request is (`sealing::wipe_stack`).
+async fn wiping_the_stack(request: Request, next: Next) -> Response {
+    Wiped(Box::pin(next.run(request))).await
+}
+
+/// A future whose every poll ends with `sealing::wipe_stack`.
+struct Wiped<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for Wiped<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let step = self.0.as_mut().poll(cx);
+        crate::sealing::wipe_stack();
+        step
+    }
+}
+
+/// Drops the expired sessions (and their sealed keys) every
+/// `session::SWEEP_SECONDS`, until the routes are dropped.
+fn sweep_expired(sessions: &Arc<Sessions>, clock: crate::clock::SharedClock) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let sessions = Arc::downgrade(sessions);
+    runtime.spawn(async move {
+        let period = std::time::Duration::from_secs(session::SWEEP_SECONDS);
+        let mut ticks = tokio::time::interval(period);
+        loop {
+            ticks.tick().await;
+            let Some(sessions) = sessions.upgrade() else {
+                return;
+            };
+            let dropped = sessions.sweep(clock.now());
+            if dropped > 0 {
+                tracing::info!(dropped, "console: expired sessions dropped");
+            }
+        }
+    });
 }
 
 /// A person disabled while logged in (`senim persons disable`) can do nothing
