@@ -263,6 +263,8 @@ pub enum PersonsCommand {
     List,
     /// Disable a person: their token stops working at once.
     Disable { login: String },
+    /// Enable a disabled person again: their token and console login work again.
+    Enable { login: String },
     /// Give a person a new token (the old one stops working); a disabled person
     /// stays disabled.
     Reset { login: String },
@@ -1636,6 +1638,10 @@ async fn persons_command(app: &App, command: PersonsCommand) -> anyhow::Result<(
         PersonsCommand::Disable { login } => {
             app.persons.disable(&login).await?;
             writeln!(out, "disabled {login}")?;
+        }
+        PersonsCommand::Enable { login } => {
+            app.persons.enable(&login).await?;
+            writeln!(out, "enabled {login}")?;
         }
         PersonsCommand::Reset { login } => {
             let token = app.persons.reset(&login).await?;

@@ -436,6 +436,17 @@ impl Persons {
         Ok(())
     }
 
+    /// Enables a disabled person again: their token and console login work
+    /// again (the only way back; `reset` never does it).
+    pub async fn enable(&self, login: &str) -> Result<(), PersonError> {
+        self.change(login, |row| {
+            row.disabled_at = None;
+        })
+        .await?;
+        tracing::info!(login, "person enabled");
+        Ok(())
+    }
+
     /// Gives a person a new token (the old one stops working). A disabled
     /// person stays disabled: their new token works no more than the old.
     pub async fn reset(&self, login: &str) -> Result<String, PersonError> {

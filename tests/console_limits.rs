@@ -518,7 +518,8 @@ async fn a_disabled_managers_session_can_neither_reveal_nor_classify() {
 }
 
 /// `senim persons reset` of a disabled person gives a new token and leaves
-/// her disabled: neither token opens the API.
+/// her disabled: neither token opens the API; `persons enable` is the way back,
+/// and then the new token works and the old one still does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resetting_a_disabled_persons_token_leaves_her_disabled() {
     let dir = tempfile::tempdir().unwrap();
@@ -546,6 +547,19 @@ async fn resetting_a_disabled_persons_token_leaves_her_disabled() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    succeeds(run_cli(&config, &["persons", "enable", "aliya"]));
+    for (token, status) in [
+        (&manager.token, StatusCode::UNAUTHORIZED),
+        (&token, StatusCode::OK),
+    ] {
+        let r = reqwest::Client::new()
+            .get(d.url("/v1/outbox"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status);
     }
     d.terminate();
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::database::{Backend, TestDb};
+use support::database::{Backend, TestDb, pg_dump};
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
 
 const PBX_TOKEN: &str = "asterisk-token-0123456789";
@@ -154,19 +154,6 @@ fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
         .lines()
         .next()
         .map(PathBuf::from)
-}
-
-fn pg_dump(url: &str) -> Vec<u8> {
-    let out = std::process::Command::new("pg_dump")
-        .args(["--data-only", "--inserts", url])
-        .output()
-        .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 async fn sealed_end_to_end(backend: Backend) {
