@@ -73,23 +73,10 @@ fn passphrase(dir: &Path, login: &str) -> PathBuf {
 /// Every byte under `dir` (the database, its WAL).
 fn bytes_at_rest(dir: &Path) -> Vec<u8> {
     let mut all = Vec::new();
-    for entry in walk(dir) {
+    for entry in support::files::files_under(dir) {
         all.extend(std::fs::read(entry).unwrap_or_default());
     }
     all
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {

@@ -231,23 +231,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read the data directory") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// Each secret found in plain bytes in a file under `dir`: (what, file).
 fn plain_secrets_under(dir: &Path, secrets: &[(&'static str, String)]) -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
-    for file in files_under(dir) {
+    for file in support::files::files_under(dir) {
         let bytes = std::fs::read(&file).unwrap_or_default();
         for (what, secret) in secrets {
             if bytes

@@ -148,37 +148,13 @@ fn stored_bytes(dir: &Path, db: Option<&TestDb>) -> Vec<u8> {
     match db {
         None => {
             let mut all = Vec::new();
-            for entry in walk(&dir.join("data")) {
+            for entry in support::files::files_under(&dir.join("data")) {
                 all.extend(std::fs::read(entry).unwrap_or_default());
             }
             all
         }
-        Some(db) => {
-            let out = std::process::Command::new("pg_dump")
-                .args(["--data-only", "--inserts", &db.url])
-                .output()
-                .expect("run pg_dump");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        }
+        Some(db) => support::database::pg_dump(&db.url),
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn holds(bytes: &[u8], secret: &str) -> bool {

@@ -160,26 +160,10 @@ fn call(id: &str, caller: &str, disposition: &str, start: &str, end: &str) -> Va
 }
 
 /// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
-}
-
 /// Which of `needles` some file under `dir` holds: `(file, needle)`.
 fn found_in_files(dir: &Path, needles: &[&[u8]]) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for path in files_under(dir) {
+    for path in support::files::files_under(dir) {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
@@ -619,7 +603,9 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
     let found = found_in_files(&data, &needles);
     assert!(found.is_empty(), "found in plain: {found:?}");
     assert_eq!(
-        files_under(&data).iter().any(|p| p.ends_with("senim.db")),
+        support::files::files_under(&data)
+            .iter()
+            .any(|p| p.ends_with("senim.db")),
         sqlite,
         "the database is among the files checked"
     );
@@ -685,7 +671,7 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
     .await
     .map(|_| ()))
     .unwrap();
-    let files_before = files_under(&data.join("recordings")).len();
+    let files_before = support::files::files_under(&data.join("recordings")).len();
     let removed = senim::pbx::recordings::remove_destroyed(&d.app.db, &d.app.pbx.recordings)
         .await
         .unwrap();
@@ -709,7 +695,7 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         .unwrap();
     assert_eq!(out, EARLIER_UPLOAD, "the sealed copy stays");
     assert_eq!(
-        files_under(&data.join("recordings")).len(),
+        support::files::files_under(&data.join("recordings")).len(),
         files_before - 2
     );
     assert!(
@@ -832,7 +818,7 @@ async fn rotation_reseals(database_url: &str) {
         old.open(v)
             .expect("generation 1 opens what is sealed to it");
     }
-    let recordings = files_under(&data.join("recordings"));
+    let recordings = support::files::files_under(&data.join("recordings"));
     assert_eq!(recordings.len(), 1, "one file for the two calls");
     let sealed_before = std::fs::read(&recordings[0]).unwrap();
     assert_eq!(old.open(&sealed_before).unwrap(), UPLOADED);
@@ -905,7 +891,7 @@ async fn rotation_reseals(database_url: &str) {
     opened.sort();
     reopened.sort();
     assert_eq!(opened, reopened, "the same bytes, resealed");
-    let files = files_under(&data.join("recordings"));
+    let files = support::files::files_under(&data.join("recordings"));
     assert_eq!(
         files, recordings,
         "the file keeps its name; no temporary left"
@@ -996,7 +982,7 @@ async fn rotation_reseals(database_url: &str) {
         .await,
         2
     );
-    let files = files_under(&data.join("recordings"));
+    let files = support::files::files_under(&data.join("recordings"));
     assert_eq!(files, recordings, "no temporary left");
     let mut out = Vec::new();
     new.open_stream(std::fs::File::open(&files[0]).unwrap())

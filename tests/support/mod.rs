@@ -25,6 +25,8 @@ pub mod database;
 #[allow(dead_code)]
 pub mod dovecot;
 #[allow(dead_code)]
+pub mod files;
+#[allow(dead_code)]
 pub mod pdf;
 #[allow(dead_code)]
 pub mod ports;
