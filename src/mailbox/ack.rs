@@ -67,7 +67,7 @@ pub fn sender_hash(to: &Mailbox) -> String {
 
 /// A receipt ready for the outbox.
 #[derive(Clone, Debug)]
-pub struct Receipt {
+pub struct ReceiptMail {
     pub to: Mailbox,
     pub subject: String,
     pub body: String,
@@ -87,7 +87,7 @@ pub fn receipt(
     to: Mailbox,
     languages: &[Language],
     domain: &str,
-) -> Receipt {
+) -> ReceiptMail {
     let number = appeal.registration_number.to_string();
     let date = appeal.registration_date.format("%d.%m.%Y").to_string();
     let deadline = deadline.format("%d.%m.%Y").to_string();
@@ -157,7 +157,7 @@ pub fn receipt(
     if let Some(id) = &reading.message_id {
         references.push(id.clone());
     }
-    Receipt {
+    ReceiptMail {
         to,
         subject: subjects.first().cloned().unwrap_or_default(),
         body: sections.join("\n\n— — —\n\n") + "\n",
@@ -188,7 +188,7 @@ impl Header for AutoSubmitted {
     }
 }
 
-impl Receipt {
+impl ReceiptMail {
     /// The e-mail, from `from` (the dedicated mailbox's address).
     pub fn to_message(&self, from: Mailbox) -> Result<Message, lettre::error::Error> {
         let mut builder = Message::builder()

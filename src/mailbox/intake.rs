@@ -54,7 +54,7 @@ impl From<sqlx::Error> for IntakeError {
 
 /// What happened to one message.
 #[derive(Clone, Debug)]
-pub enum Outcome {
+pub enum Ingested {
     Stored {
         uid: u32,
         disposition: Disposition,
@@ -67,10 +67,10 @@ pub enum Outcome {
     Duplicate { uid: u32 },
 }
 
-impl Outcome {
+impl Ingested {
     pub fn uid(&self) -> u32 {
         match self {
-            Outcome::Stored { uid, .. } | Outcome::Duplicate { uid } => *uid,
+            Ingested::Stored { uid, .. } | Ingested::Duplicate { uid } => *uid,
         }
     }
 }
@@ -78,7 +78,7 @@ impl Outcome {
 /// One message of a committed batch: what it became and who settles it.
 #[derive(Clone, Debug)]
 pub struct Committed {
-    pub outcome: Outcome,
+    pub outcome: Ingested,
     pub claim: Claim,
 }
 
@@ -243,7 +243,7 @@ async fn ingest_one(
     uidvalidity: u32,
     prepared: &Prepared,
     now: DateTime<Utc>,
-) -> Result<Outcome, IntakeError> {
+) -> Result<Ingested, IntakeError> {
     let Prepared {
         fetched,
         reading,
@@ -256,7 +256,7 @@ async fn ingest_one(
     // The same message: seen at this place before, or the same bytes elsewhere.
     if let Some(pk) = known.same {
         store::add_refs(tx, pk, &refs).await?;
-        return Ok(Outcome::Duplicate { uid });
+        return Ok(Ingested::Duplicate { uid });
     }
     // Other bytes under a Message-ID already registered: a redelivery with other
     // headers, or another message reusing the id. Never a second appeal, never
@@ -320,7 +320,7 @@ async fn ingest_one(
     if let Some(registration) = &registered {
         acknowledge(channel, tx, registration.appeal(), reading, now).await?;
     }
-    Ok(Outcome::Stored {
+    Ok(Ingested::Stored {
         uid,
         disposition,
         registration_number,

@@ -22,20 +22,20 @@ use crate::journal::RegistrationNumber;
 
 /// Why a message was registered without being (fully) read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Problem {
+pub enum MailDefect {
     /// Larger than `mailbox.max_message_bytes`: only the header was read.
     Oversized { size: u64, limit: u64 },
     /// No RFC 5322 header could be read.
     Unparseable,
 }
 
-impl Problem {
+impl MailDefect {
     pub fn describe(&self) -> String {
         match self {
-            Problem::Oversized { size, limit } => format!(
+            MailDefect::Oversized { size, limit } => format!(
                 "oversized: {size} bytes, over the limit of {limit} (mailbox.max_message_bytes); only the header was read"
             ),
-            Problem::Unparseable => "unparseable: no RFC 5322 header could be read".into(),
+            MailDefect::Unparseable => "unparseable: no RFC 5322 header could be read".into(),
         }
     }
 }
@@ -65,7 +65,7 @@ pub struct Reading {
     pub references: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub automatic: Option<Automatic>,
-    pub problem: Option<Problem>,
+    pub problem: Option<MailDefect>,
     /// What was repaired to read it (an mbox separator skipped, a header charset
     /// guessed); kept with the message.
     pub notes: Vec<String>,
@@ -116,12 +116,12 @@ pub fn read_part(raw: &[u8], size: u64, max_bytes: u64) -> Reading {
             size,
             notes,
             problem: Some(if oversized {
-                Problem::Oversized {
+                MailDefect::Oversized {
                     size,
                     limit: max_bytes,
                 }
             } else {
-                Problem::Unparseable
+                MailDefect::Unparseable
             }),
             ..Reading::default()
         };
@@ -187,7 +187,7 @@ pub fn read_part(raw: &[u8], size: u64, max_bytes: u64) -> Reading {
         references,
         attachments,
         automatic,
-        problem: oversized.then_some(Problem::Oversized {
+        problem: oversized.then_some(MailDefect::Oversized {
             size,
             limit: max_bytes,
         }),
@@ -420,14 +420,14 @@ mod tests {
         );
 
         let r = read(b"\x00\x01\x02 not a message", 1 << 20);
-        assert_eq!(r.problem, Some(Problem::Unparseable));
+        assert_eq!(r.problem, Some(MailDefect::Unparseable));
         assert_eq!(r.sha256.len(), 64);
 
         let r = read(
             b"From: a@b.kz\r\nSubject: big\r\n\r\n0123456789012345678901234567890123456789",
             40,
         );
-        assert!(matches!(r.problem, Some(Problem::Oversized { .. })));
+        assert!(matches!(r.problem, Some(MailDefect::Oversized { .. })));
         assert_eq!(r.subject.as_deref(), Some("big"));
         assert!(r.text.is_none());
     }

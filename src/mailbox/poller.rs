@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::Mailbox;
 use super::imap::{Connection, ImapError, Woken};
-use super::intake::{self, Claimant, Committed, IntakeError, Outcome};
+use super::intake::{self, Claimant, Committed, Ingested, IntakeError};
 use super::store::{Claim, Disposition};
 use crate::config::mailbox::AfterRegistration;
 
@@ -310,7 +310,7 @@ async fn settle(
 fn report(committed: &[Committed], after: AfterRegistration) {
     for Committed { outcome, claim } in committed {
         match outcome {
-            Outcome::Stored {
+            Ingested::Stored {
                 uid,
                 disposition,
                 registration_number,
@@ -334,7 +334,7 @@ fn report(committed: &[Committed], after: AfterRegistration) {
                     }
                 }
             }
-            Outcome::Duplicate { uid } => {
+            Ingested::Duplicate { uid } => {
                 metrics::counter!("senim_mailbox_messages_total", "disposition" => "duplicate")
                     .increment(1);
                 match claim {

@@ -30,8 +30,8 @@ use super::formats::{
 };
 use super::intake::{self, Arrival, CallAnswer, json};
 use super::numbers::Caller;
-use super::receipt::Receipt;
-use super::rules::{self, Outcome};
+use super::receipt::ReceivedAt;
+use super::rules::{self, CallOutcome};
 use super::store::{self, StoredCtiEvent};
 use crate::db;
 
@@ -105,7 +105,7 @@ pub async fn accept_cti(
         }
     } else if let Some(record) = hung_up_record(&event.call_id, &events) {
         let arrival = Arrival {
-            receipt: Receipt::AtStart(record.times.start()),
+            receipt: ReceivedAt::AtStart(record.times.start()),
             unfinished: false,
         };
         match intake::finish_call_in(channel, &mut tx, source_name, &record, arrival, None).await? {
@@ -200,12 +200,12 @@ async fn upgrade_in(
     };
     if !matches!(
         rules::decide(&record, &channel.config.pbx.rules).outcome,
-        Outcome::Appeal(_)
+        CallOutcome::Appeal(_)
     ) {
         return Ok(Upgrade::Unchanged(Some(logged)));
     }
     let arrival = Arrival {
-        receipt: Receipt::AtStart(record.times.start()),
+        receipt: ReceivedAt::AtStart(record.times.start()),
         unfinished: false,
     };
     let finished = intake::register_in(channel, tx, source, &record, arrival, false).await?;
@@ -330,7 +330,7 @@ async fn register_unfinished(channel: &Pbx, source: &str, call_id: &str) -> Resu
         return Ok(false);
     };
     let arrival = Arrival {
-        receipt: Receipt::AtStart(record.times.start()),
+        receipt: ReceivedAt::AtStart(record.times.start()),
         unfinished: true,
     };
     let Some(done) =

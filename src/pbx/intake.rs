@@ -10,9 +10,9 @@ use super::Pbx;
 use super::auth::Source;
 use super::error::PbxError;
 use super::formats::{CallId, CallRecord, Disposition, Format, Recording};
-use super::receipt::{self, Receipt};
+use super::receipt::{self, ReceivedAt};
 use super::recordings::StoredFile;
-use super::rules::{self, Outcome};
+use super::rules::{self, CallOutcome};
 use super::store::{self, CallLogEntry, RecordingRow, StoredAnswer};
 use crate::db;
 use crate::journal::{self, Channel, NewAppeal, Registration, Reporter, SourceRef, Status};
@@ -57,7 +57,7 @@ fn is_false(b: &bool) -> bool {
 /// was registered without its hangup.
 #[derive(Clone, Copy, Debug)]
 pub struct Arrival {
-    pub receipt: Receipt,
+    pub receipt: ReceivedAt,
     pub unfinished: bool,
 }
 
@@ -193,16 +193,16 @@ pub(super) async fn register_in(
     arrival: Arrival,
     uploaded: bool,
 ) -> Result<Finished, PbxError> {
-    let decision = rules::decide(record, &channel.config.pbx.rules);
+    let ruling = rules::decide(record, &channel.config.pbx.rules);
     let in_working_hours = channel.calendar.is_open(record.times.start());
-    let registration = match decision.outcome {
-        Outcome::Appeal(status) => {
+    let registration = match ruling.outcome {
+        CallOutcome::Appeal(status) => {
             let new = new_appeal(
                 channel,
                 source,
                 record,
                 arrival,
-                decision.disposition,
+                ruling.disposition,
                 in_working_hours,
                 status,
             );
@@ -215,7 +215,7 @@ pub(super) async fn register_in(
             }
             Some(registration)
         }
-        Outcome::Logged => None,
+        CallOutcome::Logged => None,
     };
     let appeal = registration.as_ref().map(Registration::appeal);
     let recording_state = match (&record.recording, uploaded) {
@@ -227,9 +227,9 @@ pub(super) async fn register_in(
     let body = CallAnswer {
         source: source.to_owned(),
         call_id: record.call_id.to_string(),
-        disposition: decision.disposition,
+        disposition: ruling.disposition,
         in_working_hours,
-        outcome: decision.outcome.as_str().to_owned(),
+        outcome: ruling.outcome.as_str().to_owned(),
         registration_number: appeal.map(|a| a.registration_number.to_string()),
         appeal_id: appeal.map(|a| a.id.0),
         status: appeal.map(|a| a.status),

@@ -13,22 +13,22 @@ use crate::config::PbxConfig;
 
 /// The instant a call is registered at, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Receipt {
+pub enum ReceivedAt {
     /// The call's start: the record came in time.
     AtStart(DateTime<Utc>),
     /// Senim's receive time: the record came late.
     Late(DateTime<Utc>),
 }
 
-impl Receipt {
+impl ReceivedAt {
     pub fn instant(self) -> DateTime<Utc> {
         match self {
-            Receipt::AtStart(t) | Receipt::Late(t) => t,
+            ReceivedAt::AtStart(t) | ReceivedAt::Late(t) => t,
         }
     }
 
     pub fn is_late(self) -> bool {
-        matches!(self, Receipt::Late(_))
+        matches!(self, ReceivedAt::Late(_))
     }
 }
 
@@ -45,7 +45,7 @@ pub fn receipt(
     times: &CallTimes,
     now: DateTime<Utc>,
     config: &PbxConfig,
-) -> Result<Receipt, PbxError> {
+) -> Result<ReceivedAt, PbxError> {
     let skew = config.clock_skew_seconds.chrono();
     let late = config.late_tolerance_seconds.chrono();
     let refuse = |field: &str, why: String| PbxError::refused(field, format!("{field} {why}"));
@@ -69,9 +69,9 @@ pub fn receipt(
     // The start is not earlier than the call's own length plus the tolerance:
     // the record arrived no later than `late` after the call ended.
     if times.end() + late < now {
-        Ok(Receipt::Late(now))
+        Ok(ReceivedAt::Late(now))
     } else {
-        Ok(Receipt::AtStart(times.start()))
+        Ok(ReceivedAt::AtStart(times.start()))
     }
 }
 
@@ -92,10 +92,16 @@ mod tests {
         let c = PbxConfig::default();
         let now = at("2026-11-18T10:10:00Z");
         let t = times("2026-11-18T10:00:00Z", "2026-11-18T10:05:00Z");
-        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::AtStart(t.start()));
+        assert_eq!(
+            receipt(&t, now, &c).unwrap(),
+            ReceivedAt::AtStart(t.start())
+        );
         // A long call posted within the hour after its end.
         let t = times("2026-11-18T07:00:00Z", "2026-11-18T09:20:00Z");
-        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::AtStart(t.start()));
+        assert_eq!(
+            receipt(&t, now, &c).unwrap(),
+            ReceivedAt::AtStart(t.start())
+        );
         // A PBX clock four minutes fast.
         let t = times("2026-11-18T10:13:00Z", "2026-11-18T10:14:00Z");
         assert!(!receipt(&t, now, &c).unwrap().is_late());
@@ -106,7 +112,7 @@ mod tests {
         let c = PbxConfig::default();
         let now = at("2026-11-26T10:00:00Z");
         let t = times("2026-11-18T10:00:00Z", "2026-11-18T10:05:00Z");
-        assert_eq!(receipt(&t, now, &c).unwrap(), Receipt::Late(now));
+        assert_eq!(receipt(&t, now, &c).unwrap(), ReceivedAt::Late(now));
     }
 
     #[test]

@@ -8,30 +8,30 @@ use crate::journal::Status;
 
 /// The rules' verdict on one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decision {
+pub struct CallRuling {
     /// The disposition after the rules (an answer by the voicemail box is a voicemail).
     pub disposition: Disposition,
-    pub outcome: Outcome,
+    pub outcome: CallOutcome,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CallOutcome {
     /// Registered in the Journal with this status.
     Appeal(Status),
     /// Only logged as a call.
     Logged,
 }
 
-impl Outcome {
+impl CallOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Appeal(_) => "appeal",
-            Outcome::Logged => "logged",
+            CallOutcome::Appeal(_) => "appeal",
+            CallOutcome::Logged => "logged",
         }
     }
 }
 
-pub fn decide(record: &CallRecord, rules: &PbxRulesConfig) -> Decision {
+pub fn decide(record: &CallRecord, rules: &PbxRulesConfig) -> CallRuling {
     let is_voicemail_box = |v: &Option<String>| {
         v.as_deref().is_some_and(|v| {
             rules
@@ -62,12 +62,12 @@ pub fn decide(record: &CallRecord, rules: &PbxRulesConfig) -> Decision {
         Disposition::Voicemail => rules.register_voicemail,
         Disposition::NoAnswer | Disposition::Busy | Disposition::Failed => rules.register_missed,
     };
-    Decision {
+    CallRuling {
         disposition,
         outcome: if register {
-            Outcome::Appeal(Status::AwaitingOperatorNotes)
+            CallOutcome::Appeal(Status::AwaitingOperatorNotes)
         } else {
-            Outcome::Logged
+            CallOutcome::Logged
         },
     }
 }
