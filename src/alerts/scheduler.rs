@@ -175,30 +175,56 @@ impl Scheduler {
                  Keep this line where the database's administrators cannot change it; \
                  `senim journal verify --heads FILE` checks the chain passes through it.\n\n{line}\n"
             );
-            let mut tx = self.journal.db().begin().await?;
-            for (to, key) in policy.auditors.iter().zip(&keys) {
-                let mail = Mail {
-                    kind: MailKind::AuditHead,
-                    dedupe_key: key.clone(),
-                    reference: format!("head {}", head.seq),
-                    appeal_id: None,
-                    to: to.clone(),
-                    subject: format!("Senim: audit chain head {today} (event {})", head.seq),
-                    body: body.clone(),
-                    urgent: false,
-                    due_by: None,
-                    escalate_at: None,
-                };
-                self.alerts
-                    .outbox()
-                    .enqueue_in(&mut tx, &policy.from, &mail, now)
-                    .await?;
-            }
-            tx.commit().await?;
-            self.alerts.outbox().wake();
+            self.enqueue_daily(
+                MailKind::AuditHead,
+                format!("head {}", head.seq),
+                policy.auditors.iter().zip(&keys),
+                format!("Senim: audit chain head {today} (event {})", head.seq),
+                body,
+                now,
+            )
+            .await?;
         }
         tracing::info!(seq = head.seq, "audit chain head published");
         Ok(true)
+    }
+
+    /// Enqueues a once-a-day mail of `kind` (one subject, one body) to each
+    /// recipient under its dedupe key from `daily_keys` (a mail already in the
+    /// outbox under its key is not enqueued again), in one transaction; then
+    /// wakes the sender.
+    async fn enqueue_daily(
+        &self,
+        kind: MailKind,
+        reference: String,
+        recipients: impl Iterator<Item = (&lettre::message::Mailbox, &String)>,
+        subject: String,
+        body: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), AlertError> {
+        let from = &self.alerts.policy().from;
+        let mut tx = self.journal.db().begin().await?;
+        for (to, key) in recipients {
+            let mail = Mail {
+                kind,
+                dedupe_key: key.clone(),
+                reference: reference.clone(),
+                appeal_id: None,
+                to: to.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+                urgent: false,
+                due_by: None,
+                escalate_at: None,
+            };
+            self.alerts
+                .outbox()
+                .enqueue_in(&mut tx, from, &mail, now)
+                .await?;
+        }
+        tx.commit().await?;
+        self.alerts.outbox().wake();
+        Ok(())
     }
 
     /// The outbox's dedupe keys of a once-a-day mail (`<what>:<date>:<address>`),
@@ -267,27 +293,15 @@ impl Scheduler {
             digest.today.len(),
             digest.soon.len()
         );
-        let mut tx = self.journal.db().begin().await?;
-        for (to, key) in policy.managers.iter().zip(&keys) {
-            let mail = Mail {
-                kind: MailKind::DeadlineDigest,
-                dedupe_key: key.clone(),
-                reference: today.to_string(),
-                appeal_id: None,
-                to: to.clone(),
-                subject: subject.clone(),
-                body: body.clone(),
-                urgent: false,
-                due_by: None,
-                escalate_at: None,
-            };
-            self.alerts
-                .outbox()
-                .enqueue_in(&mut tx, &policy.from, &mail, now)
-                .await?;
-        }
-        tx.commit().await?;
-        self.alerts.outbox().wake();
+        self.enqueue_daily(
+            MailKind::DeadlineDigest,
+            today.to_string(),
+            policy.managers.iter().zip(&keys),
+            subject,
+            body,
+            now,
+        )
+        .await?;
         tracing::info!(date = %today, overdue = digest.overdue.len(), today = digest.today.len(), soon = digest.soon.len(), "deadline digest enqueued");
         Ok(true)
     }

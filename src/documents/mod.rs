@@ -44,7 +44,7 @@ use crate::config::documents::DocumentsConfig;
 use crate::db::{Db, Tx};
 use crate::deadlines::{Deadlines, Event};
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
-use crate::outbox::{MailKind, Prebuilt};
+use crate::outbox::{MailKind, Outbox, OutboxError, Prebuilt};
 use crate::pbx::Pbx;
 use crate::{on_db, on_tx};
 
@@ -153,7 +153,7 @@ pub struct DocumentFile {
 
 /// An entry of the outgoing register.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Entry {
+pub struct RegisterEntry {
     /// The row's id: what the console's downloads are addressed by.
     pub id: i64,
     /// The outgoing number, `OUT-2026-0001`.
@@ -170,7 +170,7 @@ pub struct Entry {
     pub files: Vec<DocumentFile>,
 }
 
-impl Entry {
+impl RegisterEntry {
     pub fn file(&self, format: Format) -> Option<&DocumentFile> {
         self.files.iter().find(|f| f.format == format)
     }
@@ -179,8 +179,25 @@ impl Entry {
 /// A document just issued: its entry and its files' bytes.
 #[derive(Clone, Debug)]
 pub struct Issued {
-    pub entry: Entry,
+    pub entry: RegisterEntry,
     pub contents: Vec<(DocumentFile, Vec<u8>)>,
+}
+
+/// A document's two files as issued: `<stem>.docx` and `<stem>.pdf`, each with
+/// its SHA-256 and size.
+fn issued_files(stem: &str, docx: Vec<u8>, pdf: Vec<u8>) -> Vec<(DocumentFile, Vec<u8>)> {
+    [(Format::Docx, docx), (Format::Pdf, pdf)]
+        .into_iter()
+        .map(|(format, bytes)| {
+            let file = DocumentFile {
+                format,
+                name: format!("{stem}.{format}"),
+                sha256: hex::encode(Sha256::digest(&bytes)),
+                size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            };
+            (file, bytes)
+        })
+        .collect()
 }
 
 /// What documents are made with: the Journal (the appeal, its chain), the
@@ -291,19 +308,8 @@ impl<'a> Documents<'a> {
         )
         .map_err(DocumentError::Render)?;
         let stem = crate::materials::safe_name(&format!("{number}-cover-letter"));
-        let contents: Vec<(DocumentFile, Vec<u8>)> = [(Format::Docx, docx), (Format::Pdf, pdf)]
-            .into_iter()
-            .map(|(format, bytes)| {
-                let file = DocumentFile {
-                    format,
-                    name: format!("{stem}.{format}"),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                    size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                };
-                (file, bytes)
-            })
-            .collect();
-        let mut entry = Entry {
+        let contents = issued_files(&stem, docx, pdf);
+        let mut entry = RegisterEntry {
             id: 0,
             number,
             issued_on: today,
@@ -491,7 +497,7 @@ impl<'a> Documents<'a> {
             };
             self.render(&letter.sections(), &letter.title(), &number, kind, now)?
         };
-        let mut entry = Entry {
+        let mut entry = RegisterEntry {
             id: 0,
             number,
             issued_on: today,
@@ -573,18 +579,7 @@ impl<'a> Documents<'a> {
         .map_err(DocumentError::Render)?;
         let stem =
             crate::materials::safe_name(&format!("{number}-{}", kind.as_str().replace('_', "-")));
-        Ok([(Format::Docx, docx), (Format::Pdf, pdf)]
-            .into_iter()
-            .map(|(format, bytes)| {
-                let file = DocumentFile {
-                    format,
-                    name: format!("{stem}.{format}"),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
-                    size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                };
-                (file, bytes)
-            })
-            .collect())
+        Ok(issued_files(&stem, docx, pdf))
     }
 
     /// The e-mail reply: subject with the outgoing number, threaded to the
@@ -594,18 +589,17 @@ impl<'a> Documents<'a> {
         &self,
         tx: &mut Tx,
         appeal: &Appeal,
-        entry: &Entry,
+        entry: &RegisterEntry,
         to: lettre::message::Mailbox,
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<Prebuilt, DocumentError> {
-        let receipt: Option<String> = on_tx!(tx, conn => sqlx::query_scalar(
-            "SELECT message_id FROM outbox WHERE appeal_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
-        )
-        .bind(appeal.id.0)
-        .bind(MailKind::Receipt.as_str())
-        .fetch_optional(conn)
-        .await)?;
+        let receipt = Outbox::receipt_message_id_in(tx, appeal.id.0)
+            .await
+            .map_err(|e| match e {
+                OutboxError::Unavailable(e) | OutboxError::Database(e) => DocumentError::from(e),
+                other => DocumentError::Mail(other.to_string()),
+            })?;
         let from = self.alerts.policy().from.clone();
         let message_id = format!(
             "<senim-reply.{}.{}@{}>",
@@ -710,7 +704,7 @@ impl<'a> Documents<'a> {
         &self,
         appeal: Option<AppealId>,
         year: Option<i32>,
-    ) -> Result<Vec<Entry>, DocumentError> {
+    ) -> Result<Vec<RegisterEntry>, DocumentError> {
         let rows: Vec<EntryRow> = on_db!(self.db(), pool => {
             let mut q = sqlx::QueryBuilder::new(format!("SELECT {ENTRY_COLUMNS} FROM outgoing_register WHERE 1 = 1"));
             if let Some(appeal) = appeal {
@@ -731,7 +725,7 @@ impl<'a> Documents<'a> {
     }
 
     /// The entry of register row `id`.
-    pub async fn entry(&self, id: i64) -> Result<Entry, DocumentError> {
+    pub async fn entry(&self, id: i64) -> Result<RegisterEntry, DocumentError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM outgoing_register WHERE id = $1");
         let row: Option<EntryRow> =
             on_db!(self.db(), pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
@@ -745,7 +739,7 @@ impl<'a> Documents<'a> {
         &self,
         id: i64,
         format: Format,
-    ) -> Result<(Entry, DocumentFile, Vec<u8>), DocumentError> {
+    ) -> Result<(RegisterEntry, DocumentFile, Vec<u8>), DocumentError> {
         let entry = self.entry(id).await?;
         let file = entry
             .file(format)
@@ -848,7 +842,7 @@ async fn next_number_in(tx: &mut Tx, prefix: &str, year: i32) -> Result<String, 
 /// The register's row and its files; returns the row's id.
 async fn insert_in(
     tx: &mut Tx,
-    entry: &Entry,
+    entry: &RegisterEntry,
     contents: &[(DocumentFile, Vec<u8>)],
 ) -> Result<i64, DocumentError> {
     let (prefix, year, seq) = split_number(&entry.number).ok_or_else(|| {
@@ -912,8 +906,8 @@ struct EntryRow {
 }
 
 impl EntryRow {
-    fn into_entry(self, files: Vec<DocumentFile>) -> Result<Entry, DocumentError> {
-        Ok(Entry {
+    fn into_entry(self, files: Vec<DocumentFile>) -> Result<RegisterEntry, DocumentError> {
+        Ok(RegisterEntry {
             id: self.id,
             kind: self.kind.parse().map_err(corrupt(self.id))?,
             number: self.number,

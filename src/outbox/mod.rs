@@ -106,7 +106,7 @@ crate::text_enum! {
 
 /// One mail as `senim outbox list` shows it (without its content).
 #[derive(Clone, Debug, Serialize)]
-pub struct Entry {
+pub struct MailRecord {
     pub id: i64,
     pub kind: String,
     pub reference: String,
@@ -125,7 +125,7 @@ pub struct Entry {
 }
 
 #[derive(sqlx::FromRow)]
-struct EntryRow {
+struct MailRecordRow {
     id: i64,
     kind: String,
     reference: String,
@@ -143,14 +143,14 @@ struct EntryRow {
     escalated_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<EntryRow> for Entry {
+impl TryFrom<MailRecordRow> for MailRecord {
     type Error = OutboxError;
-    fn try_from(r: EntryRow) -> Result<Self> {
+    fn try_from(r: MailRecordRow) -> Result<Self> {
         let state = r
             .state
             .parse()
             .map_err(|e| OutboxError::Corrupt(format!("mail {}: {e}", r.id)))?;
-        Ok(Entry {
+        Ok(MailRecord {
             id: r.id,
             kind: r.kind,
             reference: r.reference,
@@ -170,7 +170,7 @@ impl TryFrom<EntryRow> for Entry {
     }
 }
 
-const ENTRY_COLUMNS: &str = "id, kind, reference, appeal_id, message_id, recipient, urgent, state, attempts, \
+const RECORD_COLUMNS: &str = "id, kind, reference, appeal_id, message_id, recipient, urgent, state, attempts, \
      created_at, next_attempt_at, sent_at, last_error, due_by, escalated_at";
 
 /// When the Director was first told of an appeal (`Outbox::director_alerts_of`).
@@ -502,25 +502,25 @@ impl Outbox {
     }
 
     /// Mail in the outbox, newest first; only those in `state` if given.
-    pub async fn list(&self, state: Option<MailState>, limit: i64) -> Result<Vec<Entry>> {
+    pub async fn list(&self, state: Option<MailState>, limit: i64) -> Result<Vec<MailRecord>> {
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
         );
-        let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+        let rows: Vec<MailRecordRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
             .bind(state.map(MailState::as_str))
             .bind(limit)
             .fetch_all(pool)
             .await)?;
-        rows.into_iter().map(Entry::try_from).collect()
+        rows.into_iter().map(MailRecord::try_from).collect()
     }
 
     /// The alerts to the Director (10.6), newest first: what the console shows
     /// her to mark read.
-    pub async fn alerts(&self, limit: i64) -> Result<Vec<Entry>> {
+    pub async fn alerts(&self, limit: i64) -> Result<Vec<MailRecord>> {
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM outbox WHERE kind IN ($1, $2, $3, $4) ORDER BY id DESC LIMIT $5"
+            "SELECT {RECORD_COLUMNS} FROM outbox WHERE kind IN ($1, $2, $3, $4) ORDER BY id DESC LIMIT $5"
         );
-        let rows: Vec<EntryRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+        let rows: Vec<MailRecordRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
             .bind(DIRECTOR_ALERTS[0].as_str())
             .bind(DIRECTOR_ALERTS[1].as_str())
             .bind(DIRECTOR_ALERTS[2].as_str())
@@ -528,7 +528,7 @@ impl Outbox {
             .bind(limit)
             .fetch_all(pool)
             .await)?;
-        rows.into_iter().map(Entry::try_from).collect()
+        rows.into_iter().map(MailRecord::try_from).collect()
     }
 
     /// Of each appeal in `ids` the Director was alerted of (10.6): when the
@@ -558,11 +558,12 @@ impl Outbox {
             .collect())
     }
 
-    pub async fn get(&self, id: i64) -> Result<Entry> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM outbox WHERE id = $1");
-        let row: Option<EntryRow> =
+    pub async fn get(&self, id: i64) -> Result<MailRecord> {
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM outbox WHERE id = $1");
+        let row: Option<MailRecordRow> =
             on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
-        row.map(Entry::try_from).ok_or(OutboxError::NotFound(id))?
+        row.map(MailRecord::try_from)
+            .ok_or(OutboxError::NotFound(id))?
     }
 
     /// Puts failed (or waiting) mail back in line for an attempt now: one mail, or
@@ -719,6 +720,19 @@ impl Outbox {
             }
         }
         Ok(erased + sealed)
+    }
+
+    /// The Message-ID of the first receipt sent about appeal `appeal_id`, read in
+    /// `tx`: what a later mail to the citizen (the e-mail reply) threads to. The
+    /// Message-ID is the receipt's own, kept plain when sealed.
+    pub async fn receipt_message_id_in(tx: &mut Tx, appeal_id: i64) -> Result<Option<String>> {
+        Ok(on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT message_id FROM outbox WHERE appeal_id = $1 AND kind = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(appeal_id)
+        .bind(MailKind::Receipt.as_str())
+        .fetch_optional(conn)
+        .await)?)
     }
 
     /// Records that an alert was escalated, in the transaction that enqueues the copies.
