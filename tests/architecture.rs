@@ -1,25 +1,175 @@
-//! The module graph is a DAG, and the bottom layer imports nothing above it.
+//! What `docs/ARCHITECTURE.md` states about the crate's shape, checked.
 //!
-//! Reads every file under `src/` (except `main.rs`, the binary), maps it to its
-//! top-level module (`src/pbx/intake.rs` → `pbx`, `src/config.rs` → `config`),
-//! and collects the top-level modules it names through `crate::` paths
+//! **Layers.** Reads every file under `src/` (except `main.rs`, the binary), maps it
+//! to its top-level module (`src/pbx/intake.rs` → `pbx`, `src/config.rs` →
+//! `config`), and collects the top-level modules it names through `crate::` paths
 //! (`use crate::journal::Journal`, `crate::{db::Db, journal}`, `crate::db::is_postgres_url(…)`).
 //! Comments are skipped; `#[cfg(test)]` code is counted like any other code, so a
 //! test module cannot bring a cycle back either. Names that are not modules (the
-//! crate's exported macros, `crate::on_db!`) are ignored.
+//! crate's exported macros, `crate::on_db!`) are ignored. Every module must be
+//! placed in `LAYERS` (the page's "Layers" as data), and none imports a module of a
+//! higher layer, nor of its own step or a later one within its layer.
+//!
+//! **Tables.** Each table has one owner (`OWNERS`, the page's "Invariants"): its name
+//! appears in SQL (after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE`, `ON`,
+//! `TRUNCATE`, in string literals) only in its owner's files under `src/`, and in the
+//! migrations named after its owner (`MIGRATION_NAMES`), but for the applied
+//! migrations listed in `APPLIED_CROSSINGS`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The bottom of the graph: these import none of the modules above them.
-const BOTTOM: &[&str] = &["calendar", "clock", "db", "journal"];
-
-/// The channels, the alert policy, the report, the assembled daemon and the top.
-const ABOVE_BOTTOM: &[&str] = &[
-    "alerts", "app", "cli", "mailbox", "outbox", "pbx", "report", "server", "triage",
+/// The layers of `docs/ARCHITECTURE.md`, bottom up, as steps: a module may import
+/// a module of a lower layer, or of an earlier step of its own layer; never one of
+/// its own step, a later step or a higher layer. Every top-level module of `src/`
+/// is placed here (a module not yet in the tree, such as one being added on
+/// another branch, may be placed before it exists).
+const LAYERS: &[&[&[&str]]] = &[
+    // 1. The bottom: the first step imports nothing of the crate.
+    &[
+        &[
+            "clock",
+            "text_enum",
+            "tokens",
+            "instance",
+            "authority",
+            "derivation",
+            "pdf",
+            "calendar",
+            "db",
+            "private_fs",
+        ],
+        &["rulebook", "sealing"],
+        &["journal"],
+    ],
+    // 2. Configuration, logs, the lexicon, the deadlines, the people.
+    &[
+        &["config", "triage"],
+        &["telemetry", "deadlines", "persons"],
+    ],
+    // 3. The outbox, then the alerts.
+    &[&["outbox"], &["alerts"]],
+    // 4. The channels and the case work, then the investigation; then retention,
+    //    the materials and the report; then the documents.
+    &[
+        &["pbx", "mailbox", "cases"],
+        &["investigation"],
+        &["retention", "materials", "report"],
+        &["documents"],
+    ],
+    // 5. The assembled daemon.
+    &[&["app"]],
+    // 6. The top: the server, then the command line (`senim serve` starts it).
+    &[&["server"], &["cli"]],
 ];
+
+/// Each table and the one module that owns it (`docs/ARCHITECTURE.md`,
+/// "Invariants"). `retention` owns none: it calls the owners.
+const OWNERS: &[(&str, &[&str])] = &[
+    (
+        "journal",
+        &[
+            "appeals",
+            "appeal_sources",
+            "appeal_events",
+            "registration_counters",
+            "audit_head",
+            "appeal_envelopes",
+            "appeal_earlier_values",
+            "appeal_reasons",
+        ],
+    ),
+    ("sealing", &["sealing_keys", "person_keys", "key_grants"]),
+    (
+        "deadlines",
+        &["deadlines", "deadline_events", "deadline_seals"],
+    ),
+    ("pbx", &["pbx_calls", "pbx_recordings", "pbx_cti_events"]),
+    (
+        "mailbox",
+        &[
+            "mail_messages",
+            "mail_refs",
+            "mail_attachments",
+            "mail_ack_log",
+            "mail_folders",
+            "mail_settle_claims",
+        ],
+    ),
+    ("outbox", &["outbox"]),
+    ("alerts", &["alert_marks"]),
+    ("persons", &["persons"]),
+    (
+        "documents",
+        &["outgoing_counters", "outgoing_register", "outgoing_files"],
+    ),
+    (
+        "investigation",
+        &[
+            "investigation_files",
+            "investigation_members",
+            "investigation_grants",
+            "investigation_entries",
+        ],
+    ),
+];
+
+/// A migration belongs to the module its name begins with
+/// (`<version>_<module>[_<what>].sql`: `20261222000100_deadlines_end.sql` →
+/// `deadlines`). These applied ones were named otherwise, and a name cannot change
+/// meaningfully once applied: their module is given here. A new migration is
+/// named after its module and needs no line here.
+const MIGRATION_NAMES: &[(&str, &str)] = &[
+    ("mail_notes", "mailbox"),
+    ("chain_key", "journal"),
+    ("seal_mail", "mailbox"),
+    ("seal_pbx", "pbx"),
+    ("console", "persons"),
+    ("person_language", "persons"),
+    ("deadline_events_chained", "deadlines"),
+    ("outgoing", "documents"),
+    ("corrections", "journal"),
+    ("signed_rows", "sealing"),
+    ("signed_chain", "journal"),
+    ("reasons", "journal"),
+];
+
+/// Applied migrations that change tables of modules other than their own, each
+/// with those tables. They cannot be split or moved: sqlx keeps each applied
+/// version's checksum (SHA-384 of the file's bytes) and refuses to start on a
+/// changed file (`VersionMismatch`) or a removed version (`VersionMissing`), and a
+/// copy under a new version would run the same `ALTER TABLE … ADD COLUMN` twice on
+/// every database that has the old one. So they stay, listed here; never add to
+/// this list: a new migration changes the tables of the module it is named after.
+const APPLIED_CROSSINGS: &[(&str, &[&str])] = &[
+    // The first outbox migration also made the alerts' marks (before `alerts`
+    // had migrations of its own).
+    ("20261125000200_outbox", &["alert_marks"]),
+    // Retention's columns (`destroyed_at`, `file_removed`) on the tables whose
+    // content it has the owners destroy (`src/retention.rs` calls their
+    // `destroy_*_in`): retention owns no table.
+    (
+        "20261210000100_retention",
+        &["mail_messages", "pbx_recordings", "outbox"],
+    ),
+    // Sealing the Journal at rest: the appeals' envelopes and the head's generation.
+    (
+        "20261215000100_sealing",
+        &["appeals", "audit_head", "appeal_envelopes"],
+    ),
+    // Sealing the mail store, and the outbox with it.
+    ("20261215000200_seal_mail", &["outbox"]),
+    // The installation's signature on the key rows, and on the persons rows.
+    ("20261223000100_signed_rows", &["persons"]),
+    // The signed head, and the deadlines' seals signed with it.
+    ("20261223000200_signed_chain", &["deadline_seals"]),
+];
+
+/// The SQL keywords after which a table is named (the code writes SQL keywords in
+/// capitals; English text in a message, "from the outbox", is not SQL).
+const SQL_KEYWORDS: &[&str] = &["FROM", "JOIN", "INTO", "UPDATE", "TABLE", "ON", "TRUNCATE"];
 
 #[test]
 fn the_module_graph_has_no_cycle() {
@@ -34,17 +184,226 @@ fn the_module_graph_has_no_cycle() {
 }
 
 #[test]
-fn the_bottom_layer_imports_nothing_above_it() {
+fn every_module_is_placed_in_one_layer() {
     let graph = module_graph();
+    let places = layer_places();
+    let mut seen = BTreeMap::new();
+    let mut twice = Vec::new();
+    for module in LAYERS.iter().flat_map(|l| l.iter()).flat_map(|s| s.iter()) {
+        if seen.insert(*module, ()).is_some() {
+            twice.push(*module);
+        }
+    }
+    assert!(
+        twice.is_empty(),
+        "placed more than once in LAYERS: {twice:?}"
+    );
+    let unplaced: Vec<&str> = graph
+        .keys()
+        .map(String::as_str)
+        .filter(|m| !places.contains_key(m))
+        .collect();
+    assert!(
+        unplaced.is_empty(),
+        "modules in no layer: {} (place each in LAYERS in tests/architecture.rs and in \
+         docs/ARCHITECTURE.md's \"Layers\")",
+        unplaced.join(", ")
+    );
+}
+
+#[test]
+fn no_module_imports_upward() {
+    let wrong = upward_imports(&module_graph());
+    assert!(
+        wrong.is_empty(),
+        "layering broken (LAYERS in tests/architecture.rs, docs/ARCHITECTURE.md's \
+         \"Layers\"):\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+#[test]
+fn the_layer_check_names_an_upward_import() {
+    let mut graph = Graph::new();
+    graph
+        .entry("journal".into())
+        .or_default()
+        .insert("server".into());
+    graph
+        .entry("report".into())
+        .or_default()
+        .insert("documents".into());
+    graph
+        .entry("alerts".into())
+        .or_default()
+        .insert("outbox".into());
+    graph
+        .entry("sealing".into())
+        .or_default()
+        .insert("rulebook".into());
+    assert_eq!(
+        upward_imports(&graph),
+        [
+            "journal (layer 1, step 3) imports server (layer 6, step 1)",
+            "report (layer 4, step 3) imports documents (layer 4, step 4)",
+            "sealing (layer 1, step 2) imports rulebook (layer 1, step 2)",
+        ]
+    );
+}
+
+/// No module reads or writes another's tables: a table's name appears in SQL only
+/// in its owner's files.
+#[test]
+fn each_table_is_named_in_sql_only_by_its_owner() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let owner_of = table_owners();
     let mut wrong = Vec::new();
-    for low in BOTTOM {
-        for target in graph.get(*low).into_iter().flatten() {
-            if ABOVE_BOTTOM.contains(&target.as_str()) {
-                wrong.push(format!("{low} -> {target}"));
+    let mut seen = BTreeSet::new();
+    for file in &files {
+        let module = top_level_module(&src, file).unwrap_or_else(|| "the crate root".into());
+        let code = std::fs::read_to_string(file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        for (line, literal) in lex(&code).literals {
+            for table in sql_tables(&literal) {
+                let Some(owner) = owner_of.get(table.as_str()) else {
+                    continue;
+                };
+                seen.insert(table.clone());
+                if *owner != module {
+                    let file = file.strip_prefix(&src).unwrap_or(file).display();
+                    wrong.push(format!(
+                        "src/{file}:{line}: `{table}` (owned by {owner}) in SQL of {module}"
+                    ));
+                }
             }
         }
     }
-    assert!(wrong.is_empty(), "layering broken: {}", wrong.join(", "));
+    assert!(
+        wrong.is_empty(),
+        "SQL names a table outside its owner; call the owner's method instead \
+         (docs/ARCHITECTURE.md, \"Invariants\"):\n  {}",
+        wrong.join("\n  ")
+    );
+    assert!(
+        seen.contains("outbox") && seen.contains("appeals"),
+        "the reader found no SQL under {}",
+        src.display()
+    );
+}
+
+/// A migration changes the tables of the module it is named after, but for the
+/// applied ones in `APPLIED_CROSSINGS` (which name exactly what they cross).
+#[test]
+fn each_migration_changes_only_its_modules_tables() {
+    let owner_of = table_owners();
+    let mut wrong = Vec::new();
+    let mut crossings_used = BTreeSet::new();
+    for (backend, files) in migrations() {
+        for (name, sql) in files {
+            let Some(module) = migration_module(&name) else {
+                wrong.push(format!(
+                    "{backend}/{name}.sql names no module: call it <version>_<module>_<what>.sql"
+                ));
+                continue;
+            };
+            let allowed: &[&str] = APPLIED_CROSSINGS
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map_or(&[], |(_, tables)| tables);
+            for table in sql_tables(&sql) {
+                let Some(owner) = owner_of.get(table.as_str()) else {
+                    continue;
+                };
+                if allowed.contains(&table.as_str()) {
+                    crossings_used.insert((name.clone(), table));
+                } else if *owner != module {
+                    wrong.push(format!(
+                        "{backend}/{name}.sql ({module}'s) changes `{table}`, owned by {owner}"
+                    ));
+                }
+            }
+        }
+    }
+    for (file, tables) in APPLIED_CROSSINGS {
+        for table in *tables {
+            if !crossings_used.contains(&((*file).to_owned(), (*table).to_owned())) {
+                wrong.push(format!(
+                    "APPLIED_CROSSINGS lists `{table}` for {file}, which does not name it"
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "migrations cross table ownership:\n  {}",
+        wrong.join("\n  ")
+    );
+}
+
+/// The owners' list is the schema: every table the migrations leave has one
+/// owner, and every owned table exists; both backends have the same migrations.
+#[test]
+fn the_owners_list_is_the_schema() {
+    let listed: BTreeSet<String> = table_owners().keys().map(|t| (*t).to_owned()).collect();
+    let mut names = Vec::new();
+    for (backend, files) in migrations() {
+        names.push(files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+        let mut tables = BTreeSet::new();
+        for (_, sql) in &files {
+            schema_changes(sql, &mut tables);
+        }
+        assert_eq!(
+            tables, listed,
+            "the tables {backend}'s migrations make (left) are not those OWNERS lists (right)"
+        );
+    }
+    assert!(
+        names.windows(2).all(|w| w[0] == w[1]),
+        "migrations/sqlite and migrations/postgres hold different migrations"
+    );
+}
+
+#[test]
+fn the_sql_reader_finds_each_form_of_table_name() {
+    let code = r##"
+        // "SELECT x FROM outbox" in a comment is not SQL
+        /// `DELETE FROM mail_refs` in a doc comment neither
+        let a = "SELECT id FROM outbox o WHERE o.kind = $1";
+        let b = "INSERT INTO persons (login) VALUES ($1) ON CONFLICT (login) DO NOTHING";
+        let c = "UPDATE pbx_calls SET outcome = 'appeal' \
+                 WHERE id IN (SELECT call_id FROM pbx_cti_events e \
+                 JOIN appeals a ON a.id = e.appeal_id)";
+        let d = r#"ALTER TABLE mail_messages ADD COLUMN x TEXT"#;
+        let e = "SELECT 1 FROM deadlines d, deadline_events AS v";
+        let f = "CREATE TABLE IF NOT EXISTS alert_marks (id INTEGER)";
+        let g = "cannot read from outbox: the persons table"; // English, not SQL
+        outbox.list(); let persons = journal_rows; // Rust, not SQL
+    "##;
+    let found: BTreeSet<String> = lex(code)
+        .literals
+        .iter()
+        .flat_map(|(_, text)| sql_tables(text))
+        .collect();
+    let expected: BTreeSet<String> = [
+        "outbox",
+        "persons",
+        "pbx_calls",
+        "pbx_cti_events",
+        "appeals",
+        "a",
+        "mail_messages",
+        "deadlines",
+        "deadline_events",
+        "alert_marks",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(found, expected);
+    let lines: Vec<usize> = lex(code).literals.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [4, 5, 6, 9, 10, 11, 12]);
 }
 
 /// The PDF machinery the letters and the report share sits below both: it
@@ -121,6 +480,218 @@ fn the_cycle_finder_names_a_cycle() {
     assert_eq!(cycle.len(), 4);
     graph.get_mut("c").map(|t| t.remove("a"));
     assert_eq!(find_cycle(&graph), None);
+}
+
+/// Each placed module → (its layer, its step within the layer), both from 1.
+fn layer_places() -> BTreeMap<&'static str, (usize, usize)> {
+    let mut places = BTreeMap::new();
+    for (layer, steps) in LAYERS.iter().enumerate() {
+        for (step, modules) in steps.iter().enumerate() {
+            for module in *modules {
+                places.insert(*module, (layer + 1, step + 1));
+            }
+        }
+    }
+    places
+}
+
+/// Every import of a module placed at or above the importer, described.
+fn upward_imports(graph: &Graph) -> Vec<String> {
+    let places = layer_places();
+    let mut wrong = Vec::new();
+    for (from, targets) in graph {
+        let Some(&(layer, step)) = places.get(from.as_str()) else {
+            continue; // reported by every_module_is_placed_in_one_layer
+        };
+        for to in targets {
+            let Some(&(to_layer, to_step)) = places.get(to.as_str()) else {
+                continue;
+            };
+            if (to_layer, to_step) >= (layer, step) {
+                wrong.push(format!(
+                    "{from} (layer {layer}, step {step}) imports {to} (layer {to_layer}, step {to_step})"
+                ));
+            }
+        }
+    }
+    wrong
+}
+
+/// Each table → its owner.
+fn table_owners() -> BTreeMap<&'static str, &'static str> {
+    let mut owner_of = BTreeMap::new();
+    for (owner, tables) in OWNERS {
+        for table in *tables {
+            if let Some(other) = owner_of.insert(*table, *owner) {
+                panic!("OWNERS gives `{table}` to both {other} and {owner}");
+            }
+        }
+    }
+    owner_of
+}
+
+/// Each backend's migrations, in order: (name without `.sql`, its SQL).
+fn migrations() -> Vec<(&'static str, Vec<(String, String)>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    ["sqlite", "postgres"]
+        .into_iter()
+        .map(|backend| {
+            let dir = root.join(backend);
+            let entries = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+            let mut files: Vec<(String, String)> = entries
+                .map(|entry| entry.expect("directory entry").path())
+                .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+                .map(|path| {
+                    let name = path
+                        .file_stem()
+                        .and_then(|n| n.to_str())
+                        .expect("a migration's name is UTF-8")
+                        .to_owned();
+                    let sql = std::fs::read_to_string(&path)
+                        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+                    (name, sql)
+                })
+                .collect();
+            files.sort();
+            assert!(!files.is_empty(), "no migrations in {}", dir.display());
+            (backend, files)
+        })
+        .collect()
+}
+
+/// The module a migration belongs to: `20261222000100_deadlines_end` →
+/// `deadlines` (the longest placed module its description begins with), or the
+/// one `MIGRATION_NAMES` gives an applied migration named otherwise.
+fn migration_module(name: &str) -> Option<String> {
+    let (_, description) = name.split_once('_')?;
+    if let Some((_, module)) = MIGRATION_NAMES.iter().find(|(n, _)| *n == description) {
+        return Some((*module).to_owned());
+    }
+    layer_places()
+        .keys()
+        .filter(|m| {
+            description == **m
+                || description
+                    .strip_prefix(**m)
+                    .is_some_and(|rest| rest.starts_with('_'))
+        })
+        .max_by_key(|m| m.len())
+        .map(|m| (*m).to_owned())
+}
+
+/// The names that follow a table keyword in `sql` (owned tables among them, and
+/// aliases and other tables, which the callers ignore): `FROM a x, b` gives both.
+fn sql_tables(sql: &str) -> Vec<String> {
+    let tokens = sql_tokens(sql);
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if !SQL_KEYWORDS.contains(&token.as_str()) {
+            continue;
+        }
+        let mut j = i + 1;
+        while tokens
+            .get(j)
+            .is_some_and(|t| ["IF", "NOT", "EXISTS", "ONLY"].contains(&t.as_str()))
+        {
+            j += 1;
+        }
+        while let Some(name) = tokens.get(j).filter(|t| is_sql_name(t)) {
+            found.push(name.clone());
+            if token != "FROM" {
+                break;
+            }
+            // `FROM a [AS] [alias], b …`
+            let mut k = j + 1;
+            if tokens.get(k).is_some_and(|t| t == "AS") {
+                k += 1;
+            }
+            if tokens.get(k).is_some_and(|t| is_sql_name(t)) {
+                k += 1;
+            }
+            if tokens.get(k).is_some_and(|t| t == ",") {
+                j = k + 1;
+            } else {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Applies what `sql` does to the set of tables: `CREATE TABLE`, `DROP TABLE`,
+/// `ALTER TABLE … RENAME TO`.
+fn schema_changes(sql: &str, tables: &mut BTreeSet<String>) {
+    let tokens = sql_tokens(sql);
+    let name_after = |mut j: usize| {
+        while tokens
+            .get(j)
+            .is_some_and(|t| ["IF", "NOT", "EXISTS"].contains(&t.as_str()))
+        {
+            j += 1;
+        }
+        tokens.get(j).filter(|t| is_sql_name(t)).cloned()
+    };
+    for (i, pair) in tokens.windows(2).enumerate() {
+        match (pair[0].as_str(), pair[1].as_str()) {
+            ("CREATE", "TABLE") => tables.extend(name_after(i + 2)),
+            ("DROP", "TABLE") => {
+                if let Some(name) = name_after(i + 2) {
+                    tables.remove(&name);
+                }
+            }
+            ("ALTER", "TABLE") => {
+                let Some(name) = name_after(i + 2) else {
+                    continue;
+                };
+                let rest = &tokens[i + 3..];
+                if rest.first().is_some_and(|t| t == "RENAME")
+                    && rest.get(1).is_some_and(|t| t == "TO")
+                    && let Some(to) = rest.get(2).filter(|t| is_sql_name(t))
+                {
+                    tables.remove(&name);
+                    tables.insert(to.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `sql` as words and single marks, its `--` comments left out.
+fn sql_tokens(sql: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for line in sql.lines() {
+        let line = line.split("--").next().unwrap_or_default();
+        let mut word = String::new();
+        for c in line.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+        }
+        if !word.is_empty() {
+            tokens.push(word);
+        }
+    }
+    tokens
+}
+
+/// A table's or an alias's name: lower case (SQL keywords are in capitals).
+fn is_sql_name(token: &str) -> bool {
+    token
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && token
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Top-level module → the other top-level modules its files name.
@@ -240,8 +811,24 @@ fn identifier(text: &str) -> Option<String> {
 
 /// `code` with comments and the contents of string literals blanked out.
 fn strip_comments_and_strings(code: &str) -> String {
+    lex(code).code
+}
+
+/// A Rust file read once: its code with comments and the contents of string
+/// literals blanked out, and the string literals themselves.
+struct Lexed {
+    code: String,
+    /// Each string literal's text (a line continuation read as nothing, `\n`
+    /// and `\t` as a space) with the line it starts on.
+    literals: Vec<(usize, String)>,
+}
+
+fn lex(code: &str) -> Lexed {
     let mut out = String::with_capacity(code.len());
+    let mut literals = Vec::new();
     let bytes: Vec<char> = code.chars().collect();
+    let newlines: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == '\n').collect();
+    let line_of = |at: usize| newlines.partition_point(|&n| n < at) + 1;
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -281,27 +868,45 @@ fn strip_comments_and_strings(code: &str) -> String {
                 continue;
             }
             j += 1;
-            loop {
-                if j >= bytes.len() {
-                    break;
-                }
+            let content = j;
+            let mut end = bytes.len();
+            while j < bytes.len() {
                 if bytes[j] == '"' && (0..hashes).all(|k| bytes.get(j + 1 + k) == Some(&'#')) {
+                    end = j;
                     j += 1 + hashes;
                     break;
                 }
                 j += 1;
             }
+            literals.push((line_of(i), bytes[content..end].iter().collect()));
             out.push_str("\"\"");
             i = j;
         } else if c == '"' {
+            let start = i;
+            let mut text = String::new();
             i += 1;
             while i < bytes.len() && bytes[i] != '"' {
                 if bytes[i] == '\\' {
-                    i += 1;
+                    match bytes.get(i + 1) {
+                        Some('\n') => {
+                            i += 2;
+                            while i < bytes.len() && bytes[i].is_whitespace() {
+                                i += 1;
+                            }
+                            continue;
+                        }
+                        Some('n' | 't' | 'r') => text.push(' '),
+                        Some(&escaped) => text.push(escaped),
+                        None => {}
+                    }
+                    i += 2;
+                    continue;
                 }
+                text.push(bytes[i]);
                 i += 1;
             }
             i += 1;
+            literals.push((line_of(start), text));
             out.push_str("\"\"");
         } else if c == '\'' {
             // A char literal ('"', '\'', '{') or a lifetime ('a): skip a literal whole.
@@ -324,7 +929,10 @@ fn strip_comments_and_strings(code: &str) -> String {
             i += 1;
         }
     }
-    out
+    Lexed {
+        code: out,
+        literals,
+    }
 }
 
 fn ident_before(out: &str) -> bool {
