@@ -225,22 +225,14 @@ fn no_module_imports_upward() {
 #[test]
 fn the_layer_check_names_an_upward_import() {
     let mut graph = Graph::new();
-    graph
-        .entry("journal".into())
-        .or_default()
-        .insert("server".into());
-    graph
-        .entry("report".into())
-        .or_default()
-        .insert("documents".into());
-    graph
-        .entry("alerts".into())
-        .or_default()
-        .insert("outbox".into());
-    graph
-        .entry("sealing".into())
-        .or_default()
-        .insert("rulebook".into());
+    for (from, to) in [
+        ("journal", "server"),
+        ("report", "documents"),
+        ("alerts", "outbox"),
+        ("sealing", "rulebook"),
+    ] {
+        graph.entry(from.into()).or_default().insert(to.into());
+    }
     assert_eq!(
         upward_imports(&graph),
         [
