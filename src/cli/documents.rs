@@ -134,23 +134,13 @@ async fn cover_letter(
     crate::private_fs::output_dir(&output)
         .with_context(|| format!("--output: cannot create {}", output.display()))?;
     let issued = documents.cover_letter(appeal.id, &actor).await?;
-    for (file, bytes) in &issued.contents {
-        let path = output.join(&file.name);
-        write_new_private(&path, bytes).with_context(|| {
-            format!(
-                "{} is recorded in the outgoing register, with its files (the console's \
-                 appeal page offers them)",
-                issued.entry.number
-            )
-        })?;
-        writeln!(
-            out,
-            "{}  {:>9} bytes  {}",
-            file.sha256,
-            file.size,
-            path.display()
-        )?;
-    }
+    write_files(
+        &mut out,
+        &output,
+        &issued,
+        "is recorded in the outgoing register, with its files (the console's \
+         appeal page offers them)",
+    )?;
     writeln!(
         out,
         "{} of {}: cover letter to {}, recorded in the outgoing register (id {})",
@@ -291,15 +281,27 @@ fn write_letters(
     output: &std::path::Path,
     issued: &crate::documents::Issued,
 ) -> anyhow::Result<()> {
+    write_files(
+        out,
+        output,
+        issued,
+        "is recorded; its letter names the person and is not kept elsewhere: \
+         this was its only copy",
+    )
+}
+
+/// Writes the files of `issued` into `output`, one line each; a failure names
+/// the document's number followed by `kept`: where it is kept, if anywhere.
+fn write_files(
+    out: &mut impl Write,
+    output: &std::path::Path,
+    issued: &crate::documents::Issued,
+    kept: &str,
+) -> anyhow::Result<()> {
     for (file, bytes) in &issued.contents {
         let path = output.join(&file.name);
-        write_new_private(&path, bytes).with_context(|| {
-            format!(
-                "{} is recorded; its letter names the person and is not kept elsewhere: \
-                 this was its only copy",
-                issued.entry.number
-            )
-        })?;
+        write_new_private(&path, bytes)
+            .with_context(|| format!("{} {kept}", issued.entry.number))?;
         writeln!(
             out,
             "{}  {:>9} bytes  {}",
