@@ -78,22 +78,25 @@ pub struct RouteConfig {
     pub keywords: Vec<String>,
 }
 
-/// The `[alerts]` values serde cannot check.
-pub(super) fn check_alerts(alerts: &AlertsConfig) -> Result<(), String> {
-    if alerts.escalate_hours_before > 23 {
-        return Err("alerts.escalate_hours_before must be between 0 and 23".into());
-    }
-    if alerts.interval_seconds.get() == 0 {
-        return Err("alerts.interval_seconds must be at least 1".into());
-    }
-    for (i, route) in alerts.routes.iter().enumerate() {
-        let key = format!("alerts.routes[{i}]");
-        if route.unit.trim().is_empty() {
-            return Err(format!("{key}.unit must not be empty"));
+impl AlertsConfig {
+    /// The `[alerts]` values serde cannot check.
+    pub(super) fn check(&self) -> Result<(), String> {
+        let alerts = self;
+        if alerts.escalate_hours_before > 23 {
+            return Err("alerts.escalate_hours_before must be between 0 and 23".into());
         }
-        if route.categories.is_empty() && route.keywords.is_empty() {
-            return Err(format!("{key}: give categories or keywords (or both)"));
+        if alerts.interval_seconds.get() == 0 {
+            return Err("alerts.interval_seconds must be at least 1".into());
         }
+        for (i, route) in alerts.routes.iter().enumerate() {
+            let key = format!("alerts.routes[{i}]");
+            if route.unit.trim().is_empty() {
+                return Err(format!("{key}.unit must not be empty"));
+            }
+            if route.categories.is_empty() && route.keywords.is_empty() {
+                return Err(format!("{key}: give categories or keywords (or both)"));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -155,3 +155,81 @@ fn check_ca_file(file: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::load_str;
+
+    /// The `[database]` table with `url` set to `url`.
+    fn database_url(url: &str) -> String {
+        format!("[database]\nurl = \"{url}\"\n")
+    }
+
+    #[test]
+    fn postgres_off_loopback_needs_verify_full_and_the_password_is_not_shown() {
+        for url in [
+            "postgres://senim:s3cret-pw@db.example.kz/senim",
+            "postgres://senim:s3cret-pw@db.example.kz/senim?sslmode=disable",
+            "postgres://senim:s3cret-pw@db.example.kz/senim?sslmode=prefer",
+            "postgresql://senim:s3cret-pw@db.example.kz:6432/senim?sslmode=require",
+            "postgres://senim:s3cret-pw@db.example.kz/senim?sslmode=verify-ca",
+            // The last sslmode is the one sqlx applies.
+            "postgres://senim:s3cret-pw@db.example.kz/senim?sslmode=verify-full&sslmode=require",
+            "postgres://senim:s3cret-pw@[2001:db8::5]/senim",
+            "postgres://senim:s3cret-pw@127.0.0.1.example.kz/senim",
+            // The `host` and `hostaddr` parameters win over the URL's host.
+            "postgres://senim:s3cret-pw@localhost/senim?host=db.example.kz",
+            "postgres://senim:s3cret-pw@localhost/senim?hostaddr=192.0.2.7",
+        ] {
+            let err = load_str(&database_url(url)).unwrap_err().to_string();
+            assert!(err.contains("database.url"), "{url}: {err}");
+            assert!(err.contains("sslmode=verify-full"), "{url}: {err}");
+            assert!(
+                !err.contains("s3cret-pw"),
+                "{url}: the password shown: {err}"
+            );
+        }
+        let err = load_str(&database_url("mysql://senim:s3cret-pw@db.example.kz/senim"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("database.url") && !err.contains("s3cret-pw"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn postgres_on_loopback_takes_any_sslmode_and_off_it_verify_full() {
+        for url in [
+            "postgres://senim:pw@localhost/senim",
+            "postgres://senim:pw@LocalHost:5433/senim?sslmode=disable",
+            "postgres://senim@127.0.0.1/senim?sslmode=prefer",
+            "postgres://senim@127.8.9.10:5432/senim?sslmode=require",
+            "postgres://senim@[::1]:5432/senim?sslmode=verify-ca",
+            "postgres://senim@%2Fvar%2Frun%2Fpostgresql/senim",
+            "postgres:///senim?host=/var/run/postgresql",
+            "postgres://senim:pw@db.example.kz/senim?sslmode=verify-full",
+            "postgres://senim:pw@db.example.kz/senim?ssl-mode=VERIFY-FULL",
+            "postgresql://senim@192.0.2.7:6432/senim?sslmode=verify-full",
+            "postgres://senim@localhost/senim?host=db.example.kz&sslmode=verify-full",
+        ] {
+            if let Err(e) = load_str(&database_url(url)) {
+                panic!("{url} refused: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn database_ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("ca.txt");
+        std::fs::write(&not_pem, "not a certificate\n").unwrap();
+        let err = load_str(&format!(
+            "[database]\nca_file = \"{}\"\n",
+            not_pem.display()
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("database.ca_file"), "{err}");
+    }
+}

@@ -216,9 +216,9 @@ impl Config {
         self.journal.check()?;
         self.api.check()?;
         self.database.check()?;
-        smtp::check_smtp(&self.smtp)?;
+        self.smtp.check()?;
         self.pbx.check()?;
-        alerts::check_alerts(&self.alerts)?;
+        self.alerts.check()?;
         self.mailbox.check()?;
         self.retention.check()?;
         self.console.check()?;

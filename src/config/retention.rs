@@ -95,3 +95,37 @@ impl RetentionConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::load_str;
+    use super::*;
+
+    #[test]
+    fn retention_periods_are_days_never_zero_and_media_never_outlive_the_appeal() {
+        use crate::journal::Category;
+        let defaults = RetentionConfig::default();
+        assert_eq!(defaults.appeal_days(Category::Corruption), Days::new(1826));
+        assert_eq!(
+            defaults.raw_mail_days(Category::NotCorruption),
+            Days::new(1096)
+        );
+        let config = load_str(
+            "[retention]\nnot_corruption_days = 30\nraw_mail_days = 60\nrecordings_days = 7\n",
+        )
+        .unwrap();
+        let r = &config.retention;
+        assert_eq!(r.appeal_days(Category::NotCorruption), Days::new(30));
+        // Raw mail kept 60 days, but the appeal only 30: it goes with the appeal.
+        assert_eq!(r.raw_mail_days(Category::NotCorruption), Days::new(30));
+        assert_eq!(r.raw_mail_days(Category::Corruption), Days::new(60));
+        assert_eq!(r.recordings_days(Category::CriminalOffence), Days::new(7));
+        for key in ["unclassified_days", "missed_call_days", "recordings_days"] {
+            let err = load_str(&format!("[retention]\n{key} = 0\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("retention.{key}")), "{err}");
+            assert!(err.contains("at least 1"), "{err}");
+        }
+    }
+}

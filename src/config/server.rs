@@ -226,3 +226,81 @@ impl ServerConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::load_str;
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for listen in ["127.0.0.1:8080", "127.0.0.2:8080", "[::1]:8080"] {
+            let config = load_str(&format!("[server]\nlisten = \"{listen}\"\n"));
+            assert!(config.is_ok(), "{listen}: {:?}", config.err());
+        }
+        let err = load_str("[server]\nlisten = \"192.0.2.7:8080\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.listen"), "{err}");
+        assert!(err.contains("[server.tls]"), "{err}");
+        assert!(err.contains("loopback"), "{err}");
+        // With [server.tls] any address will do: what is wrong is then the files.
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        std::fs::write(&cert, "not a certificate\n").unwrap();
+        let err = load_str(&format!(
+            "[server]\nlisten = \"0.0.0.0:8443\"\n\n[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            cert.display()
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.tls.cert_file"), "{err}");
+        assert!(!err.contains("server.listen"), "{err}");
+    }
+
+    #[test]
+    fn the_metrics_listener_is_on_loopback_unless_it_has_a_token() {
+        let config = load_str("").unwrap();
+        assert_eq!(
+            config.server.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        assert!(config.server.metrics_token().unwrap().is_none());
+        let off = load_str("[server]\nmetrics_listen = \"\"\n").unwrap();
+        assert_eq!(off.server.metrics_listen, None, "empty turns it off");
+        for open in ["0.0.0.0:9464", "[::]:9464", "192.0.2.7:9464"] {
+            let err = load_str(&format!("[server]\nmetrics_listen = \"{open}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("server.metrics_listen"), "{open}: {err}");
+            assert!(err.contains("metrics_token"), "{open}: {err}");
+        }
+        let open = load_str(
+            "[server]\nmetrics_listen = \"0.0.0.0:9464\"\nmetrics_token = \"0123456789abcdef\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            open.server.metrics_token().unwrap().as_deref(),
+            Some("0123456789abcdef")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("metrics.token");
+        std::fs::write(&file, "0123456789abcdef-from-a-file\n").unwrap();
+        let open = load_str(&format!(
+            "[server]\nmetrics_listen = \"0.0.0.0:9464\"\nmetrics_token_file = \"{}\"\n",
+            file.display()
+        ))
+        .unwrap();
+        assert_eq!(
+            open.server.metrics_token().unwrap().as_deref(),
+            Some("0123456789abcdef-from-a-file")
+        );
+        // A token too short is named by its key, never shown.
+        let err = load_str("[server]\nmetrics_token = \"s3cr3t\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.metrics_token"), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+    }
+}

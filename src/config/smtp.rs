@@ -66,41 +66,46 @@ pub enum SmtpSecurity {
     None,
 }
 
-/// The `[smtp]` values serde cannot check.
-pub(super) fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
-    if smtp.host.trim().is_empty() {
-        return Err("smtp.host must not be empty".into());
+impl SmtpConfig {
+    /// The `[smtp]` values serde cannot check.
+    pub(super) fn check(&self) -> Result<(), String> {
+        let smtp = self;
+        if smtp.host.trim().is_empty() {
+            return Err("smtp.host must not be empty".into());
+        }
+        if smtp.security == SmtpSecurity::None && !is_loopback(&smtp.host) {
+            return Err(format!(
+                "smtp.security = \"none\" is only allowed for a server on loopback, not `{}`; use \"tls\" or \"starttls\"",
+                smtp.host
+            ));
+        }
+        if smtp.password.is_some() && smtp.password_file.is_some() {
+            return Err("smtp: give at most one of password and password_file".into());
+        }
+        if smtp.username.is_empty() != (smtp.password.is_none() && smtp.password_file.is_none()) {
+            return Err(
+                "smtp.username and smtp.password (or smtp.password_file) go together".into(),
+            );
+        }
+        if let Some(file) = &smtp.ca_file
+            && !file.exists()
+        {
+            return Err(format!("smtp.ca_file: {} does not exist", file.display()));
+        }
+        if smtp.pool_size == 0 {
+            return Err("smtp.pool_size must be at least 1".into());
+        }
+        if smtp.timeout_seconds.get() == 0
+            || smtp.poll_seconds.get() == 0
+            || smtp.retry_initial_seconds.get() == 0
+        {
+            return Err("smtp.timeout_seconds, smtp.poll_seconds and smtp.retry_initial_seconds must be at least 1".into());
+        }
+        if smtp.retry_max_seconds.get() < smtp.retry_initial_seconds.get() {
+            return Err(
+                "smtp.retry_max_seconds must not be less than smtp.retry_initial_seconds".into(),
+            );
+        }
+        Ok(())
     }
-    if smtp.security == SmtpSecurity::None && !is_loopback(&smtp.host) {
-        return Err(format!(
-            "smtp.security = \"none\" is only allowed for a server on loopback, not `{}`; use \"tls\" or \"starttls\"",
-            smtp.host
-        ));
-    }
-    if smtp.password.is_some() && smtp.password_file.is_some() {
-        return Err("smtp: give at most one of password and password_file".into());
-    }
-    if smtp.username.is_empty() != (smtp.password.is_none() && smtp.password_file.is_none()) {
-        return Err("smtp.username and smtp.password (or smtp.password_file) go together".into());
-    }
-    if let Some(file) = &smtp.ca_file
-        && !file.exists()
-    {
-        return Err(format!("smtp.ca_file: {} does not exist", file.display()));
-    }
-    if smtp.pool_size == 0 {
-        return Err("smtp.pool_size must be at least 1".into());
-    }
-    if smtp.timeout_seconds.get() == 0
-        || smtp.poll_seconds.get() == 0
-        || smtp.retry_initial_seconds.get() == 0
-    {
-        return Err("smtp.timeout_seconds, smtp.poll_seconds and smtp.retry_initial_seconds must be at least 1".into());
-    }
-    if smtp.retry_max_seconds.get() < smtp.retry_initial_seconds.get() {
-        return Err(
-            "smtp.retry_max_seconds must not be less than smtp.retry_initial_seconds".into(),
-        );
-    }
-    Ok(())
 }
