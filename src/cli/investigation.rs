@@ -11,7 +11,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Claimed, DecisionArg, find_appeal};
+use super::journal::DecisionArg;
+use super::{Claimed, find_appeal};
 use crate::app::App;
 use crate::investigation::{Entry, File, Member, Who};
 use crate::persons::Role;
@@ -149,43 +150,11 @@ pub async fn run(
         login: &person.login,
         roles: &person.roles,
     };
-    let files = app.investigations();
     let today = app.today();
-    let mut out = std::io::stdout().lock();
     let (appeal, entry) = match command {
-        InvestigationCommand::List => {
-            for f in files.list(who).await? {
-                let last = f.entries.last().map(|(k, d)| format!("{k} {d}"));
-                writeln!(
-                    out,
-                    "{}  {:<20}  opened {}  {} entries  last: {}{}",
-                    f.registration_number,
-                    f.status,
-                    f.opened_at.format("%Y-%m-%d"),
-                    f.entries.len(),
-                    last.unwrap_or_default(),
-                    if f.member { "  (member)" } else { "" }
-                )?;
-            }
-            return Ok(());
-        }
+        InvestigationCommand::List => return list(app, who).await,
         InvestigationCommand::Show { appeal, json } => {
-            let appeal = find_appeal(app, &appeal).await?;
-            // A sealed file opens with the person's key; a plain one (no
-            // office key yet) is read by role and membership.
-            let unlocked = if app.journal.is_sealed() {
-                Some(claimed.keys.unlock_own(app, &person.login).await?)
-            } else {
-                None
-            };
-            let file = files.open(appeal.id, who, unlocked.as_ref()).await?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &file)?;
-                writeln!(out)?;
-            } else {
-                print_file(&mut out, &file)?;
-            }
-            return Ok(());
+            return show(app, claimed, who, appeal, json).await;
         }
         InvestigationCommand::Order {
             appeal,
@@ -284,14 +253,73 @@ pub async fn run(
             },
         ),
     };
+    record(app, who, appeal, entry).await
+}
+
+/// Records `entry` in the file of `appeal`, in the name of `who`.
+async fn record(app: &App, who: Who<'_>, appeal: String, entry: Entry) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
     let kind = entry.kind();
-    let seq = files.record(appeal.id, entry, who, None).await?;
+    let seq = app
+        .investigations()
+        .record(appeal.id, entry, who, None)
+        .await?;
     writeln!(
         out,
         "{}: investigation file entry {seq} ({kind}) recorded",
         appeal.registration_number
     )?;
+    Ok(())
+}
+
+/// `investigation list`: the files `who` may read, one line each.
+async fn list(app: &App, who: Who<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for f in app.investigations().list(who).await? {
+        let last = f.entries.last().map(|(k, d)| format!("{k} {d}"));
+        writeln!(
+            out,
+            "{}  {:<20}  opened {}  {} entries  last: {}{}",
+            f.registration_number,
+            f.status,
+            f.opened_at.format("%Y-%m-%d"),
+            f.entries.len(),
+            last.unwrap_or_default(),
+            if f.member { "  (member)" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+/// `investigation show`: the file of `appeal` opened by `who`, a reading
+/// recorded in the chain.
+async fn show(
+    app: &App,
+    claimed: &Claimed,
+    who: Who<'_>,
+    appeal: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let appeal = find_appeal(app, &appeal).await?;
+    // A sealed file opens with the person's key; a plain one (no
+    // office key yet) is read by role and membership.
+    let unlocked = if app.journal.is_sealed() {
+        Some(claimed.keys.unlock_own(app, who.login).await?)
+    } else {
+        None
+    };
+    let file = app
+        .investigations()
+        .open(appeal.id, who, unlocked.as_ref())
+        .await?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, &file)?;
+        writeln!(out)?;
+    } else {
+        print_file(&mut out, &file)?;
+    }
     Ok(())
 }
 

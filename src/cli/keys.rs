@@ -138,207 +138,267 @@ pub async fn run(
     source: &KeySource,
     command: KeysCommand,
 ) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    let keys = app.keys();
-    let now = app.clock.now();
     match command {
-        KeysCommand::Init { escrow_out } => {
-            let login = person(app, claimed, &[Role::Director, Role::Manager]).await?;
-            if !app.journal.is_keyed() {
-                bail!(
-                    "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
-                     back itself are derived from it): set it, run `senim journal key-chain`, then init"
-                );
-            }
-            refuse_while_serving(app)?;
-            // The escrow's file first: a path that exists is refused before any
-            // key is made, never found after the only copy of the escrow key.
-            // (Removed again if the init fails.)
-            let escrow_file = escrow_out
-                .as_deref()
-                .map(crate::private_fs::Pending::create)
-                .transpose()
-                .context("--escrow-out: cannot create it")?;
-            let actor = format!("person:{login}");
-            let mut tx = app.db.begin().await?;
-            let made = keys.init_in(&mut tx, &actor, now).await?;
-            let current = keys
-                .current_in(&mut tx)
-                .await?
-                .context("the new office key is not in its own transaction")?;
-            app.sealer.use_recipients(current);
-            // Every owner seals what it holds, in the one transaction: all of it is
-            // sealed, or nothing is.
-            let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
-            let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
-            let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
-            let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
-            let files = app
-                .investigations()
-                .seal_existing_in(&mut tx, &actor)
-                .await?;
-            tx.commit().await?;
-            // Recording files after the commit: each is sealed, switched, then the
-            // plain one removed, so a crash leaves one or the other (run again).
-            let recordings = app
-                .pbx
-                .recordings
-                .seal_existing(&app.db, &app.sealer)
-                .await?;
-            // The plain pages the sealing overwrote leave SQLite's write-ahead log.
-            if !app.db.checkpoint().await? {
-                writeln!(
-                    out,
-                    "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
-                     plain pages stay in it until the next checkpoint"
-                )?;
-            }
-            tracing::info!(
-                actor,
-                sealed,
-                mail,
-                outbox,
-                calls,
-                recordings,
-                files,
-                "office key created; everything held is sealed"
-            );
-            use age::secrecy::ExposeSecret;
-            let escrow = made.escrow_identity.expose_secret();
-            match escrow_file {
-                Some(pending) => {
-                    let path = pending.path().to_owned();
-                    let mut file = pending.keep()?;
-                    writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
-                    writeln!(file, "# public key: {}", made.escrow_recipient)?;
-                    writeln!(file, "{escrow}")?;
-                    writeln!(out, "escrow key written to {} (0600)", path.display())?;
-                }
-                None => {
-                    writeln!(
-                        out,
-                        "escrow key (shown once; print it for the Director's safe):\n{escrow}"
-                    )?;
-                }
-            }
-            writeln!(
-                out,
-                "office key generation {} created; {sealed} appeal(s) sealed in place, \
-                 {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s), \
-                 {files} investigation file(s)",
-                made.generation
-            )?;
-            writeln!(
-                out,
-                "next: each reader runs `senim keys enroll --as LOGIN`, then `senim keys add-reader LOGIN` \
-                 (with --escrow-key-file for the first one)"
-            )?;
-        }
-        KeysCommand::Enroll { replace } => {
-            let login = person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-            )
-            .await?;
-            let passphrase = match &source.passphrase_file {
-                Some(_) => source.passphrase(&login)?,
-                None => new_passphrase_twice(&login)?,
-            };
-            let public = keys.enroll(&login, passphrase, replace, now).await?;
-            writeln!(out, "key of {login} created; public key {public}")?;
-        }
+        KeysCommand::Init { escrow_out } => init(app, claimed, escrow_out).await,
+        KeysCommand::Enroll { replace } => enroll(app, claimed, source, replace).await,
         KeysCommand::Passphrase {
             new_passphrase_file,
-        } => {
-            let login = person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-            )
-            .await?;
-            let old = source.passphrase(&login)?;
-            let new = match &new_passphrase_file {
-                Some(path) => read_secret(Some(path), "")?,
-                None => new_passphrase_twice(&login)?,
-            };
-            keys.change_passphrase(&login, old, new).await?;
-            writeln!(out, "passphrase of {login} changed")?;
-        }
-        KeysCommand::AddReader { login: reader } => {
-            let login = person(app, claimed, READERS).await?;
-            check_reader(app, &reader).await?;
-            let unlocked = source.unlock(app, &login).await?;
-            let generation = keys.grant(&unlocked, &reader, now).await?;
-            tracing::info!(reader, by = unlocked.actor, generation, "reader added");
-            writeln!(
-                out,
-                "{reader} can read sealed appeals (office key generation {generation})"
-            )?;
-        }
-        KeysCommand::RemoveReader { login: reader } => {
-            let login = person(app, claimed, READERS).await?;
-            if reader == login && source.escrow_key_file.is_none() {
-                bail!(
-                    "you cannot remove yourself with your own key: another reader, or the escrow key, does"
-                );
-            }
-            let unlocked = source.unlock(app, &login).await?;
-            let rotated = rotate(app, &unlocked, Some(&reader), &login).await?;
-            tracing::info!(
-                reader,
-                by = unlocked.actor,
-                generation = rotated.generation,
-                "reader removed"
-            );
-            writeln!(out, "{reader} removed")?;
-            describe(&mut out, &rotated)?;
-        }
-        KeysCommand::Rotate => {
-            let login = person(app, claimed, READERS).await?;
-            let unlocked = source.unlock(app, &login).await?;
-            let rotated = rotate(app, &unlocked, None, &login).await?;
-            describe(&mut out, &rotated)?;
-        }
+        } => passphrase(app, claimed, source, new_passphrase_file).await,
+        KeysCommand::AddReader { login } => add_reader(app, claimed, source, login).await,
+        KeysCommand::RemoveReader { login } => remove_reader(app, claimed, source, login).await,
+        KeysCommand::Rotate => rotate_key(app, claimed, source).await,
         KeysCommand::Authenticate {
             yes,
             include_invalid,
         } => {
-            authenticate(app, claimed, yes, include_invalid, &mut out).await?;
+            let mut out = std::io::stdout().lock();
+            authenticate(app, claimed, yes, include_invalid, &mut out).await
         }
-        KeysCommand::List => {
-            person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Auditor],
-            )
-            .await?;
-            match keys.current().await? {
-                Some(c) => writeln!(out, "office key generation {}", c.generation)?,
-                None => writeln!(
-                    out,
-                    "no office key: the Journal is not sealed (`senim keys init`)"
-                )?,
-            }
-            for k in keys.list().await? {
-                let granted: Vec<String> = k.granted.iter().map(i64::to_string).collect();
-                writeln!(
-                    out,
-                    "{:<20} enrolled {}  reader of generation(s): {}",
-                    k.login,
-                    k.created_at.format("%Y-%m-%d"),
-                    if granted.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        granted.join(",")
-                    }
-                )?;
-            }
+        KeysCommand::List => list(app, claimed).await,
+    }
+}
+
+/// `keys init`: the office key and the escrow key made, and everything held sealed
+/// in place, in one transaction.
+async fn init(app: &App, claimed: &Claimed, escrow_out: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(app, claimed, &[Role::Director, Role::Manager]).await?;
+    if !app.journal.is_keyed() {
+        bail!(
+            "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
+             back itself are derived from it): set it, run `senim journal key-chain`, then init"
+        );
+    }
+    refuse_while_serving(app)?;
+    // The escrow's file first: a path that exists is refused before any
+    // key is made, never found after the only copy of the escrow key.
+    // (Removed again if the init fails.)
+    let escrow_file = escrow_out
+        .as_deref()
+        .map(crate::private_fs::Pending::create)
+        .transpose()
+        .context("--escrow-out: cannot create it")?;
+    let actor = format!("person:{login}");
+    let mut tx = app.db.begin().await?;
+    let made = keys.init_in(&mut tx, &actor, now).await?;
+    let current = keys
+        .current_in(&mut tx)
+        .await?
+        .context("the new office key is not in its own transaction")?;
+    app.sealer.use_recipients(current);
+    // Every owner seals what it holds, in the one transaction: all of it is
+    // sealed, or nothing is.
+    let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
+    let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
+    let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
+    let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
+    let files = app
+        .investigations()
+        .seal_existing_in(&mut tx, &actor)
+        .await?;
+    tx.commit().await?;
+    // Recording files after the commit: each is sealed, switched, then the
+    // plain one removed, so a crash leaves one or the other (run again).
+    let recordings = app
+        .pbx
+        .recordings
+        .seal_existing(&app.db, &app.sealer)
+        .await?;
+    // The plain pages the sealing overwrote leave SQLite's write-ahead log.
+    if !app.db.checkpoint().await? {
+        writeln!(
+            out,
+            "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
+             plain pages stay in it until the next checkpoint"
+        )?;
+    }
+    tracing::info!(
+        actor,
+        sealed,
+        mail,
+        outbox,
+        calls,
+        recordings,
+        files,
+        "office key created; everything held is sealed"
+    );
+    use age::secrecy::ExposeSecret;
+    let escrow = made.escrow_identity.expose_secret();
+    match escrow_file {
+        Some(pending) => {
+            let path = pending.path().to_owned();
+            let mut file = pending.keep()?;
+            writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
+            writeln!(file, "# public key: {}", made.escrow_recipient)?;
+            writeln!(file, "{escrow}")?;
+            writeln!(out, "escrow key written to {} (0600)", path.display())?;
+        }
+        None => {
+            writeln!(
+                out,
+                "escrow key (shown once; print it for the Director's safe):\n{escrow}"
+            )?;
         }
     }
+    writeln!(
+        out,
+        "office key generation {} created; {sealed} appeal(s) sealed in place, \
+         {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s), \
+         {files} investigation file(s)",
+        made.generation
+    )?;
+    writeln!(
+        out,
+        "next: each reader runs `senim keys enroll --as LOGIN`, then `senim keys add-reader LOGIN` \
+         (with --escrow-key-file for the first one)"
+    )?;
     Ok(())
 }
 
+/// `keys enroll`: the person's own key, protected by their passphrase.
+async fn enroll(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(
+        app,
+        claimed,
+        &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
+    )
+    .await?;
+    let passphrase = match &source.passphrase_file {
+        Some(_) => source.passphrase(&login)?,
+        None => new_passphrase_twice(&login)?,
+    };
+    let public = keys.enroll(&login, passphrase, replace, now).await?;
+    writeln!(out, "key of {login} created; public key {public}")?;
+    Ok(())
+}
+
+/// `keys passphrase`: a new passphrase for the person's key.
+async fn passphrase(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    new_passphrase_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let login = person(
+        app,
+        claimed,
+        &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
+    )
+    .await?;
+    let old = source.passphrase(&login)?;
+    let new = match &new_passphrase_file {
+        Some(path) => read_secret(Some(path), "")?,
+        None => new_passphrase_twice(&login)?,
+    };
+    keys.change_passphrase(&login, old, new).await?;
+    writeln!(out, "passphrase of {login} changed")?;
+    Ok(())
+}
+
+/// `keys add-reader`: the office key granted to `reader`.
+async fn add_reader(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    reader: String,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(app, claimed, READERS).await?;
+    check_reader(app, &reader).await?;
+    let unlocked = source.unlock(app, &login).await?;
+    let generation = keys.grant(&unlocked, &reader, now).await?;
+    tracing::info!(reader, by = unlocked.actor, generation, "reader added");
+    writeln!(
+        out,
+        "{reader} can read sealed appeals (office key generation {generation})"
+    )?;
+    Ok(())
+}
+
+/// `keys remove-reader`: a new office key, granted to the readers who remain.
+async fn remove_reader(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    reader: String,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let login = person(app, claimed, READERS).await?;
+    if reader == login && source.escrow_key_file.is_none() {
+        bail!(
+            "you cannot remove yourself with your own key: another reader, or the escrow key, does"
+        );
+    }
+    let unlocked = source.unlock(app, &login).await?;
+    let rotated = rotate(app, &unlocked, Some(&reader), &login).await?;
+    tracing::info!(
+        reader,
+        by = unlocked.actor,
+        generation = rotated.generation,
+        "reader removed"
+    );
+    writeln!(out, "{reader} removed")?;
+    describe(&mut out, &rotated)?;
+    Ok(())
+}
+
+/// `keys rotate`: a new office key, granted to the readers, everything resealed.
+async fn rotate_key(app: &App, claimed: &Claimed, source: &KeySource) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let login = person(app, claimed, READERS).await?;
+    let unlocked = source.unlock(app, &login).await?;
+    let rotated = rotate(app, &unlocked, None, &login).await?;
+    describe(&mut out, &rotated)?;
+    Ok(())
+}
+
+/// `keys list`: the persons' keys and the generations granted to each.
+async fn list(app: &App, claimed: &Claimed) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    person(
+        app,
+        claimed,
+        &[Role::Manager, Role::Director, Role::Auditor],
+    )
+    .await?;
+    match keys.current().await? {
+        Some(c) => writeln!(out, "office key generation {}", c.generation)?,
+        None => writeln!(
+            out,
+            "no office key: the Journal is not sealed (`senim keys init`)"
+        )?,
+    }
+    for k in keys.list().await? {
+        let granted: Vec<String> = k.granted.iter().map(i64::to_string).collect();
+        writeln!(
+            out,
+            "{:<20} enrolled {}  reader of generation(s): {}",
+            k.login,
+            k.created_at.format("%Y-%m-%d"),
+            if granted.is_empty() {
+                "none".to_owned()
+            } else {
+                granted.join(",")
+            }
+        )?;
+    }
+    Ok(())
+}
 /// `keys authenticate`: shows the rows that do not verify, then signs exactly
 /// those, once the Director has seen them.
 async fn authenticate(
