@@ -24,6 +24,8 @@ use senim::outbox::sender::Sender;
 use senim::outbox::{Mail, MailKind, MailState, Outbox};
 use serde_json::Value;
 use support::database::{Backend, TestDb};
+use support::on_both_backends;
+use support::scene::new_appeal;
 use support::smtp::{ReceivedMail, SmtpMode, SmtpOptions, SmtpServer};
 use support::time::{astana, date};
 
@@ -47,15 +49,11 @@ async fn register_in(
 ) -> Appeal {
     journal
         .register(NewAppeal {
-            received_at,
             channel,
             reporter,
             subject: subject.map(str::to_owned),
             substance: Some(substance.into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", key),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(SourceRef::new("test", key), received_at)
         })
         .await
         .expect("register")
@@ -379,15 +377,7 @@ async fn corruption_alert_reaches_the_director(backend: Backend) {
     assert_eq!(smtp.messages().len(), 1);
 }
 
-#[tokio::test]
-async fn corruption_alert_reaches_the_director_sqlite() {
-    corruption_alert_reaches_the_director(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn corruption_alert_reaches_the_director_postgres() {
-    corruption_alert_reaches_the_director(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] corruption_alert_reaches_the_director => corruption_alert_reaches_the_director_sqlite, corruption_alert_reaches_the_director_postgres);
 
 #[tokio::test]
 async fn identity_goes_in_only_when_configured_and_headers_are_not_injected() {
@@ -677,15 +667,7 @@ async fn server_down_for_hours_then_back(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn server_down_for_hours_then_back_sqlite() {
-    server_down_for_hours_then_back(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn server_down_for_hours_then_back_postgres() {
-    server_down_for_hours_then_back(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] server_down_for_hours_then_back => server_down_for_hours_then_back_sqlite, server_down_for_hours_then_back_postgres);
 
 #[tokio::test]
 async fn a_permanent_rejection_stops_records_why_and_escalates() {
@@ -1444,14 +1426,7 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
         .await
         .unwrap();
     assert_eq!(ready["outbox"]["undelivered"], 0, "{ready}");
-    let metrics = http
-        .get(daemon.metrics_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::senim::metrics(&daemon).await;
     assert!(metrics.contains("senim_outbox_undelivered 0"), "{metrics}");
     // `senim outbox list` shows it sent.
     let out = support::senim::run_cli(&daemon.config, &["outbox", "list"]);

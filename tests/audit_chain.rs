@@ -18,9 +18,9 @@ use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::clock::SystemClock;
 use senim::db::Db;
 use senim::journal::audit::{self, ChainKey, EventRow};
-use senim::journal::{
-    Amendment, AppealId, Channel, Journal, NewAppeal, Reporter, SourceRef, Status,
-};
+use senim::journal::{Amendment, AppealId, Channel, Journal, NewAppeal, Reporter, SourceRef};
+use support::on_both_backends;
+use support::scene;
 use support::senim::{run_cli, write_config};
 
 const KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -82,15 +82,9 @@ async fn seed(dir: &Path, key: Option<&str>, signed: bool) -> (PathBuf, Db) {
             .to_utc();
         journal
             .register(NewAppeal {
-                received_at,
                 channel: Channel::Phone,
-                reporter: Reporter::default(),
-                subject: None,
                 substance: Some("Взятка за справку".into()),
-                status: Status::Registered,
-                source: SourceRef::new("seed", i.to_string()),
-                also_known_as: vec![],
-                actor: "test".into(),
+                ..scene::new_appeal(SourceRef::new("seed", i.to_string()), received_at)
             })
             .await
             .unwrap();
@@ -325,15 +319,11 @@ async fn keying_works_on_postgres_and_restores_the_append_only_guard() {
     let plain = journal(&db.db, None);
     plain
         .register(NewAppeal {
-            received_at: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 5, 0, 0).unwrap(),
-            channel: Channel::Email,
-            reporter: Reporter::default(),
-            subject: None,
             substance: Some("text".into()),
-            status: Status::Registered,
-            source: SourceRef::new("seed", "pg"),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..scene::new_appeal(
+                SourceRef::new("seed", "pg"),
+                chrono::Utc.with_ymd_and_hms(2026, 11, 30, 5, 0, 0).unwrap(),
+            )
         })
         .await
         .unwrap();
@@ -381,18 +371,15 @@ fn other_config(url: &str, journal: &str) -> (tempfile::TempDir, PathBuf) {
 
 fn new_appeal(i: u32, email: Option<&str>) -> NewAppeal {
     NewAppeal {
-        received_at: chrono::Utc.with_ymd_and_hms(2026, 11, 16, 5, i, 0).unwrap(),
-        channel: Channel::Email,
         reporter: Reporter {
             email: email.map(str::to_owned),
             ..Reporter::default()
         },
-        subject: None,
         substance: Some("Взятка за справку".into()),
-        status: Status::Registered,
-        source: SourceRef::new("seed", i.to_string()),
-        also_known_as: vec![],
-        actor: "test".into(),
+        ..scene::new_appeal(
+            SourceRef::new("seed", i.to_string()),
+            chrono::Utc.with_ymd_and_hms(2026, 11, 16, 5, i, 0).unwrap(),
+        )
     }
 }
 
@@ -594,15 +581,7 @@ fn db_url(test_db: &Option<TestDb>, dir: &Path) -> String {
     }
 }
 
-#[tokio::test]
-async fn the_deleted_newest_appeal_is_caught_on_sqlite() {
-    the_deleted_newest_appeal_is_caught(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_deleted_newest_appeal_is_caught_on_postgres() {
-    the_deleted_newest_appeal_is_caught(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] the_deleted_newest_appeal_is_caught => the_deleted_newest_appeal_is_caught_on_sqlite, the_deleted_newest_appeal_is_caught_on_postgres);
 
 /// A deadline's due date moved, a deadline deleted, an appeal's deadlines and
 /// their signed list deleted: `verify` names each; the board refuses to show
@@ -703,15 +682,7 @@ async fn edited_and_deleted_deadlines_are_reported(backend: Backend) {
     );
 }
 
-#[tokio::test]
-async fn edited_and_deleted_deadlines_are_reported_on_sqlite() {
-    edited_and_deleted_deadlines_are_reported(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn edited_and_deleted_deadlines_are_reported_on_postgres() {
-    edited_and_deleted_deadlines_are_reported(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] edited_and_deleted_deadlines_are_reported => edited_and_deleted_deadlines_are_reported_on_sqlite, edited_and_deleted_deadlines_are_reported_on_postgres);
 
 /// The auditor holds the public key and the heads file, no chain key and no
 /// signing key: green on the intact chain, red once the forger appends an event

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{NaiveTime, TimeZone};
 use senim::calendar::{Calendar, CalendarData, WorkingHours};
 use senim::clock::SystemClock;
-use senim::journal::{Channel, Journal, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{Channel, Journal, NewAppeal, Reporter, SourceRef};
+use support::scene::new_appeal;
 use support::senim::{Daemon, run_cli, write_config};
 
 fn stdout(output: &std::process::Output) -> String {
@@ -385,7 +386,6 @@ async fn seed(dir: &Path) -> std::path::PathBuf {
             .to_utc();
         journal
             .register(NewAppeal {
-                received_at,
                 channel,
                 reporter: Reporter {
                     name: Some("Тайный Заявитель".into()),
@@ -395,10 +395,7 @@ async fn seed(dir: &Path) -> std::path::PathBuf {
                 },
                 subject: Some("Взятка".into()),
                 substance: Some("Текст обращения".into()),
-                status: Status::Registered,
-                source: SourceRef::new("seed", i.to_string()),
-                also_known_as: vec![],
-                actor: "test".into(),
+                ..new_appeal(SourceRef::new("seed", i.to_string()), received_at)
             })
             .await
             .unwrap();

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
+use support::scene::{chain_key_toml, record_notes, sealed_with_reader};
 use support::senim::{Daemon, person, run_cli, run_cli_as, write_config};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
@@ -85,13 +86,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
             .ends_with("/console/queue")
     );
     screenshot(&operator, "queue").await;
-    operator
-        .find(Locator::LinkText("Внести запись"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&operator, Locator::LinkText("Внести запись")).await;
 
     // The clause-10.5 form, with the keyboard alone: a space ticks each point
     // of the script, the fields are typed, Enter in the last field submits.
@@ -179,13 +174,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     }
     screenshot(&auditor, "journal").await;
     // The chain, verified for the auditor.
-    auditor
-        .find(Locator::LinkText("Audit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&auditor, Locator::LinkText("Audit")).await;
     let audit = source_with(&auditor, "The Journal is intact").await;
     assert!(audit.contains("The Journal is intact"), "{audit}");
     screenshot(&auditor, "audit").await;
@@ -204,12 +193,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     // reaches the SMTP server.
     let desk = driver.browser().await;
     log_in(&desk, &d, "marat", "en").await;
-    desk.find(Locator::LinkText(&number))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::LinkText(&number)).await;
     let page = desk.source().await.unwrap();
     assert!(!page.contains(NAME[1]), "identity before the click");
     assert!(
@@ -217,12 +201,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
         "the suggestion: {page}"
     );
     screenshot(&desk, "appeal").await;
-    desk.find(Locator::Css("form[action$='/reveal'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::Css("form[action$='/reveal'] button")).await;
     let page = source_with(&desk, SUBSTANCE).await;
     assert!(
         page.contains(&NAME.join(" ")) && page.contains(SUBSTANCE),
@@ -268,12 +247,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     );
 
     // The manager's outbox lists the alert as sent, without its content.
-    desk.find(Locator::LinkText("Outbox"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::LinkText("Outbox")).await;
     let page = source_with(&desk, "corruption_alert").await;
     assert!(
         page.contains("corruption_alert") && page.contains(&number) && page.contains("sent"),
@@ -303,13 +277,7 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
         page.contains(&number) && page.contains("corruption_alert"),
         "{page}"
     );
-    director
-        .find(Locator::Css("form[action$='/read'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&director, Locator::Css("form[action$='/read'] button")).await;
     let page = source_with(&director, "person:dana").await;
     assert!(page.contains("person:dana"), "{page}");
     assert!(!page.contains("Mark as read"), "{page}");
@@ -432,21 +400,8 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     // "Log out everywhere" ends this session and any other.
     let (_, other) = http_login(&d, "olga", PASSWORD).await;
     let other = other.unwrap();
-    let html = client
-        .get(d.url("/console/queue"))
-        .header(reqwest::header::COOKIE, &other)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned();
+    let html = page_text(&d, &other, "/console/queue").await;
+    let csrf = csrf_of(&html);
     let r = client
         .post(d.url("/console/logout-everywhere"))
         .header(reqwest::header::COOKIE, &other)
@@ -484,13 +439,11 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
     const PASSPHRASE: &str = "the director's key passphrase";
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("chain.key");
-    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
     let port = support::ports::free_port();
     let extra = format!(
-        "{}\n[journal]\nchain_key_file = \"{}\"\n",
+        "{}\n{}",
         config(None),
-        key_file.display()
+        chain_key_toml(dir.path(), CHAIN_KEY)
     );
     let config = write_config(dir.path(), port, "", &extra);
     let director = console_person(&config, dir.path(), "dana", &["director"]);
@@ -505,18 +458,8 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
         &[("TEST_SENIM_CLOCK_START", CLOCK)],
     );
     answered_call(&d, "1765863600.9").await;
-    let r = reqwest::Client::new()
-        .patch(d.url("/v1/appeals/1"))
-        .bearer_auth(&operator.token)
-        .json(&json!({
-            "name": NAME.join(" "),
-            "substance": SUBSTANCE,
-            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let fields = json!({"name": NAME.join(" "), "substance": SUBSTANCE});
+    record_notes(&d, &operator.token, 1, fields).await;
 
     let client = no_redirects();
     let reveal = |session: String| {

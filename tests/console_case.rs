@@ -16,6 +16,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use support::browser::{Driver, screenshot};
 use support::console::*;
+use support::scene::SCRIPT;
 use support::senim::{Daemon, run_cli, run_cli_as, write_config};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
@@ -27,13 +28,7 @@ async fn submit(browser: &Client, form: &str, value: Option<&str>) {
         Some(v) => format!("form#{form} button[value='{v}']"),
         None => format!("form#{form} button"),
     };
-    browser
-        .find(Locator::Css(&css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(browser, Locator::Css(&css)).await;
 }
 
 async fn fill(browser: &Client, id: &str, text: &str) {
@@ -96,7 +91,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             "--substance",
             "Бригадир требует деньги за допуск на объект",
             "--said",
-            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
+            &SCRIPT.join(","),
         ],
     );
     assert!(
@@ -111,12 +106,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     // its file.
     let desk = driver.browser().await;
     log_in(&desk, &d, "marat", "en").await;
-    desk.find(Locator::LinkText(&number))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::LinkText(&number)).await;
     wait_for(&desk, |url| url.contains("/console/appeals/")).await;
     let id: i64 = desk
         .current_url()
@@ -191,13 +181,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
     let r = post_act(&d, "marat", id, &forward).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(show().contains("\"status\": \"forwarded\""), "{}", show());
-    director
-        .find(Locator::Css("#investigation-file a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&director, Locator::Css("#investigation-file a")).await;
     wait_for(&director, |url| url.contains("/console/investigations/")).await;
     fill(&director, "number", "17-П").await;
     fill_date(&director, "order-on", "2026-12-16").await;
@@ -260,13 +244,11 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
         .await
         .unwrap();
     fill(&director, "conclusion-text", "Факт подтверждён.").await;
-    director
-        .find(Locator::Css("input[name=substantiated][value=yes]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &director,
+        Locator::Css("input[name=substantiated][value=yes]"),
+    )
+    .await;
     submit(&director, "conclusion", None).await;
     wait_for(&director, |url| url.contains("done=conclusion")).await;
     director
@@ -385,7 +367,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             "--substance",
             "Грозят взрывом на складе в понедельник",
             "--said",
-            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
+            &SCRIPT.join(","),
         ],
     );
     assert!(
@@ -421,15 +403,7 @@ async fn post_act(d: &Daemon, login: &str, id: i64, fields: &[(&str, &str)]) -> 
     let (_, cookie) = http_login(d, login, PASSWORD).await;
     let cookie = cookie.expect("a session");
     let client = no_redirects();
-    let page = client
-        .get(d.url(&format!("/console/appeals/{id}")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(d, &cookie, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);

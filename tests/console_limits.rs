@@ -17,8 +17,9 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use support::console::{
     PASSWORD, PBX_TOKEN, console_person, csrf_of, http_login, http_login_with_key, no_redirects,
-    post_answered_call, reveal, sealed_with_reader, serve, session_get, set_cookie,
+    reveal, serve, session_get, set_cookie,
 };
+use support::scene::{chain_key_toml, pbx_toml, post_answered_call, sealed_with_reader};
 use support::senim::{Daemon, run_cli, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -26,13 +27,10 @@ const PASSPHRASE: &str = "the director's key passphrase";
 const CALLER: &str = "+77011234567";
 
 fn config_text(dir: &Path, console: &str) -> String {
-    let key = dir.join("chain.key");
-    std::fs::write(&key, format!("{CHAIN_KEY}\n")).unwrap();
     format!(
-        "[journal]\nchain_key_file = \"{}\"\n\n[console]\nlanguage = \"en\"\n{console}\n\n\
-         [pbx]\nlate_tolerance_seconds = 2592000\n\n[[pbx.sources]]\nname = \"office\"\n\
-         token = \"{PBX_TOKEN}\"\n",
-        key.display()
+        "{}\n[console]\nlanguage = \"en\"\n{console}\n\n{}",
+        chain_key_toml(dir, CHAIN_KEY),
+        pbx_toml()
     )
 }
 

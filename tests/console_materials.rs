@@ -12,7 +12,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::Locator;
 use reqwest::StatusCode;
@@ -20,6 +20,8 @@ use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::dovecot::Dovecot;
+use support::eventually::{Raw, eventually_blocking, ok_if};
+use support::scene::{chain_key_toml, sealed_with_reader};
 use support::senim::{run_cli, write_config};
 
 const NAME: &str = "Zhanar Kuanyshkyzy";
@@ -75,20 +77,20 @@ fn appeals(config: &Path) -> Vec<Value> {
 
 /// The appeal of `channel` once it is registered: (id, number).
 fn wait_appeal(config: &Path, channel: &str) -> (i64, String) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(a) = appeals(config).iter().find(|a| a["channel"] == channel) {
-            return (
+    let what = format!("a {channel} appeal registered");
+    eventually_blocking(Duration::from_secs(60), &what, || {
+        let all = appeals(config);
+        match all.iter().find(|a| a["channel"] == channel) {
+            Some(a) => Ok((
                 a["id"].as_i64().expect("an id"),
                 a["registration_number"]
                     .as_str()
                     .expect("a number")
                     .to_owned(),
-            );
+            )),
+            None => Err(all),
         }
-        assert!(Instant::now() < deadline, "no {channel} appeal registered");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    })
 }
 
 /// The appeal's history as `senim journal show` prints it.
@@ -103,11 +105,11 @@ fn history(config: &Path, number: &str) -> String {
 }
 
 fn wait_history(config: &Path, number: &str, kind: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !history(config, number).contains(kind) {
-        assert!(Instant::now() < deadline, "no {kind} in {number}'s history");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let what = format!("{kind} in {number}'s history");
+    eventually_blocking(Duration::from_secs(60), &what, || {
+        let history = history(config, number);
+        ok_if(history.contains(kind), Raw(history))
+    });
 }
 
 /// How many disclosures of the appeal were recorded for `purpose`.
@@ -188,12 +190,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
         !page.contains(SUBJECT) && !page.contains("Case materials"),
         "materials before the click: {page}"
     );
-    desk.find(Locator::Css("form[action$='/reveal'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::Css("form[action$='/reveal'] button")).await;
     let page = source_with(&desk, "Case materials").await;
     let first = page.find("warehouse chief").expect("the first mail's text");
     let later = page.find(REPLY_TEXT).expect("the later mail's text");
@@ -230,12 +227,7 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     desk.goto(&d.url(&format!("/console/appeals/{call_appeal}")))
         .await
         .unwrap();
-    desk.find(Locator::Css("form[action$='/reveal'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&desk, Locator::Css("form[action$='/reveal'] button")).await;
     let page = source_with(&desk, "<audio").await;
     let recording = format!("/console/appeals/{call_appeal}/calls/1/recording");
     assert!(
@@ -403,14 +395,12 @@ const PASSPHRASE: &str = "the director's key passphrase";
 /// `keys init`, and Dana, the Director, enrolled and a reader; its
 /// configuration and port.
 fn sealed_with_dana(dir: &tempfile::TempDir, dovecot: &Dovecot) -> (PathBuf, u16) {
-    let key_file = dir.path().join("chain.key");
-    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
     let port = support::ports::free_port();
     let config = write(
         dir.path(),
         port,
         dovecot,
-        &format!("[journal]\nchain_key_file = \"{}\"\n", key_file.display()),
+        &chain_key_toml(dir.path(), CHAIN_KEY),
     );
     let director = console_person(&config, dir.path(), "dana", &["director"]);
     sealed_with_reader(&config, dir.path(), &director, PASSPHRASE);

@@ -16,6 +16,7 @@ use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::database::{Backend, TestDb};
+use support::scene::record_notes;
 use support::senim::{person, run_cli, run_cli_as};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
@@ -175,13 +176,7 @@ async fn a_persons_language_follows_them_from_login_to_login() {
 
     // In English, the auditor's page with the export form.
     switch_to(&browser, "en", "Log out").await;
-    browser
-        .find(Locator::LinkText("Audit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::LinkText("Audit")).await;
     let audit = source_with(&browser, "Export the Journal (no identity)").await;
     assert!(
         audit.contains("action=\"/console/audit/export\"") && audit.contains("Download CSV"),
@@ -209,15 +204,7 @@ async fn a_persons_language_follows_them_from_login_to_login() {
     let (_, session) = http_login(&d, "aida", PASSWORD).await;
     let session = session.unwrap();
     let client = no_redirects();
-    let page = client
-        .get(d.url("/console/journal"))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, &session, "/console/journal").await;
     assert!(
         page.contains("<html lang=\"ru\""),
         "console.language: {page}"
@@ -256,15 +243,7 @@ async fn a_persons_language_follows_them_from_login_to_login() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/console");
-    let page = client
-        .get(d.url("/console/journal"))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, &session, "/console/journal").await;
     assert!(page.contains("<html lang=\"kk\""), "{page}");
     assert!(
         listed(&config, "aida").contains(" kk "),
@@ -295,32 +274,13 @@ async fn the_auditor_exports_the_journal_without_identity_and_the_chain_records_
     console_person(&config, dir.path(), "marat", &["manager"]);
     let operator = person(&config, "olga", &["operator"]);
     let number = answered_call(&d, "1765863600.21").await;
-    let r = reqwest::Client::new()
-        .patch(d.url("/v1/appeals/1"))
-        .bearer_auth(&operator.token)
-        .json(&json!({
-            "name": NAME.join(" "),
-            "phone": PHONE,
-            "substance": SUBSTANCE,
-            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let fields = json!({"name": NAME.join(" "), "phone": PHONE, "substance": SUBSTANCE});
+    record_notes(&d, &operator.token, 1, fields).await;
 
     let (_, session) = http_login(&d, "aida", PASSWORD).await;
     let session = session.unwrap();
     let client = no_redirects();
-    let page = client
-        .get(d.url("/console/audit"))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, &session, "/console/audit").await;
     assert!(page.contains("action=\"/console/audit/export\""), "{page}");
     let csrf = csrf_of(&page);
     let export = |form: Vec<(&'static str, String)>| {

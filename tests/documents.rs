@@ -27,11 +27,10 @@ use senim::cases::Act;
 use senim::journal::{Appeal, AppealKey};
 use sha2::{Digest, Sha256};
 use support::app::TestApp;
-use support::console::{PASSWORD, PBX_TOKEN, console_person, csrf_of, http_login, no_redirects};
+use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::scene::{CALLER, post_answered_call};
 use support::senim::{Person, Served, command, person, run_cli};
 use support::time::astana;
-
-const CALLER: &str = "+77011234567";
 
 /// `[documents]` as an office fills it in: Kazakh and Russian names.
 const DOCUMENTS: &str = r#"
@@ -53,22 +52,7 @@ fn now() -> DateTime<Utc> {
 
 /// An answered call on the trust line: its appeal.
 async fn call(d: &TestApp, call_id: &str) -> Appeal {
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&serde_json::json!({
-            "call_id": call_id,
-            "caller": CALLER,
-            "start": "2026-12-16T10:40:00+05:00",
-            "answer": "2026-12-16T10:40:09+05:00",
-            "end": "2026-12-16T10:52:00+05:00",
-            "disposition": "answered",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let body = post_answered_call(d, call_id, "2026-12-16").await;
     let number = body["registration_number"].as_str().unwrap();
     let key: AppealKey = number.parse().unwrap();
     d.app.journal.find(&key).await.unwrap()

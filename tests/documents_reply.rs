@@ -21,12 +21,15 @@ use reqwest::StatusCode;
 use senim::cases::Act;
 use senim::deadlines::{Event, Kind};
 use senim::documents::{ReplyInput, ReplyMethod};
-use senim::journal::{Appeal, Channel, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{Appeal, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
 use support::browser::{Driver, screenshot};
 use support::console::{
-    PASSWORD, console_person, csrf_of, http_login, log_in, no_redirects, source_with,
+    PASSWORD, click, console_person, csrf_of, http_login, log_in, no_redirects, page_text,
+    source_with,
 };
+use support::eventually::eventually;
+use support::scene::new_appeal;
 use support::senim::{Person, Served, command, person};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
@@ -52,8 +55,6 @@ async fn register(d: &TestApp, key: &str) -> Appeal {
     d.app
         .journal
         .register(NewAppeal {
-            received_at: now(),
-            channel: Channel::Email,
             reporter: Reporter {
                 name: Some("Асқар Ахметов".into()),
                 postal_address: Some("010000, Астана қ.; Абай даңғылы, 1".into()),
@@ -62,10 +63,7 @@ async fn register(d: &TestApp, key: &str) -> Appeal {
             },
             subject: Some("Пара".into()),
             substance: Some("Бастық пара алды.".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", key),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(SourceRef::new("test", key), now())
         })
         .await
         .expect("register")
@@ -203,20 +201,18 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
     let number = issued.entry.number.clone();
     assert_eq!(number, "OUT-2026-0001");
     assert!(issued.contents.is_empty(), "an e-mail reply has no files");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let reply = loop {
-        let found = smtp.messages().into_iter().find(|m| {
-            m.rcpt_to.iter().any(|r| r.contains(CITIZEN)) && m.data_str().contains("senim-reply.")
-        });
-        if let Some(mail) = found {
-            break mail;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no reply reached {CITIZEN}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let what = format!("a reply reaching {CITIZEN}");
+    let reply = eventually(Duration::from_secs(30), &what, async || {
+        let all = smtp.messages();
+        let recipients: Vec<_> = all.iter().map(|m| m.rcpt_to.clone()).collect();
+        all.into_iter()
+            .find(|m| {
+                m.rcpt_to.iter().any(|r| r.contains(CITIZEN))
+                    && m.data_str().contains("senim-reply.")
+            })
+            .ok_or(recipients)
+    })
+    .await;
     let parsed = mail_parser::MessageParser::default()
         .parse(&reply.data)
         .unwrap();
@@ -382,15 +378,7 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
     let cookie = cookie.expect("a session");
     let client = no_redirects();
     let page_path = format!("/console/appeals/{}", appeal.id);
-    let page = client
-        .get(d.url(&page_path))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, &cookie, &page_path).await;
     assert!(!page.contains("id=\"reply\""), "no form before the reveal");
     let revealed = client
         .post(d.url(&format!("{page_path}/reveal")))
@@ -466,15 +454,7 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
 
 /// The revealed appeal's page, as the manager's session gets it.
 async fn reveal(d: &TestApp, client: &reqwest::Client, cookie: &str, page_path: &str) -> String {
-    let page = client
-        .get(d.url(page_path))
-        .header(reqwest::header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, cookie, page_path).await;
     client
         .post(d.url(&format!("{page_path}/reveal")))
         .header(reqwest::header::COOKIE, cookie)
@@ -534,25 +514,17 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
     let browser = driver.browser().await;
     log_in(&browser, &d, "marat", "ru").await;
     browser.goto(&d.url(&page_path)).await.unwrap();
-    browser
-        .find(fantoccini::Locator::Css("form[action$='/reveal'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(
+        &browser,
+        fantoccini::Locator::Css("form[action$='/reveal'] button"),
+    )
+    .await;
     let shown = source_with(&browser, "id=\"extension-notice\"").await;
     assert!(
         shown.contains("Уведомление о продлении срока ответа"),
         "{shown}"
     );
-    browser
-        .find(fantoccini::Locator::Id("extension-notice"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, fantoccini::Locator::Id("extension-notice")).await;
     screenshot(&browser, "appeal-extension-notice").await;
     browser.close().await.unwrap();
 

@@ -8,8 +8,9 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::eventually::{Raw, eventually, ok_if};
 use support::senim::{Daemon, write_config};
 
 /// Starts the daemon with `[server]` keys given as `SENIM_SERVER__…` variables.
@@ -147,15 +148,12 @@ async fn at_the_connection_limit_open_connections_are_served_and_new_ones_wait()
     })
     .await
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !daemon.logs().contains("server.max_connections reached") {
-        assert!(
-            Instant::now() < deadline,
-            "the limit was not reached:\n{}",
-            daemon.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = "the limit reached (server.max_connections reached)";
+    eventually(Duration::from_secs(30), what, async || {
+        let logs = daemon.logs();
+        ok_if(logs.contains("server.max_connections reached"), Raw(logs))
+    })
+    .await;
     // The keep-alive connection still works.
     assert_eq!(get(&client).await.unwrap(), 200);
     // A new connection waits; it is served once an idle one closes.

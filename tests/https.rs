@@ -11,8 +11,9 @@ mod support;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::eventually::{Raw, eventually_blocking, ok_if};
 use support::senim::{Daemon, http_get_status, run_cli, write_config};
 use support::tls::TestCertificates;
 
@@ -143,33 +144,26 @@ const KEEP_IDLE: &[(&str, &str)] = &[("header_read_timeout_seconds", "60")];
 /// Polls a fresh connection until `ca_pem`'s certificate is served, with a
 /// deadline; the daemon must stay up meanwhile.
 fn wait_until_served_by(daemon: &mut Daemon, runtime: &tokio::runtime::Runtime, ca_pem: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let answer = healthz(runtime, &client_trusting(ca_pem), daemon.port);
-        if answer == Ok(200) {
-            return;
-        }
-        assert!(daemon.is_running(), "senim exited:\n{}", daemon.logs());
-        assert!(
-            Instant::now() < deadline,
-            "the new certificate is not served ({answer:?}):\n{}",
-            daemon.logs()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually_blocking(
+        Duration::from_secs(30),
+        "the new certificate served",
+        || {
+            let answer = healthz(runtime, &client_trusting(ca_pem), daemon.port);
+            assert!(daemon.is_running(), "senim exited:\n{}", daemon.logs());
+            ok_if(
+                answer == Ok(200),
+                Raw(format!("{answer:?}:\n{}", daemon.logs())),
+            )
+        },
+    );
 }
 
 /// Waits (with a deadline) until the daemon has logged `text`.
 fn wait_for_log(daemon: &Daemon, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !daemon.logs().contains(text) {
-        assert!(
-            Instant::now() < deadline,
-            "`{text}` was not logged:\n{}",
-            daemon.logs()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually_blocking(Duration::from_secs(30), &format!("`{text}` logged"), || {
+        let logs = daemon.logs();
+        ok_if(logs.contains(text), Raw(logs))
+    });
 }
 
 /// A TCP connection to `port` from `from` (a loopback address), which sends nothing.
@@ -219,11 +213,10 @@ fn a_silent_handshake_holds_its_peer_slot_alone_and_is_closed_at_the_header_time
     }
     wait_for_log(&daemon, "TLS handshake not done within");
     // Its slot is given back: 127.0.0.2 is served again.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while from_second([127, 0, 0, 2]) != Ok(200) {
-        assert!(Instant::now() < deadline, "127.0.0.2 is not served again");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually_blocking(Duration::from_secs(30), "127.0.0.2 served again", || {
+        let answer = from_second([127, 0, 0, 2]);
+        ok_if(answer == Ok(200), answer)
+    });
 }
 
 #[test]

@@ -118,20 +118,10 @@ async fn hold_write_lock(db_file: &std::path::Path) -> SqliteConnection {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intake_answers_503_while_another_process_holds_the_lock_and_recovers_by_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let extra = format!(
-        "[database]\nlock_wait_seconds = 1\n\n[[pbx.sources]]\nname = \"office\"\ntoken = \"{TOKEN}\"\n"
-    );
-    // `write_config` writes a [database] table of its own: merge ours into it.
     let port = support::ports::free_port();
-    let config = support::senim::write_config(dir.path(), port, "", "");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("[database]\n", "[database]\nlock_wait_seconds = 1\n");
-    std::fs::write(
-        &config,
-        format!("{text}\n{}", extra.split_once("\n\n").unwrap().1),
-    )
-    .unwrap();
+    let extra = format!("[[pbx.sources]]\nname = \"office\"\ntoken = \"{TOKEN}\"\n");
+    let config = support::senim::write_config(dir.path(), port, "", &extra);
+    support::scene::add_keys(&config, "database", "lock_wait_seconds = 1");
     let d = Daemon::start_with_config(dir.path(), config, port);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))

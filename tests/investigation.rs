@@ -23,7 +23,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::senim::{Daemon, Person, command, run_cli, write_config};
+use support::scene::{Keys, chain_key_toml};
+use support::senim::{Daemon, Person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f05a69788796a5b4c3d2e1f00f1e2d3c4b";
 const ORDER: &str = "ПР-17/ВР";
@@ -33,21 +34,6 @@ const CONCLUSION: &str =
     "Комиссия анықтады: бригадир объектіге жіберу үшін ақша талап еткен. Факт подтверждён.";
 const DECISION: &str = "Выговор бригадиру участка № 3";
 const OUTSIDE: &str = "Ержан Сапаров, юрист";
-
-/// `senim --as <person> <args>` on the tests' day (the daemon's clock), with
-/// the passphrase file if given.
-fn cli(config: &Path, person: &Person, passphrase: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = command();
-    c.arg("--config")
-        .arg(config)
-        .args(["--as", &person.login])
-        .env("SENIM_TOKEN", &person.token)
-        .env("TEST_SENIM_CLOCK_START", CLOCK);
-    if let Some(file) = passphrase {
-        c.arg("--passphrase-file").arg(file);
-    }
-    c.args(args).output().expect("run senim")
-}
 
 fn ok(out: Output) -> String {
     assert!(
@@ -118,45 +104,33 @@ fn events(config: &Path, number: &str) -> Vec<(String, String, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_commission() {
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("chain.key");
-    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).unwrap();
     let port = support::ports::free_port();
-    let config = write_config(
-        dir.path(),
-        port,
-        "",
-        &format!(
-            "{}\n[journal]\nchain_key_file = \"{}\"\n",
-            config(None),
-            key_file.display()
-        ),
+    let extra = format!(
+        "{}\n{}",
+        config(None),
+        chain_key_toml(dir.path(), CHAIN_KEY)
     );
+    let config = write_config(dir.path(), port, "", &extra);
     let dana = console_person(&config, dir.path(), "dana", &["director"]);
     let marat = console_person(&config, dir.path(), "marat", &["manager"]);
     let aset = console_person(&config, dir.path(), "aset", &["operator"]);
     let olga = console_person(&config, dir.path(), "olga", &["operator"]);
     let aigul = console_person(&config, dir.path(), "aigul", &["auditor"]);
-    let escrow = dir.path().join("escrow.key");
-    let escrow_arg = escrow.to_str().unwrap();
-    ok(cli(
+    let keys = Keys::init_with_env(
         &config,
+        dir.path(),
         &dana,
-        None,
-        &["keys", "init", "--escrow-out", escrow_arg],
-    ));
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
+    let escrow = keys.escrow();
+    let escrow_arg = escrow.to_str().unwrap();
     // Everyone has a key of their own; the Director and the manager read the
     // office key; Aset, a member of the commission, does not.
     for p in [&dana, &marat, &aset, &olga, &aigul] {
-        let pass = passphrase(dir.path(), &p.login);
-        ok(cli(&config, p, Some(&pass), &["keys", "enroll"]));
+        keys.enroll(p, &format!("the key passphrase of {}", p.login));
     }
     for login in ["dana", "marat"] {
-        ok(cli(
-            &config,
-            &dana,
-            None,
-            &["keys", "add-reader", login, "--escrow-key-file", escrow_arg],
-        ));
+        ok(keys.add_reader(login));
     }
     let d = Daemon::start_with_env(
         dir.path(),
@@ -613,13 +587,7 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
             .await
             .unwrap();
     }
-    browser
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, Locator::Css("form button[type=submit]")).await;
     wait_for(&browser, |url| !url.contains("/console/login")).await;
     browser
         .goto(&d.url(&format!("/console/investigations/{id}")))
@@ -710,15 +678,7 @@ async fn the_plain_path_is_refused(
     }
     let (_, cookie) = http_login(d, "dana", PASSWORD).await;
     let cookie = cookie.expect("a session");
-    let page = no_redirects()
-        .get(d.url(&format!("/console/appeals/{id}")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(d, &cookie, &format!("/console/appeals/{id}")).await;
     assert!(
         page.contains("id=\"investigation-file\"")
             && !page.contains("value=\"investigation_ordered\"")

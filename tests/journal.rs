@@ -14,6 +14,7 @@ use senim::journal::{
     SourceRef, Status,
 };
 use support::database::{Backend, TestDb};
+use support::scene::new_appeal;
 use support::time::{astana, date};
 
 fn journal(db: &TestDb, clock: &FixedClock) -> Journal {
@@ -28,15 +29,9 @@ fn journal(db: &TestDb, clock: &FixedClock) -> Journal {
 
 fn call(id: &str, received_at: DateTime<Utc>) -> NewAppeal {
     NewAppeal {
-        received_at,
         channel: Channel::Phone,
-        reporter: Reporter::default(),
-        subject: None,
-        substance: None,
         status: Status::AwaitingOperatorNotes,
-        source: SourceRef::new("pbx-call", id),
-        also_known_as: vec![],
-        actor: "test".into(),
+        ..new_appeal(SourceRef::new("pbx-call", id), received_at)
     }
 }
 

@@ -43,6 +43,8 @@ use senim::config::{Config, ConfigSource};
 use senim::deadlines::{Event, Kind};
 use senim::journal::{Appeal, Category, Channel, NewAppeal, Reporter, SourceRef, Status};
 use support::database::{Backend, TestDb};
+use support::on_both_backends;
+use support::scene::new_appeal;
 use support::senim::write_config;
 use support::time::{astana, date};
 
@@ -464,15 +466,10 @@ async fn register(
     clock.set(received + chrono::Duration::seconds(5));
     app.journal
         .register(NewAppeal {
-            received_at: received,
             channel,
             reporter,
-            subject: None,
             substance: Some(substance.to_owned()),
-            status: Status::Registered,
-            source: SourceRef::new("law", key),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(SourceRef::new("law", key), received)
         })
         .await
         .expect("register")
@@ -606,15 +603,7 @@ async fn the_table_holds(backend: Backend) {
     assert_eq!(report.deadlines.all.missed(), 2);
 }
 
-#[tokio::test]
-async fn the_law_table_on_sqlite() {
-    the_table_holds(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_law_table_on_postgres() {
-    the_table_holds(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] the_table_holds => the_law_table_on_sqlite, the_law_table_on_postgres);
 
 /// An appeal for the refusals below: received Monday 7 December 2026 at 10:00,
 /// with an e-mail (its reply due 29 December).

@@ -6,7 +6,7 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use senim::app::App;
 use senim::clock::SystemClock;
@@ -19,21 +19,15 @@ use tokio::sync::watch;
 
 use support::database::TestDb;
 use support::dovecot::{Dovecot, DovecotOptions};
-use support::senim::Daemon;
+use support::eventually::{eventually, ok_if, until};
+use support::ports::free_port;
+use support::senim::{Daemon, metrics, write_config};
 
 const PROCESSED: &str = "Senim/Registered";
 
 /// The `[mailbox]` section for `dovecot`, over IMAPS, plus `extra` keys.
 fn mailbox_toml(dovecot: &Dovecot, extra: &str) -> String {
-    format!(
-        "[mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
-         username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
-         max_backoff_seconds = 2\n{extra}\n",
-        dovecot.imaps_port(),
-        dovecot.ca_pem_path().display(),
-        dovecot.user(),
-        dovecot.password(),
-    )
+    format!("{}{extra}\n", dovecot.mailbox_toml())
 }
 
 /// The mailbox poller running in this process on its own App.
@@ -46,13 +40,12 @@ struct Intake {
 
 async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Intake {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("senim.toml");
-    let text = format!(
-        "[database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n{}",
-        dir.path().join("data").display(),
-        mailbox_toml(dovecot, extra)
+    let path = write_config(
+        dir.path(),
+        free_port(),
+        database_url,
+        &mailbox_toml(dovecot, extra),
     );
-    std::fs::write(&path, text).expect("write config");
     let config = Config::load(&ConfigSource::new(Some(&path))).expect("config");
     let app = Arc::new(
         App::open(config, Arc::new(SystemClock))
@@ -77,11 +70,7 @@ async fn start_intake(dovecot: &Dovecot, database_url: &str, extra: &str) -> Int
 impl Intake {
     /// Every appeal in the Journal, oldest first.
     async fn appeals(&self) -> Vec<senim::journal::Appeal> {
-        self.app
-            .journal
-            .list(&ListFilter::default())
-            .await
-            .expect("list the Journal")
+        support::scene::appeals(&self.app).await
     }
 
     async fn stop(self) {
@@ -90,29 +79,14 @@ impl Intake {
     }
 }
 
-/// Waits until `done` holds, polling; panics with `what` after `limit`.
-async fn wait_until<F, Fut>(limit: Duration, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn stored(db: &Db) -> Vec<store::StoredMessage> {
     store::list(db).await.expect("list stored messages")
 }
 
 async fn wait_stored(db: &Db, n: usize, limit: Duration) {
-    wait_until(limit, &format!("{n} stored messages"), || async {
-        stored(db).await.len() >= n
+    eventually(limit, &format!("{n} stored messages"), async || {
+        let count = stored(db).await.len();
+        ok_if(count >= n, format!("{count} stored"))
     })
     .await;
 }
@@ -159,8 +133,9 @@ fn base64(s: &str) -> String {
 }
 
 async fn wait_inbox_empty(dovecot: &Dovecot, limit: Duration) {
-    wait_until(limit, "an empty INBOX", || async {
-        dovecot.message_count("INBOX") == 0
+    eventually(limit, "an empty INBOX", async || {
+        let count = dovecot.message_count("INBOX");
+        ok_if(count == 0, format!("{count} in the INBOX"))
     })
     .await;
 }
@@ -170,7 +145,7 @@ async fn new_mail_while_idle_is_registered_once_and_moved_unread() {
     let dovecot = Dovecot::start();
     let db = TestDb::sqlite().await;
     let intake = start_intake(&dovecot, &db.url, "").await;
-    wait_until(Duration::from_secs(30), "the first poll", || async {
+    until(Duration::from_secs(30), "the first poll", async || {
         intake.app.mailbox.status.snapshot().last_reached.is_some()
     })
     .await;
@@ -887,12 +862,7 @@ async fn the_sender_gets_one_threaded_receipt_through_the_outbox() {
         "no address in the logs"
     );
     // Two appeals registered (the out-of-office reply is none), each counted once.
-    let metrics = reqwest::get(daemon.metrics_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&daemon).await;
     assert!(
         metrics.contains("senim_appeals_registered_total{channel=\"email\"} 2"),
         "{metrics}"

@@ -6,10 +6,11 @@
 mod support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::database::TestDb;
 use support::dovecot::Dovecot;
+use support::eventually::{Raw, eventually, ok_if};
 use support::senim::{Daemon, write_config};
 
 const CRASH_HOOK: (&str, &str) = ("TEST_SENIM_CRASH_AFTER_COMMIT", "1");
@@ -42,15 +43,11 @@ async fn crashed_daemon(dovecot: &Dovecot, dir: &Path, database_url: &str, extra
     for n in 0..5 {
         dovecot.append("INBOX", &mail(n));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while reqwest::get(daemon.url("/healthz")).await.is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "the daemon did not abort:\n{}",
-            daemon.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(60), "the daemon to abort", async || {
+        let up = reqwest::get(daemon.url("/healthz")).await.is_ok();
+        ok_if(!up, Raw(daemon.logs()))
+    })
+    .await;
     assert!(
         daemon.logs().contains("aborting between commit and settle"),
         "{}",
@@ -60,15 +57,10 @@ async fn crashed_daemon(dovecot: &Dovecot, dir: &Path, database_url: &str, extra
 }
 
 async fn wait_inbox_empty(dovecot: &Dovecot, daemon: &Daemon) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while dovecot.message_count("INBOX") > 0 {
-        assert!(
-            Instant::now() < deadline,
-            "INBOX not emptied:\n{}",
-            daemon.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(60), "the INBOX emptied", async || {
+        ok_if(dovecot.message_count("INBOX") == 0, Raw(daemon.logs()))
+    })
+    .await;
 }
 
 fn journal_lines(daemon: &Daemon) -> usize {

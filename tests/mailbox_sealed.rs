@@ -10,19 +10,22 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use age::secrecy::ExposeSecret;
 use senim::app::App;
 use senim::clock::SystemClock;
 use senim::config::{Config, ConfigSource};
-use senim::journal::{AppealId, ListFilter};
+use senim::journal::AppealId;
 use senim::mailbox::store::{self, MessagePk, StoreError};
 use senim::outbox::{MailKind, MailState, Outbox};
 use senim::sealing::Unlocked;
 use tokio::sync::watch;
 
 use support::dovecot::Dovecot;
+use support::eventually::{self, eventually};
+use support::ports::free_port;
+use support::scene::{self, chain_key_toml};
+use support::senim::write_config;
 use support::smtp::{SmtpOptions, SmtpServer};
 
 const NAME: &str = "Zhanar Kuanyshkyzy-Sealtest";
@@ -88,24 +91,14 @@ async fn open_app(
     smtp: &SmtpServer,
 ) -> (Arc<App>, PathBuf) {
     let data_dir = dir.join("data");
-    let key_file = dir.join("chain.key");
-    std::fs::write(&key_file, CHAIN_KEY).expect("write the chain key");
-    let text = format!(
-        "[database]\ndata_dir = \"{}\"\nurl = \"{database_url}\"\n\n[journal]\nchain_key_file = \"{}\"\n\n\
-         [mailbox]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"tls\"\nca_file = \"{}\"\n\
-         username = \"{}\"\npassword = \"{}\"\npoll_interval_seconds = 1\ntimeout_seconds = 20\n\
-         max_backoff_seconds = 2\n\n[mailbox.ack]\nlanguages = [\"ru\"]\n\n\
+    let extra = format!(
+        "{}\n{}\n[mailbox.ack]\nlanguages = [\"ru\"]\n\n\
          [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"senim@example.kz\"\n",
-        data_dir.display(),
-        key_file.display(),
-        dovecot.imaps_port(),
-        dovecot.ca_pem_path().display(),
-        dovecot.user(),
-        dovecot.password(),
+        chain_key_toml(dir, CHAIN_KEY),
+        dovecot.mailbox_toml(),
         smtp.port(),
     );
-    let path = dir.join("senim.toml");
-    std::fs::write(&path, text).expect("write config");
+    let path = write_config(dir, free_port(), database_url, &extra);
     let config = Config::load(&ConfigSource::new(Some(&path))).expect("config");
     let app = App::open(config, Arc::new(SystemClock))
         .await
@@ -116,17 +109,7 @@ async fn open_app(
 /// Makes the office key (as `senim keys init` will) and turns sealing on; returns
 /// the escrow identity, as the Director's safe would keep it.
 async fn init_keys(app: &App) -> age::x25519::Identity {
-    let mut tx = app.db.begin().await.expect("begin");
-    let made = app
-        .keys()
-        .init_in(&mut tx, "test", app.clock.now())
-        .await
-        .expect("init the office key");
-    tx.commit().await.expect("commit");
-    app.sealer.refresh().await.expect("refresh the sealer");
-    assert!(app.sealer.is_on(), "sealing is on");
-    senim::sealing::keys::parse_escrow(made.escrow_identity.expose_secret())
-        .expect("the escrow identity")
+    scene::keys_init(app, "test", async |_| {}).await
 }
 
 impl Intake {
@@ -162,11 +145,7 @@ impl Intake {
     }
 
     async fn appeals(&self) -> Vec<senim::journal::Appeal> {
-        self.app
-            .journal
-            .list(&ListFilter::default())
-            .await
-            .expect("list the Journal")
+        support::scene::appeals(&self.app).await
     }
 
     async fn stored(&self) -> Vec<store::StoredMessage> {
@@ -198,29 +177,35 @@ impl Intake {
     }
 }
 
-async fn wait_until<F, Fut>(limit: Duration, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn wait_settled(intake: &Intake, dovecot: &Dovecot, stored: usize) {
-    wait_until(Duration::from_secs(60), "the mail stored", || async {
-        intake.stored().await.len() >= stored
+    eventually(Duration::from_secs(60), "the mail stored", async || {
+        let count = intake.stored().await.len();
+        eventually::ok_if(count >= stored, format!("{count} stored"))
     })
     .await;
-    wait_until(Duration::from_secs(60), "an empty INBOX", || async {
-        dovecot.message_count("INBOX") == 0
+    eventually(Duration::from_secs(60), "an empty INBOX", async || {
+        let count = dovecot.message_count("INBOX");
+        eventually::ok_if(count == 0, format!("{count} in the INBOX"))
     })
+    .await;
+}
+
+/// Waits until the INBOX is empty and `Senim/Registered` holds the three mails.
+async fn wait_duplicate_settled(dovecot: &Dovecot) {
+    eventually(
+        Duration::from_secs(60),
+        "the duplicate settled",
+        async || {
+            let counts = (
+                dovecot.message_count("INBOX"),
+                dovecot.message_count("Senim/Registered"),
+            );
+            eventually::ok_if(
+                counts == (0, 3),
+                format!("(INBOX, Senim/Registered): {counts:?}"),
+            )
+        },
+    )
     .await;
 }
 
@@ -429,10 +414,7 @@ async fn sealed_mail_is_registered_acknowledged_threaded_and_unreadable_on_disk(
     dovecot.append("INBOX", &follow_up());
     wait_settled(&intake, &dovecot, 2).await;
     dovecot.append("INBOX", &appeal_mail());
-    wait_until(Duration::from_secs(60), "the duplicate settled", || async {
-        dovecot.message_count("INBOX") == 0 && dovecot.message_count("Senim/Registered") == 3
-    })
-    .await;
+    wait_duplicate_settled(&dovecot).await;
     let stored = intake.stored().await;
     assert_eq!(stored.len(), 2, "the duplicate is not stored again");
     assert_eq!(intake.appeals().await.len(), 1, "nor registered again");
@@ -540,31 +522,21 @@ async fn seal_in_place(database_url: &str) {
 
     // As `senim keys init` does: the office key, then the store sealed in place,
     // in one transaction.
-    let mut tx = app.db.begin().await.expect("begin");
-    let keys = app.keys();
-    let made = keys
-        .init_in(&mut tx, "test", app.clock.now())
-        .await
-        .expect("init");
-    let recipients = keys
-        .current_in(&mut tx)
-        .await
-        .expect("the new generation")
-        .expect("one");
-    app.sealer.use_recipients(recipients);
-    let sealed = app
-        .mailbox
-        .seal_existing_in(&mut tx, &app.sealer)
-        .await
-        .expect("seal the mailbox");
-    assert_eq!(sealed, 1);
-    assert_eq!(
-        Outbox::seal_existing_in(&mut tx, &app.sealer)
+    let escrow = scene::keys_init(&app, "test", async |tx| {
+        let sealed = app
+            .mailbox
+            .seal_existing_in(tx, &app.sealer)
             .await
-            .expect("seal the outbox"),
-        1
-    );
-    tx.commit().await.expect("commit");
+            .expect("seal the mailbox");
+        assert_eq!(sealed, 1);
+        assert_eq!(
+            Outbox::seal_existing_in(tx, &app.sealer)
+                .await
+                .expect("seal the outbox"),
+            1
+        );
+    })
+    .await;
     // A second run has nothing left to do.
     let mut tx = app.db.begin().await.expect("begin");
     assert_eq!(
@@ -585,9 +557,7 @@ async fn seal_in_place(database_url: &str) {
     for (what, secret) in secrets() {
         assert!(!holds(&values, &secret), "{what} is still stored plain");
     }
-    let escrow = senim::sealing::keys::parse_escrow(made.escrow_identity.expose_secret())
-        .expect("the escrow identity");
-    let unlocked = keys.unlock_escrow(escrow).await.expect("unlock");
+    let unlocked = scene::office_key(&app, escrow).await;
     assert_opens_back(&intake, &unlocked).await;
 
     // The receipt, sealed in place, is still sent to the reporter, then erased.
@@ -606,10 +576,7 @@ async fn seal_in_place(database_url: &str) {
     dovecot.append("INBOX", &follow_up());
     wait_settled(&intake, &dovecot, 2).await;
     dovecot.append("INBOX", &appeal_mail());
-    wait_until(Duration::from_secs(60), "the duplicate settled", || async {
-        dovecot.message_count("INBOX") == 0 && dovecot.message_count("Senim/Registered") == 3
-    })
-    .await;
+    wait_duplicate_settled(&dovecot).await;
     intake.pause().await;
     assert_eq!(
         intake.stored().await.len(),

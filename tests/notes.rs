@@ -18,27 +18,21 @@ use std::process::Output;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::StatusCode;
-use senim::clock::Clock;
 use senim::deadlines::Kind;
 use senim::journal::sealed::{Confidential, envelopes};
 use senim::journal::{Amendment, AppealId, Status};
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects, page_text};
 use support::database::{Backend, TestDb};
+use support::on_both_backends;
+use support::scene::{self, SCRIPT, chain_key_toml, pbx_toml, post_answered_call};
 use support::senim::{Daemon, Person, Served, person, run_cli_as, write_config};
 use support::time::astana;
 
-const PBX_TOKEN: &str = "asterisk-token-0123456789";
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const CLOCK: &str = "2026-12-16T11:00:00+05:00";
-const SCRIPT: [&str; 4] = [
-    "own_name_and_position",
-    "line_scope",
-    "state_secret_warning",
-    "disclosure_liability",
-];
 /// The name as the operator mistyped it, and as corrected.
 const TYPO: &str = "Серік Әлиевв Typo";
 const FIXED: &str = "Серік Әлиев Fixed";
@@ -52,42 +46,12 @@ fn now() -> DateTime<Utc> {
 }
 
 fn config(dir: &Path) -> String {
-    let key = dir.join("chain.key");
-    std::fs::write(&key, format!("{CHAIN_KEY}\n")).unwrap();
-    format!(
-        r#"
-[journal]
-chain_key_file = "{}"
-
-[pbx]
-late_tolerance_seconds = 2592000
-
-[[pbx.sources]]
-name = "office"
-token = "{PBX_TOKEN}"
-"#,
-        key.display()
-    )
+    format!("\n{}\n{}", chain_key_toml(dir, CHAIN_KEY), pbx_toml())
 }
 
 /// An answered call, awaiting the operator's notes; its appeal's id.
 async fn answered_call(d: &impl Served, call_id: &str) -> i64 {
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&json!({
-            "call_id": call_id,
-            "caller": "+77011234567",
-            "start": "2026-12-16T10:40:00+05:00",
-            "answer": "2026-12-16T10:40:09+05:00",
-            "end": "2026-12-16T10:52:00+05:00",
-            "disposition": "answered",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
+    let body = post_answered_call(d, call_id, "2026-12-16").await;
     body["appeal_id"].as_i64().unwrap()
 }
 
@@ -165,27 +129,17 @@ fn holds(bytes: &[u8], secret: &str) -> bool {
 /// plain appeals sealed in place in the same transaction; the escrow's key.
 async fn keys_init(d: &TestApp) -> Unlocked {
     let app = &d.app;
-    let keys = app.keys();
-    let mut tx = app.db.begin().await.unwrap();
-    let init = keys
-        .init_in(&mut tx, "person:dana", d.clock.now())
-        .await
-        .unwrap();
-    let recipients = keys.current_in(&mut tx).await.unwrap().unwrap();
-    app.sealer.use_recipients(recipients);
-    let sealed = app
-        .journal
-        .seal_existing_in(&mut tx, "person:dana")
-        .await
-        .unwrap();
-    assert!(sealed >= 1);
-    tx.commit().await.unwrap();
-    app.sealer.refresh().await.unwrap();
-    assert!(app.sealer.is_on());
+    let escrow = scene::keys_init(app, "person:dana", async |tx| {
+        let sealed = app
+            .journal
+            .seal_existing_in(tx, "person:dana")
+            .await
+            .unwrap();
+        assert!(sealed >= 1);
+    })
+    .await;
     app.db.checkpoint().await.unwrap();
-    use age::secrecy::ExposeSecret;
-    let escrow = senim::sealing::keys::parse_escrow(init.escrow_identity.expose_secret()).unwrap();
-    keys.unlock_escrow(escrow).await.unwrap()
+    scene::office_key(app, escrow).await
 }
 
 /// Each envelope of appeal `id`, opened on its own: what each write wrote.
@@ -457,15 +411,7 @@ async fn notes_and_corrections(backend: Backend) {
     d.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_sqlite() {
-    notes_and_corrections(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_postgres() {
-    notes_and_corrections(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] notes_and_corrections => notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_sqlite, notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_postgres);
 
 fn text(out: &Output) -> String {
     format!(
@@ -686,15 +632,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     // The manager reveals the appeal: the correction form holds the values.
     let (_, session) = http_login(&d, "marat", PASSWORD).await;
     let session = session.unwrap();
-    let page = client
-        .get(d.url(&format!("/console/appeals/{id}")))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&d, &session, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
     let revealed = client
         .post(d.url(&format!("/console/appeals/{id}/reveal")))

@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,7 +14,9 @@ use reqwest::StatusCode;
 use senim::clock::Clock;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::senim::{Daemon, Served, run_cli, write_config};
+use support::pbx::{http_server, post_upload, recording_server, upload};
+use support::scene::{SCRIPT, record_notes};
+use support::senim::{Daemon, Served, metrics, run_cli, write_config};
 
 const ASTERISK_TOKEN: &str = "asterisk-token-0123456789";
 const HOSTED_TOKEN: &str = "hosted-token-0123456789abc";
@@ -229,12 +229,7 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     let (status, again) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!((status, &again), (StatusCode::CREATED, &first));
     // The registration is counted once, the retry not at all.
-    let metrics = reqwest::get(d.metrics_url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&d).await;
     assert!(
         metrics.contains("senim_appeals_registered_total{channel=\"phone\"} 1"),
         "{metrics}"
@@ -257,22 +252,14 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
 
     // The operator completes it (clause 10.5) with a manager token.
     let id = first["appeal_id"].as_i64().unwrap();
-    let r = client()
-        .patch(d.url(&format!("/v1/appeals/{id}")))
-        .bearer_auth(MANAGER_TOKEN)
-        .json(&json!({
-            "name": "Айгүл Серікқызы",
-            "organisation": "ТОО Пример",
-            "postal_address": "Astana, Mangilik El 1",
-            "phone": "+77019998877",
-            "substance": "An inspector asked for money to sign the act.",
-            "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let appeal: Value = r.json().await.unwrap();
+    let fields = json!({
+        "name": "Айгүл Серікқызы",
+        "organisation": "ТОО Пример",
+        "postal_address": "Astana, Mangilik El 1",
+        "phone": "+77019998877",
+        "substance": "An inspector asked for money to sign the act.",
+    });
+    let appeal = record_notes(&d, MANAGER_TOKEN, id, fields).await;
     assert_eq!(appeal["status"], "registered");
     assert_eq!(appeal["anonymous"], false);
     assert_eq!(appeal["no_return_address"], false);
@@ -284,7 +271,7 @@ async fn answered_call_is_registered_once_across_retries_and_restarts(database_u
     let r = client()
         .patch(d.url(&format!("/v1/appeals/{id}")))
         .bearer_auth(MANAGER_TOKEN)
-        .json(&json!({"name": "Someone else", "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]}))
+        .json(&json!({"name": "Someone else", "script": SCRIPT}))
         .send()
         .await
         .unwrap();
@@ -397,38 +384,12 @@ async fn every_disposition_of_the_json_form_and_after_hours_calls() {
     assert_eq!(list.len(), 3);
     // The voicemail left on Saturday is registered on Monday 23 November.
     assert_eq!(list[2]["registration_date"], "2026-11-23");
-    let metrics = client()
-        .get(d.metrics_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&d).await;
     assert!(
         metrics.contains("senim_pbx_missed_calls_total 4"),
         "{metrics}"
     );
     assert_no_caller_number_in_logs(&d);
-}
-
-/// A tiny HTTP server on loopback answering the `n`th request (from 0) with
-/// `respond(n)`, counting the requests.
-fn http_server(respond: impl Fn(usize) -> Vec<u8> + Send + 'static) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            let _ = stream.write_all(&respond(n));
-        }
-    });
-    (port, hits)
 }
 
 /// A tiny HTTP server on loopback that redirects every request to `location`.
@@ -527,25 +488,6 @@ async fn recording_urls_cannot_reach_internal_or_foreign_addresses() {
         0,
         "the redirect was not followed"
     );
-}
-
-/// A tiny HTTP server on loopback serving one recording; the first `failures`
-/// requests get 503.
-fn recording_server(body: &'static [u8], failures: usize) -> (u16, Arc<AtomicUsize>) {
-    http_server(move |n| {
-        if n < failures {
-            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                .to_vec()
-        } else {
-            let mut r = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            )
-            .into_bytes();
-            r.extend_from_slice(body);
-            r
-        }
-    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -704,34 +646,13 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
 
     // Multipart: the record and the file itself.
     static UPLOAD: &[u8] = b"RIFF....WAVE uploaded voicemail";
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "record",
-            reqwest::multipart::Part::text(
-                call(
-                    "rec-2",
-                    "voicemail",
-                    "2026-11-18T21:00:00+05:00",
-                    "2026-11-18T21:01:00+05:00",
-                )
-                .to_string(),
-            )
-            .mime_str("application/json")
-            .unwrap(),
-        )
-        .part(
-            "recording",
-            reqwest::multipart::Part::bytes(UPLOAD).file_name("rec-2.wav"),
-        );
-    let r = client()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(ASTERISK_TOKEN)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let a: Value = r.json().await.unwrap();
+    let record = call(
+        "rec-2",
+        "voicemail",
+        "2026-11-18T21:00:00+05:00",
+        "2026-11-18T21:01:00+05:00",
+    );
+    let a = post_upload(&d, ASTERISK_TOKEN, upload(&record, "rec-2.wav", UPLOAD)).await;
     assert_eq!(a["recording"], "stored");
     let hash = sha256_hex(UPLOAD);
     assert!(
@@ -1304,7 +1225,7 @@ async fn the_operator_records_a_call_through_the_cli() {
             "--substance",
             "A bribe for a certificate.",
             "--said",
-            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
+            &SCRIPT.join(","),
         ],
     );
     assert!(
@@ -1417,17 +1338,6 @@ fn epoch(at: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(at)
         .expect("RFC 3339")
         .timestamp()
-}
-
-async fn metrics(d: &impl Served) -> String {
-    client()
-        .get(d.metrics_url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// The call log's lines, read from the daemon's SQLite database:
@@ -2062,7 +1972,7 @@ async fn persons_act_as_themselves_within_their_roles() {
             reqwest::Method::PATCH,
             format!("/v1/appeals/{id}"),
             token,
-            json!({"name": "Ержан", "script": ["own_name_and_position", "line_scope", "state_secret_warning", "disclosure_liability"]}),
+            json!({"name": "Ержан", "script": SCRIPT}),
         )
     };
     let classify = |token: &str| {

@@ -13,13 +13,11 @@
 mod support;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use age::secrecy::ExposeSecret;
 use reqwest::StatusCode;
 use senim::clock::Clock;
 use senim::journal::SourceRef;
@@ -27,6 +25,8 @@ use senim::pbx::store;
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
+use support::pbx::{call_record as call, upload};
+use support::scene::{self, chain_key_toml};
 use support::senim::Served;
 
 const TOKEN: &str = "office-token-0123456789ab";
@@ -44,13 +44,9 @@ static UPLOADED: &[u8] = b"RIFF....WAVEfmt sealed voicemail, uploaded with the r
 static EARLIER_UPLOAD: &[u8] = b"RIFF....WAVEfmt plain voicemail, stored before sealing";
 
 fn config(dir: &Path, port: u16) -> String {
-    let key_file = dir.join("chain.key");
-    std::fs::write(&key_file, "k".repeat(40)).unwrap();
     format!(
         r#"
-[journal]
-chain_key_file = "{}"
-
+{}
 [pbx]
 late_tolerance_seconds = 2592000
 max_recording_bytes = 10000
@@ -64,33 +60,13 @@ name = "office"
 token = "{TOKEN}"
 recording_base_url = "http://127.0.0.1:{port}/"
 "#,
-        key_file.display()
+        chain_key_toml(dir, &"k".repeat(40))
     )
 }
 
 /// A tiny HTTP server on loopback serving one recording, counting requests.
 fn recording_server(body: &'static [u8]) -> (u16, Arc<AtomicUsize>) {
-    use std::io::Write;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut r = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            )
-            .into_bytes();
-            r.extend_from_slice(body);
-            let _ = stream.write_all(&r);
-        }
-    });
-    (port, hits)
+    support::pbx::recording_server(body, 0)
 }
 
 fn client() -> reqwest::Client {
@@ -125,38 +101,7 @@ async fn post_cti(d: &TestApp, body: &str) -> Value {
 }
 
 async fn post_upload(d: &TestApp, record: &Value, file_name: &str, bytes: &'static [u8]) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "record",
-            reqwest::multipart::Part::text(record.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "recording",
-            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned()),
-        );
-    let r = client()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(TOKEN)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
-
-fn call(id: &str, caller: &str, disposition: &str, start: &str, end: &str) -> Value {
-    json!({
-        "call_id": id,
-        "caller": caller,
-        "called": "+77172000000",
-        "start": start,
-        "end": end,
-        "disposition": disposition,
-        "extension": "201",
-    })
+    support::pbx::post_upload(d, TOKEN, upload(record, file_name, bytes)).await
 }
 
 /// Every file under `dir`, recursively.
@@ -198,24 +143,19 @@ async fn appeal_of(d: &TestApp, call_id: &str) -> Option<i64> {
 /// recording files, and the WAL truncated.
 async fn keys_init(d: &TestApp) -> Unlocked {
     let app = &d.app;
-    let keys = app.keys();
-    let mut tx = app.db.begin().await.unwrap();
-    let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
-    let recipients = keys.current_in(&mut tx).await.unwrap().unwrap();
-    app.sealer.use_recipients(recipients);
-    let sealed = store::seal_existing_by_table_in(&mut tx, &app.sealer)
-        .await
-        .unwrap();
-    // The call logged before (the upload), the CTI call's one event, the
-    // recording's file name.
-    assert_eq!(
-        (sealed.calls, sealed.cti_events, sealed.recordings),
-        (1, 1, 1),
-        "{sealed:?}"
-    );
-    tx.commit().await.unwrap();
-    app.sealer.refresh().await.unwrap();
-    assert!(app.sealer.is_on());
+    let escrow = scene::keys_init(app, "test", async |tx| {
+        let sealed = store::seal_existing_by_table_in(tx, &app.sealer)
+            .await
+            .unwrap();
+        // The call logged before (the upload), the CTI call's one event, the
+        // recording's file name.
+        assert_eq!(
+            (sealed.calls, sealed.cti_events, sealed.recordings),
+            (1, 1, 1),
+            "{sealed:?}"
+        );
+    })
+    .await;
     let files = app
         .pbx
         .recordings
@@ -233,8 +173,7 @@ async fn keys_init(d: &TestApp) -> Unlocked {
         0
     );
     app.db.checkpoint().await.unwrap();
-    let escrow = senim::sealing::keys::parse_escrow(init.escrow_identity.expose_secret()).unwrap();
-    keys.unlock_escrow(escrow).await.unwrap()
+    scene::office_key(app, escrow).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -762,11 +701,7 @@ async fn rotation_reseals(database_url: &str) {
     let data = dir.path().join("data");
     let app = &d.app;
     let keys = app.keys();
-    let mut tx = app.db.begin().await.unwrap();
-    let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
-    tx.commit().await.unwrap();
-    app.sealer.refresh().await.unwrap();
-    let escrow = senim::sealing::keys::parse_escrow(init.escrow_identity.expose_secret()).unwrap();
+    let escrow = scene::keys_init(app, "test", async |_| {}).await;
 
     // Sealed to generation 1: an answered call, a CTI call made an appeal (its
     // events sealed to the office key), and two voicemails uploaded with the

@@ -16,8 +16,9 @@ use senim::app::App;
 use senim::clock::FixedClock;
 use senim::config::{Config, ConfigSource};
 use senim::db::{Db, DbSettings};
-use senim::journal::{Channel, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{NewAppeal, Reporter, SourceRef};
 use support::postgres_tls::{PASSWORD, TlsPostgres, UNNAMED_LOOPBACK};
+use support::scene::new_appeal;
 use support::senim::{run_cli, write_config};
 use support::time::astana;
 
@@ -25,14 +26,11 @@ use support::time::astana;
 fn config_for(dir: &Path, url: &str, ca_file: Option<&Path>) -> PathBuf {
     let config = write_config(dir, support::ports::free_port(), url, "");
     if let Some(ca) = ca_file {
-        // `write_config` writes a [database] table of its own: add ours to it.
-        let text = std::fs::read_to_string(&config)
-            .expect("read the config")
-            .replace(
-                "[database]\n",
-                &format!("[database]\nca_file = \"{}\"\n", ca.display()),
-            );
-        std::fs::write(&config, text).expect("write the config");
+        support::scene::add_keys(
+            &config,
+            "database",
+            &format!("ca_file = \"{}\"", ca.display()),
+        );
     }
     config
 }
@@ -118,8 +116,6 @@ async fn the_daemon_migrates_registers_and_reads_back_over_verified_tls() {
     let appeal = app
         .journal
         .register(NewAppeal {
-            received_at: astana(2026, 3, 17, 10, 30),
-            channel: Channel::Email,
             reporter: Reporter {
                 name: Some("Aigerim S.".into()),
                 email: Some("aigerim@example.kz".into()),
@@ -127,10 +123,10 @@ async fn the_daemon_migrates_registers_and_reads_back_over_verified_tls() {
             },
             subject: Some("Tender 42".into()),
             substance: Some(substance.into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", "pg-tls-1"),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(
+                SourceRef::new("test", "pg-tls-1"),
+                astana(2026, 3, 17, 10, 30),
+            )
         })
         .await
         .expect("register over TLS")

@@ -12,12 +12,13 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use age::secrecy::ExposeSecret;
 use reqwest::StatusCode;
 use senim::clock::Clock;
-use senim::journal::{AppealId, Channel, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{AppealId, NewAppeal, Reporter, SourceRef};
 use serde_json::{Value, json};
 use support::app::TestApp;
+use support::scene::new_appeal;
+use support::scene::{self, chain_key_toml};
 use support::senim::Served;
 
 const MANAGER_TOKEN: &str = "manager-token-0123456789";
@@ -29,18 +30,14 @@ const CLASSIFIED: &str = "угроза взрыва на элеваторе";
 const NOT_CONSIDERED: &str = "анонимно без признаков преступления, Жаксыбеков";
 
 fn config(dir: &Path) -> String {
-    let key_file = dir.join("chain.key");
-    std::fs::write(&key_file, "k".repeat(40)).unwrap();
     format!(
         r#"
-[journal]
-chain_key_file = "{}"
-
+{}
 [[api.managers]]
 name = "aigul"
 token = "{MANAGER_TOKEN}"
 "#,
-        key_file.display()
+        chain_key_toml(dir, &"k".repeat(40))
     )
 }
 
@@ -65,18 +62,12 @@ async fn register(d: &TestApp, n: &str) -> AppealId {
     d.app
         .journal
         .register(NewAppeal {
-            received_at: d.clock.now(),
-            channel: Channel::Email,
             reporter: Reporter {
                 name: Some("Арман Жаксыбеков".into()),
                 ..Reporter::default()
             },
-            subject: None,
             substance: Some("Текст обращения".into()),
-            status: Status::Registered,
-            source: SourceRef::new("test", n),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(SourceRef::new("test", n), d.clock.now())
         })
         .await
         .unwrap()
@@ -159,19 +150,14 @@ async fn reasons_at_rest(database_url: &str) {
     );
 
     // `keys init`, as the CLI does it: the Journal sealed in place.
-    let keys = app.keys();
-    let mut tx = app.db.begin().await.unwrap();
-    let init = keys.init_in(&mut tx, "test", d.clock.now()).await.unwrap();
-    let recipients = keys.current_in(&mut tx).await.unwrap().unwrap();
-    app.sealer.use_recipients(recipients);
-    app.journal
-        .seal_existing_in(&mut tx, "person:dana")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    app.sealer.refresh().await.unwrap();
-    let escrow = senim::sealing::keys::parse_escrow(init.escrow_identity.expose_secret()).unwrap();
-    let unlocked = keys.unlock_escrow(escrow).await.unwrap();
+    let escrow = scene::keys_init(app, "test", async |tx| {
+        app.journal
+            .seal_existing_in(tx, "person:dana")
+            .await
+            .unwrap();
+    })
+    .await;
+    let unlocked = scene::office_key(app, escrow).await;
 
     // After: a classification and a "not considered", through the API.
     let sealed = register(&d, "2").await;

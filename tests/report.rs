@@ -17,9 +17,11 @@ use senim::cases::{Act, Case};
 use senim::clock::FixedClock;
 use senim::config::{Config, ConfigSource};
 use senim::deadlines::Event;
-use senim::journal::{Appeal, Category, Channel, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{Appeal, Category, Channel, NewAppeal, Reporter, SourceRef};
 use senim::report::{Period, Report};
 use support::database::{Backend, TestDb};
+use support::on_both_backends;
+use support::scene::new_appeal;
 use support::senim::{Served, write_config};
 use support::time::{astana_at, date};
 
@@ -109,15 +111,11 @@ impl Seed<'_> {
         self.app
             .journal
             .register(NewAppeal {
-                received_at: received,
                 channel,
                 reporter,
                 subject: Some(format!("SECRET-TEXT subject {key}")),
                 substance: Some(format!("SECRET-TEXT: взятка, what {key} reports")),
-                status: Status::Registered,
-                source: SourceRef::new("test", key),
-                also_known_as: vec![],
-                actor: "test".into(),
+                ..new_appeal(SourceRef::new("test", key), received)
             })
             .await
             .expect("register")
@@ -842,15 +840,7 @@ async fn report_on(backend: Backend) {
     assert_eq!(december.deadlines.all.open, 2);
 }
 
-#[tokio::test]
-async fn the_report_counts_what_a_person_counts_on_sqlite() {
-    report_on(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn the_report_counts_what_a_person_counts_on_postgres() {
-    report_on(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test] report_on => the_report_counts_what_a_person_counts_on_sqlite, the_report_counts_what_a_person_counts_on_postgres);
 
 fn stdout_of(out: &std::process::Output) -> String {
     assert!(
@@ -1556,23 +1546,5 @@ async fn http_login_console(d: &support::app::TestApp, login: &str) -> (StatusCo
 
 /// Logs in through the browser to the in-process daemon, in Russian.
 async fn log_in_app(browser: &fantoccini::Client, d: &support::app::TestApp, login: &str) {
-    use fantoccini::Locator;
-    browser
-        .goto(&d.url("/console/login?lang=ru"))
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys(login)
-        .await
-        .unwrap();
-    let password = browser.find(Locator::Id("password")).await.unwrap();
-    password
-        .send_keys(support::console::PASSWORD)
-        .await
-        .unwrap();
-    password.send_keys("\u{E007}").await.unwrap();
-    support::console::wait_for(browser, |url| !url.contains("/console/login")).await;
+    support::console::log_in(browser, d, login, "ru").await;
 }

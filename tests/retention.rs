@@ -23,6 +23,9 @@ use senim::outbox::{Mail, MailKind};
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::database::{Backend, TestDb};
+use support::on_both_backends;
+use support::pbx::{call_record as call, upload};
+use support::scene::SCRIPT;
 use support::senim::{Served, command};
 
 const PBX_TOKEN: &str = "office-token-0123456789abcdef";
@@ -117,18 +120,6 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn call(id: &str, caller: &str, disposition: &str, start: &str, end: &str) -> Value {
-    json!({
-        "call_id": id,
-        "caller": caller,
-        "called": "+77172000000",
-        "start": start,
-        "end": end,
-        "disposition": disposition,
-        "extension": "201",
-    })
-}
-
 async fn post_call(d: &TestApp, record: &Value, recording: Option<&'static [u8]>) -> Value {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -137,19 +128,7 @@ async fn post_call(d: &TestApp, record: &Value, recording: Option<&'static [u8]>
     let request = client.post(d.url("/v1/pbx/calls")).bearer_auth(PBX_TOKEN);
     let request = match recording {
         None => request.json(record),
-        Some(bytes) => request.multipart(
-            reqwest::multipart::Form::new()
-                .part(
-                    "record",
-                    reqwest::multipart::Part::text(record.to_string())
-                        .mime_str("application/json")
-                        .unwrap(),
-                )
-                .part(
-                    "recording",
-                    reqwest::multipart::Part::bytes(bytes).file_name("call.wav"),
-                ),
-        ),
+        Some(bytes) => request.multipart(upload(record, "call.wav", bytes)),
     };
     let response = request.send().await.unwrap();
     assert!(response.status().is_success(), "{}", response.status());
@@ -248,26 +227,9 @@ async fn mail_and_receipt(app: &App, appeal: AppealId) {
     tx.commit().await.unwrap();
 }
 
-/// The first file under `dir` whose bytes hold `secret`. Read by a child
-/// process (grep): a file of a SQLite database opened and closed by this process
-/// would drop the locks the in-process daemon holds on it (POSIX locks are per
-/// process), and the next write by another process could corrupt it.
+/// The first file under `dir` whose bytes hold `secret`.
 fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
-    let output = std::process::Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", "--", secret])
-        .arg(dir)
-        .output()
-        .expect("run grep");
-    // grep: 0 found, 1 not found, 2 trouble.
-    assert!(
-        output.status.code().is_some_and(|c| c < 2),
-        "grep failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .next()
-        .map(PathBuf::from)
+    support::files::grep_first(dir, secret)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -342,7 +304,7 @@ async fn purge_end_to_end(backend: Backend) {
             "--substance",
             "Substance-A the akim took a bribe",
             "--said",
-            "own_name_and_position,line_scope,state_secret_warning,disclosure_liability",
+            &SCRIPT.join(","),
         ],
     );
 
@@ -611,15 +573,7 @@ async fn purge_end_to_end(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn purge_destroys_what_is_due_and_nothing_else_sqlite() {
-    purge_end_to_end(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn purge_destroys_what_is_due_and_nothing_else_postgres() {
-    purge_end_to_end(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] purge_end_to_end => purge_destroys_what_is_due_and_nothing_else_sqlite, purge_destroys_what_is_due_and_nothing_else_postgres);
 
 /// The daemon assembled on `test_db` with `config` (its data in the database's
 /// temporary directory), its clock pinned at registration time.

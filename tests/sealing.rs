@@ -11,12 +11,13 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::database::{Backend, TestDb, pg_dump};
+use support::on_both_backends;
+use support::scene::new_appeal;
+use support::scene::{chain_key_toml, pbx_toml, post_answered_call, record_notes};
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
 
-const PBX_TOKEN: &str = "asterisk-token-0123456789";
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 
@@ -38,22 +39,7 @@ const AFTER: [&str; 4] = [
 ];
 
 fn config(dir: &Path) -> String {
-    let key = dir.join("chain.key");
-    std::fs::write(&key, format!("{CHAIN_KEY}\n")).unwrap();
-    format!(
-        r#"
-[journal]
-chain_key_file = "{}"
-
-[pbx]
-late_tolerance_seconds = 2592000
-
-[[pbx.sources]]
-name = "office"
-token = "{PBX_TOKEN}"
-"#,
-        key.display()
-    )
+    format!("\n{}\n{}", chain_key_toml(dir, CHAIN_KEY), pbx_toml())
 }
 
 fn client() -> reqwest::Client {
@@ -78,45 +64,14 @@ fn succeeds(out: std::process::Output) -> String {
 
 /// An answered call, registered awaiting the operator's notes; its appeal id.
 async fn answered_call(d: &Daemon, call_id: &str) -> i64 {
-    let record = json!({
-        "call_id": call_id,
-        "caller": "+77011234567",
-        "called": "+77172000000",
-        "start": "2026-12-15T10:00:00+05:00",
-        "answer": "2026-12-15T10:00:12+05:00",
-        "end": "2026-12-15T10:05:00+05:00",
-        "disposition": "answered",
-    });
-    let r = client()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&record)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
+    let body = post_answered_call(d, call_id, "2026-12-15").await;
     body["appeal_id"].as_i64().unwrap()
 }
 
 /// The operator's notes (clause 10.5), through the API as the operator, with
 /// every point of the script said.
-async fn notes(d: &Daemon, operator: &Person, id: i64, mut body: Value) -> Value {
-    body["script"] = json!([
-        "own_name_and_position",
-        "line_scope",
-        "state_secret_warning",
-        "disclosure_liability"
-    ]);
-    let r = client()
-        .patch(d.url(&format!("/v1/appeals/{id}")))
-        .bearer_auth(&operator.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
+async fn notes(d: &Daemon, operator: &Person, id: i64, body: Value) -> Value {
+    record_notes(d, &operator.token, id, body).await
 }
 
 fn show(config: &Path, who: &Person, id: i64, passphrase: Option<&Path>) -> std::process::Output {
@@ -141,19 +96,9 @@ fn disclosures(config: &Path, auditor: &Person, id: i64) -> usize {
         .count()
 }
 
-/// The first file under `dir` whose bytes hold `secret` (grep, in a child
-/// process, so the daemon's SQLite locks are not disturbed).
+/// The first file under `dir` whose bytes hold `secret`.
 fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
-    let output = std::process::Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", "--", secret])
-        .arg(dir)
-        .output()
-        .expect("run grep");
-    assert!(output.status.code().is_some_and(|c| c < 2));
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .next()
-        .map(PathBuf::from)
+    support::files::grep_first(dir, secret)
 }
 
 async fn sealed_end_to_end(backend: Backend) {
@@ -456,15 +401,7 @@ async fn sealed_end_to_end(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_sqlite() {
-    sealed_end_to_end(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_postgres() {
-    sealed_end_to_end(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] sealed_end_to_end => a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_sqlite, a_sealed_journal_keeps_no_identity_at_rest_and_only_readers_open_it_postgres);
 
 /// Without journal.chain_key_file there is no sealing: `keys init` says why.
 #[test]
@@ -486,7 +423,7 @@ fn keys_init_needs_the_chain_key() {
 /// event names the fields erased, and the chain verifies.
 #[tokio::test]
 async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
-    use senim::journal::{Amendment, Channel, NewAppeal, Reporter, SourceRef, Status};
+    use senim::journal::{Amendment, NewAppeal, Reporter, SourceRef, Status};
     let test_db = TestDb::sqlite().await;
     let db = test_db.db.clone();
     let authority = Some(std::sync::Arc::new(
@@ -518,19 +455,14 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     .sealed_with(sealer);
     let appeal = journal
         .register(NewAppeal {
-            received_at: chrono::Utc::now(),
-            channel: Channel::Email,
             reporter: Reporter {
                 name: Some(AFTER[0].into()),
                 email: Some(AFTER[1].into()),
                 ..Reporter::default()
             },
-            subject: None,
             substance: Some(AFTER[3].into()),
             status: Status::Closed,
-            source: SourceRef::new("test", "1"),
-            also_known_as: vec![],
-            actor: "test".into(),
+            ..new_appeal(SourceRef::new("test", "1"), chrono::Utc::now())
         })
         .await
         .unwrap()

@@ -13,10 +13,12 @@ mod support;
 
 use std::time::Duration;
 
-use senim::journal::{Channel, NewAppeal, Reporter, SourceRef, Status};
+use senim::journal::{NewAppeal, Reporter, SourceRef};
 use support::app::TestApp;
 use support::console::config;
-use support::senim::{person, run_cli_as, write_config};
+use support::scene::new_appeal;
+use support::scene::{Keys, chain_key_toml};
+use support::senim::{person, write_config};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
 
@@ -39,54 +41,23 @@ async fn a_sealed_appeal_reaches_its_unit_with_its_text_only_when_the_manager_se
         ..SmtpOptions::default()
     });
     let dir = tempfile::tempdir().expect("temporary directory");
-    let key_file = dir.path().join("chain.key");
-    std::fs::write(&key_file, format!("{CHAIN_KEY}\n")).expect("chain key");
     let extra = format!(
         "{}\n[[alerts.routes]]\nunit = \"Internal audit\"\naddress = \"{UNIT}\"\n\
-         categories = [\"not_corruption\"]\n\n[journal]\nchain_key_file = \"{}\"\n",
+         categories = [\"not_corruption\"]\n\n{}",
         config(Some(&smtp)),
-        key_file.display()
+        chain_key_toml(dir.path(), CHAIN_KEY)
     );
     // Sealing on, the manager a reader with her own key (daemon stopped).
     let config_path = write_config(dir.path(), support::ports::free_port(), "", &extra);
     let director = person(&config_path, "dana", &["director"]);
     let manager = person(&config_path, "marat", &["manager"]);
-    let escrow = dir.path().join("escrow.key");
-    let pass = dir.path().join("marat.pass");
-    std::fs::write(&pass, format!("{PASSPHRASE}\n")).expect("passphrase");
-    let escrow_arg = escrow.to_str().expect("path");
+    let pass = Keys::init(&config_path, dir.path(), &director).reader(&manager, PASSPHRASE);
     let pass_arg = pass.to_str().expect("path");
-    for (who, args) in [
-        (&director, vec!["keys", "init", "--escrow-out", escrow_arg]),
-        (
-            &manager,
-            vec!["keys", "enroll", "--passphrase-file", pass_arg],
-        ),
-        (
-            &director,
-            vec![
-                "keys",
-                "add-reader",
-                "marat",
-                "--escrow-key-file",
-                escrow_arg,
-            ],
-        ),
-    ] {
-        let out = run_cli_as(&config_path, who, &args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
     let d = TestApp::spawn(dir.path(), "", &extra, astana(2026, 12, 7, 12, 0)).await;
     let register = async |key: &str| {
         d.app
             .journal
             .register(NewAppeal {
-                received_at: astana(2026, 12, 7, 10, 0),
-                channel: Channel::Email,
                 reporter: Reporter {
                     name: Some(NAME.into()),
                     email: Some("serik@example.kz".into()),
@@ -94,10 +65,7 @@ async fn a_sealed_appeal_reaches_its_unit_with_its_text_only_when_the_manager_se
                 },
                 subject: Some("Допуск на объект".into()),
                 substance: Some(SUBSTANCE.into()),
-                status: Status::Registered,
-                source: SourceRef::new("test", key),
-                also_known_as: vec![],
-                actor: "test".into(),
+                ..new_appeal(SourceRef::new("test", key), astana(2026, 12, 7, 10, 0))
             })
             .await
             .expect("register")

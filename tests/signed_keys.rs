@@ -21,43 +21,25 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use reqwest::StatusCode;
-use support::console::{CLOCK, PASSWORD, PBX_TOKEN, answered_call, console_person, http_login};
+use support::console::{CLOCK, PASSWORD, answered_call, cli, console_person, http_login};
 use support::database::{Backend, TestDb};
-use support::senim::{Daemon, Person, command, person, run_cli, write_config};
+use support::on_both_backends;
+use support::scene::{self, Keys, answered_call_record};
+use support::senim::{Daemon, Person, person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 /// A daemon's configuration with a chain key (so an installation's key, derived
 /// from it) in `dir`, on `url` (empty: SQLite); its path and port.
 fn configured(dir: &Path, url: &str) -> (PathBuf, u16) {
-    let key = dir.join("chain.key");
-    std::fs::write(&key, format!("{CHAIN_KEY}\n")).unwrap();
     let port = support::ports::free_port();
-    let config = write_config(
-        dir,
-        port,
-        url,
-        &format!(
-            "{}\n[journal]\nchain_key_file = \"{}\"\n",
-            support::console::config(None),
-            key.display()
-        ),
+    let extra = format!(
+        "{}\n{}",
+        support::console::config(None),
+        scene::chain_key_toml(dir, CHAIN_KEY)
     );
+    let config = write_config(dir, port, url, &extra);
     (config, port)
-}
-
-/// `senim --as <person> <args>` on the tests' day, with a passphrase file if given.
-fn cli(config: &Path, who: &Person, passphrase: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = command();
-    c.arg("--config")
-        .arg(config)
-        .args(["--as", &who.login])
-        .env("SENIM_TOKEN", &who.token)
-        .env("TEST_SENIM_CLOCK_START", CLOCK);
-    if let Some(file) = passphrase {
-        c.arg("--passphrase-file").arg(file);
-    }
-    c.args(args).output().expect("run senim")
 }
 
 fn text(out: &Output) -> String {
@@ -152,20 +134,8 @@ async fn attacker_opens_nothing(url: &str, attacker: &age::x25519::Identity) {
 
 /// A call posted by the PBX; its status (201 registered, 503 refused: retry).
 async fn post_call(d: &Daemon, call_id: &str) -> StatusCode {
-    reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&serde_json::json!({
-            "call_id": call_id,
-            "caller": "+77011234567",
-            "start": "2026-12-16T10:40:00+05:00",
-            "answer": "2026-12-16T10:40:09+05:00",
-            "end": "2026-12-16T10:52:00+05:00",
-            "disposition": "answered",
-        }))
-        .send()
+    scene::post_call(d, &answered_call_record(call_id, "2026-12-16"))
         .await
-        .unwrap()
         .status()
 }
 
@@ -251,15 +221,7 @@ async fn a_swapped_office_key(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_sqlite() {
-    a_swapped_office_key(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_postgres() {
-    a_swapped_office_key(Backend::Postgres).await;
-}
+on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_swapped_office_key => a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_sqlite, a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_postgres);
 
 /// The office key made, the Director enrolled and its reader; `marat`, a
 /// manager, exists but has no key. Returns the configuration, its port, the
@@ -268,17 +230,8 @@ fn sealed_office(dir: &Path) -> (PathBuf, u16, Person, Person, PathBuf) {
     let (config, port) = configured(dir, "");
     let dana = console_person(&config, dir, "dana", &["director"]);
     let marat = console_person(&config, dir, "marat", &["manager"]);
-    let escrow = dir.join("escrow.key");
-    let escrow = escrow.to_str().unwrap();
-    ok(cli(
-        &config,
-        &dana,
-        None,
-        &["keys", "init", "--escrow-out", escrow],
-    ));
-    let pass = passphrase(dir, "dana");
-    ok(cli(&config, &dana, Some(&pass), &["keys", "enroll"]));
-    ok(add_reader(&config, dir, &dana, "dana"));
+    let pass = Keys::init_with_env(&config, dir, &dana, &[("TEST_SENIM_CLOCK_START", CLOCK)])
+        .reader(&dana, "the long passphrase of dana");
     (config, port, dana, marat, pass)
 }
 

@@ -25,7 +25,11 @@ pub mod database;
 #[allow(dead_code)]
 pub mod dovecot;
 #[allow(dead_code)]
+pub mod eventually;
+#[allow(dead_code)]
 pub mod files;
+#[allow(dead_code)]
+pub mod pbx;
 #[allow(dead_code)]
 pub mod pdf;
 #[allow(dead_code)]
@@ -34,6 +38,8 @@ pub mod ports;
 pub mod postgres_tls;
 #[allow(dead_code)]
 pub mod process;
+#[allow(dead_code)]
+pub mod scene;
 #[allow(dead_code)]
 pub mod senim;
 #[allow(dead_code)]
@@ -44,3 +50,23 @@ pub mod tcp_proxy;
 pub mod time;
 #[allow(dead_code)]
 pub mod tls;
+
+/// One scenario as two tests, on SQLite and on PostgreSQL:
+/// `on_both_backends!(#[tokio::test] scenario => on_sqlite, on_postgres);`
+/// where `scenario` is an `async fn(Backend)`.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    (#[$attr:meta] $scenario:ident => $sqlite:ident, $postgres:ident) => {
+        #[$attr]
+        async fn $sqlite() {
+            $scenario($crate::support::database::Backend::Sqlite).await;
+        }
+
+        #[$attr]
+        async fn $postgres() {
+            $scenario($crate::support::database::Backend::Postgres).await;
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;
