@@ -45,16 +45,6 @@ impl TestApp {
         Self::serve_on(listener, config_path, at).await
     }
 
-    /// Serves the configuration file `config` as it is (persons added to it by
-    /// the CLI first, say) on the address it names, its clock pinned at `at`.
-    pub async fn serve(config: &Path, at: DateTime<Utc>) -> TestApp {
-        let loaded = Config::load(&ConfigSource::new(Some(config))).expect("test config");
-        let listener = tokio::net::TcpListener::bind(loaded.server.listen)
-            .await
-            .expect("bind the configured address");
-        Self::serve_on(listener, config.to_owned(), at).await
-    }
-
     async fn serve_on(
         listener: tokio::net::TcpListener,
         config_path: PathBuf,
