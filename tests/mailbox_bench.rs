@@ -4,6 +4,8 @@
 //! messages/s Senim ingests from the same mailbox (fetch, parse, register,
 //! store, MOVE). Prints both.
 
+// Each test binary uses a part of the support.
+#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;

@@ -11,6 +11,8 @@
 //!   send time, so a stall is not hidden), failures and the daemon's RSS; at the
 //!   end the RSS after the load, and fails if any record was not registered.
 
+// Each test binary uses a part of the support.
+#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;

@@ -12,12 +12,14 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use senim::app::App;
 use senim::clock::FixedClock;
 use senim::config::{Config, ConfigSource};
 
+use super::eventually::eventually;
 use super::senim::{Served, write_config};
 
 /// A running in-process daemon; stopped when dropped.
@@ -35,12 +37,21 @@ impl TestApp {
     /// writes it: data under `dir/data`, `database_url` empty for SQLite there,
     /// then `extra`), its clock pinned at `at`.
     pub async fn spawn(dir: &Path, database_url: &str, extra: &str, at: DateTime<Utc>) -> TestApp {
-        capture_logs();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let config_path = write_config(dir, addr.port(), database_url, extra);
+        Self::serve_on(listener, config_path, at).await
+    }
+
+    async fn serve_on(
+        listener: tokio::net::TcpListener,
+        config_path: PathBuf,
+        at: DateTime<Utc>,
+    ) -> TestApp {
+        capture_logs();
+        let addr = listener.local_addr().expect("local address");
         let config = Config::load(&ConfigSource::new(Some(&config_path))).expect("test config");
         let clock = FixedClock::at(at);
         let app = Arc::new(
@@ -55,18 +66,15 @@ impl TestApp {
         // The main port is bound above; the metrics listener is bound by
         // `serve_until`, in its task: wait until it accepts connections.
         if let Some(metrics) = app.config.server.metrics_listen {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-            while tokio::net::TcpStream::connect(metrics).await.is_err() {
+            let what = format!("the metrics listener {metrics} to start");
+            eventually(Duration::from_secs(30), &what, async || {
                 if task.is_finished() {
                     let ended = (&mut task).await;
                     panic!("the daemon stopped during start-up: {ended:?}");
                 }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "the metrics listener {metrics} did not start within 30 s"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
+                tokio::net::TcpStream::connect(metrics).await.map(drop)
+            })
+            .await;
         }
         TestApp {
             app,

@@ -3,16 +3,22 @@
 //! answered call, logging in through the browser or over plain HTTP.
 
 use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::senim::{Daemon, Person, Served, person, run_cli, run_cli_as, write_config};
+use super::eventually::{Raw, eventually};
+use super::scene::{pbx_toml, post_answered_call};
+use super::senim::{Daemon, Person, Served, command, person, run_cli, write_config};
 use super::smtp::SmtpServer;
 
-pub const PBX_TOKEN: &str = "asterisk-token-0123456789";
+pub use super::scene::PBX_TOKEN;
+
+/// How long the browser is given to show what a test waits for.
+const WAIT: Duration = Duration::from_secs(5);
 pub const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 pub const PASSWORD: &str = "a long console password";
 pub const DIRECTOR: &str = "director@kazstandard.kz";
@@ -32,17 +38,7 @@ pub fn config(smtp: Option<&SmtpServer>) -> String {
             smtp.ca_pem_path().display()
         )
     });
-    format!(
-        r#"
-{mail}
-[pbx]
-late_tolerance_seconds = 2592000
-
-[[pbx.sources]]
-name = "office"
-token = "{PBX_TOKEN}"
-"#
-    )
+    format!("\n{mail}\n{}", pbx_toml())
 }
 
 /// A person with a console password.
@@ -68,36 +64,19 @@ pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) ->
     p
 }
 
-/// The office key made (`keys init`, the escrow key in `dir/escrow.key`) and
-/// `reader` (a person with a console password) enrolled with `passphrase` and
-/// added as its reader: what the daemon started next works sealed.
-pub fn sealed_with_reader(config: &Path, dir: &Path, reader: &Person, passphrase: &str) {
-    let escrow = dir.join("escrow.key");
-    let pass = dir.join(format!("{}.pass", reader.login));
-    std::fs::write(&pass, format!("{passphrase}\n")).unwrap();
-    for args in [
-        vec!["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
-        vec![
-            "keys",
-            "enroll",
-            "--passphrase-file",
-            pass.to_str().unwrap(),
-        ],
-        vec![
-            "keys",
-            "add-reader",
-            &reader.login,
-            "--escrow-key-file",
-            escrow.to_str().unwrap(),
-        ],
-    ] {
-        let out = run_cli_as(config, reader, &args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+/// `senim --as <person> <args>` on the tests' day (`CLOCK`, the daemon's), with
+/// the passphrase file if given.
+pub fn cli(config: &Path, person: &Person, passphrase: Option<&Path>, args: &[&str]) -> Output {
+    let mut c = command();
+    c.arg("--config")
+        .arg(config)
+        .args(["--as", &person.login])
+        .env("SENIM_TOKEN", &person.token)
+        .env("TEST_SENIM_CLOCK_START", CLOCK);
+    if let Some(file) = passphrase {
+        c.arg("--passphrase-file").arg(file);
     }
+    c.args(args).output().expect("run senim")
 }
 
 /// The daemon of the configuration `config` (in `dir`, on `port`), its clock
@@ -129,26 +108,6 @@ pub async fn answered_call_on(d: &Daemon, call_id: &str, day: &str) -> String {
     body["registration_number"].as_str().unwrap().to_owned()
 }
 
-/// `answered_call_on`, the PBX's answer (`appeal_id`, `registration_number`).
-pub async fn post_answered_call(d: &impl Served, call_id: &str, day: &str) -> serde_json::Value {
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .json(&json!({
-            "call_id": call_id,
-            "caller": "+77011234567",
-            "start": format!("{day}T10:40:00+05:00"),
-            "answer": format!("{day}T10:40:09+05:00"),
-            "end": format!("{day}T10:52:00+05:00"),
-            "disposition": "answered",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    r.json().await.unwrap()
-}
-
 pub async fn log_in(browser: &Client, d: &impl Served, login: &str, lang: &str) {
     browser
         .goto(&d.url(&format!("/console/login?lang={lang}")))
@@ -170,28 +129,24 @@ pub async fn log_in(browser: &Client, d: &impl Served, login: &str, lang: &str) 
 
 /// The page's source once it holds `text` (after a form's post, say).
 pub async fn source_with(browser: &Client, text: &str) -> String {
-    for _ in 0..100 {
+    eventually(WAIT, &format!("a page holding {text:?}"), async || {
         let source = browser.source().await.unwrap();
         if source.contains(text) {
-            return source;
+            Ok(source)
+        } else {
+            Err(Raw(source))
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    browser.source().await.unwrap()
+    })
+    .await
 }
 
+/// Waits until the browser's address satisfies `done`.
 pub async fn wait_for(browser: &Client, done: impl Fn(&str) -> bool) {
-    for _ in 0..100 {
+    eventually(WAIT, "the browser to move on", async || {
         let url = browser.current_url().await.unwrap().to_string();
-        if done(&url) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the browser stayed at {}",
-        browser.current_url().await.unwrap()
-    );
+        if done(&url) { Ok(()) } else { Err(url) }
+    })
+    .await;
 }
 
 /// The session cookie of a `Set-Cookie` answer.
@@ -232,12 +187,7 @@ pub async fn http_login_with_key(
     let form = client.get(d.url("/console/login")).send().await.unwrap();
     let login_cookie = set_cookie(&form, "senim_login").unwrap();
     let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&html);
     let r = client
         .post(d.url("/console/login"))
         .header(reqwest::header::COOKIE, login_cookie)
@@ -328,26 +278,28 @@ pub async fn recorded_call(d: &impl Served, call_id: &str, audio: Vec<u8>) -> St
         "end": "2026-12-16T10:52:00+05:00",
         "disposition": "answered",
     });
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "record",
-            reqwest::multipart::Part::text(record.to_string())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "recording",
-            reqwest::multipart::Part::bytes(audio).file_name(format!("in-{CALLER}.wav")),
-        );
-    let r = reqwest::Client::new()
-        .post(d.url("/v1/pbx/calls"))
-        .bearer_auth(PBX_TOKEN)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: serde_json::Value = r.json().await.unwrap();
+    let form = super::pbx::upload(&record, &format!("in-{CALLER}.wav"), audio);
+    let body = super::pbx::post_upload(d, PBX_TOKEN, form).await;
     assert_eq!(body["recording"], "stored", "{body}");
     body["registration_number"].as_str().unwrap().to_owned()
+}
+
+/// Clicks what `locator` finds on the browser's page.
+pub async fn click(browser: &Client, locator: Locator<'_>) {
+    browser
+        .find(locator)
+        .await
+        .expect("the element to click")
+        .click()
+        .await
+        .expect("a click");
+}
+
+/// The text of a console page (or download), with the session's cookie.
+pub async fn page_text(d: &impl Served, session: &str, path: &str) -> String {
+    session_get(d, session, path)
+        .await
+        .text()
+        .await
+        .expect("the page's text")
 }

@@ -17,3 +17,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The first file under `dir` whose bytes hold `secret`. Read by a child
+/// process (grep): a file of a SQLite database opened and closed by this process
+/// would drop the locks an in-process daemon holds on it (POSIX locks are per
+/// process), and the next write by another process could corrupt it.
+pub fn grep_first(dir: &Path, secret: &str) -> Option<PathBuf> {
+    let output = std::process::Command::new("grep")
+        .args(["-r", "-l", "-a", "-F", "--", secret])
+        .arg(dir)
+        .output()
+        .expect("run grep");
+    // grep: 0 found, 1 not found, 2 trouble.
+    assert!(
+        output.status.code().is_some_and(|c| c < 2),
+        "grep failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .map(PathBuf::from)
+}

@@ -2,7 +2,8 @@
 //! own free ports and temporary directory. Nothing here reaches beyond
 //! loopback.
 //!
-//! Each integration test file declares `mod support;`, then e.g.
+//! Each test binary (`tests/intake`, `tests/office`, `tests/daemon`, the two
+//! benchmarks) declares `mod support;` once, then e.g.
 //!
 //! ```ignore
 //! let imap = support::dovecot::Dovecot::start();
@@ -14,33 +15,41 @@
 //! `scripts/install-test-deps.sh`, once per machine. `SENIMTEST_PYTHON`
 //! overrides the `python3` that runs the SMTP server.
 
-#[allow(dead_code)]
 pub mod app;
-#[allow(dead_code)]
 pub mod browser;
-#[allow(dead_code)]
 pub mod console;
-#[allow(dead_code)]
 pub mod database;
-#[allow(dead_code)]
 pub mod dovecot;
-#[allow(dead_code)]
+pub mod eventually;
 pub mod files;
-#[allow(dead_code)]
+pub mod pbx;
 pub mod pdf;
-#[allow(dead_code)]
 pub mod ports;
-#[allow(dead_code)]
 pub mod postgres_tls;
-#[allow(dead_code)]
 pub mod process;
-#[allow(dead_code)]
+pub mod scene;
 pub mod senim;
-#[allow(dead_code)]
 pub mod smtp;
-#[allow(dead_code)]
 pub mod tcp_proxy;
-#[allow(dead_code)]
 pub mod time;
-#[allow(dead_code)]
 pub mod tls;
+
+/// One scenario as two tests, on SQLite and on PostgreSQL:
+/// `on_both_backends!(#[tokio::test] scenario => on_sqlite, on_postgres);`
+/// where `scenario` is an `async fn(Backend)`.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    (#[$attr:meta] $scenario:ident => $sqlite:ident, $postgres:ident) => {
+        #[$attr]
+        async fn $sqlite() {
+            $scenario($crate::support::database::Backend::Sqlite).await;
+        }
+
+        #[$attr]
+        async fn $postgres() {
+            $scenario($crate::support::database::Backend::Postgres).await;
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;

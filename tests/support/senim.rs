@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::eventually::{Raw, eventually_blocking, ok_if};
 use super::ports::free_port;
 
 pub fn binary() -> &'static str {
@@ -113,9 +114,7 @@ pub fn write_config(dir: &Path, port: u16, database_url: &str, extra: &str) -> P
 /// Adds `keys` (TOML lines) to the `[server]` table of the configuration
 /// `write_config` wrote at `config` (TOML allows a table once).
 pub fn add_server_keys(config: &Path, keys: &str) {
-    let text = std::fs::read_to_string(config).expect("read config");
-    let text = text.replacen("[server]\n", &format!("[server]\n{keys}\n"), 1);
-    std::fs::write(config, text).expect("write config");
+    super::scene::add_keys(config, "server", keys);
 }
 
 /// The metrics listener's address (`server.metrics_listen`) in the configuration
@@ -135,6 +134,16 @@ pub fn metrics_listen(config: &Path, env: &[(&str, &str)]) -> Option<String> {
     (!configured.trim().is_empty()).then_some(configured)
 }
 
+/// The text of the daemon's `/metrics`.
+pub async fn metrics(d: &impl Served) -> String {
+    reqwest::get(d.metrics_url("/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("the metrics' text")
+}
+
 /// A serving daemon, in its own process (`Daemon`) or in the test's
 /// (`support::app::TestApp`): what the HTTP tests need of either.
 pub trait Served {
@@ -147,6 +156,26 @@ pub trait Served {
     fn config_path(&self) -> &Path;
     /// What it has logged so far.
     fn logs(&self) -> String;
+}
+
+/// A reference to a served daemon is served too (for helpers given `&d`
+/// where `d` is a reference already).
+impl<T: Served> Served for &T {
+    fn url(&self, path: &str) -> String {
+        (**self).url(path)
+    }
+
+    fn metrics_url(&self, path: &str) -> String {
+        (**self).metrics_url(path)
+    }
+
+    fn config_path(&self) -> &Path {
+        (**self).config_path()
+    }
+
+    fn logs(&self) -> String {
+        (**self).logs()
+    }
 }
 
 impl Served for Daemon {
@@ -270,8 +299,8 @@ impl Daemon {
     }
 
     fn wait_until(&mut self, what: &str, mut ready: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
+        let what = format!("senim to answer {what}");
+        eventually_blocking(Duration::from_secs(30), &what, || {
             if let Some(status) = self
                 .child
                 .as_mut()
@@ -279,12 +308,8 @@ impl Daemon {
             {
                 panic!("senim exited during start-up ({status}):\n{}", self.logs());
             }
-            if ready() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("senim did not answer {what} within 30 s:\n{}", self.logs());
+            ok_if(ready(), Raw(self.logs()))
+        });
     }
 
     /// Sends SIGTERM and waits for the process to exit.
@@ -339,8 +364,7 @@ pub fn http_get_status(addr: &str, path: &str) -> Option<u16> {
 /// send (every mail `sent` or `failed`), and returns its rows (`outbox list
 /// --json`): a check on state, instead of a sleep, that nothing more is coming.
 pub fn wait_outbox_settled(config: &Path, timeout: Duration) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    eventually_blocking(timeout, "the outbox settled", || {
         let out = run_cli(config, &["outbox", "list", "--json"]);
         let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -350,13 +374,6 @@ pub fn wait_outbox_settled(config: &Path, timeout: Duration) -> Vec<serde_json::
             && rows
                 .iter()
                 .all(|r| r["state"] == "sent" || r["state"] == "failed");
-        if settled {
-            return rows;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the outbox did not settle: {rows:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        if settled { Ok(rows) } else { Err(rows) }
+    })
 }
