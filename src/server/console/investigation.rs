@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -17,17 +17,13 @@ use serde::Deserialize;
 
 use super::case::DECISIONS;
 use super::i18n::{Msg, local, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::deadlines::Decision;
 use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
 use crate::journal::AppealId;
 
-/// Anyone logged in may ask: the file decides who reads it.
-const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::Auditor];
-
-fn who(session: &Session) -> Who<'_> {
+fn who(session: &LoggedIn) -> Who<'_> {
     Who {
         login: &session.login,
         roles: &session.roles,
@@ -61,10 +57,8 @@ fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
 /// The files the person may read.
 pub(super) async fn list(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
+    session: Session<rule::Investigations>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
     let lang = session.lang;
     let files = match app.investigations().list(who(&session)).await {
         Ok(files) => files,
@@ -110,24 +104,22 @@ pub(super) struct Done {
 /// One file: opened with the session's key if it holds one, and the forms.
 pub(super) async fn file_page(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(done): Query<Done>,
+    session: Session<rule::Investigations>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
     let notice = done
         .done
         .as_deref()
         .and_then(|d| d.parse::<EntryKind>().ok())
         .map(|k| format!("{} ✓", kind_words(session.lang, k)));
-    view(&app, &session, id, notice.as_deref(), None, StatusCode::OK).await
+    investigation_page(&app, &session, id, notice.as_deref(), None, StatusCode::OK).await
 }
 
 /// The page of file `id`, with a notice or an error.
-async fn view(
+async fn investigation_page(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     notice: Option<&str>,
     error: Option<&str>,
@@ -143,8 +135,10 @@ async fn view(
         Ok(e) => e,
         Err(e) => return failure(e),
     };
-    let may_order = session.has(Role::Director);
-    if exists == Some(false) || (exists.is_none() && !session.has(Role::Manager) && !may_order) {
+    // No file yet: only who may read any file sees that there is none.
+    if exists == Some(false)
+        || (exists.is_none() && !session.may(Action::ReadInvestigationFile))
+    {
         return forbidden(session);
     }
     // A sealed file opens only with a key; without one the forms still
@@ -161,26 +155,16 @@ async fn view(
         },
         _ => Ok(None),
     };
-    let action = format!("/console/investigations/{id}");
-    let today = app.today();
-    let csrf = html! { input type="hidden" name="csrf" value=(session.csrf); };
-    let hidden = |entry: &str| html! { (csrf) input type="hidden" name="entry" value=(entry); };
-    let date = |name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>| {
-        html! {
-            label for=(field_id) { (t(lang, label)) }
-            input id=(field_id) type="date" name=(name) value=[value] required;
-        }
-    };
-    let members_fields = html! {
-        label for="members" { (t(lang, Msg::InvMembersLogins)) }
-        input #members type="text" name="members" autocomplete="off";
-        label for="outside" { (t(lang, Msg::InvMembersOutside)) }
-        textarea #outside name="outside" rows="3" {}
-    };
     let tz = *app.config.calendar.timezone;
     // After the decision (7.11) nothing more is recorded: no form is offered.
     let decided = matches!(&opened, Ok(Some(file))
         if file.entries.iter().any(|r| matches!(r.entry, Entry::Decided { .. })));
+    let forms = EntryForms {
+        session,
+        lang,
+        today: app.today(),
+        action: format!("/console/investigations/{id}"),
+    };
     let title = format!("{} · {}", t(lang, Msg::InvFile), appeal.registration_number);
     let body = html! {
         h1 { (t(lang, Msg::InvFile)) " · " a href={ "/console/appeals/" (id) } { (appeal.registration_number) } }
@@ -195,83 +179,151 @@ async fn view(
         }
         @if decided { p.muted #decided { (t(lang, Msg::InvDecidedNoMore)) } }
         @if !decided { div.acts {
-            @if exists.is_none() && may_order {
-                form.card #order method="post" action=(action) {
-                    h3 { (t(lang, Msg::OrderHeading)) }
-                    (hidden("ordered"))
-                    label for="number" { (t(lang, Msg::InvOrderNumber)) }
-                    input #number type="text" name="number" required;
-                    (date("on", "order-on", Msg::OrderDate, Some(today)))
-                    (members_fields)
-                    button type="submit" { (t(lang, Msg::Order)) }
-                }
+            @if exists.is_none() && session.may(Action::OrderInvestigation) {
+                (forms.order())
             }
             @if exists.is_some() {
-                form.card #request method="post" action=(action) {
-                    h3 { (t(lang, Msg::InvRequestHeading)) }
-                    (hidden("materials_requested"))
-                    label for="from" { (t(lang, Msg::InvFromWhom)) }
-                    input #from type="text" name="from" required;
-                    label for="what" { (t(lang, Msg::InvWhat)) }
-                    textarea #what name="what" rows="2" required {}
-                    (date("on", "request-on", Msg::OnDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                form.card #received method="post" action=(action) {
-                    h3 { (t(lang, Msg::EventMaterialsReceived)) }
-                    (hidden("materials_received"))
-                    label for="request" { (t(lang, Msg::InvRequestNumber)) }
-                    input #request type="number" name="request" min="1" required;
-                    (date("on", "received-on", Msg::OnDate, Some(today)))
-                    label for="note" { (t(lang, Msg::InvNote)) }
-                    input #note type="text" name="note";
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                form.card #conclusion method="post" action=(action) {
-                    h3 { (t(lang, Msg::InvConclusionHeading)) }
-                    (hidden("conclusion"))
-                    label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
-                    textarea #conclusion-text name="text" rows="6" required {}
-                    fieldset #substantiated {
-                        legend { (t(lang, Msg::InvSubstantiatedQuestion)) }
-                        label { input type="radio" name="substantiated" value="yes" required; " " (t(lang, Msg::InvSubstantiatedYes)) }
-                        label { input type="radio" name="substantiated" value="no" required; " " (t(lang, Msg::InvSubstantiatedNo)) }
-                    }
-                    (date("on", "conclusion-on", Msg::OnDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                @if may_order {
-                    form.card #commission method="post" action=(action) {
-                        h3 { (t(lang, Msg::InvCommissionHeading)) }
-                        (hidden("commission"))
-                        (date("on", "commission-on", Msg::OnDate, Some(today)))
-                        (members_fields)
-                        button type="submit" { (t(lang, Msg::Record)) }
-                    }
-                    form.card #extend method="post" action=(action) {
-                        h3 { (t(lang, Msg::ExtendHeading)) }
-                        (hidden("extended"))
-                        (date("until", "extend-until", Msg::Until, None))
-                        label for="reference" { (t(lang, Msg::WrittenDecision)) }
-                        input #reference type="text" name="reference" required;
-                        label for="extend-reason" { (t(lang, Msg::Reason)) }
-                        input #extend-reason type="text" name="reason" required;
-                        button type="submit" { (t(lang, Msg::Extend)) }
-                    }
-                    form.card #decide method="post" action=(action) {
-                        h3 { (t(lang, Msg::DecisionHeading)) }
-                        (hidden("decided"))
-                        (super::case::decision_select(lang))
-                        label for="decision-text" { (t(lang, Msg::InvDecisionText)) }
-                        textarea #decision-text name="text" rows="3" {}
-                        (date("on", "decision-on", Msg::OnDate, Some(today)))
-                        button type="submit" { (t(lang, Msg::Record)) }
-                    }
-                }
+                (forms.commissions_work())
+                (forms.directors())
             }
         } }
     };
     (status, page(lang, &title, Some(session), body)).into_response()
+}
+
+/// The entries' forms of one file's page: each posts to the file's route.
+struct EntryForms<'a> {
+    session: &'a LoggedIn,
+    lang: super::i18n::Lang,
+    today: NaiveDate,
+    action: String,
+}
+
+impl EntryForms<'_> {
+    /// The form's CSRF token and the entry it records.
+    fn hidden(&self, entry: &str) -> Markup {
+        html! {
+            input type="hidden" name="csrf" value=(self.session.csrf);
+            input type="hidden" name="entry" value=(entry);
+        }
+    }
+
+    /// A labelled date field, required.
+    fn date(&self, name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>) -> Markup {
+        html! {
+            label for=(field_id) { (t(self.lang, label)) }
+            input id=(field_id) type="date" name=(name) value=[value] required;
+        }
+    }
+
+    /// The commission's members: logins, and people from outside.
+    fn members(&self) -> Markup {
+        let lang = self.lang;
+        html! {
+            label for="members" { (t(lang, Msg::InvMembersLogins)) }
+            input #members type="text" name="members" autocomplete="off";
+            label for="outside" { (t(lang, Msg::InvMembersOutside)) }
+            textarea #outside name="outside" rows="3" {}
+        }
+    }
+
+    /// The Director's order, with the commission (7.5).
+    fn order(&self) -> Markup {
+        let lang = self.lang;
+        html! {
+            form.card #order method="post" action=(self.action) {
+                h3 { (t(lang, Msg::OrderHeading)) }
+                (self.hidden("ordered"))
+                label for="number" { (t(lang, Msg::InvOrderNumber)) }
+                input #number type="text" name="number" required;
+                (self.date("on", "order-on", Msg::OrderDate, Some(self.today)))
+                (self.members())
+                button type="submit" { (t(lang, Msg::Order)) }
+            }
+        }
+    }
+
+    /// The commission's work, offered to whoever reads the file (the file's
+    /// own check decides): requests for materials, their receipt, the
+    /// conclusion.
+    fn commissions_work(&self) -> Markup {
+        let (lang, today) = (self.lang, self.today);
+        html! {
+            form.card #request method="post" action=(self.action) {
+                h3 { (t(lang, Msg::InvRequestHeading)) }
+                (self.hidden("materials_requested"))
+                label for="from" { (t(lang, Msg::InvFromWhom)) }
+                input #from type="text" name="from" required;
+                label for="what" { (t(lang, Msg::InvWhat)) }
+                textarea #what name="what" rows="2" required {}
+                (self.date("on", "request-on", Msg::OnDate, Some(today)))
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+            form.card #received method="post" action=(self.action) {
+                h3 { (t(lang, Msg::EventMaterialsReceived)) }
+                (self.hidden("materials_received"))
+                label for="request" { (t(lang, Msg::InvRequestNumber)) }
+                input #request type="number" name="request" min="1" required;
+                (self.date("on", "received-on", Msg::OnDate, Some(today)))
+                label for="note" { (t(lang, Msg::InvNote)) }
+                input #note type="text" name="note";
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+            form.card #conclusion method="post" action=(self.action) {
+                h3 { (t(lang, Msg::InvConclusionHeading)) }
+                (self.hidden("conclusion"))
+                label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
+                textarea #conclusion-text name="text" rows="6" required {}
+                fieldset #substantiated {
+                    legend { (t(lang, Msg::InvSubstantiatedQuestion)) }
+                    label { input type="radio" name="substantiated" value="yes" required; " " (t(lang, Msg::InvSubstantiatedYes)) }
+                    label { input type="radio" name="substantiated" value="no" required; " " (t(lang, Msg::InvSubstantiatedNo)) }
+                }
+                (self.date("on", "conclusion-on", Msg::OnDate, Some(today)))
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+        }
+    }
+
+    /// The Director's: a change of the commission, the extension (7.5), the
+    /// decision (7.11).
+    fn directors(&self) -> Markup {
+        let (lang, today, session) = (self.lang, self.today, self.session);
+        html! {
+            @if session.may(Action::ChangeCommission) {
+                form.card #commission method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::InvCommissionHeading)) }
+                    (self.hidden("commission"))
+                    (self.date("on", "commission-on", Msg::OnDate, Some(today)))
+                    (self.members())
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+            }
+            @if session.may(Action::ExtendInvestigation) {
+                form.card #extend method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::ExtendHeading)) }
+                    (self.hidden("extended"))
+                    (self.date("until", "extend-until", Msg::Until, None))
+                    label for="reference" { (t(lang, Msg::WrittenDecision)) }
+                    input #reference type="text" name="reference" required;
+                    label for="extend-reason" { (t(lang, Msg::Reason)) }
+                    input #extend-reason type="text" name="reason" required;
+                    button type="submit" { (t(lang, Msg::Extend)) }
+                }
+            }
+            @if session.may(Action::Decide) {
+                form.card #decide method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::DecisionHeading)) }
+                    (self.hidden("decided"))
+                    (super::case::decision_select(lang))
+                    label for="decision-text" { (t(lang, Msg::InvDecisionText)) }
+                    textarea #decision-text name="text" rows="3" {}
+                    (self.date("on", "decision-on", Msg::OnDate, Some(today)))
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+            }
+        }
+    }
 }
 
 /// The opened file: the order, the commission, the requests, the extension,
@@ -355,7 +407,6 @@ fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
 /// Any entry's form, as posted.
 #[derive(Deserialize)]
 pub(super) struct EntryForm {
-    csrf: Option<String>,
     #[serde(default)]
     entry: String,
     on: Option<String>,
@@ -460,24 +511,15 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
 /// Records a posted entry, then shows the file again.
 pub(super) async fn record(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<EntryForm>,
+    Posted { session, form }: Posted<rule::Investigations, EntryForm>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ANYONE,
-        form.csrf.as_deref()
-    ));
     let lang = session.lang;
     let entry = match entry_of(&form, app.today()) {
         Ok(entry) => entry,
         Err(problem) => {
             let why = format!("{} {problem}", t(lang, Msg::BadForm));
-            return view(
+            return investigation_page(
                 &app,
                 &session,
                 id,
@@ -502,7 +544,7 @@ pub(super) async fn record(
             | InvestigationError::NotFound(_)
             | InvestigationError::Act(crate::cases::ActError::Invalid(_))),
         ) => {
-            view(
+            investigation_page(
                 &app,
                 &session,
                 id,
@@ -516,7 +558,7 @@ pub(super) async fn record(
     }
 }
 
-fn forbidden(session: &Session) -> Response {
+fn forbidden(session: &LoggedIn) -> Response {
     let lang = session.lang;
     let view = page(
         lang,
@@ -543,7 +585,6 @@ mod tests {
 
     fn form(entry: &str) -> EntryForm {
         EntryForm {
-            csrf: None,
             entry: entry.into(),
             on: Some("2026-12-16".into()),
             until: None,
