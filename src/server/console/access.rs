@@ -1,7 +1,7 @@
 //! Who may open what in the console: the extractors every handler takes, so a
 //! forgotten check does not compile. `Session<A>` is the live session of the
 //! request's cookie, holding a role the rulebook allows for action `A`
-//! (`rulebook::rule::…`) and the rulebook's `Permit`; `Posted<A, T>` is that
+//! (`rulebook::rule::…`, asked through `rulebook::check`); `Posted<A, T>` is that
 //! session, the form's CSRF token checked, and the form `T`. Without a session
 //! the answer is the login page, without the role the 403 page, with a bad
 //! token the 403 "bad form" page: each a `Refusal`, which handlers pass on with
@@ -25,7 +25,7 @@ use super::i18n::{Msg, t};
 use super::session::{COOKIE, LoggedIn, Sessions};
 use super::{cookie, page};
 use crate::app::App;
-use crate::rulebook::{Permit, Rule};
+use crate::rulebook::Rule;
 use crate::tokens::tokens_equal;
 
 /// A page given instead of the one asked for (the login, a 403, a 409, a
@@ -49,21 +49,15 @@ impl From<Response> for Refusal {
 pub(super) type Answer = Result<Response, Refusal>;
 
 /// What a handler asks of the request's session before it runs: an action of
-/// the rulebook (any `Rule`, answered with its `Permit`), or only that there is
-/// one (`SignedIn`).
+/// the rulebook (any `Rule`), or only that there is one (`SignedIn`).
 pub(super) trait Gate: Send + Sync + 'static {
-    /// What the session shows for it.
-    type Proof: Send + Sync;
-
-    /// The proof, if the session's person may pass.
-    fn admit(session: &LoggedIn) -> Option<Self::Proof>;
+    /// Whether the session's person may pass.
+    fn admits(session: &LoggedIn) -> bool;
 }
 
 impl<A: Rule + Send + Sync + 'static> Gate for A {
-    type Proof = Permit;
-
-    fn admit(session: &LoggedIn) -> Option<Permit> {
-        crate::rulebook::check(&session.roles, A::ACTION).ok()
+    fn admits(session: &LoggedIn) -> bool {
+        crate::rulebook::check(&session.roles, A::ACTION).is_ok()
     }
 }
 
@@ -71,17 +65,14 @@ impl<A: Rule + Send + Sync + 'static> Gate for A {
 pub(super) struct SignedIn;
 
 impl Gate for SignedIn {
-    type Proof = ();
-
-    fn admit(_: &LoggedIn) -> Option<()> {
-        Some(())
+    fn admits(_: &LoggedIn) -> bool {
+        true
     }
 }
 
 /// The request's live session, its person allowed `A` by the rulebook.
 pub(super) struct Session<A: Gate> {
     live: Arc<LoggedIn>,
-    proof: A::Proof,
     action: PhantomData<A>,
 }
 
@@ -90,13 +81,6 @@ impl<A: Gate> Deref for Session<A> {
 
     fn deref(&self) -> &LoggedIn {
         &self.live
-    }
-}
-
-impl<A: Rule + Gate<Proof = Permit>> Session<A> {
-    /// The rulebook's proof that the person may take `A`, for the domain's call.
-    pub(super) fn permit(&self) -> &Permit {
-        &self.proof
     }
 }
 
@@ -110,13 +94,13 @@ impl<A: Gate> Session<A> {
         else {
             return Err(Redirect::to("/console/login").into_response().into());
         };
-        match A::admit(&live) {
-            Some(proof) => Ok(Session {
+        if A::admits(&live) {
+            Ok(Session {
                 live,
-                proof,
                 action: PhantomData,
-            }),
-            None => Err(forbidden(&live)),
+            })
+        } else {
+            Err(forbidden(&live))
         }
     }
 }
@@ -173,7 +157,11 @@ impl<A: Gate, T: DeserializeOwned + Send> FromRequest<Arc<App>> for Posted<A, T>
 
 /// The live session of the request, if any (renewed, its keys opened for the
 /// request).
-pub(super) fn current(app: &App, sessions: &Sessions, headers: &HeaderMap) -> Option<Arc<LoggedIn>> {
+pub(super) fn current(
+    app: &App,
+    sessions: &Sessions,
+    headers: &HeaderMap,
+) -> Option<Arc<LoggedIn>> {
     sessions.touch(cookie(headers, COOKIE)?, app.clock.now())
 }
 

@@ -15,6 +15,7 @@ use super::i18n::{Msg, local, t};
 use super::*;
 use crate::app::App;
 use crate::journal::{Appeal, AppealId};
+use crate::server::problem::Problem;
 
 #[derive(Deserialize)]
 pub(super) struct AppealQuery {
@@ -63,11 +64,11 @@ async fn appeal_view_correcting(
     let lang = session.lang;
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let history = match app.journal.history(appeal.id).await {
         Ok(h) => h,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let deadlines = match app.deadlines.of_appeal(appeal.id).await {
         Ok(d) => d,
@@ -84,7 +85,7 @@ async fn appeal_view_correcting(
         .map(|k| k.as_ref());
     let reasons = match app.journal.reasons(appeal.id, key).await {
         Ok(r) => r,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let (sealed_word, destroyed_word) = (t(lang, Msg::ReasonSealed), t(lang, Msg::ReasonDestroyed));
     let tz = *app.config.calendar.timezone;
@@ -197,6 +198,23 @@ pub(super) async fn refused(
     appeal_view(app, session, id, None, Some(why), status).await
 }
 
+/// A domain error of a form on the appeal's page, as the one mapping
+/// (`server::problem`) words it: what the person can mend (a 4xx) on the page
+/// again, saying why (422: the form refused); anything else as the problem.
+pub(super) async fn refused_with(
+    app: &App,
+    session: &LoggedIn,
+    id: i64,
+    problem: Problem,
+) -> Response {
+    if problem.status().is_client_error() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        refused(app, session, id, problem.detail(), status).await
+    } else {
+        problem.into_response()
+    }
+}
+
 /// The reporter and the text, shown on a click that the Journal records
 /// (`identity_disclosed`, purpose `console`); a sealed appeal opens with the key
 /// the person unlocked at the login.
@@ -223,7 +241,7 @@ pub(super) async fn disclosed(
         .journal
         .get(AppealId(id))
         .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     if appeal.sealed.is_some() && session.office_key().is_none() {
         let notice = t(session.lang, Msg::NeedsKey);
         return Err(refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
@@ -231,7 +249,7 @@ pub(super) async fn disclosed(
     app.journal
         .record_disclosure(&[appeal.id], &session.actor(), purpose)
         .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     Ok(appeal)
 }
 
@@ -248,7 +266,7 @@ pub(super) async fn opened(
         Some(unlocked) => app.journal.open(appeal, unlocked).await,
         None => Ok(appeal),
     }
-    .map_err(|e| crate::server::problem::Problem::from(e).into_response())
+    .map_err(|e| Problem::from(e).into_response())
 }
 
 #[derive(Deserialize)]
@@ -284,20 +302,8 @@ pub(super) async fn classify(
         .await
     {
         Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=classified")).into_response(),
-        Err(crate::cases::ClassifyError::Journal(e)) => {
-            crate::server::problem::Problem::from(e).into_response()
-        }
-        Err(e) => {
-            let notice = e.to_string();
-            refused(
-                &app,
-                &session,
-                id,
-                &notice,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(crate::cases::ClassifyError::Journal(e)) => Problem::from(e).into_response(),
+        Err(e) => refused_with(&app, &session, id, e.into()).await,
     }
 }
 
@@ -436,14 +442,14 @@ pub(super) async fn correct(
         match crate::pbx::notes::correct_details(&app.journal, &key, correction, &session.actor())
             .await
         {
-        Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=corrected")).into_response(),
-        Err(crate::pbx::PbxError::Refused { field, .. })
-            if field == "phone" || field == "email" =>
-        {
-            let bad = if field == "phone" { "phone" } else { "email" };
-            again(open, t(lang, Msg::FieldsRefused), Some(bad)).await
-        }
-        Err(e) => crate::server::problem::Problem::from(e).into_response(),
+            Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=corrected")).into_response(),
+            Err(crate::pbx::PbxError::Refused { field, .. })
+                if field == "phone" || field == "email" =>
+            {
+                let bad = if field == "phone" { "phone" } else { "email" };
+                again(open, t(lang, Msg::FieldsRefused), Some(bad)).await
+            }
+            Err(e) => Problem::from(e).into_response(),
         },
     )
 }

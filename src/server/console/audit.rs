@@ -19,10 +19,7 @@ use crate::journal::ListFilter;
 /// journal verify`), with its findings, the last head published to the auditors
 /// (`journal.published_heads_file`), and the form that exports the Journal
 /// without identity.
-pub(super) async fn audit(
-    State(app): State<Arc<App>>,
-    session: Session<rule::Audit>,
-) -> Response {
+pub(super) async fn audit(State(app): State<Arc<App>>, session: Session<rule::Audit>) -> Response {
     audit_page(&app, &session, &ExportForm::default(), None).await
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,12 +20,12 @@ use serde::Deserialize;
 use super::i18n::{Lang, Msg, local, t};
 use super::*;
 use crate::app::App;
-use crate::persons::Role;
-use crate::rulebook::{Denied, Permit};
 use crate::cases::{Act, ActError};
 use crate::deadlines::{Deadline, Decision, Event, Kind};
 use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId};
+use crate::persons::Role;
+use crate::server::problem::Problem;
 
 /// A deadline's kind in the reader's words.
 pub(super) fn kind_words(lang: Lang, kind: Kind) -> &'static str {
@@ -361,22 +361,12 @@ fn managers_workplace(session: &LoggedIn) -> bool {
     session.has(Role::Manager) && session.may(Action::SendReply)
 }
 
-/// The rulebook's permit for the person of `session` to record an act of
-/// `action`: their roles, or a deputy named in `[authority]` where a deputy may
-/// act (the reply's extension).
-fn record_permit(app: &App, session: &LoggedIn, action: Action) -> Result<Permit, Denied> {
-    let deputies = &app.config.authority.deputies;
-    crate::rulebook::check_deputy(&session.roles, &session.login, deputies, action)
-}
-
-/// Whether the person of `session` may record an act of `action`.
+/// Whether the rulebook lets the person of `session` record an act of
+/// `action`: by their roles, or as a deputy named in `[authority]` where a
+/// deputy may act (the reply's extension).
 fn may_record(app: &App, session: &LoggedIn, action: Action) -> bool {
-    record_permit(app, session, action).is_ok()
-}
-
-/// The permit to record `act`, or the 403 page.
-fn act_permit(app: &App, session: &LoggedIn, act: &Act) -> Result<Permit, Refusal> {
-    record_permit(app, session, act.action()).map_err(|_| super::access::forbidden(session))
+    let deputies = &app.config.authority.deputies;
+    crate::rulebook::check_deputy(&session.roles, &session.login, deputies, action).is_ok()
 }
 
 /// Any act's form, as posted.
@@ -471,7 +461,7 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
 }
 
 /// Records an act in the person's own name (`cases::Case::record`) if the
-/// rulebook lets them (`act_permit`); the page again with what happened.
+/// rulebook lets them (`may_record`); the page again with what happened.
 pub(super) async fn act(
     State(app): State<Arc<App>>,
     Path(id): Path<i64>,
@@ -486,7 +476,9 @@ pub(super) async fn act(
             return Ok(super::appeal::refused(&app, &session, id, &notice, status).await);
         }
     };
-    let permit = act_permit(&app, &session, &act)?;
+    if !may_record(&app, &session, act.action()) {
+        return Err(super::access::forbidden(&session));
+    }
     // Sent on with its text: a sealed appeal opened with the session's key,
     // recorded as a disclosure (10.9); never the reporter's identity.
     let act = match act {
@@ -511,15 +503,8 @@ pub(super) async fn act(
         Ok(_) => {
             Redirect::to(&format!("/console/appeals/{id}?done={}", act.name())).into_response()
         }
-        Err(ActError::Invalid(problem)) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            super::appeal::refused(&app, &session, id, &problem, status).await
-        }
-        Err(ActError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(ActError::Alerts(e)) => {
-            tracing::error!(error = %e, "console: cannot route an appeal");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
+        Err(ActError::Journal(e)) => Problem::from(e).into_response(),
+        Err(e) => super::appeal::refused_with(&app, &session, id, e.into()).await,
     })
 }
 

@@ -24,6 +24,7 @@ use crate::deadlines::{Deadline, Kind};
 use crate::documents::{DocumentError, DocumentKind, Format, Issued, ReplyInput, ReplyMethod};
 use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId, Status};
+use crate::server::problem::Problem;
 
 fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
     t(
@@ -133,7 +134,7 @@ pub(super) async fn cover_letter(
             crate::documents::ISSUED
         ))
         .into_response(),
-        Err(e) => refusal(&app, &session, id, e, "the cover letter").await,
+        Err(e) => refusal(&app, &session, id, e).await,
     }
 }
 
@@ -200,23 +201,12 @@ pub(super) fn remove_unfinished_packages(app: &App) {
     }
 }
 
-/// A document refused (the appeal's page again, saying why), or failed.
-async fn refusal(
-    app: &App,
-    session: &LoggedIn,
-    id: i64,
-    e: DocumentError,
-    what: &'static str,
-) -> Response {
+/// A document refused (the appeal's page again, saying why), or failed (the
+/// problem, logged by the one mapping).
+async fn refusal(app: &App, session: &LoggedIn, id: i64, e: DocumentError) -> Response {
     match e {
-        DocumentError::Refused(why) => {
-            super::appeal::refused(app, session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        DocumentError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
-        e => {
-            tracing::error!(error = %e, document = what, "console: cannot make a document");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        DocumentError::Journal(e) => Problem::from(e).into_response(),
+        e => super::appeal::refused_with(app, session, id, e.into()).await,
     }
 }
 
@@ -430,7 +420,7 @@ pub(super) async fn reply(
             .await
         {
             Ok(issued) => letter_answer(id, issued, format),
-            Err(e) => refusal(&app, &session, id, e, "the reply").await,
+            Err(e) => refusal(&app, &session, id, e).await,
         },
     )
 }
@@ -470,7 +460,7 @@ pub(super) async fn extension_notice(
             .await
         {
             Ok(issued) => letter_answer(id, issued, format),
-            Err(e) => refusal(&app, &session, id, e, "the extension notice").await,
+            Err(e) => refusal(&app, &session, id, e).await,
         },
     )
 }
@@ -510,10 +500,6 @@ pub(super) async fn download(
         )
             .into_response(),
         Err(DocumentError::NotFound(_)) => not_found(),
-        Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "console: cannot read a document");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => Problem::from(e).into_response(),
     }
 }

@@ -19,9 +19,11 @@ use super::case::DECISIONS;
 use super::i18n::{Msg, local, t};
 use super::*;
 use crate::app::App;
+use crate::cases::ActError;
 use crate::deadlines::Decision;
 use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
 use crate::journal::AppealId;
+use crate::server::problem::Problem;
 
 fn who(session: &LoggedIn) -> Who<'_> {
     Who {
@@ -129,16 +131,14 @@ async fn investigation_page(
     let files = app.investigations();
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let exists = match files.exists(appeal.id, who(session)).await {
         Ok(e) => e,
         Err(e) => return failure(e),
     };
     // No file yet: only who may read any file sees that there is none.
-    if exists == Some(false)
-        || (exists.is_none() && !session.may(Action::ReadInvestigationFile))
-    {
+    if exists == Some(false) || (exists.is_none() && !session.may(Action::ReadInvestigationFile)) {
         return forbidden(session);
     }
     // A sealed file opens only with a key; without one the forms still
@@ -540,21 +540,17 @@ pub(super) async fn record(
         Ok(_) => Redirect::to(&format!("/console/investigations/{id}?done={kind}")).into_response(),
         Err(InvestigationError::Forbidden(_)) => forbidden(&session),
         Err(
-            e @ (InvestigationError::Invalid(_)
-            | InvestigationError::NotFound(_)
-            | InvestigationError::Act(crate::cases::ActError::Invalid(_))),
-        ) => {
-            investigation_page(
-                &app,
-                &session,
-                id,
-                None,
-                Some(&e.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => failure(e),
+            e @ (InvestigationError::Journal(_) | InvestigationError::Act(ActError::Journal(_))),
+        ) => failure(e),
+        // What does not fit the file (the one mapping's 4xx): the page again,
+        // saying why.
+        Err(e) => match Problem::from(e) {
+            problem if problem.status().is_client_error() => {
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                investigation_page(&app, &session, id, None, Some(problem.detail()), status).await
+            }
+            problem => problem.into_response(),
+        },
     }
 }
 
@@ -569,14 +565,10 @@ fn forbidden(session: &LoggedIn) -> Response {
     (StatusCode::FORBIDDEN, view).into_response()
 }
 
+/// The file cannot be read or written now: the problem, as the one mapping
+/// (`server::problem`) answers it.
 fn failure(e: InvestigationError) -> Response {
-    match e {
-        InvestigationError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
-        other => {
-            tracing::error!(error = %other, "console: the investigation file failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
+    Problem::from(e).into_response()
 }
 
 #[cfg(test)]

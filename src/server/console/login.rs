@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
+use super::access::SignedIn;
 use super::i18n::{self, Lang, Msg, local, t};
 use super::session::Sessions;
 use super::*;
-use super::access::SignedIn;
 use crate::app::App;
 use crate::persons::PersonError;
 use crate::sealing::SealError;

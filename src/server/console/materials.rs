@@ -191,7 +191,13 @@ async fn read(
 }
 
 /// The materials as the page lists them: the mail thread, then the calls.
-fn materials_list(app: &App, lang: Lang, appeal: &Appeal, mails: &[Mail], calls: &[Call]) -> Markup {
+fn materials_list(
+    app: &App,
+    lang: Lang,
+    appeal: &Appeal,
+    mails: &[Mail],
+    calls: &[Call],
+) -> Markup {
     let tz = *app.config.calendar.timezone;
     let base = format!("/console/appeals/{}", appeal.id);
     let needs_key = html! { p.muted { (t(lang, Msg::SealedNeedsKey)) } };
@@ -395,7 +401,12 @@ async fn mail_of(
 }
 
 /// Records the disclosure of `appeal`'s materials (`purpose`) before they leave.
-async fn record(app: &App, session: &LoggedIn, appeal: &Appeal, purpose: &str) -> Result<(), Refusal> {
+async fn record(
+    app: &App,
+    session: &LoggedIn,
+    appeal: &Appeal,
+    purpose: &str,
+) -> Result<(), Refusal> {
     app.journal
         .record_disclosure(&[appeal.id], &session.actor(), purpose)
         .await
@@ -447,18 +458,20 @@ pub(super) async fn raw_mail(
     let appeal = appeal_of(&app, &session, id, WHAT).await?;
     let (n, m) = mail_of(&app, &session, &appeal, mail_id, WHAT).await?;
     record(&app, &session, &appeal, WHAT).await?;
-    Ok(match mail::raw_unlocked(&app.db, MessagePk(m.id), &key_of(&session)).await {
-        Ok(Some(raw)) if !raw.is_empty() => {
-            let name = format!("{}-mail-{n}.eml", appeal.registration_number);
-            download(
-                "message/rfc822",
-                disposition("attachment", &crate::materials::safe_name(&name)),
-                raw,
-            )
-        }
-        Ok(_) => not_found(&session),
-        Err(e) => unavailable(&session, e.into(), id, WHAT),
-    })
+    Ok(
+        match mail::raw_unlocked(&app.db, MessagePk(m.id), &key_of(&session)).await {
+            Ok(Some(raw)) if !raw.is_empty() => {
+                let name = format!("{}-mail-{n}.eml", appeal.registration_number);
+                download(
+                    "message/rfc822",
+                    disposition("attachment", &crate::materials::safe_name(&name)),
+                    raw,
+                )
+            }
+            Ok(_) => not_found(&session),
+            Err(e) => unavailable(&session, e.into(), id, WHAT),
+        },
+    )
 }
 
 /// The attachment at position `k` (1 for the first) of a mail of the appeal.

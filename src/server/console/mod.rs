@@ -51,7 +51,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
-use serde::Deserialize;
 
 use crate::app::App;
 use crate::rulebook::{Action, rule};

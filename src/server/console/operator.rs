@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -360,36 +360,38 @@ pub(super) async fn save_notes(
         script: said,
     };
     let key = AppealKey::Id(appeal.id);
-    Ok(match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
-        .await
-    {
-        Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
-        Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
-            let view = notes_view(
-                lang,
-                &session,
-                &appeal,
-                &form,
-                tz,
-                Some(t(lang, Msg::NotAwaiting)),
-                None,
-            );
-            (StatusCode::CONFLICT, view).into_response()
-        }
-        // A phone or an e-mail address that cannot be used: the form again,
-        // everything typed in it, the error beside the field.
-        Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => {
-            let view = notes_view(
-                lang,
-                &session,
-                &appeal,
-                &form,
-                tz,
-                Some(t(lang, Msg::FieldsRefused)),
-                Some(&field),
-            );
-            (StatusCode::UNPROCESSABLE_ENTITY, view).into_response()
-        }
-        Err(e) => crate::server::problem::Problem::from(e).into_response(),
-    })
+    Ok(
+        match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
+            .await
+        {
+            Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
+            Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
+                let view = notes_view(
+                    lang,
+                    &session,
+                    &appeal,
+                    &form,
+                    tz,
+                    Some(t(lang, Msg::NotAwaiting)),
+                    None,
+                );
+                (StatusCode::CONFLICT, view).into_response()
+            }
+            // A phone or an e-mail address that cannot be used: the form again,
+            // everything typed in it, the error beside the field.
+            Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => {
+                let view = notes_view(
+                    lang,
+                    &session,
+                    &appeal,
+                    &form,
+                    tz,
+                    Some(t(lang, Msg::FieldsRefused)),
+                    Some(&field),
+                );
+                (StatusCode::UNPROCESSABLE_ENTITY, view).into_response()
+            }
+            Err(e) => crate::server::problem::Problem::from(e).into_response(),
+        },
+    )
 }
