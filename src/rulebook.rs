@@ -390,11 +390,21 @@ mod tests {
 
     #[test]
     fn a_member_does_the_commissions_work_on_the_file_and_no_more() {
-        for a in [RequestMaterials, ReceiveMaterials, Conclude, ReadInvestigationFile] {
+        for a in [
+            RequestMaterials,
+            ReceiveMaterials,
+            Conclude,
+            ReadInvestigationFile,
+        ] {
             assert!(check_member(&[Operator], true, a).is_ok(), "{a:?}");
             assert!(check_member(&[Operator], false, a).is_err(), "{a:?}");
         }
-        for a in [OrderInvestigation, ChangeCommission, ExtendInvestigation, Decide] {
+        for a in [
+            OrderInvestigation,
+            ChangeCommission,
+            ExtendInvestigation,
+            Decide,
+        ] {
             assert!(check_member(&[Manager], true, a).is_err(), "{a:?}");
         }
     }
@@ -406,8 +416,16 @@ mod tests {
             denied.map(|d| d.to_string()).as_deref(),
             Some("this needs the role of auditor or manager or director")
         );
-        assert_eq!(check(&[Manager], Classify).map(|p| p.action()), Ok(Classify));
-        assert_eq!(check_rule::<rule::Classify>(&[Director]).err().map(|d| d.action), Some(Classify));
+        assert_eq!(
+            check(&[Manager], Classify).map(|p| p.action()),
+            Ok(Classify)
+        );
+        assert_eq!(
+            check_rule::<rule::Classify>(&[Director])
+                .err()
+                .map(|d| d.action),
+            Some(Classify)
+        );
     }
 
     #[test]

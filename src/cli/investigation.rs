@@ -13,11 +13,8 @@ use clap::Subcommand;
 
 use super::{Claimed, DecisionArg, find_appeal};
 use crate::app::App;
-use crate::investigation::{Entry, File, Member, Who};
-use crate::persons::Role;
-
-/// Anyone who may work the line: the file decides who may do what.
-const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::Auditor];
+use crate::investigation::{File, FileEntry, Member, Who};
+use crate::rulebook::Action;
 
 #[derive(Subcommand, Debug)]
 pub enum InvestigationCommand {
@@ -144,13 +141,14 @@ pub async fn run(
     claimed: &Claimed,
     command: InvestigationCommand,
 ) -> anyhow::Result<()> {
-    let person = claimed.person(app, ANYONE).await?;
+    // Anyone who works the line (`Action::Investigations`): the file decides
+    // who may do what.
+    let person = claimed.person(app, Action::Investigations.roles()).await?;
     let who = Who {
         login: &person.login,
         roles: &person.roles,
     };
     let files = app.investigations();
-    let today = app.today();
     let mut out = std::io::stdout().lock();
     let (appeal, entry) = match command {
         InvestigationCommand::List => {
@@ -187,6 +185,28 @@ pub async fn run(
             }
             return Ok(());
         }
+        command => entry_of(command, app.today())?,
+    };
+    let appeal = find_appeal(app, &appeal).await?;
+    let kind = entry.kind();
+    let seq = files.record(appeal.id, entry, who, None).await?;
+    writeln!(
+        out,
+        "{}: investigation file entry {seq} ({kind}) recorded",
+        appeal.registration_number
+    )?;
+    Ok(())
+}
+
+/// The appeal and the entry a command of the file records.
+fn entry_of(
+    command: InvestigationCommand,
+    today: NaiveDate,
+) -> anyhow::Result<(String, FileEntry)> {
+    Ok(match command {
+        InvestigationCommand::List | InvestigationCommand::Show { .. } => {
+            anyhow::bail!("not an entry of the file")
+        }
         InvestigationCommand::Order {
             appeal,
             number,
@@ -195,7 +215,7 @@ pub async fn run(
             outside,
         } => (
             appeal,
-            Entry::Ordered {
+            FileEntry::Ordered {
                 number,
                 on: on.unwrap_or(today),
                 members: members(logins, outside),
@@ -208,7 +228,7 @@ pub async fn run(
             outside,
         } => (
             appeal,
-            Entry::Commission {
+            FileEntry::Commission {
                 on: on.unwrap_or(today),
                 members: members(logins, outside),
             },
@@ -220,7 +240,7 @@ pub async fn run(
             reason,
         } => (
             appeal,
-            Entry::Extended {
+            FileEntry::Extended {
                 until,
                 reference,
                 reason,
@@ -233,7 +253,7 @@ pub async fn run(
             on,
         } => (
             appeal,
-            Entry::MaterialsRequested {
+            FileEntry::MaterialsRequested {
                 request: 0,
                 on: on.unwrap_or(today),
                 from,
@@ -247,7 +267,7 @@ pub async fn run(
             note,
         } => (
             appeal,
-            Entry::MaterialsReceived {
+            FileEntry::MaterialsReceived {
                 request,
                 on: on.unwrap_or(today),
                 note,
@@ -263,7 +283,7 @@ pub async fn run(
                 .with_context(|| format!("--text-file: cannot read {}", text_file.display()))?;
             (
                 appeal,
-                Entry::Conclusion {
+                FileEntry::Conclusion {
                     on: on.unwrap_or(today),
                     text,
                     substantiated: Some(substantiated),
@@ -277,22 +297,13 @@ pub async fn run(
             on,
         } => (
             appeal,
-            Entry::Decided {
+            FileEntry::Decided {
                 decision: decision.into(),
                 on: on.unwrap_or(today),
                 text,
             },
         ),
-    };
-    let appeal = find_appeal(app, &appeal).await?;
-    let kind = entry.kind();
-    let seq = files.record(appeal.id, entry, who, None).await?;
-    writeln!(
-        out,
-        "{}: investigation file entry {seq} ({kind}) recorded",
-        appeal.registration_number
-    )?;
-    Ok(())
+    })
 }
 
 /// The file as text: the order, the commission, the requests, then every
@@ -311,7 +322,7 @@ fn print_file(out: &mut impl Write, file: &File) -> anyhow::Result<()> {
         writeln!(out, "member:      {}{login}, {}", m.name, m.position)?;
     }
     for (request, answered) in file.requests() {
-        if let Entry::MaterialsRequested {
+        if let FileEntry::MaterialsRequested {
             request,
             on,
             from,

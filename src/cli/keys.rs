@@ -13,7 +13,7 @@ use clap::Subcommand;
 
 use super::Claimed;
 use crate::app::App;
-use crate::persons::Role;
+use crate::rulebook::Action;
 use crate::sealing::Unlocked;
 
 #[derive(Subcommand, Debug)]
@@ -123,14 +123,17 @@ fn read_secret(file: Option<&PathBuf>, prompt: &str) -> anyhow::Result<SecretStr
 }
 
 /// The login of the person at the command line, checked against their token and
-/// holding one of `roles`.
-async fn person(app: &App, claimed: &Claimed, roles: &[Role]) -> anyhow::Result<String> {
-    let actor = claimed.actor(app, roles).await?;
+/// allowed `action` by the rulebook.
+async fn person(app: &App, claimed: &Claimed, action: Action) -> anyhow::Result<String> {
+    let actor = claimed.actor(app, action.roles()).await?;
     Ok(actor.trim_start_matches("person:").to_owned())
 }
 
-/// Readers are managers and the Director: the ones 10.14 lets read an appeal.
-const READERS: &[Role] = &[Role::Manager, Role::Director];
+/// Whether `person` may hold the office key: a reader, one the rulebook lets
+/// reveal an appeal (managers and the Director, 10.14).
+fn is_reader(person: &crate::persons::Person) -> bool {
+    Action::Reveal.allows(&person.roles)
+}
 
 pub async fn run(
     app: &App,
@@ -142,105 +145,9 @@ pub async fn run(
     let keys = app.keys();
     let now = app.clock.now();
     match command {
-        KeysCommand::Init { escrow_out } => {
-            let login = person(app, claimed, &[Role::Director, Role::Manager]).await?;
-            if !app.journal.is_keyed() {
-                bail!(
-                    "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
-                     back itself are derived from it): set it, run `senim journal key-chain`, then init"
-                );
-            }
-            refuse_while_serving(app)?;
-            // The escrow's file first: a path that exists is refused before any
-            // key is made, never found after the only copy of the escrow key.
-            // (Removed again if the init fails.)
-            let escrow_file = escrow_out
-                .as_deref()
-                .map(crate::private_fs::Pending::create)
-                .transpose()
-                .context("--escrow-out: cannot create it")?;
-            let actor = format!("person:{login}");
-            let mut tx = app.db.begin().await?;
-            let made = keys.init_in(&mut tx, &actor, now).await?;
-            let current = keys
-                .current_in(&mut tx)
-                .await?
-                .context("the new office key is not in its own transaction")?;
-            app.sealer.use_recipients(current);
-            // Every owner seals what it holds, in the one transaction: all of it is
-            // sealed, or nothing is.
-            let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
-            let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
-            let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
-            let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
-            let files = app
-                .investigations()
-                .seal_existing_in(&mut tx, &actor)
-                .await?;
-            tx.commit().await?;
-            // Recording files after the commit: each is sealed, switched, then the
-            // plain one removed, so a crash leaves one or the other (run again).
-            let recordings = app
-                .pbx
-                .recordings
-                .seal_existing(&app.db, &app.sealer)
-                .await?;
-            // The plain pages the sealing overwrote leave SQLite's write-ahead log.
-            if !app.db.checkpoint().await? {
-                writeln!(
-                    out,
-                    "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
-                     plain pages stay in it until the next checkpoint"
-                )?;
-            }
-            tracing::info!(
-                actor,
-                sealed,
-                mail,
-                outbox,
-                calls,
-                recordings,
-                files,
-                "office key created; everything held is sealed"
-            );
-            use age::secrecy::ExposeSecret;
-            let escrow = made.escrow_identity.expose_secret();
-            match escrow_file {
-                Some(pending) => {
-                    let path = pending.path().to_owned();
-                    let mut file = pending.keep()?;
-                    writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
-                    writeln!(file, "# public key: {}", made.escrow_recipient)?;
-                    writeln!(file, "{escrow}")?;
-                    writeln!(out, "escrow key written to {} (0600)", path.display())?;
-                }
-                None => {
-                    writeln!(
-                        out,
-                        "escrow key (shown once; print it for the Director's safe):\n{escrow}"
-                    )?;
-                }
-            }
-            writeln!(
-                out,
-                "office key generation {} created; {sealed} appeal(s) sealed in place, \
-                 {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s), \
-                 {files} investigation file(s)",
-                made.generation
-            )?;
-            writeln!(
-                out,
-                "next: each reader runs `senim keys enroll --as LOGIN`, then `senim keys add-reader LOGIN` \
-                 (with --escrow-key-file for the first one)"
-            )?;
-        }
+        KeysCommand::Init { escrow_out } => init(app, claimed, escrow_out, &mut out).await?,
         KeysCommand::Enroll { replace } => {
-            let login = person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-            )
-            .await?;
+            let login = person(app, claimed, Action::EnrollKey).await?;
             let passphrase = match &source.passphrase_file {
                 Some(_) => source.passphrase(&login)?,
                 None => new_passphrase_twice(&login)?,
@@ -251,12 +158,7 @@ pub async fn run(
         KeysCommand::Passphrase {
             new_passphrase_file,
         } => {
-            let login = person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-            )
-            .await?;
+            let login = person(app, claimed, Action::ChangePassphrase).await?;
             let old = source.passphrase(&login)?;
             let new = match &new_passphrase_file {
                 Some(path) => read_secret(Some(path), "")?,
@@ -266,7 +168,7 @@ pub async fn run(
             writeln!(out, "passphrase of {login} changed")?;
         }
         KeysCommand::AddReader { login: reader } => {
-            let login = person(app, claimed, READERS).await?;
+            let login = person(app, claimed, Action::AddReader).await?;
             check_reader(app, &reader).await?;
             let unlocked = source.unlock(app, &login).await?;
             let generation = keys.grant(&unlocked, &reader, now).await?;
@@ -277,7 +179,7 @@ pub async fn run(
             )?;
         }
         KeysCommand::RemoveReader { login: reader } => {
-            let login = person(app, claimed, READERS).await?;
+            let login = person(app, claimed, Action::RemoveReader).await?;
             if reader == login && source.escrow_key_file.is_none() {
                 bail!(
                     "you cannot remove yourself with your own key: another reader, or the escrow key, does"
@@ -295,7 +197,7 @@ pub async fn run(
             describe(&mut out, &rotated)?;
         }
         KeysCommand::Rotate => {
-            let login = person(app, claimed, READERS).await?;
+            let login = person(app, claimed, Action::RotateKey).await?;
             let unlocked = source.unlock(app, &login).await?;
             let rotated = rotate(app, &unlocked, None, &login).await?;
             describe(&mut out, &rotated)?;
@@ -307,12 +209,7 @@ pub async fn run(
             authenticate(app, claimed, yes, include_invalid, &mut out).await?;
         }
         KeysCommand::List => {
-            person(
-                app,
-                claimed,
-                &[Role::Manager, Role::Director, Role::Auditor],
-            )
-            .await?;
+            person(app, claimed, Action::ListKeys).await?;
             match keys.current().await? {
                 Some(c) => writeln!(out, "office key generation {}", c.generation)?,
                 None => writeln!(
@@ -336,6 +233,109 @@ pub async fn run(
             }
         }
     }
+    Ok(())
+}
+
+/// `senim keys init`: the office key made and everything held sealed with it,
+/// in one transaction; the escrow key written to `escrow_out` or shown once.
+async fn init(
+    app: &App,
+    claimed: &Claimed,
+    escrow_out: Option<PathBuf>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(app, claimed, Action::InitKeys).await?;
+    if !app.journal.is_keyed() {
+        bail!(
+            "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
+             back itself are derived from it): set it, run `senim journal key-chain`, then init"
+        );
+    }
+    refuse_while_serving(app)?;
+    // The escrow's file first: a path that exists is refused before any
+    // key is made, never found after the only copy of the escrow key.
+    // (Removed again if the init fails.)
+    let escrow_file = escrow_out
+        .as_deref()
+        .map(crate::private_fs::Pending::create)
+        .transpose()
+        .context("--escrow-out: cannot create it")?;
+    let actor = format!("person:{login}");
+    let mut tx = app.db.begin().await?;
+    let made = keys.init_in(&mut tx, &actor, now).await?;
+    let current = keys
+        .current_in(&mut tx)
+        .await?
+        .context("the new office key is not in its own transaction")?;
+    app.sealer.use_recipients(current);
+    // Every owner seals what it holds, in the one transaction: all of it is
+    // sealed, or nothing is.
+    let sealed = app.journal.seal_existing_in(&mut tx, &actor).await?;
+    let mail = app.mailbox.seal_existing_in(&mut tx, &app.sealer).await?;
+    let outbox = crate::outbox::Outbox::seal_existing_in(&mut tx, &app.sealer).await?;
+    let calls = crate::pbx::store::seal_existing_in(&mut tx, &app.sealer).await?;
+    let files = app
+        .investigations()
+        .seal_existing_in(&mut tx, &actor)
+        .await?;
+    tx.commit().await?;
+    // Recording files after the commit: each is sealed, switched, then the
+    // plain one removed, so a crash leaves one or the other (run again).
+    let recordings = app
+        .pbx
+        .recordings
+        .seal_existing(&app.db, &app.sealer)
+        .await?;
+    // The plain pages the sealing overwrote leave SQLite's write-ahead log.
+    if !app.db.checkpoint().await? {
+        writeln!(
+            out,
+            "warning: the SQLite write-ahead log could not be truncated (a reader held it): \
+             plain pages stay in it until the next checkpoint"
+        )?;
+    }
+    tracing::info!(
+        actor,
+        sealed,
+        mail,
+        outbox,
+        calls,
+        recordings,
+        files,
+        "office key created; everything held is sealed"
+    );
+    use age::secrecy::ExposeSecret;
+    let escrow = made.escrow_identity.expose_secret();
+    match escrow_file {
+        Some(pending) => {
+            let path = pending.path().to_owned();
+            let mut file = pending.keep()?;
+            writeln!(file, "# Senim escrow key: keep it in the Director's safe")?;
+            writeln!(file, "# public key: {}", made.escrow_recipient)?;
+            writeln!(file, "{escrow}")?;
+            writeln!(out, "escrow key written to {} (0600)", path.display())?;
+        }
+        None => {
+            writeln!(
+                out,
+                "escrow key (shown once; print it for the Director's safe):\n{escrow}"
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "office key generation {} created; {sealed} appeal(s) sealed in place, \
+         {mail} mail(s), {outbox} outgoing mail(s), {calls} call record(s), {recordings} recording(s), \
+         {files} investigation file(s)",
+        made.generation
+    )?;
+    writeln!(
+        out,
+        "next: each reader runs `senim keys enroll --as LOGIN`, then `senim keys add-reader LOGIN` \
+         (with --escrow-key-file for the first one)"
+    )?;
     Ok(())
 }
 
@@ -364,7 +364,7 @@ async fn authenticate(
         .persons
         .authenticate_unadopted(token)
         .await?
-        .filter(|p| p.login == login && p.has(Role::Director))
+        .filter(|p| p.login == login && Action::AdoptRows.allows(&p.roles))
         .with_context(|| {
             format!("--as {login}: not the Director's token, or their row does not verify")
         })?;
@@ -463,7 +463,7 @@ pub async fn rotate(
         .list()
         .await?
         .into_iter()
-        .filter(|p| p.disabled_at.is_none() && READERS.iter().any(|r| p.has(*r)))
+        .filter(|p| p.disabled_at.is_none() && is_reader(p))
         .map(|p| p.login)
         .filter(|l| Some(l.as_str()) != without)
         .collect();
@@ -589,7 +589,7 @@ async fn check_reader(app: &App, login: &str) -> anyhow::Result<()> {
     if person.disabled_at.is_some() {
         bail!("`{login}` is disabled");
     }
-    if !READERS.iter().any(|r| person.has(*r)) {
+    if !is_reader(&person) {
         bail!(
             "`{login}` is neither a manager nor the Director: only they read sealed appeals (10.14)"
         );

@@ -117,10 +117,7 @@ async fn deadlines(
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let appeal = find(&app, &key).await?;
-    let list = app
-        .deadlines
-        .of_appeal(appeal.id)
-        .await?;
+    let list = app.deadlines.of_appeal(appeal.id).await?;
     Ok(Json(json!({
         "registration_number": appeal.registration_number,
         "deadlines": list,
@@ -197,10 +194,7 @@ async fn record(app: &App, actor: &Actor, key: &str, act: Act) -> Result<Json<Va
         .case()
         .record(appeal.id, &act, &name, app.clock.now(), app.today())
         .await?;
-    let list = app
-        .deadlines
-        .of_appeal(appeal.id)
-        .await?;
+    let list = app.deadlines.of_appeal(appeal.id).await?;
     let mut answer = summary(app, &appeal);
     answer["deadlines"] = json!(list);
     Ok(Json(answer))
@@ -249,10 +243,7 @@ async fn outbox_retry(
     actor: Authorized<rule::RetryMail>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, Problem> {
-    let n = app
-        .outbox
-        .retry(Some(id), app.clock.now())
-        .await?;
+    let n = app.outbox.retry(Some(id), app.clock.now()).await?;
     tracing::info!(
         outbox_id = id,
         actor = actor.actor(),

@@ -21,7 +21,7 @@ use super::*;
 use crate::app::App;
 use crate::cases::ActError;
 use crate::deadlines::Decision;
-use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
+use crate::investigation::{EntryKind, File, FileEntry, InvestigationError, Member, Who};
 use crate::journal::AppealId;
 use crate::server::problem::Problem;
 
@@ -158,7 +158,7 @@ async fn investigation_page(
     let tz = *app.config.calendar.timezone;
     // After the decision (7.11) nothing more is recorded: no form is offered.
     let decided = matches!(&opened, Ok(Some(file))
-        if file.entries.iter().any(|r| matches!(r.entry, Entry::Decided { .. })));
+        if file.entries.iter().any(|r| matches!(r.entry, FileEntry::Decided { .. })));
     let forms = EntryForms {
         session,
         lang,
@@ -352,7 +352,7 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
                 } }
                 tbody {
                     @for (request, answered) in file.requests() {
-                        @if let Entry::MaterialsRequested { request, on, from, what } = request {
+                        @if let FileEntry::MaterialsRequested { request, on, from, what } = request {
                             tr.overdue[answered.is_none()] {
                                 td { (request) } td { (on.format("%d.%m.%Y")) } td { (from) } td { (what) }
                                 td { @if let Some(d) = answered { (d.format("%d.%m.%Y")) } @else { "—" } }
@@ -376,27 +376,27 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
     }
 }
 
-fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
+fn entry_detail(lang: super::i18n::Lang, entry: &FileEntry) -> Markup {
     html! {
         @match entry {
-            Entry::Ordered { number, on, .. } => { p { "№ " (number) " · " (on.format("%d.%m.%Y")) } }
-            Entry::Commission { on, members } => {
+            FileEntry::Ordered { number, on, .. } => { p { "№ " (number) " · " (on.format("%d.%m.%Y")) } }
+            FileEntry::Commission { on, members } => {
                 p { (on.format("%d.%m.%Y")) " · " (members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")) }
             }
-            Entry::Extended { until, reference, reason } => {
+            FileEntry::Extended { until, reference, reason } => {
                 p { (t(lang, Msg::Until)) " " (until.format("%d.%m.%Y")) " · " (reference) " · " (reason) }
             }
-            Entry::MaterialsRequested { request, from, what, .. } => { p { "№ " (request) " · " (from) ": " (what) } }
-            Entry::MaterialsReceived { request, on, note } => {
+            FileEntry::MaterialsRequested { request, from, what, .. } => { p { "№ " (request) " · " (from) ": " (what) } }
+            FileEntry::MaterialsReceived { request, on, note } => {
                 p { "№ " (request) " · " (on.format("%d.%m.%Y")) @if !note.is_empty() { " · " (note) } }
             }
-            Entry::Conclusion { on, text, substantiated } => {
+            FileEntry::Conclusion { on, text, substantiated } => {
                 p { (on.format("%d.%m.%Y")) @if let Some(found) = substantiated {
                     " · " span.substantiated { (t(lang, if *found { Msg::InvSubstantiatedYes } else { Msg::InvSubstantiatedNo })) }
                 } }
                 pre.text { (text) }
             }
-            Entry::Decided { decision, on, text } => {
+            FileEntry::Decided { decision, on, text } => {
                 p { (decision_words(lang, *decision)) " · " (on.format("%d.%m.%Y")) }
                 @if !text.is_empty() { pre.text { (text) } }
             }
@@ -451,7 +451,7 @@ fn members_of(form: &EntryForm) -> Vec<Member> {
 }
 
 /// What was posted, as an entry; the error names the field.
-fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
+fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<FileEntry, String> {
     let on = match form.on.as_deref().filter(|v| !v.is_empty()) {
         None => today,
         Some(v) => v
@@ -459,32 +459,32 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
             .map_err(|_| format!("on: {v:?} is not a date (YYYY-MM-DD)"))?,
     };
     Ok(match form.entry.as_str() {
-        "ordered" => Entry::Ordered {
+        "ordered" => FileEntry::Ordered {
             number: form.number.trim().to_owned(),
             on,
             members: members_of(form),
         },
-        "commission" => Entry::Commission {
+        "commission" => FileEntry::Commission {
             on,
             members: members_of(form),
         },
-        "extended" => Entry::Extended {
+        "extended" => FileEntry::Extended {
             until: parsed(&form.until).ok_or("until: a date (YYYY-MM-DD) is required")?,
             reference: form.reference.trim().to_owned(),
             reason: form.reason.trim().to_owned(),
         },
-        "materials_requested" => Entry::MaterialsRequested {
+        "materials_requested" => FileEntry::MaterialsRequested {
             request: 0,
             on,
             from: form.from.trim().to_owned(),
             what: form.what.trim().to_owned(),
         },
-        "materials_received" => Entry::MaterialsReceived {
+        "materials_received" => FileEntry::MaterialsReceived {
             request: parsed(&form.request).ok_or("request: a number is required")?,
             on,
             note: form.note.trim().to_owned(),
         },
-        "conclusion" => Entry::Conclusion {
+        "conclusion" => FileEntry::Conclusion {
             on,
             text: form.text.trim().to_owned(),
             // Missing, it is refused by the entry's check, after the text.
@@ -497,7 +497,7 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
         },
         "decided" => {
             let value = form.decision.as_deref().unwrap_or_default();
-            Entry::Decided {
+            FileEntry::Decided {
                 decision: serde_json::from_value(serde_json::json!(value))
                     .map_err(|_| format!("decision: {value:?} is not a decision of 7.11"))?,
                 on,
@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn a_posted_form_becomes_its_entry_and_a_bad_one_names_its_field() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap_or_default();
-        let Ok(Entry::Ordered { members, .. }) = entry_of(&form("ordered"), today) else {
+        let Ok(FileEntry::Ordered { members, .. }) = entry_of(&form("ordered"), today) else {
             panic!("an order");
         };
         assert_eq!(members.len(), 3);
@@ -619,7 +619,7 @@ mod tests {
         assert_eq!(members[2].position, "юрист");
         assert!(matches!(
             entry_of(&form("decided"), today),
-            Ok(Entry::Decided {
+            Ok(FileEntry::Decided {
                 decision: Decision::OtherMeasures,
                 ..
             })
