@@ -195,18 +195,12 @@ impl<'a> ActForms<'a> {
 
     /// The form's CSRF token and the act it records.
     fn hidden(&self, act: &str) -> Markup {
-        html! {
-            input type="hidden" name="csrf" value=(self.session.csrf);
-            input type="hidden" name="act" value=(act);
-        }
+        super::hidden_fields(&self.session.csrf, "act", act)
     }
 
     /// A labelled date field, required.
     fn date(&self, name: &str, id: &str, label: Msg, value: Option<NaiveDate>) -> Markup {
-        html! {
-            label for=(id) { (t(self.lang, label)) }
-            input id=(id) type="date" name=(name) value=[value] required;
-        }
+        super::date_field(self.lang, name, id, label, value)
     }
 
     /// The investigation is recorded in its file (`investigation`), sealed or

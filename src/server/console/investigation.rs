@@ -202,18 +202,12 @@ struct EntryForms<'a> {
 impl EntryForms<'_> {
     /// The form's CSRF token and the entry it records.
     fn hidden(&self, entry: &str) -> Markup {
-        html! {
-            input type="hidden" name="csrf" value=(self.session.csrf);
-            input type="hidden" name="entry" value=(entry);
-        }
+        super::hidden_fields(&self.session.csrf, "entry", entry)
     }
 
     /// A labelled date field, required.
     fn date(&self, name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>) -> Markup {
-        html! {
-            label for=(field_id) { (t(self.lang, label)) }
-            input id=(field_id) type="date" name=(name) value=[value] required;
-        }
+        super::date_field(self.lang, name, field_id, label, value)
     }
 
     /// The commission's members: logins, and people from outside.

@@ -288,6 +288,28 @@ fn post_button(action: &str, csrf: &str, label: &str) -> Markup {
     }
 }
 
+/// A form's CSRF token and what it records (`name`, `value`), hidden.
+fn hidden_fields(csrf: &str, name: &str, value: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name=(name) value=(value);
+    }
+}
+
+/// A labelled date field, required.
+fn date_field(
+    lang: Lang,
+    name: &str,
+    id: &str,
+    label: Msg,
+    value: Option<chrono::NaiveDate>,
+) -> Markup {
+    html! {
+        label for=(id) { (t(lang, label)) }
+        input id=(id) type="date" name=(name) value=[value] required;
+    }
+}
+
 /// The page around every view: the header with the person's pages and log-out.
 fn page(lang: Lang, title: &str, session: Option<&LoggedIn>, body: Markup) -> Markup {
     html! {

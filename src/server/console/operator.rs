@@ -330,19 +330,21 @@ pub(super) async fn save_notes(
     let appeal = awaiting(&app, &session, id).await?;
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
+    // The form again, everything typed in it, saying why (beside `bad`).
+    let again = |status: StatusCode, why: Msg, bad: Option<&str>| {
+        let notice = Some(t(lang, why));
+        let view = notes_view(lang, &session, &appeal, &form, tz, notice, bad);
+        (status, view).into_response()
+    };
     let said = form.said();
     let unsaid = !ScriptPoint::missing_from(&said).is_empty();
     if unsaid || given(&form.substance).is_none() {
-        let view = notes_view(
-            lang,
-            &session,
-            &appeal,
-            &form,
-            tz,
-            Some(t(lang, Msg::ScriptRequired)),
-            unsaid.then_some("script"),
-        );
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+        let bad = unsaid.then_some("script");
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Msg::ScriptRequired,
+            bad,
+        ));
     }
     let name = [&form.surname, &form.given_name, &form.patronymic]
         .iter()
@@ -360,37 +362,20 @@ pub(super) async fn save_notes(
         script: said,
     };
     let key = AppealKey::Id(appeal.id);
+    let actor = session.actor();
     Ok(
-        match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
-            .await
-        {
+        match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &actor).await {
             Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
             Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
-                let view = notes_view(
-                    lang,
-                    &session,
-                    &appeal,
-                    &form,
-                    tz,
-                    Some(t(lang, Msg::NotAwaiting)),
-                    None,
-                );
-                (StatusCode::CONFLICT, view).into_response()
+                again(StatusCode::CONFLICT, Msg::NotAwaiting, None)
             }
-            // A phone or an e-mail address that cannot be used: the form again,
-            // everything typed in it, the error beside the field.
-            Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => {
-                let view = notes_view(
-                    lang,
-                    &session,
-                    &appeal,
-                    &form,
-                    tz,
-                    Some(t(lang, Msg::FieldsRefused)),
-                    Some(&field),
-                );
-                (StatusCode::UNPROCESSABLE_ENTITY, view).into_response()
-            }
+            // A phone or an e-mail address that cannot be used: the form
+            // again, the error beside the field.
+            Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Msg::FieldsRefused,
+                Some(&field),
+            ),
             Err(e) => crate::server::problem::Problem::from(e).into_response(),
         },
     )
