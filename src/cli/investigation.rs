@@ -11,7 +11,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use super::{Claimed, DecisionArg, find_appeal};
+use super::journal::DecisionArg;
+use super::{Claimed, find_appeal};
 use crate::app::App;
 use crate::investigation::{File, FileEntry, Member, Who};
 use crate::rulebook::Action;
@@ -143,69 +144,16 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Anyone who works the line (`Action::Investigations`): the file decides
     // who may do what.
-    let person = claimed.person(app, Action::Investigations.roles()).await?;
+    let person = claimed.person(app, Action::Investigations).await?;
     let who = Who {
         login: &person.login,
         roles: &person.roles,
     };
-    let files = app.investigations();
-    let mut out = std::io::stdout().lock();
+    let today = app.today();
     let (appeal, entry) = match command {
-        InvestigationCommand::List => {
-            for f in files.list(who).await? {
-                let last = f.entries.last().map(|(k, d)| format!("{k} {d}"));
-                writeln!(
-                    out,
-                    "{}  {:<20}  opened {}  {} entries  last: {}{}",
-                    f.registration_number,
-                    f.status,
-                    f.opened_at.format("%Y-%m-%d"),
-                    f.entries.len(),
-                    last.unwrap_or_default(),
-                    if f.member { "  (member)" } else { "" }
-                )?;
-            }
-            return Ok(());
-        }
+        InvestigationCommand::List => return list(app, who).await,
         InvestigationCommand::Show { appeal, json } => {
-            let appeal = find_appeal(app, &appeal).await?;
-            // A sealed file opens with the person's key; a plain one (no
-            // office key yet) is read by role and membership.
-            let unlocked = if app.journal.is_sealed() {
-                Some(claimed.keys.unlock_own(app, &person.login).await?)
-            } else {
-                None
-            };
-            let file = files.open(appeal.id, who, unlocked.as_ref()).await?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &file)?;
-                writeln!(out)?;
-            } else {
-                print_file(&mut out, &file)?;
-            }
-            return Ok(());
-        }
-        command => entry_of(command, app.today())?,
-    };
-    let appeal = find_appeal(app, &appeal).await?;
-    let kind = entry.kind();
-    let seq = files.record(appeal.id, entry, who, None).await?;
-    writeln!(
-        out,
-        "{}: investigation file entry {seq} ({kind}) recorded",
-        appeal.registration_number
-    )?;
-    Ok(())
-}
-
-/// The appeal and the entry a command of the file records.
-fn entry_of(
-    command: InvestigationCommand,
-    today: NaiveDate,
-) -> anyhow::Result<(String, FileEntry)> {
-    Ok(match command {
-        InvestigationCommand::List | InvestigationCommand::Show { .. } => {
-            anyhow::bail!("not an entry of the file")
+            return show(app, claimed, who, appeal, json).await;
         }
         InvestigationCommand::Order {
             appeal,
@@ -303,7 +251,75 @@ fn entry_of(
                 text,
             },
         ),
-    })
+    };
+    record(app, who, appeal, entry).await
+}
+
+/// Records `entry` in the file of `appeal`, in the name of `who`.
+async fn record(app: &App, who: Who<'_>, appeal: String, entry: FileEntry) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let appeal = find_appeal(app, &appeal).await?;
+    let kind = entry.kind();
+    let seq = app
+        .investigations()
+        .record(appeal.id, entry, who, None)
+        .await?;
+    writeln!(
+        out,
+        "{}: investigation file entry {seq} ({kind}) recorded",
+        appeal.registration_number
+    )?;
+    Ok(())
+}
+
+/// `investigation list`: the files `who` may read, one line each.
+async fn list(app: &App, who: Who<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for f in app.investigations().list(who).await? {
+        let last = f.entries.last().map(|(k, d)| format!("{k} {d}"));
+        writeln!(
+            out,
+            "{}  {:<20}  opened {}  {} entries  last: {}{}",
+            f.registration_number,
+            f.status,
+            f.opened_at.format("%Y-%m-%d"),
+            f.entries.len(),
+            last.unwrap_or_default(),
+            if f.member { "  (member)" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+/// `investigation show`: the file of `appeal` opened by `who`, a reading
+/// recorded in the chain.
+async fn show(
+    app: &App,
+    claimed: &Claimed,
+    who: Who<'_>,
+    appeal: String,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let appeal = find_appeal(app, &appeal).await?;
+    // A sealed file opens with the person's key; a plain one (no
+    // office key yet) is read by role and membership.
+    let unlocked = if app.journal.is_sealed() {
+        Some(claimed.keys.unlock_own(app, who.login).await?)
+    } else {
+        None
+    };
+    let file = app
+        .investigations()
+        .open(appeal.id, who, unlocked.as_ref())
+        .await?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, &file)?;
+        writeln!(out)?;
+    } else {
+        print_file(&mut out, &file)?;
+    }
+    Ok(())
 }
 
 /// The file as text: the order, the commission, the requests, then every

@@ -125,7 +125,7 @@ fn read_secret(file: Option<&PathBuf>, prompt: &str) -> anyhow::Result<SecretStr
 /// The login of the person at the command line, checked against their token and
 /// allowed `action` by the rulebook.
 async fn person(app: &App, claimed: &Claimed, action: Action) -> anyhow::Result<String> {
-    let actor = claimed.actor(app, action.roles()).await?;
+    let actor = claimed.actor(app, action).await?;
     Ok(actor.trim_start_matches("person:").to_owned())
 }
 
@@ -141,109 +141,30 @@ pub async fn run(
     source: &KeySource,
     command: KeysCommand,
 ) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    let keys = app.keys();
-    let now = app.clock.now();
     match command {
-        KeysCommand::Init { escrow_out } => init(app, claimed, escrow_out, &mut out).await?,
-        KeysCommand::Enroll { replace } => {
-            let login = person(app, claimed, Action::EnrollKey).await?;
-            let passphrase = match &source.passphrase_file {
-                Some(_) => source.passphrase(&login)?,
-                None => new_passphrase_twice(&login)?,
-            };
-            let public = keys.enroll(&login, passphrase, replace, now).await?;
-            writeln!(out, "key of {login} created; public key {public}")?;
-        }
+        KeysCommand::Init { escrow_out } => init(app, claimed, escrow_out).await,
+        KeysCommand::Enroll { replace } => enroll(app, claimed, source, replace).await,
         KeysCommand::Passphrase {
             new_passphrase_file,
-        } => {
-            let login = person(app, claimed, Action::ChangePassphrase).await?;
-            let old = source.passphrase(&login)?;
-            let new = match &new_passphrase_file {
-                Some(path) => read_secret(Some(path), "")?,
-                None => new_passphrase_twice(&login)?,
-            };
-            keys.change_passphrase(&login, old, new).await?;
-            writeln!(out, "passphrase of {login} changed")?;
-        }
-        KeysCommand::AddReader { login: reader } => {
-            let login = person(app, claimed, Action::AddReader).await?;
-            check_reader(app, &reader).await?;
-            let unlocked = source.unlock(app, &login).await?;
-            let generation = keys.grant(&unlocked, &reader, now).await?;
-            tracing::info!(reader, by = unlocked.actor, generation, "reader added");
-            writeln!(
-                out,
-                "{reader} can read sealed appeals (office key generation {generation})"
-            )?;
-        }
-        KeysCommand::RemoveReader { login: reader } => {
-            let login = person(app, claimed, Action::RemoveReader).await?;
-            if reader == login && source.escrow_key_file.is_none() {
-                bail!(
-                    "you cannot remove yourself with your own key: another reader, or the escrow key, does"
-                );
-            }
-            let unlocked = source.unlock(app, &login).await?;
-            let rotated = rotate(app, &unlocked, Some(&reader), &login).await?;
-            tracing::info!(
-                reader,
-                by = unlocked.actor,
-                generation = rotated.generation,
-                "reader removed"
-            );
-            writeln!(out, "{reader} removed")?;
-            describe(&mut out, &rotated)?;
-        }
-        KeysCommand::Rotate => {
-            let login = person(app, claimed, Action::RotateKey).await?;
-            let unlocked = source.unlock(app, &login).await?;
-            let rotated = rotate(app, &unlocked, None, &login).await?;
-            describe(&mut out, &rotated)?;
-        }
+        } => passphrase(app, claimed, source, new_passphrase_file).await,
+        KeysCommand::AddReader { login } => add_reader(app, claimed, source, login).await,
+        KeysCommand::RemoveReader { login } => remove_reader(app, claimed, source, login).await,
+        KeysCommand::Rotate => rotate_key(app, claimed, source).await,
         KeysCommand::Authenticate {
             yes,
             include_invalid,
         } => {
-            authenticate(app, claimed, yes, include_invalid, &mut out).await?;
+            let mut out = std::io::stdout().lock();
+            authenticate(app, claimed, yes, include_invalid, &mut out).await
         }
-        KeysCommand::List => {
-            person(app, claimed, Action::ListKeys).await?;
-            match keys.current().await? {
-                Some(c) => writeln!(out, "office key generation {}", c.generation)?,
-                None => writeln!(
-                    out,
-                    "no office key: the Journal is not sealed (`senim keys init`)"
-                )?,
-            }
-            for k in keys.list().await? {
-                let granted: Vec<String> = k.granted.iter().map(i64::to_string).collect();
-                writeln!(
-                    out,
-                    "{:<20} enrolled {}  reader of generation(s): {}",
-                    k.login,
-                    k.created_at.format("%Y-%m-%d"),
-                    if granted.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        granted.join(",")
-                    }
-                )?;
-            }
-        }
+        KeysCommand::List => list(app, claimed).await,
     }
-    Ok(())
 }
 
-/// `senim keys init`: the office key made and everything held sealed with it,
-/// in one transaction; the escrow key written to `escrow_out` or shown once.
-async fn init(
-    app: &App,
-    claimed: &Claimed,
-    escrow_out: Option<PathBuf>,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
+/// `keys init`: the office key and the escrow key made, and everything held sealed
+/// in place, in one transaction.
+async fn init(app: &App, claimed: &Claimed, escrow_out: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     let keys = app.keys();
     let now = app.clock.now();
     let login = person(app, claimed, Action::InitKeys).await?;
@@ -339,6 +260,133 @@ async fn init(
     Ok(())
 }
 
+/// `keys enroll`: the person's own key, protected by their passphrase.
+async fn enroll(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(app, claimed, Action::EnrollKey).await?;
+    let passphrase = match &source.passphrase_file {
+        Some(_) => source.passphrase(&login)?,
+        None => new_passphrase_twice(&login)?,
+    };
+    let public = keys.enroll(&login, passphrase, replace, now).await?;
+    writeln!(out, "key of {login} created; public key {public}")?;
+    Ok(())
+}
+
+/// `keys passphrase`: a new passphrase for the person's key.
+async fn passphrase(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    new_passphrase_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let login = person(app, claimed, Action::ChangePassphrase).await?;
+    let old = source.passphrase(&login)?;
+    let new = match &new_passphrase_file {
+        Some(path) => read_secret(Some(path), "")?,
+        None => new_passphrase_twice(&login)?,
+    };
+    keys.change_passphrase(&login, old, new).await?;
+    writeln!(out, "passphrase of {login} changed")?;
+    Ok(())
+}
+
+/// `keys add-reader`: the office key granted to `reader`.
+async fn add_reader(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    reader: String,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    let now = app.clock.now();
+    let login = person(app, claimed, Action::AddReader).await?;
+    check_reader(app, &reader).await?;
+    let unlocked = source.unlock(app, &login).await?;
+    let generation = keys.grant(&unlocked, &reader, now).await?;
+    tracing::info!(reader, by = unlocked.actor, generation, "reader added");
+    writeln!(
+        out,
+        "{reader} can read sealed appeals (office key generation {generation})"
+    )?;
+    Ok(())
+}
+
+/// `keys remove-reader`: a new office key, granted to the readers who remain.
+async fn remove_reader(
+    app: &App,
+    claimed: &Claimed,
+    source: &KeySource,
+    reader: String,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let login = person(app, claimed, Action::RemoveReader).await?;
+    if reader == login && source.escrow_key_file.is_none() {
+        bail!(
+            "you cannot remove yourself with your own key: another reader, or the escrow key, does"
+        );
+    }
+    let unlocked = source.unlock(app, &login).await?;
+    let rotated = rotate(app, &unlocked, Some(&reader), &login).await?;
+    tracing::info!(
+        reader,
+        by = unlocked.actor,
+        generation = rotated.generation,
+        "reader removed"
+    );
+    writeln!(out, "{reader} removed")?;
+    describe(&mut out, &rotated)?;
+    Ok(())
+}
+
+/// `keys rotate`: a new office key, granted to the readers, everything resealed.
+async fn rotate_key(app: &App, claimed: &Claimed, source: &KeySource) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let login = person(app, claimed, Action::RotateKey).await?;
+    let unlocked = source.unlock(app, &login).await?;
+    let rotated = rotate(app, &unlocked, None, &login).await?;
+    describe(&mut out, &rotated)?;
+    Ok(())
+}
+
+/// `keys list`: the persons' keys and the generations granted to each.
+async fn list(app: &App, claimed: &Claimed) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let keys = app.keys();
+    person(app, claimed, Action::ListKeys).await?;
+    match keys.current().await? {
+        Some(c) => writeln!(out, "office key generation {}", c.generation)?,
+        None => writeln!(
+            out,
+            "no office key: the Journal is not sealed (`senim keys init`)"
+        )?,
+    }
+    for k in keys.list().await? {
+        let granted: Vec<String> = k.granted.iter().map(i64::to_string).collect();
+        writeln!(
+            out,
+            "{:<20} enrolled {}  reader of generation(s): {}",
+            k.login,
+            k.created_at.format("%Y-%m-%d"),
+            if granted.is_empty() {
+                "none".to_owned()
+            } else {
+                granted.join(",")
+            }
+        )?;
+    }
+    Ok(())
+}
 /// `keys authenticate`: shows the rows that do not verify, then signs exactly
 /// those, once the Director has seen them.
 async fn authenticate(

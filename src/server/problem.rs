@@ -274,15 +274,20 @@ impl From<ClassifyError> for Problem {
     }
 }
 
+/// An act or a deadline event that does not fit the appeal: 422, saying why.
+fn invalid_event(why: String) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid deadline event",
+        why,
+    )
+}
+
 impl From<DeadlineError> for Problem {
     fn from(e: DeadlineError) -> Self {
         match e {
             DeadlineError::Journal(j) => j.into(),
-            DeadlineError::Invalid(m) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid deadline event",
-                m,
-            ),
+            DeadlineError::Invalid(m) => invalid_event(m),
             DeadlineError::Corrupt(m) | DeadlineError::Tampered(m) => {
                 tracing::error!(error = m, "deadlines table");
                 Problem::internal()
@@ -295,11 +300,7 @@ impl From<ActError> for Problem {
     fn from(e: ActError) -> Self {
         match e {
             ActError::Journal(j) => j.into(),
-            ActError::Invalid(m) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid deadline event",
-                m,
-            ),
+            ActError::Invalid(m) => invalid_event(m),
             ActError::Alerts(e) => {
                 tracing::error!(error = %e, "alerts");
                 Problem::internal()
