@@ -26,6 +26,7 @@ pub mod persons;
 pub mod private_fs;
 pub mod report;
 pub mod retention;
+pub mod rulebook;
 pub mod sealing;
 pub mod server;
 pub mod telemetry;

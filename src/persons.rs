@@ -35,15 +35,8 @@ pub use crate::config::mailbox::Language;
 use crate::db::Db;
 use crate::{on_db, on_tx, on_write};
 
-crate::text_enum! {
-    /// What a person may do.
-    Role {
-        Operator = "operator",
-        Manager = "manager",
-        Director = "director",
-        Auditor = "auditor",
-    }
-}
+/// What a person may do: the roles are the rulebook's.
+pub use crate::rulebook::Role;
 
 /// The prefix of every personal token, so a leaked one is recognisable (and a
 /// secret scanner can find it).

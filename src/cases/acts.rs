@@ -12,9 +12,10 @@
 //! | sending the appeal on to a structural unit | a manager (or the Director) | 10.9 |
 //! | forwarding to a competent body, "not considered", closing | a manager (or the Director) | 10.7, 6.3 |
 //!
-//! Who may do which act is `Act::who` (and `Act::who_for`, with the deputies);
-//! the API, the CLI and the console each check it with their own means of
-//! knowing the person, then call `record`. `record` holds the rest of the law
+//! Who may do which act is the rulebook's (`Act::action`, `crate::rulebook`; a
+//! deputy of `[authority]` for the reply's extension: `Act::who_for`); the API,
+//! the CLI and the console each ask it with their own means of knowing the
+//! person, then call `record`. `record` holds the rest of the law
 //! for every surface alike: the lifecycle only moves forward and nothing is
 //! recorded on a closed appeal; an act is dated neither after today nor before
 //! the appeal was received; and the deadlines the act meets or makes moot
@@ -27,7 +28,7 @@ use crate::alerts::{AlertError, Alerts};
 use crate::db::Tx;
 use crate::deadlines::{DeadlineError, Deadlines, Event, Kind};
 use crate::journal::{Amendment, Appeal, AppealId, ChainLock, Journal, JournalError, Status};
-use crate::persons::Role;
+use crate::rulebook::{Action, Role};
 
 /// The chain's name for the Director's consent (10.6, 10.7).
 pub const CONSENT: &str = "director_consent";
@@ -111,47 +112,47 @@ crate::text_enum! {
     }
 }
 
-/// Only the Director decides on the report and on the investigation.
-const DIRECTOR: &[Role] = &[Role::Director];
-/// The case work the manager records; the Director may record it too.
-const CASE_WORK: &[Role] = &[Role::Manager, Role::Director];
-/// Any role: what a deputy named in `[authority]` holds does not matter.
-const ANY: &[Role] = &[Role::Operator, Role::Manager, Role::Director, Role::Auditor];
-
 impl Act {
-    /// The roles one of which the person recording the act must hold.
-    pub fn who(&self) -> &'static [Role] {
+    /// The rulebook's action the act is (`crate::rulebook`: who may take it).
+    pub fn action(&self) -> Action {
         match self {
-            Act::Consent { .. }
-            | Act::Deadline(
-                Event::InvestigationOrdered { .. }
-                | Event::InvestigationExtended { .. }
-                | Event::ReplyExtended { .. }
-                | Event::Decision { .. },
-            ) => DIRECTOR,
-            Act::Deadline(_)
-            | Act::Route { .. }
-            | Act::Forward { .. }
-            | Act::NotConsidered { .. }
-            | Act::Close { .. } => CASE_WORK,
+            Act::Consent { .. } => Action::Consent,
+            Act::Deadline(event) => match event {
+                Event::ReplySent { .. } => Action::SendReply,
+                Event::ReplyExtended { .. } => Action::ExtendReply,
+                Event::CitizenNotified { .. } => Action::NotifyCitizen,
+                Event::OutsideCompetence => Action::OutsideCompetence,
+                Event::Redirected { .. } => Action::Redirect,
+                Event::InvestigationOrdered { .. } => Action::OrderInvestigation,
+                Event::InvestigationExtended { .. } => Action::ExtendInvestigation,
+                Event::MaterialsRequested { .. } => Action::RequestMaterials,
+                Event::MaterialsReceived { .. } => Action::ReceiveMaterials,
+                Event::Decision { .. } => Action::Decide,
+            },
+            Act::Route { .. } => Action::Route,
+            Act::Forward { .. } => Action::Forward,
+            Act::NotConsidered { .. } => Action::NotConsider,
+            Act::Close { .. } => Action::Close,
         }
     }
 
+    /// The roles one of which the person recording the act must hold (the
+    /// rulebook's).
+    pub fn who(&self) -> &'static [Role] {
+        self.action().roles()
+    }
+
     /// Whether a deputy of the head may record the act in the Director's place:
-    /// the reply's extension (APPK Art. 76).
+    /// the reply's extension (APPK Art. 76; `Action::deputy_may`).
     pub fn deputy_may(&self) -> bool {
-        matches!(self, Act::Deadline(Event::ReplyExtended { .. }))
+        self.action().deputy_may()
     }
 
     /// The roles one of which the person `login` must hold to record the act,
     /// `deputies` being the logins of `[authority] deputies`: any role for a
     /// deputy where a deputy may act (`deputy_may`), else `who`.
     pub fn who_for(&self, login: &str, deputies: &[String]) -> &'static [Role] {
-        if self.deputy_may() && deputies.iter().any(|d| d == login) {
-            ANY
-        } else {
-            self.who()
-        }
+        self.action().roles_for(login, deputies)
     }
 
     /// The dates on which the act says something happened (a reply sent, a

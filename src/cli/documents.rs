@@ -11,6 +11,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{Claimed, disclose, find_appeal};
 use crate::app::App;
+use crate::rulebook::Action;
 
 #[derive(Subcommand, Debug)]
 pub enum DocumentsCommand {
@@ -130,7 +131,7 @@ async fn cover_letter(
     let mut out = std::io::stdout().lock();
     let documents = app.documents();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+    let actor = claimed.actor(app, Action::IssueDocuments).await?;
     crate::private_fs::output_dir(&output)
         .with_context(|| format!("--output: cannot create {}", output.display()))?;
     let issued = documents.cover_letter(appeal.id, &actor).await?;
@@ -170,7 +171,7 @@ async fn reply(
     let appeal = find_appeal(app, &appeal).await?;
     let mut opened = disclose(app, claimed, vec![appeal], "reply").await?;
     let appeal = opened.pop().context("appeal: not found")?;
-    let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+    let actor = claimed.actor(app, Action::IssueDocuments).await?;
     if let Some(output) = &output {
         crate::private_fs::output_dir(output)
             .with_context(|| format!("--output: cannot create {}", output.display()))?;
@@ -207,7 +208,7 @@ async fn extension_notice(
     let appeal = find_appeal(app, &appeal).await?;
     let mut opened = disclose(app, claimed, vec![appeal], "extension_notice").await?;
     let appeal = opened.pop().context("appeal: not found")?;
-    let actor = claimed.actor(app, crate::documents::ISSUERS).await?;
+    let actor = claimed.actor(app, Action::IssueDocuments).await?;
     crate::private_fs::output_dir(&output)
         .with_context(|| format!("--output: cannot create {}", output.display()))?;
     let issued = documents

@@ -14,11 +14,8 @@ use clap::Subcommand;
 use super::journal::DecisionArg;
 use super::{Claimed, find_appeal};
 use crate::app::App;
-use crate::investigation::{Entry, File, Member, Who};
-use crate::persons::Role;
-
-/// Anyone who may work the line: the file decides who may do what.
-const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::Auditor];
+use crate::investigation::{File, FileEntry, Member, Who};
+use crate::rulebook::Action;
 
 #[derive(Subcommand, Debug)]
 pub enum InvestigationCommand {
@@ -145,7 +142,9 @@ pub async fn run(
     claimed: &Claimed,
     command: InvestigationCommand,
 ) -> anyhow::Result<()> {
-    let person = claimed.person(app, ANYONE).await?;
+    // Anyone who works the line (`Action::Investigations`): the file decides
+    // who may do what.
+    let person = claimed.person(app, Action::Investigations).await?;
     let who = Who {
         login: &person.login,
         roles: &person.roles,
@@ -164,7 +163,7 @@ pub async fn run(
             outside,
         } => (
             appeal,
-            Entry::Ordered {
+            FileEntry::Ordered {
                 number,
                 on: on.unwrap_or(today),
                 members: members(logins, outside),
@@ -177,7 +176,7 @@ pub async fn run(
             outside,
         } => (
             appeal,
-            Entry::Commission {
+            FileEntry::Commission {
                 on: on.unwrap_or(today),
                 members: members(logins, outside),
             },
@@ -189,7 +188,7 @@ pub async fn run(
             reason,
         } => (
             appeal,
-            Entry::Extended {
+            FileEntry::Extended {
                 until,
                 reference,
                 reason,
@@ -202,7 +201,7 @@ pub async fn run(
             on,
         } => (
             appeal,
-            Entry::MaterialsRequested {
+            FileEntry::MaterialsRequested {
                 request: 0,
                 on: on.unwrap_or(today),
                 from,
@@ -216,7 +215,7 @@ pub async fn run(
             note,
         } => (
             appeal,
-            Entry::MaterialsReceived {
+            FileEntry::MaterialsReceived {
                 request,
                 on: on.unwrap_or(today),
                 note,
@@ -232,7 +231,7 @@ pub async fn run(
                 .with_context(|| format!("--text-file: cannot read {}", text_file.display()))?;
             (
                 appeal,
-                Entry::Conclusion {
+                FileEntry::Conclusion {
                     on: on.unwrap_or(today),
                     text,
                     substantiated: Some(substantiated),
@@ -246,7 +245,7 @@ pub async fn run(
             on,
         } => (
             appeal,
-            Entry::Decided {
+            FileEntry::Decided {
                 decision: decision.into(),
                 on: on.unwrap_or(today),
                 text,
@@ -257,7 +256,7 @@ pub async fn run(
 }
 
 /// Records `entry` in the file of `appeal`, in the name of `who`.
-async fn record(app: &App, who: Who<'_>, appeal: String, entry: Entry) -> anyhow::Result<()> {
+async fn record(app: &App, who: Who<'_>, appeal: String, entry: FileEntry) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
     let kind = entry.kind();
@@ -339,7 +338,7 @@ fn print_file(out: &mut impl Write, file: &File) -> anyhow::Result<()> {
         writeln!(out, "member:      {}{login}, {}", m.name, m.position)?;
     }
     for (request, answered) in file.requests() {
-        if let Entry::MaterialsRequested {
+        if let FileEntry::MaterialsRequested {
             request,
             on,
             from,

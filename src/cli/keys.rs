@@ -13,7 +13,7 @@ use clap::Subcommand;
 
 use super::Claimed;
 use crate::app::App;
-use crate::persons::Role;
+use crate::rulebook::Action;
 use crate::sealing::Unlocked;
 
 #[derive(Subcommand, Debug)]
@@ -123,14 +123,17 @@ fn read_secret(file: Option<&PathBuf>, prompt: &str) -> anyhow::Result<SecretStr
 }
 
 /// The login of the person at the command line, checked against their token and
-/// holding one of `roles`.
-async fn person(app: &App, claimed: &Claimed, roles: &[Role]) -> anyhow::Result<String> {
-    let actor = claimed.actor(app, roles).await?;
+/// allowed `action` by the rulebook.
+async fn person(app: &App, claimed: &Claimed, action: Action) -> anyhow::Result<String> {
+    let actor = claimed.actor(app, action).await?;
     Ok(actor.trim_start_matches("person:").to_owned())
 }
 
-/// Readers are managers and the Director: the ones 10.14 lets read an appeal.
-const READERS: &[Role] = &[Role::Manager, Role::Director];
+/// Whether `person` may hold the office key: a reader, one the rulebook lets
+/// reveal an appeal (managers and the Director, 10.14).
+fn is_reader(person: &crate::persons::Person) -> bool {
+    Action::Reveal.allows(&person.roles)
+}
 
 pub async fn run(
     app: &App,
@@ -164,7 +167,7 @@ async fn init(app: &App, claimed: &Claimed, escrow_out: Option<PathBuf>) -> anyh
     let mut out = std::io::stdout().lock();
     let keys = app.keys();
     let now = app.clock.now();
-    let login = person(app, claimed, &[Role::Director, Role::Manager]).await?;
+    let login = person(app, claimed, Action::InitKeys).await?;
     if !app.journal.is_keyed() {
         bail!(
             "sealing needs journal.chain_key_file (the keyed hashes and what the daemon reads \
@@ -267,12 +270,7 @@ async fn enroll(
     let mut out = std::io::stdout().lock();
     let keys = app.keys();
     let now = app.clock.now();
-    let login = person(
-        app,
-        claimed,
-        &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-    )
-    .await?;
+    let login = person(app, claimed, Action::EnrollKey).await?;
     let passphrase = match &source.passphrase_file {
         Some(_) => source.passphrase(&login)?,
         None => new_passphrase_twice(&login)?,
@@ -291,12 +289,7 @@ async fn passphrase(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let keys = app.keys();
-    let login = person(
-        app,
-        claimed,
-        &[Role::Manager, Role::Director, Role::Operator, Role::Auditor],
-    )
-    .await?;
+    let login = person(app, claimed, Action::ChangePassphrase).await?;
     let old = source.passphrase(&login)?;
     let new = match &new_passphrase_file {
         Some(path) => read_secret(Some(path), "")?,
@@ -317,7 +310,7 @@ async fn add_reader(
     let mut out = std::io::stdout().lock();
     let keys = app.keys();
     let now = app.clock.now();
-    let login = person(app, claimed, READERS).await?;
+    let login = person(app, claimed, Action::AddReader).await?;
     check_reader(app, &reader).await?;
     let unlocked = source.unlock(app, &login).await?;
     let generation = keys.grant(&unlocked, &reader, now).await?;
@@ -337,7 +330,7 @@ async fn remove_reader(
     reader: String,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let login = person(app, claimed, READERS).await?;
+    let login = person(app, claimed, Action::RemoveReader).await?;
     if reader == login && source.escrow_key_file.is_none() {
         bail!(
             "you cannot remove yourself with your own key: another reader, or the escrow key, does"
@@ -359,7 +352,7 @@ async fn remove_reader(
 /// `keys rotate`: a new office key, granted to the readers, everything resealed.
 async fn rotate_key(app: &App, claimed: &Claimed, source: &KeySource) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let login = person(app, claimed, READERS).await?;
+    let login = person(app, claimed, Action::RotateKey).await?;
     let unlocked = source.unlock(app, &login).await?;
     let rotated = rotate(app, &unlocked, None, &login).await?;
     describe(&mut out, &rotated)?;
@@ -370,12 +363,7 @@ async fn rotate_key(app: &App, claimed: &Claimed, source: &KeySource) -> anyhow:
 async fn list(app: &App, claimed: &Claimed) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let keys = app.keys();
-    person(
-        app,
-        claimed,
-        &[Role::Manager, Role::Director, Role::Auditor],
-    )
-    .await?;
+    person(app, claimed, Action::ListKeys).await?;
     match keys.current().await? {
         Some(c) => writeln!(out, "office key generation {}", c.generation)?,
         None => writeln!(
@@ -424,7 +412,7 @@ async fn authenticate(
         .persons
         .authenticate_unadopted(token)
         .await?
-        .filter(|p| p.login == login && p.has(Role::Director))
+        .filter(|p| p.login == login && Action::AdoptRows.allows(&p.roles))
         .with_context(|| {
             format!("--as {login}: not the Director's token, or their row does not verify")
         })?;
@@ -523,7 +511,7 @@ pub async fn rotate(
         .list()
         .await?
         .into_iter()
-        .filter(|p| p.disabled_at.is_none() && READERS.iter().any(|r| p.has(*r)))
+        .filter(|p| p.disabled_at.is_none() && is_reader(p))
         .map(|p| p.login)
         .filter(|l| Some(l.as_str()) != without)
         .collect();
@@ -649,7 +637,7 @@ async fn check_reader(app: &App, login: &str) -> anyhow::Result<()> {
     if person.disabled_at.is_some() {
         bail!("`{login}` is disabled");
     }
-    if !READERS.iter().any(|r| person.has(*r)) {
+    if !is_reader(&person) {
         bail!(
             "`{login}` is neither a manager nor the Director: only they read sealed appeals (10.14)"
         );

@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey};
-use crate::persons::Role;
+use crate::rulebook::{self, Action};
 
 pub mod calendar;
 pub mod documents;
@@ -88,15 +88,26 @@ impl Claimed {
         })
     }
 
-    /// The person of `--as`, checked against their token, holding one of
-    /// `roles`; the error says what is missing.
+    /// The person of `--as`, checked against their token, whom the rulebook
+    /// lets take `action`; the error says what is missing.
     pub(crate) async fn person(
         &self,
         app: &App,
-        roles: &[crate::persons::Role],
+        action: Action,
     ) -> anyhow::Result<crate::persons::Person> {
-        let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        self.person_for(app, action, &[]).await
+    }
+
+    /// `person`, where a deputy named in `deputies` (`[authority]`) may take
+    /// the action too (`Action::deputy_may`).
+    async fn person_for(
+        &self,
+        app: &App,
+        action: Action,
+        deputies: &[String],
+    ) -> anyhow::Result<crate::persons::Person> {
         let Some(login) = &self.login else {
+            let wanted: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
             bail!(
                 "this acts in the Journal as a person: give --as LOGIN (a person with the role of {}) \
                  and their token in SENIM_TOKEN or --token-file",
@@ -114,27 +125,23 @@ impl Claimed {
             .with_context(|| {
                 format!("--as {login}: the token is not theirs, or they are disabled")
             })?;
-        if !roles.iter().any(|r| person.has(*r)) {
-            bail!(
-                "--as {login}: this needs the role of {}",
-                wanted.join(" or ")
-            );
+        if let Err(denied) = rulebook::check_deputy(&person.roles, login, deputies, action) {
+            bail!("--as {login}: {denied}");
         }
         Ok(person)
     }
 
-    /// The audit actor of a person holding one of `roles`, checked against their
-    /// token; the error says what is missing.
-    async fn actor(&self, app: &App, roles: &[crate::persons::Role]) -> anyhow::Result<String> {
-        Ok(self.person(app, roles).await?.actor())
+    /// The audit actor of a person whom the rulebook lets take `action`,
+    /// checked against their token; the error says what is missing.
+    async fn actor(&self, app: &App, action: Action) -> anyhow::Result<String> {
+        Ok(self.person(app, action).await?.actor())
     }
 
-    /// The audit actor of a person who may record `act` (`Act::who_for`: its
+    /// The audit actor of a person who may record `act` (`Act::action`: its
     /// roles, or a deputy named in `[authority]` where a deputy may act).
     async fn actor_for(&self, app: &App, act: &crate::cases::Act) -> anyhow::Result<String> {
-        let login = self.login.as_deref().unwrap_or_default();
-        self.actor(app, act.who_for(login, &app.config.authority.deputies))
-            .await
+        let deputies = &app.config.authority.deputies;
+        Ok(self.person_for(app, act.action(), deputies).await?.actor())
     }
 }
 
@@ -307,7 +314,7 @@ async fn disclose_with_key(
     Vec<crate::journal::Appeal>,
     Option<crate::sealing::Unlocked>,
 )> {
-    let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+    let actor = claimed.actor(app, Action::Reveal).await?;
     let any_sealed = appeals.iter().any(|a| a.sealed.is_some());
     let unlocked = unlock_if_sealed(app, claimed, &actor, any_sealed).await?;
     let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();

@@ -5,13 +5,15 @@
 //! `investigation_members`, `investigation_grants` and `investigation_entries`
 //! (`store.rs`).
 //!
-//! - **Entries** (`Entry`): the order (its number and date, the commission's
+//! - **Entries** (`FileEntry`): the order (its number and date, the commission's
 //!   members), a change of the commission, the extension with the reference of
 //!   the Director's written decision (7.5), each request for materials (from
 //!   whom, what; 7.8: one working day each) and its receipt, the commission's
-//!   reasoned conclusion (7.10), the decision (7.11). Who records which is
-//!   `Entry::who` (the order, the commission, the extension and the decision are
-//!   the Director's).
+//!   reasoned conclusion (7.10), the decision (7.11) (`entry.rs`). Who records
+//!   which is the rulebook's (`FileEntry::action`: the order, the commission,
+//!   the extension and the decision are the Director's; a member of the
+//!   commission does its work); the entry is checked against the file as it
+//!   stands before it is written (`check.rs`, pure).
 //! - **In the chain, in one transaction**: each entry is an `investigation_entry`
 //!   event of the appeal's audit chain giving its number, kind and the SHA-256 of
 //!   its bytes at rest (never its content; a conclusion's also whether the
@@ -31,22 +33,30 @@
 //!   (`Investigations::seal_existing_in`: a key made and wrapped, each entry
 //!   sealed, an `investigation_sealed` event giving each entry's new SHA-256).
 
+mod check;
+mod entry;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::cases::{Act, ActError, Case};
+use crate::cases::{ActError, Case};
 use crate::clock::SharedClock;
 use crate::db::{Db, Tx};
-use crate::deadlines::{Decision, Event};
+use crate::deadlines::Event;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::persons::{Person, Persons, Role};
+use crate::rulebook::{self, Action};
 use crate::sealing::{FileKey, Keys, SealError, TrustedKey, Unlocked, seal_to_file};
+use check::{Admitted, FileState};
+use entry::invalid;
+pub use entry::{EntryKind, FileEntry, Member};
 
 /// The chain's name for an entry of the file.
 pub const ENTRY: &str = "investigation_entry";
@@ -60,301 +70,6 @@ pub const SEALED: &str = "investigation_sealed";
 
 /// The `recipient` of a file kept plain (no office key yet).
 const PLAIN: &str = "";
-
-/// The longest text an entry's field takes (a conclusion, a decision's text).
-const MAX_TEXT: usize = 50_000;
-/// The longest short field (a number, a name, a reference).
-const MAX_FIELD: usize = 500;
-
-crate::text_enum! {
-    /// What an entry is (stored plain beside the sealed entry).
-    EntryKind {
-        Ordered = "ordered",
-        Commission = "commission",
-        Extended = "extended",
-        MaterialsRequested = "materials_requested",
-        MaterialsReceived = "materials_received",
-        Conclusion = "conclusion",
-        Decided = "decided",
-    }
-}
-
-/// A member of the commission: a person who works the line (`login`, who then
-/// reads the file and records in it) or someone from outside, by name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login: Option<String>,
-    pub name: String,
-    #[serde(default)]
-    pub position: String,
-}
-
-impl Member {
-    /// A member who works the line, by login (the name is taken from the
-    /// persons list when the entry is recorded).
-    pub fn person(login: &str) -> Member {
-        Member {
-            login: Some(login.trim().to_owned()),
-            name: String::new(),
-            position: String::new(),
-        }
-    }
-
-    /// A member from outside, as written: "Name, position".
-    pub fn outside(text: &str) -> Member {
-        let (name, position) = text.split_once(',').unwrap_or((text, ""));
-        Member {
-            login: None,
-            name: name.trim().to_owned(),
-            position: position.trim().to_owned(),
-        }
-    }
-}
-
-/// One entry of the file, as sealed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "entry", rename_all = "snake_case")]
-pub enum Entry {
-    /// The Director's order setting up the commission (7.5: ten working days
-    /// from it).
-    Ordered {
-        number: String,
-        on: NaiveDate,
-        members: Vec<Member>,
-    },
-    /// The commission, changed by the Director.
-    Commission { on: NaiveDate, members: Vec<Member> },
-    /// The investigation extended to `until` by the Director's written decision
-    /// (`reference`: its number and date), for `reason`.
-    Extended {
-        until: NaiveDate,
-        reference: String,
-        reason: String,
-    },
-    /// The commission asked `from` (a unit, an employee) for `what` (7.8: one
-    /// working day). Numbered 1, 2, … in the file (`request`).
-    MaterialsRequested {
-        request: i64,
-        on: NaiveDate,
-        from: String,
-        what: String,
-    },
-    /// Request `request` was answered on `on`.
-    MaterialsReceived {
-        request: i64,
-        on: NaiveDate,
-        #[serde(default)]
-        note: String,
-    },
-    /// The commission's reasoned conclusion (7.10), finding the report
-    /// substantiated or not (required; counted by the report, 10.13).
-    Conclusion {
-        on: NaiveDate,
-        text: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        substantiated: Option<bool>,
-    },
-    /// The Director's decision after the conclusion (7.11), with its text
-    /// (required for "other measures").
-    Decided {
-        decision: Decision,
-        on: NaiveDate,
-        #[serde(default)]
-        text: String,
-    },
-}
-
-/// Only the Director orders, names the commission, extends and decides.
-const DIRECTOR: &[Role] = &[Role::Director];
-/// The commission's work: the Director, the managers and the members.
-const COMMISSION_WORK: &[Role] = &[Role::Director, Role::Manager];
-
-impl Entry {
-    pub fn kind(&self) -> EntryKind {
-        match self {
-            Entry::Ordered { .. } => EntryKind::Ordered,
-            Entry::Commission { .. } => EntryKind::Commission,
-            Entry::Extended { .. } => EntryKind::Extended,
-            Entry::MaterialsRequested { .. } => EntryKind::MaterialsRequested,
-            Entry::MaterialsReceived { .. } => EntryKind::MaterialsReceived,
-            Entry::Conclusion { .. } => EntryKind::Conclusion,
-            Entry::Decided { .. } => EntryKind::Decided,
-        }
-    }
-
-    /// The roles that may record it; a member of the commission may record
-    /// what `COMMISSION_WORK` may (`Investigations::record` checks both).
-    pub fn who(&self) -> &'static [Role] {
-        match self {
-            Entry::Ordered { .. }
-            | Entry::Commission { .. }
-            | Entry::Extended { .. }
-            | Entry::Decided { .. } => DIRECTOR,
-            Entry::MaterialsRequested { .. }
-            | Entry::MaterialsReceived { .. }
-            | Entry::Conclusion { .. } => COMMISSION_WORK,
-        }
-    }
-
-    /// The entry's date (plain in the table, as the chain's act gives it).
-    fn dated(&self) -> NaiveDate {
-        match self {
-            Entry::Ordered { on, .. }
-            | Entry::Commission { on, .. }
-            | Entry::MaterialsRequested { on, .. }
-            | Entry::MaterialsReceived { on, .. }
-            | Entry::Conclusion { on, .. }
-            | Entry::Decided { on, .. } => *on,
-            Entry::Extended { until, .. } => *until,
-        }
-    }
-
-    fn request(&self) -> Option<i64> {
-        match self {
-            Entry::MaterialsRequested { request, .. }
-            | Entry::MaterialsReceived { request, .. } => Some(*request),
-            _ => None,
-        }
-    }
-
-    fn members(&self) -> Option<&[Member]> {
-        match self {
-            Entry::Ordered { members, .. } | Entry::Commission { members, .. } => Some(members),
-            _ => None,
-        }
-    }
-
-    /// Checks the fields alone, the dates between the day the appeal was
-    /// received and today (Astana); the error names the field.
-    fn check(&self, today: NaiveDate, received: NaiveDate) -> Result<(), InvestigationError> {
-        let day = |on: &NaiveDate, field: &str| {
-            if *on > today {
-                Err(invalid(format!("{field}: {on} is in the future")))
-            } else if *on < received {
-                Err(invalid(format!(
-                    "{field}: {on} is before the appeal was received ({received})"
-                )))
-            } else {
-                Ok(())
-            }
-        };
-        match self {
-            Entry::Ordered {
-                number,
-                on,
-                members,
-            } => {
-                field(number, "number", MAX_FIELD)?;
-                day(on, "on")?;
-                check_members(members)
-            }
-            Entry::Commission { on, members } => {
-                day(on, "on")?;
-                check_members(members)
-            }
-            Entry::Extended {
-                until,
-                reference,
-                reason,
-            } => {
-                if *until <= today {
-                    return Err(invalid(format!("until: {until} is not after today")));
-                }
-                field(reference, "reference", MAX_FIELD)?;
-                field(reason, "reason", MAX_TEXT)
-            }
-            Entry::MaterialsRequested { on, from, what, .. } => {
-                day(on, "on")?;
-                field(from, "from", MAX_FIELD)?;
-                field(what, "what", MAX_TEXT)
-            }
-            Entry::MaterialsReceived { on, note, .. } => {
-                day(on, "on")?;
-                too_long(note, "note", MAX_TEXT)
-            }
-            Entry::Conclusion {
-                on,
-                text,
-                substantiated,
-            } => {
-                day(on, "on")?;
-                field(text, "text", MAX_TEXT)?;
-                if substantiated.is_none() {
-                    return Err(invalid(
-                        "substantiated: required (yes or no: whether the commission found the report substantiated)"
-                            .into(),
-                    ));
-                }
-                Ok(())
-            }
-            Entry::Decided { decision, on, text } => {
-                day(on, "on")?;
-                if *decision == Decision::OtherMeasures {
-                    field(text, "text", MAX_TEXT)
-                } else {
-                    too_long(text, "text", MAX_TEXT)
-                }
-            }
-        }
-    }
-
-    /// The act of `cases` the entry is, if any: what moves the deadlines and
-    /// the status.
-    fn act(&self, requested_on: Option<NaiveDate>) -> Option<Act> {
-        Some(Act::Deadline(match self {
-            Entry::Ordered { on, .. } => Event::InvestigationOrdered { on: *on },
-            Entry::Extended {
-                until, reference, ..
-            } => Event::InvestigationExtended {
-                until: *until,
-                reason: format!("written decision {reference}"),
-            },
-            Entry::MaterialsRequested { on, .. } => Event::MaterialsRequested { on: *on },
-            Entry::MaterialsReceived { on, .. } => Event::MaterialsReceived {
-                on: *on,
-                requested_on,
-            },
-            Entry::Decided { decision, on, .. } => Event::Decision {
-                decision: *decision,
-                on: *on,
-            },
-            Entry::Commission { .. } | Entry::Conclusion { .. } => return None,
-        }))
-    }
-}
-
-fn invalid(text: String) -> InvestigationError {
-    InvestigationError::Invalid(text)
-}
-
-fn too_long(text: &str, name: &str, max: usize) -> Result<(), InvestigationError> {
-    if text.chars().count() > max {
-        Err(invalid(format!("{name}: longer than {max} characters")))
-    } else {
-        Ok(())
-    }
-}
-
-fn field(text: &str, name: &str, max: usize) -> Result<(), InvestigationError> {
-    if text.trim().is_empty() {
-        return Err(invalid(format!("{name}: required")));
-    }
-    too_long(text, name, max)
-}
-
-fn check_members(members: &[Member]) -> Result<(), InvestigationError> {
-    if members.is_empty() {
-        return Err(invalid(
-            "members: the commission needs at least one member".into(),
-        ));
-    }
-    for m in members {
-        field(&m.name, "members: name", MAX_FIELD)?;
-        too_long(&m.position, "members: position", MAX_FIELD)?;
-    }
-    Ok(())
-}
 
 /// What can go wrong with the file.
 #[derive(Debug, thiserror::Error)]
@@ -397,14 +112,26 @@ impl Who<'_> {
         format!("person:{}", self.login)
     }
 
-    fn has_any(&self, roles: &[Role]) -> bool {
-        self.roles.iter().any(|r| roles.contains(r))
-    }
-
-    /// Whether they may read the file whose members are `members` (7.9).
+    /// Whether they may read the file whose members are `members` (7.9): the
+    /// rulebook's `ReadInvestigationFile`, a member too.
     fn may_read(&self, members: &[String]) -> bool {
-        self.has_any(COMMISSION_WORK) || members.iter().any(|m| m == self.login)
+        let member = members.iter().any(|m| m == self.login);
+        rulebook::check_member(self.roles, member, Action::ReadInvestigationFile).is_ok()
     }
+}
+
+/// What the write of an admitted entry works with, read before it.
+struct Write<'a> {
+    appeal: &'a Appeal,
+    /// The file, if the investigation is ordered.
+    file: Option<&'a store::FileRow>,
+    people: &'a People,
+    /// Who records it, as the chain names them.
+    actor: String,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    /// Whether the order was recorded as a plain act before (not recorded twice).
+    ordered_before: bool,
 }
 
 /// A recorded entry, opened.
@@ -413,7 +140,7 @@ pub struct Recorded {
     pub seq: i64,
     pub recorded_at: DateTime<Utc>,
     pub actor: String,
-    pub entry: Entry,
+    pub entry: FileEntry,
 }
 
 /// A file, opened by one person.
@@ -435,7 +162,7 @@ impl File {
     /// The order: its number and date.
     pub fn order(&self) -> Option<(&str, NaiveDate)> {
         self.entries.iter().find_map(|r| match &r.entry {
-            Entry::Ordered { number, on, .. } => Some((number.as_str(), *on)),
+            FileEntry::Ordered { number, on, .. } => Some((number.as_str(), *on)),
             _ => None,
         })
     }
@@ -450,13 +177,13 @@ impl File {
     }
 
     /// Each request for materials with the date it was answered, if it was.
-    pub fn requests(&self) -> Vec<(&Entry, Option<NaiveDate>)> {
+    pub fn requests(&self) -> Vec<(&FileEntry, Option<NaiveDate>)> {
         self.entries
             .iter()
             .filter(|r| r.entry.kind() == EntryKind::MaterialsRequested)
             .map(|r| {
                 let answered = self.entries.iter().find_map(|a| match a.entry {
-                    Entry::MaterialsReceived { request, on, .. }
+                    FileEntry::MaterialsReceived { request, on, .. }
                         if Some(request) == r.entry.request() =>
                     {
                         Some(on)
@@ -519,123 +246,104 @@ impl Investigations<'_> {
     }
 
     /// Records `entry` on appeal `id` as `who`, with the act it is, in one
-    /// transaction. `unlocked` (the person's key, if they opened it) lets a
-    /// change of the commission hand the file's key to the new members at once.
-    /// Returns the entry's number in the file.
+    /// transaction: the file as it stands is read, the entry checked against
+    /// it (`check::admit`, pure), then written (`write_in`). `unlocked` (the
+    /// person's key, if they opened it) lets a change of the commission hand
+    /// the file's key to the new members at once. Returns the entry's number in
+    /// the file.
     pub async fn record(
         &self,
         id: AppealId,
-        entry: Entry,
+        entry: FileEntry,
         who: Who<'_>,
         unlocked: Option<&Unlocked>,
     ) -> Result<i64, InvestigationError> {
         let now = self.clock.now();
         let today = self.today();
-        let actor = who.actor();
-        let (persons, escrow, recipients) = self.people().await?;
+        let people = self.people().await?;
         // An order recorded as a plain act before sealing is not recorded twice.
         let ordered_before = match &entry {
-            Entry::Ordered { on, .. } => !self
+            FileEntry::Ordered { on, .. } => !self
                 .journal
                 .events_of_kind(Event::InvestigationOrdered { on: *on }.name(), &[id])
                 .await?
                 .is_empty(),
             _ => false,
         };
-        let entry = resolve_members(entry, &persons)?;
+        let entry = resolve_members(entry, &people.0)?;
 
         let mut tx = self.journal.db().begin().await?;
         let mut chain = self.journal.lock_chain(&mut tx).await?;
         let appeal = self.journal.get_in(&mut tx, id).await?;
-        if appeal.status == Status::Closed {
-            return Err(invalid(format!(
-                "appeal {} is closed",
-                appeal.registration_number
-            )));
-        }
-        let received = appeal.received_at.with_timezone(&self.tz).date_naive();
-        entry.check(today, received)?;
         let file = store::file_in(&mut tx, id).await?;
         let members = store::members_in(&mut tx, id).await?;
-        let is_member = members.iter().any(|m| m == who.login);
-        let allowed = who.has_any(entry.who())
-            || (is_member && entry.who() == COMMISSION_WORK && file.is_some());
-        if !allowed {
-            return Err(InvestigationError::Forbidden(format!(
-                "{}: recorded only by {}",
-                entry.kind(),
-                if entry.who() == DIRECTOR {
-                    "the Director"
-                } else {
-                    "the Director, a manager or a member of the commission"
-                }
-            )));
-        }
-        let plain = store::plain_in(&mut tx, id).await?;
-        let count = |kind: EntryKind| plain.iter().filter(|(k, ..)| k == kind.as_str()).count();
-        let mut requested_on = None;
-        let entry = match (entry, &file) {
-            (Entry::Ordered { .. }, Some(_)) => {
-                return Err(invalid(format!(
-                    "an investigation of {} is ordered already: record a change of the commission instead",
-                    appeal.registration_number
-                )));
-            }
-            (e @ Entry::Ordered { .. }, None) => e,
-            (_, None) => {
-                return Err(InvestigationError::NotFound(format!(
-                    "no investigation of {} is ordered",
-                    appeal.registration_number
-                )));
-            }
-            (_, Some(_)) if count(EntryKind::Decided) > 0 => {
-                return Err(invalid(format!(
-                    "the investigation of {} is decided",
-                    appeal.registration_number
-                )));
-            }
-            (Entry::Decided { .. }, Some(_)) if count(EntryKind::Conclusion) == 0 => {
-                return Err(invalid(
-                    "decision: the commission's reasoned conclusion comes first (7.10, 7.11)"
-                        .into(),
-                ));
-            }
-            (Entry::MaterialsRequested { on, from, what, .. }, Some(_)) => {
-                Entry::MaterialsRequested {
-                    request: count(EntryKind::MaterialsRequested) as i64 + 1,
-                    on,
-                    from,
-                    what,
-                }
-            }
-            (Entry::MaterialsReceived { request, on, note }, Some(_)) => {
-                let asked = plain.iter().find(|(k, _, r)| {
-                    k == EntryKind::MaterialsRequested.as_str() && *r == Some(request)
-                });
-                let Some((_, asked_on, _)) = asked else {
-                    return Err(invalid(format!("request: there is no request {request}")));
-                };
-                if plain.iter().any(|(k, _, r)| {
-                    k == EntryKind::MaterialsReceived.as_str() && *r == Some(request)
-                }) {
-                    return Err(invalid(format!(
-                        "request: request {request} was answered already"
-                    )));
-                }
-                if on < *asked_on {
-                    return Err(invalid(format!(
-                        "on: {on} is before the request ({asked_on})"
-                    )));
-                }
-                requested_on = Some(*asked_on);
-                Entry::MaterialsReceived { request, on, note }
-            }
-            (e, Some(_)) => e,
+        let entries = store::plain_in(&mut tx, id).await?;
+        let number = appeal.registration_number.to_string();
+        let state = FileState {
+            registration_number: &number,
+            closed: appeal.status == Status::Closed,
+            received: appeal.received_at.with_timezone(&self.tz).date_naive(),
+            today,
+            ordered: file.is_some(),
+            members: &members,
+            entries: &entries,
         };
+        let admitted = check::admit(entry, &state, who)?;
+        let write = Write {
+            appeal: &appeal,
+            file: file.as_ref(),
+            people: &people,
+            actor: who.actor(),
+            now,
+            today,
+            ordered_before,
+        };
+        let (seq, mails) = self
+            .write_in(&mut tx, &mut chain, &write, &admitted, unlocked)
+            .await?;
+        chain.finish(&mut tx).await?;
+        tx.commit().await?;
+        if mails {
+            self.case.alerts.outbox().wake();
+        }
+        tracing::info!(
+            registration_number = %appeal.registration_number,
+            appeal_id = %appeal.id,
+            entry = %admitted.entry.kind(),
+            seq,
+            actor = write.actor,
+            "investigation entry recorded"
+        );
+        Ok(seq)
+    }
 
+    /// Writes an entry the check admitted, in the caller's transaction: the
+    /// file made at the order (sealed to a key of its own once the office key
+    /// exists, plain before), the commission, the entry's row, its chain event,
+    /// the file's key for who may read it now, and the act the entry is.
+    /// Returns its number in the file and whether mail was queued.
+    async fn write_in(
+        &self,
+        tx: &mut Tx,
+        chain: &mut ChainLock<'_>,
+        write: &Write<'_>,
+        admitted: &Admitted,
+        unlocked: Option<&Unlocked>,
+    ) -> Result<(i64, bool), InvestigationError> {
+        let Write {
+            appeal,
+            file,
+            people: (persons, escrow, recipients),
+            ref actor,
+            now,
+            today,
+            ordered_before,
+        } = *write;
+        debug_assert_eq!(admitted.permit.action(), admitted.entry.action());
+        let (id, entry) = (appeal.id, &admitted.entry);
         // Sealed to a key of its own once the office key exists; plain before
         // (`senim keys init` seals it then).
-        let (recipient, key) = match (&file, &escrow) {
+        let (recipient, key) = match (file, escrow) {
             (Some(f), Some(_)) if f.recipient == PLAIN => {
                 return Err(invalid(
                     "the investigation file is still plain while the office key exists: `senim keys init` seals it"
@@ -645,85 +353,70 @@ impl Investigations<'_> {
             (Some(f), _) => (f.recipient.clone(), None),
             (None, Some(_)) => {
                 let key = FileKey::generate();
-                store::insert_file(&mut tx, id, &key.recipient(), now, &actor).await?;
+                store::insert_file(tx, id, &key.recipient(), now, actor).await?;
                 (key.recipient(), Some(key))
             }
             (None, None) => {
-                store::insert_file(&mut tx, id, PLAIN, now, &actor).await?;
+                store::insert_file(tx, id, PLAIN, now, actor).await?;
                 (PLAIN.to_owned(), None)
             }
         };
         if let Some(members) = entry.members() {
             let logins: Vec<String> = members.iter().filter_map(|m| m.login.clone()).collect();
-            store::set_members(&mut tx, id, &logins).await?;
+            store::set_members(tx, id, &logins).await?;
         }
-        let bytes = serde_json::to_vec(&entry).map_err(|e| invalid(format!("entry: {e}")))?;
+        let bytes = serde_json::to_vec(entry).map_err(|e| invalid(format!("entry: {e}")))?;
         let stored = if recipient == PLAIN {
             bytes
         } else {
             seal_to_file(&recipient, &bytes)?
         };
         let seq = store::append(
-            &mut tx,
+            tx,
             id,
             entry.kind(),
             entry.dated(),
             entry.request(),
             now,
-            &actor,
+            actor,
             &stored,
         )
         .await?;
         let mut detail = json!({ "seq": seq, "entry": entry.kind(), "sha256": sha256(&stored) });
         // Whether the report was found substantiated is not confidential: the
         // report counts it (10.13).
-        if let Entry::Conclusion {
+        if let FileEntry::Conclusion {
             substantiated: Some(found),
             ..
-        } = &entry
+        } = entry
         {
             detail["substantiated"] = json!(found);
         }
-        chain
-            .record(&mut tx, &appeal, &actor, ENTRY, &detail)
-            .await?;
+        chain.record(tx, appeal, actor, ENTRY, &detail).await?;
         // The file's key for who may read it now: at the order, the key just
         // made; at a change of the commission, the Director's if she opened it.
-        let opened = match (key, unlocked, &file) {
+        let opened = match (key, unlocked, file) {
             (Some(key), ..) => Some(key),
             (None, Some(unlocked), Some(_)) if entry.members().is_some() => {
-                self.file_key_in(&mut tx, id, unlocked).await.ok()
+                self.file_key_in(tx, id, unlocked).await.ok()
             }
             _ => None,
         };
         if let Some(key) = &opened {
-            let members = store::members_in(&mut tx, id).await?;
-            let readers = eligible(&persons, &members, &recipients, escrow.as_ref())?;
-            sync_grants_in(&mut tx, &mut chain, &appeal, key, &readers, &actor, now).await?;
+            let members = store::members_in(tx, id).await?;
+            let readers = eligible(persons, &members, recipients, escrow.as_ref())?;
+            sync_grants_in(tx, chain, appeal, key, &readers, actor, now).await?;
         }
         let mut mails = false;
-        if let Some(act) = entry.act(requested_on).filter(|_| !ordered_before) {
+        if let Some(act) = entry.act(admitted.requested_on).filter(|_| !ordered_before) {
             let detail = self.case.detail(&act)?;
             let (_, m) = self
                 .case
-                .record_in(&mut tx, &mut chain, id, &act, &detail, &actor, now, today)
+                .record_in(tx, chain, id, &act, &detail, actor, now, today)
                 .await?;
             mails = m;
         }
-        chain.finish(&mut tx).await?;
-        tx.commit().await?;
-        if mails {
-            self.case.alerts.outbox().wake();
-        }
-        tracing::info!(
-            registration_number = %appeal.registration_number,
-            appeal_id = %appeal.id,
-            entry = %entry.kind(),
-            seq,
-            actor,
-            "investigation entry recorded"
-        );
-        Ok(seq)
+        Ok((seq, mails))
     }
 
     /// The file's key, opened with `unlocked` from its wrap to that person
@@ -818,7 +511,7 @@ impl Investigations<'_> {
                 }
                 None => row.sealed,
             };
-            let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
+            let entry: FileEntry = serde_json::from_slice(&bytes).map_err(|e| {
                 JournalError::Corrupt(format!("investigation entry {}: {e}", row.seq))
             })?;
             entries.push(Recorded {
@@ -1032,7 +725,7 @@ pub async fn destroy_for_appeal_in(tx: &mut Tx, id: AppealId) -> Result<u64, sql
 
 /// A member given by login gets the person's name where none is given; a
 /// login that names no active person is refused.
-fn resolve_members(entry: Entry, persons: &[Person]) -> Result<Entry, InvestigationError> {
+fn resolve_members(entry: FileEntry, persons: &[Person]) -> Result<FileEntry, InvestigationError> {
     let resolve = |members: Vec<Member>| -> Result<Vec<Member>, InvestigationError> {
         members
             .into_iter()
@@ -1055,16 +748,16 @@ fn resolve_members(entry: Entry, persons: &[Person]) -> Result<Entry, Investigat
             .collect()
     };
     Ok(match entry {
-        Entry::Ordered {
+        FileEntry::Ordered {
             number,
             on,
             members,
-        } => Entry::Ordered {
+        } => FileEntry::Ordered {
             number,
             on,
             members: resolve(members)?,
         },
-        Entry::Commission { on, members } => Entry::Commission {
+        FileEntry::Commission { on, members } => FileEntry::Commission {
             on,
             members: resolve(members)?,
         },
@@ -1076,7 +769,12 @@ fn resolve_members(entry: Entry, persons: &[Person]) -> Result<Entry, Investigat
 /// `members`: an active Director, manager or member (7.9).
 fn may_hold(p: &Person, members: &[String]) -> bool {
     p.disabled_at.is_none()
-        && (p.roles.iter().any(|r| COMMISSION_WORK.contains(r)) || members.contains(&p.login))
+        && rulebook::check_member(
+            &p.roles,
+            members.contains(&p.login),
+            Action::ReadInvestigationFile,
+        )
+        .is_ok()
 }
 
 /// Who may hold the file's key: the escrow, and each active Director, manager
@@ -1157,132 +855,4 @@ async fn sync_grants_in(
 
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
-    }
-
-    #[test]
-    fn an_entry_names_the_field_it_lacks() {
-        let today = date(2026, 12, 16);
-        let registered = date(2026, 12, 1);
-        let cases = [
-            (
-                Entry::Ordered {
-                    number: " ".into(),
-                    on: today,
-                    members: vec![],
-                },
-                "number: required",
-            ),
-            (
-                Entry::Ordered {
-                    number: "12-П".into(),
-                    on: today,
-                    members: vec![],
-                },
-                "members: the commission needs at least one member",
-            ),
-            (
-                Entry::Conclusion {
-                    on: date(2026, 12, 17),
-                    text: "x".into(),
-                    substantiated: Some(true),
-                },
-                "on: 2026-12-17 is in the future",
-            ),
-            (
-                Entry::Conclusion {
-                    on: today,
-                    text: "x".into(),
-                    substantiated: None,
-                },
-                "substantiated: required (yes or no: whether the commission found the report substantiated)",
-            ),
-            (
-                Entry::MaterialsRequested {
-                    request: 0,
-                    on: date(2026, 11, 30),
-                    from: "HR".into(),
-                    what: "x".into(),
-                },
-                "on: 2026-11-30 is before the appeal was received (2026-12-01)",
-            ),
-            (
-                Entry::Decided {
-                    decision: Decision::OtherMeasures,
-                    on: today,
-                    text: String::new(),
-                },
-                "text: required",
-            ),
-            (
-                Entry::Extended {
-                    until: today,
-                    reference: "№ 7".into(),
-                    reason: "x".into(),
-                },
-                "until: 2026-12-16 is not after today",
-            ),
-        ];
-        for (entry, expected) in cases {
-            let error = entry.check(today, registered).err().map(|e| e.to_string());
-            assert_eq!(error.as_deref(), Some(expected), "{entry:?}");
-        }
-        let fine = Entry::Decided {
-            decision: Decision::Disciplinary,
-            on: today,
-            text: String::new(),
-        };
-        assert!(fine.check(today, registered).is_ok());
-    }
-
-    #[test]
-    fn the_director_orders_and_decides_the_commission_works() {
-        let on = date(2026, 12, 16);
-        let director_only = [
-            Entry::Ordered {
-                number: "1".into(),
-                on,
-                members: vec![],
-            },
-            Entry::Commission {
-                on,
-                members: vec![],
-            },
-            Entry::Decided {
-                decision: Decision::StopConsideration,
-                on,
-                text: String::new(),
-            },
-        ];
-        for e in director_only {
-            assert_eq!(e.who(), DIRECTOR, "{e:?}");
-        }
-        let work = Entry::Conclusion {
-            on,
-            text: "x".into(),
-            substantiated: Some(false),
-        };
-        assert!(work.who().contains(&Role::Manager));
-        let member = Who {
-            login: "aset",
-            roles: &[Role::Operator],
-        };
-        assert!(member.may_read(&["aset".to_owned()]));
-        assert!(!member.may_read(&["other".to_owned()]));
-        let auditor = Who {
-            login: "aigul",
-            roles: &[Role::Auditor],
-        };
-        assert!(
-            !auditor.may_read(&[]),
-            "an auditor does not read the file (7.9)"
-        );
-    }
 }

@@ -16,14 +16,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::Actor;
+use super::auth::{Actor, Authorized};
 use super::problem::Problem;
 use crate::app::App;
-use crate::cases::{Act, ActError, ClassifyError};
-use crate::deadlines::{DeadlineError, Event};
+use crate::cases::Act;
+use crate::deadlines::Event;
 use crate::journal::{Appeal, AppealKey, Category, JournalError};
-use crate::outbox::{MailState, OutboxError};
-use crate::persons::Role;
+use crate::outbox::MailState;
+use crate::rulebook::rule;
 use crate::triage;
 
 pub fn routes() -> Router<Arc<App>> {
@@ -73,11 +73,10 @@ fn bad_json(e: JsonRejection) -> Problem {
 
 async fn classify(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    actor: Authorized<rule::Classify>,
     Path(key): Path<String>,
     body: Result<Json<Classification>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager])?;
     let Json(body) = body.map_err(bad_json)?;
     let category: Category = body
         .category
@@ -94,41 +93,15 @@ async fn classify(
             app.clock.now(),
             app.today(),
         )
-        .await
-        .map_err(classify_problem)?;
+        .await?;
     Ok(Json(summary(&app, &appeal)))
-}
-
-fn classify_problem(e: ClassifyError) -> Problem {
-    match e {
-        ClassifyError::Journal(j) => j.into(),
-        ClassifyError::Unclassified => {
-            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e.to_string())
-        }
-        ClassifyError::NoReason => {
-            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "reason", e.to_string())
-        }
-        ClassifyError::Closed => Problem::new(StatusCode::CONFLICT, "closed", e.to_string()),
-        ClassifyError::Deadlines(text) => {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", text)
-        }
-        ClassifyError::Alerts(crate::alerts::AlertError::Journal(j)) => j.into(),
-        ClassifyError::Alerts(crate::alerts::AlertError::Outbox(OutboxError::Unavailable(_))) => {
-            Problem::unavailable("the database is unavailable; retry later")
-        }
-        ClassifyError::Alerts(e) => {
-            tracing::error!(error = %e, "classification failed");
-            Problem::internal()
-        }
-    }
 }
 
 async fn suggestion(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    _reader: Authorized<rule::ReadJournal>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager, Role::Director, Role::Auditor])?;
     let appeal = find(&app, &key).await?;
     Ok(Json(json!({
         "registration_number": appeal.registration_number,
@@ -138,48 +111,13 @@ async fn suggestion(
     })))
 }
 
-fn deadline_problem(e: DeadlineError) -> Problem {
-    match e {
-        DeadlineError::Journal(j) => j.into(),
-        DeadlineError::Invalid(m) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid deadline event",
-            m,
-        ),
-        DeadlineError::Corrupt(m) | DeadlineError::Tampered(m) => {
-            tracing::error!(error = m, "deadlines table");
-            Problem::internal()
-        }
-    }
-}
-
-fn act_problem(e: ActError) -> Problem {
-    match e {
-        ActError::Journal(j) => j.into(),
-        ActError::Invalid(m) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid deadline event",
-            m,
-        ),
-        ActError::Alerts(e) => {
-            tracing::error!(error = %e, "alerts");
-            Problem::internal()
-        }
-    }
-}
-
 async fn deadlines(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    _reader: Authorized<rule::ReadJournal>,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager, Role::Director, Role::Auditor])?;
     let appeal = find(&app, &key).await?;
-    let list = app
-        .deadlines
-        .of_appeal(appeal.id)
-        .await
-        .map_err(deadline_problem)?;
+    let list = app.deadlines.of_appeal(appeal.id).await?;
     Ok(Json(json!({
         "registration_number": appeal.registration_number,
         "deadlines": list,
@@ -245,23 +183,18 @@ async fn act(
     record(&app, &actor, &key, act).await
 }
 
-/// Records `act` on the appeal `key` in `actor`'s name if `Act::who_for`
-/// lets them; the appeal's summary and deadlines after it.
+/// Records `act` on the appeal `key` in `actor`'s name if the rulebook lets
+/// them (`Act::action`, a deputy of `[authority]` where one may act); the
+/// appeal's summary and deadlines after it.
 async fn record(app: &App, actor: &Actor, key: &str, act: Act) -> Result<Json<Value>, Problem> {
     let name = actor.actor();
-    let login = name.strip_prefix("person:").unwrap_or_default();
-    actor.require(act.who_for(login, &app.config.authority.deputies))?;
+    actor.permit_as_deputy(act.action(), &app.config.authority.deputies)?;
     let appeal = find(app, key).await?;
     let appeal = app
         .case()
         .record(appeal.id, &act, &name, app.clock.now(), app.today())
-        .await
-        .map_err(act_problem)?;
-    let list = app
-        .deadlines
-        .of_appeal(appeal.id)
-        .await
-        .map_err(deadline_problem)?;
+        .await?;
+    let list = app.deadlines.of_appeal(appeal.id).await?;
     let mut answer = summary(app, &appeal);
     answer["deadlines"] = json!(list);
     Ok(Json(answer))
@@ -283,29 +216,15 @@ struct OutboxQuery {
     limit: Option<i64>,
 }
 
-fn outbox_problem(e: OutboxError) -> Problem {
-    match e {
-        OutboxError::Unavailable(_) => {
-            Problem::unavailable("the database is unavailable; retry later")
-        }
-        OutboxError::NotFound(id) => Problem::not_found(format!("no mail {id} in the outbox")),
-        e => {
-            tracing::error!(error = %e, "outbox");
-            Problem::internal()
-        }
-    }
-}
-
 pub fn parse_state(s: &str) -> Result<MailState, String> {
     s.parse()
 }
 
 async fn outbox_list(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    _manager: Authorized<rule::ReadOutbox>,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager])?;
     let state = q
         .state
         .as_deref()
@@ -315,22 +234,16 @@ async fn outbox_list(
     let list = app
         .outbox
         .list(state, q.limit.unwrap_or(100).clamp(1, 1000))
-        .await
-        .map_err(outbox_problem)?;
+        .await?;
     Ok(Json(json!({ "mail": list })))
 }
 
 async fn outbox_retry(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    actor: Authorized<rule::RetryMail>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, Problem> {
-    actor.require(&[Role::Manager])?;
-    let n = app
-        .outbox
-        .retry(Some(id), app.clock.now())
-        .await
-        .map_err(outbox_problem)?;
+    let n = app.outbox.retry(Some(id), app.clock.now()).await?;
     tracing::info!(
         outbox_id = id,
         actor = actor.actor(),

@@ -1,10 +1,11 @@
 //! Who calls the API, and what they may do: a person's own token (`persons`,
 //! `snm_…`) with their roles, or a token from `[[api.managers]]` (the role of
 //! manager). Each acts as themselves: the audit log records `person:<login>` (or
-//! `manager:<name>`). A route says which roles may call it (`Actor::require`); any
-//! other is 403. Configured tokens are compared in constant time; persons' tokens
+//! `manager:<name>`). A route names the action it takes (`Authorized<R>`, `R` a
+//! rule of `crate::rulebook`), and the rulebook says who may; any other is 403. Configured tokens are compared in constant time; persons' tokens
 //! are looked up by their SHA-256.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, header};
 use super::problem::Problem;
 use crate::app::App;
 use crate::persons::Role;
+use crate::rulebook::{self, Action, Permit, Rule};
 use crate::tokens::tokens_equal;
 
 /// Someone authenticated by bearer token, with their roles.
@@ -29,17 +31,54 @@ impl Actor {
         self.name.clone()
     }
 
-    /// 403 unless the actor holds one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), Problem> {
-        if roles.iter().any(|r| self.roles.contains(r)) {
-            return Ok(());
-        }
-        let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(Problem::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this needs the role of {}", wanted.join(" or ")),
-        ))
+    /// The rulebook's permit for `action`, or 403 naming the roles it needs.
+    pub fn permit(&self, action: Action) -> Result<Permit, Problem> {
+        Ok(rulebook::check(&self.roles, action)?)
+    }
+
+    /// `permit` where a deputy named in `deputies` (`[authority]`) may act too
+    /// (`Action::deputy_may`).
+    pub fn permit_as_deputy(&self, action: Action, deputies: &[String]) -> Result<Permit, Problem> {
+        let login = self.name.strip_prefix("person:").unwrap_or_default();
+        Ok(rulebook::check_deputy(
+            &self.roles,
+            login,
+            deputies,
+            action,
+        )?)
+    }
+}
+
+/// An actor the rulebook lets take the action of the rule `R`, with its permit:
+/// a route that takes one cannot run for anyone else (403 as `Actor::permit`).
+#[derive(Debug)]
+pub struct Authorized<R: Rule> {
+    pub actor: Actor,
+    pub permit: Permit,
+    rule: PhantomData<R>,
+}
+
+impl<R: Rule> Authorized<R> {
+    /// What the audit log records.
+    pub fn actor(&self) -> String {
+        self.actor.actor()
+    }
+}
+
+impl<R: Rule + Send + Sync> FromRequestParts<Arc<App>> for Authorized<R> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, app).await?;
+        let permit = actor.permit(R::ACTION)?;
+        Ok(Authorized {
+            actor,
+            permit,
+            rule: PhantomData,
+        })
     }
 }
 

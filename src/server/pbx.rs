@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
 
-use super::auth::{Actor, bearer};
+use super::auth::{Authorized, bearer};
 use super::problem::Problem;
 use crate::app::App;
 use crate::journal::AppealKey;
@@ -27,7 +27,7 @@ use crate::pbx::formats::{self, CallRecord, Fields, Recording};
 use crate::pbx::notes::{self, Correction, OperatorNotes};
 use crate::pbx::store::StoredAnswer;
 use crate::pbx::{PbxError, cti, intake};
-use crate::persons::Role;
+use crate::rulebook::rule;
 
 /// The headers of a signed request (`pbx::auth`).
 const TIMESTAMP_HEADER: &str = "x-senim-timestamp";
@@ -352,13 +352,10 @@ async fn multipart_fields(parts: Parts, bytes: Bytes) -> Result<Fields, Problem>
 /// said (422 naming the missing ones); answered without the identity.
 async fn patch_appeal(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    actor: Authorized<rule::RecordNotes>,
     Path(appeal): Path<String>,
     notes: Result<Json<OperatorNotes>, JsonRejection>,
 ) -> Response {
-    if let Err(forbidden) = actor.require(&[Role::Operator, Role::Manager]) {
-        return forbidden.into_response();
-    }
     let key: AppealKey = match appeal.parse() {
         Ok(k) => k,
         Err(e) => return Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response(),
@@ -389,13 +386,10 @@ async fn patch_appeal(
 /// missing reason; 409 for an appeal awaiting the operator's notes.
 async fn post_correction(
     State(app): State<Arc<App>>,
-    actor: Actor,
+    actor: Authorized<rule::CorrectDetails>,
     Path(appeal): Path<String>,
     correction: Result<Json<Correction>, JsonRejection>,
 ) -> Response {
-    if let Err(forbidden) = actor.require(&[Role::Manager, Role::Director]) {
-        return forbidden.into_response();
-    }
     let key: AppealKey = match appeal.parse() {
         Ok(k) => k,
         Err(e) => return Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response(),

@@ -1,15 +1,25 @@
 //! Error answers as `application/problem+json` (RFC 9457), naming what was wrong.
 //! Every handler's error is a `Problem`; none panics, and the text never carries
 //! a reporter's identity or an appeal's content. The one place where a domain
-//! error (the Journal's, the alerts', the PBX's) gets its HTTP status: 400, 401,
-//! 403, 404, 413, 415, 422, 500, and 503 with `Retry-After`.
+//! error gets its HTTP status (one `From` per error: the Journal's, the
+//! alerts', the PBX's, a classification's, a case act's, the deadlines', the
+//! outbox's, the investigation file's, the documents', the rulebook's refusal):
+//! 400, 401, 403, 404, 409, 413, 415, 422, 500, and 503 with `Retry-After`. The
+//! API answers with the `Problem`; the console shows its `status` and `detail`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::alerts::AlertError;
+use crate::cases::{ActError, ClassifyError};
+use crate::deadlines::DeadlineError;
+use crate::documents::DocumentError;
+use crate::investigation::InvestigationError;
 use crate::journal::JournalError;
+use crate::outbox::OutboxError;
 use crate::pbx::error::{PbxError, Syntax};
+use crate::rulebook::Denied;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Problem {
@@ -106,6 +116,16 @@ impl Problem {
             "the error was logged",
         )
     }
+
+    /// The answer's status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// What exactly was wrong, for a page that says it (the console).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 impl IntoResponse for Problem {
@@ -158,10 +178,10 @@ fn sealing_held(e: crate::sealing::SealError) -> Problem {
     Problem::unavailable("sealing is held: the office key is not authenticated; retry later")
 }
 
-impl From<crate::alerts::AlertError> for Problem {
-    fn from(e: crate::alerts::AlertError) -> Self {
+impl From<AlertError> for Problem {
+    fn from(e: AlertError) -> Self {
         match e {
-            crate::alerts::AlertError::Journal(e) => e.into(),
+            AlertError::Journal(e) => e.into(),
             e => {
                 // Nothing was committed: the sender may retry.
                 tracing::warn!(error = %e, "cannot queue an alert");
@@ -214,6 +234,132 @@ impl From<PbxError> for Problem {
             }
             PbxError::Internal(what) => {
                 tracing::error!(error = what, "pbx: internal error");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// The rulebook's refusal: 403, naming the roles the action needs ("this needs
+/// the role of manager or director").
+impl From<Denied> for Problem {
+    fn from(denied: Denied) -> Self {
+        Problem::forbidden(denied.to_string())
+    }
+}
+
+impl From<ClassifyError> for Problem {
+    fn from(e: ClassifyError) -> Self {
+        match e {
+            ClassifyError::Journal(j) => j.into(),
+            ClassifyError::Unclassified => {
+                Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e.to_string())
+            }
+            ClassifyError::NoReason => {
+                Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "reason", e.to_string())
+            }
+            ClassifyError::Closed => Problem::new(StatusCode::CONFLICT, "closed", e.to_string()),
+            ClassifyError::Deadlines(text) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", text)
+            }
+            ClassifyError::Alerts(AlertError::Journal(j)) => j.into(),
+            ClassifyError::Alerts(AlertError::Outbox(OutboxError::Unavailable(_))) => {
+                Problem::unavailable("the database is unavailable; retry later")
+            }
+            ClassifyError::Alerts(e) => {
+                tracing::error!(error = %e, "classification failed");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// An act or a deadline event that does not fit the appeal: 422, saying why.
+fn invalid_event(why: String) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid deadline event",
+        why,
+    )
+}
+
+impl From<DeadlineError> for Problem {
+    fn from(e: DeadlineError) -> Self {
+        match e {
+            DeadlineError::Journal(j) => j.into(),
+            DeadlineError::Invalid(m) => invalid_event(m),
+            DeadlineError::Corrupt(m) | DeadlineError::Tampered(m) => {
+                tracing::error!(error = m, "deadlines table");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl From<ActError> for Problem {
+    fn from(e: ActError) -> Self {
+        match e {
+            ActError::Journal(j) => j.into(),
+            ActError::Invalid(m) => invalid_event(m),
+            ActError::Alerts(e) => {
+                tracing::error!(error = %e, "alerts");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+impl From<OutboxError> for Problem {
+    fn from(e: OutboxError) -> Self {
+        match e {
+            OutboxError::Unavailable(_) => {
+                Problem::unavailable("the database is unavailable; retry later")
+            }
+            OutboxError::NotFound(id) => Problem::not_found(format!("no mail {id} in the outbox")),
+            e => {
+                tracing::error!(error = %e, "outbox");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// The investigation file's errors: who may not (403), what does not fit the
+/// file (422), no file (404), a sealed file not opened (403).
+impl From<InvestigationError> for Problem {
+    fn from(e: InvestigationError) -> Self {
+        match e {
+            InvestigationError::Journal(j) => j.into(),
+            InvestigationError::Act(e) => e.into(),
+            InvestigationError::Forbidden(why) | InvestigationError::Locked(why) => {
+                Problem::forbidden(why)
+            }
+            InvestigationError::NotFound(why) => Problem::not_found(why),
+            InvestigationError::Invalid(why) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why)
+            }
+            InvestigationError::Sealing(e @ crate::sealing::SealError::Unverified(_)) => {
+                sealing_held(e)
+            }
+            e @ InvestigationError::Sealing(_) => {
+                tracing::error!(error = %e, "the investigation file failed");
+                Problem::unavailable("the investigation file cannot be opened now; retry later")
+            }
+        }
+    }
+}
+
+/// The documents' errors: refused (422, saying why), not in the register (404).
+impl From<DocumentError> for Problem {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Journal(j) => j.into(),
+            DocumentError::Refused(why) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", why)
+            }
+            DocumentError::NotFound(_) => Problem::not_found(e.to_string()),
+            e => {
+                tracing::error!(error = %e, "cannot make a document");
                 Problem::internal()
             }
         }
@@ -281,5 +427,70 @@ mod tests {
                 status == StatusCode::SERVICE_UNAVAILABLE
             );
         }
+    }
+
+    /// The mappings the API's routes had each of their own, unchanged.
+    #[test]
+    fn case_errors_keep_their_status_title_and_field() {
+        let cases = [
+            (
+                Problem::from(ClassifyError::NoReason),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid field",
+                Some("reason"),
+            ),
+            (
+                Problem::from(ClassifyError::Unclassified),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid field",
+                Some("category"),
+            ),
+            (
+                Problem::from(ClassifyError::Closed),
+                StatusCode::CONFLICT,
+                "closed",
+                None,
+            ),
+            (
+                Problem::from(ActError::Invalid("on: in the future".into())),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid deadline event",
+                None,
+            ),
+            (
+                Problem::from(DeadlineError::Invalid("until: too late".into())),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid deadline event",
+                None,
+            ),
+            (
+                Problem::from(OutboxError::NotFound(7)),
+                StatusCode::NOT_FOUND,
+                "not found",
+                None,
+            ),
+        ];
+        for (p, status, title, field) in cases {
+            assert_eq!(p.status(), status, "{}", p.detail());
+            assert_eq!(p.title, title, "{}", p.detail());
+            assert_eq!(p.field.as_deref(), field, "{}", p.detail());
+        }
+        assert_eq!(
+            Problem::from(OutboxError::NotFound(7)).detail(),
+            "no mail 7 in the outbox"
+        );
+    }
+
+    #[test]
+    fn a_refusal_of_the_rulebook_is_403_naming_the_roles() {
+        let refused = crate::rulebook::check(&[], crate::rulebook::Action::CorrectDetails)
+            .map_err(Problem::from)
+            .err();
+        let Some(p) = refused else {
+            panic!("nobody holding no role is let through");
+        };
+        assert_eq!(p.status(), StatusCode::FORBIDDEN);
+        assert_eq!(p.title, "forbidden");
+        assert_eq!(p.detail(), "this needs the role of manager or director");
     }
 }

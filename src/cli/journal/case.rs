@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::app::App;
 use crate::cli::{Claimed, disclose, find_appeal, parse_text};
 use crate::journal::{Category, Status};
-use crate::persons::Role;
+use crate::rulebook::Action;
 
 /// The deadline events the manager records.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -134,7 +134,7 @@ pub(super) async fn classify(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, &[Role::Manager]).await?;
+    let actor = claimed.actor(app, Action::Classify).await?;
     let appeal = app
         .case()
         .classify(

@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::FilterArgs;
 use crate::app::App;
 use crate::cli::{Claimed, disclose, find_appeal, unlock_if_sealed};
-use crate::persons::Role;
+use crate::rulebook::Action;
 
 /// `journal materials`: into the new directory `output`, or the package `zip`.
 pub(super) async fn materials(
@@ -21,7 +21,7 @@ pub(super) async fn materials(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+    let actor = claimed.actor(app, Action::Reveal).await?;
     let unlocked = match unlock_if_sealed(app, claimed, &actor, true).await? {
         Some(unlocked) => unlocked,
         None => crate::sealing::Unlocked::without_keys(&actor),
@@ -99,9 +99,7 @@ pub(super) async fn export(
         // Without identity too, an export is a read in the chain, by a
         // person: the auditor, a manager or the Director. The console's
         // auditor exports through the same function.
-        let actor = claimed
-            .actor(app, &[Role::Auditor, Role::Manager, Role::Director])
-            .await?;
+        let actor = claimed.actor(app, Action::Export).await?;
         crate::journal::export::without_identity(&app.journal, &filter.to_filter(), &actor, sink)
             .await?;
     }

@@ -11,7 +11,7 @@ use super::FilterArgs;
 use crate::app::App;
 use crate::cli::{Claimed, disclose, disclose_with_key, find_appeal, parse_text};
 use crate::journal::{Appeal, AppealKey};
-use crate::persons::Role;
+use crate::rulebook::Action;
 
 // The options of `journal record-call` (its help is the variant's, in
 // `JournalCommand`).
@@ -166,7 +166,7 @@ pub(super) async fn record_call(
         said,
     } = args;
     let mut out = std::io::stdout().lock();
-    let actor = claimed.actor(app, &[Role::Operator, Role::Manager]).await?;
+    let actor = claimed.actor(app, Action::RecordNotes).await?;
     let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
     let notes = crate::pbx::notes::OperatorNotes {
         name,
@@ -207,7 +207,7 @@ pub(super) async fn correct(app: &App, claimed: &Claimed, args: CorrectArgs) -> 
         reason,
     } = args;
     let mut out = std::io::stdout().lock();
-    let actor = claimed.actor(app, &[Role::Manager, Role::Director]).await?;
+    let actor = claimed.actor(app, Action::CorrectDetails).await?;
     let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
     let correction = crate::pbx::notes::Correction {
         name,

@@ -5,20 +5,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::{Msg, local, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::journal::{Appeal, AppealId};
-
-/// The roles that open an appeal's page: they read appeals (10.14).
-pub(super) const READERS: &[Role] = &[Role::Manager, Role::Director];
+use crate::server::problem::Problem;
 
 #[derive(Deserialize)]
 pub(super) struct AppealQuery {
@@ -27,12 +24,10 @@ pub(super) struct AppealQuery {
 
 pub(super) async fn appeal_page(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<AppealQuery>,
+    session: Session<rule::ReadCases>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, READERS));
     let notice = match q.done.as_deref() {
         Some("classified") => Some(t(session.lang, Msg::Classified)),
         Some("corrected") => Some(t(session.lang, Msg::Corrected)),
@@ -46,7 +41,7 @@ pub(super) async fn appeal_page(
 /// `revealed`, the reporter and the text too (after the disclosure is recorded).
 pub(super) async fn appeal_view(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     revealed: Option<Appeal>,
     notice: Option<&str>,
@@ -59,7 +54,7 @@ pub(super) async fn appeal_view(
 /// the field refused) instead of the current values.
 async fn appeal_view_correcting(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     revealed: Option<Appeal>,
     notice: Option<&str>,
@@ -69,11 +64,11 @@ async fn appeal_view_correcting(
     let lang = session.lang;
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let history = match app.journal.history(appeal.id).await {
         Ok(h) => h,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let deadlines = match app.deadlines.of_appeal(appeal.id).await {
         Ok(d) => d,
@@ -90,7 +85,7 @@ async fn appeal_view_correcting(
         .map(|k| k.as_ref());
     let reasons = match app.journal.reasons(appeal.id, key).await {
         Ok(r) => r,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let (sealed_word, destroyed_word) = (t(lang, Msg::ReasonSealed), t(lang, Msg::ReasonDestroyed));
     let tz = *app.config.calendar.timezone;
@@ -134,7 +129,7 @@ async fn appeal_view_correcting(
                     @if let Some(subject) = &open.subject { p { strong { (subject) } } }
                     @if let Some(text) = &open.substance { p.substance { (text) } }
                 }
-                @if session.has(Role::Manager) || session.has(Role::Director) {
+                @if session.may(Action::CorrectDetails) {
                     @match correcting {
                         Some((form, bad)) => (correct_form(session, &appeal, form, bad)),
                         None => (correct_form(session, &appeal, &CorrectForm::of(open), None)),
@@ -151,7 +146,7 @@ async fn appeal_view_correcting(
                 }
             }
         }
-        @if session.has(Role::Manager) && appeal.category == crate::journal::Category::Unclassified {
+        @if session.may(Action::Classify) && appeal.category == crate::journal::Category::Unclassified {
             form.card method="post" action={ "/console/appeals/" (appeal.id) "/classify" } {
                 h2 { (t(lang, Msg::Classify)) }
                 input type="hidden" name="csrf" value=(session.csrf);
@@ -166,8 +161,8 @@ async fn appeal_view_correcting(
                 button type="submit" { (t(lang, Msg::Classify)) }
             }
         }
-        (super::case::section(app, session, &appeal, &deadlines, &history, &reasons))
-        (super::documents::section(app, session, &appeal, &history).await)
+        (super::case::case_acts(app, session, &appeal, &deadlines, &history, &reasons))
+        (super::documents::documents_panel(app, session, &appeal, &history).await)
         h2 { (t(lang, Msg::History)) }
         table #history {
             tbody {
@@ -195,7 +190,7 @@ async fn appeal_view_correcting(
 /// The appeal's page again, with what was refused and why.
 pub(super) async fn refused(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     why: &str,
     status: StatusCode,
@@ -203,27 +198,33 @@ pub(super) async fn refused(
     appeal_view(app, session, id, None, Some(why), status).await
 }
 
+/// A domain error of a form on the appeal's page, as the one mapping
+/// (`server::problem`) words it: what the person can mend (a 4xx) on the page
+/// again, saying why (422: the form refused); anything else as the problem.
+pub(super) async fn refused_with(
+    app: &App,
+    session: &LoggedIn,
+    id: i64,
+    problem: Problem,
+) -> Response {
+    if problem.status().is_client_error() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        refused(app, session, id, problem.detail(), status).await
+    } else {
+        problem.into_response()
+    }
+}
+
 /// The reporter and the text, shown on a click that the Journal records
 /// (`identity_disclosed`, purpose `console`); a sealed appeal opens with the key
 /// the person unlocked at the login.
 pub(super) async fn reveal(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        READERS,
-        form.csrf.as_deref()
-    ));
-    match opened(&app, &session, id, "console").await {
-        Ok(open) => appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await,
-        Err(refused) => refused,
-    }
+    Posted { session, .. }: Posted<rule::Reveal>,
+) -> Answer {
+    let open = opened(&app, &session, id, "console").await?;
+    Ok(appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await)
 }
 
 /// Appeal `id` for a read of its identity or text: refused (the page saying
@@ -232,7 +233,7 @@ pub(super) async fn reveal(
 /// `opened` opens it.
 pub(super) async fn disclosed(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     purpose: &str,
 ) -> Result<Appeal, Response> {
@@ -240,7 +241,7 @@ pub(super) async fn disclosed(
         .journal
         .get(AppealId(id))
         .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     if appeal.sealed.is_some() && session.office_key().is_none() {
         let notice = t(session.lang, Msg::NeedsKey);
         return Err(refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
@@ -248,7 +249,7 @@ pub(super) async fn disclosed(
     app.journal
         .record_disclosure(&[appeal.id], &session.actor(), purpose)
         .await
-        .map_err(|e| crate::server::problem::Problem::from(e).into_response())?;
+        .map_err(|e| Problem::from(e).into_response())?;
     Ok(appeal)
 }
 
@@ -256,7 +257,7 @@ pub(super) async fn disclosed(
 /// was never sealed).
 pub(super) async fn opened(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     purpose: &str,
 ) -> Result<Appeal, Response> {
@@ -265,12 +266,11 @@ pub(super) async fn opened(
         Some(unlocked) => app.journal.open(appeal, unlocked).await,
         None => Ok(appeal),
     }
-    .map_err(|e| crate::server::problem::Problem::from(e).into_response())
+    .map_err(|e| Problem::from(e).into_response())
 }
 
 #[derive(Deserialize)]
 pub(super) struct ClassifyForm {
-    csrf: Option<String>,
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -281,18 +281,9 @@ pub(super) struct ClassifyForm {
 /// API's (the alerts it causes go out through the outbox).
 pub(super) async fn classify(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<ClassifyForm>,
+    Posted { session, form }: Posted<rule::Classify, ClassifyForm>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Manager],
-        form.csrf.as_deref()
-    ));
     let lang = session.lang;
     let Ok(category) = form.category.parse::<crate::journal::Category>() else {
         let notice = t(lang, Msg::BadForm);
@@ -311,20 +302,8 @@ pub(super) async fn classify(
         .await
     {
         Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=classified")).into_response(),
-        Err(crate::cases::ClassifyError::Journal(e)) => {
-            crate::server::problem::Problem::from(e).into_response()
-        }
-        Err(e) => {
-            let notice = e.to_string();
-            refused(
-                &app,
-                &session,
-                id,
-                &notice,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(crate::cases::ClassifyError::Journal(e)) => Problem::from(e).into_response(),
+        Err(e) => refused_with(&app, &session, id, e.into()).await,
     }
 }
 
@@ -332,7 +311,6 @@ pub(super) async fn classify(
 /// field not posted is not corrected.
 #[derive(Default, Deserialize)]
 pub(super) struct CorrectForm {
-    csrf: Option<String>,
     name: Option<String>,
     organisation: Option<String>,
     postal_address: Option<String>,
@@ -350,7 +328,6 @@ impl CorrectForm {
         let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
         let r = &open.reporter;
         Self {
-            csrf: None,
             name: v(&r.name),
             organisation: v(&r.organisation),
             postal_address: v(&r.postal_address),
@@ -383,7 +360,7 @@ impl CorrectForm {
 }
 
 fn correct_form(
-    session: &Session,
+    session: &LoggedIn,
     appeal: &Appeal,
     form: &CorrectForm,
     bad: Option<&str>,
@@ -423,23 +400,11 @@ fn correct_form(
 /// was typed and the error beside its field.
 pub(super) async fn correct(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CorrectForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        READERS,
-        form.csrf.as_deref()
-    ));
+    Posted { session, form }: Posted<rule::CorrectDetails, CorrectForm>,
+) -> Answer {
     let lang = session.lang;
-    let open = match opened(&app, &session, id, "correction").await {
-        Ok(open) => open,
-        Err(refused) => return refused,
-    };
+    let open = opened(&app, &session, id, "correction").await?;
     let again = |open: Appeal, notice: &'static str, bad: Option<&'static str>| {
         let app = &app;
         let session = &session;
@@ -459,7 +424,7 @@ pub(super) async fn correct(
         }
     };
     if form.reason.trim().is_empty() {
-        return again(open, t(lang, Msg::CorrectReasonRequired), Some("reason")).await;
+        return Ok(again(open, t(lang, Msg::CorrectReasonRequired), Some("reason")).await);
     }
     let correction = form.changes(&open);
     if correction.name.is_none()
@@ -470,18 +435,21 @@ pub(super) async fn correct(
         && correction.subject.is_none()
         && correction.substance.is_none()
     {
-        return again(open, t(lang, Msg::CorrectNothing), None).await;
+        return Ok(again(open, t(lang, Msg::CorrectNothing), None).await);
     }
     let key = crate::journal::AppealKey::Id(AppealId(id));
-    match crate::pbx::notes::correct_details(&app.journal, &key, correction, &session.actor()).await
-    {
-        Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=corrected")).into_response(),
-        Err(crate::pbx::PbxError::Refused { field, .. })
-            if field == "phone" || field == "email" =>
+    Ok(
+        match crate::pbx::notes::correct_details(&app.journal, &key, correction, &session.actor())
+            .await
         {
-            let bad = if field == "phone" { "phone" } else { "email" };
-            again(open, t(lang, Msg::FieldsRefused), Some(bad)).await
-        }
-        Err(e) => crate::server::problem::Problem::from(e).into_response(),
-    }
+            Ok(_) => Redirect::to(&format!("/console/appeals/{id}?done=corrected")).into_response(),
+            Err(crate::pbx::PbxError::Refused { field, .. })
+                if field == "phone" || field == "email" =>
+            {
+                let bad = if field == "phone" { "phone" } else { "email" };
+                again(open, t(lang, Msg::FieldsRefused), Some(bad)).await
+            }
+            Err(e) => Problem::from(e).into_response(),
+        },
+    )
 }

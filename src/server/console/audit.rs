@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::{Msg, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::journal::ListFilter;
@@ -20,12 +19,7 @@ use crate::journal::ListFilter;
 /// journal verify`), with its findings, the last head published to the auditors
 /// (`journal.published_heads_file`), and the form that exports the Journal
 /// without identity.
-pub(super) async fn audit(
-    State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
-) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Auditor]));
+pub(super) async fn audit(State(app): State<Arc<App>>, session: Session<rule::Audit>) -> Response {
     audit_page(&app, &session, &ExportForm::default(), None).await
 }
 
@@ -33,7 +27,7 @@ pub(super) async fn audit(
 /// 422 naming what is wrong with them.
 async fn audit_page(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     form: &ExportForm,
     error: Option<Msg>,
 ) -> Response {
@@ -98,7 +92,6 @@ async fn audit_page(
 
 #[derive(Default, Deserialize)]
 pub(super) struct ExportForm {
-    csrf: Option<String>,
     from: Option<String>,
     to: Option<String>,
 }
@@ -119,17 +112,8 @@ fn date(value: &Option<String>) -> Result<Option<NaiveDate>, ()> {
 /// chain as `exported` in the auditor's name before a byte is sent.
 pub(super) async fn export(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
-    Form(form): Form<ExportForm>,
+    Posted { session, form }: Posted<rule::Audit, ExportForm>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Auditor],
-        form.csrf.as_deref()
-    ));
     let (from, to) = match (date(&form.from), date(&form.to)) {
         (Ok(from), Ok(to)) if !matches!((from, to), (Some(f), Some(t)) if f > t) => (from, to),
         _ => return audit_page(&app, &session, &form, Some(Msg::BadDates)).await,

@@ -5,23 +5,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use super::i18n::{Msg, t};
-use super::session::Sessions;
 use super::*;
 use crate::app::App;
 use crate::journal::AppealId;
 
 pub(super) async fn board(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
+    session: Session<rule::ReadCases>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, super::appeal::READERS));
     let lang = session.lang;
     let today = app.today();
     let board = match app.deadlines.board(today).await {

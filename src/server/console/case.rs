@@ -10,21 +10,22 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Msg, local, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::cases::{Act, ActError};
 use crate::deadlines::{Deadline, Decision, Event, Kind};
 use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId};
+use crate::persons::Role;
+use crate::server::problem::Problem;
 
 /// A deadline's kind in the reader's words.
 pub(super) fn kind_words(lang: Lang, kind: Kind) -> &'static str {
@@ -76,65 +77,35 @@ pub(super) fn decision_select(lang: super::i18n::Lang) -> Markup {
     }
 }
 
-/// The case section of an appeal's page: deadlines, then the forms the person's
-/// roles allow.
-pub(super) fn section(
+/// The case part of an appeal's page: its deadlines, the Director's last word
+/// on sending the report, then the forms of the acts the person may record.
+pub(super) fn case_acts(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     appeal: &Appeal,
     deadlines: &[Deadline],
     history: &[EventRow],
     reasons: &crate::journal::reasons::Reasons,
 ) -> Markup {
-    let lang = session.lang;
-    let today = app.today();
-    let action = format!("/console/appeals/{}/act", appeal.id);
-    let hidden = |act: &str| {
-        html! {
-            input type="hidden" name="csrf" value=(session.csrf);
-            input type="hidden" name="act" value=(act);
+    let forms = ActForms::new(app, session, appeal);
+    let today = forms.today;
+    html! {
+        (deadline_table(session.lang, today, deadlines))
+        (consent_line(app, session, history, reasons))
+        @if session.may(Action::Consent) {
+            (forms.directors())
         }
-    };
-    let date = |name: &str, id: &str, label: Msg, value: Option<NaiveDate>| {
-        html! {
-            label for=(id) { (t(lang, label)) }
-            input id=(id) type="date" name=(name) value=[value] required;
+        @if may_record(app, session, Action::ExtendReply) {
+            (forms.reply_extension())
         }
-    };
-    let units = crate::cases::acts::units(&app.alerts);
-    let tz = *app.config.calendar.timezone;
-    // The Director's last word on sending the report (10.6, 10.7), if any.
-    let consent = history
-        .iter()
-        .rev()
-        .find(|e| e.kind == crate::cases::acts::CONSENT)
-        .map(|e| {
-            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
-            let send = detail["send"].as_bool().unwrap_or(false);
-            let reason = match reasons.of_detail(&detail) {
-                Some(crate::journal::reasons::Reason::Text(text)) => text,
-                Some(crate::journal::reasons::Reason::Sealed) => {
-                    t(session.lang, Msg::ReasonSealed).to_owned()
-                }
-                None => String::new(),
-            };
-            (e, send, reason)
-        });
-    // The last cover letter's outgoing number, for the dispatch's reference.
-    let outgoing = history
-        .iter()
-        .rev()
-        .filter(|e| e.kind == crate::documents::ISSUED)
-        .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
-        .find(|d| d["kind"] == "cover_letter")
-        .and_then(|d| d["number"].as_str().map(str::to_owned));
-    // The investigation is recorded in its file (`investigation`), sealed or
-    // not, which records its acts too: the page only links to it.
-    let file_link = html! {
-        p.card #investigation-file {
-            a href={ "/console/investigations/" (appeal.id) } { (t(lang, Msg::InvOpenFile)) }
+        @if managers_workplace(session) {
+            (forms.case_work(history))
         }
-    };
+    }
+}
+
+/// The appeal's deadlines, overdue ones marked.
+fn deadline_table(lang: Lang, today: NaiveDate, deadlines: &[Deadline]) -> Markup {
     html! {
         h2 { (t(lang, Msg::Deadlines)) }
         @if deadlines.is_empty() {
@@ -165,19 +136,92 @@ pub(super) fn section(
                 }
             }
         }
-        @if let Some((event, send, reason)) = &consent {
-            p.notice #consent-given {
-                strong { (t(lang, if *send { Msg::ConsentGiven } else { Msg::ConsentRefused })) }
-                " · " (local(event.at, tz)) " · " (event.actor)
-                @if !reason.is_empty() { " · " (reason) }
+    }
+}
+
+/// The Director's last word on sending the report (10.6, 10.7), if any.
+fn consent_line(
+    app: &App,
+    session: &LoggedIn,
+    history: &[EventRow],
+    reasons: &crate::journal::reasons::Reasons,
+) -> Markup {
+    let lang = session.lang;
+    let Some(event) = history
+        .iter()
+        .rev()
+        .find(|e| e.kind == crate::cases::acts::CONSENT)
+    else {
+        return html! {};
+    };
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
+    let send = detail["send"].as_bool().unwrap_or(false);
+    let reason = match reasons.of_detail(&detail) {
+        Some(crate::journal::reasons::Reason::Text(text)) => text,
+        Some(crate::journal::reasons::Reason::Sealed) => t(lang, Msg::ReasonSealed).to_owned(),
+        None => String::new(),
+    };
+    let tz = *app.config.calendar.timezone;
+    html! {
+        p.notice #consent-given {
+            strong { (t(lang, if send { Msg::ConsentGiven } else { Msg::ConsentRefused })) }
+            " · " (local(event.at, tz)) " · " (event.actor)
+            @if !reason.is_empty() { " · " (reason) }
+        }
+    }
+}
+
+/// The acts' forms of one appeal's page: each posts to the one `act` route.
+struct ActForms<'a> {
+    app: &'a App,
+    session: &'a LoggedIn,
+    appeal: &'a Appeal,
+    lang: Lang,
+    today: NaiveDate,
+    action: String,
+}
+
+impl<'a> ActForms<'a> {
+    fn new(app: &'a App, session: &'a LoggedIn, appeal: &'a Appeal) -> Self {
+        ActForms {
+            app,
+            session,
+            appeal,
+            lang: session.lang,
+            today: app.today(),
+            action: format!("/console/appeals/{}/act", appeal.id),
+        }
+    }
+
+    /// The form's CSRF token and the act it records.
+    fn hidden(&self, act: &str) -> Markup {
+        super::hidden_fields(&self.session.csrf, "act", act)
+    }
+
+    /// A labelled date field, required.
+    fn date(&self, name: &str, id: &str, label: Msg, value: Option<NaiveDate>) -> Markup {
+        super::date_field(self.lang, name, id, label, value)
+    }
+
+    /// The investigation is recorded in its file (`investigation`), sealed or
+    /// not, which records its acts too: the page only links to it.
+    fn file_link(&self) -> Markup {
+        html! {
+            p.card #investigation-file {
+                a href={ "/console/investigations/" (self.appeal.id) } { (t(self.lang, Msg::InvOpenFile)) }
             }
         }
-        @if session.has(Role::Director) {
+    }
+
+    /// The Director's: her consent to send the report, and the investigation's file.
+    fn directors(&self) -> Markup {
+        let lang = self.lang;
+        html! {
             h2 { (t(lang, Msg::DirectorsDecisions)) }
             div.acts {
-                form.card #consent method="post" action=(action) {
+                form.card #consent method="post" action=(self.action) {
                     h3 { (t(lang, Msg::ConsentHeading)) }
-                    (hidden("consent"))
+                    (self.hidden("consent"))
                     label for="consent-reason" { (t(lang, Msg::Reason)) }
                     input #consent-reason type="text" name="reason";
                     div.buttons {
@@ -185,18 +229,19 @@ pub(super) fn section(
                         button.secondary type="submit" name="send" value="no" { (t(lang, Msg::ConsentRefuse)) }
                     }
                 }
-                (file_link.clone())
+                (self.file_link())
             }
         }
-        @if act_allowed(app, session, &Act::Deadline(Event::ReplyExtended {
-            until: today,
-            reason: String::new(),
-            reference: String::new(),
-        })) {
-            div.acts { form.card #reply-extend method="post" action=(action) {
+    }
+
+    /// The reply's extension (APPK Art. 76): the Director's, or her deputy's.
+    fn reply_extension(&self) -> Markup {
+        let lang = self.lang;
+        html! {
+            div.acts { form.card #reply-extend method="post" action=(self.action) {
                 h3 { (t(lang, Msg::ReplyExtendHeading)) }
-                (hidden("reply_extended"))
-                (date("until", "reply-extend-until", Msg::Until, None))
+                (self.hidden("reply_extended"))
+                (self.date("until", "reply-extend-until", Msg::Until, None))
                 label for="reply-extend-reason" { (t(lang, Msg::ExtensionReason)) }
                 input #reply-extend-reason type="text" name="reason" required;
                 label for="reply-extend-reference" { (t(lang, Msg::WrittenDecision)) }
@@ -204,20 +249,35 @@ pub(super) fn section(
                 button type="submit" { (t(lang, Msg::Extend)) }
             } }
         }
-        @if session.has(Role::Manager) {
+    }
+
+    /// The manager's case work: the events of the deadlines, the forwarding,
+    /// "not considered", closing, and sending the appeal on to a unit.
+    fn case_work(&self, history: &[EventRow]) -> Markup {
+        let (lang, today, action) = (self.lang, self.today, &self.action);
+        // The last cover letter's outgoing number, for the dispatch's reference.
+        let outgoing = history
+            .iter()
+            .rev()
+            .filter(|e| e.kind == crate::documents::ISSUED)
+            .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).ok())
+            .find(|d| d["kind"] == "cover_letter")
+            .and_then(|d| d["number"].as_str().map(str::to_owned));
+        html! {
             h2 { (t(lang, Msg::CaseWork)) }
-            @if !session.has(Role::Director) { (file_link) }
+            // Shown once: the Director's section holds it when she has one.
+            @if !self.session.may(Action::Consent) { (self.file_link()) }
             div.acts {
                 form.card #event method="post" action=(action) {
                     h3 { (t(lang, Msg::RecordEvent)) }
-                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="csrf" value=(self.session.csrf);
                     label for="event-act" { (t(lang, Msg::Event)) }
                     select #event-act name="act" required {
                         @for (value, words) in MANAGER_EVENTS {
                             option value=(value) { (t(lang, *words)) }
                         }
                     }
-                    (date("on", "event-on", Msg::OnDate, Some(today)))
+                    (self.date("on", "event-on", Msg::OnDate, Some(today)))
                     label for="event-until" { (t(lang, Msg::UntilIfExtended)) }
                     input #event-until type="date" name="until";
                     label for="event-reason" { (t(lang, Msg::ReasonIfExtended)) }
@@ -226,13 +286,13 @@ pub(super) fn section(
                 }
                 form.card #forward method="post" action=(action) {
                     h3 { (t(lang, Msg::ForwardHeading)) }
-                    (hidden("forwarded"))
+                    (self.hidden("forwarded"))
                     label for="forward-to" { (t(lang, Msg::ForwardTo)) }
                     select #forward-to name="to" required {
                         option value="anti_corruption_service" { (t(lang, Msg::AntiCorruptionService)) }
                         option value="competent_body" { (t(lang, Msg::CompetentBody)) }
                     }
-                    (date("on", "forward-on", Msg::OnDate, Some(today)))
+                    (self.date("on", "forward-on", Msg::OnDate, Some(today)))
                     label for="forward-method" { (t(lang, Msg::Method)) }
                     select #forward-method name="method" required {
                         @for (value, words) in METHODS { option value=(value) { (t(lang, *words)) } }
@@ -243,51 +303,69 @@ pub(super) fn section(
                 }
                 form.card #not-considered method="post" action=(action) {
                     h3 { (t(lang, Msg::NotConsideredHeading)) }
-                    (hidden("not_considered"))
+                    (self.hidden("not_considered"))
                     label for="not-considered-reason" { (t(lang, Msg::Reason)) }
                     input #not-considered-reason type="text" name="reason" required;
                     button.secondary type="submit" { (t(lang, Msg::Record)) }
                 }
                 form.card #close method="post" action=(action) {
                     h3 { (t(lang, Msg::CloseHeading)) }
-                    (hidden("closed"))
+                    (self.hidden("closed"))
                     label for="close-reason" { (t(lang, Msg::Reason)) }
                     input #close-reason type="text" name="reason" required;
                     button.secondary type="submit" { (t(lang, Msg::Close)) }
                 }
-                @if !units.is_empty() {
-                    form.card #route method="post" action=(action) {
-                        h3 { (t(lang, Msg::RouteHeading)) }
-                        (hidden("routed"))
-                        label for="unit" { (t(lang, Msg::Unit)) }
-                        select #unit name="unit" required {
-                            @for (name, _) in &units { option value=(name) { (name) } }
-                        }
-                        @if app.sealer.is_on() && session.office_key().is_some() {
-                            label.check for="route-text" {
-                                input #route-text type="checkbox" name="with_text" value="yes";
-                                " " (t(lang, Msg::RouteWithText))
-                            }
-                        }
-                        button type="submit" { (t(lang, Msg::Route)) }
+                (self.route_form())
+            }
+        }
+    }
+
+    /// Sending the appeal on to a unit (10.9), when `[alerts]` names units;
+    /// with its text once sealed and the session holds the office key.
+    fn route_form(&self) -> Markup {
+        let lang = self.lang;
+        let units = crate::cases::acts::units(&self.app.alerts);
+        if units.is_empty() {
+            return html! {};
+        }
+        html! {
+            form.card #route method="post" action=(self.action) {
+                h3 { (t(lang, Msg::RouteHeading)) }
+                (self.hidden("routed"))
+                label for="unit" { (t(lang, Msg::Unit)) }
+                select #unit name="unit" required {
+                    @for (name, _) in &units { option value=(name) { (name) } }
+                }
+                @if self.app.sealer.is_on() && self.session.office_key().is_some() {
+                    label.check for="route-text" {
+                        input #route-text type="checkbox" name="with_text" value="yes";
+                        " " (t(lang, Msg::RouteWithText))
                     }
                 }
+                button type="submit" { (t(lang, Msg::Route)) }
             }
         }
     }
 }
 
-/// Whether the person of `session` may record `act` (`Act::who_for`).
-fn act_allowed(app: &App, session: &Session, act: &Act) -> bool {
-    act.who_for(&session.login, &app.config.authority.deputies)
-        .iter()
-        .any(|r| session.has(*r))
+/// Whether the case work's forms are laid out on the page: the manager's
+/// workplace. The Director, who may record that work too, has her own section
+/// (`ActForms::directors`).
+fn managers_workplace(session: &LoggedIn) -> bool {
+    session.has(Role::Manager) && session.may(Action::SendReply)
+}
+
+/// Whether the rulebook lets the person of `session` record an act of
+/// `action`: by their roles, or as a deputy named in `[authority]` where a
+/// deputy may act (the reply's extension).
+fn may_record(app: &App, session: &LoggedIn, action: Action) -> bool {
+    let deputies = &app.config.authority.deputies;
+    crate::rulebook::check_deputy(&session.roles, &session.login, deputies, action).is_ok()
 }
 
 /// Any act's form, as posted.
 #[derive(Deserialize)]
 pub(super) struct ActForm {
-    csrf: Option<String>,
     #[serde(default)]
     act: String,
     on: Option<String>,
@@ -376,50 +454,33 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
     })
 }
 
-/// Records an act in the person's own name (`cases::Case::record`) if their
-/// roles allow it (`Act::who`); the page again with what happened.
+/// Records an act in the person's own name (`cases::Case::record`) if the
+/// rulebook lets them (`may_record`); the page again with what happened.
 pub(super) async fn act(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<ActForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        super::appeal::READERS,
-        form.csrf.as_deref()
-    ));
+    Posted { session, form }: Posted<rule::ReadCases, ActForm>,
+) -> Answer {
     let lang = session.lang;
     let act = match act_of(&form, app.today()) {
         Ok(act) => act,
         Err(problem) => {
             let notice = format!("{} {problem}", t(lang, Msg::BadForm));
-            return super::appeal::refused(
-                &app,
-                &session,
-                id,
-                &notice,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(super::appeal::refused(&app, &session, id, &notice, status).await);
         }
     };
-    let who = act.who_for(&session.login, &app.config.authority.deputies);
-    let session = or_refuse!(require(&app, &sessions, &headers, who));
+    if !may_record(&app, &session, act.action()) {
+        return Err(super::access::forbidden(&session));
+    }
     // Sent on with its text: a sealed appeal opened with the session's key,
     // recorded as a disclosure (10.9); never the reporter's identity.
     let act = match act {
         Act::Route { unit, text: None }
             if form.with_text.as_deref() == Some("yes") && app.sealer.is_on() =>
         {
-            let opened =
-                match super::appeal::opened(&app, &session, id, "sent on to a unit (10.9)").await {
-                    Ok(opened) => opened,
-                    Err(refusal) => return refusal,
-                };
+            let purpose = "sent on to a unit (10.9)";
+            let opened = super::appeal::opened(&app, &session, id, purpose).await?;
             Act::Route {
                 unit,
                 text: Some(crate::cases::acts::SentText::of(&opened)),
@@ -427,36 +488,18 @@ pub(super) async fn act(
         }
         other => other,
     };
-    match app
+    let (now, today) = (app.clock.now(), app.today());
+    let recorded = app
         .case()
-        .record(
-            AppealId(id),
-            &act,
-            &session.actor(),
-            app.clock.now(),
-            app.today(),
-        )
-        .await
-    {
+        .record(AppealId(id), &act, &session.actor(), now, today)
+        .await;
+    Ok(match recorded {
         Ok(_) => {
             Redirect::to(&format!("/console/appeals/{id}?done={}", act.name())).into_response()
         }
-        Err(ActError::Invalid(problem)) => {
-            super::appeal::refused(
-                &app,
-                &session,
-                id,
-                &problem,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(ActError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(ActError::Alerts(e)) => {
-            tracing::error!(error = %e, "console: cannot route an appeal");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
+        Err(ActError::Journal(e)) => Problem::from(e).into_response(),
+        Err(e) => super::appeal::refused_with(&app, &session, id, e.into()).await,
+    })
 }
 
 #[cfg(test)]
@@ -471,7 +514,6 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         };
         ActForm {
-            csrf: None,
             act: act.to_owned(),
             on: get("on"),
             until: get("until"),

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::i18n::{Msg, local, t};
-use super::session::Sessions;
 use super::*;
 use crate::app::App;
 use crate::journal::AppealId;
@@ -17,10 +16,8 @@ use crate::journal::AppealId;
 /// when and by whom (an `alert_read` event of the appeal), or a button to mark it.
 pub(super) async fn alerts(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
+    session: Session<rule::DirectorAlerts>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Director]));
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let entries = match app.outbox.alerts(100).await {
@@ -105,18 +102,9 @@ pub(super) async fn alerts(
 /// The Director marks an alert read: an `alert_read` event in her name.
 pub(super) async fn alert_read(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Posted { session, .. }: Posted<rule::DirectorAlerts>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Director],
-        form.csrf.as_deref()
-    ));
     let is_alert = |kind: &str| {
         crate::outbox::DIRECTOR_ALERTS
             .iter()

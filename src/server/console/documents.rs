@@ -12,21 +12,19 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::i18n::{Msg, local, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
 use crate::deadlines::{Deadline, Kind};
-use crate::documents::{
-    DocumentError, DocumentKind, Format, ISSUERS, Issued, ReplyInput, ReplyMethod,
-};
+use crate::documents::{DocumentError, DocumentKind, Format, Issued, ReplyInput, ReplyMethod};
 use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId, Status};
+use crate::server::problem::Problem;
 
 fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
     t(
@@ -39,15 +37,16 @@ fn kind_words(lang: super::i18n::Lang, kind: DocumentKind) -> &'static str {
     )
 }
 
-/// The documents section of an appeal's page.
-pub(super) async fn section(
+/// The documents part of an appeal's page: the register's rows for it, the
+/// cover letter's button (or what it waits for) and the package's.
+pub(super) async fn documents_panel(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     appeal: &Appeal,
     history: &[EventRow],
 ) -> Markup {
     let lang = session.lang;
-    let issuer = ISSUERS.iter().any(|r| session.has(*r));
+    let issuer = session.may(Action::IssueDocuments);
     let entries = match app.documents().list(Some(appeal.id), None).await {
         Ok(entries) => entries,
         Err(e) => {
@@ -122,18 +121,9 @@ pub(super) async fn section(
 /// with its downloads, or with why it was refused.
 pub(super) async fn cover_letter(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Posted { session, .. }: Posted<rule::IssueDocuments>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ISSUERS,
-        form.csrf.as_deref()
-    ));
     match app
         .documents()
         .cover_letter(AppealId(id), &session.actor())
@@ -144,7 +134,7 @@ pub(super) async fn cover_letter(
             crate::documents::ISSUED
         ))
         .into_response(),
-        Err(e) => refusal(&app, &session, id, e, "the cover letter").await,
+        Err(e) => refusal(&app, &session, id, e).await,
     }
 }
 
@@ -156,22 +146,10 @@ pub(super) async fn cover_letter(
 /// SHA-256, recorded before it is handed over, as at the command line.
 pub(super) async fn package(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ISSUERS,
-        form.csrf.as_deref()
-    ));
-    let appeal = match super::appeal::disclosed(&app, &session, id, "materials_package").await {
-        Ok(appeal) => appeal,
-        Err(refused) => return refused,
-    };
+    Posted { session, .. }: Posted<rule::IssueDocuments>,
+) -> Answer {
+    let appeal = super::appeal::disclosed(&app, &session, id, "materials_package").await?;
     let actor = session.actor();
     let keyless = crate::sealing::Unlocked::without_keys(&actor);
     let unlocked = session.office_key().map_or(&keyless, |k| k.as_ref());
@@ -180,7 +158,7 @@ pub(super) async fn package(
         .documents()
         .package_in_memory(appeal, unlocked, &actor)
         .await;
-    match made {
+    Ok(match made {
         Ok((_, bytes)) => (
             [
                 (
@@ -199,7 +177,7 @@ pub(super) async fn package(
             tracing::error!(error = %e, appeal_id = id, "console: cannot make a materials package");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-    }
+    })
 }
 
 /// Where earlier versions wrote a materials package while it was made (in
@@ -223,23 +201,12 @@ pub(super) fn remove_unfinished_packages(app: &App) {
     }
 }
 
-/// A document refused (the appeal's page again, saying why), or failed.
-async fn refusal(
-    app: &App,
-    session: &Session,
-    id: i64,
-    e: DocumentError,
-    what: &'static str,
-) -> Response {
+/// A document refused (the appeal's page again, saying why), or failed (the
+/// problem, logged by the one mapping).
+async fn refusal(app: &App, session: &LoggedIn, id: i64, e: DocumentError) -> Response {
     match e {
-        DocumentError::Refused(why) => {
-            super::appeal::refused(app, session, id, &why, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        DocumentError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
-        e => {
-            tracing::error!(error = %e, document = what, "console: cannot make a document");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        DocumentError::Journal(e) => Problem::from(e).into_response(),
+        e => super::appeal::refused_with(app, session, id, e.into()).await,
     }
 }
 
@@ -281,9 +248,9 @@ fn format_choice(lang: super::i18n::Lang, id: &str) -> Markup {
 /// appeal is replied; the extension notice while its deadline is open (after
 /// `reply_extended`), its date and reason taken from the extended reply
 /// deadline.
-pub(super) fn citizen_forms(session: &Session, appeal: &Appeal, deadlines: &[Deadline]) -> Markup {
+pub(super) fn citizen_forms(session: &LoggedIn, appeal: &Appeal, deadlines: &[Deadline]) -> Markup {
     let lang = session.lang;
-    if !ISSUERS.iter().any(|r| session.has(*r)) || appeal.status == Status::Closed {
+    if !session.may(Action::IssueDocuments) || appeal.status == Status::Closed {
         return html! {};
     }
     let notice_owed = deadlines
@@ -329,7 +296,6 @@ pub(super) fn citizen_forms(session: &Session, appeal: &Appeal, deadlines: &[Dea
 
 #[derive(serde::Deserialize)]
 pub(super) struct ReplyForm {
-    csrf: Option<String>,
     #[serde(default)]
     text: String,
     #[serde(default)]
@@ -343,7 +309,7 @@ pub(super) struct ReplyForm {
 /// disclosure recorded first (`purpose`); or the answer that refuses it.
 async fn opened_for<T>(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     purpose: &str,
     parsed: Result<T, &'static str>,
@@ -433,45 +399,34 @@ fn done(id: i64) -> Response {
 /// chosen (PDF, DOCX or both in a ZIP), which is not kept.
 pub(super) async fn reply(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<ReplyForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ISSUERS,
-        form.csrf.as_deref()
-    ));
+    Posted { session, form }: Posted<rule::IssueDocuments, ReplyForm>,
+) -> Answer {
     let parsed = form
         .method
         .parse::<ReplyMethod>()
         .map_err(|_| "method: email, post or by_hand")
         .and_then(|m| Ok((m, LetterFormat::parse(&form.format)?)));
-    let ((method, format), appeal) = match opened_for(&app, &session, id, "reply", parsed).await {
-        Ok(opened) => opened,
-        Err(refused) => return refused,
-    };
+    let ((method, format), appeal) = opened_for(&app, &session, id, "reply", parsed).await?;
     let input = ReplyInput {
         text: form.text,
         method,
         on: app.today(),
     };
-    match app
-        .documents()
-        .reply(&appeal, &input, &session.actor())
-        .await
-    {
-        Ok(issued) => letter_answer(id, issued, format),
-        Err(e) => refusal(&app, &session, id, e, "the reply").await,
-    }
+    Ok(
+        match app
+            .documents()
+            .reply(&appeal, &input, &session.actor())
+            .await
+        {
+            Ok(issued) => letter_answer(id, issued, format),
+            Err(e) => refusal(&app, &session, id, e).await,
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]
 pub(super) struct NoticeForm {
-    csrf: Option<String>,
     #[serde(default)]
     until: String,
     #[serde(default)]
@@ -487,47 +442,35 @@ pub(super) struct NoticeForm {
 /// act recorded; the letter comes back as an attachment and is not kept.
 pub(super) async fn extension_notice(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<NoticeForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ISSUERS,
-        form.csrf.as_deref()
-    ));
+    Posted { session, form }: Posted<rule::IssueDocuments, NoticeForm>,
+) -> Answer {
     let parsed = form
         .until
         .trim()
         .parse::<chrono::NaiveDate>()
         .map_err(|_| "until: not a date (YYYY-MM-DD)")
         .and_then(|until| Ok((until, LetterFormat::parse(&form.format)?)));
-    let opened = opened_for(&app, &session, id, "extension_notice", parsed).await;
-    let ((until, format), appeal) = match opened {
-        Ok(opened) => opened,
-        Err(refused) => return refused,
-    };
-    match app
-        .documents()
-        .extension_notice(&appeal, until, &form.reason, &session.actor())
-        .await
-    {
-        Ok(issued) => letter_answer(id, issued, format),
-        Err(e) => refusal(&app, &session, id, e, "the extension notice").await,
-    }
+    let ((until, format), appeal) =
+        opened_for(&app, &session, id, "extension_notice", parsed).await?;
+    Ok(
+        match app
+            .documents()
+            .extension_notice(&appeal, until, &form.reason, &session.actor())
+            .await
+        {
+            Ok(issued) => letter_answer(id, issued, format),
+            Err(e) => refusal(&app, &session, id, e).await,
+        },
+    )
 }
 
 /// A registered document's file, as issued, as an attachment.
 pub(super) async fn download(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path((id, format)): Path<(i64, String)>,
+    session: Session<rule::IssueDocuments>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, ISSUERS));
     let not_found = || {
         let lang = session.lang;
         let view = page(
@@ -557,10 +500,6 @@ pub(super) async fn download(
         )
             .into_response(),
         Err(DocumentError::NotFound(_)) => not_found(),
-        Err(DocumentError::Journal(e)) => crate::server::problem::Problem::from(e).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "console: cannot read a document");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => Problem::from(e).into_response(),
     }
 }

@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -17,17 +17,15 @@ use serde::Deserialize;
 
 use super::case::DECISIONS;
 use super::i18n::{Msg, local, t};
-use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
+use crate::cases::ActError;
 use crate::deadlines::Decision;
-use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
+use crate::investigation::{EntryKind, File, FileEntry, InvestigationError, Member, Who};
 use crate::journal::AppealId;
+use crate::server::problem::Problem;
 
-/// Anyone logged in may ask: the file decides who reads it.
-const ANYONE: &[Role] = &[Role::Director, Role::Manager, Role::Operator, Role::Auditor];
-
-fn who(session: &Session) -> Who<'_> {
+fn who(session: &LoggedIn) -> Who<'_> {
     Who {
         login: &session.login,
         roles: &session.roles,
@@ -61,10 +59,8 @@ fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
 /// The files the person may read.
 pub(super) async fn list(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
+    session: Session<rule::Investigations>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
     let lang = session.lang;
     let files = match app.investigations().list(who(&session)).await {
         Ok(files) => files,
@@ -110,24 +106,22 @@ pub(super) struct Done {
 /// One file: opened with the session's key if it holds one, and the forms.
 pub(super) async fn file_page(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(done): Query<Done>,
+    session: Session<rule::Investigations>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, ANYONE));
     let notice = done
         .done
         .as_deref()
         .and_then(|d| d.parse::<EntryKind>().ok())
         .map(|k| format!("{} ✓", kind_words(session.lang, k)));
-    view(&app, &session, id, notice.as_deref(), None, StatusCode::OK).await
+    investigation_page(&app, &session, id, notice.as_deref(), None, StatusCode::OK).await
 }
 
 /// The page of file `id`, with a notice or an error.
-async fn view(
+async fn investigation_page(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: i64,
     notice: Option<&str>,
     error: Option<&str>,
@@ -137,14 +131,14 @@ async fn view(
     let files = app.investigations();
     let appeal = match app.journal.get(AppealId(id)).await {
         Ok(a) => a,
-        Err(e) => return crate::server::problem::Problem::from(e).into_response(),
+        Err(e) => return Problem::from(e).into_response(),
     };
     let exists = match files.exists(appeal.id, who(session)).await {
         Ok(e) => e,
         Err(e) => return failure(e),
     };
-    let may_order = session.has(Role::Director);
-    if exists == Some(false) || (exists.is_none() && !session.has(Role::Manager) && !may_order) {
+    // No file yet: only who may read any file sees that there is none.
+    if exists == Some(false) || (exists.is_none() && !session.may(Action::ReadInvestigationFile)) {
         return forbidden(session);
     }
     // A sealed file opens only with a key; without one the forms still
@@ -161,26 +155,16 @@ async fn view(
         },
         _ => Ok(None),
     };
-    let action = format!("/console/investigations/{id}");
-    let today = app.today();
-    let csrf = html! { input type="hidden" name="csrf" value=(session.csrf); };
-    let hidden = |entry: &str| html! { (csrf) input type="hidden" name="entry" value=(entry); };
-    let date = |name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>| {
-        html! {
-            label for=(field_id) { (t(lang, label)) }
-            input id=(field_id) type="date" name=(name) value=[value] required;
-        }
-    };
-    let members_fields = html! {
-        label for="members" { (t(lang, Msg::InvMembersLogins)) }
-        input #members type="text" name="members" autocomplete="off";
-        label for="outside" { (t(lang, Msg::InvMembersOutside)) }
-        textarea #outside name="outside" rows="3" {}
-    };
     let tz = *app.config.calendar.timezone;
     // After the decision (7.11) nothing more is recorded: no form is offered.
     let decided = matches!(&opened, Ok(Some(file))
-        if file.entries.iter().any(|r| matches!(r.entry, Entry::Decided { .. })));
+        if file.entries.iter().any(|r| matches!(r.entry, FileEntry::Decided { .. })));
+    let forms = EntryForms {
+        session,
+        lang,
+        today: app.today(),
+        action: format!("/console/investigations/{id}"),
+    };
     let title = format!("{} · {}", t(lang, Msg::InvFile), appeal.registration_number);
     let body = html! {
         h1 { (t(lang, Msg::InvFile)) " · " a href={ "/console/appeals/" (id) } { (appeal.registration_number) } }
@@ -195,83 +179,145 @@ async fn view(
         }
         @if decided { p.muted #decided { (t(lang, Msg::InvDecidedNoMore)) } }
         @if !decided { div.acts {
-            @if exists.is_none() && may_order {
-                form.card #order method="post" action=(action) {
-                    h3 { (t(lang, Msg::OrderHeading)) }
-                    (hidden("ordered"))
-                    label for="number" { (t(lang, Msg::InvOrderNumber)) }
-                    input #number type="text" name="number" required;
-                    (date("on", "order-on", Msg::OrderDate, Some(today)))
-                    (members_fields)
-                    button type="submit" { (t(lang, Msg::Order)) }
-                }
+            @if exists.is_none() && session.may(Action::OrderInvestigation) {
+                (forms.order())
             }
             @if exists.is_some() {
-                form.card #request method="post" action=(action) {
-                    h3 { (t(lang, Msg::InvRequestHeading)) }
-                    (hidden("materials_requested"))
-                    label for="from" { (t(lang, Msg::InvFromWhom)) }
-                    input #from type="text" name="from" required;
-                    label for="what" { (t(lang, Msg::InvWhat)) }
-                    textarea #what name="what" rows="2" required {}
-                    (date("on", "request-on", Msg::OnDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                form.card #received method="post" action=(action) {
-                    h3 { (t(lang, Msg::EventMaterialsReceived)) }
-                    (hidden("materials_received"))
-                    label for="request" { (t(lang, Msg::InvRequestNumber)) }
-                    input #request type="number" name="request" min="1" required;
-                    (date("on", "received-on", Msg::OnDate, Some(today)))
-                    label for="note" { (t(lang, Msg::InvNote)) }
-                    input #note type="text" name="note";
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                form.card #conclusion method="post" action=(action) {
-                    h3 { (t(lang, Msg::InvConclusionHeading)) }
-                    (hidden("conclusion"))
-                    label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
-                    textarea #conclusion-text name="text" rows="6" required {}
-                    fieldset #substantiated {
-                        legend { (t(lang, Msg::InvSubstantiatedQuestion)) }
-                        label { input type="radio" name="substantiated" value="yes" required; " " (t(lang, Msg::InvSubstantiatedYes)) }
-                        label { input type="radio" name="substantiated" value="no" required; " " (t(lang, Msg::InvSubstantiatedNo)) }
-                    }
-                    (date("on", "conclusion-on", Msg::OnDate, Some(today)))
-                    button type="submit" { (t(lang, Msg::Record)) }
-                }
-                @if may_order {
-                    form.card #commission method="post" action=(action) {
-                        h3 { (t(lang, Msg::InvCommissionHeading)) }
-                        (hidden("commission"))
-                        (date("on", "commission-on", Msg::OnDate, Some(today)))
-                        (members_fields)
-                        button type="submit" { (t(lang, Msg::Record)) }
-                    }
-                    form.card #extend method="post" action=(action) {
-                        h3 { (t(lang, Msg::ExtendHeading)) }
-                        (hidden("extended"))
-                        (date("until", "extend-until", Msg::Until, None))
-                        label for="reference" { (t(lang, Msg::WrittenDecision)) }
-                        input #reference type="text" name="reference" required;
-                        label for="extend-reason" { (t(lang, Msg::Reason)) }
-                        input #extend-reason type="text" name="reason" required;
-                        button type="submit" { (t(lang, Msg::Extend)) }
-                    }
-                    form.card #decide method="post" action=(action) {
-                        h3 { (t(lang, Msg::DecisionHeading)) }
-                        (hidden("decided"))
-                        (super::case::decision_select(lang))
-                        label for="decision-text" { (t(lang, Msg::InvDecisionText)) }
-                        textarea #decision-text name="text" rows="3" {}
-                        (date("on", "decision-on", Msg::OnDate, Some(today)))
-                        button type="submit" { (t(lang, Msg::Record)) }
-                    }
-                }
+                (forms.commissions_work())
+                (forms.directors())
             }
         } }
     };
     (status, page(lang, &title, Some(session), body)).into_response()
+}
+
+/// The entries' forms of one file's page: each posts to the file's route.
+struct EntryForms<'a> {
+    session: &'a LoggedIn,
+    lang: super::i18n::Lang,
+    today: NaiveDate,
+    action: String,
+}
+
+impl EntryForms<'_> {
+    /// The form's CSRF token and the entry it records.
+    fn hidden(&self, entry: &str) -> Markup {
+        super::hidden_fields(&self.session.csrf, "entry", entry)
+    }
+
+    /// A labelled date field, required.
+    fn date(&self, name: &str, field_id: &str, label: Msg, value: Option<NaiveDate>) -> Markup {
+        super::date_field(self.lang, name, field_id, label, value)
+    }
+
+    /// The commission's members: logins, and people from outside.
+    fn members(&self) -> Markup {
+        let lang = self.lang;
+        html! {
+            label for="members" { (t(lang, Msg::InvMembersLogins)) }
+            input #members type="text" name="members" autocomplete="off";
+            label for="outside" { (t(lang, Msg::InvMembersOutside)) }
+            textarea #outside name="outside" rows="3" {}
+        }
+    }
+
+    /// The Director's order, with the commission (7.5).
+    fn order(&self) -> Markup {
+        let lang = self.lang;
+        html! {
+            form.card #order method="post" action=(self.action) {
+                h3 { (t(lang, Msg::OrderHeading)) }
+                (self.hidden("ordered"))
+                label for="number" { (t(lang, Msg::InvOrderNumber)) }
+                input #number type="text" name="number" required;
+                (self.date("on", "order-on", Msg::OrderDate, Some(self.today)))
+                (self.members())
+                button type="submit" { (t(lang, Msg::Order)) }
+            }
+        }
+    }
+
+    /// The commission's work, offered to whoever reads the file (the file's
+    /// own check decides): requests for materials, their receipt, the
+    /// conclusion.
+    fn commissions_work(&self) -> Markup {
+        let (lang, today) = (self.lang, self.today);
+        html! {
+            form.card #request method="post" action=(self.action) {
+                h3 { (t(lang, Msg::InvRequestHeading)) }
+                (self.hidden("materials_requested"))
+                label for="from" { (t(lang, Msg::InvFromWhom)) }
+                input #from type="text" name="from" required;
+                label for="what" { (t(lang, Msg::InvWhat)) }
+                textarea #what name="what" rows="2" required {}
+                (self.date("on", "request-on", Msg::OnDate, Some(today)))
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+            form.card #received method="post" action=(self.action) {
+                h3 { (t(lang, Msg::EventMaterialsReceived)) }
+                (self.hidden("materials_received"))
+                label for="request" { (t(lang, Msg::InvRequestNumber)) }
+                input #request type="number" name="request" min="1" required;
+                (self.date("on", "received-on", Msg::OnDate, Some(today)))
+                label for="note" { (t(lang, Msg::InvNote)) }
+                input #note type="text" name="note";
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+            form.card #conclusion method="post" action=(self.action) {
+                h3 { (t(lang, Msg::InvConclusionHeading)) }
+                (self.hidden("conclusion"))
+                label for="conclusion-text" { (t(lang, Msg::InvConclusion)) }
+                textarea #conclusion-text name="text" rows="6" required {}
+                fieldset #substantiated {
+                    legend { (t(lang, Msg::InvSubstantiatedQuestion)) }
+                    label { input type="radio" name="substantiated" value="yes" required; " " (t(lang, Msg::InvSubstantiatedYes)) }
+                    label { input type="radio" name="substantiated" value="no" required; " " (t(lang, Msg::InvSubstantiatedNo)) }
+                }
+                (self.date("on", "conclusion-on", Msg::OnDate, Some(today)))
+                button type="submit" { (t(lang, Msg::Record)) }
+            }
+        }
+    }
+
+    /// The Director's: a change of the commission, the extension (7.5), the
+    /// decision (7.11).
+    fn directors(&self) -> Markup {
+        let (lang, today, session) = (self.lang, self.today, self.session);
+        html! {
+            @if session.may(Action::ChangeCommission) {
+                form.card #commission method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::InvCommissionHeading)) }
+                    (self.hidden("commission"))
+                    (self.date("on", "commission-on", Msg::OnDate, Some(today)))
+                    (self.members())
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+            }
+            @if session.may(Action::ExtendInvestigation) {
+                form.card #extend method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::ExtendHeading)) }
+                    (self.hidden("extended"))
+                    (self.date("until", "extend-until", Msg::Until, None))
+                    label for="reference" { (t(lang, Msg::WrittenDecision)) }
+                    input #reference type="text" name="reference" required;
+                    label for="extend-reason" { (t(lang, Msg::Reason)) }
+                    input #extend-reason type="text" name="reason" required;
+                    button type="submit" { (t(lang, Msg::Extend)) }
+                }
+            }
+            @if session.may(Action::Decide) {
+                form.card #decide method="post" action=(self.action) {
+                    h3 { (t(lang, Msg::DecisionHeading)) }
+                    (self.hidden("decided"))
+                    (super::case::decision_select(lang))
+                    label for="decision-text" { (t(lang, Msg::InvDecisionText)) }
+                    textarea #decision-text name="text" rows="3" {}
+                    (self.date("on", "decision-on", Msg::OnDate, Some(today)))
+                    button type="submit" { (t(lang, Msg::Record)) }
+                }
+            }
+        }
+    }
 }
 
 /// The opened file: the order, the commission, the requests, the extension,
@@ -300,7 +346,7 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
                 } }
                 tbody {
                     @for (request, answered) in file.requests() {
-                        @if let Entry::MaterialsRequested { request, on, from, what } = request {
+                        @if let FileEntry::MaterialsRequested { request, on, from, what } = request {
                             tr.overdue[answered.is_none()] {
                                 td { (request) } td { (on.format("%d.%m.%Y")) } td { (from) } td { (what) }
                                 td { @if let Some(d) = answered { (d.format("%d.%m.%Y")) } @else { "—" } }
@@ -324,27 +370,27 @@ fn file_view(lang: super::i18n::Lang, tz: chrono_tz::Tz, file: &File) -> Markup 
     }
 }
 
-fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
+fn entry_detail(lang: super::i18n::Lang, entry: &FileEntry) -> Markup {
     html! {
         @match entry {
-            Entry::Ordered { number, on, .. } => { p { "№ " (number) " · " (on.format("%d.%m.%Y")) } }
-            Entry::Commission { on, members } => {
+            FileEntry::Ordered { number, on, .. } => { p { "№ " (number) " · " (on.format("%d.%m.%Y")) } }
+            FileEntry::Commission { on, members } => {
                 p { (on.format("%d.%m.%Y")) " · " (members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")) }
             }
-            Entry::Extended { until, reference, reason } => {
+            FileEntry::Extended { until, reference, reason } => {
                 p { (t(lang, Msg::Until)) " " (until.format("%d.%m.%Y")) " · " (reference) " · " (reason) }
             }
-            Entry::MaterialsRequested { request, from, what, .. } => { p { "№ " (request) " · " (from) ": " (what) } }
-            Entry::MaterialsReceived { request, on, note } => {
+            FileEntry::MaterialsRequested { request, from, what, .. } => { p { "№ " (request) " · " (from) ": " (what) } }
+            FileEntry::MaterialsReceived { request, on, note } => {
                 p { "№ " (request) " · " (on.format("%d.%m.%Y")) @if !note.is_empty() { " · " (note) } }
             }
-            Entry::Conclusion { on, text, substantiated } => {
+            FileEntry::Conclusion { on, text, substantiated } => {
                 p { (on.format("%d.%m.%Y")) @if let Some(found) = substantiated {
                     " · " span.substantiated { (t(lang, if *found { Msg::InvSubstantiatedYes } else { Msg::InvSubstantiatedNo })) }
                 } }
                 pre.text { (text) }
             }
-            Entry::Decided { decision, on, text } => {
+            FileEntry::Decided { decision, on, text } => {
                 p { (decision_words(lang, *decision)) " · " (on.format("%d.%m.%Y")) }
                 @if !text.is_empty() { pre.text { (text) } }
             }
@@ -355,7 +401,6 @@ fn entry_detail(lang: super::i18n::Lang, entry: &Entry) -> Markup {
 /// Any entry's form, as posted.
 #[derive(Deserialize)]
 pub(super) struct EntryForm {
-    csrf: Option<String>,
     #[serde(default)]
     entry: String,
     on: Option<String>,
@@ -400,7 +445,7 @@ fn members_of(form: &EntryForm) -> Vec<Member> {
 }
 
 /// What was posted, as an entry; the error names the field.
-fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
+fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<FileEntry, String> {
     let on = match form.on.as_deref().filter(|v| !v.is_empty()) {
         None => today,
         Some(v) => v
@@ -408,32 +453,32 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
             .map_err(|_| format!("on: {v:?} is not a date (YYYY-MM-DD)"))?,
     };
     Ok(match form.entry.as_str() {
-        "ordered" => Entry::Ordered {
+        "ordered" => FileEntry::Ordered {
             number: form.number.trim().to_owned(),
             on,
             members: members_of(form),
         },
-        "commission" => Entry::Commission {
+        "commission" => FileEntry::Commission {
             on,
             members: members_of(form),
         },
-        "extended" => Entry::Extended {
+        "extended" => FileEntry::Extended {
             until: parsed(&form.until).ok_or("until: a date (YYYY-MM-DD) is required")?,
             reference: form.reference.trim().to_owned(),
             reason: form.reason.trim().to_owned(),
         },
-        "materials_requested" => Entry::MaterialsRequested {
+        "materials_requested" => FileEntry::MaterialsRequested {
             request: 0,
             on,
             from: form.from.trim().to_owned(),
             what: form.what.trim().to_owned(),
         },
-        "materials_received" => Entry::MaterialsReceived {
+        "materials_received" => FileEntry::MaterialsReceived {
             request: parsed(&form.request).ok_or("request: a number is required")?,
             on,
             note: form.note.trim().to_owned(),
         },
-        "conclusion" => Entry::Conclusion {
+        "conclusion" => FileEntry::Conclusion {
             on,
             text: form.text.trim().to_owned(),
             // Missing, it is refused by the entry's check, after the text.
@@ -446,7 +491,7 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
         },
         "decided" => {
             let value = form.decision.as_deref().unwrap_or_default();
-            Entry::Decided {
+            FileEntry::Decided {
                 decision: serde_json::from_value(serde_json::json!(value))
                     .map_err(|_| format!("decision: {value:?} is not a decision of 7.11"))?,
                 on,
@@ -460,24 +505,15 @@ fn entry_of(form: &EntryForm, today: NaiveDate) -> Result<Entry, String> {
 /// Records a posted entry, then shows the file again.
 pub(super) async fn record(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<EntryForm>,
+    Posted { session, form }: Posted<rule::Investigations, EntryForm>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        ANYONE,
-        form.csrf.as_deref()
-    ));
     let lang = session.lang;
     let entry = match entry_of(&form, app.today()) {
         Ok(entry) => entry,
         Err(problem) => {
             let why = format!("{} {problem}", t(lang, Msg::BadForm));
-            return view(
+            return investigation_page(
                 &app,
                 &session,
                 id,
@@ -498,25 +534,21 @@ pub(super) async fn record(
         Ok(_) => Redirect::to(&format!("/console/investigations/{id}?done={kind}")).into_response(),
         Err(InvestigationError::Forbidden(_)) => forbidden(&session),
         Err(
-            e @ (InvestigationError::Invalid(_)
-            | InvestigationError::NotFound(_)
-            | InvestigationError::Act(crate::cases::ActError::Invalid(_))),
-        ) => {
-            view(
-                &app,
-                &session,
-                id,
-                None,
-                Some(&e.to_string()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => failure(e),
+            e @ (InvestigationError::Journal(_) | InvestigationError::Act(ActError::Journal(_))),
+        ) => failure(e),
+        // What does not fit the file (the one mapping's 4xx): the page again,
+        // saying why.
+        Err(e) => match Problem::from(e) {
+            problem if problem.status().is_client_error() => {
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                investigation_page(&app, &session, id, None, Some(problem.detail()), status).await
+            }
+            problem => problem.into_response(),
+        },
     }
 }
 
-fn forbidden(session: &Session) -> Response {
+fn forbidden(session: &LoggedIn) -> Response {
     let lang = session.lang;
     let view = page(
         lang,
@@ -527,14 +559,10 @@ fn forbidden(session: &Session) -> Response {
     (StatusCode::FORBIDDEN, view).into_response()
 }
 
+/// The file cannot be read or written now: the problem, as the one mapping
+/// (`server::problem`) answers it.
 fn failure(e: InvestigationError) -> Response {
-    match e {
-        InvestigationError::Journal(e) => crate::server::problem::Problem::from(e).into_response(),
-        other => {
-            tracing::error!(error = %other, "console: the investigation file failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
+    Problem::from(e).into_response()
 }
 
 #[cfg(test)]
@@ -543,7 +571,6 @@ mod tests {
 
     fn form(entry: &str) -> EntryForm {
         EntryForm {
-            csrf: None,
             entry: entry.into(),
             on: Some("2026-12-16".into()),
             until: None,
@@ -578,7 +605,7 @@ mod tests {
     #[test]
     fn a_posted_form_becomes_its_entry_and_a_bad_one_names_its_field() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap_or_default();
-        let Ok(Entry::Ordered { members, .. }) = entry_of(&form("ordered"), today) else {
+        let Ok(FileEntry::Ordered { members, .. }) = entry_of(&form("ordered"), today) else {
             panic!("an order");
         };
         assert_eq!(members.len(), 3);
@@ -586,7 +613,7 @@ mod tests {
         assert_eq!(members[2].position, "юрист");
         assert!(matches!(
             entry_of(&form("decided"), today),
-            Ok(Entry::Decided {
+            Ok(FileEntry::Decided {
                 decision: Decision::OtherMeasures,
                 ..
             })

@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::{Msg, local, t};
-use super::session::Sessions;
 use super::*;
 use crate::app::App;
 use crate::journal::{AppealId, AppealKey, ListFilter};
@@ -36,18 +34,12 @@ pub(super) struct JournalQuery {
 /// text, newest first, with filters and pages.
 pub(super) async fn journal(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Query(q): Query<JournalQuery>,
+    session: Session<rule::ReadJournal>,
 ) -> Response {
-    let session = or_refuse!(require(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Manager, Role::Director, Role::Auditor]
-    ));
     let lang = session.lang;
-    let readers = session.has(Role::Manager) || session.has(Role::Director);
+    // A number links to the appeal's page for whom it would let in.
+    let readers = session.may(Action::ReadCases);
     let page_no = q.page.unwrap_or(0).min(100_000);
     let appeals = match parsed::<AppealKey>(&q.number) {
         Some(key) => match app.journal.find(&key).await {

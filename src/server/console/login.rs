@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Extension, Form, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
+use super::access::SignedIn;
 use super::i18n::{self, Lang, Msg, local, t};
 use super::session::Sessions;
 use super::*;
@@ -261,14 +262,8 @@ pub(super) async fn logout(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    _: Posted<SignedIn>,
 ) -> Response {
-    let Some(session) = current(&app, &sessions, &headers) else {
-        return Redirect::to("/console/login").into_response();
-    };
-    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return *refused;
-    }
     if let Some(id) = cookie(&headers, COOKIE) {
         sessions.end(id, app.clock.now());
     }
@@ -278,15 +273,8 @@ pub(super) async fn logout(
 pub(super) async fn logout_everywhere(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    Posted { session, .. }: Posted<SignedIn>,
 ) -> Response {
-    let Some(session) = current(&app, &sessions, &headers) else {
-        return Redirect::to("/console/login").into_response();
-    };
-    if let Err(refused) = check_csrf(&session, form.csrf.as_deref()) {
-        return *refused;
-    }
     let ended = sessions.end_all(&session.login);
     tracing::info!(
         login = session.login,
@@ -307,7 +295,6 @@ fn logged_out(app: &App) -> Response {
 
 #[derive(Deserialize)]
 pub(super) struct LanguageForm {
-    csrf: Option<String>,
     lang: Option<String>,
 }
 
@@ -318,15 +305,8 @@ pub(super) async fn set_language(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
-    Form(form): Form<LanguageForm>,
+    Posted { session, form }: Posted<rule::ChooseLanguage, LanguageForm>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        Role::ALL,
-        form.csrf.as_deref()
-    ));
     let Some(lang) = form.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()) else {
         let lang = session.lang;
         let view = page(

@@ -20,15 +20,14 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
-use super::appeal::READERS;
 use super::i18n::{Lang, Msg, local, t};
-use super::session::{Session, Sessions};
-use super::{Refusal, page};
+use super::session::LoggedIn;
+use super::{Answer, Refusal, Session, page, rule};
 use crate::app::App;
 use crate::journal::{Appeal, AppealId, JournalError};
 use crate::mailbox::store::{self as mail, AttachmentInfo, MessageFields, MessagePk};
@@ -112,7 +111,7 @@ impl From<crate::pbx::recordings::RecordingError> for Failure {
 
 /// The key a session reads with: the office key it unlocked at the login, or
 /// none, for what was stored plain.
-fn key_of(session: &Session) -> Arc<Unlocked> {
+fn key_of(session: &LoggedIn) -> Arc<Unlocked> {
     session
         .office_key()
         .cloned()
@@ -141,10 +140,10 @@ struct Call {
 
 /// The materials part of a revealed appeal's page. The disclosure of the page
 /// itself is the reveal's; each download records its own.
-pub(super) async fn render(app: &App, session: &Session, appeal: &Appeal) -> Markup {
+pub(super) async fn render(app: &App, session: &LoggedIn, appeal: &Appeal) -> Markup {
     let lang = session.lang;
     match read(app, session, appeal.id).await {
-        Ok((mails, calls)) => view(app, lang, appeal, &mails, &calls),
+        Ok((mails, calls)) => materials_list(app, lang, appeal, &mails, &calls),
         Err(e) => {
             e.log(appeal.id.0, "page");
             html! {
@@ -159,7 +158,7 @@ pub(super) async fn render(app: &App, session: &Session, appeal: &Appeal) -> Mar
 
 async fn read(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     id: AppealId,
 ) -> Result<(Vec<Mail>, Vec<Call>), Failure> {
     let db = &app.db;
@@ -191,7 +190,14 @@ async fn read(
     Ok((mails, calls))
 }
 
-fn view(app: &App, lang: Lang, appeal: &Appeal, mails: &[Mail], calls: &[Call]) -> Markup {
+/// The materials as the page lists them: the mail thread, then the calls.
+fn materials_list(
+    app: &App,
+    lang: Lang,
+    appeal: &Appeal,
+    mails: &[Mail],
+    calls: &[Call],
+) -> Markup {
     let tz = *app.config.calendar.timezone;
     let base = format!("/console/appeals/{}", appeal.id);
     let needs_key = html! { p.muted { (t(lang, Msg::SealedNeedsKey)) } };
@@ -332,7 +338,7 @@ fn size(bytes: i64) -> String {
 }
 
 /// A page given instead of a download.
-fn refusal(session: &Session, status: StatusCode, msg: Msg) -> Response {
+fn refusal(session: &LoggedIn, status: StatusCode, msg: Msg) -> Response {
     let lang = session.lang;
     let view = page(
         lang,
@@ -343,25 +349,25 @@ fn refusal(session: &Session, status: StatusCode, msg: Msg) -> Response {
     (status, view).into_response()
 }
 
-fn not_found(session: &Session) -> Response {
+fn not_found(session: &LoggedIn) -> Response {
     refusal(session, StatusCode::NOT_FOUND, Msg::NotFound)
 }
 
-fn needs_key(session: &Session) -> Response {
+fn needs_key(session: &LoggedIn) -> Response {
     refusal(session, StatusCode::FORBIDDEN, Msg::NeedsKey)
 }
 
-fn unavailable(session: &Session, failure: Failure, appeal: i64, what: &str) -> Response {
+fn unavailable(session: &LoggedIn, failure: Failure, appeal: i64, what: &str) -> Response {
     failure.log(appeal, what);
     refusal(session, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable)
 }
 
 /// The appeal a download names, or the page to answer with.
-async fn appeal_of(app: &App, session: &Session, id: i64, what: &str) -> Result<Appeal, Refusal> {
+async fn appeal_of(app: &App, session: &LoggedIn, id: i64, what: &str) -> Result<Appeal, Refusal> {
     match app.journal.get(AppealId(id)).await {
         Ok(appeal) => Ok(appeal),
-        Err(JournalError::NotFound(_)) => Err(Box::new(not_found(session))),
-        Err(e) => Err(Box::new(unavailable(session, e.into(), id, what))),
+        Err(JournalError::NotFound(_)) => Err(not_found(session).into()),
+        Err(e) => Err(unavailable(session, e.into(), id, what).into()),
     }
 }
 
@@ -370,37 +376,41 @@ async fn appeal_of(app: &App, session: &Session, id: i64, what: &str) -> Result<
 /// refused while sealed and the session holds no key.
 async fn mail_of(
     app: &App,
-    session: &Session,
+    session: &LoggedIn,
     appeal: &Appeal,
     mail_id: i64,
     what: &str,
 ) -> Result<(usize, mail::ThreadMessage), Refusal> {
     let thread = mail::thread_of(&app.db, appeal.id)
         .await
-        .map_err(|e| Box::new(unavailable(session, e.into(), appeal.id.0, what)))?;
+        .map_err(|e| Refusal::from(unavailable(session, e.into(), appeal.id.0, what)))?;
     let Some((n, m)) = thread
         .into_iter()
         .enumerate()
         .find(|(_, m)| m.id == mail_id)
     else {
-        return Err(Box::new(not_found(session)));
+        return Err(not_found(session).into());
     };
     if m.destroyed {
-        return Err(Box::new(not_found(session)));
+        return Err(not_found(session).into());
     }
     if m.generation.is_some() && session.office_key().is_none() {
-        return Err(Box::new(needs_key(session)));
+        return Err(needs_key(session).into());
     }
     Ok((n + 1, m))
 }
 
 /// Records the disclosure of `appeal`'s materials (`purpose`) before they leave.
-async fn record(app: &App, session: &Session, appeal: &Appeal, purpose: &str) -> Option<Response> {
+async fn record(
+    app: &App,
+    session: &LoggedIn,
+    appeal: &Appeal,
+    purpose: &str,
+) -> Result<(), Refusal> {
     app.journal
         .record_disclosure(&[appeal.id], &session.actor(), purpose)
         .await
-        .err()
-        .map(|e| unavailable(session, e.into(), appeal.id.0, purpose))
+        .map_err(|e| unavailable(session, e.into(), appeal.id.0, purpose).into())
 }
 
 /// `Content-Disposition` for a name that is safe already (`materials::safe_name`):
@@ -441,57 +451,50 @@ fn download(content_type: &'static str, disposition: HeaderValue, bytes: Vec<u8>
 /// A mail of the appeal as it was received (`.eml`).
 pub(super) async fn raw_mail(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path((id, mail_id)): Path<(i64, i64)>,
-) -> Response {
+    session: Session<rule::Reveal>,
+) -> Answer {
     const WHAT: &str = "console: raw mail";
-    let session = or_refuse!(super::require(&app, &sessions, &headers, READERS));
-    let appeal = or_refuse!(appeal_of(&app, &session, id, WHAT).await);
-    let (n, m) = or_refuse!(mail_of(&app, &session, &appeal, mail_id, WHAT).await);
-    if let Some(refused) = record(&app, &session, &appeal, WHAT).await {
-        return refused;
-    }
-    match mail::raw_unlocked(&app.db, MessagePk(m.id), &key_of(&session)).await {
-        Ok(Some(raw)) if !raw.is_empty() => {
-            let name = format!("{}-mail-{n}.eml", appeal.registration_number);
-            download(
-                "message/rfc822",
-                disposition("attachment", &crate::materials::safe_name(&name)),
-                raw,
-            )
-        }
-        Ok(_) => not_found(&session),
-        Err(e) => unavailable(&session, e.into(), id, WHAT),
-    }
+    let appeal = appeal_of(&app, &session, id, WHAT).await?;
+    let (n, m) = mail_of(&app, &session, &appeal, mail_id, WHAT).await?;
+    record(&app, &session, &appeal, WHAT).await?;
+    Ok(
+        match mail::raw_unlocked(&app.db, MessagePk(m.id), &key_of(&session)).await {
+            Ok(Some(raw)) if !raw.is_empty() => {
+                let name = format!("{}-mail-{n}.eml", appeal.registration_number);
+                download(
+                    "message/rfc822",
+                    disposition("attachment", &crate::materials::safe_name(&name)),
+                    raw,
+                )
+            }
+            Ok(_) => not_found(&session),
+            Err(e) => unavailable(&session, e.into(), id, WHAT),
+        },
+    )
 }
 
 /// The attachment at position `k` (1 for the first) of a mail of the appeal.
 pub(super) async fn attachment(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path((id, mail_id, k)): Path<(i64, i64, i64)>,
-) -> Response {
+    session: Session<rule::Reveal>,
+) -> Answer {
     const WHAT: &str = "console: attachment";
-    let session = or_refuse!(super::require(&app, &sessions, &headers, READERS));
-    let appeal = or_refuse!(appeal_of(&app, &session, id, WHAT).await);
-    let (_, m) = or_refuse!(mail_of(&app, &session, &appeal, mail_id, WHAT).await);
+    let appeal = appeal_of(&app, &session, id, WHAT).await?;
+    let (_, m) = mail_of(&app, &session, &appeal, mail_id, WHAT).await?;
     let pk = MessagePk(m.id);
     let key = key_of(&session);
-    let listed = match mail::attachment_list(&app.db, pk, &key).await {
-        Ok(listed) => listed,
-        Err(e) => return unavailable(&session, e.into(), id, WHAT),
-    };
+    let listed = mail::attachment_list(&app.db, pk, &key)
+        .await
+        .map_err(|e| unavailable(&session, e.into(), id, WHAT))?;
     let index = k - 1;
     match usize::try_from(index).ok().and_then(|i| listed.get(i)) {
         Some(a) if !a.destroyed => {}
-        _ => return not_found(&session),
+        _ => return Ok(not_found(&session)),
     }
-    if let Some(refused) = record(&app, &session, &appeal, WHAT).await {
-        return refused;
-    }
-    match mail::attachment_at(&app.db, pk, index, &key).await {
+    record(&app, &session, &appeal, WHAT).await?;
+    Ok(match mail::attachment_at(&app.db, pk, index, &key).await {
         Ok(Some(a)) => {
             let name = crate::materials::safe_name(a.filename.as_deref().unwrap_or("attachment"));
             // Never rendered by the browser, whatever the mail said it was.
@@ -503,44 +506,37 @@ pub(super) async fn attachment(
         }
         Ok(None) => not_found(&session),
         Err(e) => unavailable(&session, e.into(), id, WHAT),
-    }
+    })
 }
 
 /// The recording of the appeal's call at position `n` (1 for the first), for
 /// the page's player and for download.
 pub(super) async fn recording(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path((id, n)): Path<(i64, i64)>,
-) -> Response {
+    session: Session<rule::Reveal>,
+) -> Answer {
     const WHAT: &str = "console: recording";
-    let session = or_refuse!(super::require(&app, &sessions, &headers, READERS));
-    let appeal = or_refuse!(appeal_of(&app, &session, id, WHAT).await);
-    let calls = match crate::pbx::store::calls_of(&app.db, appeal.id).await {
-        Ok(calls) => calls,
-        Err(e) => return unavailable(&session, e.into(), id, WHAT),
-    };
+    let failed = |failure: Failure| Refusal::from(unavailable(&session, failure, id, WHAT));
+    let appeal = appeal_of(&app, &session, id, WHAT).await?;
+    let calls = crate::pbx::store::calls_of(&app.db, appeal.id)
+        .await
+        .map_err(|e| failed(e.into()))?;
     let Some((source, call_id, _)) = usize::try_from(n - 1).ok().and_then(|i| calls.get(i)) else {
-        return not_found(&session);
+        return Ok(not_found(&session));
     };
     match crate::pbx::store::stored_recording(&app.db, source, call_id).await {
-        Ok(None) => return not_found(&session),
-        Ok(Some((_, Some(_)))) if session.office_key().is_none() => return needs_key(&session),
+        Ok(None) => return Ok(not_found(&session)),
+        Ok(Some((_, Some(_)))) if session.office_key().is_none() => return Ok(needs_key(&session)),
         Ok(Some(_)) => {}
-        Err(e) => return unavailable(&session, e.into(), id, WHAT),
+        Err(e) => return Err(failed(e.into())),
     }
-    if let Some(refused) = record(&app, &session, &appeal, WHAT).await {
-        return refused;
-    }
-    let reader = match app
+    record(&app, &session, &appeal, WHAT).await?;
+    let reader = app
         .pbx
         .open_recording(&key_of(&session), source, call_id)
         .await
-    {
-        Ok(reader) => reader,
-        Err(e) => return unavailable(&session, e.into(), id, WHAT),
-    };
+        .map_err(|e| failed(e.into()))?;
     let read = tokio::task::spawn_blocking(move || {
         let (mut reader, mut bytes) = (reader, Vec::new());
         reader.read_to_end(&mut bytes).map(|_| bytes)
@@ -548,11 +544,11 @@ pub(super) async fn recording(
     .await;
     let bytes = match read {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => return unavailable(&session, Failure::Recording(e.into()), id, WHAT),
-        Err(_) => return unavailable(&session, Failure::Blocking, id, WHAT),
+        Ok(Err(e)) => return Err(failed(Failure::Recording(e.into()))),
+        Err(_) => return Err(failed(Failure::Blocking)),
     };
     let stem = format!("{}-call-{n}", appeal.registration_number);
-    match audio_type(&bytes) {
+    Ok(match audio_type(&bytes) {
         Some((content_type, extension)) => download(
             content_type,
             disposition("inline", &format!("{stem}.{extension}")),
@@ -564,7 +560,7 @@ pub(super) async fn recording(
             disposition("attachment", &format!("{stem}.audio")),
             bytes,
         ),
-    }
+    })
 }
 
 /// The audio type a recording's first bytes say, with its file extension.

@@ -2,10 +2,12 @@
 //! under `/console`. Server-rendered HTML (maud), one embedded style sheet, one
 //! small script module (the live queue); every flow works with forms alone.
 //!
-//! - here: the routes, the page frame, the session and role checks every handler
-//!   makes (`require`, `require_post`, `or_refuse!`), and the headers every answer
-//!   carries (CSP with `script-src 'self'`, `frame-ancestors 'none'`,
-//!   `Cache-Control: no-store`).
+//! - here: the routes, the page frame (its links asking the rulebook, as the
+//!   routes do), and the headers every answer carries (CSP with `script-src
+//!   'self'`, `frame-ancestors 'none'`, `Cache-Control: no-store`).
+//! - `access`: what every handler takes: the session allowed an action of the
+//!   rulebook (`Session<A>`), a form's post with its CSRF token checked
+//!   (`Posted<A, T>`), and the refusal (`Refusal`) they pass on with `?`.
 //! - `session`: sessions in memory, their cookie, idle and absolute limits, CSRF
 //!   tokens, failed logins and the lockout.
 //! - `i18n`: the words in Kazakh, Russian and English; Astana time.
@@ -23,16 +25,7 @@
 //! the operator's notes are `pbx::notes::record_operator_notes`, a classification
 //! `cases::classify`.
 
-/// The value of a `Result<_, Refusal>`, or the refusal as the handler's answer.
-macro_rules! or_refuse {
-    ($result:expr) => {
-        match $result {
-            Ok(value) => value,
-            Err(refusal) => return *refusal,
-        }
-    };
-}
-
+mod access;
 mod appeal;
 mod audit;
 mod board;
@@ -58,13 +51,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
-use serde::Deserialize;
 
 use crate::app::App;
-use crate::persons::Role;
-use crate::tokens::tokens_equal;
+use crate::rulebook::{Action, rule};
+use access::{Answer, Posted, Refusal, Session};
 use i18n::{Lang, Msg, t};
-use session::{COOKIE, Session, Sessions};
+use session::{COOKIE, LoggedIn, Sessions};
 
 const CSS: &str = include_str!("console.css");
 
@@ -286,73 +278,6 @@ fn set_cookie(app: &App, name: &str, value: &str, path: &str, max_age: Option<i6
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("senim_invalid=1"))
 }
 
-/// The live session of the request, if any.
-fn current(app: &App, sessions: &Sessions, headers: &HeaderMap) -> Option<Arc<Session>> {
-    sessions.touch(cookie(headers, COOKIE)?, app.clock.now())
-}
-
-/// The session, holding one of `roles`; otherwise the login page (no session) or
-/// a 403 page.
-fn require(
-    app: &App,
-    sessions: &Sessions,
-    headers: &HeaderMap,
-    roles: &[Role],
-) -> Result<Arc<Session>, Refusal> {
-    let Some(session) = current(app, sessions, headers) else {
-        return Err(Box::new(Redirect::to("/console/login").into_response()));
-    };
-    if roles.iter().any(|r| session.has(*r)) {
-        Ok(session)
-    } else {
-        let lang = session.lang;
-        let view = page(
-            lang,
-            t(lang, Msg::Forbidden),
-            Some(&session),
-            html! {
-                p.error { (t(lang, Msg::Forbidden)) }
-            },
-        );
-        Err(Box::new((StatusCode::FORBIDDEN, view).into_response()))
-    }
-}
-
-/// `require` for a form's post: the session, its role, and the form's CSRF token.
-fn require_post(
-    app: &App,
-    sessions: &Sessions,
-    headers: &HeaderMap,
-    roles: &[Role],
-    csrf: Option<&str>,
-) -> Result<Arc<Session>, Refusal> {
-    let session = require(app, sessions, headers, roles)?;
-    check_csrf(&session, csrf)?;
-    Ok(session)
-}
-
-/// A form's CSRF token checked against the session's (403 otherwise).
-fn check_csrf(session: &Session, token: Option<&str>) -> Result<(), Refusal> {
-    match token {
-        Some(token) if tokens_equal(&session.csrf, token) => Ok(()),
-        _ => {
-            let view = page(
-                session.lang,
-                t(session.lang, Msg::BadForm),
-                Some(session),
-                html! {
-                    p.error { (t(session.lang, Msg::BadForm)) }
-                },
-            );
-            Err(Box::new((StatusCode::FORBIDDEN, view).into_response()))
-        }
-    }
-}
-
-/// A page given instead of the one asked for (the login, a 403, a 409), boxed:
-/// a response is large, and most requests get the page they asked for.
-type Refusal = Box<Response>;
-
 /// A form that is one button: a post of the session's CSRF token to `action`.
 fn post_button(action: &str, csrf: &str, label: &str) -> Markup {
     html! {
@@ -363,8 +288,30 @@ fn post_button(action: &str, csrf: &str, label: &str) -> Markup {
     }
 }
 
+/// A form's CSRF token and what it records (`name`, `value`), hidden.
+fn hidden_fields(csrf: &str, name: &str, value: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name=(name) value=(value);
+    }
+}
+
+/// A labelled date field, required.
+fn date_field(
+    lang: Lang,
+    name: &str,
+    id: &str,
+    label: Msg,
+    value: Option<chrono::NaiveDate>,
+) -> Markup {
+    html! {
+        label for=(id) { (t(lang, label)) }
+        input id=(id) type="date" name=(name) value=[value] required;
+    }
+}
+
 /// The page around every view: the header with the person's pages and log-out.
-fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Markup {
+fn page(lang: Lang, title: &str, session: Option<&LoggedIn>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.as_str()) {
@@ -379,26 +326,28 @@ fn page(lang: Lang, title: &str, session: Option<&Session>, body: Markup) -> Mar
                     span.brand { "Senim" }
                     @if let Some(s) = session {
                         nav {
-                            @if s.has(Role::Operator) {
+                            @if s.may(Action::OperatorQueue) {
                                 a href="/console/queue" { (t(lang, Msg::Queue)) }
                             }
-                            @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
+                            @if s.may(Action::ReadJournal) {
                                 a href="/console/journal" { (t(lang, Msg::Journal)) }
                             }
-                            @if s.has(Role::Manager) || s.has(Role::Director) {
+                            @if s.may(Action::ReadCases) {
                                 a href="/console/deadlines" { (t(lang, Msg::Deadlines)) }
                             }
-                            @if s.has(Role::Director) {
+                            @if s.may(Action::DirectorAlerts) {
                                 a href="/console/alerts" { (t(lang, Msg::Alerts)) }
                             }
-                            a href="/console/investigations" { (t(lang, Msg::Investigations)) }
-                            @if s.has(Role::Manager) {
+                            @if s.may(Action::Investigations) {
+                                a href="/console/investigations" { (t(lang, Msg::Investigations)) }
+                            }
+                            @if s.may(Action::ReadOutbox) {
                                 a href="/console/outbox" { (t(lang, Msg::Outbox)) }
                             }
-                            @if s.has(Role::Auditor) {
+                            @if s.may(Action::Audit) {
                                 a href="/console/audit" { (t(lang, Msg::Audit)) }
                             }
-                            @if s.has(Role::Manager) || s.has(Role::Director) || s.has(Role::Auditor) {
+                            @if s.may(Action::ReadReport) {
                                 a href="/console/report" { (t(lang, Msg::Report)) }
                             }
                         }
@@ -433,27 +382,25 @@ fn language_switch(lang: Lang, csrf: &str) -> Markup {
     }
 }
 
+/// Where a person starts: the operator at the queue, the Director at her
+/// alerts, anyone else at the Journal.
 async fn home(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
 ) -> Response {
-    match current(&app, &sessions, &headers) {
+    match access::current(&app, &sessions, &headers) {
         None => Redirect::to("/console/login").into_response(),
-        Some(s) if s.has(Role::Operator) => Redirect::to("/console/queue").into_response(),
-        Some(s) if s.has(Role::Director) => Redirect::to("/console/alerts").into_response(),
+        Some(s) if s.may(Action::OperatorQueue) => Redirect::to("/console/queue").into_response(),
+        Some(s) if s.may(Action::DirectorAlerts) => Redirect::to("/console/alerts").into_response(),
         Some(_) => Redirect::to("/console/journal").into_response(),
     }
 }
+
+/// A query's or a form's field, parsed, if given.
 fn parsed<T: std::str::FromStr>(value: &Option<String>) -> Option<T> {
     value
         .as_deref()
         .filter(|v| !v.is_empty())
         .and_then(|v| v.parse().ok())
-}
-
-/// A form whose only field is the CSRF token.
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: Option<String>,
 }

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Msg, local, t};
-use super::session::{Session, Sessions};
+use super::session::Sessions;
 use super::*;
 use crate::app::App;
 use crate::journal::{Appeal, AppealId, AppealKey, Channel, ListFilter, ScriptPoint, Status};
@@ -69,11 +69,9 @@ pub(super) async fn queue_events(
     State(app): State<Arc<App>>,
     Extension(sessions): Extension<Arc<Sessions>>,
     headers: HeaderMap,
+    _session: Session<rule::OperatorQueue>,
 ) -> Response {
     use axum::response::sse::{Event, Sse};
-    if let Err(r) = require(&app, &sessions, &headers, &[Role::Operator]) {
-        return *r;
-    }
     let Some(id) = cookie(&headers, COOKIE).map(str::to_owned) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -108,11 +106,9 @@ pub(super) async fn queue_events(
 /// The operator's queue: phone appeals awaiting their notes, oldest first.
 pub(super) async fn queue(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
+    session: Session<rule::OperatorQueue>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
     let lang = session.lang;
     let appeals = match awaiting_notes(&app).await {
         Ok(a) => a,
@@ -142,7 +138,7 @@ pub(super) async fn queue(
 }
 
 /// The phone appeal the operator may complete, or the page saying it is not.
-pub(super) async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Appeal, Refusal> {
+pub(super) async fn awaiting(app: &App, session: &LoggedIn, id: i64) -> Result<Appeal, Refusal> {
     let lang = session.lang;
     let not_awaiting = || {
         (
@@ -161,17 +157,16 @@ pub(super) async fn awaiting(app: &App, session: &Session, id: i64) -> Result<Ap
     };
     match app.journal.get(AppealId(id)).await {
         Ok(a) if a.channel == Channel::Phone && a.status == Status::AwaitingOperatorNotes => Ok(a),
-        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(Box::new(not_awaiting())),
-        Err(e) => Err(Box::new(
-            crate::server::problem::Problem::from(e).into_response(),
-        )),
+        Ok(_) | Err(crate::journal::JournalError::NotFound(_)) => Err(not_awaiting().into()),
+        Err(e) => Err(crate::server::problem::Problem::from(e)
+            .into_response()
+            .into()),
     }
 }
 
 /// What the operator typed, echoed back when the form is refused.
 #[derive(Default, Deserialize)]
 pub(super) struct NotesForm {
-    csrf: Option<String>,
     #[serde(default)]
     surname: String,
     #[serde(default)]
@@ -244,7 +239,7 @@ pub(super) fn labelled_input(
 
 fn notes_view(
     lang: Lang,
-    session: &Session,
+    session: &LoggedIn,
     appeal: &Appeal,
     form: &NotesForm,
     tz: chrono_tz::Tz,
@@ -305,14 +300,12 @@ fn notes_view(
 
 pub(super) async fn notes_page(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Operator]));
-    let appeal = or_refuse!(awaiting(&app, &session, id).await);
+    session: Session<rule::OperatorQueue>,
+) -> Answer {
+    let appeal = awaiting(&app, &session, id).await?;
     let tz = *app.config.calendar.timezone;
-    notes_view(
+    Ok(notes_view(
         session.lang,
         &session,
         &appeal,
@@ -321,7 +314,7 @@ pub(super) async fn notes_page(
         None,
         None,
     )
-    .into_response()
+    .into_response())
 }
 
 fn given(text: &str) -> Option<String> {
@@ -331,34 +324,27 @@ fn given(text: &str) -> Option<String> {
 
 pub(super) async fn save_notes(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<NotesForm>,
-) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Operator],
-        form.csrf.as_deref()
-    ));
-    let appeal = or_refuse!(awaiting(&app, &session, id).await);
+    Posted { session, form }: Posted<rule::OperatorQueue, NotesForm>,
+) -> Answer {
+    let appeal = awaiting(&app, &session, id).await?;
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
+    // The form again, everything typed in it, saying why (beside `bad`).
+    let again = |status: StatusCode, why: Msg, bad: Option<&str>| {
+        let notice = Some(t(lang, why));
+        let view = notes_view(lang, &session, &appeal, &form, tz, notice, bad);
+        (status, view).into_response()
+    };
     let said = form.said();
     let unsaid = !ScriptPoint::missing_from(&said).is_empty();
     if unsaid || given(&form.substance).is_none() {
-        let view = notes_view(
-            lang,
-            &session,
-            &appeal,
-            &form,
-            tz,
-            Some(t(lang, Msg::ScriptRequired)),
-            unsaid.then_some("script"),
-        );
-        return (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
+        let bad = unsaid.then_some("script");
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Msg::ScriptRequired,
+            bad,
+        ));
     }
     let name = [&form.surname, &form.given_name, &form.patronymic]
         .iter()
@@ -376,36 +362,21 @@ pub(super) async fn save_notes(
         script: said,
     };
     let key = AppealKey::Id(appeal.id);
-    match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &session.actor())
-        .await
-    {
-        Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
-        Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
-            let view = notes_view(
-                lang,
-                &session,
-                &appeal,
-                &form,
-                tz,
-                Some(t(lang, Msg::NotAwaiting)),
-                None,
-            );
-            (StatusCode::CONFLICT, view).into_response()
-        }
-        // A phone or an e-mail address that cannot be used: the form again,
-        // everything typed in it, the error beside the field.
-        Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => {
-            let view = notes_view(
-                lang,
-                &session,
-                &appeal,
-                &form,
-                tz,
-                Some(t(lang, Msg::FieldsRefused)),
+    let actor = session.actor();
+    Ok(
+        match crate::pbx::notes::record_operator_notes(&app.journal, &key, notes, &actor).await {
+            Ok(_) => Redirect::to("/console/queue?saved=1").into_response(),
+            Err(PbxError::Journal(crate::journal::JournalError::NotAllowed(_))) => {
+                again(StatusCode::CONFLICT, Msg::NotAwaiting, None)
+            }
+            // A phone or an e-mail address that cannot be used: the form
+            // again, the error beside the field.
+            Err(PbxError::Refused { field, .. }) if field_error(lang, &field).is_some() => again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Msg::FieldsRefused,
                 Some(&field),
-            );
-            (StatusCode::UNPROCESSABLE_ENTITY, view).into_response()
-        }
-        Err(e) => crate::server::problem::Problem::from(e).into_response(),
-    }
+            ),
+            Err(e) => crate::server::problem::Problem::from(e).into_response(),
+        },
+    )
 }

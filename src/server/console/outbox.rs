@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::{Msg, local, t};
-use super::session::Sessions;
 use super::*;
 use crate::app::App;
 
@@ -24,11 +23,9 @@ pub(super) struct OutboxQuery {
 /// newest first, failed mail with a button to try again now.
 pub(super) async fn outbox(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Query(q): Query<OutboxQuery>,
+    session: Session<rule::ReadOutbox>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, &[Role::Manager]));
     let lang = session.lang;
     let tz = *app.config.calendar.timezone;
     let state = parsed::<crate::outbox::MailState>(&q.state);
@@ -83,18 +80,9 @@ pub(super) async fn outbox(
 /// A failed mail put back for an attempt now, as `senim outbox retry` and the API.
 pub(super) async fn outbox_retry(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Posted { session, .. }: Posted<rule::RetryMail>,
 ) -> Response {
-    let session = or_refuse!(require_post(
-        &app,
-        &sessions,
-        &headers,
-        &[Role::Manager],
-        form.csrf.as_deref()
-    ));
     match app.outbox.retry(Some(id), app.clock.now()).await {
         Ok(n) => {
             tracing::info!(

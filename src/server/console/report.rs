@@ -7,21 +7,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::{Msg, t};
-use super::session::Sessions;
 use super::*;
 use crate::app::App;
 use crate::report::{Period, Report, ReportError};
-
-/// Who sees the report.
-const READERS: &[Role] = &[Role::Manager, Role::Director, Role::Auditor];
 
 /// The period of the page's query.
 #[derive(Default, Deserialize)]
@@ -75,11 +71,9 @@ fn given(value: &Option<String>) -> Option<&str> {
 /// The report of the period in the query: the form, the downloads and the figures.
 pub(super) async fn report(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Query(q): Query<PeriodQuery>,
+    session: Session<rule::ReadReport>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, READERS));
     let lang = session.lang;
     let today = app.today();
     let (period, error) = match q.period(today) {
@@ -235,12 +229,10 @@ impl Download {
 /// page, as an attachment.
 pub(super) async fn download(
     State(app): State<Arc<App>>,
-    Extension(sessions): Extension<Arc<Sessions>>,
-    headers: HeaderMap,
     Path(file): Path<String>,
     Query(q): Query<PeriodQuery>,
+    session: Session<rule::ReadReport>,
 ) -> Response {
-    let session = or_refuse!(require(&app, &sessions, &headers, READERS));
     let today = app.today();
     let asked = match q.period(today) {
         Ok(p) => p,

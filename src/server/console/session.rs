@@ -9,7 +9,7 @@
 //!   kept is their text sealed with ChaCha20-Poly1305 under the cookie's key,
 //!   which the daemon never stores (it keeps the id's SHA-256). Each request
 //!   opens them into buffers wiped on drop, and the `Unlocked` it rebuilds lives
-//!   as long as the request (`Session::unlocked`): an idle daemon holds nothing
+//!   as long as the request (`LoggedIn::unlocked`): an idle daemon holds nothing
 //!   that opens an appeal.
 //! - Ended sessions are dropped at once (log-out, a disabled person) and
 //!   expired ones by `Sessions::sweep`, which the console runs every
@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::persons::{Person, Role};
+use crate::rulebook::Action;
 use crate::sealing::Unlocked;
 
 /// The session cookie's name.
@@ -48,7 +49,7 @@ pub const MAX_TRACKED: usize = 10_000;
 pub const SWEEP_SECONDS: u64 = 15;
 
 /// One person logged in, as one request sees it.
-pub struct Session {
+pub struct LoggedIn {
     pub login: String,
     pub full_name: String,
     pub roles: Vec<Role>,
@@ -67,13 +68,21 @@ pub struct Session {
     pub lang: super::i18n::Lang,
 }
 
-impl Session {
+impl LoggedIn {
     pub fn actor(&self) -> String {
         format!("person:{}", self.login)
     }
 
+    /// Whether they hold `role`: what a page is laid out for. What they may
+    /// do is the rulebook's (`may`).
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether the rulebook lets them take `action`: a page offers a link or a
+    /// form exactly when its route would let them in.
+    pub fn may(&self, action: Action) -> bool {
+        action.allows(&self.roles)
     }
 
     /// The office key, if they unlocked it at the login (a person who is not
@@ -290,7 +299,7 @@ impl Sessions {
 
     /// The live session of cookie value `cookie`, its idle clock reset and its
     /// keys opened for this request; an expired one is dropped.
-    pub fn touch(&self, cookie: &str, now: DateTime<Utc>) -> Option<Arc<Session>> {
+    pub fn touch(&self, cookie: &str, now: DateTime<Utc>) -> Option<Arc<LoggedIn>> {
         let value = CookieValue::parse(cookie)?;
         let id_hash = sha256(value.id);
         let (session, sealed) = {
@@ -302,7 +311,7 @@ impl Sessions {
                 return None;
             }
             stored.last_seen = now;
-            let session = Session {
+            let session = LoggedIn {
                 login: stored.login.clone(),
                 full_name: stored.full_name.clone(),
                 roles: stored.roles.clone(),
@@ -318,7 +327,7 @@ impl Sessions {
             Some(sealed) => Some(Arc::new(open_keys(&sealed, &value.key, &id_hash)?)),
             None => None,
         };
-        Some(Arc::new(Session {
+        Some(Arc::new(LoggedIn {
             unlocked,
             ..session
         }))
