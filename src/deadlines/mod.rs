@@ -97,7 +97,7 @@ impl Kind {
 /// The decision after the commission's conclusion (7.11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub enum InvestigationDecision {
     StopConsideration,
     HandToAuthorities,
     Disciplinary,
@@ -140,7 +140,10 @@ pub enum Event {
         requested_on: Option<NaiveDate>,
     },
     /// The decision of 7.11: ends the investigation.
-    Decision { decision: Decision, on: NaiveDate },
+    Decision {
+        decision: InvestigationDecision,
+        on: NaiveDate,
+    },
 }
 
 /// A deadline as stored.

@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::cases::{Act, ActError, Case};
 use crate::clock::SharedClock;
 use crate::db::{Db, Tx};
-use crate::deadlines::{Decision, Event};
+use crate::deadlines::{Event, InvestigationDecision};
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::persons::{Person, Persons, Role};
 use crate::sealing::{FileKey, Keys, SealError, TrustedKey, Unlocked, seal_to_file};
@@ -158,7 +158,7 @@ pub enum Entry {
     /// The Director's decision after the conclusion (7.11), with its text
     /// (required for "other measures").
     Decided {
-        decision: Decision,
+        decision: InvestigationDecision,
         on: NaiveDate,
         #[serde(default)]
         text: String,
@@ -290,7 +290,7 @@ impl Entry {
             }
             Entry::Decided { decision, on, text } => {
                 day(on, "on")?;
-                if *decision == Decision::OtherMeasures {
+                if *decision == InvestigationDecision::OtherMeasures {
                     field(text, "text", MAX_TEXT)
                 } else {
                     too_long(text, "text", MAX_TEXT)
@@ -1215,7 +1215,7 @@ mod tests {
             ),
             (
                 Entry::Decided {
-                    decision: Decision::OtherMeasures,
+                    decision: InvestigationDecision::OtherMeasures,
                     on: today,
                     text: String::new(),
                 },
@@ -1235,7 +1235,7 @@ mod tests {
             assert_eq!(error.as_deref(), Some(expected), "{entry:?}");
         }
         let fine = Entry::Decided {
-            decision: Decision::Disciplinary,
+            decision: InvestigationDecision::Disciplinary,
             on: today,
             text: String::new(),
         };
@@ -1256,7 +1256,7 @@ mod tests {
                 members: vec![],
             },
             Entry::Decided {
-                decision: Decision::StopConsideration,
+                decision: InvestigationDecision::StopConsideration,
                 on,
                 text: String::new(),
             },

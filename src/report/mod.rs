@@ -98,7 +98,7 @@ const EVENTS_READ: [&str; 10] = [
 ];
 
 /// The Director's decisions after an investigation (7.11), as the chain names
-/// them (`deadlines::Decision`): stopped, handed to the authorities,
+/// them (`deadlines::InvestigationDecision`): stopped, handed to the authorities,
 /// disciplinary, other measures.
 pub const DECISIONS: [&str; 4] = [
     "stop_consideration",
@@ -963,7 +963,7 @@ mod tests {
     #[test]
     fn the_outcome_events_are_the_names_the_chain_writes() {
         use crate::cases::acts;
-        use crate::deadlines::{Decision, Event};
+        use crate::deadlines::{Event, InvestigationDecision};
         let on = d("2026-11-12");
         for name in [
             acts::ROUTED,
@@ -974,7 +974,7 @@ mod tests {
             Event::InvestigationOrdered { on }.name(),
             Event::ReplySent { on }.name(),
             Event::Decision {
-                decision: Decision::Disciplinary,
+                decision: InvestigationDecision::Disciplinary,
                 on,
             }
             .name(),
@@ -987,13 +987,13 @@ mod tests {
 
     #[test]
     fn the_names_read_are_the_names_the_chain_writes() {
-        use crate::deadlines::Decision;
+        use crate::deadlines::InvestigationDecision;
         use crate::investigation::EntryKind;
         for (decision, name) in [
-            Decision::StopConsideration,
-            Decision::HandToAuthorities,
-            Decision::Disciplinary,
-            Decision::OtherMeasures,
+            InvestigationDecision::StopConsideration,
+            InvestigationDecision::HandToAuthorities,
+            InvestigationDecision::Disciplinary,
+            InvestigationDecision::OtherMeasures,
         ]
         .into_iter()
         .zip(DECISIONS)
@@ -1020,7 +1020,7 @@ mod tests {
     fn each_act_that_sets_a_status_is_the_outcome_of_that_status() {
         use crate::cases::Act;
         use crate::cases::acts::Body;
-        use crate::deadlines::{Decision, Event};
+        use crate::deadlines::{Event, InvestigationDecision};
         let on = d("2026-11-12");
         let acts = [
             Act::Route {
@@ -1037,7 +1037,7 @@ mod tests {
             Act::NotConsidered { reason: "r".into() },
             Act::Deadline(Event::InvestigationOrdered { on }),
             Act::Deadline(Event::Decision {
-                decision: Decision::Disciplinary,
+                decision: InvestigationDecision::Disciplinary,
                 on,
             }),
             Act::Deadline(Event::ReplySent { on }),

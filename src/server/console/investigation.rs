@@ -20,7 +20,7 @@ use super::i18n::{Msg, local, t};
 use super::session::{Session, Sessions};
 use super::*;
 use crate::app::App;
-use crate::deadlines::Decision;
+use crate::deadlines::InvestigationDecision;
 use crate::investigation::{Entry, EntryKind, File, InvestigationError, Member, Who};
 use crate::journal::AppealId;
 
@@ -50,7 +50,7 @@ pub(super) fn kind_words(lang: super::i18n::Lang, kind: EntryKind) -> &'static s
     )
 }
 
-fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
+fn decision_words(lang: super::i18n::Lang, decision: InvestigationDecision) -> &'static str {
     let value = serde_json::to_value(decision).unwrap_or_default();
     DECISIONS
         .iter()
@@ -565,10 +565,16 @@ mod tests {
     #[test]
     fn every_decision_has_its_words() {
         for (decision, words) in [
-            (Decision::StopConsideration, Msg::DecisionStop),
-            (Decision::HandToAuthorities, Msg::DecisionAuthorities),
-            (Decision::Disciplinary, Msg::DecisionDisciplinary),
-            (Decision::OtherMeasures, Msg::DecisionOther),
+            (InvestigationDecision::StopConsideration, Msg::DecisionStop),
+            (
+                InvestigationDecision::HandToAuthorities,
+                Msg::DecisionAuthorities,
+            ),
+            (
+                InvestigationDecision::Disciplinary,
+                Msg::DecisionDisciplinary,
+            ),
+            (InvestigationDecision::OtherMeasures, Msg::DecisionOther),
         ] {
             let lang = super::super::i18n::Lang::Ru;
             assert_eq!(decision_words(lang, decision), t(lang, words));
@@ -587,7 +593,7 @@ mod tests {
         assert!(matches!(
             entry_of(&form("decided"), today),
             Ok(Entry::Decided {
-                decision: Decision::OtherMeasures,
+                decision: InvestigationDecision::OtherMeasures,
                 ..
             })
         ));
