@@ -566,7 +566,7 @@ pub fn units(alerts: &Alerts) -> Vec<(String, lettre::message::Mailbox)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deadlines::Decision;
+    use crate::deadlines::InvestigationDecision;
 
     #[test]
     fn only_the_director_decides_on_the_report_and_the_investigation() {
@@ -582,7 +582,7 @@ mod tests {
                 reason: "x".into(),
             }),
             Act::Deadline(Event::Decision {
-                decision: Decision::Disciplinary,
+                decision: InvestigationDecision::Disciplinary,
                 on,
             }),
         ] {

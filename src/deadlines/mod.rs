@@ -24,6 +24,7 @@
 
 pub mod digest;
 pub mod seal;
+mod store;
 
 use std::sync::Arc;
 
@@ -35,9 +36,9 @@ use serde::{Deserialize, Serialize};
 use crate::authority::{Authority, PublicKey};
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
-use crate::journal::audit::Finding;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
+use store::{COLUMNS, OPEN, Row, close, close_started, extend, insert, insert_all};
 
 /// Working days for the reply (APPK Art. 76).
 pub const REPLY_WORKING_DAYS: u32 = 15;
@@ -97,7 +98,7 @@ impl Kind {
 /// The decision after the commission's conclusion (7.11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub enum InvestigationDecision {
     StopConsideration,
     HandToAuthorities,
     Disciplinary,
@@ -140,7 +141,10 @@ pub enum Event {
         requested_on: Option<NaiveDate>,
     },
     /// The decision of 7.11: ends the investigation.
-    Decision { decision: Decision, on: NaiveDate },
+    Decision {
+        decision: InvestigationDecision,
+        on: NaiveDate,
+    },
 }
 
 /// A deadline as stored.
@@ -180,44 +184,6 @@ impl Deadline {
         }
     }
 }
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: i64,
-    appeal_id: i64,
-    kind: String,
-    started_on: NaiveDate,
-    due_on: NaiveDate,
-    extended: bool,
-    reason: Option<String>,
-    met_on: Option<NaiveDate>,
-    ended_on: Option<NaiveDate>,
-    ended_by: Option<String>,
-}
-
-impl TryFrom<Row> for Deadline {
-    type Error = DeadlineError;
-    fn try_from(r: Row) -> Result<Self, DeadlineError> {
-        Ok(Deadline {
-            id: r.id,
-            appeal_id: AppealId(r.appeal_id),
-            kind: r.kind.parse().map_err(DeadlineError::Corrupt)?,
-            started_on: r.started_on,
-            due_on: r.due_on,
-            extended: r.extended,
-            reason: r.reason,
-            met_on: r.met_on,
-            ended_on: r.ended_on,
-            ended_by: r.ended_by,
-        })
-    }
-}
-
-const COLUMNS: &str =
-    "id, appeal_id, kind, started_on, due_on, extended, reason, met_on, ended_on, ended_by";
-
-/// The condition of an open deadline.
-const OPEN: &str = "met_on IS NULL AND ended_on IS NULL";
 
 /// What can go wrong with deadlines.
 #[derive(Debug, thiserror::Error)]
@@ -268,169 +234,6 @@ impl Deadlines {
         self.authority = authority;
         self.keys = keys;
         self
-    }
-
-    /// Every deadline row of appeal `id`, in `tx`, oldest first.
-    async fn rows_in(&self, tx: &mut Tx, id: i64) -> Result<Vec<Deadline>> {
-        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
-        let rows: Vec<Row> =
-            on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_all(conn).await)?;
-        rows.into_iter().map(Deadline::try_from).collect()
-    }
-
-    /// Refuses to write on appeal `id`'s deadlines when they disagree with their
-    /// seal: what was changed outside Senim is never signed over.
-    async fn check_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
-        if self.authority.is_none() {
-            return Ok(());
-        }
-        let rows = self.rows_in(tx, id).await?;
-        let stored: Option<seal::Seal> = on_tx!(tx, conn => sqlx::query_as(
-            "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
-        )
-        .bind(id)
-        .fetch_optional(conn)
-        .await)?;
-        self.verdict(id, &rows, stored.as_ref())
-    }
-
-    /// `Err(Tampered)` if appeal `id`'s deadlines `rows` disagree with its seal.
-    fn verdict(&self, id: i64, rows: &[Deadline], stored: Option<&seal::Seal>) -> Result<()> {
-        if stored.is_none() && rows.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<&Deadline> = rows.iter().collect();
-        let problems = seal::problems(id, &rows, stored, &self.keys);
-        match problems.first() {
-            None => Ok(()),
-            Some(first) => {
-                tracing::error!(
-                    appeal = id,
-                    findings = problems.len(),
-                    "deadlines changed outside Senim"
-                );
-                Err(DeadlineError::Tampered(format!(
-                    "{}: {}",
-                    first.what, first.problem
-                )))
-            }
-        }
-    }
-
-    /// Signs appeal `id`'s deadlines as they now are, in `tx`.
-    async fn seal_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
-        let Some(authority) = &self.authority else {
-            return Ok(());
-        };
-        let rows = self.rows_in(tx, id).await?;
-        store_seals(tx, &[seal::seal(authority, id, &rows)]).await
-    }
-
-    /// Signs, as they are, the deadlines of the appeals `appeals` that have no
-    /// seal yet: those from before the chain turned public (the upgrade), once,
-    /// in the transaction that turns it (`OnRegistered::on_chain_signed_in`).
-    async fn adopt_in(&self, tx: &mut Tx, appeals: &[AppealId]) -> Result<()> {
-        let Some(authority) = &self.authority else {
-            return Ok(());
-        };
-        let sealed: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
-            "SELECT appeal_id FROM deadline_seals",
-        )
-        .fetch_all(conn)
-        .await)?;
-        let sealed: std::collections::HashSet<i64> = sealed.into_iter().collect();
-        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
-        let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
-        let mut by_appeal: std::collections::HashMap<i64, Vec<Deadline>> =
-            std::collections::HashMap::new();
-        for row in rows {
-            let d = Deadline::try_from(row)?;
-            by_appeal.entry(d.appeal_id.0).or_default().push(d);
-        }
-        let seals: Vec<seal::Seal> = appeals
-            .iter()
-            .filter(|a| !sealed.contains(&a.0))
-            .map(|a| {
-                let rows = by_appeal.remove(&a.0).unwrap_or_default();
-                seal::seal(authority, a.0, &rows)
-            })
-            .collect();
-        for chunk in seals.chunks(100) {
-            store_seals(tx, chunk).await?;
-        }
-        if !seals.is_empty() {
-            tracing::info!(
-                appeals = seals.len(),
-                "deadlines from before the signing key signed as they are"
-            );
-        }
-        Ok(())
-    }
-
-    /// Refuses deadlines read for the board, the digest or an appeal's page
-    /// whose appeals' seals disagree with them.
-    async fn checked(&self, deadlines: Vec<Deadline>) -> Result<Vec<Deadline>> {
-        if self.authority.is_none() || deadlines.is_empty() {
-            return Ok(deadlines);
-        }
-        let appeals: std::collections::BTreeSet<i64> =
-            deadlines.iter().map(|d| d.appeal_id.0).collect();
-        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
-        for id in appeals {
-            // All the appeal's rows: its seal lists them all.
-            let rows: Vec<Row> =
-                on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)?;
-            let rows = rows
-                .into_iter()
-                .map(Deadline::try_from)
-                .collect::<Result<Vec<_>>>()?;
-            let stored: Option<seal::Seal> = on_db!(&self.db, pool => sqlx::query_as(
-                "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await)?;
-            self.verdict(id, &rows, stored.as_ref())?;
-        }
-        Ok(deadlines)
-    }
-
-    /// Every deadline against its appeal's seal, checked with `keys` (the
-    /// installation's, or an auditor's): each row edited, added or deleted
-    /// outside Senim, and each appeal of `appeals` (the Journal's, once its chain
-    /// is public: each has a seal) without its seal. `senim journal verify`.
-    pub async fn check(&self, appeals: &[AppealId], keys: &[PublicKey]) -> Result<Vec<Finding>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
-        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
-        let seals: Vec<seal::Seal> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT appeal_id, rows, signature FROM deadline_seals",
-        )
-        .fetch_all(pool)
-        .await)?;
-        let rows = rows
-            .into_iter()
-            .map(Deadline::try_from)
-            .collect::<Result<Vec<_>>>()?;
-        let mut ids: std::collections::BTreeSet<i64> = appeals.iter().map(|a| a.0).collect();
-        ids.extend(rows.iter().map(|d| d.appeal_id.0));
-        ids.extend(seals.iter().map(|s| s.appeal_id));
-        let mut findings = Vec::new();
-        for id in ids {
-            let of: Vec<&Deadline> = rows.iter().filter(|d| d.appeal_id.0 == id).collect();
-            let sealed = seals.iter().find(|s| s.appeal_id == id);
-            if sealed.is_none() && of.is_empty() {
-                findings.push(Finding {
-                    what: format!("deadlines of appeal {id}"),
-                    problem: "have no signed list: deleted outside Senim".into(),
-                });
-                continue;
-            }
-            findings.extend(seal::problems(id, &of, sealed, keys));
-        }
-        Ok(findings)
     }
 
     /// The day an appeal was received, in Astana: the reply is counted from it,
@@ -945,151 +748,4 @@ impl Deadlines {
         }
         Ok(ended)
     }
-}
-
-/// Moves an open deadline of `kind` later, to `until`, with the reason; false if
-/// there is no open one ending before `until`.
-async fn extend(
-    tx: &mut Tx,
-    id: i64,
-    kind: Kind,
-    until: NaiveDate,
-    reason: &str,
-) -> Result<bool, sqlx::Error> {
-    let n = on_tx!(tx, conn => sqlx::query(
-        "UPDATE deadlines SET due_on = $1, extended = TRUE, reason = $2 \
-         WHERE appeal_id = $3 AND kind = $4 AND met_on IS NULL AND ended_on IS NULL AND due_on < $1",
-    )
-    .bind(until)
-    .bind(reason)
-    .bind(id)
-    .bind(kind.as_str())
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(n > 0)
-}
-
-async fn insert(
-    tx: &mut Tx,
-    id: i64,
-    kind: Kind,
-    started: NaiveDate,
-    due: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    insert_all(tx, id, &[(kind, started, due)], now).await
-}
-
-/// Inserts the deadlines `owed` (kind, started, due) of appeal `id` in one
-/// statement; each kept if already there (`deadlines_once`).
-async fn insert_all(
-    tx: &mut Tx,
-    id: i64,
-    owed: &[(Kind, NaiveDate, NaiveDate)],
-    now: DateTime<Utc>,
-) -> Result<()> {
-    if owed.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<String> = (0..owed.len())
-        .map(|i| {
-            let n = 3 + i * 3;
-            format!("($1, ${n}, ${}, ${}, FALSE, $2)", n + 1, n + 2)
-        })
-        .collect();
-    // $1 the appeal, $2 the time, then each row's kind, start and due date.
-    let sql = format!(
-        "INSERT INTO deadlines (appeal_id, kind, started_on, due_on, extended, created_at) \
-         VALUES {} ON CONFLICT DO NOTHING",
-        values.join(", ")
-    );
-    on_tx!(tx, conn => {
-        let mut query = sqlx::query(&sql).bind(id).bind(now);
-        for (kind, started, due) in owed {
-            query = query.bind(kind.as_str()).bind(*started).bind(*due);
-        }
-        query.execute(conn).await.map(|_| ())
-    })?;
-    Ok(())
-}
-
-/// Marks the open deadline of `kind` started on `started` met (the oldest open
-/// one if `started` is `None`, or if none open was started that day).
-async fn close_started(
-    tx: &mut Tx,
-    id: i64,
-    kind: Kind,
-    started: Option<NaiveDate>,
-    on: NaiveDate,
-) -> Result<()> {
-    if let Some(started) = started {
-        let n = on_tx!(tx, conn => sqlx::query(
-            "UPDATE deadlines SET met_on = $1 WHERE id = (SELECT id FROM deadlines \
-             WHERE appeal_id = $2 AND kind = $3 AND started_on = $4 AND met_on IS NULL \
-             AND ended_on IS NULL ORDER BY id LIMIT 1)",
-        )
-        .bind(on)
-        .bind(id)
-        .bind(kind.as_str())
-        .bind(started)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if n > 0 {
-            return Ok(());
-        }
-    }
-    close(tx, id, kind, on, true).await
-}
-
-/// Marks the oldest open deadline of `kind` met; `required` makes "none open" an error.
-async fn close(tx: &mut Tx, id: i64, kind: Kind, on: NaiveDate, required: bool) -> Result<()> {
-    let open: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar(
-        "SELECT id FROM deadlines WHERE appeal_id = $1 AND kind = $2 AND met_on IS NULL \
-         AND ended_on IS NULL ORDER BY id LIMIT 1",
-    )
-    .bind(id)
-    .bind(kind.as_str())
-    .fetch_optional(conn)
-    .await)?;
-    match open {
-        Some(deadline) => {
-            on_tx!(tx, conn => sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
-                .bind(on)
-                .bind(deadline)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
-            Ok(())
-        }
-        None if required => Err(DeadlineError::Invalid(format!(
-            "no open deadline: {}",
-            kind.describe()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Writes the seals `seals` (each replacing its appeal's) in one statement.
-async fn store_seals(tx: &mut Tx, seals: &[seal::Seal]) -> Result<()> {
-    if seals.is_empty() {
-        return Ok(());
-    }
-    let values: Vec<String> = (0..seals.len())
-        .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
-        .collect();
-    let sql = format!(
-        "INSERT INTO deadline_seals (appeal_id, rows, signature) VALUES {} \
-         ON CONFLICT (appeal_id) DO UPDATE SET rows = excluded.rows, signature = excluded.signature",
-        values.join(", ")
-    );
-    on_tx!(tx, conn => {
-        let mut query = sqlx::query(&sql);
-        for s in seals {
-            query = query.bind(s.appeal_id).bind(&s.rows).bind(&s.signature);
-        }
-        query.execute(conn).await.map(|_| ())
-    })?;
-    Ok(())
 }

@@ -12,9 +12,13 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::Deadline;
+use super::store::{COLUMNS, Row, store_seals};
+use super::{Deadline, DeadlineError, Deadlines, Result};
 use crate::authority::{Authority, PublicKey, Purpose};
+use crate::db::Tx;
+use crate::journal::AppealId;
 use crate::journal::audit::Finding;
+use crate::{on_db, on_tx};
 
 /// What a seal's signature is for.
 pub const DEADLINES: Purpose = Purpose::new("senim deadlines v1");
@@ -144,4 +148,169 @@ pub fn problems(
         }
     }
     findings
+}
+
+impl Deadlines {
+    /// Every deadline row of appeal `id`, in `tx`, oldest first.
+    pub(super) async fn rows_in(&self, tx: &mut Tx, id: i64) -> Result<Vec<Deadline>> {
+        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
+        let rows: Vec<Row> =
+            on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_all(conn).await)?;
+        rows.into_iter().map(Deadline::try_from).collect()
+    }
+
+    /// Refuses to write on appeal `id`'s deadlines when they disagree with their
+    /// seal: what was changed outside Senim is never signed over.
+    pub(super) async fn check_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        if self.authority.is_none() {
+            return Ok(());
+        }
+        let rows = self.rows_in(tx, id).await?;
+        let stored: Option<Seal> = on_tx!(tx, conn => sqlx::query_as(
+            "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+        self.verdict(id, &rows, stored.as_ref())
+    }
+
+    /// `Err(Tampered)` if appeal `id`'s deadlines `rows` disagree with its seal.
+    fn verdict(&self, id: i64, rows: &[Deadline], stored: Option<&Seal>) -> Result<()> {
+        if stored.is_none() && rows.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&Deadline> = rows.iter().collect();
+        let problems = problems(id, &rows, stored, &self.keys);
+        match problems.first() {
+            None => Ok(()),
+            Some(first) => {
+                tracing::error!(
+                    appeal = id,
+                    findings = problems.len(),
+                    "deadlines changed outside Senim"
+                );
+                Err(DeadlineError::Tampered(format!(
+                    "{}: {}",
+                    first.what, first.problem
+                )))
+            }
+        }
+    }
+
+    /// Signs appeal `id`'s deadlines as they now are, in `tx`.
+    pub(super) async fn seal_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        let Some(authority) = &self.authority else {
+            return Ok(());
+        };
+        let rows = self.rows_in(tx, id).await?;
+        store_seals(tx, &[seal(authority, id, &rows)]).await
+    }
+
+    /// Signs, as they are, the deadlines of the appeals `appeals` that have no
+    /// seal yet: those from before the chain turned public (the upgrade), once,
+    /// in the transaction that turns it (`OnRegistered::on_chain_signed_in`).
+    pub(super) async fn adopt_in(&self, tx: &mut Tx, appeals: &[AppealId]) -> Result<()> {
+        let Some(authority) = &self.authority else {
+            return Ok(());
+        };
+        let sealed: Vec<i64> = on_tx!(tx, conn => sqlx::query_scalar(
+            "SELECT appeal_id FROM deadline_seals",
+        )
+        .fetch_all(conn)
+        .await)?;
+        let sealed: std::collections::HashSet<i64> = sealed.into_iter().collect();
+        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
+        let rows: Vec<Row> = on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await)?;
+        let mut by_appeal: std::collections::HashMap<i64, Vec<Deadline>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            let d = Deadline::try_from(row)?;
+            by_appeal.entry(d.appeal_id.0).or_default().push(d);
+        }
+        let seals: Vec<Seal> = appeals
+            .iter()
+            .filter(|a| !sealed.contains(&a.0))
+            .map(|a| {
+                let rows = by_appeal.remove(&a.0).unwrap_or_default();
+                seal(authority, a.0, &rows)
+            })
+            .collect();
+        for chunk in seals.chunks(100) {
+            store_seals(tx, chunk).await?;
+        }
+        if !seals.is_empty() {
+            tracing::info!(
+                appeals = seals.len(),
+                "deadlines from before the signing key signed as they are"
+            );
+        }
+        Ok(())
+    }
+
+    /// Refuses deadlines read for the board, the digest or an appeal's page
+    /// whose appeals' seals disagree with them.
+    pub(super) async fn checked(&self, deadlines: Vec<Deadline>) -> Result<Vec<Deadline>> {
+        if self.authority.is_none() || deadlines.is_empty() {
+            return Ok(deadlines);
+        }
+        let appeals: std::collections::BTreeSet<i64> =
+            deadlines.iter().map(|d| d.appeal_id.0).collect();
+        let sql = format!("SELECT {COLUMNS} FROM deadlines WHERE appeal_id = $1 ORDER BY id");
+        for id in appeals {
+            // All the appeal's rows: its seal lists them all.
+            let rows: Vec<Row> =
+                on_db!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_all(pool).await)?;
+            let rows = rows
+                .into_iter()
+                .map(Deadline::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            let stored: Option<Seal> = on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT appeal_id, rows, signature FROM deadline_seals WHERE appeal_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+            self.verdict(id, &rows, stored.as_ref())?;
+        }
+        Ok(deadlines)
+    }
+
+    /// Every deadline against its appeal's seal, checked with `keys` (the
+    /// installation's, or an auditor's): each row edited, added or deleted
+    /// outside Senim, and each appeal of `appeals` (the Journal's, once its chain
+    /// is public: each has a seal) without its seal. `senim journal verify`.
+    pub async fn check(&self, appeals: &[AppealId], keys: &[PublicKey]) -> Result<Vec<Finding>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {COLUMNS} FROM deadlines ORDER BY appeal_id, id");
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let seals: Vec<Seal> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT appeal_id, rows, signature FROM deadline_seals",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let rows = rows
+            .into_iter()
+            .map(Deadline::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        let mut ids: std::collections::BTreeSet<i64> = appeals.iter().map(|a| a.0).collect();
+        ids.extend(rows.iter().map(|d| d.appeal_id.0));
+        ids.extend(seals.iter().map(|s| s.appeal_id));
+        let mut findings = Vec::new();
+        for id in ids {
+            let of: Vec<&Deadline> = rows.iter().filter(|d| d.appeal_id.0 == id).collect();
+            let sealed = seals.iter().find(|s| s.appeal_id == id);
+            if sealed.is_none() && of.is_empty() {
+                findings.push(Finding {
+                    what: format!("deadlines of appeal {id}"),
+                    problem: "have no signed list: deleted outside Senim".into(),
+                });
+                continue;
+            }
+            findings.extend(problems(id, &of, sealed, keys));
+        }
+        Ok(findings)
+    }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::InvestigationError;
 use crate::cases::Act;
-use crate::deadlines::{Decision, Event};
+use crate::deadlines::{Event, InvestigationDecision};
 use crate::rulebook::{Action, Role};
 
 /// The longest text an entry's field takes (a conclusion, a decision's text).
@@ -107,7 +107,7 @@ pub enum FileEntry {
     /// The Director's decision after the conclusion (7.11), with its text
     /// (required for "other measures").
     Decided {
-        decision: Decision,
+        decision: InvestigationDecision,
         on: NaiveDate,
         #[serde(default)]
         text: String,
@@ -246,7 +246,7 @@ impl FileEntry {
             }
             FileEntry::Decided { decision, on, text } => {
                 day(on, "on")?;
-                if *decision == Decision::OtherMeasures {
+                if *decision == InvestigationDecision::OtherMeasures {
                     field(text, "text", MAX_TEXT)
                 } else {
                     too_long(text, "text", MAX_TEXT)

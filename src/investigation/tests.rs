@@ -3,7 +3,7 @@
 
 use super::check::{FileState, admit};
 use super::*;
-use crate::deadlines::Decision;
+use crate::deadlines::InvestigationDecision;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -57,7 +57,7 @@ fn an_entry_names_the_field_it_lacks() {
         ),
         (
             FileEntry::Decided {
-                decision: Decision::OtherMeasures,
+                decision: InvestigationDecision::OtherMeasures,
                 on: today,
                 text: String::new(),
             },
@@ -77,7 +77,7 @@ fn an_entry_names_the_field_it_lacks() {
         assert_eq!(error.as_deref(), Some(expected), "{entry:?}");
     }
     let fine = FileEntry::Decided {
-        decision: Decision::Disciplinary,
+        decision: InvestigationDecision::Disciplinary,
         on: today,
         text: String::new(),
     };
@@ -98,7 +98,7 @@ fn the_director_orders_and_decides_the_commission_works() {
             members: vec![],
         },
         FileEntry::Decided {
-            decision: Decision::StopConsideration,
+            decision: InvestigationDecision::StopConsideration,
             on,
             text: String::new(),
         },
@@ -202,7 +202,7 @@ fn a_member_does_the_commissions_work_only_once_the_file_exists() {
 fn the_file_runs_from_the_order_through_the_conclusion_to_the_decision() {
     let on = date(2026, 12, 10);
     let decided = FileEntry::Decided {
-        decision: Decision::Disciplinary,
+        decision: InvestigationDecision::Disciplinary,
         on,
         text: String::new(),
     };

@@ -8,7 +8,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Journal, JournalError, NewAppeal, Presealed, Registration, Result, registered};
+use super::register::Presealed;
+use super::{Journal, JournalError, NewAppeal, Registration, Result, registered};
 
 /// How many registrations one transaction takes at most.
 const MAX_BATCH: usize = 256;

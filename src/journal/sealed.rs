@@ -9,15 +9,19 @@
 //!   fields override earlier ones.
 //! - The audit log records the names of the fields written and the envelope's
 //!   SHA-256, never a value.
+//! - A plain Journal is sealed in place at `senim keys init` (`seal_existing_in`),
+//!   and every envelope resealed at a rotation (`reseal_in`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use chrono::SubsecRound;
+
 use super::appeal::{self, Appeal, Reporter};
-use super::audit::Finding;
-use super::{JournalError, Result};
+use super::audit::{self, Finding};
+use super::{Journal, JournalError, RESEALED, Result, SEALED, reasons, store};
 use crate::db::{Db, Tx};
 use crate::sealing::{Sealed, Sealer, Unlocked};
 use crate::{on_db, on_tx};
@@ -309,4 +313,127 @@ pub fn check_digests(appeals: &[Appeal], stored: &BTreeMap<i64, String>) -> Vec<
                 .into(),
         })
         .collect()
+}
+
+/// An envelope resealed to generation `generation` of the office key.
+async fn reseal_envelope_in(
+    tx: &mut Tx,
+    id: i64,
+    seq: i64,
+    generation: i64,
+    resealed: &Sealed,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE appeal_envelopes SET generation = $1, envelope = $2 WHERE appeal_id = $3 AND seq = $4",
+    )
+    .bind(generation)
+    .bind(&resealed.bytes)
+    .bind(id)
+    .bind(seq)
+    .execute(conn)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+impl Journal {
+    /// Seals every plain appeal in place (`senim keys init`), in the caller's
+    /// transaction, after the sealer took the new key (`Sealer::use_recipients`):
+    /// each gets one envelope of what its row held, its row loses identity and
+    /// text, and a `sealed` event records the new state, so `verify` stays green.
+    pub async fn seal_existing_in(&self, tx: &mut Tx, actor: &str) -> Result<u64> {
+        let Some(generation) = self.sealer.current_generation() else {
+            return Err(JournalError::Corrupt("no office key to seal to".into()));
+        };
+        let mut chain = self.lock_chain(tx).await?;
+        let plains = store::plain_appeals_in(tx).await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let mut sealed_count = 0;
+        for plain in plains {
+            if store::was_destroyed_in(tx, plain.id).await? {
+                continue;
+            }
+            // The earlier values of its corrections first, oldest first, so
+            // the record stays; then the current values, every field written
+            // when there are earlier ones (a value corrected away stays away).
+            let earlier = store::earlier_values_in(tx, plain.id).await?;
+            let fields = if earlier.is_empty() {
+                Confidential::of(
+                    Some(&plain.reporter),
+                    plain.subject.as_ref(),
+                    plain.substance.as_ref(),
+                )
+            } else {
+                Confidential::every_field_of(&plain)
+            };
+            let mut digest: Option<String> = None;
+            for values in &earlier {
+                let envelope = seal(&self.sealer, values)?;
+                insert_envelope(tx, plain.id.0, values, &envelope, digest.is_none()).await?;
+                digest = Some(next_digest(digest.as_deref(), &envelope));
+            }
+            store::delete_earlier_values_in(tx, plain.id).await?;
+            let envelope = seal(&self.sealer, &fields)?;
+            insert_envelope(tx, plain.id.0, &fields, &envelope, digest.is_none()).await?;
+            let digest = next_digest(digest.as_deref(), &envelope);
+            let terms = self.terms_in(&plain.text());
+            let email_tag = plain
+                .reporter
+                .email
+                .as_deref()
+                .and_then(|e| self.email_tag(e));
+            store::seal_row_in(tx, plain.id, &digest, email_tag.as_deref(), &terms).await?;
+            let kept = reasons::seal_existing_in(tx, &self.sealer, plain.id).await?;
+            let appeal = self.get_in(tx, plain.id).await?;
+            let mut detail = serde_json::json!({
+                "sealed": fields.written(),
+                "envelope": envelope.digest(),
+                "generation": generation,
+                "earlier": earlier.len(),
+            });
+            if !kept.is_empty() {
+                detail["reasons"] = serde_json::json!(kept);
+            }
+            audit::append(tx, &mut chain.head, &appeal, now, actor, SEALED, &detail).await?;
+            sealed_count += 1;
+        }
+        audit::store_seal_generation(tx, generation).await?;
+        chain.finish(tx).await?;
+        Ok(sealed_count)
+    }
+
+    /// Reseals every envelope to a new generation of the office key (`senim keys
+    /// rotate`, `remove-reader`), in the rotation's transaction: each appeal's
+    /// digest changes, so each gets a `resealed` event.
+    pub async fn reseal_in(
+        &self,
+        tx: &mut Tx,
+        rotation: &crate::sealing::keys::Rotation,
+        unlocked: &Unlocked,
+        actor: &str,
+    ) -> Result<u64> {
+        let mut chain = self.lock_chain(tx).await?;
+        let ids = store::sealed_ids_in(tx).await?;
+        let now = self.clock.now().trunc_subsecs(6);
+        let generation = rotation.recipients.generation;
+        for &id in &ids {
+            let mut digest: Option<String> = None;
+            for (seq, _, _, bytes) in envelopes_in(tx, id.0).await? {
+                let resealed = rotation.reseal(unlocked, &bytes)?;
+                reseal_envelope_in(tx, id.0, seq, generation, &resealed).await?;
+                digest = Some(next_digest(digest.as_deref(), &resealed));
+            }
+            store::set_digest_in(tx, id, digest.as_deref()).await?;
+            let kept = reasons::reseal_in(tx, rotation, unlocked, id).await?;
+            let appeal = self.get_in(tx, id).await?;
+            let mut detail = serde_json::json!({ "generation": generation });
+            if !kept.is_empty() {
+                detail["reasons"] = serde_json::json!(kept);
+            }
+            audit::append(tx, &mut chain.head, &appeal, now, actor, RESEALED, &detail).await?;
+        }
+        audit::store_seal_generation(tx, generation).await?;
+        chain.finish(tx).await?;
+        Ok(ids.len() as u64)
+    }
 }

@@ -5,7 +5,7 @@
 //! wrapped (sealed) to each reader's own key and to the escrow, so only they open
 //! it (`Unlocked::open_own`).
 
-use super::keys::{identity_bytes, open_with, parse_identity, recipient, seal_to};
+use super::unlocked::{identity_bytes, open_with, parse_identity, recipient, seal_to};
 use super::{Result, SealError, TrustedKey, Unlocked};
 
 /// A file key, opened. Never stored as such.

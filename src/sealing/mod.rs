@@ -38,6 +38,7 @@
 pub mod file_key;
 pub mod keys;
 pub mod signed;
+mod unlocked;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, RwLock};
@@ -70,7 +71,8 @@ pub fn wipe_stack() {
     below.zeroize();
     std::hint::black_box(&below);
 }
-pub use keys::{Keys, TrustedKey, Unlocked};
+pub use keys::{Keys, TrustedKey};
+pub use unlocked::Unlocked;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {

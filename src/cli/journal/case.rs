@@ -52,14 +52,14 @@ pub enum DecisionArg {
     OtherMeasures,
 }
 
-impl From<DecisionArg> for crate::deadlines::Decision {
+impl From<DecisionArg> for crate::deadlines::InvestigationDecision {
     fn from(arg: DecisionArg) -> Self {
-        use crate::deadlines::Decision;
+        use crate::deadlines::InvestigationDecision;
         match arg {
-            DecisionArg::StopConsideration => Decision::StopConsideration,
-            DecisionArg::HandToAuthorities => Decision::HandToAuthorities,
-            DecisionArg::Disciplinary => Decision::Disciplinary,
-            DecisionArg::OtherMeasures => Decision::OtherMeasures,
+            DecisionArg::StopConsideration => InvestigationDecision::StopConsideration,
+            DecisionArg::HandToAuthorities => InvestigationDecision::HandToAuthorities,
+            DecisionArg::Disciplinary => InvestigationDecision::Disciplinary,
+            DecisionArg::OtherMeasures => InvestigationDecision::OtherMeasures,
         }
     }
 }

@@ -21,7 +21,7 @@ use super::i18n::{Lang, Msg, local, t};
 use super::*;
 use crate::app::App;
 use crate::cases::{Act, ActError};
-use crate::deadlines::{Deadline, Decision, Event, Kind};
+use crate::deadlines::{Deadline, Event, InvestigationDecision, Kind};
 use crate::journal::audit::EventRow;
 use crate::journal::{Appeal, AppealId};
 use crate::persons::Role;
@@ -433,7 +433,7 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
         }),
         "decision" => {
             let value = form.decision.as_deref().unwrap_or_default();
-            let decision: Decision = serde_json::from_value(serde_json::json!(value))
+            let decision: InvestigationDecision = serde_json::from_value(serde_json::json!(value))
                 .map_err(|_| format!("decision: unknown decision {value:?}"))?;
             Act::Deadline(Event::Decision { decision, on })
         }
@@ -545,7 +545,7 @@ mod tests {
                 today
             ),
             Ok(Act::Deadline(Event::Decision {
-                decision: Decision::HandToAuthorities,
+                decision: InvestigationDecision::HandToAuthorities,
                 on
             }))
         );

@@ -20,7 +20,7 @@ use super::i18n::{Msg, local, t};
 use super::*;
 use crate::app::App;
 use crate::cases::ActError;
-use crate::deadlines::Decision;
+use crate::deadlines::InvestigationDecision;
 use crate::investigation::{EntryKind, File, FileEntry, InvestigationError, Member, Who};
 use crate::journal::AppealId;
 use crate::server::problem::Problem;
@@ -48,7 +48,7 @@ pub(super) fn kind_words(lang: super::i18n::Lang, kind: EntryKind) -> &'static s
     )
 }
 
-fn decision_words(lang: super::i18n::Lang, decision: Decision) -> &'static str {
+fn decision_words(lang: super::i18n::Lang, decision: InvestigationDecision) -> &'static str {
     let value = serde_json::to_value(decision).unwrap_or_default();
     DECISIONS
         .iter()
@@ -592,10 +592,16 @@ mod tests {
     #[test]
     fn every_decision_has_its_words() {
         for (decision, words) in [
-            (Decision::StopConsideration, Msg::DecisionStop),
-            (Decision::HandToAuthorities, Msg::DecisionAuthorities),
-            (Decision::Disciplinary, Msg::DecisionDisciplinary),
-            (Decision::OtherMeasures, Msg::DecisionOther),
+            (InvestigationDecision::StopConsideration, Msg::DecisionStop),
+            (
+                InvestigationDecision::HandToAuthorities,
+                Msg::DecisionAuthorities,
+            ),
+            (
+                InvestigationDecision::Disciplinary,
+                Msg::DecisionDisciplinary,
+            ),
+            (InvestigationDecision::OtherMeasures, Msg::DecisionOther),
         ] {
             let lang = super::super::i18n::Lang::Ru;
             assert_eq!(decision_words(lang, decision), t(lang, words));
@@ -614,7 +620,7 @@ mod tests {
         assert!(matches!(
             entry_of(&form("decided"), today),
             Ok(FileEntry::Decided {
-                decision: Decision::OtherMeasures,
+                decision: InvestigationDecision::OtherMeasures,
                 ..
             })
         ));
