@@ -24,7 +24,9 @@ use senim::journal::{Amendment, AppealId, Status};
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects, page_text};
+use support::console::{
+    PASSWORD, console_person, csrf_of, http_login, page_text, reveal, session_post,
+};
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, SCRIPT, chain_key_toml, pbx_toml, post_answered_call};
@@ -529,17 +531,11 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     console_person(&config, dir.path(), "olga", &["operator"]);
     console_person(&config, dir.path(), "marat", &["manager"]);
     let id = answered_call(&d, "console-1").await;
-    let client = no_redirects();
 
     let (_, session) = http_login(&d, "olga", PASSWORD).await;
     let session = session.unwrap();
-    let form = client
-        .get(d.url(&format!("/console/appeals/{id}/notes")))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap();
-    let page = form.text().await.unwrap();
+    let notes_path = format!("/console/appeals/{id}/notes");
+    let page = page_text(&d, &session, &notes_path).await;
     assert!(
         page.contains("name=\"script_liability\""),
         "the new point: {page}"
@@ -559,18 +555,30 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ("script_secret", "said"),
         ("script_liability", "said"),
     ];
+    // What was typed, the e-mail made valid, without the field `left_out`.
+    let with_valid_email = |left_out: &str| -> Vec<(&'static str, &str)> {
+        typed
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != left_out)
+            .map(|(k, v)| {
+                if k == "email" {
+                    (k, "serik@example.kz")
+                } else {
+                    (k, v)
+                }
+            })
+            .collect()
+    };
     let post = |fields: Vec<(&'static str, &str)>| {
         let fields: Vec<(String, String)> = fields
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        client
-            .post(d.url(&format!("/console/appeals/{id}/notes")))
-            .header(reqwest::header::COOKIE, &session)
-            .form(&fields)
-            .send()
+        let (d, session, notes_path) = (&d, &session, &notes_path);
+        async move { session_post(d, session, notes_path, &fields).await }
     };
-    let r = post(typed.to_vec()).await.unwrap();
+    let r = post(typed.to_vec()).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     for (name, value) in &typed[1..8] {
@@ -580,22 +588,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     assert!(page.contains("aria-invalid=\"true\""), "{page}");
     assert!(!page.contains("id=\"phone-error\""), "{page}");
     // The last point not ticked: refused, nothing lost either.
-    let r = post(
-        typed
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "script_liability")
-            .map(|(k, v)| {
-                if k == "email" {
-                    (k, "serik@example.kz")
-                } else {
-                    (k, v)
-                }
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let r = post(with_valid_email("script_liability")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(page.contains("ТОО Typed Organisation"), "{page}");
@@ -610,21 +603,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ["script_liability"],
         "the point not said is marked: {page}"
     );
-    let r = post(
-        typed
-            .iter()
-            .copied()
-            .map(|(k, v)| {
-                if k == "email" {
-                    (k, "serik@example.kz")
-                } else {
-                    (k, v)
-                }
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let r = post(with_valid_email("")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let appeal = d.app.journal.get(AppealId(id)).await.unwrap();
     assert_eq!(appeal.reporter.phone.as_deref(), Some("+77019998877"));
@@ -634,16 +613,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     let session = session.unwrap();
     let page = page_text(&d, &session, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
-    let revealed = client
-        .post(d.url(&format!("/console/appeals/{id}/reveal")))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let revealed = reveal(&d, &session, id).await.text().await.unwrap();
     assert!(
         revealed.contains("action=\"/console/appeals/")
             && revealed.contains("/correct\"")
@@ -665,15 +635,18 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ]
     };
     let send = |fields: Vec<(&'static str, String)>| {
-        client
-            .post(d.url(&format!("/console/appeals/{id}/correct")))
-            .header(reqwest::header::COOKIE, &session)
-            .form(&fields)
-            .send()
+        let (d, session) = (&d, &session);
+        async move {
+            session_post(
+                d,
+                session,
+                &format!("/console/appeals/{id}/correct"),
+                &fields,
+            )
+            .await
+        }
     };
-    let r = send(correction("phone-typed-wrong", "the name"))
-        .await
-        .unwrap();
+    let r = send(correction("phone-typed-wrong", "the name")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -682,7 +655,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
             && page.contains("id=\"correct-phone-error\""),
         "{page}"
     );
-    let r = send(correction("+77019998877", "")).await.unwrap();
+    let r = send(correction("+77019998877", "")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -690,9 +663,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         "{page}"
     );
     assert!(corrections(&d, id).await.is_empty());
-    let r = send(correction("+77019998877", "the name was misspelt"))
-        .await
-        .unwrap();
+    let r = send(correction("+77019998877", "the name was misspelt")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         r.headers()["location"]

@@ -402,16 +402,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
 async fn post_act(d: &Daemon, login: &str, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     let (_, cookie) = http_login(d, login, PASSWORD).await;
     let cookie = cookie.expect("a session");
-    let client = no_redirects();
     let page = page_text(d, &cookie, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
-    client
-        .post(d.url(&format!("/console/appeals/{id}/act")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    session_post(d, &cookie, &format!("/console/appeals/{id}/act"), &form).await
 }

@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use support::console::{
     PASSWORD, PBX_TOKEN, console_person, csrf_of, http_login, http_login_with_key, no_redirects,
-    reveal, serve, session_get, set_cookie,
+    reveal, serve, session_get, session_post, set_cookie,
 };
 use support::scene::{chain_key_toml, pbx_toml, post_answered_call, sealed_with_reader};
 use support::senim::{Daemon, run_cli, write_config};
@@ -203,16 +203,6 @@ async fn answered_call(d: &Daemon, call_id: &str) -> i64 {
         .unwrap()
 }
 
-async fn post(d: &Daemon, session: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    no_redirects()
-        .post(d.url(path))
-        .header(reqwest::header::COOKIE, session)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Reveals the appeal and checks the page shows the sealed number.
 async fn reveal_number(d: &Daemon, session: &str, id: i64) {
     let r = reveal(d, session, id).await;
@@ -256,7 +246,7 @@ async fn the_office_key_leaves_the_daemons_memory_at_logout_and_at_expiry() {
         .text()
         .await
         .unwrap();
-    let r = post(
+    let r = session_post(
         &d,
         &session,
         "/console/logout",
@@ -487,14 +477,14 @@ async fn a_disabled_managers_session_can_neither_reveal_nor_classify() {
     let history = || succeeds(run_cli(&config, &["journal", "show", &id.to_string()]));
     let before = history();
     succeeds(run_cli(&config, &["persons", "disable", "marat"]));
-    let reveal = post(
+    let reveal = session_post(
         &d,
         &session,
         &format!("/console/appeals/{id}/reveal"),
         &[("csrf", &csrf)],
     )
     .await;
-    let classify = post(
+    let classify = session_post(
         &d,
         &session,
         &format!("/console/appeals/{id}/classify"),

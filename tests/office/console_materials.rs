@@ -558,13 +558,8 @@ async fn the_console_package_never_touches_the_disk_in_plain() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let linked = dir.path().join("linked");
     let watcher = watch_and_link(dir.path().join("data"), linked.clone(), stop.clone());
-    let r = no_redirects()
-        .post(d.url(&format!("/console/appeals/{id}/package")))
-        .header(reqwest::header::COOKIE, &keyed)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+    let package_path = format!("/console/appeals/{id}/package");
+    let r = session_post(&d, &keyed, &package_path, &[("csrf", csrf_of(&page))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let package = r.bytes().await.unwrap();
     stop.store(true, std::sync::atomic::Ordering::SeqCst);

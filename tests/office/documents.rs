@@ -27,7 +27,9 @@ use senim::cases::Act;
 use senim::journal::{Appeal, AppealKey};
 use sha2::{Digest, Sha256};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::console::{
+    PASSWORD, console_person, csrf_of, http_login, no_redirects, session_get, session_post,
+};
 use support::scene::{CALLER, post_answered_call};
 use support::senim::{Person, Served, command, person, run_cli};
 use support::time::astana;
@@ -458,14 +460,9 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
     let cookie = cookie.expect("a session");
     let client = no_redirects();
-    let get = |path: String| {
-        client
-            .get(d.url(&path))
-            .header(reqwest::header::COOKIE, &cookie)
-            .send()
-    };
+    let get = async |path: String| session_get(&d, &cookie, &path).await;
     let page_path = format!("/console/appeals/{}", appeal.id);
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(
         !page.contains("id=\"cover-letter\""),
         "no button before consent"
@@ -474,14 +471,10 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         page.contains("Сопроводительное письмо формируется после согласия Директора"),
         "the page says what the letter waits for: {page}"
     );
-    let post = |csrf: String| {
-        client
-            .post(d.url(&format!("/console/appeals/{}/cover-letter", appeal.id)))
-            .header(reqwest::header::COOKIE, &cookie)
-            .form(&[("csrf", csrf)])
-            .send()
-    };
-    let r = post(csrf_of(&page)).await.unwrap();
+    let cover_letter_path = format!("/console/appeals/{}/cover-letter", appeal.id);
+    let post =
+        async |csrf: String| session_post(&d, &cookie, &cover_letter_path, &[("csrf", csrf)]).await;
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text()
@@ -491,24 +484,19 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     );
 
     consent(&d, &appeal, true).await;
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(
         !page.contains("id=\"cover-letter\"") && page.contains("id=\"needs-package\""),
         "the letter waits for the package: {page}"
     );
-    let r = post(csrf_of(&page)).await.unwrap();
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("no materials package yet"));
     // The package is made on the page too, and handed over, never kept.
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(page.contains("id=\"package\""), "{page}");
-    let r = client
-        .post(d.url(&format!("/console/appeals/{}/package", appeal.id)))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+    let package_path = format!("/console/appeals/{}/package", appeal.id);
+    let r = session_post(&d, &cookie, &package_path, &[("csrf", csrf_of(&page))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()[reqwest::header::CONTENT_TYPE],
@@ -528,13 +516,13 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "a package is not kept: {left:?}");
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(page.contains("id=\"cover-letter\""), "{page}");
-    let r = post("forged".into()).await.unwrap();
+    let r = post("forged".into()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF checked");
-    let r = post(csrf_of(&page)).await.unwrap();
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = get(page_path).await.unwrap().text().await.unwrap();
+    let page = get(page_path).await.text().await.unwrap();
     assert!(page.contains("OUT-2026-0001"), "{page}");
     assert!(
         page.contains(
@@ -552,7 +540,7 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     ] {
         let path = format!("/console/documents/{}/{format}", entry.id);
         assert!(page.contains(&path), "the page offers {path}");
-        let r = get(path).await.unwrap();
+        let r = get(path).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], media);
         let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
@@ -572,11 +560,9 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
             .unwrap();
         assert_eq!(sha256(&bytes), kept.sha256, "the bytes as issued");
     }
-    let r = get(format!("/console/documents/{}/exe", entry.id))
-        .await
-        .unwrap();
+    let r = get(format!("/console/documents/{}/exe", entry.id)).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = get("/console/documents/999999/pdf".into()).await.unwrap();
+    let r = get("/console/documents/999999/pdf".into()).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // Not without a session, nor for the auditor.
     let r = client
@@ -586,12 +572,8 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, auditor) = http_login(&d, "aigerim", PASSWORD).await;
-    let r = client
-        .get(d.url(&format!("/console/documents/{}/pdf", entry.id)))
-        .header(reqwest::header::COOKIE, auditor.unwrap())
-        .send()
-        .await
-        .unwrap();
+    let pdf_path = format!("/console/documents/{}/pdf", entry.id);
+    let r = session_get(&d, &auditor.unwrap(), &pdf_path).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let report = d.app.journal.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use reqwest::StatusCode;
-use support::console::{CLOCK, PASSWORD, answered_call, cli, console_person, http_login};
+use support::console::{
+    CLOCK, PASSWORD, answered_call, cli, console_person, http_login, session_get,
+};
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, Keys, answered_call_record};
@@ -379,18 +381,8 @@ async fn an_edited_persons_row_is_refused_at_the_token_and_the_console_and_verif
     let (status, session) = http_login(&d, "olga", PASSWORD).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let session = session.expect("a session");
-    let console = |session: String| {
-        let url = d.url("/console/queue");
-        async move {
-            support::console::no_redirects()
-                .get(url)
-                .header(reqwest::header::COOKIE, session)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let console =
+        async |session: String| session_get(&d, &session, "/console/queue").await.status();
     assert_eq!(console(session.clone()).await, StatusCode::OK);
 
     // The auditor made Director; the Director's token hash replaced by the

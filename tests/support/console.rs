@@ -213,6 +213,22 @@ pub async fn session_get(d: &impl Served, session: &str, path: &str) -> reqwest:
         .unwrap()
 }
 
+/// A console form posted with the session's cookie, redirects not followed.
+pub async fn session_post<F: serde::Serialize + ?Sized>(
+    d: &impl Served,
+    session: &str,
+    path: &str,
+    form: &F,
+) -> reqwest::Response {
+    no_redirects()
+        .post(d.url(path))
+        .header(reqwest::header::COOKIE, session)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The revealed appeal's page over HTTP, as the click posts it.
 pub async fn reveal(d: &impl Served, session: &str, id: i64) -> reqwest::Response {
     let page = session_get(d, session, &format!("/console/appeals/{id}"))
