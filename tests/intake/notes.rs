@@ -699,17 +699,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         )
         .await
         .unwrap();
-    journal
-        .amend(
-            AppealId(id),
-            Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    scene::destroyed_on_schedule(journal, AppealId(id)).await;
     assert_eq!(
         count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
         0

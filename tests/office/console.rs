@@ -15,8 +15,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::scene::{chain_key_toml, record_notes, sealed_with_reader};
-use support::senim::{Daemon, person, run_cli, run_cli_as, write_config};
+use support::scene::{record_notes, sealed_with_reader};
+use support::senim::{Daemon, person, run_cli, run_cli_as};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
@@ -431,12 +431,7 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     const PASSPHRASE: &str = "the director's key passphrase";
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
-    let extra = format!(
-        "{}\n{}",
-        config(None),
-        chain_key_toml(dir.path(), CHAIN_KEY)
-    );
-    let config = write_config(dir.path(), port, "", &extra);
+    let config = sealed_config(dir.path(), port, CHAIN_KEY);
     let director = console_person(&config, dir.path(), "dana", &["director"]);
     let operator = person(&config, "olga", &["operator"]);
     // The office key, made before the daemon starts; the Director enrols and is

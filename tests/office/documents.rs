@@ -28,7 +28,8 @@ use senim::journal::{Appeal, AppealKey};
 use sha2::{Digest, Sha256};
 use support::app::TestApp;
 use support::console::{
-    PASSWORD, console_person, csrf_of, http_login, no_redirects, session_get, session_post,
+    PASSWORD, console_person, csrf_of, download_disposition, http_login, no_redirects, session_get,
+    session_post,
 };
 use support::scene::{CALLER, post_answered_call};
 use support::senim::{Person, Served, command, person, run_cli};
@@ -498,14 +499,7 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     let package_path = format!("/console/appeals/{}/package", appeal.id);
     let r = session_post(&d, &cookie, &package_path, &[("csrf", csrf_of(&page))]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.headers()[reqwest::header::CONTENT_TYPE],
-        "application/zip"
-    );
-    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let disposition = download_disposition(&r, "application/zip");
     assert!(
         disposition.contains(&format!("{}-materials.zip", appeal.registration_number)),
         "{disposition}"
@@ -542,11 +536,7 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         assert!(page.contains(&path), "the page offers {path}");
         let r = get(path).await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], media);
-        let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let disposition = download_disposition(&r, media);
         assert!(
             disposition.starts_with("attachment;")
                 && disposition.contains("OUT-2026-0001-cover-letter"),

@@ -25,8 +25,8 @@ use senim::journal::{Appeal, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
 use support::browser::{Driver, screenshot};
 use support::console::{
-    PASSWORD, click, console_person, csrf_of, http_login, log_in, page_text, session_post,
-    source_with,
+    PASSWORD, click, console_person, csrf_of, download_disposition, http_login, log_in, page_text,
+    session_post, source_with,
 };
 use support::eventually::eventually;
 use support::scene::new_appeal;
@@ -410,14 +410,7 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
     // Both formats in one answer: the letter is kept nowhere else.
     let r = post("post", "zip").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.headers()[reqwest::header::CONTENT_TYPE],
-        "application/zip"
-    );
-    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let disposition = download_disposition(&r, "application/zip");
     assert!(
         disposition.contains("OUT-2026-0001-reply.zip"),
         "{disposition}"

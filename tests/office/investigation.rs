@@ -23,7 +23,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::scene::{Keys, chain_key_toml};
+use support::scene::Keys;
 use support::senim::{Daemon, Person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f05a69788796a5b4c3d2e1f00f1e2d3c4b";
@@ -105,12 +105,7 @@ fn events(config: &Path, number: &str) -> Vec<(String, String, Value)> {
 async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_commission() {
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
-    let extra = format!(
-        "{}\n{}",
-        config(None),
-        chain_key_toml(dir.path(), CHAIN_KEY)
-    );
-    let config = write_config(dir.path(), port, "", &extra);
+    let config = sealed_config(dir.path(), port, CHAIN_KEY);
     let dana = console_person(&config, dir.path(), "dana", &["director"]);
     let marat = console_person(&config, dir.path(), "marat", &["manager"]);
     let aset = console_person(&config, dir.path(), "aset", &["operator"]);

@@ -423,7 +423,7 @@ fn keys_init_needs_the_chain_key() {
 /// event names the fields erased, and the chain verifies.
 #[tokio::test]
 async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
-    use senim::journal::{Amendment, NewAppeal, Reporter, SourceRef, Status};
+    use senim::journal::{NewAppeal, Reporter, SourceRef, Status};
     let test_db = TestDb::sqlite().await;
     let db = test_db.db.clone();
     let authority = Some(std::sync::Arc::new(
@@ -475,17 +475,7 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     assert_eq!(opened.reporter.name.as_deref(), Some(AFTER[0]));
     assert_eq!(opened.substance.as_deref(), Some(AFTER[3]));
 
-    let destroyed = journal
-        .amend(
-            appeal.id,
-            Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    let destroyed = support::scene::destroyed_on_schedule(&journal, appeal.id).await;
     assert_eq!(destroyed.sealed, None);
     let opened = journal.open(destroyed, &unlocked).await.unwrap();
     assert_eq!((opened.reporter.name, opened.substance), (None, None));

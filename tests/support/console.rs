@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::eventually::{Raw, eventually};
-use super::scene::{pbx_toml, post_answered_call};
+use super::scene::{chain_key_toml, pbx_toml, post_answered_call};
 use super::senim::{Daemon, Person, Served, command, person, run_cli, write_config};
 use super::smtp::SmtpServer;
 
@@ -39,6 +39,13 @@ pub fn config(smtp: Option<&SmtpServer>) -> String {
         )
     });
     format!("\n{mail}\n{}", pbx_toml())
+}
+
+/// The configuration file of a console whose appeals are sealed with
+/// `chain_key`, the daemon on `port`.
+pub fn sealed_config(dir: &Path, port: u16, chain_key: &str) -> std::path::PathBuf {
+    let extra = format!("{}\n{}", config(None), chain_key_toml(dir, chain_key));
+    write_config(dir, port, "", &extra)
 }
 
 /// A person with a console password.
@@ -243,6 +250,16 @@ pub async fn reveal(d: &impl Served, session: &str, id: i64) -> reqwest::Respons
         .send()
         .await
         .unwrap()
+}
+
+/// A download's `Content-Disposition`, once its `Content-Type` is asserted to
+/// be `media`.
+pub fn download_disposition(r: &reqwest::Response, media: &str) -> String {
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], media);
+    r.headers()[reqwest::header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("a visible Content-Disposition")
+        .to_owned()
 }
 
 /// The CSRF token of a page's forms.

@@ -20,11 +20,7 @@ pub fn render_page(pdf: &Path, page: &str, name: &str) -> PathBuf {
         .arg(&prefix)
         .output()
         .expect("pdftoppm (poppler-utils)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     prefix.with_extension("png")
 }
 
@@ -35,11 +31,7 @@ pub fn text(path: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -67,10 +59,15 @@ pub fn raw_text(pdf: &[u8]) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
+    succeeded(&out);
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Asserts a poppler tool ran well, showing what it wrote to stderr if not.
+fn succeeded(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8")
 }

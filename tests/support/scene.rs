@@ -292,3 +292,22 @@ pub async fn appeals(app: &App) -> Vec<senim::journal::Appeal> {
         .await
         .expect("list the Journal")
 }
+
+/// Appeal `id` destroyed under the records schedule, as the retention job
+/// does it; the appeal as it is left.
+pub async fn destroyed_on_schedule(
+    journal: &senim::journal::Journal,
+    id: senim::journal::AppealId,
+) -> senim::journal::Appeal {
+    journal
+        .amend(
+            id,
+            senim::journal::Amendment::Destroyed {
+                reason: "records schedule".into(),
+                elsewhere: Default::default(),
+            },
+            "retention",
+        )
+        .await
+        .expect("destroyed")
+}
