@@ -14,7 +14,6 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Output;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::StatusCode;
@@ -30,6 +29,7 @@ use support::console::{
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, SCRIPT, chain_key_toml, pbx_toml, post_answered_call};
+use support::senim::output_text as text;
 use support::senim::{Daemon, Person, Served, person, run_cli_as, write_config};
 use support::time::astana;
 
@@ -414,14 +414,6 @@ async fn notes_and_corrections(backend: Backend) {
 }
 
 on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] notes_and_corrections => notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_sqlite, notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_postgres);
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The CLI, through the real binary: `record-call` without `--said` (or with a
 /// point short) refused naming the points, a bad phone naming `phone`; then

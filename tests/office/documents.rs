@@ -32,6 +32,7 @@ use support::console::{
     session_post,
 };
 use support::scene::{CALLER, post_answered_call};
+use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person, run_cli};
 use support::time::astana;
 
@@ -94,14 +95,6 @@ fn cli(config: &Path, who: &Person, clock: Option<&str>, args: &[&str]) -> Outpu
         clock.unwrap_or("2026-12-16T11:00:00+05:00"),
     );
     c.output().expect("run senim")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn mode(path: &Path) -> u32 {

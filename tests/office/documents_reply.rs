@@ -30,6 +30,7 @@ use support::console::{
 };
 use support::eventually::eventually;
 use support::scene::new_appeal;
+use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person};
 use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
@@ -79,14 +80,6 @@ fn cli(config: &Path, who: &Person, args: &[&str]) -> Output {
         .env("SENIM_TOKEN", &who.token)
         .env("TEST_SENIM_CLOCK_START", "2026-12-16T11:00:00+05:00");
     c.output().expect("run senim")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The manager extends the reply to 30 January 2027 for `reason`.

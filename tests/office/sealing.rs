@@ -16,6 +16,7 @@ use support::database::{Backend, TestDb, pg_dump};
 use support::on_both_backends;
 use support::scene::new_appeal;
 use support::scene::{chain_key_toml, pbx_toml, post_answered_call, record_notes};
+use support::senim::output_text as text;
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -47,14 +48,6 @@ fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn succeeds(out: std::process::Output) -> String {

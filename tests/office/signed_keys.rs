@@ -27,6 +27,7 @@ use support::console::{
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, Keys, answered_call_record};
+use support::senim::output_text as text;
 use support::senim::{Daemon, Person, person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -42,14 +43,6 @@ fn configured(dir: &Path, url: &str) -> (PathBuf, u16) {
     );
     let config = write_config(dir, port, url, &extra);
     (config, port)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn ok(out: Output) -> String {

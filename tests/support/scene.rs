@@ -14,7 +14,7 @@ use senim::journal::{Channel, NewAppeal, Reporter, SourceRef, Status};
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 
-use super::senim::{Person, Served, command};
+use super::senim::{Person, Served, command, output_text as text};
 
 /// The PBX source's token of the scenes' configurations (`[[pbx.sources]]`
 /// named `office`).
@@ -187,14 +187,6 @@ impl Keys {
         let out = self.run(who, args);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The office key made and `reader` (the Director, with a console password)

@@ -26,6 +26,15 @@ pub fn command() -> Command {
 }
 
 /// Runs `senim --config <config> <args>` to completion.
+/// What a run of the binary wrote, stdout then stderr, for its messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn run_cli(config: &Path, args: &[&str]) -> Output {
     command()
         .arg("--config")
