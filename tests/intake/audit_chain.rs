@@ -460,11 +460,8 @@ async fn set_head(db: &Db, seq: i64, hash: &str, signature: Option<&str>) {
 /// A daemon in `dir` with the keys and the heads file (`keys_config`), on a
 /// fresh database of `backend`.
 async fn keyed_daemon(dir: &Path, backend: Backend) -> (Option<TestDb>, TestApp) {
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let at = chrono::Utc.with_ymd_and_hms(2026, 11, 17, 5, 0, 0).unwrap();
     let d = TestApp::spawn(dir, url, &keys_config(dir), at).await;
     (test_db, d)

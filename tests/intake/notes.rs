@@ -156,11 +156,8 @@ async fn each_envelope(d: &TestApp, id: i64, unlocked: &Unlocked) -> Vec<Confide
 
 async fn notes_and_corrections(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let d = TestApp::spawn(dir.path(), url, &config(dir.path()), now()).await;
     let config = d.config.clone();
     let operator = person(&config, "olga", &["operator"]);

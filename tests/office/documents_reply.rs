@@ -542,10 +542,7 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
     }
     assert!(met(&d, &appeal, Kind::ExtensionNotice).await);
     let history = d.app.journal.history(appeal.id).await.unwrap();
-    let notified: Vec<_> = history
-        .iter()
-        .filter(|e| e.kind == "citizen_notified")
-        .collect();
+    let notified = support::scene::events_of(&history, "citizen_notified");
     assert_eq!(notified.len(), 1, "{history:?}");
     assert_eq!(notified[0].actor, "person:marat");
     assert!(

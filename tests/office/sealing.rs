@@ -96,11 +96,8 @@ fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
 
 async fn sealed_end_to_end(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let port = support::ports::free_port();
     let config = write_config(dir.path(), port, url, &config(dir.path()));
     let director = person(&config, "dana", &["director"]);

@@ -24,7 +24,7 @@ use reqwest::StatusCode;
 use support::console::{
     CLOCK, PASSWORD, answered_call, cli, console_person, http_login, session_get,
 };
-use support::database::{Backend, TestDb};
+use support::database::Backend;
 use support::on_both_backends;
 use support::scene::{self, Keys, answered_call_record};
 use support::senim::output_text as text;
@@ -136,11 +136,8 @@ async fn post_call(d: &Daemon, call_id: &str) -> StatusCode {
 
 async fn a_swapped_office_key(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let (config, port) = configured(dir.path(), url);
     let db_url = test_db
         .as_ref()

@@ -20,6 +20,20 @@ pub enum Backend {
     Postgres,
 }
 
+/// The database a daemon on `backend` is given: a PostgreSQL database made
+/// for the test, or none on SQLite (the daemon makes its own file).
+pub async fn daemon_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(TestDb::postgres().await),
+    }
+}
+
+/// The `database_url` of a daemon given `db` (empty: SQLite in its directory).
+pub fn daemon_url(db: &Option<TestDb>) -> &str {
+    db.as_ref().map_or("", |t| t.url.as_str())
+}
+
 /// A migrated, empty database of one backend.
 pub struct TestDb {
     pub db: Db,

@@ -303,3 +303,11 @@ pub async fn destroyed_on_schedule(
         .await
         .expect("destroyed")
 }
+
+/// The events of `kind` in an appeal's history, in order.
+pub fn events_of<'a>(
+    history: &'a [senim::journal::audit::EventRow],
+    kind: &str,
+) -> Vec<&'a senim::journal::audit::EventRow> {
+    history.iter().filter(|e| e.kind == kind).collect()
+}
