@@ -200,11 +200,7 @@ async fn a_signed_head_and_published_heads_catch_a_rewrite_without_the_signing_k
                 heads.to_str().unwrap(),
             ],
         );
-        assert!(
-            published.status.success(),
-            "{}",
-            String::from_utf8_lossy(&published.stderr)
-        );
+        crate::support::senim::assert_succeeded(&published);
         let intact = run_cli(
             &config,
             &["journal", "verify", "--heads", heads.to_str().unwrap()],
@@ -276,11 +272,7 @@ async fn an_existing_chain_is_keyed_once_and_forged_heads_are_refused() {
         String::from_utf8_lossy(&checked.stderr)
     );
     let keyed = run_cli(&keyed_config, &["journal", "key-chain"]);
-    assert!(
-        keyed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keyed.stderr)
-    );
+    crate::support::senim::assert_succeeded(&keyed);
     assert!(stdout(&keyed).contains("audit chain keyed: 4 event(s)"));
     let verify = run_cli(&keyed_config, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
@@ -708,11 +700,7 @@ async fn an_auditor_verifies_with_the_public_key_alone() {
         ),
     );
     let key = run_cli(&signer, &["journal", "head-key"]);
-    assert!(
-        key.status.success(),
-        "{}",
-        String::from_utf8_lossy(&key.stderr)
-    );
+    crate::support::senim::assert_succeeded(&key);
     let key = stdout(&key).trim().to_owned();
     let (_auditor_dir, auditor) = other_config(&url, "");
     let audit = |key: &str| {

@@ -183,11 +183,7 @@ fn appeals(d: &impl Served) -> Vec<Value> {
         &manager,
         &["journal", "list", "--json", "--with-identity"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -1228,11 +1224,7 @@ async fn the_operator_records_a_call_through_the_cli() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let list = appeals(&d);
     assert_eq!(list[0]["status"], "registered");
     assert_eq!(list[0]["substance"], "A bribe for a certificate.");
@@ -1912,11 +1904,7 @@ async fn an_answered_cti_call_never_hung_up_is_registered_once() {
 
 /// The token printed by `senim persons add` or `reset`.
 fn person_token(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(out);
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .find(|w| w.starts_with("snm_"))

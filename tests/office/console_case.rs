@@ -94,11 +94,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let driver = Driver::start();
 
     // The manager: the appeal goes on to the internal audit unit. The
@@ -370,11 +366,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let told = |mails: &[support::smtp::ReceivedMail]| {
         mails.iter().any(|m| {
             m.rcpt_to.iter().any(|r| r == DIRECTOR)

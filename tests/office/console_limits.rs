@@ -408,11 +408,7 @@ async fn a_person_key_with_a_huge_work_factor_is_refused_at_unlock_without_eatin
             .arg(sql)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::senim::assert_succeeded(&out);
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     let protected = hex::decode(sqlite(

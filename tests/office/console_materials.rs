@@ -96,11 +96,7 @@ fn wait_appeal(config: &Path, channel: &str) -> (i64, String) {
 /// The appeal's history as `senim journal show` prints it.
 fn history(config: &Path, number: &str) -> String {
     let out = run_cli(config, &["journal", "show", number]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -36,11 +36,7 @@ const DECISION: &str = "Выговор бригадиру участка № 3";
 const OUTSIDE: &str = "Ержан Сапаров, юрист";
 
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -63,11 +63,7 @@ pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) ->
             file.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     p
 }
 

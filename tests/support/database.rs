@@ -158,10 +158,6 @@ pub fn pg_dump(url: &str) -> Vec<u8> {
         .args(["--data-only", "--inserts", url])
         .output()
         .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     out.stdout
 }

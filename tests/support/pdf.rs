@@ -20,7 +20,7 @@ pub fn render_page(pdf: &Path, page: &str, name: &str) -> PathBuf {
         .arg(&prefix)
         .output()
         .expect("pdftoppm (poppler-utils)");
-    succeeded(&out);
+    super::senim::assert_succeeded(&out);
     prefix.with_extension("png")
 }
 
@@ -31,7 +31,7 @@ pub fn text(path: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    succeeded(&out);
+    super::senim::assert_succeeded(&out);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -59,15 +59,6 @@ pub fn raw_text(pdf: &[u8]) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    succeeded(&out);
+    super::senim::assert_succeeded(&out);
     String::from_utf8(out.stdout).expect("UTF-8")
-}
-
-/// Asserts a poppler tool ran well, showing what it wrote to stderr if not.
-fn succeeded(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
