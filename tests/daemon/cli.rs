@@ -559,11 +559,8 @@ async fn journal_commands_list_show_export_and_verify() {
     db.close().await;
     let tampered = run_cli(&config, &["journal", "verify"]);
     assert_eq!(tampered.status.code(), Some(1));
-    assert!(
-        stdout(&tampered).contains("TAMPERED: appeal TL-2026-000002"),
-        "{}",
-        stdout(&tampered)
-    );
+    let said = stdout(&tampered);
+    assert!(said.contains("TAMPERED: appeal TL-2026-000002"), "{said}");
 }
 
 /// Every file the CLI writes where a person said (`-o`, `--output`) is a new

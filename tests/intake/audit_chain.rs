@@ -776,10 +776,10 @@ async fn an_auditor_verifies_with_the_public_key_alone() {
     .await;
     let red = audit(&key);
     assert_eq!(red.status.code(), Some(1), "{}", stdout(&red));
+    let said = stdout(&red);
     assert!(
-        stdout(&red).contains("chain head: is not signed by the signing key"),
-        "{}",
-        stdout(&red)
+        said.contains("chain head: is not signed by the signing key"),
+        "{said}"
     );
 }
 

@@ -401,11 +401,8 @@ fn keys_init_needs_the_chain_key() {
     let director = person(&config, "dana", &["director"]);
     let out = run_cli_as(&config, &director, &["keys", "init"]);
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains("journal.chain_key_file"),
-        "{}",
-        text(&out)
-    );
+    let said = text(&out);
+    assert!(said.contains("journal.chain_key_file"), "{said}");
 }
 
 /// A sealed appeal destroyed under the records schedule loses its envelopes (the

@@ -143,13 +143,12 @@ async fn a_swapped_office_key(backend: Backend) {
         .as_ref()
         .map_or_else(|| sqlite_url(dir.path()), |t| t.url.clone());
     let dana = person(&config, "dana", &["director"]);
-    let escrow = dir.path().join("escrow.key");
-    ok(cli(
+    Keys::init_with_env(
         &config,
+        dir.path(),
         &dana,
-        None,
-        &["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
-    ));
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
     let d = start(dir.path(), &config, port);
     assert_eq!(post_call(&d, "before-the-swap").await, StatusCode::CREATED);
 
