@@ -30,11 +30,10 @@ use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, SCRIPT, chain_key_toml, pbx_toml, post_answered_call};
 use support::senim::output_text as text;
-use support::senim::{Daemon, Person, Served, person, run_cli_as, write_config};
+use support::senim::{Person, Served, person, run_cli_as, write_config};
 use support::time::astana;
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 /// The name as the operator mistyped it, and as corrected.
 const TYPO: &str = "Серік Әлиевв Typo";
 const FIXED: &str = "Серік Әлиев Fixed";
@@ -422,12 +421,7 @@ async fn the_command_line_records_notes_with_the_script_and_corrections_with_a_r
     let config = write_config(dir.path(), port, "", &config(dir.path()));
     let operator = person(&config, "olga", &["operator"]);
     let manager = person(&config, "marat", &["manager"]);
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
     let id = answered_call(&d, "cli-1").await.to_string();
     let record = |extra: &[&str]| {
         let mut args = vec!["journal", "record-call", id.as_str(), "--name", TYPO];

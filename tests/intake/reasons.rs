@@ -276,18 +276,7 @@ async fn reasons_at_rest(database_url: &str) {
     // Destroyed under the records schedule (what `journal purge` does of an
     // ended appeal): its reasons go with it, named in the event; the chain
     // verifies.
-    let destroyed = app
-        .journal
-        .amend(
-            sealed,
-            senim::journal::Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    let destroyed = support::scene::destroyed_on_schedule(&app.journal, sealed).await;
     assert_eq!(rows(&d, destroyed.id).await, 0);
     let last = app.journal.history(sealed).await.unwrap().pop().unwrap();
     assert!(last.detail.contains("\"reasons\""), "{}", last.detail);

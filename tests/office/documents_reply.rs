@@ -417,14 +417,16 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
         "{pdftext}"
     );
     let xml = support::pdf::docx_xml(&docx_bytes);
-    for words in [
-        "OUT-2026-0001",
-        "Ахметов",
-        "Өтінішке жауап",
-        "Ответ на обращение",
-    ] {
-        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
-    }
+    support::pdf::assert_says(
+        "the DOCX",
+        &xml,
+        &[
+            "OUT-2026-0001",
+            "Ахметов",
+            "Өтінішке жауап",
+            "Ответ на обращение",
+        ],
+    );
     assert!(met(&d, &appeal, Kind::Reply).await);
     assert_eq!(
         d.app.journal.get(appeal.id).await.unwrap().status,
@@ -531,15 +533,17 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     );
     let xml = support::pdf::docx_xml(&r.bytes().await.unwrap());
-    for words in [
-        "OUT-2026-0001",
-        "Ахметов",
-        "продлён до",
-        "30\u{a0}января 2027",
-        "выездная проверка",
-    ] {
-        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
-    }
+    support::pdf::assert_says(
+        "the DOCX",
+        &xml,
+        &[
+            "OUT-2026-0001",
+            "Ахметов",
+            "продлён до",
+            "30\u{a0}января 2027",
+            "выездная проверка",
+        ],
+    );
     assert!(met(&d, &appeal, Kind::ExtensionNotice).await);
     let history = d.app.journal.history(appeal.id).await.unwrap();
     let notified = support::scene::events_of(&history, "citizen_notified");

@@ -20,7 +20,6 @@ use support::senim::output_text as text;
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 
 /// Recorded by the operator before the office key exists: sealed in place.
 const BEFORE: [&str; 3] = [
@@ -104,12 +103,7 @@ async fn sealed_end_to_end(backend: Backend) {
     let manager = person(&config, "marat", &["manager"]);
     let operator = person(&config, "olga", &["operator"]);
     let auditor = person(&config, "aida", &["auditor"]);
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
 
     // Before the office key: a plain appeal.
     let before = answered_call(&d, "1765778400.1").await;
@@ -138,12 +132,7 @@ async fn sealed_end_to_end(backend: Backend) {
     assert!(out.contains("1 appeal(s) sealed in place"), "{out}");
     let again = run_cli_as(&config, &director, &["keys", "init"]);
     assert!(!again.status.success(), "a second init must be refused");
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
 
     // After: the daemon seals at intake.
     let after = answered_call(&d, "1765778400.2").await;

@@ -62,3 +62,11 @@ pub fn raw_text(pdf: &[u8]) -> String {
     super::senim::assert_succeeded(&out);
     String::from_utf8(out.stdout).expect("UTF-8")
 }
+
+/// Asserts the text of a document (`what`: "the letter", "the DOCX") says
+/// each of `wants`.
+pub fn assert_says(what: &str, text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "{what} says {want:?}: {text}");
+    }
+}
