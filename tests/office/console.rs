@@ -17,7 +17,6 @@ use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::scene::{record_notes, sealed_with_reader};
 use support::senim::{Daemon, person, run_cli, run_cli_as};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
 const PHONE: &str = "+77019998877";
@@ -26,11 +25,7 @@ const SUBSTANCE: &str = "Инспектор потребовал взятку з
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let (d, config) = start(dir.path(), Some(&smtp));
     console_person(&config, dir.path(), "olga", &["operator"]);
     console_person(&config, dir.path(), "aida", &["auditor"]);

@@ -18,7 +18,6 @@ use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::scene::SCRIPT;
 use support::senim::{Daemon, run_cli, run_cli_as, write_config};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const UNIT: &str = "audit-unit@kazstandard.kz";
 
@@ -51,11 +50,7 @@ async fn fill_date(browser: &Client, id: &str, yyyy_mm_dd: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
     let extra = format!(

@@ -18,7 +18,7 @@ use support::console::*;
 use support::database::{Backend, TestDb};
 use support::scene::record_notes;
 use support::senim::{person, run_cli, run_cli_as};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
+use support::smtp::{SmtpOptions, SmtpServer};
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
 const PHONE: &str = "+77019998877";
@@ -403,11 +403,7 @@ fn outbox_row(config: &std::path::Path, id: i64) -> serde_json::Value {
 /// nothing) puts it back in line, and once the server takes it, it is delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
-    let options = SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    };
+    let options = office_smtp_options();
     let mut smtp = SmtpServer::start(SmtpOptions {
         reject_permanent: vec![DIRECTOR.into()],
         ..options.clone()

@@ -25,18 +25,15 @@ use senim::journal::{Appeal, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
 use support::browser::{Driver, screenshot};
 use support::console::{
-    PASSWORD, click, console_person, csrf_of, download_disposition, http_login, log_in, page_text,
-    session_post, source_with,
+    PASSWORD, click, console_person, csrf_of, download_disposition, http_login, log_in,
+    office_smtp, page_text, session_post, source_with,
 };
 use support::eventually::eventually;
 use support::scene::new_appeal;
 use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
 
-const SMTP_USER: &str = "senim";
-const SMTP_PASSWORD: &str = "correct horse battery";
 const CITIZEN: &str = "asqar@example.kz";
 const SECRET_TEXT: &str =
     "Тексеру нәтижесінде фактілер расталмады. Проверка фактов не подтвердила.";
@@ -114,11 +111,7 @@ async fn met(d: &TestApp, appeal: &Appeal, kind: Kind) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_in_the_chain() {
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let dir = tempfile::tempdir().unwrap();
     let extra = format!("{}\n{DOCUMENTS}", support::console::config(Some(&smtp)));
     let d = TestApp::spawn(dir.path(), "", &extra, now()).await;

@@ -48,6 +48,21 @@ pub fn sealed_config(dir: &Path, port: u16, chain_key: &str) -> std::path::PathB
     write_config(dir, port, "", &extra)
 }
 
+/// The options of the office's mail server as `config(Some(..))` expects it:
+/// STARTTLS required, the console's SMTP login.
+pub fn office_smtp_options() -> super::smtp::SmtpOptions {
+    super::smtp::SmtpOptions {
+        mode: super::smtp::SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..super::smtp::SmtpOptions::default()
+    }
+}
+
+/// The office's mail server, started (`office_smtp_options`).
+pub fn office_smtp() -> SmtpServer {
+    SmtpServer::start(office_smtp_options())
+}
+
 /// A person with a console password.
 pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) -> Person {
     let p = person(config, login, roles);
