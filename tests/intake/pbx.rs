@@ -14,7 +14,9 @@ use reqwest::StatusCode;
 use senim::clock::Clock;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::pbx::{http_server, post_upload, recording_server, upload};
+use support::pbx::{
+    http_server, pbx_client as client, post_json, post_upload, recording_server, upload,
+};
 use support::scene::{SCRIPT, record_notes};
 use support::senim::{Daemon, Served, metrics, run_cli, write_config};
 
@@ -98,25 +100,6 @@ async fn spawn_at(dir: &Path, database_url: &str, extra: &str, at: &str) -> Test
 /// `senim serve` again on an existing config, its clock starting at `at`.
 fn restart_at(dir: &Path, config: std::path::PathBuf, port: u16, at: &str) -> Daemon {
     Daemon::start_with_env(dir, config, port, &[("TEST_SENIM_CLOCK_START", at)])
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-async fn post_json(d: &impl Served, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(d.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("post");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn post_form(
