@@ -42,6 +42,15 @@ fn start(dir: &Path, console: &str) -> (PathBuf, u16) {
     )
 }
 
+/// The console served with the manager `marat` (a console password); its
+/// configuration and daemon.
+fn serving_marat(dir: &Path) -> (PathBuf, Daemon) {
+    let (config, port) = start(dir, "");
+    console_person(&config, dir, "marat", &["manager"]);
+    let d = serve(dir, &config, port);
+    (config, d)
+}
+
 fn succeeds(out: std::process::Output) -> String {
     assert!(
         out.status.success(),
@@ -367,9 +376,7 @@ async fn a_flood_of_failed_logins_with_huge_names_takes_no_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_simultaneous_wrong_passwords_check_at_most_five_and_lock_the_login() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, port) = start(dir.path(), "");
-    console_person(&config, dir.path(), "marat", &["manager"]);
-    let d = serve(dir.path(), &config, port);
+    let (_, d) = serving_marat(dir.path());
     let mut forms = Vec::new();
     for _ in 0..61 {
         forms.push(login_form(&d).await);
@@ -458,9 +465,7 @@ async fn a_person_key_with_a_huge_work_factor_is_refused_at_unlock_without_eatin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_managers_session_can_neither_reveal_nor_classify() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, port) = start(dir.path(), "");
-    console_person(&config, dir.path(), "marat", &["manager"]);
-    let d = serve(dir.path(), &config, port);
+    let (config, d) = serving_marat(dir.path());
     let id = answered_call(&d, "1765863600.42").await;
     let (_, session) = http_login(&d, "marat", PASSWORD).await;
     let session = session.unwrap();
