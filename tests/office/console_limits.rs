@@ -528,27 +528,24 @@ async fn resetting_a_disabled_persons_token_leaves_her_disabled() {
         "{list}"
     );
     let d = serve(dir.path(), &config, port);
-    for token in [&manager.token, &token] {
-        let r = reqwest::Client::new()
+    let outbox = async |token: &str| {
+        reqwest::Client::new()
             .get(d.url("/v1/outbox"))
             .bearer_auth(token)
             .send()
             .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            .unwrap()
+            .status()
+    };
+    for token in [&manager.token, &token] {
+        assert_eq!(outbox(token).await, StatusCode::UNAUTHORIZED);
     }
     succeeds(run_cli(&config, &["persons", "enable", "aliya"]));
     for (token, status) in [
         (&manager.token, StatusCode::UNAUTHORIZED),
         (&token, StatusCode::OK),
     ] {
-        let r = reqwest::Client::new()
-            .get(d.url("/v1/outbox"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), status);
+        assert_eq!(outbox(token).await, status);
     }
     d.terminate();
 }
