@@ -17,7 +17,7 @@ use support::app::TestApp;
 use support::pbx::{
     http_server, pbx_client as client, post_json, post_upload, recording_server, upload,
 };
-use support::scene::{SCRIPT, record_notes};
+use support::scene::{SCRIPT, manager_toml, record_notes};
 use support::senim::{Daemon, Served, metrics, run_cli, write_config};
 
 const ASTERISK_TOKEN: &str = "asterisk-token-0123456789";
@@ -41,10 +41,7 @@ fn config() -> String {
 fn config_with(pbx: &str) -> String {
     format!(
         r#"
-[[api.managers]]
-name = "aigul"
-token = "{MANAGER_TOKEN}"
-
+{}
 [pbx]
 max_record_bytes = 4096
 max_recording_bytes = 10000
@@ -70,7 +67,8 @@ allowed_networks = ["10.0.0.0/8"]
 [[pbx.sources]]
 name = "cloud"
 token = "{CLOUD_TOKEN}"
-"#
+"#,
+        manager_toml("aigul", MANAGER_TOKEN)
     )
 }
 

@@ -22,6 +22,11 @@ pub const PBX_TOKEN: &str = "asterisk-token-0123456789";
 /// The caller of the scenes' calls.
 pub const CALLER: &str = "+77011234567";
 
+/// An `[[api.managers]]` table: the manager `name` with the API `token`.
+pub fn manager_toml(name: &str, token: &str) -> String {
+    format!("[[api.managers]]\nname = \"{name}\"\ntoken = \"{token}\"\n")
+}
+
 /// The `[pbx]` tables of a daemon taking calls from `office` with `PBX_TOKEN`,
 /// late by up to 30 days.
 pub fn pbx_toml() -> String {
