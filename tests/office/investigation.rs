@@ -575,15 +575,11 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
 
     // An entry changed at rest is found by `journal verify`.
     drop(d);
-    let db = senim::db::Db::connect(&senim::db::DbSettings {
-        url: format!("sqlite://{}", dir.path().join("data/senim.db").display()),
-        max_connections: 1,
-        connect_timeout: std::time::Duration::from_secs(10),
-        lock_wait: std::time::Duration::from_secs(10),
-        ca_file: None,
-    })
-    .await
-    .unwrap();
+    let db = support::database::connect_raw(&format!(
+        "sqlite://{}",
+        dir.path().join("data/senim.db").display()
+    ))
+    .await;
     senim::on_db!(&db, pool => sqlx::query(
         "UPDATE investigation_entries SET sealed = sealed || X'00' WHERE seq = 4",
     )
@@ -982,15 +978,11 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
         "",
     );
     // And an entry changed at rest after the sealing is still found.
-    let db = senim::db::Db::connect(&senim::db::DbSettings {
-        url: format!("sqlite://{}", dir.path().join("data/senim.db").display()),
-        max_connections: 1,
-        connect_timeout: std::time::Duration::from_secs(10),
-        lock_wait: std::time::Duration::from_secs(10),
-        ca_file: None,
-    })
-    .await
-    .unwrap();
+    let db = support::database::connect_raw(&format!(
+        "sqlite://{}",
+        dir.path().join("data/senim.db").display()
+    ))
+    .await;
     senim::on_db!(&db, pool => sqlx::query(
         "UPDATE investigation_entries SET sealed = sealed || X'00' WHERE seq = 4",
     )

@@ -135,7 +135,8 @@ fn settings(url: &str) -> DbSettings {
     }
 }
 
-async fn connect_raw(url: &str) -> Db {
+/// Connects to a database as it is (one a daemon made), without migrating.
+pub async fn connect_raw(url: &str) -> Db {
     Db::connect(&settings(url))
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
