@@ -16,6 +16,7 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use support::browser::{Driver, screenshot};
 use support::console::*;
+use support::eventually::until;
 use support::scene::SCRIPT;
 use support::senim::{Daemon, run_cli, run_cli_as, write_config};
 
@@ -369,16 +370,12 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
                 && m.data_str().contains("6.3")
         })
     };
-    for _ in 0..600 {
-        if told(&smtp.messages()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        told(&smtp.messages()),
-        "the Director's notice of the threat"
-    );
+    until(
+        Duration::from_secs(60),
+        "the Director's notice of the threat",
+        async || told(&smtp.messages()),
+    )
+    .await;
 
     desk.close().await.unwrap();
     director.close().await.unwrap();

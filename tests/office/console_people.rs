@@ -16,6 +16,7 @@ use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::database::{Backend, TestDb};
+use support::eventually::{Raw, eventually, ok_if};
 use support::scene::record_notes;
 use support::senim::{person, run_cli, run_cli_as};
 use support::smtp::{SmtpOptions, SmtpServer};
@@ -435,14 +436,15 @@ async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
         let (d, session) = (&d, &session);
         async move { page_text(d, session, &format!("/console/outbox{query}")).await }
     };
-    let mut page = String::new();
-    for _ in 0..600 {
-        page = outbox("?state=failed").await;
-        if page.contains("/retry\"") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let page = eventually(
+        Duration::from_secs(60),
+        "a failed mail with a retry",
+        async || {
+            let page = outbox("?state=failed").await;
+            ok_if(page.contains("/retry\""), Raw(page.clone())).map(|()| page)
+        },
+    )
+    .await;
     let id: i64 = page
         .split("action=\"/console/outbox/")
         .nth(1)

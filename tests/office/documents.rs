@@ -31,6 +31,7 @@ use support::console::{
     PASSWORD, console_person, csrf_of, download_disposition, http_login, no_redirects, session_get,
     session_post,
 };
+use support::eventually::{eventually, until};
 use support::scene::{CALLER, post_answered_call};
 use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person, run_cli};
@@ -698,14 +699,15 @@ fn base64(bytes: &[u8]) -> String {
 
 /// The registration number of the appeal of `channel`, once registered.
 async fn appeal_of(d: &TestApp, channel: senim::journal::Channel) -> String {
-    for _ in 0..300 {
+    let what = format!("a {channel} appeal registered");
+    eventually(std::time::Duration::from_secs(60), &what, async || {
         let all = d.app.journal.list(&Default::default()).await.unwrap();
-        if let Some(a) = all.iter().find(|a| a.channel == channel) {
-            return a.registration_number.to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    panic!("no {channel} appeal registered");
+        all.iter()
+            .find(|a| a.channel == channel)
+            .map(|a| a.registration_number.to_string())
+            .ok_or("none yet")
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -765,15 +767,17 @@ async fn the_cover_letter_lists_the_pages_of_the_mail_its_attachments_and_the_re
           Content-Type: text/plain; charset=utf-8\r\n\r\nЕщё одно письмо.\r\n"
             .as_bytes(),
     );
-    for _ in 0..300 {
-        let thread = senim::mailbox::store::thread_of(d.app.journal.db(), mail_appeal.id)
-            .await
-            .unwrap();
-        if thread.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    until(
+        std::time::Duration::from_secs(60),
+        "the second mail in the appeal's thread",
+        async || {
+            let thread = senim::mailbox::store::thread_of(d.app.journal.db(), mail_appeal.id)
+                .await
+                .unwrap();
+            thread.len() == 2
+        },
+    )
+    .await;
     let letters = dir.path().join("letters");
     let letter = |number: &str| {
         cli(
