@@ -388,17 +388,15 @@ async fn stored_head(db: &Db) -> (i64, String, Option<i64>, Option<String>) {
 /// Waits until the heads file's last line is the head at `seq` (the daemon
 /// appends it within `journal.head_publish_seconds`).
 async fn published_up_to(file: &Path, seq: i64) {
-    for _ in 0..600 {
+    let what = format!("the daemon publishing the head at event {seq}");
+    crate::support::eventually::until(std::time::Duration::from_secs(60), &what, async || {
         let last = std::fs::read_to_string(file)
             .ok()
             .and_then(|t| t.lines().last().map(str::to_owned))
             .and_then(|l| serde_json::from_str::<audit::SignedHead>(&l).ok());
-        if last.is_some_and(|h| h.seq == seq) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the daemon did not publish the head at event {seq}");
+        last.is_some_and(|h| h.seq == seq)
+    })
+    .await;
 }
 
 /// What the database administrator runs, each statement on its own; those that

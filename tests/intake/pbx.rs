@@ -448,16 +448,14 @@ async fn recording_urls_cannot_reach_internal_or_foreign_addresses() {
     record["recording_url"] = json!(format!("http://127.0.0.1:{redirect_port}/recordings/r.wav"));
     let (status, a) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
-    let mut state = None;
-    for _ in 0..200 {
-        state = recording_state(&d, "redirected").await;
-        if state.as_ref().is_some_and(|(s, _)| s == "failed") {
-            break;
+    let what = "the redirected recording failed";
+    let error = support::eventually::eventually(Duration::from_secs(10), what, async || {
+        match recording_state(&d, "redirected").await {
+            Some((state, error)) if state == "failed" => Ok(error),
+            other => Err(other),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (state, error) = state.expect("a recording row");
-    assert_eq!(state, "failed", "{error:?}");
+    })
+    .await;
     assert!(error.unwrap_or_default().contains("redirected"));
     assert!(redirect_hits.load(Ordering::SeqCst) >= 1);
     assert_eq!(
