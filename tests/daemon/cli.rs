@@ -559,11 +559,8 @@ async fn journal_commands_list_show_export_and_verify() {
     db.close().await;
     let tampered = run_cli(&config, &["journal", "verify"]);
     assert_eq!(tampered.status.code(), Some(1));
-    assert!(
-        stdout(&tampered).contains("TAMPERED: appeal TL-2026-000002"),
-        "{}",
-        stdout(&tampered)
-    );
+    let said = stdout(&tampered);
+    assert!(said.contains("TAMPERED: appeal TL-2026-000002"), "{said}");
 }
 
 /// Every file the CLI writes where a person said (`-o`, `--output`) is a new
@@ -675,11 +672,7 @@ fn the_data_directory_and_the_database_are_private() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let config = write_config(dir.path(), 1, "", "");
     let out = run_cli(&config, &["migrate"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     assert_eq!(mode(&data), 0o700);
     let mut files = 0;
     for entry in std::fs::read_dir(&data).unwrap() {
@@ -721,11 +714,7 @@ fn secret_files_are_read_from_systemds_credentials_directory() {
         command.output().unwrap()
     };
     let ok = run(Some(&credentials));
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    crate::support::senim::assert_succeeded(&ok);
     let missing = run(None);
     assert_eq!(missing.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&missing.stderr);

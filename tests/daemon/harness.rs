@@ -106,7 +106,15 @@ async fn imaps_client(dovecot: &Dovecot, name: &str) -> Client<TlsStream<TcpStre
         .connect(server_name(name), tcp)
         .await
         .expect("TLS handshake (rustls must accept the test certificate)");
-    let mut client = Client::new(tls);
+    greeted(tls).await
+}
+
+/// An IMAP client on `stream`, once the server's greeting is read.
+async fn greeted<S>(stream: S) -> Client<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut client = Client::new(stream);
     client
         .read_response()
         .await
@@ -120,12 +128,7 @@ async fn starttls_client(dovecot: &Dovecot) -> Client<TlsStream<TcpStream>> {
     let tcp = TcpStream::connect((dovecot.host(), dovecot.imap_port()))
         .await
         .expect("connect");
-    let mut client = Client::new(tcp);
-    client
-        .read_response()
-        .await
-        .expect("read greeting")
-        .expect("greeting");
+    let mut client = greeted(tcp).await;
     client
         .run_command_and_check_ok("STARTTLS", None)
         .await

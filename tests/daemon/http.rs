@@ -175,7 +175,7 @@ fn a_body_that_stops_half_way_fails_after_the_body_timeout() {
         dir.path(),
         port,
         "",
-        "[[api.managers]]\nname = \"manager\"\ntoken = \"manager-token-0123456789\"\n",
+        &support::scene::manager_toml("manager", "manager-token-0123456789"),
     );
     let daemon = Daemon::start_with_env(
         dir.path(),

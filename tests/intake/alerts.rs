@@ -1037,10 +1037,7 @@ async fn earlier_deadline_events_are_carried_into_the_chain_once() {
             0
         );
         let history = rig.journal.history(appeal.id).await.unwrap();
-        let carried: Vec<_> = history
-            .iter()
-            .filter(|e| e.kind == "materials_requested")
-            .collect();
+        let carried = support::scene::events_of(&history, "materials_requested");
         assert_eq!(carried.len(), 1, "{history:?}");
         assert_eq!(carried[0].actor, "manager:aigul");
         assert!(

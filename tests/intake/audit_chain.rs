@@ -200,11 +200,7 @@ async fn a_signed_head_and_published_heads_catch_a_rewrite_without_the_signing_k
                 heads.to_str().unwrap(),
             ],
         );
-        assert!(
-            published.status.success(),
-            "{}",
-            String::from_utf8_lossy(&published.stderr)
-        );
+        crate::support::senim::assert_succeeded(&published);
         let intact = run_cli(
             &config,
             &["journal", "verify", "--heads", heads.to_str().unwrap()],
@@ -276,11 +272,7 @@ async fn an_existing_chain_is_keyed_once_and_forged_heads_are_refused() {
         String::from_utf8_lossy(&checked.stderr)
     );
     let keyed = run_cli(&keyed_config, &["journal", "key-chain"]);
-    assert!(
-        keyed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keyed.stderr)
-    );
+    crate::support::senim::assert_succeeded(&keyed);
     assert!(stdout(&keyed).contains("audit chain keyed: 4 event(s)"));
     let verify = run_cli(&keyed_config, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", stdout(&verify));
@@ -396,17 +388,15 @@ async fn stored_head(db: &Db) -> (i64, String, Option<i64>, Option<String>) {
 /// Waits until the heads file's last line is the head at `seq` (the daemon
 /// appends it within `journal.head_publish_seconds`).
 async fn published_up_to(file: &Path, seq: i64) {
-    for _ in 0..600 {
+    let what = format!("the daemon publishing the head at event {seq}");
+    crate::support::eventually::until(std::time::Duration::from_secs(60), &what, async || {
         let last = std::fs::read_to_string(file)
             .ok()
             .and_then(|t| t.lines().last().map(str::to_owned))
             .and_then(|l| serde_json::from_str::<audit::SignedHead>(&l).ok());
-        if last.is_some_and(|h| h.seq == seq) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the daemon did not publish the head at event {seq}");
+        last.is_some_and(|h| h.seq == seq)
+    })
+    .await;
 }
 
 /// What the database administrator runs, each statement on its own; those that
@@ -460,11 +450,8 @@ async fn set_head(db: &Db, seq: i64, hash: &str, signature: Option<&str>) {
 /// A daemon in `dir` with the keys and the heads file (`keys_config`), on a
 /// fresh database of `backend`.
 async fn keyed_daemon(dir: &Path, backend: Backend) -> (Option<TestDb>, TestApp) {
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let at = chrono::Utc.with_ymd_and_hms(2026, 11, 17, 5, 0, 0).unwrap();
     let d = TestApp::spawn(dir, url, &keys_config(dir), at).await;
     (test_db, d)
@@ -711,11 +698,7 @@ async fn an_auditor_verifies_with_the_public_key_alone() {
         ),
     );
     let key = run_cli(&signer, &["journal", "head-key"]);
-    assert!(
-        key.status.success(),
-        "{}",
-        String::from_utf8_lossy(&key.stderr)
-    );
+    crate::support::senim::assert_succeeded(&key);
     let key = stdout(&key).trim().to_owned();
     let (_auditor_dir, auditor) = other_config(&url, "");
     let audit = |key: &str| {
@@ -791,10 +774,10 @@ async fn an_auditor_verifies_with_the_public_key_alone() {
     .await;
     let red = audit(&key);
     assert_eq!(red.status.code(), Some(1), "{}", stdout(&red));
+    let said = stdout(&red);
     assert!(
-        stdout(&red).contains("chain head: is not signed by the signing key"),
-        "{}",
-        stdout(&red)
+        said.contains("chain head: is not signed by the signing key"),
+        "{said}"
     );
 }
 

@@ -1049,11 +1049,7 @@ async fn a_person_disabled_while_logged_in_can_do_nothing_more() {
     };
     assert_eq!(journal().await, 200);
     let out = run_cli(&d.config, &["persons", "disable", "marat"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     assert_eq!(journal().await, 303, "sent to the login page");
     assert_eq!(journal().await, 303, "and the session is gone for good");
     let r = reqwest::Client::new()

@@ -519,10 +519,7 @@ async fn bounces_auto_replies_and_lists_are_kept_and_replies_become_corresponden
     // Both are in the appeal's audit history (by reference, not content), and the
     // chain still verifies.
     let history = intake.app.journal.history(appeal.id).await.unwrap();
-    let added: Vec<_> = history
-        .iter()
-        .filter(|e| e.kind == "correspondence_added")
-        .collect();
+    let added = support::scene::events_of(&history, "correspondence_added");
     assert_eq!(added.len(), 2, "{history:?}");
     assert!(
         added

@@ -14,7 +14,6 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Output;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::StatusCode;
@@ -24,15 +23,17 @@ use senim::journal::{Amendment, AppealId, Status};
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects, page_text};
+use support::console::{
+    PASSWORD, console_person, csrf_of, http_login, page_text, reveal, session_post,
+};
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::{self, SCRIPT, chain_key_toml, pbx_toml, post_answered_call};
-use support::senim::{Daemon, Person, Served, person, run_cli_as, write_config};
+use support::senim::output_text as text;
+use support::senim::{Person, Served, person, run_cli_as, write_config};
 use support::time::astana;
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 /// The name as the operator mistyped it, and as corrected.
 const TYPO: &str = "Серік Әлиевв Typo";
 const FIXED: &str = "Серік Әлиев Fixed";
@@ -154,11 +155,8 @@ async fn each_envelope(d: &TestApp, id: i64, unlocked: &Unlocked) -> Vec<Confide
 
 async fn notes_and_corrections(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let d = TestApp::spawn(dir.path(), url, &config(dir.path()), now()).await;
     let config = d.config.clone();
     let operator = person(&config, "olga", &["operator"]);
@@ -413,14 +411,6 @@ async fn notes_and_corrections(backend: Backend) {
 
 on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] notes_and_corrections => notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_sqlite, notes_need_the_whole_script_and_a_correction_keeps_the_earlier_values_on_postgres);
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The CLI, through the real binary: `record-call` without `--said` (or with a
 /// point short) refused naming the points, a bad phone naming `phone`; then
 /// `journal correct`, refused without a reason or to the operator.
@@ -431,12 +421,7 @@ async fn the_command_line_records_notes_with_the_script_and_corrections_with_a_r
     let config = write_config(dir.path(), port, "", &config(dir.path()));
     let operator = person(&config, "olga", &["operator"]);
     let manager = person(&config, "marat", &["manager"]);
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
     let id = answered_call(&d, "cli-1").await.to_string();
     let record = |extra: &[&str]| {
         let mut args = vec!["journal", "record-call", id.as_str(), "--name", TYPO];
@@ -529,17 +514,11 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     console_person(&config, dir.path(), "olga", &["operator"]);
     console_person(&config, dir.path(), "marat", &["manager"]);
     let id = answered_call(&d, "console-1").await;
-    let client = no_redirects();
 
     let (_, session) = http_login(&d, "olga", PASSWORD).await;
     let session = session.unwrap();
-    let form = client
-        .get(d.url(&format!("/console/appeals/{id}/notes")))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap();
-    let page = form.text().await.unwrap();
+    let notes_path = format!("/console/appeals/{id}/notes");
+    let page = page_text(&d, &session, &notes_path).await;
     assert!(
         page.contains("name=\"script_liability\""),
         "the new point: {page}"
@@ -559,18 +538,30 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ("script_secret", "said"),
         ("script_liability", "said"),
     ];
+    // What was typed, the e-mail made valid, without the field `left_out`.
+    let with_valid_email = |left_out: &str| -> Vec<(&'static str, &str)> {
+        typed
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != left_out)
+            .map(|(k, v)| {
+                if k == "email" {
+                    (k, "serik@example.kz")
+                } else {
+                    (k, v)
+                }
+            })
+            .collect()
+    };
     let post = |fields: Vec<(&'static str, &str)>| {
         let fields: Vec<(String, String)> = fields
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        client
-            .post(d.url(&format!("/console/appeals/{id}/notes")))
-            .header(reqwest::header::COOKIE, &session)
-            .form(&fields)
-            .send()
+        let (d, session, notes_path) = (&d, &session, &notes_path);
+        async move { session_post(d, session, notes_path, &fields).await }
     };
-    let r = post(typed.to_vec()).await.unwrap();
+    let r = post(typed.to_vec()).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     for (name, value) in &typed[1..8] {
@@ -580,22 +571,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     assert!(page.contains("aria-invalid=\"true\""), "{page}");
     assert!(!page.contains("id=\"phone-error\""), "{page}");
     // The last point not ticked: refused, nothing lost either.
-    let r = post(
-        typed
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "script_liability")
-            .map(|(k, v)| {
-                if k == "email" {
-                    (k, "serik@example.kz")
-                } else {
-                    (k, v)
-                }
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let r = post(with_valid_email("script_liability")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(page.contains("ТОО Typed Organisation"), "{page}");
@@ -610,21 +586,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ["script_liability"],
         "the point not said is marked: {page}"
     );
-    let r = post(
-        typed
-            .iter()
-            .copied()
-            .map(|(k, v)| {
-                if k == "email" {
-                    (k, "serik@example.kz")
-                } else {
-                    (k, v)
-                }
-            })
-            .collect(),
-    )
-    .await
-    .unwrap();
+    let r = post(with_valid_email("")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let appeal = d.app.journal.get(AppealId(id)).await.unwrap();
     assert_eq!(appeal.reporter.phone.as_deref(), Some("+77019998877"));
@@ -634,16 +596,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
     let session = session.unwrap();
     let page = page_text(&d, &session, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
-    let revealed = client
-        .post(d.url(&format!("/console/appeals/{id}/reveal")))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let revealed = reveal(&d, &session, id).await.text().await.unwrap();
     assert!(
         revealed.contains("action=\"/console/appeals/")
             && revealed.contains("/correct\"")
@@ -665,15 +618,18 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         ]
     };
     let send = |fields: Vec<(&'static str, String)>| {
-        client
-            .post(d.url(&format!("/console/appeals/{id}/correct")))
-            .header(reqwest::header::COOKIE, &session)
-            .form(&fields)
-            .send()
+        let (d, session) = (&d, &session);
+        async move {
+            session_post(
+                d,
+                session,
+                &format!("/console/appeals/{id}/correct"),
+                &fields,
+            )
+            .await
+        }
     };
-    let r = send(correction("phone-typed-wrong", "the name"))
-        .await
-        .unwrap();
+    let r = send(correction("phone-typed-wrong", "the name")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -682,7 +638,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
             && page.contains("id=\"correct-phone-error\""),
         "{page}"
     );
-    let r = send(correction("+77019998877", "")).await.unwrap();
+    let r = send(correction("+77019998877", "")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -690,9 +646,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         "{page}"
     );
     assert!(corrections(&d, id).await.is_empty());
-    let r = send(correction("+77019998877", "the name was misspelt"))
-        .await
-        .unwrap();
+    let r = send(correction("+77019998877", "the name was misspelt")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         r.headers()["location"]
@@ -728,17 +682,7 @@ async fn the_console_keeps_what_was_typed_and_the_manager_corrects_from_the_reve
         )
         .await
         .unwrap();
-    journal
-        .amend(
-            AppealId(id),
-            Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    scene::destroyed_on_schedule(journal, AppealId(id)).await;
     assert_eq!(
         count(&d, "SELECT COUNT(*) FROM appeal_earlier_values").await,
         0

@@ -14,8 +14,10 @@ use reqwest::StatusCode;
 use senim::clock::Clock;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::pbx::{http_server, post_upload, recording_server, upload};
-use support::scene::{SCRIPT, record_notes};
+use support::pbx::{
+    http_server, pbx_client as client, post_json, post_upload, recording_server, upload,
+};
+use support::scene::{SCRIPT, manager_toml, record_notes};
 use support::senim::{Daemon, Served, metrics, run_cli, write_config};
 
 const ASTERISK_TOKEN: &str = "asterisk-token-0123456789";
@@ -39,10 +41,7 @@ fn config() -> String {
 fn config_with(pbx: &str) -> String {
     format!(
         r#"
-[[api.managers]]
-name = "aigul"
-token = "{MANAGER_TOKEN}"
-
+{}
 [pbx]
 max_record_bytes = 4096
 max_recording_bytes = 10000
@@ -68,7 +67,8 @@ allowed_networks = ["10.0.0.0/8"]
 [[pbx.sources]]
 name = "cloud"
 token = "{CLOUD_TOKEN}"
-"#
+"#,
+        manager_toml("aigul", MANAGER_TOKEN)
     )
 }
 
@@ -98,25 +98,6 @@ async fn spawn_at(dir: &Path, database_url: &str, extra: &str, at: &str) -> Test
 /// `senim serve` again on an existing config, its clock starting at `at`.
 fn restart_at(dir: &Path, config: std::path::PathBuf, port: u16, at: &str) -> Daemon {
     Daemon::start_with_env(dir, config, port, &[("TEST_SENIM_CLOCK_START", at)])
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-async fn post_json(d: &impl Served, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(d.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("post");
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 async fn post_form(
@@ -183,11 +164,7 @@ fn appeals(d: &impl Served) -> Vec<Value> {
         &manager,
         &["journal", "list", "--json", "--with-identity"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -471,16 +448,14 @@ async fn recording_urls_cannot_reach_internal_or_foreign_addresses() {
     record["recording_url"] = json!(format!("http://127.0.0.1:{redirect_port}/recordings/r.wav"));
     let (status, a) = post_json(&d, "/v1/pbx/calls", ASTERISK_TOKEN, &record).await;
     assert_eq!(status, StatusCode::CREATED, "{a}");
-    let mut state = None;
-    for _ in 0..200 {
-        state = recording_state(&d, "redirected").await;
-        if state.as_ref().is_some_and(|(s, _)| s == "failed") {
-            break;
+    let what = "the redirected recording failed";
+    let error = support::eventually::eventually(Duration::from_secs(10), what, async || {
+        match recording_state(&d, "redirected").await {
+            Some((state, error)) if state == "failed" => Ok(error),
+            other => Err(other),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let (state, error) = state.expect("a recording row");
-    assert_eq!(state, "failed", "{error:?}");
+    })
+    .await;
     assert!(error.unwrap_or_default().contains("redirected"));
     assert!(redirect_hits.load(Ordering::SeqCst) >= 1);
     assert_eq!(
@@ -1228,11 +1203,7 @@ async fn the_operator_records_a_call_through_the_cli() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let list = appeals(&d);
     assert_eq!(list[0]["status"], "registered");
     assert_eq!(list[0]["substance"], "A bribe for a certificate.");
@@ -1912,11 +1883,7 @@ async fn an_answered_cti_call_never_hung_up_is_registered_once() {
 
 /// The token printed by `senim persons add` or `reset`.
 fn person_token(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(out);
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .find(|w| w.starts_with("snm_"))

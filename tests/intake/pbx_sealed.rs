@@ -25,7 +25,7 @@ use senim::pbx::store;
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 use support::app::TestApp;
-use support::pbx::{call_record as call, upload};
+use support::pbx::{call_record as call, pbx_client as client, upload};
 use support::scene::{self, chain_key_toml};
 use support::senim::Served;
 
@@ -69,23 +69,8 @@ fn recording_server(body: &'static [u8]) -> (u16, Arc<AtomicUsize>) {
     support::pbx::recording_server(body, 0)
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
 async fn post_json(d: &TestApp, path: &str, body: &Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(d.url(path))
-        .bearer_auth(TOKEN)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    support::pbx::post_json(d, path, TOKEN, body).await
 }
 
 async fn post_cti(d: &TestApp, body: &str) -> Value {

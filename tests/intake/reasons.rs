@@ -18,7 +18,7 @@ use senim::journal::{AppealId, NewAppeal, Reporter, SourceRef};
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::scene::new_appeal;
-use support::scene::{self, chain_key_toml};
+use support::scene::{self, chain_key_toml, manager_toml};
 use support::senim::Served;
 
 const MANAGER_TOKEN: &str = "manager-token-0123456789";
@@ -31,13 +31,9 @@ const NOT_CONSIDERED: &str = "анонимно без признаков пре�
 
 fn config(dir: &Path) -> String {
     format!(
-        r#"
-{}
-[[api.managers]]
-name = "aigul"
-token = "{MANAGER_TOKEN}"
-"#,
-        chain_key_toml(dir, &"k".repeat(40))
+        "\n{}\n{}",
+        chain_key_toml(dir, &"k".repeat(40)),
+        manager_toml("aigul", MANAGER_TOKEN)
     )
 }
 
@@ -276,18 +272,7 @@ async fn reasons_at_rest(database_url: &str) {
     // Destroyed under the records schedule (what `journal purge` does of an
     // ended appeal): its reasons go with it, named in the event; the chain
     // verifies.
-    let destroyed = app
-        .journal
-        .amend(
-            sealed,
-            senim::journal::Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    let destroyed = support::scene::destroyed_on_schedule(&app.journal, sealed).await;
     assert_eq!(rows(&d, destroyed.id).await, 0);
     let last = app.journal.history(sealed).await.unwrap().pop().unwrap();
     assert!(last.detail.contains("\"reasons\""), "{}", last.detail);

@@ -914,11 +914,7 @@ async fn the_command_line_writes_the_report_and_the_publication() {
 
     // The workbook on standard output (not a terminal here).
     let out = run(&[&period[..], &["--format", "xlsx", "--lang", "en"]].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     check_workbook(
         &out.stdout,
         &csv,
@@ -965,11 +961,7 @@ async fn the_command_line_writes_the_report_and_the_publication() {
         "--format",
         "xlsx",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let published_rows = sheet(&out.stdout, "publication");
     assert_eq!(published_rows[0], ["month", "figure", "value", "appeals"]);
     assert!(

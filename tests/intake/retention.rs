@@ -250,11 +250,8 @@ fn verified_events(config: &Path, now: &str) -> u64 {
 async fn purge_end_to_end(backend: Backend) {
     static RECORDING: &[u8] = b"RIFF-WAVE-recording-of-call-A and its audio";
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let d = TestApp::spawn(dir.path(), url, &config(), at(REGISTERED)).await;
     let app = d.app.clone();
     let config = d.config_path().to_owned();

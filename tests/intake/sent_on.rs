@@ -107,17 +107,9 @@ async fn a_sealed_appeal_reaches_its_unit_with_its_text_only_when_the_manager_se
     let n_plain = plain.registration_number.to_string();
     let n_text = with_text.registration_number.to_string();
     let out = route(&n_plain, false);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let out = route(&n_text, true);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     // The commands ran on the daemon's calendar day, a few seconds on from its
     // pinned clock: move it past them, so the sender finds the mail due.
     d.clock.set(astana(2026, 12, 7, 12, 5));

@@ -15,9 +15,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::scene::{chain_key_toml, record_notes, sealed_with_reader};
-use support::senim::{Daemon, person, run_cli, run_cli_as, write_config};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
+use support::scene::{record_notes, sealed_with_reader};
+use support::senim::{Daemon, person, run_cli, run_cli_as};
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
 const PHONE: &str = "+77019998877";
@@ -26,11 +25,7 @@ const SUBSTANCE: &str = "Инспектор потребовал взятку з
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no_identity() {
     let dir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let (d, config) = start(dir.path(), Some(&smtp));
     console_person(&config, dir.path(), "olga", &["operator"]);
     console_person(&config, dir.path(), "aida", &["auditor"]);
@@ -328,13 +323,13 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     );
 
     // A login posted without the form's token is refused.
-    let r = client
-        .post(d.url("/console/login"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&[("login", "olga"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(
+        &d,
+        &cookie,
+        "/console/login",
+        &[("login", "olga"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Logged in, a page with identity is not cached either; a form posted
@@ -350,48 +345,44 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
         .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .and_then(|v| v["id"].as_i64())
         .unwrap();
-    let form = client
-        .get(d.url(&format!("/console/appeals/{id}/notes")))
-        .header(reqwest::header::COOKIE, &session)
-        .send()
-        .await
-        .unwrap();
+    let notes_path = format!("/console/appeals/{id}/notes");
+    let form = session_get(&d, &session, &notes_path).await;
     assert_eq!(form.status(), StatusCode::OK);
     assert_eq!(form.headers()["cache-control"], "no-store");
     let csrf = csrf_of(&form.text().await.unwrap());
     // With its token but a point of the script not ticked: refused (422), the
     // form given back with what was typed, and nothing recorded.
-    let unsaid = client
-        .post(d.url(&format!("/console/appeals/{id}/notes")))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[
+    let unsaid = session_post(
+        &d,
+        &session,
+        &notes_path,
+        &[
             ("csrf", csrf.as_str()),
             ("substance", "typed before the script"),
             ("script_own_name", "said"),
             ("script_scope", "said"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(unsaid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = unsaid.text().await.unwrap();
     assert!(
         page.contains("typed before the script") && page.contains("role=\"alert\""),
         "{page}"
     );
-    let forged = client
-        .post(d.url(&format!("/console/appeals/{id}/notes")))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[
+    let forged = session_post(
+        &d,
+        &session,
+        &notes_path,
+        &[
             ("substance", "forged"),
             ("script_own_name", "said"),
             ("script_scope", "said"),
             ("script_secret", "said"),
             ("script_liability", "said"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let shown = String::from_utf8_lossy(&run_cli(&config, &["journal", "show", &number]).stdout)
         .into_owned();
@@ -402,21 +393,16 @@ async fn pages_are_not_cached_forms_need_their_token_and_logins_lock() {
     let other = other.unwrap();
     let html = page_text(&d, &other, "/console/queue").await;
     let csrf = csrf_of(&html);
-    let r = client
-        .post(d.url("/console/logout-everywhere"))
-        .header(reqwest::header::COOKIE, &other)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(
+        &d,
+        &other,
+        "/console/logout-everywhere",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     for cookie in [&session, &other] {
-        let r = client
-            .get(d.url("/console/queue"))
-            .header(reqwest::header::COOKIE, cookie)
-            .send()
-            .await
-            .unwrap();
+        let r = session_get(&d, cookie, "/console/queue").await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "session ended");
         assert_eq!(r.headers()["location"], "/console/login");
     }
@@ -440,12 +426,7 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     const PASSPHRASE: &str = "the director's key passphrase";
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
-    let extra = format!(
-        "{}\n{}",
-        config(None),
-        chain_key_toml(dir.path(), CHAIN_KEY)
-    );
-    let config = write_config(dir.path(), port, "", &extra);
+    let config = sealed_config(dir.path(), port, CHAIN_KEY);
     let director = console_person(&config, dir.path(), "dana", &["director"]);
     let operator = person(&config, "olga", &["operator"]);
     // The office key, made before the daemon starts; the Director enrols and is
@@ -461,29 +442,7 @@ async fn a_sealed_appeal_opens_with_the_key_given_at_the_login() {
     let fields = json!({"name": NAME.join(" "), "substance": SUBSTANCE});
     record_notes(&d, &operator.token, 1, fields).await;
 
-    let client = no_redirects();
-    let reveal = |session: String| {
-        let client = client.clone();
-        let d_url = d.url("/console/appeals/1");
-        async move {
-            let page = client
-                .get(&d_url)
-                .header(reqwest::header::COOKIE, &session)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            client
-                .post(format!("{d_url}/reveal"))
-                .header(reqwest::header::COOKIE, &session)
-                .form(&[("csrf", csrf_of(&page))])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let reveal = async |session: String| reveal(&d, &session, 1).await;
     // Without the passphrase: the page says to log in with it.
     let (_, session) = http_login(&d, "dana", PASSWORD).await;
     let r = reveal(session.unwrap()).await;

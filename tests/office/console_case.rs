@@ -16,9 +16,9 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use support::browser::{Driver, screenshot};
 use support::console::*;
+use support::eventually::until;
 use support::scene::SCRIPT;
 use support::senim::{Daemon, run_cli, run_cli_as, write_config};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 
 const UNIT: &str = "audit-unit@kazstandard.kz";
 
@@ -51,11 +51,7 @@ async fn fill_date(browser: &Client, id: &str, yyyy_mm_dd: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
     let extra = format!(
@@ -94,11 +90,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let driver = Driver::start();
 
     // The manager: the appeal goes on to the internal audit unit. The
@@ -370,11 +362,7 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
             &SCRIPT.join(","),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     let told = |mails: &[support::smtp::ReceivedMail]| {
         mails.iter().any(|m| {
             m.rcpt_to.iter().any(|r| r == DIRECTOR)
@@ -382,16 +370,12 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
                 && m.data_str().contains("6.3")
         })
     };
-    for _ in 0..600 {
-        if told(&smtp.messages()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        told(&smtp.messages()),
-        "the Director's notice of the threat"
-    );
+    until(
+        Duration::from_secs(60),
+        "the Director's notice of the threat",
+        async || told(&smtp.messages()),
+    )
+    .await;
 
     desk.close().await.unwrap();
     director.close().await.unwrap();
@@ -402,16 +386,9 @@ async fn the_director_decides_in_her_own_name_and_the_manager_works_the_case() {
 async fn post_act(d: &Daemon, login: &str, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     let (_, cookie) = http_login(d, login, PASSWORD).await;
     let cookie = cookie.expect("a session");
-    let client = no_redirects();
     let page = page_text(d, &cookie, &format!("/console/appeals/{id}")).await;
     let csrf = csrf_of(&page);
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
-    client
-        .post(d.url(&format!("/console/appeals/{id}/act")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    session_post(d, &cookie, &format!("/console/appeals/{id}/act"), &form).await
 }

@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use support::console::{
     PASSWORD, PBX_TOKEN, console_person, csrf_of, http_login, http_login_with_key, no_redirects,
-    reveal, serve, session_get, set_cookie,
+    reveal, serve, session_get, session_post, set_cookie,
 };
 use support::scene::{chain_key_toml, pbx_toml, post_answered_call, sealed_with_reader};
 use support::senim::{Daemon, run_cli, write_config};
@@ -40,6 +40,15 @@ fn start(dir: &Path, console: &str) -> (PathBuf, u16) {
         write_config(dir, port, "", &config_text(dir, console)),
         port,
     )
+}
+
+/// The console served with the manager `marat` (a console password); its
+/// configuration and daemon.
+fn serving_marat(dir: &Path) -> (PathBuf, Daemon) {
+    let (config, port) = start(dir, "");
+    console_person(&config, dir, "marat", &["manager"]);
+    let d = serve(dir, &config, port);
+    (config, d)
 }
 
 fn succeeds(out: std::process::Output) -> String {
@@ -203,16 +212,6 @@ async fn answered_call(d: &Daemon, call_id: &str) -> i64 {
         .unwrap()
 }
 
-async fn post(d: &Daemon, session: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    no_redirects()
-        .post(d.url(path))
-        .header(reqwest::header::COOKIE, session)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Reveals the appeal and checks the page shows the sealed number.
 async fn reveal_number(d: &Daemon, session: &str, id: i64) {
     let r = reveal(d, session, id).await;
@@ -256,7 +255,7 @@ async fn the_office_key_leaves_the_daemons_memory_at_logout_and_at_expiry() {
         .text()
         .await
         .unwrap();
-    let r = post(
+    let r = session_post(
         &d,
         &session,
         "/console/logout",
@@ -377,9 +376,7 @@ async fn a_flood_of_failed_logins_with_huge_names_takes_no_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_simultaneous_wrong_passwords_check_at_most_five_and_lock_the_login() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, port) = start(dir.path(), "");
-    console_person(&config, dir.path(), "marat", &["manager"]);
-    let d = serve(dir.path(), &config, port);
+    let (_, d) = serving_marat(dir.path());
     let mut forms = Vec::new();
     for _ in 0..61 {
         forms.push(login_form(&d).await);
@@ -418,11 +415,7 @@ async fn a_person_key_with_a_huge_work_factor_is_refused_at_unlock_without_eatin
             .arg(sql)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::senim::assert_succeeded(&out);
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     let protected = hex::decode(sqlite(
@@ -472,9 +465,7 @@ async fn a_person_key_with_a_huge_work_factor_is_refused_at_unlock_without_eatin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_managers_session_can_neither_reveal_nor_classify() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, port) = start(dir.path(), "");
-    console_person(&config, dir.path(), "marat", &["manager"]);
-    let d = serve(dir.path(), &config, port);
+    let (config, d) = serving_marat(dir.path());
     let id = answered_call(&d, "1765863600.42").await;
     let (_, session) = http_login(&d, "marat", PASSWORD).await;
     let session = session.unwrap();
@@ -487,14 +478,14 @@ async fn a_disabled_managers_session_can_neither_reveal_nor_classify() {
     let history = || succeeds(run_cli(&config, &["journal", "show", &id.to_string()]));
     let before = history();
     succeeds(run_cli(&config, &["persons", "disable", "marat"]));
-    let reveal = post(
+    let reveal = session_post(
         &d,
         &session,
         &format!("/console/appeals/{id}/reveal"),
         &[("csrf", &csrf)],
     )
     .await;
-    let classify = post(
+    let classify = session_post(
         &d,
         &session,
         &format!("/console/appeals/{id}/classify"),
@@ -537,27 +528,24 @@ async fn resetting_a_disabled_persons_token_leaves_her_disabled() {
         "{list}"
     );
     let d = serve(dir.path(), &config, port);
-    for token in [&manager.token, &token] {
-        let r = reqwest::Client::new()
+    let outbox = async |token: &str| {
+        reqwest::Client::new()
             .get(d.url("/v1/outbox"))
             .bearer_auth(token)
             .send()
             .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            .unwrap()
+            .status()
+    };
+    for token in [&manager.token, &token] {
+        assert_eq!(outbox(token).await, StatusCode::UNAUTHORIZED);
     }
     succeeds(run_cli(&config, &["persons", "enable", "aliya"]));
     for (token, status) in [
         (&manager.token, StatusCode::UNAUTHORIZED),
         (&token, StatusCode::OK),
     ] {
-        let r = reqwest::Client::new()
-            .get(d.url("/v1/outbox"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), status);
+        assert_eq!(outbox(token).await, status);
     }
     d.terminate();
 }

@@ -96,11 +96,7 @@ fn wait_appeal(config: &Path, channel: &str) -> (i64, String) {
 /// The appeal's history as `senim journal show` prints it.
 fn history(config: &Path, number: &str) -> String {
     let out = run_cli(config, &["journal", "show", number]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -558,13 +554,8 @@ async fn the_console_package_never_touches_the_disk_in_plain() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let linked = dir.path().join("linked");
     let watcher = watch_and_link(dir.path().join("data"), linked.clone(), stop.clone());
-    let r = no_redirects()
-        .post(d.url(&format!("/console/appeals/{id}/package")))
-        .header(reqwest::header::COOKIE, &keyed)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+    let package_path = format!("/console/appeals/{id}/package");
+    let r = session_post(&d, &keyed, &package_path, &[("csrf", csrf_of(&page))]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let package = r.bytes().await.unwrap();
     stop.store(true, std::sync::atomic::Ordering::SeqCst);

@@ -16,9 +16,10 @@ use serde_json::json;
 use support::browser::{Driver, screenshot};
 use support::console::*;
 use support::database::{Backend, TestDb};
+use support::eventually::{Raw, eventually, ok_if};
 use support::scene::record_notes;
 use support::senim::{person, run_cli, run_cli_as};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
+use support::smtp::{SmtpOptions, SmtpServer};
 
 const NAME: [&str; 3] = ["Серікқызы", "Айгүл", "Нұрланқызы"];
 const PHONE: &str = "+77019998877";
@@ -203,30 +204,23 @@ async fn a_persons_language_follows_them_from_login_to_login() {
     // a switch without the form's token changes nothing.
     let (_, session) = http_login(&d, "aida", PASSWORD).await;
     let session = session.unwrap();
-    let client = no_redirects();
     let page = page_text(&d, &session, "/console/journal").await;
     assert!(
         page.contains("<html lang=\"ru\""),
         "console.language: {page}"
     );
     let csrf = csrf_of(&page);
-    let r = client
-        .post(d.url("/console/language"))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", csrf.as_str()), ("lang", "de")])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(
+        &d,
+        &session,
+        "/console/language",
+        &[("csrf", csrf.as_str()), ("lang", "de")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let page = r.text().await.unwrap();
     assert!(page.contains("Неизвестный язык"), "{page}");
-    let r = client
-        .post(d.url("/console/language"))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("lang", "kk")])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(&d, &session, "/console/language", &[("lang", "kk")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
         listed(&config, "aida").contains(" default "),
@@ -234,13 +228,13 @@ async fn a_persons_language_follows_them_from_login_to_login() {
         listed(&config, "aida")
     );
     // With it: the session and the person both.
-    let r = client
-        .post(d.url("/console/language"))
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", csrf.as_str()), ("lang", "kk")])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(
+        &d,
+        &session,
+        "/console/language",
+        &[("csrf", csrf.as_str()), ("lang", "kk")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/console");
     let page = page_text(&d, &session, "/console/journal").await;
@@ -279,23 +273,12 @@ async fn the_auditor_exports_the_journal_without_identity_and_the_chain_records_
 
     let (_, session) = http_login(&d, "aida", PASSWORD).await;
     let session = session.unwrap();
-    let client = no_redirects();
     let page = page_text(&d, &session, "/console/audit").await;
     assert!(page.contains("action=\"/console/audit/export\""), "{page}");
     let csrf = csrf_of(&page);
     let export = |form: Vec<(&'static str, String)>| {
-        let client = client.clone();
-        let url = d.url("/console/audit/export");
-        let session = session.clone();
-        async move {
-            client
-                .post(url)
-                .header(reqwest::header::COOKIE, session)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-        }
+        let (d, session) = (&d, &session);
+        async move { session_post(d, session, "/console/audit/export", &form).await }
     };
 
     // Without the form's token: refused, nothing exported or recorded.
@@ -324,13 +307,13 @@ async fn the_auditor_exports_the_journal_without_identity_and_the_chain_records_
     assert_eq!(exports_by(&config, &number, "aida"), 0);
     // Another role does not export.
     let (_, manager) = http_login(&d, "marat", PASSWORD).await;
-    let r = client
-        .post(d.url("/console/audit/export"))
-        .header(reqwest::header::COOKIE, manager.unwrap())
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(
+        &d,
+        &manager.unwrap(),
+        "/console/audit/export",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // December's appeals: the CSV, as an attachment named by today's date.
@@ -421,11 +404,7 @@ fn outbox_row(config: &std::path::Path, id: i64) -> serde_json::Value {
 /// nothing) puts it back in line, and once the server takes it, it is delivered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
-    let options = SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    };
+    let options = office_smtp_options();
     let mut smtp = SmtpServer::start(SmtpOptions {
         reject_permanent: vec![DIRECTOR.into()],
         ..options.clone()
@@ -453,31 +432,19 @@ async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
     // the server's answer and the button.
     let (_, session) = http_login(&d, "marat", PASSWORD).await;
     let session = session.unwrap();
-    let client = no_redirects();
     let outbox = |query: &'static str| {
-        let client = client.clone();
-        let url = d.url(&format!("/console/outbox{query}"));
-        let session = session.clone();
-        async move {
-            client
-                .get(url)
-                .header(reqwest::header::COOKIE, session)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+        let (d, session) = (&d, &session);
+        async move { page_text(d, session, &format!("/console/outbox{query}")).await }
     };
-    let mut page = String::new();
-    for _ in 0..600 {
-        page = outbox("?state=failed").await;
-        if page.contains("/retry\"") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let page = eventually(
+        Duration::from_secs(60),
+        "a failed mail with a retry",
+        async || {
+            let page = outbox("?state=failed").await;
+            ok_if(page.contains("/retry\""), Raw(page.clone())).map(|()| page)
+        },
+    )
+    .await;
     let id: i64 = page
         .split("action=\"/console/outbox/")
         .nth(1)
@@ -492,29 +459,17 @@ async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
     assert_eq!(failed["state"], "failed", "{failed}");
     assert_eq!(failed["attempts"], 1, "{failed}");
     let csrf = csrf_of(&page);
-    let retry_url = d.url(&format!("/console/outbox/{id}/retry"));
+    let retry_path = format!("/console/outbox/{id}/retry");
 
     // Without the form's token: refused, and the mail stays failed.
-    let r = client
-        .post(&retry_url)
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", "not the token")])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(&d, &session, &retry_path, &[("csrf", "not the token")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(outbox_row(&config, id)["state"], "failed");
 
     // The server is down for now: the retry puts the mail back in line, where
     // it waits (pending) instead of failing again.
     smtp.stop();
-    let r = client
-        .post(&retry_url)
-        .header(reqwest::header::COOKIE, &session)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = session_post(&d, &session, &retry_path, &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/console/outbox?retried=1");
     let page = outbox("?retried=1").await;

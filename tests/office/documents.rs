@@ -27,8 +27,13 @@ use senim::cases::Act;
 use senim::journal::{Appeal, AppealKey};
 use sha2::{Digest, Sha256};
 use support::app::TestApp;
-use support::console::{PASSWORD, console_person, csrf_of, http_login, no_redirects};
+use support::console::{
+    PASSWORD, console_person, csrf_of, download_disposition, http_login, no_redirects, session_get,
+    session_post,
+};
+use support::eventually::{eventually, until};
 use support::scene::{CALLER, post_answered_call};
+use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person, run_cli};
 use support::time::astana;
 
@@ -91,14 +96,6 @@ fn cli(config: &Path, who: &Person, clock: Option<&str>, args: &[&str]) -> Outpu
         clock.unwrap_or("2026-12-16T11:00:00+05:00"),
     );
     c.output().expect("run senim")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn mode(path: &Path) -> u32 {
@@ -458,14 +455,9 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
     let cookie = cookie.expect("a session");
     let client = no_redirects();
-    let get = |path: String| {
-        client
-            .get(d.url(&path))
-            .header(reqwest::header::COOKIE, &cookie)
-            .send()
-    };
+    let get = async |path: String| session_get(&d, &cookie, &path).await;
     let page_path = format!("/console/appeals/{}", appeal.id);
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(
         !page.contains("id=\"cover-letter\""),
         "no button before consent"
@@ -474,14 +466,10 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         page.contains("Сопроводительное письмо формируется после согласия Директора"),
         "the page says what the letter waits for: {page}"
     );
-    let post = |csrf: String| {
-        client
-            .post(d.url(&format!("/console/appeals/{}/cover-letter", appeal.id)))
-            .header(reqwest::header::COOKIE, &cookie)
-            .form(&[("csrf", csrf)])
-            .send()
-    };
-    let r = post(csrf_of(&page)).await.unwrap();
+    let cover_letter_path = format!("/console/appeals/{}/cover-letter", appeal.id);
+    let post =
+        async |csrf: String| session_post(&d, &cookie, &cover_letter_path, &[("csrf", csrf)]).await;
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text()
@@ -491,33 +479,21 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     );
 
     consent(&d, &appeal, true).await;
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(
         !page.contains("id=\"cover-letter\"") && page.contains("id=\"needs-package\""),
         "the letter waits for the package: {page}"
     );
-    let r = post(csrf_of(&page)).await.unwrap();
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("no materials package yet"));
     // The package is made on the page too, and handed over, never kept.
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(page.contains("id=\"package\""), "{page}");
-    let r = client
-        .post(d.url(&format!("/console/appeals/{}/package", appeal.id)))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap();
+    let package_path = format!("/console/appeals/{}/package", appeal.id);
+    let r = session_post(&d, &cookie, &package_path, &[("csrf", csrf_of(&page))]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.headers()[reqwest::header::CONTENT_TYPE],
-        "application/zip"
-    );
-    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let disposition = download_disposition(&r, "application/zip");
     assert!(
         disposition.contains(&format!("{}-materials.zip", appeal.registration_number)),
         "{disposition}"
@@ -528,13 +504,13 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "a package is not kept: {left:?}");
-    let page = get(page_path.clone()).await.unwrap().text().await.unwrap();
+    let page = get(page_path.clone()).await.text().await.unwrap();
     assert!(page.contains("id=\"cover-letter\""), "{page}");
-    let r = post("forged".into()).await.unwrap();
+    let r = post("forged".into()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF checked");
-    let r = post(csrf_of(&page)).await.unwrap();
+    let r = post(csrf_of(&page)).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = get(page_path).await.unwrap().text().await.unwrap();
+    let page = get(page_path).await.text().await.unwrap();
     assert!(page.contains("OUT-2026-0001"), "{page}");
     assert!(
         page.contains(
@@ -552,13 +528,9 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
     ] {
         let path = format!("/console/documents/{}/{format}", entry.id);
         assert!(page.contains(&path), "the page offers {path}");
-        let r = get(path).await.unwrap();
+        let r = get(path).await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], media);
-        let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let disposition = download_disposition(&r, media);
         assert!(
             disposition.starts_with("attachment;")
                 && disposition.contains("OUT-2026-0001-cover-letter"),
@@ -572,11 +544,9 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
             .unwrap();
         assert_eq!(sha256(&bytes), kept.sha256, "the bytes as issued");
     }
-    let r = get(format!("/console/documents/{}/exe", entry.id))
-        .await
-        .unwrap();
+    let r = get(format!("/console/documents/{}/exe", entry.id)).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = get("/console/documents/999999/pdf".into()).await.unwrap();
+    let r = get("/console/documents/999999/pdf".into()).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // Not without a session, nor for the auditor.
     let r = client
@@ -586,12 +556,8 @@ async fn the_manager_makes_the_cover_letter_on_the_appeals_page_and_downloads_it
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, auditor) = http_login(&d, "aigerim", PASSWORD).await;
-    let r = client
-        .get(d.url(&format!("/console/documents/{}/pdf", entry.id)))
-        .header(reqwest::header::COOKIE, auditor.unwrap())
-        .send()
-        .await
-        .unwrap();
+    let pdf_path = format!("/console/documents/{}/pdf", entry.id);
+    let r = session_get(&d, &auditor.unwrap(), &pdf_path).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let report = d.app.journal.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);
@@ -733,14 +699,15 @@ fn base64(bytes: &[u8]) -> String {
 
 /// The registration number of the appeal of `channel`, once registered.
 async fn appeal_of(d: &TestApp, channel: senim::journal::Channel) -> String {
-    for _ in 0..300 {
+    let what = format!("a {channel} appeal registered");
+    eventually(std::time::Duration::from_secs(60), &what, async || {
         let all = d.app.journal.list(&Default::default()).await.unwrap();
-        if let Some(a) = all.iter().find(|a| a.channel == channel) {
-            return a.registration_number.to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    panic!("no {channel} appeal registered");
+        all.iter()
+            .find(|a| a.channel == channel)
+            .map(|a| a.registration_number.to_string())
+            .ok_or("none yet")
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -800,15 +767,17 @@ async fn the_cover_letter_lists_the_pages_of_the_mail_its_attachments_and_the_re
           Content-Type: text/plain; charset=utf-8\r\n\r\nЕщё одно письмо.\r\n"
             .as_bytes(),
     );
-    for _ in 0..300 {
-        let thread = senim::mailbox::store::thread_of(d.app.journal.db(), mail_appeal.id)
-            .await
-            .unwrap();
-        if thread.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    until(
+        std::time::Duration::from_secs(60),
+        "the second mail in the appeal's thread",
+        async || {
+            let thread = senim::mailbox::store::thread_of(d.app.journal.db(), mail_appeal.id)
+                .await
+                .unwrap();
+            thread.len() == 2
+        },
+    )
+    .await;
     let letters = dir.path().join("letters");
     let letter = |number: &str| {
         cli(
@@ -851,14 +820,16 @@ async fn the_cover_letter_lists_the_pages_of_the_mail_its_attachments_and_the_re
     assert!(made.status.success(), "{}", text(&made));
     let pdf = letters.join("OUT-2026-0001-cover-letter.pdf");
     let said = flat(&support::pdf::text(&pdf));
-    for want in [
-        "электронные письма (2) — на 2 л.",
-        "вложения к письмам (3) — на 4 л. и ещё 1 файл без подсчёта листов",
-        "хаттарға тіркелген құжаттар (3) — 4 парақта және парақ саны анықталмаған тағы 1 файл",
-        "электрондық хаттар (2) — 2 парақта",
-    ] {
-        assert!(said.contains(want), "the letter says {want:?}: {said}");
-    }
+    support::pdf::assert_says(
+        "the letter",
+        &said,
+        &[
+            "электронные письма (2) — на 2 л.",
+            "вложения к письмам (3) — на 4 л. и ещё 1 файл без подсчёта листов",
+            "хаттарға тіркелген құжаттар (3) — 4 парақта және парақ саны анықталмаған тағы 1 файл",
+            "электрондық хаттар (2) — 2 парақта",
+        ],
+    );
     let docx = std::fs::read(letters.join("OUT-2026-0001-cover-letter.docx")).unwrap();
     assert!(
         support::pdf::docx_xml(&docx).contains("на 4\u{a0}л. и ещё 1 файл без подсчёта листов"),
@@ -894,13 +865,15 @@ async fn the_cover_letter_lists_the_pages_of_the_mail_its_attachments_and_the_re
     let said = flat(&support::pdf::text(
         &letters.join("OUT-2026-0002-cover-letter.pdf"),
     ));
-    for want in [
-        "аудиозаписи звонков (1) — 1 аудиофайл, 3 с",
-        "қоңыраулардың аудиожазбалары (1) — 1 аудиофайл, 3 с",
-        ", 1 аудиофайл; в электронном виде",
-    ] {
-        assert!(said.contains(want), "the letter says {want:?}: {said}");
-    }
+    support::pdf::assert_says(
+        "the letter",
+        &said,
+        &[
+            "аудиозаписи звонков (1) — 1 аудиофайл, 3 с",
+            "қоңыраулардың аудиожазбалары (1) — 1 аудиофайл, 3 с",
+            ", 1 аудиофайл; в электронном виде",
+        ],
+    );
     let verify = run_cli(&config, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify));
     d.stop().await;

@@ -25,17 +25,15 @@ use senim::journal::{Appeal, NewAppeal, Reporter, SourceRef, Status};
 use support::app::TestApp;
 use support::browser::{Driver, screenshot};
 use support::console::{
-    PASSWORD, click, console_person, csrf_of, http_login, log_in, no_redirects, page_text,
-    source_with,
+    PASSWORD, click, console_person, csrf_of, download_disposition, http_login, log_in,
+    office_smtp, page_text, session_post, source_with,
 };
 use support::eventually::eventually;
 use support::scene::new_appeal;
+use support::senim::output_text as text;
 use support::senim::{Person, Served, command, person};
-use support::smtp::{SmtpMode, SmtpOptions, SmtpServer};
 use support::time::astana;
 
-const SMTP_USER: &str = "senim";
-const SMTP_PASSWORD: &str = "correct horse battery";
 const CITIZEN: &str = "asqar@example.kz";
 const SECRET_TEXT: &str =
     "Тексеру нәтижесінде фактілер расталмады. Проверка фактов не подтвердила.";
@@ -81,14 +79,6 @@ fn cli(config: &Path, who: &Person, args: &[&str]) -> Output {
     c.output().expect("run senim")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The manager extends the reply to 30 January 2027 for `reason`.
 async fn extend_reply(d: &TestApp, appeal: &Appeal, reason: &str) {
     let until = chrono::NaiveDate::from_ymd_opt(2027, 1, 30).unwrap();
@@ -121,11 +111,7 @@ async fn met(d: &TestApp, appeal: &Appeal, kind: Kind) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_in_the_chain() {
-    let smtp = SmtpServer::start(SmtpOptions {
-        mode: SmtpMode::StartTlsRequired,
-        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
-        ..SmtpOptions::default()
-    });
+    let smtp = office_smtp();
     let dir = tempfile::tempdir().unwrap();
     let extra = format!("{}\n{DOCUMENTS}", support::console::config(Some(&smtp)));
     let d = TestApp::spawn(dir.path(), "", &extra, now()).await;
@@ -376,51 +362,41 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
     let appeal = register(&d, "console-reply").await;
     let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
     let cookie = cookie.expect("a session");
-    let client = no_redirects();
     let page_path = format!("/console/appeals/{}", appeal.id);
     let page = page_text(&d, &cookie, &page_path).await;
     assert!(!page.contains("id=\"reply\""), "no form before the reveal");
-    let revealed = client
-        .post(d.url(&format!("{page_path}/reveal")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let revealed = session_post(
+        &d,
+        &cookie,
+        &format!("{page_path}/reveal"),
+        &[("csrf", csrf_of(&page))],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(revealed.contains("id=\"reply\""), "{revealed}");
-    let post = |method: &'static str, format: &'static str| {
-        client
-            .post(d.url(&format!("{page_path}/reply")))
-            .header(reqwest::header::COOKIE, &cookie)
-            .form(&[
-                ("csrf", csrf_of(&revealed)),
-                ("text", SECRET_TEXT.to_owned()),
-                ("method", method.to_owned()),
-                ("format", format.to_owned()),
-            ])
-            .send()
+    let reply_path = format!("{page_path}/reply");
+    let post = async |method: &'static str, format: &'static str| {
+        let reply = [
+            ("csrf", csrf_of(&revealed)),
+            ("text", SECRET_TEXT.to_owned()),
+            ("method", method.to_owned()),
+            ("format", format.to_owned()),
+        ];
+        session_post(&d, &cookie, &reply_path, &reply).await
     };
-    let r = post("pigeon", "zip").await.unwrap();
+    let r = post("pigeon", "zip").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("method:"));
-    let r = post("post", "odt").await.unwrap();
+    let r = post("post", "odt").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("format:"));
     assert!(!met(&d, &appeal, Kind::Reply).await, "nothing sent yet");
     // Both formats in one answer: the letter is kept nowhere else.
-    let r = post("post", "zip").await.unwrap();
+    let r = post("post", "zip").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.headers()[reqwest::header::CONTENT_TYPE],
-        "application/zip"
-    );
-    let disposition = r.headers()[reqwest::header::CONTENT_DISPOSITION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let disposition = download_disposition(&r, "application/zip");
     assert!(
         disposition.contains("OUT-2026-0001-reply.zip"),
         "{disposition}"
@@ -434,14 +410,16 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
         "{pdftext}"
     );
     let xml = support::pdf::docx_xml(&docx_bytes);
-    for words in [
-        "OUT-2026-0001",
-        "Ахметов",
-        "Өтінішке жауап",
-        "Ответ на обращение",
-    ] {
-        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
-    }
+    support::pdf::assert_says(
+        "the DOCX",
+        &xml,
+        &[
+            "OUT-2026-0001",
+            "Ахметов",
+            "Өтінішке жауап",
+            "Ответ на обращение",
+        ],
+    );
     assert!(met(&d, &appeal, Kind::Reply).await);
     assert_eq!(
         d.app.journal.get(appeal.id).await.unwrap().status,
@@ -453,18 +431,11 @@ async fn the_manager_replies_by_post_on_the_revealed_appeals_page() {
 }
 
 /// The revealed appeal's page, as the manager's session gets it.
-async fn reveal(d: &TestApp, client: &reqwest::Client, cookie: &str, page_path: &str) -> String {
+async fn reveal(d: &TestApp, cookie: &str, page_path: &str) -> String {
     let page = page_text(&d, cookie, page_path).await;
-    client
-        .post(d.url(&format!("{page_path}/reveal")))
-        .header(reqwest::header::COOKIE, cookie)
-        .form(&[("csrf", csrf_of(&page))])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let reveal_path = format!("{page_path}/reveal");
+    let revealed = session_post(d, cookie, &reveal_path, &[("csrf", csrf_of(&page))]).await;
+    revealed.text().await.unwrap()
 }
 
 /// A letter's PDF and DOCX from the console's ZIP, named `stem`.
@@ -494,14 +465,13 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
     let page_path = format!("/console/appeals/{}", appeal.id);
     let (_, cookie) = http_login(&d, "marat", PASSWORD).await;
     let cookie = cookie.expect("a session");
-    let client = no_redirects();
-    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    let revealed = reveal(&d, &cookie, &page_path).await;
     assert!(
         revealed.contains("id=\"reply\"") && !revealed.contains("id=\"extension-notice\""),
         "no notice is owed before the reply is extended"
     );
     extend_reply(&d, &appeal, "выездная проверка").await;
-    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    let revealed = reveal(&d, &cookie, &page_path).await;
     assert!(
         revealed.contains(
             "id=\"notice-until\" type=\"date\" name=\"until\" required value=\"2027-01-30\""
@@ -528,59 +498,48 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
     screenshot(&browser, "appeal-extension-notice").await;
     browser.close().await.unwrap();
 
-    let post = |cookie: String, csrf: String, until: &'static str, format: &'static str| {
-        client
-            .post(d.url(&format!("{page_path}/extension-notice")))
-            .header(reqwest::header::COOKIE, cookie)
-            .form(&[
-                ("csrf", csrf),
-                ("until", until.to_owned()),
-                ("reason", "выездная проверка".to_owned()),
-                ("format", format.to_owned()),
-            ])
-            .send()
+    let notice_path = format!("{page_path}/extension-notice");
+    let post = async |cookie: String, csrf: String, until: &'static str, format: &'static str| {
+        let notice = [
+            ("csrf", csrf),
+            ("until", until.to_owned()),
+            ("reason", "выездная проверка".to_owned()),
+            ("format", format.to_owned()),
+        ];
+        session_post(&d, &cookie, &notice_path, &notice).await
     };
     // The same role checks as the reply: not the auditor, not without the token.
     let (_, auditor) = http_login(&d, "aigerim", PASSWORD).await;
-    let r = post(auditor.unwrap(), csrf_of(&revealed), "2027-01-30", "docx")
-        .await
-        .unwrap();
+    let r = post(auditor.unwrap(), csrf_of(&revealed), "2027-01-30", "docx").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = post(cookie.clone(), "forged".into(), "2027-01-30", "docx")
-        .await
-        .unwrap();
+    let r = post(cookie.clone(), "forged".into(), "2027-01-30", "docx").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF checked");
-    let r = post(cookie.clone(), csrf_of(&revealed), "30.01.2027", "docx")
-        .await
-        .unwrap();
+    let r = post(cookie.clone(), csrf_of(&revealed), "30.01.2027", "docx").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("until:"));
     assert!(!met(&d, &appeal, Kind::ExtensionNotice).await);
 
-    let r = post(cookie.clone(), csrf_of(&revealed), "2027-01-30", "docx")
-        .await
-        .unwrap();
+    let r = post(cookie.clone(), csrf_of(&revealed), "2027-01-30", "docx").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()[reqwest::header::CONTENT_TYPE],
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     );
     let xml = support::pdf::docx_xml(&r.bytes().await.unwrap());
-    for words in [
-        "OUT-2026-0001",
-        "Ахметов",
-        "продлён до",
-        "30\u{a0}января 2027",
-        "выездная проверка",
-    ] {
-        assert!(xml.contains(words), "the DOCX says {words}: {xml}");
-    }
+    support::pdf::assert_says(
+        "the DOCX",
+        &xml,
+        &[
+            "OUT-2026-0001",
+            "Ахметов",
+            "продлён до",
+            "30\u{a0}января 2027",
+            "выездная проверка",
+        ],
+    );
     assert!(met(&d, &appeal, Kind::ExtensionNotice).await);
     let history = d.app.journal.history(appeal.id).await.unwrap();
-    let notified: Vec<_> = history
-        .iter()
-        .filter(|e| e.kind == "citizen_notified")
-        .collect();
+    let notified = support::scene::events_of(&history, "citizen_notified");
     assert_eq!(notified.len(), 1, "{history:?}");
     assert_eq!(notified[0].actor, "person:marat");
     assert!(
@@ -596,7 +555,7 @@ async fn the_manager_makes_the_extension_notice_on_the_revealed_appeals_page() {
     assert_eq!(entries.len(), 1);
     assert!(entries[0].files.is_empty(), "the named letter is not kept");
     // Owed no more: the form is gone.
-    let revealed = reveal(&d, &client, &cookie, &page_path).await;
+    let revealed = reveal(&d, &cookie, &page_path).await;
     assert!(!revealed.contains("id=\"extension-notice\""), "{revealed}");
     let report = d.app.journal.verify().await.unwrap();
     assert!(report.is_intact(), "{:?}", report.findings);

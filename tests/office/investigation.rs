@@ -23,7 +23,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use support::browser::{Driver, screenshot};
 use support::console::*;
-use support::scene::{Keys, chain_key_toml};
+use support::scene::Keys;
 use support::senim::{Daemon, Person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f05a69788796a5b4c3d2e1f00f1e2d3c4b";
@@ -36,11 +36,7 @@ const DECISION: &str = "Выговор бригадиру участка № 3";
 const OUTSIDE: &str = "Ержан Сапаров, юрист";
 
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::senim::assert_succeeded(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -105,12 +101,7 @@ fn events(config: &Path, number: &str) -> Vec<(String, String, Value)> {
 async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_commission() {
     let dir = tempfile::tempdir().unwrap();
     let port = support::ports::free_port();
-    let extra = format!(
-        "{}\n{}",
-        config(None),
-        chain_key_toml(dir.path(), CHAIN_KEY)
-    );
-    let config = write_config(dir.path(), port, "", &extra);
+    let config = sealed_config(dir.path(), port, CHAIN_KEY);
     let dana = console_person(&config, dir.path(), "dana", &["director"]);
     let marat = console_person(&config, dir.path(), "marat", &["manager"]);
     let aset = console_person(&config, dir.path(), "aset", &["operator"]);
@@ -184,31 +175,16 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
             .ok()
             .and_then(|a| a["id"].as_i64())
             .expect("the appeal's id");
-    let file_url = d.url(&format!("/console/investigations/{id}"));
-    let form_page = no_redirects()
-        .get(&file_url)
-        .header(reqwest::header::COOKIE, &director)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let file_path = format!("/console/investigations/{id}");
+    let form_page = page_text(&d, &director, &file_path).await;
     assert!(form_page.contains("id=\"order\""), "{form_page}");
     let post = |fields: Vec<(&'static str, &'static str)>| {
         let csrf = csrf_of(&form_page);
-        let cookie = director.clone();
-        let url = file_url.clone();
+        let (d, director, file_path) = (&d, &director, &file_path);
         async move {
             let mut form = vec![("csrf", csrf.as_str())];
             form.extend(fields);
-            no_redirects()
-                .post(url)
-                .header(reqwest::header::COOKIE, cookie)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
+            session_post(d, director, file_path, &form).await
         }
     };
     let r = post(vec![
@@ -541,17 +517,7 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
     let (_, member) = http_login_with_key(&d, "aset", PASSWORD, "the key passphrase of aset").await;
     let member = member.expect("a session");
     assert_eq!(file["appeal_id"].as_i64(), Some(id));
-    let get = |cookie: String, path: String| {
-        let url = d.url(&path);
-        async move {
-            no_redirects()
-                .get(url)
-                .header(reqwest::header::COOKIE, cookie)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let get = async |cookie: String, path: String| session_get(&d, &cookie, &path).await;
     let list = get(member.clone(), "/console/investigations".into()).await;
     assert_eq!(list.status(), StatusCode::OK);
     assert!(list.text().await.unwrap().contains(n));
@@ -609,15 +575,11 @@ async fn the_investigation_file_is_sealed_to_the_director_the_managers_and_the_c
 
     // An entry changed at rest is found by `journal verify`.
     drop(d);
-    let db = senim::db::Db::connect(&senim::db::DbSettings {
-        url: format!("sqlite://{}", dir.path().join("data/senim.db").display()),
-        max_connections: 1,
-        connect_timeout: std::time::Duration::from_secs(10),
-        lock_wait: std::time::Duration::from_secs(10),
-        ca_file: None,
-    })
-    .await
-    .unwrap();
+    let db = support::database::connect_raw(&format!(
+        "sqlite://{}",
+        dir.path().join("data/senim.db").display()
+    ))
+    .await;
     senim::on_db!(&db, pool => sqlx::query(
         "UPDATE investigation_entries SET sealed = sealed || X'00' WHERE seq = 4",
     )
@@ -686,17 +648,12 @@ async fn the_plain_path_is_refused(
         "the appeal's page links to the file, without plain forms: {page}"
     );
     let csrf = csrf_of(&page);
-    let r = no_redirects()
-        .post(d.url(&format!("/console/appeals/{id}/act")))
-        .header(reqwest::header::COOKIE, &cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("act", "investigation_ordered"),
-            ("on", "2026-12-16"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let act = [
+        ("act", "investigation_ordered"),
+        ("on", "2026-12-16"),
+        ("csrf", csrf.as_str()),
+    ];
+    let r = session_post(&d, &cookie, &format!("/console/appeals/{id}/act"), &act).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains(NAMES_THE_FILE));
 }
@@ -936,12 +893,8 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
         );
     }
     let (_, member) = http_login(&d, "aset", PASSWORD).await;
-    let page = no_redirects()
-        .get(d.url(&format!("/console/investigations/{id}")))
-        .header(reqwest::header::COOKIE, member.expect("a session"))
-        .send()
-        .await
-        .unwrap();
+    let member = member.expect("a session");
+    let page = session_get(&d, &member, &format!("/console/investigations/{id}")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert!(
@@ -1025,15 +978,11 @@ async fn without_sealing_the_file_keeps_its_rules_and_keys_init_seals_it_in_plac
         "",
     );
     // And an entry changed at rest after the sealing is still found.
-    let db = senim::db::Db::connect(&senim::db::DbSettings {
-        url: format!("sqlite://{}", dir.path().join("data/senim.db").display()),
-        max_connections: 1,
-        connect_timeout: std::time::Duration::from_secs(10),
-        lock_wait: std::time::Duration::from_secs(10),
-        ca_file: None,
-    })
-    .await
-    .unwrap();
+    let db = support::database::connect_raw(&format!(
+        "sqlite://{}",
+        dir.path().join("data/senim.db").display()
+    ))
+    .await;
     senim::on_db!(&db, pool => sqlx::query(
         "UPDATE investigation_entries SET sealed = sealed || X'00' WHERE seq = 4",
     )

@@ -16,10 +16,10 @@ use support::database::{Backend, TestDb, pg_dump};
 use support::on_both_backends;
 use support::scene::new_appeal;
 use support::scene::{chain_key_toml, pbx_toml, post_answered_call, record_notes};
+use support::senim::output_text as text;
 use support::senim::{Daemon, Person, person, run_cli, run_cli_as, write_config};
 
 const CHAIN_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-const CLOCK: &str = "2026-12-16T11:00:00+05:00";
 
 /// Recorded by the operator before the office key exists: sealed in place.
 const BEFORE: [&str; 3] = [
@@ -47,14 +47,6 @@ fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn succeeds(out: std::process::Output) -> String {
@@ -103,23 +95,15 @@ fn holds(dir: &Path, secret: &str) -> Option<PathBuf> {
 
 async fn sealed_end_to_end(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let port = support::ports::free_port();
     let config = write_config(dir.path(), port, url, &config(dir.path()));
     let director = person(&config, "dana", &["director"]);
     let manager = person(&config, "marat", &["manager"]);
     let operator = person(&config, "olga", &["operator"]);
     let auditor = person(&config, "aida", &["auditor"]);
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
 
     // Before the office key: a plain appeal.
     let before = answered_call(&d, "1765778400.1").await;
@@ -148,12 +132,7 @@ async fn sealed_end_to_end(backend: Backend) {
     assert!(out.contains("1 appeal(s) sealed in place"), "{out}");
     let again = run_cli_as(&config, &director, &["keys", "init"]);
     assert!(!again.status.success(), "a second init must be refused");
-    let d = Daemon::start_with_env(
-        dir.path(),
-        config.clone(),
-        port,
-        &[("TEST_SENIM_CLOCK_START", CLOCK)],
-    );
+    let d = support::console::serve(dir.path(), &config, port);
 
     // After: the daemon seals at intake.
     let after = answered_call(&d, "1765778400.2").await;
@@ -411,11 +390,8 @@ fn keys_init_needs_the_chain_key() {
     let director = person(&config, "dana", &["director"]);
     let out = run_cli_as(&config, &director, &["keys", "init"]);
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains("journal.chain_key_file"),
-        "{}",
-        text(&out)
-    );
+    let said = text(&out);
+    assert!(said.contains("journal.chain_key_file"), "{said}");
 }
 
 /// A sealed appeal destroyed under the records schedule loses its envelopes (the
@@ -423,7 +399,7 @@ fn keys_init_needs_the_chain_key() {
 /// event names the fields erased, and the chain verifies.
 #[tokio::test]
 async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
-    use senim::journal::{Amendment, NewAppeal, Reporter, SourceRef, Status};
+    use senim::journal::{NewAppeal, Reporter, SourceRef, Status};
     let test_db = TestDb::sqlite().await;
     let db = test_db.db.clone();
     let authority = Some(std::sync::Arc::new(
@@ -475,17 +451,7 @@ async fn destroying_a_sealed_appeal_deletes_its_envelopes() {
     assert_eq!(opened.reporter.name.as_deref(), Some(AFTER[0]));
     assert_eq!(opened.substance.as_deref(), Some(AFTER[3]));
 
-    let destroyed = journal
-        .amend(
-            appeal.id,
-            Amendment::Destroyed {
-                reason: "records schedule".into(),
-                elsewhere: Default::default(),
-            },
-            "retention",
-        )
-        .await
-        .unwrap();
+    let destroyed = support::scene::destroyed_on_schedule(&journal, appeal.id).await;
     assert_eq!(destroyed.sealed, None);
     let opened = journal.open(destroyed, &unlocked).await.unwrap();
     assert_eq!((opened.reporter.name, opened.substance), (None, None));

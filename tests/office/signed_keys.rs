@@ -21,10 +21,13 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use reqwest::StatusCode;
-use support::console::{CLOCK, PASSWORD, answered_call, cli, console_person, http_login};
-use support::database::{Backend, TestDb};
+use support::console::{
+    CLOCK, PASSWORD, answered_call, cli, console_person, http_login, session_get,
+};
+use support::database::Backend;
 use support::on_both_backends;
 use support::scene::{self, Keys, answered_call_record};
+use support::senim::output_text as text;
 use support::senim::{Daemon, Person, person, run_cli, write_config};
 
 const CHAIN_KEY: &str = "5a69788796a5b4c3d2e1f00f1e2d3c4b0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -40,14 +43,6 @@ fn configured(dir: &Path, url: &str) -> (PathBuf, u16) {
     );
     let config = write_config(dir, port, url, &extra);
     (config, port)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn ok(out: Output) -> String {
@@ -141,23 +136,19 @@ async fn post_call(d: &Daemon, call_id: &str) -> StatusCode {
 
 async fn a_swapped_office_key(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let test_db = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(TestDb::postgres().await),
-    };
-    let url = test_db.as_ref().map_or("", |t| t.url.as_str());
+    let test_db = support::database::daemon_db(backend).await;
+    let url = support::database::daemon_url(&test_db);
     let (config, port) = configured(dir.path(), url);
     let db_url = test_db
         .as_ref()
         .map_or_else(|| sqlite_url(dir.path()), |t| t.url.clone());
     let dana = person(&config, "dana", &["director"]);
-    let escrow = dir.path().join("escrow.key");
-    ok(cli(
+    Keys::init_with_env(
         &config,
+        dir.path(),
         &dana,
-        None,
-        &["keys", "init", "--escrow-out", escrow.to_str().unwrap()],
-    ));
+        &[("TEST_SENIM_CLOCK_START", CLOCK)],
+    );
     let d = start(dir.path(), &config, port);
     assert_eq!(post_call(&d, "before-the-swap").await, StatusCode::CREATED);
 
@@ -379,18 +370,8 @@ async fn an_edited_persons_row_is_refused_at_the_token_and_the_console_and_verif
     let (status, session) = http_login(&d, "olga", PASSWORD).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let session = session.expect("a session");
-    let console = |session: String| {
-        let url = d.url("/console/queue");
-        async move {
-            support::console::no_redirects()
-                .get(url)
-                .header(reqwest::header::COOKIE, session)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let console =
+        async |session: String| session_get(&d, &session, "/console/queue").await.status();
     assert_eq!(console(session.clone()).await, StatusCode::OK);
 
     // The auditor made Director; the Director's token hash replaced by the

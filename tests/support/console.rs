@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::eventually::{Raw, eventually};
-use super::scene::{pbx_toml, post_answered_call};
+use super::scene::{chain_key_toml, pbx_toml, post_answered_call};
 use super::senim::{Daemon, Person, Served, command, person, run_cli, write_config};
 use super::smtp::SmtpServer;
 
@@ -41,6 +41,28 @@ pub fn config(smtp: Option<&SmtpServer>) -> String {
     format!("\n{mail}\n{}", pbx_toml())
 }
 
+/// The configuration file of a console whose appeals are sealed with
+/// `chain_key`, the daemon on `port`.
+pub fn sealed_config(dir: &Path, port: u16, chain_key: &str) -> std::path::PathBuf {
+    let extra = format!("{}\n{}", config(None), chain_key_toml(dir, chain_key));
+    write_config(dir, port, "", &extra)
+}
+
+/// The options of the office's mail server as `config(Some(..))` expects it:
+/// STARTTLS required, the console's SMTP login.
+pub fn office_smtp_options() -> super::smtp::SmtpOptions {
+    super::smtp::SmtpOptions {
+        mode: super::smtp::SmtpMode::StartTlsRequired,
+        auth: Some((SMTP_USER.into(), SMTP_PASSWORD.into())),
+        ..super::smtp::SmtpOptions::default()
+    }
+}
+
+/// The office's mail server, started (`office_smtp_options`).
+pub fn office_smtp() -> SmtpServer {
+    SmtpServer::start(office_smtp_options())
+}
+
 /// A person with a console password.
 pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) -> Person {
     let p = person(config, login, roles);
@@ -56,11 +78,7 @@ pub fn console_person(config: &Path, dir: &Path, login: &str, roles: &[&str]) ->
             file.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     p
 }
 
@@ -213,6 +231,22 @@ pub async fn session_get(d: &impl Served, session: &str, path: &str) -> reqwest:
         .unwrap()
 }
 
+/// A console form posted with the session's cookie, redirects not followed.
+pub async fn session_post<F: serde::Serialize + ?Sized>(
+    d: &impl Served,
+    session: &str,
+    path: &str,
+    form: &F,
+) -> reqwest::Response {
+    no_redirects()
+        .post(d.url(path))
+        .header(reqwest::header::COOKIE, session)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The revealed appeal's page over HTTP, as the click posts it.
 pub async fn reveal(d: &impl Served, session: &str, id: i64) -> reqwest::Response {
     let page = session_get(d, session, &format!("/console/appeals/{id}"))
@@ -227,6 +261,16 @@ pub async fn reveal(d: &impl Served, session: &str, id: i64) -> reqwest::Respons
         .send()
         .await
         .unwrap()
+}
+
+/// A download's `Content-Disposition`, once its `Content-Type` is asserted to
+/// be `media`.
+pub fn download_disposition(r: &reqwest::Response, media: &str) -> String {
+    assert_eq!(r.headers()[reqwest::header::CONTENT_TYPE], media);
+    r.headers()[reqwest::header::CONTENT_DISPOSITION]
+        .to_str()
+        .expect("a visible Content-Disposition")
+        .to_owned()
 }
 
 /// The CSRF token of a page's forms.

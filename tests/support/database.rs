@@ -20,6 +20,20 @@ pub enum Backend {
     Postgres,
 }
 
+/// The database a daemon on `backend` is given: a PostgreSQL database made
+/// for the test, or none on SQLite (the daemon makes its own file).
+pub async fn daemon_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(TestDb::postgres().await),
+    }
+}
+
+/// The `database_url` of a daemon given `db` (empty: SQLite in its directory).
+pub fn daemon_url(db: &Option<TestDb>) -> &str {
+    db.as_ref().map_or("", |t| t.url.as_str())
+}
+
 /// A migrated, empty database of one backend.
 pub struct TestDb {
     pub db: Db,
@@ -121,7 +135,8 @@ fn settings(url: &str) -> DbSettings {
     }
 }
 
-async fn connect_raw(url: &str) -> Db {
+/// Connects to a database as it is (one a daemon made), without migrating.
+pub async fn connect_raw(url: &str) -> Db {
     Db::connect(&settings(url))
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
@@ -144,10 +159,6 @@ pub fn pg_dump(url: &str) -> Vec<u8> {
         .args(["--data-only", "--inserts", url])
         .output()
         .expect("run pg_dump");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     out.stdout
 }

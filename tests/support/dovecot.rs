@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
 use super::ports::{self, free_port};
-use super::process::{self, ServerProcess, StartFailure};
+use super::process::{self, ServerProcess, StartFailure, id};
 use super::tls::TestCertificates;
 
 /// System user owning the test mail when the tests run as root.
@@ -111,24 +111,6 @@ impl MailAccount {
             as_root,
         }
     }
-}
-
-/// Runs `id FLAGS [USER]` and returns its trimmed output.
-fn id(flags: &[&str], user: Option<&str>) -> String {
-    let output = Command::new("id")
-        .args(flags)
-        .args(user)
-        .output()
-        .expect("run id");
-    assert!(
-        output.status.success(),
-        "user {user:?} not found ({}): run scripts/install-test-deps.sh, which creates {MAIL_USER}",
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    String::from_utf8(output.stdout)
-        .expect("UTF-8 from id")
-        .trim()
-        .to_owned()
 }
 
 /// Files of one instance, all inside its temporary directory.

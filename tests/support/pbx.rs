@@ -95,3 +95,30 @@ pub async fn post_upload(d: &impl Served, token: &str, form: Form) -> Value {
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
     r.json().await.expect("the PBX's answer")
 }
+
+/// A client as the PBX's: it gives up after 30 seconds.
+pub fn pbx_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// `body` posted as JSON to `path` with the source's `token`: the status and
+/// the JSON answered (null if none).
+pub async fn post_json(
+    d: &impl Served,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (reqwest::StatusCode, Value) {
+    let r = pbx_client()
+        .post(d.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("post");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}

@@ -20,11 +20,7 @@ pub fn render_page(pdf: &Path, page: &str, name: &str) -> PathBuf {
         .arg(&prefix)
         .output()
         .expect("pdftoppm (poppler-utils)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     prefix.with_extension("png")
 }
 
@@ -35,11 +31,7 @@ pub fn text(path: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -67,10 +59,14 @@ pub fn raw_text(pdf: &[u8]) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils: scripts/install-test-deps.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    super::senim::assert_succeeded(&out);
     String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Asserts the text of a document (`what`: "the letter", "the DOCX") says
+/// each of `wants`.
+pub fn assert_says(what: &str, text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "{what} says {want:?}: {text}");
+    }
 }

@@ -97,19 +97,7 @@ impl Account {
 
 /// `id FLAG senimtest`, trimmed.
 fn id(flag: &str) -> String {
-    let output = Command::new("id")
-        .args([flag, SERVER_USER])
-        .output()
-        .expect("run id");
-    assert!(
-        output.status.success(),
-        "user {SERVER_USER} not found ({}): run scripts/install-test-deps.sh, which creates it",
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-    String::from_utf8(output.stdout)
-        .expect("UTF-8 from id")
-        .trim()
-        .to_owned()
+    super::process::id(&[flag], Some(SERVER_USER))
 }
 
 /// The `bin` directory of the newest PostgreSQL installed.

@@ -162,3 +162,23 @@ pub fn append_log(path: &Path) -> File {
         .open(path)
         .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
+
+/// Runs `id FLAGS [USER]` and returns its trimmed output; a user not found
+/// is a machine not set up (`scripts/install-test-deps.sh` creates the test
+/// users).
+pub fn id(flags: &[&str], user: Option<&str>) -> String {
+    let output = Command::new("id")
+        .args(flags)
+        .args(user)
+        .output()
+        .expect("run id");
+    assert!(
+        output.status.success(),
+        "user {user:?} not found ({}): run scripts/install-test-deps.sh, which creates it",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8 from id")
+        .trim()
+        .to_owned()
+}

@@ -14,13 +14,18 @@ use senim::journal::{Channel, NewAppeal, Reporter, SourceRef, Status};
 use senim::sealing::Unlocked;
 use serde_json::{Value, json};
 
-use super::senim::{Person, Served, command};
+use super::senim::{Person, Served, command, output_text as text};
 
 /// The PBX source's token of the scenes' configurations (`[[pbx.sources]]`
 /// named `office`).
 pub const PBX_TOKEN: &str = "asterisk-token-0123456789";
 /// The caller of the scenes' calls.
 pub const CALLER: &str = "+77011234567";
+
+/// An `[[api.managers]]` table: the manager `name` with the API `token`.
+pub fn manager_toml(name: &str, token: &str) -> String {
+    format!("[[api.managers]]\nname = \"{name}\"\ntoken = \"{token}\"\n")
+}
 
 /// The `[pbx]` tables of a daemon taking calls from `office` with `PBX_TOKEN`,
 /// late by up to 30 days.
@@ -189,14 +194,6 @@ impl Keys {
     }
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// The office key made and `reader` (the Director, with a console password)
 /// enrolled with `passphrase` and added as its reader: what the daemon started
 /// next works sealed.
@@ -291,4 +288,31 @@ pub async fn appeals(app: &App) -> Vec<senim::journal::Appeal> {
         .list(&senim::journal::ListFilter::default())
         .await
         .expect("list the Journal")
+}
+
+/// Appeal `id` destroyed under the records schedule, as the retention job
+/// does it; the appeal as it is left.
+pub async fn destroyed_on_schedule(
+    journal: &senim::journal::Journal,
+    id: senim::journal::AppealId,
+) -> senim::journal::Appeal {
+    journal
+        .amend(
+            id,
+            senim::journal::Amendment::Destroyed {
+                reason: "records schedule".into(),
+                elsewhere: Default::default(),
+            },
+            "retention",
+        )
+        .await
+        .expect("destroyed")
+}
+
+/// The events of `kind` in an appeal's history, in order.
+pub fn events_of<'a>(
+    history: &'a [senim::journal::audit::EventRow],
+    kind: &str,
+) -> Vec<&'a senim::journal::audit::EventRow> {
+    history.iter().filter(|e| e.kind == kind).collect()
 }

@@ -26,6 +26,24 @@ pub fn command() -> Command {
 }
 
 /// Runs `senim --config <config> <args>` to completion.
+/// Asserts a command ran well, showing its stderr if not.
+pub fn assert_succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What a run of the binary wrote, stdout then stderr, for its messages.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn run_cli(config: &Path, args: &[&str]) -> Output {
     command()
         .arg("--config")
