@@ -13,6 +13,7 @@
 //! surface keeps exactly the roles it had.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 crate::text_enum! {
     /// What a person may do: the **operator** completes phone appeals awaiting
@@ -223,6 +224,90 @@ impl Permit {
     pub fn action(&self) -> Action {
         self.action
     }
+
+    /// The permit, as the type of its rule `R`, for the person the audit chain
+    /// names `actor`; refused if it permits another action.
+    pub fn acting<R: Rule>(self, actor: impl Into<String>) -> Result<Acting<R>, Denied> {
+        if self.action == R::ACTION {
+            Ok(Acting {
+                actor: actor.into(),
+                rule: PhantomData,
+            })
+        } else {
+            Err(Denied {
+                action: R::ACTION,
+                roles: R::ACTION.roles(),
+            })
+        }
+    }
+}
+
+/// A person the rulebook let take the action of the rule `R`, named as the
+/// audit chain names them (`person:<login>`): what the domain's entry point for
+/// that action takes instead of a bare name (`cases::Case::classify`, the
+/// documents' `Documents::cover_letter`, `reply`, `extension_notice`,
+/// `journal::Journal::record_disclosure`), so no surface reaches it without
+/// asking the rulebook. Made only by `acting` and `Permit::acting`.
+#[derive(Debug)]
+pub struct Acting<R: Rule> {
+    actor: String,
+    rule: PhantomData<R>,
+}
+
+impl<R: Rule> Acting<R> {
+    /// What the audit chain records.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+}
+
+/// A person the rulebook let take an action known only when the request is read
+/// (a case's act: `cases::Act::action`), named as the audit chain names them:
+/// what `cases::Case::record` takes, which refuses an act of another action.
+/// Made only by `Permit::by`.
+#[derive(Debug)]
+pub struct Permitted {
+    action: Action,
+    actor: String,
+}
+
+impl Permitted {
+    /// The action it permits.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// What the audit chain records.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// `Ok` if it permits `action`, else the refusal naming its roles.
+    pub fn covers(&self, action: Action) -> Result<(), Denied> {
+        if self.action == action {
+            Ok(())
+        } else {
+            Err(Denied {
+                action,
+                roles: action.roles(),
+            })
+        }
+    }
+}
+
+impl Permit {
+    /// The permit given to the person the audit chain names `actor`.
+    pub fn by(self, actor: impl Into<String>) -> Permitted {
+        Permitted {
+            action: self.action,
+            actor: actor.into(),
+        }
+    }
+}
+
+/// `check` for the rule `R`, the permit given to `actor`.
+pub fn acting<R: Rule>(held: &[Role], actor: impl Into<String>) -> Result<Acting<R>, Denied> {
+    check(held, R::ACTION)?.acting(actor)
 }
 
 /// A refusal: the action, and the roles one of which it needs.
@@ -434,5 +519,28 @@ mod tests {
             assert!(!a.roles().is_empty(), "{a:?}");
             assert!(check(&[], *a).is_err(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn the_domain_takes_a_permit_only_for_its_own_action() {
+        let by = acting::<rule::Classify>(&[Manager], "person:aigul");
+        assert_eq!(
+            by.map(|b| b.actor().to_owned()).ok().as_deref(),
+            Some("person:aigul")
+        );
+        assert!(acting::<rule::Classify>(&[Director], "person:dana").is_err());
+        let reveal = check(&[Director], Reveal).map(|p| p.acting::<rule::Classify>("person:dana"));
+        assert_eq!(
+            reveal.map(|a| a.err().map(|d| d.action)),
+            Ok(Some(Classify)),
+            "a permit to reveal does not classify"
+        );
+        let close = check(&[Manager], Close).map(|p| p.by("person:aigul"));
+        assert_eq!(close.as_ref().map(|p| p.covers(Close)), Ok(Ok(())));
+        assert_eq!(
+            close.map(|p| p.covers(Consent).map_err(|d| d.roles)),
+            Ok(Err(&[Director][..])),
+            "a permit to close gives no consent"
+        );
     }
 }

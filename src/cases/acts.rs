@@ -28,6 +28,7 @@ use crate::alerts::{AlertError, Alerts};
 use crate::db::Tx;
 use crate::deadlines::{DeadlineError, Deadlines, Event, Kind};
 use crate::journal::{Amendment, Appeal, AppealId, ChainLock, Journal, JournalError, Status};
+use crate::rulebook::Permitted;
 use crate::rulebook::{Action, Role};
 
 /// The chain's name for the Director's consent (10.6, 10.7).
@@ -281,6 +282,9 @@ pub enum ActError {
     /// The act does not fit the appeal or lacks what it needs; the text names it.
     #[error("{0}")]
     Invalid(String),
+    /// The permit given is for another action than the act's.
+    #[error(transparent)]
+    Denied(#[from] crate::rulebook::Denied),
 }
 
 impl From<sqlx::Error> for ActError {
@@ -308,17 +312,20 @@ pub struct Case<'a> {
 }
 
 impl Case<'_> {
-    /// Records `act` on appeal `id` in `actor`'s name (the caller has checked
-    /// `act.who()`): the chain's event, the deadlines and the routing mail, in
-    /// one transaction; `now` and `today` (Astana) date it. Returns the appeal.
+    /// Records `act` on appeal `id` in the name of the person the rulebook
+    /// permitted it (`by`, a permit for `act.action()`, else refused): the
+    /// chain's event, the deadlines and the routing mail, in one transaction;
+    /// `now` and `today` (Astana) date it. Returns the appeal.
     pub async fn record(
         &self,
         id: AppealId,
         act: &Act,
-        actor: &str,
+        by: &Permitted,
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Appeal, ActError> {
+        by.covers(act.action())?;
+        let actor = by.actor();
         let detail = self.detail(act)?;
         if act.belongs_to_the_investigation_file() {
             return Err(ActError::Invalid(format!(

@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::alerts::AlertError;
 use crate::deadlines::{DeadlineError, Kind};
 use crate::journal::{Amendment, Appeal, AppealId, Category, JournalError, Status};
+use crate::rulebook::{Acting, rule};
 
 /// What can go wrong when classifying.
 #[derive(Debug, thiserror::Error)]
@@ -60,11 +61,11 @@ impl Case<'_> {
         id: AppealId,
         category: Category,
         reason: &str,
-        actor: &str,
+        by: &Acting<rule::Classify>,
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Appeal, ClassifyError> {
-        classify(self, id, category, reason, actor, now, today).await
+        classify(self, id, category, reason, by.actor(), now, today).await
     }
 }
 

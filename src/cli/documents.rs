@@ -11,7 +11,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{Claimed, disclose, find_appeal};
 use crate::app::App;
-use crate::rulebook::Action;
+use crate::rulebook::rule;
 
 #[derive(Subcommand, Debug)]
 pub enum DocumentsCommand {
@@ -131,10 +131,10 @@ async fn cover_letter(
     let mut out = std::io::stdout().lock();
     let documents = app.documents();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, Action::IssueDocuments).await?;
+    let by = claimed.acting::<rule::IssueDocuments>(app).await?;
     crate::private_fs::output_dir(&output)
         .with_context(|| format!("--output: cannot create {}", output.display()))?;
-    let issued = documents.cover_letter(appeal.id, &actor).await?;
+    let issued = documents.cover_letter(appeal.id, &by).await?;
     write_files(
         &mut out,
         &output,
@@ -171,7 +171,7 @@ async fn reply(
     let appeal = find_appeal(app, &appeal).await?;
     let mut opened = disclose(app, claimed, vec![appeal], "reply").await?;
     let appeal = opened.pop().context("appeal: not found")?;
-    let actor = claimed.actor(app, Action::IssueDocuments).await?;
+    let by = claimed.acting::<rule::IssueDocuments>(app).await?;
     if let Some(output) = &output {
         crate::private_fs::output_dir(output)
             .with_context(|| format!("--output: cannot create {}", output.display()))?;
@@ -181,7 +181,7 @@ async fn reply(
         method,
         on: on.unwrap_or_else(|| app.today()),
     };
-    let issued = documents.reply(&appeal, &input, &actor).await?;
+    let issued = documents.reply(&appeal, &input, &by).await?;
     if let Some(output) = &output {
         write_letters(&mut out, output, &issued)?;
     }
@@ -208,11 +208,11 @@ async fn extension_notice(
     let appeal = find_appeal(app, &appeal).await?;
     let mut opened = disclose(app, claimed, vec![appeal], "extension_notice").await?;
     let appeal = opened.pop().context("appeal: not found")?;
-    let actor = claimed.actor(app, Action::IssueDocuments).await?;
+    let by = claimed.acting::<rule::IssueDocuments>(app).await?;
     crate::private_fs::output_dir(&output)
         .with_context(|| format!("--output: cannot create {}", output.display()))?;
     let issued = documents
-        .extension_notice(&appeal, until, &reason, &actor)
+        .extension_notice(&appeal, until, &reason, &by)
         .await?;
     write_letters(&mut out, &output, &issued)?;
     writeln!(

@@ -14,7 +14,7 @@ use crate::app::App;
 use crate::clock::SharedClock;
 use crate::config::{Config, ConfigSource};
 use crate::journal::{Appeal, AppealKey};
-use crate::rulebook::{self, Action};
+use crate::rulebook::{self, Action, rule};
 
 pub mod calendar;
 pub mod documents;
@@ -137,11 +137,27 @@ impl Claimed {
         Ok(self.person(app, action).await?.actor())
     }
 
+    /// The person given by `--as`, allowed the action of the rule `R`, as the
+    /// domain's entry points for it take them (`rulebook::Acting`).
+    pub(crate) async fn acting<R: crate::rulebook::Rule>(
+        &self,
+        app: &App,
+    ) -> anyhow::Result<crate::rulebook::Acting<R>> {
+        let person = self.person(app, R::ACTION).await?;
+        Ok(crate::rulebook::acting(&person.roles, person.actor())?)
+    }
+
     /// The audit actor of a person who may record `act` (`Act::action`: its
     /// roles, or a deputy named in `[authority]` where a deputy may act).
-    async fn actor_for(&self, app: &App, act: &crate::cases::Act) -> anyhow::Result<String> {
+    async fn permitted_for(
+        &self,
+        app: &App,
+        act: &crate::cases::Act,
+    ) -> anyhow::Result<crate::rulebook::Permitted> {
         let deputies = &app.config.authority.deputies;
-        Ok(self.person_for(app, act.action(), deputies).await?.actor())
+        let person = self.person_for(app, act.action(), deputies).await?;
+        let permit = rulebook::check_deputy(&person.roles, &person.login, deputies, act.action())?;
+        Ok(permit.by(person.actor()))
     }
 }
 
@@ -314,12 +330,13 @@ async fn disclose_with_key(
     Vec<crate::journal::Appeal>,
     Option<crate::sealing::Unlocked>,
 )> {
-    let actor = claimed.actor(app, Action::Reveal).await?;
+    let by = claimed.acting::<rule::Reveal>(app).await?;
+    let actor = by.actor();
     let any_sealed = appeals.iter().any(|a| a.sealed.is_some());
-    let unlocked = unlock_if_sealed(app, claimed, &actor, any_sealed).await?;
+    let unlocked = unlock_if_sealed(app, claimed, actor, any_sealed).await?;
     let ids: Vec<_> = appeals.iter().map(|a| a.id).collect();
     app.journal
-        .record_disclosure(&ids, &actor, purpose)
+        .record_disclosure(&ids, &by, purpose)
         .await
         .context("cannot record the disclosure in the audit log; nothing was shown")?;
     let Some(unlocked) = unlocked else {

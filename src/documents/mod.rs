@@ -46,6 +46,7 @@ use crate::deadlines::{Deadlines, Event};
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::outbox::{MailKind, Outbox, OutboxError, Prebuilt};
 use crate::pbx::Pbx;
+use crate::rulebook::{Acting, rule};
 use crate::{on_db, on_tx};
 
 /// The chain's name for a document issued on an appeal.
@@ -131,6 +132,7 @@ impl From<ActError> for DocumentError {
         match e {
             ActError::Journal(e) => DocumentError::Journal(e),
             ActError::Invalid(text) => DocumentError::Refused(text),
+            ActError::Denied(d) => DocumentError::Refused(d.to_string()),
             ActError::Alerts(e) => DocumentError::Mail(e.to_string()),
         }
     }
@@ -255,7 +257,12 @@ impl<'a> Documents<'a> {
     /// lists that package's enclosures with their pages, and its event names
     /// the package's SHA-256. The number, the register's row, the files and
     /// the `document_issued` event in one transaction.
-    pub async fn cover_letter(&self, id: AppealId, actor: &str) -> Result<Issued, DocumentError> {
+    pub async fn cover_letter(
+        &self,
+        id: AppealId,
+        by: &Acting<rule::IssueDocuments>,
+    ) -> Result<Issued, DocumentError> {
+        let actor = by.actor();
         let missing = self.config.missing_for_cover_letter();
         if !missing.is_empty() {
             return Err(DocumentError::Refused(format!(
@@ -269,11 +276,13 @@ impl<'a> Documents<'a> {
             .await
             .map_err(|e| match e {
                 ActError::Journal(e) => DocumentError::Journal(e),
-                ActError::Invalid(_) | ActError::Alerts(_) => DocumentError::Refused(format!(
-                    "appeal {}: the cover letter is made only once the Director has consented \
+                ActError::Invalid(_) | ActError::Denied(_) | ActError::Alerts(_) => {
+                    DocumentError::Refused(format!(
+                        "appeal {}: the cover letter is made only once the Director has consented \
                      to send the report to the anti-corruption service (10.7)",
-                    appeal.registration_number
-                )),
+                        appeal.registration_number
+                    ))
+                }
             })?;
         let package = self.package_to_list(&appeal).await?;
         let enclosures = letter::Enclosures {
@@ -362,8 +371,9 @@ impl<'a> Documents<'a> {
         &self,
         appeal: &Appeal,
         input: &ReplyInput,
-        actor: &str,
+        by: &Acting<rule::IssueDocuments>,
     ) -> Result<Issued, DocumentError> {
+        let actor = by.actor();
         let text = input.text.trim();
         if text.is_empty() {
             return Err(DocumentError::Refused("text: the reply has no text".into()));
@@ -413,8 +423,9 @@ impl<'a> Documents<'a> {
         appeal: &Appeal,
         until: NaiveDate,
         reason: &str,
-        actor: &str,
+        by: &Acting<rule::IssueDocuments>,
     ) -> Result<Issued, DocumentError> {
+        let actor = by.actor();
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(DocumentError::Refused("reason: required".into()));

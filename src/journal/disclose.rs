@@ -7,6 +7,7 @@ use chrono::SubsecRound;
 use super::{
     ALERT_READ, Appeal, AppealId, DISCLOSED, EXPORTED, Journal, Result, audit, reasons, sealed,
 };
+use crate::rulebook::{Acting, rule};
 use crate::sealing::Unlocked;
 
 impl Journal {
@@ -42,9 +43,10 @@ impl Journal {
     pub async fn record_disclosure(
         &self,
         ids: &[AppealId],
-        actor: &str,
+        by: &Acting<rule::Reveal>,
         purpose: &str,
     ) -> Result<()> {
+        let actor = by.actor();
         let detail = serde_json::json!({ "purpose": purpose });
         self.record_read(ids, actor, DISCLOSED, &detail).await?;
         tracing::info!(appeals = ids.len(), actor, purpose, "identity disclosed");

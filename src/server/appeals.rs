@@ -83,13 +83,14 @@ async fn classify(
         .parse()
         .map_err(|e: String| Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "category", e))?;
     let appeal = find(&app, &key).await?;
+    let by = actor.acting()?;
     let appeal = app
         .case()
         .classify(
             appeal.id,
             category,
             &body.reason,
-            &actor.actor(),
+            &by,
             app.clock.now(),
             app.today(),
         )
@@ -187,12 +188,13 @@ async fn act(
 /// them (`Act::action`, a deputy of `[authority]` where one may act); the
 /// appeal's summary and deadlines after it.
 async fn record(app: &App, actor: &Actor, key: &str, act: Act) -> Result<Json<Value>, Problem> {
-    let name = actor.actor();
-    actor.permit_as_deputy(act.action(), &app.config.authority.deputies)?;
+    let by = actor
+        .permit_as_deputy(act.action(), &app.config.authority.deputies)?
+        .by(actor.actor());
     let appeal = find(app, key).await?;
     let appeal = app
         .case()
-        .record(appeal.id, &act, &name, app.clock.now(), app.today())
+        .record(appeal.id, &act, &by, app.clock.now(), app.today())
         .await?;
     let list = app.deadlines.of_appeal(appeal.id).await?;
     let mut answer = summary(app, &appeal);

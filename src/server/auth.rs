@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, header};
 use super::problem::Problem;
 use crate::app::App;
 use crate::persons::Role;
-use crate::rulebook::{self, Action, Permit, Rule};
+use crate::rulebook::{self, Acting, Action, Permit, Rule};
 use crate::tokens::tokens_equal;
 
 /// Someone authenticated by bearer token, with their roles.
@@ -62,6 +62,13 @@ impl<R: Rule> Authorized<R> {
     /// What the audit log records.
     pub fn actor(&self) -> String {
         self.actor.actor()
+    }
+
+    /// The caller as the domain's entry point for `R` takes them
+    /// (`rulebook::Acting`), from the permit the extractor was given.
+    pub fn acting(self) -> Result<Acting<R>, Problem> {
+        let name = self.actor.actor();
+        Ok(self.permit.acting(name)?)
     }
 }
 

@@ -301,6 +301,7 @@ impl From<ActError> for Problem {
         match e {
             ActError::Journal(j) => j.into(),
             ActError::Invalid(m) => invalid_event(m),
+            ActError::Denied(d) => d.into(),
             ActError::Alerts(e) => {
                 tracing::error!(error = %e, "alerts");
                 Problem::internal()

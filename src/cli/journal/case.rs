@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::app::App;
 use crate::cli::{Claimed, disclose, find_appeal, parse_text};
 use crate::journal::{Category, Status};
-use crate::rulebook::Action;
+use crate::rulebook::rule;
 
 /// The deadline events the manager records.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -134,14 +134,14 @@ pub(super) async fn classify(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, Action::Classify).await?;
+    let by = claimed.acting::<rule::Classify>(app).await?;
     let appeal = app
         .case()
         .classify(
             appeal.id,
             category,
             &reason,
-            &actor,
+            &by,
             app.clock.now(),
             app.today(),
         )
@@ -194,9 +194,9 @@ pub(super) async fn event(app: &App, claimed: &Claimed, args: EventArgs) -> anyh
         decision,
     )?;
     let act = crate::cases::Act::Deadline(event);
-    let actor = claimed.actor_for(app, &act).await?;
+    let by = claimed.permitted_for(app, &act).await?;
     app.case()
-        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .record(appeal.id, &act, &by, app.clock.now(), app.today())
         .await?;
     print_deadlines(&mut out, &app.deadlines.of_appeal(appeal.id).await?)?;
     Ok(())
@@ -218,10 +218,10 @@ pub(super) async fn status(
         other => bail!("{}", status_path(other)),
     };
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor_for(app, &act).await?;
+    let by = claimed.permitted_for(app, &act).await?;
     let appeal = app
         .case()
-        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .record(appeal.id, &act, &by, app.clock.now(), app.today())
         .await?;
     writeln!(
         out,
@@ -270,7 +270,7 @@ pub(super) async fn act(app: &App, claimed: &Claimed, args: ActArgs) -> anyhow::
         ActKind::Close => Act::Close { reason },
     };
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor_for(app, &act).await?;
+    let by = claimed.permitted_for(app, &act).await?;
     // Its text opened with the person's key only once the act is
     // complete and theirs to record: the opening is a disclosure.
     if let Act::Route { text, .. } = &mut act
@@ -288,7 +288,7 @@ pub(super) async fn act(app: &App, claimed: &Claimed, args: ActArgs) -> anyhow::
     }
     let appeal = app
         .case()
-        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .record(appeal.id, &act, &by, app.clock.now(), app.today())
         .await?;
     writeln!(
         out,

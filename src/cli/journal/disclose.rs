@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::FilterArgs;
 use crate::app::App;
 use crate::cli::{Claimed, disclose, find_appeal, unlock_if_sealed};
-use crate::rulebook::Action;
+use crate::rulebook::{Action, rule};
 
 /// `journal materials`: into the new directory `output`, or the package `zip`.
 pub(super) async fn materials(
@@ -21,10 +21,11 @@ pub(super) async fn materials(
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let appeal = find_appeal(app, &appeal).await?;
-    let actor = claimed.actor(app, Action::Reveal).await?;
-    let unlocked = match unlock_if_sealed(app, claimed, &actor, true).await? {
+    let by = claimed.acting::<rule::Reveal>(app).await?;
+    let actor = by.actor();
+    let unlocked = match unlock_if_sealed(app, claimed, actor, true).await? {
         Some(unlocked) => unlocked,
-        None => crate::sealing::Unlocked::without_keys(&actor),
+        None => crate::sealing::Unlocked::without_keys(actor),
     };
     let purpose = if zip.is_some() {
         "materials_package"
@@ -32,13 +33,13 @@ pub(super) async fn materials(
         "materials"
     };
     app.journal
-        .record_disclosure(&[appeal.id], &actor, purpose)
+        .record_disclosure(&[appeal.id], &by, purpose)
         .await
         .context("cannot record the disclosure in the audit log; nothing was written")?;
     if let Some(file) = zip {
         let package = app
             .documents()
-            .package(appeal, &unlocked, &actor, &file)
+            .package(appeal, &unlocked, actor, &file)
             .await?;
         for w in &package.files {
             writeln!(out, "{}  {:>9} bytes  {}", &w.sha256[..16], w.size, w.name)?;

@@ -25,7 +25,7 @@ use super::i18n::{Msg, t};
 use super::session::{COOKIE, LoggedIn, Sessions};
 use super::{cookie, page};
 use crate::app::App;
-use crate::rulebook::Rule;
+use crate::rulebook::{Acting, Rule};
 use crate::tokens::tokens_equal;
 
 /// A page given instead of the one asked for (the login, a 403, a 409, a
@@ -81,6 +81,15 @@ impl<A: Gate> Deref for Session<A> {
 
     fn deref(&self) -> &LoggedIn {
         &self.live
+    }
+}
+
+impl<A: Rule + Send + Sync + 'static> Session<A> {
+    /// The session's person as the domain's entry point for `A` takes them
+    /// (`rulebook::Acting`), asked of the rulebook again.
+    pub(super) fn acting(&self) -> Result<Acting<A>, Refusal> {
+        crate::rulebook::acting(&self.live.roles, self.live.actor())
+            .map_err(|_| forbidden(&self.live))
     }
 }
 

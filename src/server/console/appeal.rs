@@ -246,8 +246,10 @@ pub(super) async fn disclosed(
         let notice = t(session.lang, Msg::NeedsKey);
         return Err(refused(app, session, id, notice, StatusCode::FORBIDDEN).await);
     }
+    let by = crate::rulebook::acting::<rule::Reveal>(&session.roles, session.actor())
+        .map_err(|_| super::access::forbidden(session).into_response())?;
     app.journal
-        .record_disclosure(&[appeal.id], &session.actor(), purpose)
+        .record_disclosure(&[appeal.id], &by, purpose)
         .await
         .map_err(|e| Problem::from(e).into_response())?;
     Ok(appeal)
@@ -285,6 +287,10 @@ pub(super) async fn classify(
     Posted { session, form }: Posted<rule::Classify, ClassifyForm>,
 ) -> Response {
     let lang = session.lang;
+    let by = match session.acting() {
+        Ok(by) => by,
+        Err(refusal) => return refusal.into_response(),
+    };
     let Ok(category) = form.category.parse::<crate::journal::Category>() else {
         let notice = t(lang, Msg::BadForm);
         return refused(&app, &session, id, notice, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -295,7 +301,7 @@ pub(super) async fn classify(
             AppealId(id),
             category,
             &form.reason,
-            &session.actor(),
+            &by,
             app.clock.now(),
             app.today(),
         )

@@ -455,7 +455,7 @@ fn act_of(form: &ActForm, today: NaiveDate) -> Result<Act, String> {
 }
 
 /// Records an act in the person's own name (`cases::Case::record`) if the
-/// rulebook lets them (`may_record`); the page again with what happened.
+/// rulebook lets them (`rulebook::check_deputy`); the page again with what happened.
 pub(super) async fn act(
     State(app): State<Arc<App>>,
     Path(id): Path<i64>,
@@ -470,9 +470,10 @@ pub(super) async fn act(
             return Ok(super::appeal::refused(&app, &session, id, &notice, status).await);
         }
     };
-    if !may_record(&app, &session, act.action()) {
-        return Err(super::access::forbidden(&session));
-    }
+    let deputies = &app.config.authority.deputies;
+    let by = crate::rulebook::check_deputy(&session.roles, &session.login, deputies, act.action())
+        .map_err(|_| super::access::forbidden(&session))?
+        .by(session.actor());
     // Sent on with its text: a sealed appeal opened with the session's key,
     // recorded as a disclosure (10.9); never the reporter's identity.
     let act = match act {
@@ -489,10 +490,7 @@ pub(super) async fn act(
         other => other,
     };
     let (now, today) = (app.clock.now(), app.today());
-    let recorded = app
-        .case()
-        .record(AppealId(id), &act, &session.actor(), now, today)
-        .await;
+    let recorded = app.case().record(AppealId(id), &act, &by, now, today).await;
     Ok(match recorded {
         Ok(_) => {
             Redirect::to(&format!("/console/appeals/{id}?done={}", act.name())).into_response()

@@ -124,11 +124,11 @@ pub(super) async fn cover_letter(
     Path(id): Path<i64>,
     Posted { session, .. }: Posted<rule::IssueDocuments>,
 ) -> Response {
-    match app
-        .documents()
-        .cover_letter(AppealId(id), &session.actor())
-        .await
-    {
+    let by = match session.acting() {
+        Ok(by) => by,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match app.documents().cover_letter(AppealId(id), &by).await {
         Ok(_) => Redirect::to(&format!(
             "/console/appeals/{id}?done={}#documents",
             crate::documents::ISSUED
@@ -408,21 +408,16 @@ pub(super) async fn reply(
         .map_err(|_| "method: email, post or by_hand")
         .and_then(|m| Ok((m, LetterFormat::parse(&form.format)?)));
     let ((method, format), appeal) = opened_for(&app, &session, id, "reply", parsed).await?;
+    let by = session.acting()?;
     let input = ReplyInput {
         text: form.text,
         method,
         on: app.today(),
     };
-    Ok(
-        match app
-            .documents()
-            .reply(&appeal, &input, &session.actor())
-            .await
-        {
-            Ok(issued) => letter_answer(id, issued, format),
-            Err(e) => refusal(&app, &session, id, e).await,
-        },
-    )
+    Ok(match app.documents().reply(&appeal, &input, &by).await {
+        Ok(issued) => letter_answer(id, issued, format),
+        Err(e) => refusal(&app, &session, id, e).await,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -453,10 +448,11 @@ pub(super) async fn extension_notice(
         .and_then(|until| Ok((until, LetterFormat::parse(&form.format)?)));
     let ((until, format), appeal) =
         opened_for(&app, &session, id, "extension_notice", parsed).await?;
+    let by = session.acting()?;
     Ok(
         match app
             .documents()
-            .extension_notice(&appeal, until, &form.reason, &session.actor())
+            .extension_notice(&appeal, until, &form.reason, &by)
             .await
         {
             Ok(issued) => letter_answer(id, issued, format),

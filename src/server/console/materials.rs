@@ -407,8 +407,10 @@ async fn record(
     appeal: &Appeal,
     purpose: &str,
 ) -> Result<(), Refusal> {
+    let by = crate::rulebook::acting::<rule::Reveal>(&session.roles, session.actor())
+        .map_err(|_| super::access::forbidden(session))?;
     app.journal
-        .record_disclosure(&[appeal.id], &session.actor(), purpose)
+        .record_disclosure(&[appeal.id], &by, purpose)
         .await
         .map_err(|e| unavailable(session, e.into(), appeal.id.0, purpose).into())
 }
