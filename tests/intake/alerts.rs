@@ -179,8 +179,14 @@ impl Rig {
             chain.finish(&mut tx).await?;
             tx.commit().await.unwrap();
         } else {
-            case.record(appeal.id, &act, "manager:test", now, today)
-                .await?;
+            case.record(
+                appeal.id,
+                &act,
+                &support::rules::permitted(&act, "manager:test"),
+                now,
+                today,
+            )
+            .await?;
         }
         Ok(self.deadlines.of_appeal(appeal.id).await.unwrap())
     }
@@ -245,7 +251,7 @@ impl Rig {
             appeal.id,
             category,
             "triaged in the test",
-            "manager:test",
+            &support::rules::acting::<senim::rulebook::rule::Classify>("manager:test"),
             now,
             today,
         )
@@ -852,7 +858,7 @@ async fn an_anonymous_corruption_report_goes_to_a_unit_only_when_the_manager_sen
                 unit: unit.clone(),
                 text: None,
             },
-            "person:marat",
+            &support::rules::permitted_as(senim::rulebook::Action::Route, "person:marat"),
             rig.clock.now(),
             date(2026, 11, 25),
         )

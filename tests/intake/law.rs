@@ -491,7 +491,14 @@ async fn record(
     match step {
         Step::Classify(category) => app
             .case()
-            .classify(appeal.id, *category, "triage", "person:manager", now, day)
+            .classify(
+                appeal.id,
+                *category,
+                "triage",
+                &support::rules::acting::<senim::rulebook::rule::Classify>("person:manager"),
+                now,
+                day,
+            )
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
@@ -502,7 +509,13 @@ async fn record(
                 "person:manager"
             };
             app.case()
-                .record(appeal.id, act, actor, now, day)
+                .record(
+                    appeal.id,
+                    act,
+                    &support::rules::permitted(act, actor),
+                    now,
+                    day,
+                )
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
@@ -639,13 +652,25 @@ async fn no_act_is_dated_after_today_nor_before_the_receipt() {
     let sent = |on| Act::Deadline(Event::ReplySent { on });
     let future = invalid(
         app.case()
-            .record(appeal.id, &sent(date(2027, 5, 1)), "person:m", now, today)
+            .record(
+                appeal.id,
+                &sent(date(2027, 5, 1)),
+                &support::rules::permitted(&sent(date(2027, 5, 1)), "person:m"),
+                now,
+                today,
+            )
             .await,
     );
     assert!(future.contains("after today"), "{future}");
     let before = invalid(
         app.case()
-            .record(appeal.id, &sent(date(2026, 12, 6)), "person:m", now, today)
+            .record(
+                appeal.id,
+                &sent(date(2026, 12, 6)),
+                &support::rules::permitted(&sent(date(2026, 12, 6)), "person:m"),
+                now,
+                today,
+            )
             .await,
     );
     assert!(
@@ -662,7 +687,7 @@ async fn no_act_is_dated_after_today_nor_before_the_receipt() {
                     method: "post".into(),
                     reference: String::new(),
                 },
-                "person:m",
+                &support::rules::permitted_as(senim::rulebook::Action::Forward, "person:m"),
                 now,
                 today,
             )
@@ -676,7 +701,13 @@ async fn no_act_is_dated_after_today_nor_before_the_receipt() {
     assert!(reply.iter().all(|d| d.met_on.is_none()));
     // On the day itself, it is recorded.
     app.case()
-        .record(appeal.id, &sent(today), "person:m", now, today)
+        .record(
+            appeal.id,
+            &sent(today),
+            &support::rules::permitted(&sent(today), "person:m"),
+            now,
+            today,
+        )
         .await
         .expect("a reply sent today");
 }
@@ -717,7 +748,10 @@ async fn the_reply_is_extended_by_the_head_or_a_named_deputy_only() {
                     reason: "an expertise".into(),
                     reference: "приказ № 3".into(),
                 }),
-                "person:director",
+                &support::rules::permitted_as(
+                    senim::rulebook::Action::ExtendReply,
+                    "person:director",
+                ),
                 clock.now(),
                 date(2026, 12, 10),
             )
@@ -728,7 +762,7 @@ async fn the_reply_is_extended_by_the_head_or_a_named_deputy_only() {
         .record(
             appeal.id,
             &act,
-            "person:deputy",
+            &support::rules::permitted(&act, "person:deputy"),
             clock.now(),
             date(2026, 12, 10),
         )
@@ -761,7 +795,7 @@ async fn a_closed_case_stays_closed_and_a_status_never_moves_back() {
             &Act::Close {
                 reason: "answered by phone".into(),
             },
-            "person:m",
+            &support::rules::permitted_as(senim::rulebook::Action::Close, "person:m"),
             now,
             today,
         )
@@ -787,7 +821,13 @@ async fn a_closed_case_stays_closed_and_a_status_never_moves_back() {
     ] {
         let refused = invalid(
             app.case()
-                .record(appeal.id, &act, "person:director", now, today)
+                .record(
+                    appeal.id,
+                    &act,
+                    &support::rules::permitted(&act, "person:director"),
+                    now,
+                    today,
+                )
                 .await,
         );
         assert!(refused.contains("closed"), "{act:?}: {refused}");
@@ -812,7 +852,7 @@ async fn a_closed_case_stays_closed_and_a_status_never_moves_back() {
             appeal.id,
             Category::Corruption,
             "late",
-            "person:m",
+            &support::rules::acting::<senim::rulebook::rule::Classify>("person:m"),
             now,
             today,
         )

@@ -131,7 +131,7 @@ impl Seed<'_> {
                 appeal.id,
                 category,
                 "triaged in the test",
-                "person:manager",
+                &support::rules::acting::<senim::rulebook::rule::Classify>("person:manager"),
                 now,
                 today,
             )
@@ -147,9 +147,15 @@ impl Seed<'_> {
             deadlines: &self.app.deadlines,
             alerts: &self.app.alerts,
         };
-        case.record(appeal.id, &act, "person:manager", now, today)
-            .await
-            .expect("act");
+        case.record(
+            appeal.id,
+            &act,
+            &support::rules::permitted(&act, "person:manager"),
+            now,
+            today,
+        )
+        .await
+        .expect("act");
     }
 
     /// Marks the alert of `appeal` to `recipient` delivered at `sent`.

@@ -640,7 +640,7 @@ async fn only_appeals_whose_case_ended_are_destroyed() {
             &senim::cases::Act::NotConsidered {
                 reason: "no facts (6.3)".into(),
             },
-            "person:manager",
+            &support::rules::permitted_as(senim::rulebook::Action::NotConsider, "person:manager"),
             clock.now(),
             today,
         )

@@ -74,7 +74,7 @@ async fn consent(d: &TestApp, appeal: &Appeal, send: bool) {
         .record(
             appeal.id,
             &act,
-            "person:dana",
+            &support::rules::permitted(&act, "person:dana"),
             d.app.clock.now(),
             d.app.today(),
         )
@@ -578,10 +578,9 @@ async fn the_outgoing_register_is_gapless_per_year_on_postgres() {
     }
     // Four letters at once: four numbers, none twice, none skipped.
     let documents = d.app.documents();
+    let marat = support::rules::acting::<senim::rulebook::rule::IssueDocuments>("person:marat");
     let issued = futures_util::future::join_all(
-        appeals
-            .iter()
-            .map(|a| documents.cover_letter(a.id, "person:marat")),
+        appeals.iter().map(|a| documents.cover_letter(a.id, &marat)),
     )
     .await;
     let mut numbers: Vec<String> = issued
@@ -600,7 +599,10 @@ async fn the_outgoing_register_is_gapless_per_year_on_postgres() {
     );
     d.clock.set(astana(2027, 1, 12, 10, 0));
     let next = documents
-        .cover_letter(appeals[0].id, "person:marat")
+        .cover_letter(
+            appeals[0].id,
+            &support::rules::acting::<senim::rulebook::rule::IssueDocuments>("person:marat"),
+        )
         .await
         .unwrap();
     assert_eq!(next.entry.number, "OUT-2027-0001");

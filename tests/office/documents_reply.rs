@@ -91,7 +91,7 @@ async fn extend_reply(d: &TestApp, appeal: &Appeal, reason: &str) {
                 reason: reason.into(),
                 reference: "приказ № 7 от 30.11.2026".into(),
             }),
-            "person:marat",
+            &support::rules::permitted_as(senim::rulebook::Action::ExtendReply, "person:marat"),
             d.app.clock.now(),
             d.app.today(),
         )
@@ -126,7 +126,13 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         method: ReplyMethod::Email,
         on: d.app.today(),
     };
-    let refused = documents.reply(&appeal, &empty, "person:marat").await;
+    let refused = documents
+        .reply(
+            &appeal,
+            &empty,
+            &support::rules::acting::<senim::rulebook::rule::IssueDocuments>("person:marat"),
+        )
+        .await;
     assert!(
         refused.is_err_and(|e| e.to_string().starts_with("text:")),
         "an empty reply is refused naming the field"
@@ -143,7 +149,7 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
                 method: ReplyMethod::Email,
                 on: d.app.today(),
             },
-            "person:marat",
+            &support::rules::acting::<senim::rulebook::rule::IssueDocuments>("person:marat"),
         )
         .await;
     assert!(
@@ -181,7 +187,11 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         on: d.app.today(),
     };
     let issued = documents
-        .reply(&appeal, &input, "person:marat")
+        .reply(
+            &appeal,
+            &input,
+            &support::rules::acting::<senim::rulebook::rule::IssueDocuments>("person:marat"),
+        )
         .await
         .unwrap();
     let number = issued.entry.number.clone();
@@ -249,7 +259,10 @@ async fn the_reply_reaches_the_citizen_and_closes_the_deadline_without_its_text_
         .record(
             other.id,
             &Act::Deadline(Event::ReplySent { on: d.app.today() }),
-            "person:marat",
+            &support::rules::permitted(
+                &Act::Deadline(Event::ReplySent { on: d.app.today() }),
+                "person:marat",
+            ),
             d.app.clock.now(),
             d.app.today(),
         )

@@ -27,6 +27,7 @@ pub mod pdf;
 pub mod ports;
 pub mod postgres_tls;
 pub mod process;
+pub mod rules;
 pub mod scene;
 pub mod senim;
 pub mod smtp;
