@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Deadline, DeadlineError, Kind, Result, seal};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::journal::AppealId;
 use crate::on_tx;
 
@@ -161,12 +162,12 @@ pub(super) async fn close(
     .await)?;
     match open {
         Some(deadline) => {
-            on_tx!(tx, conn => sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
-                .bind(on)
-                .bind(deadline)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+            execute_in!(
+                tx,
+                sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
+                    .bind(on)
+                    .bind(deadline)
+            )?;
             Ok(())
         }
         None if required => Err(DeadlineError::Invalid(format!(

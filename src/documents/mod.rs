@@ -43,6 +43,7 @@ use crate::clock::SharedClock;
 use crate::config::documents::DocumentsConfig;
 use crate::db::{Db, Tx};
 use crate::deadlines::{Deadlines, Event};
+use crate::execute_in;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::outbox::{MailKind, Outbox, OutboxError, Prebuilt};
 use crate::pbx::Pbx;
@@ -865,17 +866,14 @@ async fn insert_in(
     .fetch_one(conn)
     .await)?;
     for (file, bytes) in contents {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO outgoing_files (register_id, format, name, sha256, content) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(file.format.as_str())
         .bind(&file.name)
         .bind(&file.sha256)
-        .bind(bytes.as_slice())
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(bytes.as_slice()))?;
     }
     Ok(id)
 }

@@ -23,6 +23,7 @@ use super::appeal::{self, Appeal, Reporter};
 use super::audit::{self, Finding};
 use super::{Journal, JournalError, RESEALED, Result, SEALED, reasons, store};
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::sealing::{Sealed, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
@@ -203,17 +204,14 @@ pub async fn insert_envelope(
         .fetch_one(conn)
         .await)?
     };
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO appeal_envelopes (appeal_id, seq, generation, fields, envelope) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(seq)
     .bind(envelope.generation)
     .bind(fields.written().join(","))
-    .bind(&envelope.bytes)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(&envelope.bytes))?;
     Ok(())
 }
 
@@ -323,16 +321,13 @@ async fn reseal_envelope_in(
     generation: i64,
     resealed: &Sealed,
 ) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE appeal_envelopes SET generation = $1, envelope = $2 WHERE appeal_id = $3 AND seq = $4",
     )
     .bind(generation)
     .bind(&resealed.bytes)
     .bind(id)
-    .bind(seq)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(seq))?;
     Ok(())
 }
 

@@ -37,6 +37,7 @@ use tokio::sync::Notify;
 
 use crate::db::{self, Db, Tx};
 use crate::sealing::{SealError, Sealer};
+use crate::{execute_alone, execute_in};
 use crate::{on_db, on_tx, on_write};
 
 /// What `outbox list` shows as the recipient of a mail stored sealed.
@@ -456,7 +457,7 @@ impl Outbox {
     /// The server accepted it. A sealed mail's body and recipient are erased now
     /// (but an audit head's; see the module).
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
+        execute_alone!(&self.db, sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL, \
              message = CASE WHEN sealed AND kind <> $3 THEN $4 ELSE message END, \
              recipient = CASE WHEN sealed AND kind <> $3 THEN $5 ELSE recipient END, \
@@ -467,37 +468,29 @@ impl Outbox {
         .bind(secs(now))
         .bind(KEPT_ONCE_SENT.as_str())
         .bind(&[] as &[u8])
-        .bind(ERASED_RECIPIENT)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(ERASED_RECIPIENT))?;
         Ok(())
     }
 
     /// A transient failure: try again at `next`.
     pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
+        execute_alone!(&self.db, sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1",
         )
         .bind(id)
         .bind(secs(next))
-        .bind(error)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(error))?;
         Ok(())
     }
 
     /// A permanent failure: stop, keep why.
     pub async fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(error)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        execute_alone!(
+            &self.db,
+            sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",)
+                .bind(id)
+                .bind(error)
+        )?;
         Ok(())
     }
 
@@ -706,16 +699,13 @@ impl Outbox {
                 } else {
                     key.seal(&message)?
                 };
-                on_tx!(tx, conn => sqlx::query(
+                execute_in!(tx, sqlx::query(
                     "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = $3, sealed = TRUE WHERE id = $4",
                 )
                 .bind(&message)
                 .bind(SEALED_RECIPIENT)
                 .bind(key.seal(recipient.as_bytes())?)
-                .bind(id)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+                .bind(id))?;
                 sealed += 1;
             }
         }
@@ -737,12 +727,12 @@ impl Outbox {
 
     /// Records that an alert was escalated, in the transaction that enqueues the copies.
     pub async fn mark_escalated_in(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_tx!(tx, conn => sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")
-            .bind(secs(now))
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+        execute_in!(
+            tx,
+            sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")
+                .bind(secs(now))
+                .bind(id)
+        )?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::Tx;
+use crate::execute_in;
 use crate::journal::AppealId;
 use crate::on_tx;
 
@@ -105,24 +106,18 @@ pub async fn destroy_automatic_in(
     .fetch_all(conn)
     .await)?;
     for id in &ids {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE mail_attachments SET content = $1, filename = NULL, sealed_filename = NULL WHERE message_pk = $2",
         )
         .bind(&[] as &[u8])
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
-        on_tx!(tx, conn => sqlx::query(
+        .bind(id))?;
+        execute_in!(tx, sqlx::query(
             "UPDATE mail_messages SET raw = $1, destroyed_at = $2, from_name = NULL, from_address = NULL, \
              subject = NULL, body_text = NULL, sealed_fields = NULL WHERE id = $3",
         )
         .bind(&[] as &[u8])
         .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(id))?;
     }
     Ok(ids.len() as u64)
 }

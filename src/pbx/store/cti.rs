@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{intake_key, intake_open, intake_seal, office_seal};
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::pbx::error::PbxError;
 use crate::pbx::formats::CtiEvent;
 use crate::sealing::{SealError, Sealer};
@@ -187,7 +188,7 @@ pub async fn hand_over_cti_numbers_in(
         };
         let (caller, called, answered_by) =
             (reseal(caller)?, reseal(called)?, reseal(answered_by)?);
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE pbx_cti_events SET caller_sealed = $1, called_sealed = $2, answered_by_sealed = $3, \
              sealed_to = 'office' WHERE source = $4 AND call_id = $5 AND event = $6",
         )
@@ -196,10 +197,7 @@ pub async fn hand_over_cti_numbers_in(
         .bind(answered_by)
         .bind(source)
         .bind(call_id)
-        .bind(&event)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&event))?;
         resealed += 1;
     }
     Ok(resealed)
