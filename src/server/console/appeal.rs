@@ -34,25 +34,14 @@ pub(super) async fn appeal_page(
         Some(_) => Some(t(session.lang, Msg::Recorded)),
         None => None,
     };
-    appeal_view(&app, &session, id, None, notice, StatusCode::OK).await
+    appeal_view(&app, &session, id, None, notice, StatusCode::OK, None).await
 }
 
 /// An appeal's page: what may be plain, the suggestion, the history; with
-/// `revealed`, the reporter and the text too (after the disclosure is recorded).
+/// `revealed`, the reporter and the text too (after the disclosure is recorded);
+/// with `correcting`, the correction form holding what was typed and the field
+/// refused instead of the current values.
 pub(super) async fn appeal_view(
-    app: &App,
-    session: &LoggedIn,
-    id: i64,
-    revealed: Option<Appeal>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    appeal_view_correcting(app, session, id, revealed, notice, status, None).await
-}
-
-/// `appeal_view`, the correction form holding `correcting` (what was typed and
-/// the field refused) instead of the current values.
-async fn appeal_view_correcting(
     app: &App,
     session: &LoggedIn,
     id: i64,
@@ -195,7 +184,7 @@ pub(super) async fn refused(
     why: &str,
     status: StatusCode,
 ) -> Response {
-    appeal_view(app, session, id, None, Some(why), status).await
+    appeal_view(app, session, id, None, Some(why), status, None).await
 }
 
 /// A domain error of a form on the appeal's page, as the one mapping
@@ -224,7 +213,7 @@ pub(super) async fn reveal(
     Posted { session, .. }: Posted<rule::Reveal>,
 ) -> Answer {
     let open = opened(&app, &session, id, "console").await?;
-    Ok(appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await)
+    Ok(appeal_view(&app, &session, id, Some(open), None, StatusCode::OK, None).await)
 }
 
 /// Appeal `id` for a read of its identity or text: refused (the page saying
@@ -411,7 +400,7 @@ pub(super) async fn correct(
         let form = &form;
         async move {
             let bad_field = bad;
-            appeal_view_correcting(
+            appeal_view(
                 app,
                 session,
                 id,
