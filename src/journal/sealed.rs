@@ -27,24 +27,62 @@ use crate::execute_in;
 use crate::sealing::{Sealed, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
-/// What one envelope holds: the confidential fields written at once. `None`: not
-/// written by this envelope (an earlier one's value stands).
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct Confidential {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organisation: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub substance: Option<String>,
+/// Declares a struct holding the seven details of an appeal a person writes
+/// (`None`: not given), each with the attributes `$field`, then `$extra`: the one
+/// list of them for an envelope (`Confidential`), the operator's notes, a
+/// correction, the CLI's options and the console's form.
+#[macro_export]
+macro_rules! appeal_details {
+    ($(#[$field:meta])* ; $(#[$meta:meta])* $vis:vis struct $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $(#[$field])*
+            pub name: Option<String>,
+            $(#[$field])*
+            pub organisation: Option<String>,
+            /// Postal address for the reply.
+            $(#[$field])*
+            pub postal_address: Option<String>,
+            /// Phone number for feedback.
+            $(#[$field])*
+            pub phone: Option<String>,
+            $(#[$field])*
+            pub email: Option<String>,
+            $(#[$field])*
+            pub subject: Option<String>,
+            /// What the caller reported.
+            $(#[$field])*
+            pub substance: Option<String>,
+            $($extra)*
+        }
+    };
+}
+
+/// Moves the seven details (`appeal_details!`) of `$from` into a `$to`, with the
+/// fields `$extra` of its own.
+#[macro_export]
+macro_rules! move_details {
+    ($from:expr => $to:ident { $($extra:tt)* }) => {{
+        let d = $from;
+        $to {
+            name: d.name,
+            organisation: d.organisation,
+            postal_address: d.postal_address,
+            phone: d.phone,
+            email: d.email,
+            subject: d.subject,
+            substance: d.substance,
+            $($extra)*
+        }
+    }};
+}
+
+crate::appeal_details! {
+    #[serde(default, skip_serializing_if = "Option::is_none")];
+    /// What one envelope holds: the confidential fields written at once. `None`: not
+    /// written by this envelope (an earlier one's value stands).
+    #[derive(Clone, Default, Serialize, Deserialize)]
+    pub struct Confidential {}
 }
 
 impl std::fmt::Debug for Confidential {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::i18n::{Msg, local, t};
 use super::*;
 use crate::app::App;
+use crate::journal::sealed::Confidential;
 use crate::journal::{Appeal, AppealId};
 use crate::server::problem::Problem;
 
@@ -296,36 +297,21 @@ pub(super) async fn classify(
     }
 }
 
-/// The correction form: the current values (or what was typed), the reason. A
-/// field not posted is not corrected.
-#[derive(Default, Deserialize)]
-pub(super) struct CorrectForm {
-    name: Option<String>,
-    organisation: Option<String>,
-    postal_address: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    subject: Option<String>,
-    substance: Option<String>,
-    #[serde(default)]
-    reason: String,
+crate::appeal_details! {
+    ;
+    /// The correction form: the current values (or what was typed), the reason. A
+    /// field not posted is not corrected.
+    #[derive(Default, Deserialize)]
+    pub(super) struct CorrectForm {
+        #[serde(default)]
+        pub reason: String,
+    }
 }
 
 impl CorrectForm {
     /// The form holding an opened appeal's current values.
     fn of(open: &Appeal) -> Self {
-        let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
-        let r = &open.reporter;
-        Self {
-            name: v(&r.name),
-            organisation: v(&r.organisation),
-            postal_address: v(&r.postal_address),
-            phone: v(&r.phone),
-            email: v(&r.email),
-            subject: v(&open.subject),
-            substance: v(&open.substance),
-            reason: String::new(),
-        }
+        crate::move_details!(Confidential::every_field_of(open) => Self { reason: String::new() })
     }
 
     /// The correction of the fields posted that differ from `open`'s (trimmed).
