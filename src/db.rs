@@ -115,6 +115,15 @@ macro_rules! on_write {
     };
 }
 
+/// Runs the statement `$query` (a `sqlx::query(..)` and its binds) in the
+/// transaction `$tx`: `Result<u64, sqlx::Error>`, the count of rows it touched.
+#[macro_export]
+macro_rules! rows_affected_in {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, conn => $query.execute(conn).await.map(|r| r.rows_affected()))
+    };
+}
+
 /// Runs the statement `$query` (a `sqlx::query(..)` and its binds) alone, in a
 /// transaction of its own (`on_write!`), its count of rows dropped.
 #[macro_export]

@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::authority::{Authority, PublicKey, Purpose};
 use crate::execute_in;
+use crate::rows_affected_in;
 
 use crate::clock::SharedClock;
 pub use crate::config::mailbox::Language;
@@ -626,14 +627,12 @@ impl Persons {
         let mut tx = self.db.begin().await?;
         let mut count = 0;
         for Unadopted(row) in rows {
-            count += on_tx!(&mut tx, conn => sqlx::query(
-                "UPDATE persons SET signature = $1 WHERE login = $2",
-            )
-            .bind(row.sign(authority))
-            .bind(&row.login)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+            count += rows_affected_in!(
+                &mut tx,
+                sqlx::query("UPDATE persons SET signature = $1 WHERE login = $2",)
+                    .bind(row.sign(authority))
+                    .bind(&row.login)
+            )?;
         }
         tx.commit().await?;
         Ok(count)

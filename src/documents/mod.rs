@@ -52,6 +52,14 @@ use crate::{on_db, on_tx};
 /// The chain's name for a document issued on an appeal.
 pub const ISSUED: &str = "document_issued";
 
+/// The files' SHA-256 by format, as the `document_issued` event records them.
+fn sha256_by_format(files: &[DocumentFile]) -> serde_json::Map<String, serde_json::Value> {
+    files
+        .iter()
+        .map(|f| (f.format.to_string(), f.sha256.clone().into()))
+        .collect()
+}
+
 crate::text_enum! {
     /// What a registered document is.
     DocumentKind {
@@ -322,11 +330,7 @@ impl<'a> Documents<'a> {
             files: contents.iter().map(|(f, _)| f.clone()).collect(),
         };
         entry.id = insert_in(&mut tx, &entry, &contents).await?;
-        let sha256: serde_json::Map<String, serde_json::Value> = entry
-            .files
-            .iter()
-            .map(|f| (f.format.to_string(), f.sha256.clone().into()))
-            .collect();
+        let sha256 = sha256_by_format(&entry.files);
         let detail = serde_json::json!({
             "number": entry.number,
             "kind": entry.kind,
@@ -512,11 +516,7 @@ impl<'a> Documents<'a> {
         // Identity-bearing files are handed out, never kept unsealed.
         entry.id = insert_in(&mut tx, &entry, &[]).await?;
         entry.files = contents.iter().map(|(f, _)| f.clone()).collect();
-        let sha256: serde_json::Map<String, serde_json::Value> = entry
-            .files
-            .iter()
-            .map(|f| (f.format.to_string(), f.sha256.clone().into()))
-            .collect();
+        let sha256 = sha256_by_format(&entry.files);
         let detail = serde_json::json!({
             "number": entry.number,
             "kind": entry.kind,

@@ -9,6 +9,7 @@ use super::EntryKind;
 use crate::db::{Db, Tx};
 use crate::execute_in;
 use crate::journal::AppealId;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 /// A file as stored: the file key's public half.
@@ -157,11 +158,10 @@ pub(super) async fn delete_grant(
 
 /// Drops every file's wrap to `reader` (a reader removed from the keys).
 pub(super) async fn delete_grants_of(tx: &mut Tx, reader: &str) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM investigation_grants WHERE reader = $1")
-        .bind(reader)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))
+    rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM investigation_grants WHERE reader = $1").bind(reader)
+    )
 }
 
 pub(super) async fn entries_in(tx: &mut Tx, id: AppealId) -> Result<Vec<EntryRow>, sqlx::Error> {
@@ -293,11 +293,7 @@ pub(super) async fn destroy_in(tx: &mut Tx, id: AppealId) -> Result<u64, sqlx::E
         "investigation_files",
     ] {
         let sql = format!("DELETE FROM {table} WHERE appeal_id = $1");
-        n += on_tx!(tx, conn => sqlx::query(&sql)
-            .bind(id.0)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        n += rows_affected_in!(tx, sqlx::query(&sql).bind(id.0))?;
     }
     Ok(n)
 }

@@ -31,6 +31,7 @@ use super::{AppealId, JournalError, Result};
 use crate::db::Tx;
 use crate::execute_in;
 use crate::on_tx;
+use crate::rows_affected_in;
 use crate::sealing::{Sealer, Unlocked};
 
 /// The domain of a plain reason's salted hash.
@@ -224,13 +225,10 @@ async fn store_sealed(tx: &mut Tx, row: &Row, generation: i64) -> Result<()> {
 /// Deletes appeal `id`'s reasons (destruction under the records schedule);
 /// how many.
 pub async fn delete_in(tx: &mut Tx, id: AppealId) -> Result<u64> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_reasons WHERE appeal_id = $1")
-            .bind(id.0)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?,
-    )
+    Ok(rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM appeal_reasons WHERE appeal_id = $1").bind(id.0)
+    )?)
 }
 
 /// An appeal's reasons as a reader gets them back.

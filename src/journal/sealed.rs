@@ -24,6 +24,7 @@ use super::audit::{self, Finding};
 use super::{Journal, JournalError, RESEALED, Result, SEALED, reasons, store};
 use crate::db::{Db, Tx};
 use crate::execute_in;
+use crate::rows_affected_in;
 use crate::sealing::{Sealed, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
@@ -72,6 +73,25 @@ macro_rules! move_details {
             email: d.email,
             subject: d.subject,
             substance: d.substance,
+            $($extra)*
+        }
+    }};
+}
+
+/// A `$to` whose seven details (`appeal_details!`) are `$f` of the same detail
+/// of `$a` and of `$b` (each by reference), with the fields `$extra` of its own.
+#[macro_export]
+macro_rules! zip_details {
+    ($a:expr, $b:expr, $f:expr => $to:ident { $($extra:tt)* }) => {{
+        let (a, b, f) = (&$a, &$b, $f);
+        $to {
+            name: f(&a.name, &b.name),
+            organisation: f(&a.organisation, &b.organisation),
+            postal_address: f(&a.postal_address, &b.postal_address),
+            phone: f(&a.phone, &b.phone),
+            email: f(&a.email, &b.email),
+            subject: f(&a.subject, &b.subject),
+            substance: f(&a.substance, &b.substance),
             $($extra)*
         }
     }};
@@ -131,19 +151,10 @@ impl Confidential {
     /// The values `appeal` holds of the fields `written` writes (blank where it
     /// holds none): what a correction replaces, kept as the law's record.
     pub fn earlier_of(appeal: &Appeal, written: &Confidential) -> Confidential {
-        let r = &appeal.reporter;
         let was = |w: &Option<String>, v: &Option<String>| {
             w.as_ref().map(|_| v.clone().unwrap_or_default())
         };
-        Confidential {
-            name: was(&written.name, &r.name),
-            organisation: was(&written.organisation, &r.organisation),
-            postal_address: was(&written.postal_address, &r.postal_address),
-            phone: was(&written.phone, &r.phone),
-            email: was(&written.email, &r.email),
-            subject: was(&written.subject, &appeal.subject),
-            substance: was(&written.substance, &appeal.substance),
-        }
+        crate::zip_details!(written, Confidential::every_field_of(appeal), was => Confidential {})
     }
 
     /// The names of the fields written, as the audit log names them.
@@ -293,13 +304,10 @@ pub async fn fields_in(tx: &mut Tx, id: i64) -> Result<Vec<String>> {
 
 /// Deletes appeal `id`'s envelopes (destruction under the records schedule).
 pub async fn delete_envelopes(tx: &mut Tx, id: i64) -> Result<u64> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_envelopes WHERE appeal_id = $1")
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?,
-    )
+    Ok(rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM appeal_envelopes WHERE appeal_id = $1").bind(id)
+    )?)
 }
 
 /// `appeal` with its identity and text opened from `envelopes` (in order).

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::db::{Db, Tx};
 use crate::execute_in;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
@@ -566,15 +567,13 @@ pub(super) async fn rekey_sources_in(
         if new == key {
             continue;
         }
-        n += on_tx!(tx, conn => sqlx::query(
-            "UPDATE appeal_sources SET key = $1 WHERE kind = $2 AND key = $3",
-        )
-        .bind(&new)
-        .bind(kind)
-        .bind(&key)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        n += rows_affected_in!(
+            tx,
+            sqlx::query("UPDATE appeal_sources SET key = $1 WHERE kind = $2 AND key = $3",)
+                .bind(&new)
+                .bind(kind)
+                .bind(&key)
+        )?;
     }
     Ok(n)
 }

@@ -36,6 +36,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::db::{self, Db, Tx};
+use crate::rows_affected_in;
 use crate::sealing::{SealError, Sealer};
 use crate::{execute_alone, execute_in};
 use crate::{on_db, on_tx, on_write};
@@ -622,7 +623,7 @@ impl Outbox {
         appeal_id: i64,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        Ok(on_tx!(tx, conn => sqlx::query(
+        Ok(rows_affected_in!(tx, sqlx::query(
             "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL, escalate_at = NULL, \
              recipient = CASE WHEN kind = $3 THEN '' ELSE recipient END, \
              sealed_recipient = CASE WHEN kind = $3 THEN NULL ELSE sealed_recipient END, \
@@ -632,10 +633,7 @@ impl Outbox {
         .bind(&[] as &[u8])
         .bind(secs(now))
         .bind(MailKind::Receipt.as_str())
-        .bind(appeal_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?)
+        .bind(appeal_id))?)
     }
 
     /// Destroys the stored bytes of at most `limit` digests of unclassified
@@ -649,19 +647,19 @@ impl Outbox {
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        Ok(on_tx!(tx, conn => sqlx::query(
-            "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL WHERE id IN \
+        Ok(rows_affected_in!(
+            tx,
+            sqlx::query(
+                "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL WHERE id IN \
              (SELECT id FROM outbox WHERE kind = $3 AND appeal_id IS NULL AND destroyed_at IS NULL \
               AND created_at < $4 AND state IN ('sent', 'failed') ORDER BY id LIMIT $5)",
-        )
-        .bind(&[] as &[u8])
-        .bind(secs(now))
-        .bind(MailKind::UnclassifiedDigest.as_str())
-        .bind(secs(before))
-        .bind(limit)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?)
+            )
+            .bind(&[] as &[u8])
+            .bind(secs(now))
+            .bind(MailKind::UnclassifiedDigest.as_str())
+            .bind(secs(before))
+            .bind(limit)
+        )?)
     }
 
     /// Seals, in `tx` (the one of `senim keys init` that made the office key
@@ -672,16 +670,13 @@ impl Outbox {
     /// changed; a second run finds none.
     pub async fn seal_existing_in(tx: &mut Tx, sealer: &Sealer) -> Result<u64> {
         let key = sealer.intake().ok_or(OutboxError::SealingOff)?;
-        let erased = on_tx!(tx, conn => sqlx::query(
+        let erased = rows_affected_in!(tx, sqlx::query(
             "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = NULL, sealed = TRUE \
              WHERE NOT sealed AND state = 'sent' AND kind <> $3",
         )
         .bind(&[] as &[u8])
         .bind(ERASED_RECIPIENT)
-        .bind(KEPT_ONCE_SENT.as_str())
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .bind(KEPT_ONCE_SENT.as_str()))?;
         let mut sealed = 0;
         loop {
             let rows: Vec<(i64, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(

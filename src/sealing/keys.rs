@@ -34,6 +34,7 @@ use super::{Recipients, Result, SealError, Sealed};
 use crate::authority::{Authority, PublicKey};
 use crate::db::{Db, Tx};
 use crate::execute_in;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 /// The scrypt work factor (`N = 2^17`: 128 MiB and about half a second) a
@@ -823,33 +824,26 @@ impl Keys {
         let authority = self.authority()?;
         let mut count = 0;
         for row in rows {
-            let changed = match row {
-                Unadopted::Generation(r) => on_tx!(tx, conn => sqlx::query(
+            let changed =
+                match row {
+                    Unadopted::Generation(r) => rows_affected_in!(tx, sqlx::query(
                     "UPDATE sealing_keys SET signature = $1 WHERE generation = $2",
                 )
                 .bind(r.sign(authority))
-                .bind(r.generation)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-                Unadopted::PersonKey(r) => on_tx!(tx, conn => sqlx::query(
-                    "UPDATE person_keys SET signature = $1 WHERE login = $2",
-                )
-                .bind(r.sign(authority))
-                .bind(&r.login)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-                Unadopted::Grant(r) => on_tx!(tx, conn => sqlx::query(
+                .bind(r.generation))?,
+                    Unadopted::PersonKey(r) => rows_affected_in!(
+                        tx,
+                        sqlx::query("UPDATE person_keys SET signature = $1 WHERE login = $2",)
+                            .bind(r.sign(authority))
+                            .bind(&r.login)
+                    )?,
+                    Unadopted::Grant(r) => rows_affected_in!(tx, sqlx::query(
                     "UPDATE key_grants SET signature = $1 WHERE generation = $2 AND login = $3",
                 )
                 .bind(r.sign(authority))
                 .bind(r.generation)
-                .bind(&r.login)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-            };
+                .bind(&r.login))?,
+                };
             count += changed;
         }
         Ok(count)

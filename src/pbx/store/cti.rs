@@ -9,6 +9,7 @@ use crate::db::{Db, Tx};
 use crate::execute_in;
 use crate::pbx::error::PbxError;
 use crate::pbx::formats::CtiEvent;
+use crate::rows_affected_in;
 use crate::sealing::{SealError, Sealer};
 use crate::{on_db, on_tx};
 
@@ -132,7 +133,7 @@ pub async fn insert_cti_event_in(
     };
     let [caller, called, answered_by] = plain;
     let [caller_sealed, called_sealed, answered_by_sealed] = sealed;
-    let affected = on_tx!(tx, conn => sqlx::query(
+    let affected = rows_affected_in!(tx, sqlx::query(
         "INSERT INTO pbx_cti_events (source, call_id, event, caller, called, cause, answered_by, received_at, response_body, \
          caller_sealed, called_sealed, answered_by_sealed, sealed_to) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (source, call_id, event) DO NOTHING",
@@ -149,10 +150,7 @@ pub async fn insert_cti_event_in(
     .bind(caller_sealed)
     .bind(called_sealed)
     .bind(answered_by_sealed)
-    .bind(sealed_to)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(sealed_to))?;
     Ok(affected == 1)
 }
 

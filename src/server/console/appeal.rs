@@ -16,6 +16,7 @@ use super::*;
 use crate::app::App;
 use crate::journal::sealed::Confidential;
 use crate::journal::{Appeal, AppealId};
+use crate::pbx::notes::Correction;
 use crate::server::problem::Problem;
 
 #[derive(Deserialize)]
@@ -315,22 +316,15 @@ impl CorrectForm {
     }
 
     /// The correction of the fields posted that differ from `open`'s (trimmed).
-    fn changes(&self, open: &Appeal) -> crate::pbx::notes::Correction {
+    fn changes(&self, open: &Appeal) -> Correction {
         let current = Self::of(open);
         let changed = |typed: &Option<String>, now: &Option<String>| {
             let typed = typed.as_deref()?.trim();
             (typed != now.as_deref().unwrap_or_default().trim()).then(|| typed.to_owned())
         };
-        crate::pbx::notes::Correction {
-            name: changed(&self.name, &current.name),
-            organisation: changed(&self.organisation, &current.organisation),
-            postal_address: changed(&self.postal_address, &current.postal_address),
-            phone: changed(&self.phone, &current.phone),
-            email: changed(&self.email, &current.email),
-            subject: changed(&self.subject, &current.subject),
-            substance: changed(&self.substance, &current.substance),
+        crate::zip_details!(self, current, changed => Correction {
             reason: self.reason.clone(),
-        }
+        })
     }
 }
 
