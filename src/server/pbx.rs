@@ -352,14 +352,14 @@ async fn multipart_fields(parts: Parts, bytes: Bytes) -> Result<Fields, Problem>
 fn appeal_and_body<T>(
     appeal: &str,
     body: Result<Json<T>, JsonRejection>,
-) -> Result<(AppealKey, T), Response> {
+) -> Result<(AppealKey, T), Problem> {
     let key: AppealKey = match appeal.parse() {
         Ok(k) => k,
-        Err(e) => return Err(Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response()),
+        Err(e) => return Err(Problem::field(StatusCode::BAD_REQUEST, "id", e)),
     };
     match body {
         Ok(Json(body)) => Ok((key, body)),
-        Err(e) => Err(Problem::new(e.status(), "malformed request", e.body_text()).into_response()),
+        Err(e) => Err(Problem::new(e.status(), "malformed request", e.body_text())),
     }
 }
 
@@ -374,7 +374,7 @@ async fn patch_appeal(
 ) -> Response {
     let (key, notes) = match appeal_and_body(&appeal, notes) {
         Ok(both) => both,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if notes.is_empty() {
         return Problem::bad_request(
@@ -402,7 +402,7 @@ async fn post_correction(
 ) -> Response {
     let (key, correction) = match appeal_and_body(&appeal, correction) {
         Ok(both) => both,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     match notes::correct_details(&app.journal, &key, correction, &actor.actor()).await {
         Ok(appeal) => Json(appeal.redacted()).into_response(),
