@@ -1,5 +1,5 @@
 //! The database handle: one connection pool to SQLite (the embedded default) or
-//! PostgreSQL, the migrations of each, and the two macros that let a module write
+//! PostgreSQL, the migrations of each, and the macros that let a module write
 //! its SQL once for both backends.
 //!
 //! Every module owns its own tables and talks to them through this handle; the SQL
