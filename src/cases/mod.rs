@@ -64,110 +64,122 @@ impl Case<'_> {
         now: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<Appeal, ClassifyError> {
-        let (journal, alerts) = (self.journal, self.alerts);
-        if category == Category::Unclassified {
-            return Err(ClassifyError::Unclassified);
-        }
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(ClassifyError::NoReason);
-        }
-        let mut tx = journal.db().begin().await?;
-        if journal.get_in(&mut tx, id).await?.status == Status::Closed {
-            return Err(ClassifyError::Closed);
-        }
-        let appeal = journal
+        classify(self, id, category, reason, actor, now, today).await
+    }
+}
+
+async fn classify(
+    case: &Case<'_>,
+    id: AppealId,
+    category: Category,
+    reason: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Appeal, ClassifyError> {
+    let (journal, alerts) = (case.journal, case.alerts);
+    if category == Category::Unclassified {
+        return Err(ClassifyError::Unclassified);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ClassifyError::NoReason);
+    }
+    let mut tx = journal.db().begin().await?;
+    if journal.get_in(&mut tx, id).await?.status == Status::Closed {
+        return Err(ClassifyError::Closed);
+    }
+    let appeal = journal
+        .amend_in(
+            &mut tx,
+            id,
+            Amendment::Classify {
+                category,
+                reason: reason.to_owned(),
+            },
+            actor,
+        )
+        .await?;
+    // Classified, a registered appeal is in triage (one still awaiting the
+    // operator's notes stays in her queue).
+    let appeal = if appeal.status == Status::Registered {
+        journal
             .amend_in(
                 &mut tx,
                 id,
-                Amendment::Classify {
-                    category,
-                    reason: reason.to_owned(),
+                Amendment::Status {
+                    status: Status::InReview,
+                    reason: Some("classified".into()),
                 },
                 actor,
             )
+            .await?
+    } else {
+        appeal
+    };
+    let (enqueued, routed) = alerts.on_classified_in(&mut tx, &appeal).await?;
+    case.deadlines
+        .meet_in(&mut tx, id, Kind::Triage, today)
+        .await?;
+    // What follows in the chain (a threat's forwarding ended, a routing) is
+    // written under one lock of it.
+    let mut chain = journal.lock_chain(&mut tx).await?;
+    if category == Category::CriminalOffence {
+        case.deadlines
+            .start_threat_forward_in(&mut tx, &appeal, today, now)
             .await?;
-        // Classified, a registered appeal is in triage (one still awaiting the
-        // operator's notes stays in her queue).
-        let appeal = if appeal.status == Status::Registered {
-            journal
-                .amend_in(
-                    &mut tx,
-                    id,
-                    Amendment::Status {
-                        status: Status::InReview,
-                        reason: Some("classified".into()),
-                    },
-                    actor,
-                )
-                .await?
-        } else {
-            appeal
-        };
-        let (enqueued, routed) = alerts.on_classified_in(&mut tx, &appeal).await?;
-        self.deadlines
-            .meet_in(&mut tx, id, Kind::Triage, today)
+    } else {
+        case.deadlines
+            .end_in(
+                &mut tx,
+                &mut chain,
+                &appeal,
+                &[Kind::ThreatForward],
+                "classified",
+                today,
+                actor,
+            )
             .await?;
-        // What follows in the chain (a threat's forwarding ended, a routing) is
-        // written under one lock of it.
-        let mut chain = journal.lock_chain(&mut tx).await?;
-        if category == Category::CriminalOffence {
-            self.deadlines
-                .start_threat_forward_in(&mut tx, &appeal, today, now)
-                .await?;
-        } else {
-            self.deadlines
-                .end_in(
-                    &mut tx,
-                    &mut chain,
-                    &appeal,
-                    &[Kind::ThreatForward],
-                    "classified",
-                    today,
-                    actor,
-                )
-                .await?;
-        }
-        // A routing the classification caused is in the chain as the manager's,
-        // as one she makes herself (`Act::Route`).
-        let appeal = match routed {
-            Some(unit) => {
-                let detail = serde_json::json!({ "unit": unit, "on_classification": true });
-                chain
-                    .record(&mut tx, &appeal, actor, acts::ROUTED, &detail)
-                    .await?;
-                // One still awaiting the operator's notes stays in her queue.
-                if appeal.status == Status::AwaitingOperatorNotes {
-                    appeal
-                } else {
-                    chain
-                        .amend(
-                            &mut tx,
-                            id,
-                            Amendment::Status {
-                                status: Status::Routed,
-                                reason: Some(acts::ROUTED.into()),
-                            },
-                            actor,
-                        )
-                        .await?
-                }
-            }
-            None => appeal,
-        };
-        chain.finish(&mut tx).await?;
-        tx.commit().await?;
-        alerts.outbox().wake();
-        metrics::counter!("senim_appeals_classified_total", "category" => category.as_str())
-            .increment(1);
-        tracing::info!(
-            registration_number = %appeal.registration_number,
-            appeal_id = %appeal.id,
-            category = %category,
-            mails = enqueued,
-            actor,
-            "appeal classified"
-        );
-        Ok(appeal)
     }
+    // A routing the classification caused is in the chain as the manager's,
+    // as one she makes herself (`Act::Route`).
+    let appeal = match routed {
+        Some(unit) => {
+            let detail = serde_json::json!({ "unit": unit, "on_classification": true });
+            chain
+                .record(&mut tx, &appeal, actor, acts::ROUTED, &detail)
+                .await?;
+            // One still awaiting the operator's notes stays in her queue.
+            if appeal.status == Status::AwaitingOperatorNotes {
+                appeal
+            } else {
+                chain
+                    .amend(
+                        &mut tx,
+                        id,
+                        Amendment::Status {
+                            status: Status::Routed,
+                            reason: Some(acts::ROUTED.into()),
+                        },
+                        actor,
+                    )
+                    .await?
+            }
+        }
+        None => appeal,
+    };
+    chain.finish(&mut tx).await?;
+    tx.commit().await?;
+    alerts.outbox().wake();
+    metrics::counter!("senim_appeals_classified_total", "category" => category.as_str())
+        .increment(1);
+    tracing::info!(
+        registration_number = %appeal.registration_number,
+        appeal_id = %appeal.id,
+        category = %category,
+        mails = enqueued,
+        actor,
+        "appeal classified"
+    );
+    Ok(appeal)
 }

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use crate::app::App;
 use crate::cli::{Claimed, disclose, find_appeal, parse_text};
-use crate::journal::{Appeal, AppealId, Category, Status};
+use crate::journal::{Category, Status};
 use crate::rulebook::Action;
 
 /// The deadline events the manager records.
@@ -195,7 +195,9 @@ pub(super) async fn event(app: &App, claimed: &Claimed, args: EventArgs) -> anyh
     )?;
     let act = crate::cases::Act::Deadline(event);
     let actor = claimed.actor_for(app, &act).await?;
-    record_now(app, appeal.id, &act, &actor).await?;
+    app.case()
+        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .await?;
     print_deadlines(&mut out, &app.deadlines.of_appeal(appeal.id).await?)?;
     Ok(())
 }
@@ -217,7 +219,10 @@ pub(super) async fn status(
     };
     let appeal = find_appeal(app, &appeal).await?;
     let actor = claimed.actor_for(app, &act).await?;
-    let appeal = record_now(app, appeal.id, &act, &actor).await?;
+    let appeal = app
+        .case()
+        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .await?;
     writeln!(
         out,
         "{} (id {}): status {}",
@@ -281,7 +286,10 @@ pub(super) async fn act(app: &App, claimed: &Claimed, args: ActArgs) -> anyhow::
         .await?;
         *text = opened.first().map(crate::cases::acts::SentText::of);
     }
-    let appeal = record_now(app, appeal.id, &act, &actor).await?;
+    let appeal = app
+        .case()
+        .record(appeal.id, &act, &actor, app.clock.now(), app.today())
+        .await?;
     writeln!(
         out,
         "{} (id {}): {} recorded, status {}",
@@ -388,17 +396,4 @@ fn status_path(status: Status) -> String {
         Status::NotConsidered | Status::Closed => "is set by `senim journal status`",
     };
     format!("{status}: this status {how}")
-}
-
-/// Records `act` on appeal `id` by `actor`, now (`Case::record`).
-async fn record_now(
-    app: &App,
-    id: AppealId,
-    act: &crate::cases::Act,
-    actor: &str,
-) -> anyhow::Result<Appeal> {
-    Ok(app
-        .case()
-        .record(id, act, actor, app.clock.now(), app.today())
-        .await?)
 }
