@@ -1,12 +1,12 @@
 //! The database handle: one connection pool to SQLite (the embedded default) or
-//! PostgreSQL, the migrations of each, and the two macros that let a module write
+//! PostgreSQL, the migrations of each, and the macros that let a module write
 //! its SQL once for both backends.
 //!
 //! Every module owns its own tables and talks to them through this handle; the SQL
 //! it writes is the portable subset both backends understand (`$1` placeholders,
 //! `ON CONFLICT`, `RETURNING`). `on_db!` and `on_tx!` expand one body of code once
-//! per backend, so the compiler checks it against both; `on_write!` runs one write
-//! in a transaction of its own.
+//! per backend, so the compiler checks it against both; `execute_in!` runs one
+//! statement in a transaction and `on_write!` one write in a transaction of its own.
 //!
 //! Every write takes a transaction from `Db::begin`: on SQLite the process's writers
 //! queue there in order, each waiting at most `lock_wait`, so a reader never holds up
@@ -89,6 +89,15 @@ macro_rules! on_tx {
     };
 }
 
+/// Runs the statement `$query` (a `sqlx::query(..)` and its binds) in the
+/// transaction `$tx`, its count of rows dropped: `Result<(), sqlx::Error>`.
+#[macro_export]
+macro_rules! execute_in {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, conn => $query.execute(conn).await.map(|_| ()))
+    };
+}
+
 /// Runs `$body` (a write returning `Result<T, sqlx::Error>`) with `$conn` bound to
 /// the connection of a transaction of its own, committed after it: a single write
 /// that takes its turn in the writer queue like every other (`Db::begin`) instead
@@ -103,6 +112,24 @@ macro_rules! on_write {
             Ok::<_, sqlx::Error>(out)
         }
         .await
+    };
+}
+
+/// Runs the statement `$query` (a `sqlx::query(..)` and its binds) in the
+/// transaction `$tx`: `Result<u64, sqlx::Error>`, the count of rows it touched.
+#[macro_export]
+macro_rules! rows_affected_in {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, conn => $query.execute(conn).await.map(|r| r.rows_affected()))
+    };
+}
+
+/// Runs the statement `$query` (a `sqlx::query(..)` and its binds) alone, in a
+/// transaction of its own (`on_write!`), its count of rows dropped.
+#[macro_export]
+macro_rules! execute_alone {
+    ($db:expr, $query:expr) => {
+        $crate::on_write!($db, conn => $query.execute(conn).await.map(|_| ()))
     };
 }
 

@@ -29,6 +29,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::authority::{Authority, PublicKey, Purpose};
+use crate::execute_in;
+use crate::rows_affected_in;
 
 use crate::clock::SharedClock;
 pub use crate::config::mailbox::Language;
@@ -510,7 +512,7 @@ impl Persons {
         }
         change(&mut row);
         let signature = self.authority.as_deref().map(|a| row.sign(a));
-        on_tx!(&mut tx, conn => sqlx::query(
+        execute_in!(&mut tx, sqlx::query(
             "UPDATE persons SET token_hash = $1, password_hash = $2, disabled_at = $3, signature = $4 \
              WHERE login = $5",
         )
@@ -518,10 +520,7 @@ impl Persons {
         .bind(&row.password_hash)
         .bind(row.disabled_at)
         .bind(&signature)
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(login))?;
         tx.commit().await?;
         Ok(())
     }
@@ -628,14 +627,12 @@ impl Persons {
         let mut tx = self.db.begin().await?;
         let mut count = 0;
         for Unadopted(row) in rows {
-            count += on_tx!(&mut tx, conn => sqlx::query(
-                "UPDATE persons SET signature = $1 WHERE login = $2",
-            )
-            .bind(row.sign(authority))
-            .bind(&row.login)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+            count += rows_affected_in!(
+                &mut tx,
+                sqlx::query("UPDATE persons SET signature = $1 WHERE login = $2",)
+                    .bind(row.sign(authority))
+                    .bind(&row.login)
+            )?;
         }
         tx.commit().await?;
         Ok(count)

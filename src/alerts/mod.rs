@@ -14,9 +14,10 @@ use lettre::message::Mailbox;
 
 use crate::clock::SharedClock;
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::journal::{Appeal, AppealId, Category, Journal, ListFilter};
+use crate::on_db;
 use crate::outbox::{Mail, MailKind, Outbox, OutboxError};
-use crate::{on_db, on_tx};
 
 pub use policy::Policy;
 
@@ -423,14 +424,11 @@ async fn mark_in(
     kind: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AlertError> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO alert_marks (appeal_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(id.0)
     .bind(kind)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(now))?;
     Ok(())
 }

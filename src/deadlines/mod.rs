@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::authority::{Authority, PublicKey};
 use crate::calendar::Calendar;
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, OnRegistered};
 use crate::{on_db, on_tx};
 use store::{COLUMNS, OPEN, Row, close, close_started, extend, insert, insert_all};
@@ -453,14 +454,12 @@ impl Deadlines {
                     Err(JournalError::NotFound(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
-                on_tx!(&mut tx, conn => sqlx::query(
-                    "UPDATE deadline_events SET chained_at = $1 WHERE id = $2",
-                )
-                .bind(now)
-                .bind(id)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+                execute_in!(
+                    &mut tx,
+                    sqlx::query("UPDATE deadline_events SET chained_at = $1 WHERE id = $2",)
+                        .bind(now)
+                        .bind(id)
+                )?;
                 carried += 1;
             }
             chain.finish(&mut tx).await?;
@@ -556,16 +555,13 @@ impl Deadlines {
             Event::Decision { on, .. } => close(tx, id, Kind::Investigation, *on, true).await?,
         }
         let text = serde_json::to_string(event).unwrap_or_default();
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO deadline_events (appeal_id, at, actor, event, chained_at) VALUES ($1, $2, $3, $4, $2)",
         )
         .bind(id)
         .bind(now)
         .bind(actor)
-        .bind(&text)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&text))?;
         self.seal_in(tx, id).await
     }
 }
@@ -724,15 +720,13 @@ impl Deadlines {
             if !kinds.contains(&deadline.kind) {
                 continue;
             }
-            on_tx!(tx, conn => sqlx::query(
-                "UPDATE deadlines SET ended_on = $1, ended_by = $2 WHERE id = $3",
-            )
-            .bind(on)
-            .bind(by)
-            .bind(deadline.id)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+            execute_in!(
+                tx,
+                sqlx::query("UPDATE deadlines SET ended_on = $1, ended_by = $2 WHERE id = $3",)
+                    .bind(on)
+                    .bind(by)
+                    .bind(deadline.id)
+            )?;
             let detail = serde_json::json!({
                 "deadline": deadline.kind,
                 "started_on": deadline.started_on,

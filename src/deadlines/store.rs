@@ -6,8 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Deadline, DeadlineError, Kind, Result, seal};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::journal::AppealId;
 use crate::on_tx;
+use crate::rows_affected_in;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
@@ -56,17 +58,14 @@ pub(super) async fn extend(
     until: NaiveDate,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let n = on_tx!(tx, conn => sqlx::query(
+    let n = rows_affected_in!(tx, sqlx::query(
         "UPDATE deadlines SET due_on = $1, extended = TRUE, reason = $2 \
          WHERE appeal_id = $3 AND kind = $4 AND met_on IS NULL AND ended_on IS NULL AND due_on < $1",
     )
     .bind(until)
     .bind(reason)
     .bind(id)
-    .bind(kind.as_str())
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(kind.as_str()))?;
     Ok(n > 0)
 }
 
@@ -124,18 +123,18 @@ pub(super) async fn close_started(
     on: NaiveDate,
 ) -> Result<()> {
     if let Some(started) = started {
-        let n = on_tx!(tx, conn => sqlx::query(
-            "UPDATE deadlines SET met_on = $1 WHERE id = (SELECT id FROM deadlines \
+        let n = rows_affected_in!(
+            tx,
+            sqlx::query(
+                "UPDATE deadlines SET met_on = $1 WHERE id = (SELECT id FROM deadlines \
              WHERE appeal_id = $2 AND kind = $3 AND started_on = $4 AND met_on IS NULL \
              AND ended_on IS NULL ORDER BY id LIMIT 1)",
-        )
-        .bind(on)
-        .bind(id)
-        .bind(kind.as_str())
-        .bind(started)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+            )
+            .bind(on)
+            .bind(id)
+            .bind(kind.as_str())
+            .bind(started)
+        )?;
         if n > 0 {
             return Ok(());
         }
@@ -161,12 +160,12 @@ pub(super) async fn close(
     .await)?;
     match open {
         Some(deadline) => {
-            on_tx!(tx, conn => sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
-                .bind(on)
-                .bind(deadline)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+            execute_in!(
+                tx,
+                sqlx::query("UPDATE deadlines SET met_on = $1 WHERE id = $2")
+                    .bind(on)
+                    .bind(deadline)
+            )?;
             Ok(())
         }
         None if required => Err(DeadlineError::Invalid(format!(

@@ -43,6 +43,7 @@ use crate::clock::SharedClock;
 use crate::config::documents::DocumentsConfig;
 use crate::db::{Db, Tx};
 use crate::deadlines::{Deadlines, Event};
+use crate::execute_in;
 use crate::journal::{Appeal, AppealId, ChainLock, Journal, JournalError, Status};
 use crate::outbox::{MailKind, Outbox, OutboxError, Prebuilt};
 use crate::pbx::Pbx;
@@ -51,6 +52,14 @@ use crate::{on_db, on_tx};
 
 /// The chain's name for a document issued on an appeal.
 pub const ISSUED: &str = "document_issued";
+
+/// The files' SHA-256 by format, as the `document_issued` event records them.
+fn sha256_by_format(files: &[DocumentFile]) -> serde_json::Map<String, serde_json::Value> {
+    files
+        .iter()
+        .map(|f| (f.format.to_string(), f.sha256.clone().into()))
+        .collect()
+}
 
 crate::text_enum! {
     /// What a registered document is.
@@ -330,11 +339,7 @@ impl<'a> Documents<'a> {
             files: contents.iter().map(|(f, _)| f.clone()).collect(),
         };
         entry.id = insert_in(&mut tx, &entry, &contents).await?;
-        let sha256: serde_json::Map<String, serde_json::Value> = entry
-            .files
-            .iter()
-            .map(|f| (f.format.to_string(), f.sha256.clone().into()))
-            .collect();
+        let sha256 = sha256_by_format(&entry.files);
         let detail = serde_json::json!({
             "number": entry.number,
             "kind": entry.kind,
@@ -522,11 +527,7 @@ impl<'a> Documents<'a> {
         // Identity-bearing files are handed out, never kept unsealed.
         entry.id = insert_in(&mut tx, &entry, &[]).await?;
         entry.files = contents.iter().map(|(f, _)| f.clone()).collect();
-        let sha256: serde_json::Map<String, serde_json::Value> = entry
-            .files
-            .iter()
-            .map(|f| (f.format.to_string(), f.sha256.clone().into()))
-            .collect();
+        let sha256 = sha256_by_format(&entry.files);
         let detail = serde_json::json!({
             "number": entry.number,
             "kind": entry.kind,
@@ -876,17 +877,14 @@ async fn insert_in(
     .fetch_one(conn)
     .await)?;
     for (file, bytes) in contents {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO outgoing_files (register_id, format, name, sha256, content) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(file.format.as_str())
         .bind(&file.name)
         .bind(&file.sha256)
-        .bind(bytes.as_slice())
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(bytes.as_slice()))?;
     }
     Ok(id)
 }

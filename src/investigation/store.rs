@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
 use super::EntryKind;
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::journal::AppealId;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 /// A file as stored: the file key's public half.
@@ -61,16 +63,13 @@ pub(super) async fn insert_file(
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO investigation_files (appeal_id, recipient, opened_at, opened_by) VALUES ($1, $2, $3, $4)",
     )
     .bind(id.0)
     .bind(recipient)
     .bind(at.trunc_subsecs(6))
-    .bind(by)
-    .execute(conn)
-    .await
-    .map(|_| ()))
+    .bind(by))
 }
 
 /// The members who work the line, by login.
@@ -97,20 +96,16 @@ pub(super) async fn set_members(
     id: AppealId,
     logins: &[String],
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM investigation_members WHERE appeal_id = $1")
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+    execute_in!(
+        tx,
+        sqlx::query("DELETE FROM investigation_members WHERE appeal_id = $1").bind(id.0)
+    )?;
     for login in logins {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO investigation_members (appeal_id, login) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(id.0)
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(login))?;
     }
     Ok(())
 }
@@ -136,7 +131,7 @@ pub(super) async fn insert_grant(
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO investigation_grants (appeal_id, reader, wrapped, granted_at, granted_by) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (appeal_id, reader) DO UPDATE SET \
          wrapped = excluded.wrapped, granted_at = excluded.granted_at, granted_by = excluded.granted_by",
@@ -145,10 +140,7 @@ pub(super) async fn insert_grant(
     .bind(reader)
     .bind(wrapped)
     .bind(at.trunc_subsecs(6))
-    .bind(by)
-    .execute(conn)
-    .await
-    .map(|_| ()))
+    .bind(by))
 }
 
 pub(super) async fn delete_grant(
@@ -156,21 +148,20 @@ pub(super) async fn delete_grant(
     id: AppealId,
     reader: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM investigation_grants WHERE appeal_id = $1 AND reader = $2")
-        .bind(id.0)
-        .bind(reader)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query("DELETE FROM investigation_grants WHERE appeal_id = $1 AND reader = $2")
+            .bind(id.0)
+            .bind(reader)
+    )
 }
 
 /// Drops every file's wrap to `reader` (a reader removed from the keys).
 pub(super) async fn delete_grants_of(tx: &mut Tx, reader: &str) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM investigation_grants WHERE reader = $1")
-        .bind(reader)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))
+    rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM investigation_grants WHERE reader = $1").bind(reader)
+    )
 }
 
 pub(super) async fn entries_in(tx: &mut Tx, id: AppealId) -> Result<Vec<EntryRow>, sqlx::Error> {
@@ -231,12 +222,12 @@ pub(super) async fn set_recipient(
     id: AppealId,
     recipient: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("UPDATE investigation_files SET recipient = $1 WHERE appeal_id = $2")
-        .bind(recipient)
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE investigation_files SET recipient = $1 WHERE appeal_id = $2")
+            .bind(recipient)
+            .bind(id.0)
+    )
 }
 
 /// An entry's bytes replaced by their sealing (SQLite's secure_delete
@@ -247,15 +238,15 @@ pub(super) async fn replace_bytes(
     seq: i64,
     sealed: &[u8],
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE investigation_entries SET sealed = $1 WHERE appeal_id = $2 AND seq = $3",
+    execute_in!(
+        tx,
+        sqlx::query(
+            "UPDATE investigation_entries SET sealed = $1 WHERE appeal_id = $2 AND seq = $3",
+        )
+        .bind(sealed)
+        .bind(id.0)
+        .bind(seq)
     )
-    .bind(sealed)
-    .bind(id.0)
-    .bind(seq)
-    .execute(conn)
-    .await
-    .map(|_| ()))
 }
 
 /// Appends an entry with the next number; returns it.
@@ -277,7 +268,7 @@ pub(super) async fn append(
     .fetch_one(conn)
     .await)?;
     let seq = last.unwrap_or(0) + 1;
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO investigation_entries (appeal_id, seq, kind, dated, request, recorded_at, actor, sealed) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -288,10 +279,7 @@ pub(super) async fn append(
     .bind(request)
     .bind(at.trunc_subsecs(6))
     .bind(actor)
-    .bind(sealed)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(sealed))?;
     Ok(seq)
 }
 
@@ -305,11 +293,7 @@ pub(super) async fn destroy_in(tx: &mut Tx, id: AppealId) -> Result<u64, sqlx::E
         "investigation_files",
     ] {
         let sql = format!("DELETE FROM {table} WHERE appeal_id = $1");
-        n += on_tx!(tx, conn => sqlx::query(&sql)
-            .bind(id.0)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        n += rows_affected_in!(tx, sqlx::query(&sql).bind(id.0))?;
     }
     Ok(n)
 }

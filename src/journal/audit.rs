@@ -41,6 +41,7 @@ use sha2::{Digest, Sha256};
 use super::appeal::{Appeal, AppealId};
 use crate::authority::{Authority, PublicKey, Purpose};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::on_tx;
 
 /// The hash before the first event.
@@ -243,10 +244,10 @@ pub async fn lock_head(tx: &mut Tx, key: Option<Arc<ChainKey>>) -> Result<Stored
 
 /// Marks an empty chain keyed: its first event will be hashed under the key.
 pub async fn mark_keyed(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET keyed = TRUE WHERE id = 1 AND seq = 0")
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE audit_head SET keyed = TRUE WHERE id = 1 AND seq = 0")
+    )
 }
 
 /// Appends one event after `head` and moves `head` on; `store_head` writes it back
@@ -274,7 +275,7 @@ pub async fn append(
         &detail,
         &state_hash,
     );
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO appeal_events (seq, appeal_id, at, actor, kind, detail, state_hash, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -286,10 +287,7 @@ pub async fn append(
     .bind(&detail)
     .bind(&state_hash)
     .bind(&head.hash)
-    .bind(&hash)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(&hash))?;
     head.seq = seq;
     head.hash = hash;
     Ok(())
@@ -298,11 +296,10 @@ pub async fn append(
 /// Records the office key generation the Journal now seals to (`keys init`,
 /// `keys rotate`), in the chain's head row.
 pub async fn store_seal_generation(tx: &mut Tx, generation: i64) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET seal_generation = $1 WHERE id = 1")
-        .bind(generation)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE audit_head SET seal_generation = $1 WHERE id = 1").bind(generation)
+    )
 }
 
 /// Writes the head moved on by `append` back to the chain's head row, with its
@@ -312,16 +309,13 @@ pub async fn store_head(
     head: &Head,
     signature: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE audit_head SET seq = $1, hash = $2, public_from = $3, head_signature = $4 WHERE id = 1",
     )
         .bind(head.seq)
         .bind(&head.hash)
         .bind(head.public_from)
-        .bind(signature)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+        .bind(signature))
 }
 
 /// The hash of an appeal's whole state, as the audit log records it.

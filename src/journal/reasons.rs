@@ -29,7 +29,9 @@ use sha2::{Digest, Sha256};
 use super::audit::{EventRow, Finding};
 use super::{AppealId, JournalError, Result};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::on_tx;
+use crate::rows_affected_in;
 use crate::sealing::{Sealer, Unlocked};
 
 /// The domain of a plain reason's salted hash.
@@ -110,19 +112,19 @@ pub async fn keep_in(tx: &mut Tx, sealer: &Sealer, id: AppealId, text: &str) -> 
             None
         }
     };
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO appeal_reasons (appeal_id, seq, salt, plain, generation, envelope) \
+    execute_in!(
+        tx,
+        sqlx::query(
+            "INSERT INTO appeal_reasons (appeal_id, seq, salt, plain, generation, envelope) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(row.appeal_id)
-    .bind(row.seq)
-    .bind(&row.salt)
-    .bind(&row.plain)
-    .bind(generation)
-    .bind(&row.envelope)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        )
+        .bind(row.appeal_id)
+        .bind(row.seq)
+        .bind(&row.salt)
+        .bind(&row.plain)
+        .bind(generation)
+        .bind(&row.envelope)
+    )?;
     Ok(Kept {
         kept_reason: seq,
         sha256: row.digest(),
@@ -206,30 +208,27 @@ pub async fn reseal_in(
 }
 
 async fn store_sealed(tx: &mut Tx, row: &Row, generation: i64) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE appeal_reasons SET salt = NULL, plain = NULL, generation = $1, envelope = $2 \
+    execute_in!(
+        tx,
+        sqlx::query(
+            "UPDATE appeal_reasons SET salt = NULL, plain = NULL, generation = $1, envelope = $2 \
          WHERE appeal_id = $3 AND seq = $4",
-    )
-    .bind(generation)
-    .bind(&row.envelope)
-    .bind(row.appeal_id)
-    .bind(row.seq)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        )
+        .bind(generation)
+        .bind(&row.envelope)
+        .bind(row.appeal_id)
+        .bind(row.seq)
+    )?;
     Ok(())
 }
 
 /// Deletes appeal `id`'s reasons (destruction under the records schedule);
 /// how many.
 pub async fn delete_in(tx: &mut Tx, id: AppealId) -> Result<u64> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_reasons WHERE appeal_id = $1")
-            .bind(id.0)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?,
-    )
+    Ok(rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM appeal_reasons WHERE appeal_id = $1").bind(id.0)
+    )?)
 }
 
 /// An appeal's reasons as a reader gets them back.

@@ -23,27 +23,86 @@ use super::appeal::{self, Appeal, Reporter};
 use super::audit::{self, Finding};
 use super::{Journal, JournalError, RESEALED, Result, SEALED, reasons, store};
 use crate::db::{Db, Tx};
+use crate::execute_in;
+use crate::rows_affected_in;
 use crate::sealing::{Sealed, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
-/// What one envelope holds: the confidential fields written at once. `None`: not
-/// written by this envelope (an earlier one's value stands).
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct Confidential {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organisation: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub substance: Option<String>,
+/// Declares a struct holding the seven details of an appeal a person writes
+/// (`None`: not given), each with the attributes `$field`, then `$extra`: the one
+/// list of them for an envelope (`Confidential`), the operator's notes, a
+/// correction, the CLI's options and the console's form.
+#[macro_export]
+macro_rules! appeal_details {
+    ($(#[$field:meta])* ; $(#[$meta:meta])* $vis:vis struct $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $(#[$field])*
+            pub name: Option<String>,
+            $(#[$field])*
+            pub organisation: Option<String>,
+            /// Postal address for the reply.
+            $(#[$field])*
+            pub postal_address: Option<String>,
+            /// Phone number for feedback.
+            $(#[$field])*
+            pub phone: Option<String>,
+            $(#[$field])*
+            pub email: Option<String>,
+            $(#[$field])*
+            pub subject: Option<String>,
+            /// What the caller reported.
+            $(#[$field])*
+            pub substance: Option<String>,
+            $($extra)*
+        }
+    };
+}
+
+/// Moves the seven details (`appeal_details!`) of `$from` into a `$to`, with the
+/// fields `$extra` of its own.
+#[macro_export]
+macro_rules! move_details {
+    ($from:expr => $to:ident { $($extra:tt)* }) => {{
+        let d = $from;
+        $to {
+            name: d.name,
+            organisation: d.organisation,
+            postal_address: d.postal_address,
+            phone: d.phone,
+            email: d.email,
+            subject: d.subject,
+            substance: d.substance,
+            $($extra)*
+        }
+    }};
+}
+
+/// A `$to` whose seven details (`appeal_details!`) are `$f` of the same detail
+/// of `$a` and of `$b` (each by reference), with the fields `$extra` of its own.
+#[macro_export]
+macro_rules! zip_details {
+    ($a:expr, $b:expr, $f:expr => $to:ident { $($extra:tt)* }) => {{
+        let (a, b, f) = (&$a, &$b, $f);
+        $to {
+            name: f(&a.name, &b.name),
+            organisation: f(&a.organisation, &b.organisation),
+            postal_address: f(&a.postal_address, &b.postal_address),
+            phone: f(&a.phone, &b.phone),
+            email: f(&a.email, &b.email),
+            subject: f(&a.subject, &b.subject),
+            substance: f(&a.substance, &b.substance),
+            $($extra)*
+        }
+    }};
+}
+
+crate::appeal_details! {
+    #[serde(default, skip_serializing_if = "Option::is_none")];
+    /// What one envelope holds: the confidential fields written at once. `None`: not
+    /// written by this envelope (an earlier one's value stands).
+    #[derive(Clone, Default, Serialize, Deserialize)]
+    pub struct Confidential {}
 }
 
 impl std::fmt::Debug for Confidential {
@@ -92,19 +151,10 @@ impl Confidential {
     /// The values `appeal` holds of the fields `written` writes (blank where it
     /// holds none): what a correction replaces, kept as the law's record.
     pub fn earlier_of(appeal: &Appeal, written: &Confidential) -> Confidential {
-        let r = &appeal.reporter;
         let was = |w: &Option<String>, v: &Option<String>| {
             w.as_ref().map(|_| v.clone().unwrap_or_default())
         };
-        Confidential {
-            name: was(&written.name, &r.name),
-            organisation: was(&written.organisation, &r.organisation),
-            postal_address: was(&written.postal_address, &r.postal_address),
-            phone: was(&written.phone, &r.phone),
-            email: was(&written.email, &r.email),
-            subject: was(&written.subject, &appeal.subject),
-            substance: was(&written.substance, &appeal.substance),
-        }
+        crate::zip_details!(written, Confidential::every_field_of(appeal), was => Confidential {})
     }
 
     /// The names of the fields written, as the audit log names them.
@@ -203,17 +253,14 @@ pub async fn insert_envelope(
         .fetch_one(conn)
         .await)?
     };
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO appeal_envelopes (appeal_id, seq, generation, fields, envelope) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(seq)
     .bind(envelope.generation)
     .bind(fields.written().join(","))
-    .bind(&envelope.bytes)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(&envelope.bytes))?;
     Ok(())
 }
 
@@ -257,13 +304,10 @@ pub async fn fields_in(tx: &mut Tx, id: i64) -> Result<Vec<String>> {
 
 /// Deletes appeal `id`'s envelopes (destruction under the records schedule).
 pub async fn delete_envelopes(tx: &mut Tx, id: i64) -> Result<u64> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_envelopes WHERE appeal_id = $1")
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?,
-    )
+    Ok(rows_affected_in!(
+        tx,
+        sqlx::query("DELETE FROM appeal_envelopes WHERE appeal_id = $1").bind(id)
+    )?)
 }
 
 /// `appeal` with its identity and text opened from `envelopes` (in order).
@@ -323,16 +367,13 @@ async fn reseal_envelope_in(
     generation: i64,
     resealed: &Sealed,
 ) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE appeal_envelopes SET generation = $1, envelope = $2 WHERE appeal_id = $3 AND seq = $4",
     )
     .bind(generation)
     .bind(&resealed.bytes)
     .bind(id)
-    .bind(seq)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(seq))?;
     Ok(())
 }
 

@@ -12,6 +12,8 @@ use super::{
     ListFilter, RegistrationNumber, Reporter, Result, SourceRef, Status, audit, sealed,
 };
 use crate::db::{Db, Tx};
+use crate::execute_in;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 const APPEAL_COLUMNS: &str = "id, registration_number, received_at, registered_at, registration_date, channel, \
@@ -334,18 +336,18 @@ pub(super) async fn keep_earlier_values_in(
     .bind(before.id.0)
     .fetch_one(conn)
     .await)?;
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO appeal_earlier_values (appeal_id, seq, corrected_at, fields, earlier) \
+    execute_in!(
+        tx,
+        sqlx::query(
+            "INSERT INTO appeal_earlier_values (appeal_id, seq, corrected_at, fields, earlier) \
          VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(before.id.0)
-    .bind(seq)
-    .bind(now)
-    .bind(earlier.written().join(","))
-    .bind(&json)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        )
+        .bind(before.id.0)
+        .bind(seq)
+        .bind(now)
+        .bind(earlier.written().join(","))
+        .bind(&json)
+    )?;
     Ok(())
 }
 
@@ -371,11 +373,10 @@ pub(super) async fn earlier_values_in(
 
 /// Deletes a plain appeal's earlier values (destroyed, or sealed into envelopes).
 pub(super) async fn delete_earlier_values_in(tx: &mut Tx, id: AppealId) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query("DELETE FROM appeal_earlier_values WHERE appeal_id = $1")
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+    execute_in!(
+        tx,
+        sqlx::query("DELETE FROM appeal_earlier_values WHERE appeal_id = $1").bind(id.0)
+    )?;
     Ok(())
 }
 
@@ -566,15 +567,13 @@ pub(super) async fn rekey_sources_in(
         if new == key {
             continue;
         }
-        n += on_tx!(tx, conn => sqlx::query(
-            "UPDATE appeal_sources SET key = $1 WHERE kind = $2 AND key = $3",
-        )
-        .bind(&new)
-        .bind(kind)
-        .bind(&key)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        n += rows_affected_in!(
+            tx,
+            sqlx::query("UPDATE appeal_sources SET key = $1 WHERE kind = $2 AND key = $3",)
+                .bind(&new)
+                .bind(kind)
+                .bind(&key)
+        )?;
     }
     Ok(n)
 }
@@ -604,16 +603,13 @@ pub(super) async fn update_plain_in(
     appeal: &Appeal,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, conn => bind_details!(sqlx::query(
+    execute_in!(tx, bind_details!(sqlx::query(
         "UPDATE appeals SET reporter_name = $1, reporter_organisation = $2, reporter_postal_address = $3, \
          reporter_phone = $4, reporter_email = $5, anonymous = $6, no_return_address = $7, subject = $8, \
          substance = $9, category = $10, status = $11, updated_at = $12 WHERE id = $13",
     ), appeal)
     .bind(now)
-    .bind(appeal.id.0)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(appeal.id.0))?;
     Ok(())
 }
 
@@ -638,7 +634,7 @@ pub(super) async fn update_sealed_in(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let terms = terms_column(row.terms);
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE appeals SET anonymous = $1, no_return_address = $2, sealed_digest = $3, \
          reporter_email_tag = COALESCE($4, reporter_email_tag), intake_terms = $5, updated_at = $6 WHERE id = $7",
     )
@@ -648,24 +644,18 @@ pub(super) async fn update_sealed_in(
     .bind(row.email_tag)
     .bind(&terms)
     .bind(now)
-    .bind(id.0)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(id.0))?;
     Ok(())
 }
 
 /// Erases what a sealed appeal's row kept of it (destroyed: its envelopes are gone).
 pub(super) async fn erase_sealed_in(tx: &mut Tx, id: AppealId, now: DateTime<Utc>) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE appeals SET sealed_digest = NULL, reporter_email_tag = NULL, intake_terms = NULL, \
          updated_at = $1 WHERE id = $2",
     )
     .bind(now)
-    .bind(id.0)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(id.0))?;
     Ok(())
 }
 
@@ -679,30 +669,30 @@ pub(super) async fn seal_row_in(
     terms: &[String],
 ) -> Result<()> {
     let terms = terms_column(terms);
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE appeals SET reporter_name = NULL, reporter_organisation = NULL, \
+    execute_in!(
+        tx,
+        sqlx::query(
+            "UPDATE appeals SET reporter_name = NULL, reporter_organisation = NULL, \
          reporter_postal_address = NULL, reporter_phone = NULL, reporter_email = NULL, \
          subject = NULL, substance = NULL, sealed_digest = $1, reporter_email_tag = $2, \
          intake_terms = $3 WHERE id = $4",
-    )
-    .bind(digest)
-    .bind(email_tag)
-    .bind(&terms)
-    .bind(id.0)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        )
+        .bind(digest)
+        .bind(email_tag)
+        .bind(&terms)
+        .bind(id.0)
+    )?;
     Ok(())
 }
 
 /// A sealed appeal's new `sealed_digest` (its envelopes resealed).
 pub(super) async fn set_digest_in(tx: &mut Tx, id: AppealId, digest: Option<&str>) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query("UPDATE appeals SET sealed_digest = $1 WHERE id = $2")
-        .bind(digest)
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE appeals SET sealed_digest = $1 WHERE id = $2")
+            .bind(digest)
+            .bind(id.0)
+    )?;
     Ok(())
 }
 
@@ -744,31 +734,28 @@ pub(super) async fn all_events_in(tx: &mut Tx) -> Result<Vec<audit::EventRow>> {
 /// `appeal_events` append-only (`key_chain` alone lifts it, in its transaction).
 pub(super) async fn set_append_only_in(tx: &mut Tx, backend: &str, on: bool) -> Result<()> {
     for sql in append_only_guard(backend, on) {
-        on_tx!(&mut *tx, conn => sqlx::query(sql).execute(conn).await.map(|_| ()))?;
+        execute_in!(&mut *tx, sqlx::query(sql))?;
     }
     Ok(())
 }
 
 /// An event's links rewritten (`key_chain`).
 pub(super) async fn rehash_event_in(tx: &mut Tx, seq: i64, prev: &str, hash: &str) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
-        "UPDATE appeal_events SET prev_hash = $1, hash = $2 WHERE seq = $3",
-    )
-    .bind(prev)
-    .bind(hash)
-    .bind(seq)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE appeal_events SET prev_hash = $1, hash = $2 WHERE seq = $3",)
+            .bind(prev)
+            .bind(hash)
+            .bind(seq)
+    )?;
     Ok(())
 }
 
 /// The head's hash after `key_chain`, the chain marked keyed.
 pub(super) async fn mark_head_keyed_in(tx: &mut Tx, hash: &str) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET hash = $1, keyed = TRUE WHERE id = 1")
-        .bind(hash)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+    execute_in!(
+        tx,
+        sqlx::query("UPDATE audit_head SET hash = $1, keyed = TRUE WHERE id = 1").bind(hash)
+    )?;
     Ok(())
 }

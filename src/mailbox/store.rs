@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use super::intake::{SOURCE_MESSAGE_ID, SOURCE_SHA256};
 use super::message::Reading;
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::journal::{AppealId, SourceRef};
 use crate::sealing::{SealError, Sealer, Unlocked};
 use crate::{on_db, on_tx};
@@ -162,16 +163,16 @@ pub async fn lock_folder(
     .bind(mailbox)
     .fetch_optional(&mut *conn)
     .await)?;
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO mail_folders (mailbox, uidvalidity, seen_at) VALUES ($1, $2, $3) \
+    execute_in!(
+        tx,
+        sqlx::query(
+            "INSERT INTO mail_folders (mailbox, uidvalidity, seen_at) VALUES ($1, $2, $3) \
          ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, seen_at = $3",
-    )
-    .bind(mailbox)
-    .bind(i64::from(uidvalidity))
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+        )
+        .bind(mailbox)
+        .bind(i64::from(uidvalidity))
+        .bind(now)
+    )?;
     Ok(before.and_then(|v| u32::try_from(v).ok()))
 }
 
@@ -321,7 +322,7 @@ pub async fn insert(
             (_, name) => (name.clone(), None),
         };
         let content: &[u8] = content.as_ref().map_or(&a.content, |s| s.bytes.as_slice());
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO mail_attachments (message_pk, position, filename, content_type, size, sha256, content, \
              sealed_filename) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -332,10 +333,7 @@ pub async fn insert(
         .bind(a.content.len() as i64)
         .bind(&sha256)
         .bind(content)
-        .bind(&sealed_filename)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&sealed_filename))?;
     }
     add_refs(tx, pk, refs).await?;
     Ok(pk)

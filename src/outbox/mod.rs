@@ -36,7 +36,9 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::db::{self, Db, Tx};
+use crate::rows_affected_in;
 use crate::sealing::{SealError, Sealer};
+use crate::{execute_alone, execute_in};
 use crate::{on_db, on_tx, on_write};
 
 /// What `outbox list` shows as the recipient of a mail stored sealed.
@@ -456,7 +458,7 @@ impl Outbox {
     /// The server accepted it. A sealed mail's body and recipient are erased now
     /// (but an audit head's; see the module).
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
+        execute_alone!(&self.db, sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $2, last_error = NULL, \
              message = CASE WHEN sealed AND kind <> $3 THEN $4 ELSE message END, \
              recipient = CASE WHEN sealed AND kind <> $3 THEN $5 ELSE recipient END, \
@@ -467,37 +469,29 @@ impl Outbox {
         .bind(secs(now))
         .bind(KEPT_ONCE_SENT.as_str())
         .bind(&[] as &[u8])
-        .bind(ERASED_RECIPIENT)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(ERASED_RECIPIENT))?;
         Ok(())
     }
 
     /// A transient failure: try again at `next`.
     pub async fn mark_retry(&self, id: i64, next: DateTime<Utc>, error: &str) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
+        execute_alone!(&self.db, sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = $2, last_error = $3 WHERE id = $1",
         )
         .bind(id)
         .bind(secs(next))
-        .bind(error)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(error))?;
         Ok(())
     }
 
     /// A permanent failure: stop, keep why.
     pub async fn mark_failed(&self, id: i64, error: &str) -> Result<()> {
-        on_write!(&self.db, conn => sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(error)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        execute_alone!(
+            &self.db,
+            sqlx::query("UPDATE outbox SET state = 'failed', last_error = $2 WHERE id = $1",)
+                .bind(id)
+                .bind(error)
+        )?;
         Ok(())
     }
 
@@ -629,7 +623,7 @@ impl Outbox {
         appeal_id: i64,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        Ok(on_tx!(tx, conn => sqlx::query(
+        Ok(rows_affected_in!(tx, sqlx::query(
             "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL, escalate_at = NULL, \
              recipient = CASE WHEN kind = $3 THEN '' ELSE recipient END, \
              sealed_recipient = CASE WHEN kind = $3 THEN NULL ELSE sealed_recipient END, \
@@ -639,10 +633,7 @@ impl Outbox {
         .bind(&[] as &[u8])
         .bind(secs(now))
         .bind(MailKind::Receipt.as_str())
-        .bind(appeal_id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?)
+        .bind(appeal_id))?)
     }
 
     /// Destroys the stored bytes of at most `limit` digests of unclassified
@@ -656,19 +647,19 @@ impl Outbox {
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        Ok(on_tx!(tx, conn => sqlx::query(
-            "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL WHERE id IN \
+        Ok(rows_affected_in!(
+            tx,
+            sqlx::query(
+                "UPDATE outbox SET message = $1, destroyed_at = $2, last_error = NULL WHERE id IN \
              (SELECT id FROM outbox WHERE kind = $3 AND appeal_id IS NULL AND destroyed_at IS NULL \
               AND created_at < $4 AND state IN ('sent', 'failed') ORDER BY id LIMIT $5)",
-        )
-        .bind(&[] as &[u8])
-        .bind(secs(now))
-        .bind(MailKind::UnclassifiedDigest.as_str())
-        .bind(secs(before))
-        .bind(limit)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?)
+            )
+            .bind(&[] as &[u8])
+            .bind(secs(now))
+            .bind(MailKind::UnclassifiedDigest.as_str())
+            .bind(secs(before))
+            .bind(limit)
+        )?)
     }
 
     /// Seals, in `tx` (the one of `senim keys init` that made the office key
@@ -679,16 +670,13 @@ impl Outbox {
     /// changed; a second run finds none.
     pub async fn seal_existing_in(tx: &mut Tx, sealer: &Sealer) -> Result<u64> {
         let key = sealer.intake().ok_or(OutboxError::SealingOff)?;
-        let erased = on_tx!(tx, conn => sqlx::query(
+        let erased = rows_affected_in!(tx, sqlx::query(
             "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = NULL, sealed = TRUE \
              WHERE NOT sealed AND state = 'sent' AND kind <> $3",
         )
         .bind(&[] as &[u8])
         .bind(ERASED_RECIPIENT)
-        .bind(KEPT_ONCE_SENT.as_str())
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .bind(KEPT_ONCE_SENT.as_str()))?;
         let mut sealed = 0;
         loop {
             let rows: Vec<(i64, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
@@ -706,16 +694,13 @@ impl Outbox {
                 } else {
                     key.seal(&message)?
                 };
-                on_tx!(tx, conn => sqlx::query(
+                execute_in!(tx, sqlx::query(
                     "UPDATE outbox SET message = $1, recipient = $2, sealed_recipient = $3, sealed = TRUE WHERE id = $4",
                 )
                 .bind(&message)
                 .bind(SEALED_RECIPIENT)
                 .bind(key.seal(recipient.as_bytes())?)
-                .bind(id)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+                .bind(id))?;
                 sealed += 1;
             }
         }
@@ -737,12 +722,12 @@ impl Outbox {
 
     /// Records that an alert was escalated, in the transaction that enqueues the copies.
     pub async fn mark_escalated_in(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<()> {
-        on_tx!(tx, conn => sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")
-            .bind(secs(now))
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+        execute_in!(
+            tx,
+            sqlx::query("UPDATE outbox SET escalated_at = $1 WHERE id = $2")
+                .bind(secs(now))
+                .bind(id)
+        )?;
         Ok(())
     }
 }

@@ -23,21 +23,17 @@ use crate::journal::{
     Amendment, Appeal, AppealKey, Channel, Journal, JournalError, ScriptPoint, Status,
 };
 
-/// What the operator learned from the caller; absent fields stay as they are.
-#[derive(Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct OperatorNotes {
-    pub name: Option<String>,
-    pub organisation: Option<String>,
-    pub postal_address: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub subject: Option<String>,
-    pub substance: Option<String>,
-    /// The points of the clause-10.5 script the operator said: all of them, or
-    /// the notes are refused. Recorded in the same transaction.
-    #[serde(default)]
-    pub script: Vec<ScriptPoint>,
+crate::appeal_details! {
+    ;
+    /// What the operator learned from the caller; absent fields stay as they are.
+    #[derive(Clone, Default, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct OperatorNotes {
+        /// The points of the clause-10.5 script the operator said: all of them, or
+        /// the notes are refused. Recorded in the same transaction.
+        #[serde(default)]
+        pub script: Vec<ScriptPoint>,
+    }
 }
 
 impl std::fmt::Debug for OperatorNotes {
@@ -214,20 +210,16 @@ pub async fn record_operator_notes(
     Ok(appeal)
 }
 
-/// A correction of an appeal's recorded details: the fields given replace
-/// theirs (blank clears one), `reason` says why. Never logged or echoed.
-#[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Correction {
-    pub name: Option<String>,
-    pub organisation: Option<String>,
-    pub postal_address: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub subject: Option<String>,
-    pub substance: Option<String>,
-    #[serde(default)]
-    pub reason: String,
+crate::appeal_details! {
+    ;
+    /// A correction of an appeal's recorded details: the fields given replace
+    /// theirs (blank clears one), `reason` says why. Never logged or echoed.
+    #[derive(Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Correction {
+        #[serde(default)]
+        pub reason: String,
+    }
 }
 
 impl std::fmt::Debug for Correction {

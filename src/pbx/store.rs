@@ -56,6 +56,7 @@ use chrono::{DateTime, Utc};
 use super::error::PbxError;
 use super::formats::{CallRecord, Disposition};
 use crate::db::{Db, Tx};
+use crate::rows_affected_in;
 use crate::sealing::{IntakeKey, SealError, Sealer, Unlocked};
 use crate::{on_db, on_tx};
 
@@ -240,18 +241,23 @@ pub struct StoredAnswer {
     pub body: String,
 }
 
+/// The query of the answer stored for a delivery, on a pool or in a transaction.
+macro_rules! stored_answer {
+    ($source:expr, $call_id:expr) => {
+        sqlx::query_as::<_, (i64, String)>(
+            "SELECT response_status, response_body FROM pbx_calls WHERE source = $1 AND call_id = $2",
+        )
+        .bind($source)
+        .bind($call_id)
+    };
+}
+
 pub async fn call_answer(
     db: &Db,
     source: &str,
     call_id: &str,
 ) -> Result<Option<StoredAnswer>, sqlx::Error> {
-    let row: Option<(i64, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT response_status, response_body FROM pbx_calls WHERE source = $1 AND call_id = $2",
-    )
-    .bind(source)
-    .bind(call_id)
-    .fetch_optional(pool)
-    .await)?;
+    let row = on_db!(db, pool => stored_answer!(source, call_id).fetch_optional(pool).await)?;
     Ok(row.map(to_answer))
 }
 
@@ -260,13 +266,7 @@ pub async fn call_answer_in(
     source: &str,
     call_id: &str,
 ) -> Result<Option<StoredAnswer>, sqlx::Error> {
-    let row: Option<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
-        "SELECT response_status, response_body FROM pbx_calls WHERE source = $1 AND call_id = $2",
-    )
-    .bind(source)
-    .bind(call_id)
-    .fetch_optional(conn)
-    .await)?;
+    let row = on_tx!(tx, conn => stored_answer!(source, call_id).fetch_optional(conn).await)?;
     Ok(row.map(to_answer))
 }
 
@@ -305,7 +305,7 @@ pub async fn insert_call_in(
         r.called.as_deref(),
         r.extension.as_deref(),
     )?;
-    let affected = on_tx!(tx, conn => sqlx::query(
+    let affected = rows_affected_in!(tx, sqlx::query(
         "INSERT INTO pbx_calls (source, call_id, format, linked_id, caller, called, started_at, answered_at, \
          ended_at, duration_seconds, billable_seconds, disposition, extension, in_working_hours, outcome, \
          appeal_id, received_at, response_status, response_body, caller_raw, late_delivery, unfinished, \
@@ -339,10 +339,7 @@ pub async fn insert_call_in(
     .bind(&c.caller_sealed)
     .bind(&c.called_sealed)
     .bind(&c.extension_sealed)
-    .bind(c.generation)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(c.generation))?;
     Ok(affected == 1)
 }
 
@@ -357,7 +354,7 @@ pub async fn upgrade_call_in(
     sealer: &Sealer,
 ) -> Result<bool, PbxError> {
     let c = CallColumns::of(sealer, None, None, None, record.extension.as_deref())?;
-    let affected = on_tx!(tx, conn => sqlx::query(
+    let affected = rows_affected_in!(tx, sqlx::query(
         "UPDATE pbx_calls SET disposition = $1, answered_at = $2, billable_seconds = $3, extension = $4, \
          outcome = 'appeal', appeal_id = $5, response_status = $6, response_body = $7, \
          extension_sealed = $10, sealed_generation = COALESCE($11, sealed_generation) \
@@ -373,10 +370,7 @@ pub async fn upgrade_call_in(
     .bind(source)
     .bind(record.call_id.as_str())
     .bind(&c.extension_sealed)
-    .bind(c.generation)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(c.generation))?;
     Ok(affected == 1)
 }
 

@@ -33,6 +33,8 @@ use super::unlocked::{identity_bytes, open_secret, parse_identity, recipient, se
 use super::{Recipients, Result, SealError, Sealed};
 use crate::authority::{Authority, PublicKey};
 use crate::db::{Db, Tx};
+use crate::execute_in;
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 /// The scrypt work factor (`N = 2^17`: 128 MiB and about half a second) a
@@ -307,20 +309,20 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<()> {
         row.signature = Some(row.sign(self.authority()?));
-        on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO person_keys (login, recipient, identity, created_at, signature) \
+        execute_in!(
+            tx,
+            sqlx::query(
+                "INSERT INTO person_keys (login, recipient, identity, created_at, signature) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (login) DO UPDATE SET recipient = excluded.recipient, \
              identity = excluded.identity, signature = excluded.signature",
-        )
-        .bind(&row.login)
-        .bind(&row.recipient)
-        .bind(&row.identity)
-        .bind(now.trunc_subsecs(6))
-        .bind(&row.signature)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+            )
+            .bind(&row.login)
+            .bind(&row.recipient)
+            .bind(&row.identity)
+            .bind(now.trunc_subsecs(6))
+            .bind(&row.signature)
+        )?;
         Ok(())
     }
 
@@ -333,7 +335,7 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<()> {
         row.signature = Some(row.sign(self.authority()?));
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO key_grants (generation, login, office_identity, granted_at, granted_by, signature) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (generation, login) DO UPDATE SET office_identity = excluded.office_identity, \
@@ -345,10 +347,7 @@ impl Keys {
         .bind(&row.office_identity)
         .bind(now.trunc_subsecs(6))
         .bind(actor)
-        .bind(&row.signature)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&row.signature))?;
         Ok(())
     }
 
@@ -361,7 +360,7 @@ impl Keys {
         now: DateTime<Utc>,
     ) -> Result<()> {
         row.signature = Some(row.sign(self.authority()?));
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "INSERT INTO sealing_keys (generation, office_recipient, escrow_recipient, escrowed_identity, \
              previous_identity, created_at, created_by, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -372,10 +371,7 @@ impl Keys {
         .bind(&row.previous_identity)
         .bind(now.trunc_subsecs(6))
         .bind(actor)
-        .bind(&row.signature)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&row.signature))?;
         Ok(())
     }
 
@@ -407,16 +403,14 @@ impl Keys {
                  `enroll --replace` makes a new one and drops its grants)"
             )));
         }
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM key_grants WHERE login = $1")
-            .bind(login)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
-        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM person_keys WHERE login = $1")
-            .bind(login)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+        execute_in!(
+            &mut tx,
+            sqlx::query("DELETE FROM key_grants WHERE login = $1").bind(login)
+        )?;
+        execute_in!(
+            &mut tx,
+            sqlx::query("DELETE FROM person_keys WHERE login = $1").bind(login)
+        )?;
         self.write_person_key(
             &mut tx,
             PersonKeyRow {
@@ -461,15 +455,13 @@ impl Keys {
             signature: None,
         };
         row.signature = Some(row.sign(self.authority()?));
-        on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE person_keys SET identity = $1, signature = $2 WHERE login = $3",
-        )
-        .bind(&row.identity)
-        .bind(&row.signature)
-        .bind(login)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        execute_in!(
+            &mut tx,
+            sqlx::query("UPDATE person_keys SET identity = $1, signature = $2 WHERE login = $3",)
+                .bind(&row.identity)
+                .bind(&row.signature)
+                .bind(login)
+        )?;
         tx.commit().await?;
         Ok(())
     }
@@ -700,7 +692,7 @@ impl Keys {
             now,
         )
         .await?;
-        on_tx!(tx, conn => sqlx::query("DELETE FROM key_grants").execute(conn).await.map(|_| ()))?;
+        execute_in!(tx, sqlx::query("DELETE FROM key_grants"))?;
         let mut kept = Vec::new();
         for (login, public) in readers {
             let sealed = seal_to(&[public.recipient()], &identity_bytes(&office))?;
@@ -832,33 +824,26 @@ impl Keys {
         let authority = self.authority()?;
         let mut count = 0;
         for row in rows {
-            let changed = match row {
-                Unadopted::Generation(r) => on_tx!(tx, conn => sqlx::query(
+            let changed =
+                match row {
+                    Unadopted::Generation(r) => rows_affected_in!(tx, sqlx::query(
                     "UPDATE sealing_keys SET signature = $1 WHERE generation = $2",
                 )
                 .bind(r.sign(authority))
-                .bind(r.generation)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-                Unadopted::PersonKey(r) => on_tx!(tx, conn => sqlx::query(
-                    "UPDATE person_keys SET signature = $1 WHERE login = $2",
-                )
-                .bind(r.sign(authority))
-                .bind(&r.login)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-                Unadopted::Grant(r) => on_tx!(tx, conn => sqlx::query(
+                .bind(r.generation))?,
+                    Unadopted::PersonKey(r) => rows_affected_in!(
+                        tx,
+                        sqlx::query("UPDATE person_keys SET signature = $1 WHERE login = $2",)
+                            .bind(r.sign(authority))
+                            .bind(&r.login)
+                    )?,
+                    Unadopted::Grant(r) => rows_affected_in!(tx, sqlx::query(
                     "UPDATE key_grants SET signature = $1 WHERE generation = $2 AND login = $3",
                 )
                 .bind(r.sign(authority))
                 .bind(r.generation)
-                .bind(&r.login)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?,
-            };
+                .bind(&r.login))?,
+                };
             count += changed;
         }
         Ok(count)

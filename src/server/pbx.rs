@@ -347,6 +347,22 @@ async fn multipart_fields(parts: Parts, bytes: Bytes) -> Result<Fields, Problem>
     Ok(fields)
 }
 
+/// The appeal a path names (400 if it names none) and the JSON body posted to
+/// it (the extractor's status if malformed), in that order.
+fn appeal_and_body<T>(
+    appeal: &str,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<(AppealKey, T), Problem> {
+    let key: AppealKey = match appeal.parse() {
+        Ok(k) => k,
+        Err(e) => return Err(Problem::field(StatusCode::BAD_REQUEST, "id", e)),
+    };
+    match body {
+        Ok(Json(body)) => Ok((key, body)),
+        Err(e) => Err(Problem::new(e.status(), "malformed request", e.body_text())),
+    }
+}
+
 /// `PATCH /v1/appeals/{id or number}`: the operator's notes on a phone appeal
 /// awaiting them (409 for any other), with `script`, every point of clause 10.5
 /// said (422 naming the missing ones); answered without the identity.
@@ -356,15 +372,9 @@ async fn patch_appeal(
     Path(appeal): Path<String>,
     notes: Result<Json<OperatorNotes>, JsonRejection>,
 ) -> Response {
-    let key: AppealKey = match appeal.parse() {
-        Ok(k) => k,
-        Err(e) => return Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response(),
-    };
-    let notes = match notes {
-        Ok(Json(n)) => n,
-        Err(e) => {
-            return Problem::new(e.status(), "malformed request", e.body_text()).into_response();
-        }
+    let (key, notes) = match appeal_and_body(&appeal, notes) {
+        Ok(both) => both,
+        Err(refused) => return refused.into_response(),
     };
     if notes.is_empty() {
         return Problem::bad_request(
@@ -390,15 +400,9 @@ async fn post_correction(
     Path(appeal): Path<String>,
     correction: Result<Json<Correction>, JsonRejection>,
 ) -> Response {
-    let key: AppealKey = match appeal.parse() {
-        Ok(k) => k,
-        Err(e) => return Problem::field(StatusCode::BAD_REQUEST, "id", e).into_response(),
-    };
-    let correction = match correction {
-        Ok(Json(c)) => c,
-        Err(e) => {
-            return Problem::new(e.status(), "malformed request", e.body_text()).into_response();
-        }
+    let (key, correction) = match appeal_and_body(&appeal, correction) {
+        Ok(both) => both,
+        Err(refused) => return refused.into_response(),
     };
     match notes::correct_details(&app.journal, &key, correction, &actor.actor()).await {
         Ok(appeal) => Json(appeal.redacted()).into_response(),

@@ -11,7 +11,15 @@ use super::FilterArgs;
 use crate::app::App;
 use crate::cli::{Claimed, disclose, disclose_with_key, find_appeal, parse_text};
 use crate::journal::{Appeal, AppealKey};
+use crate::pbx::notes::{Correction, OperatorNotes};
 use crate::rulebook::Action;
+
+crate::appeal_details! {
+    #[arg(long)];
+    /// The details of an appeal `journal record-call` and `journal correct` write.
+    #[derive(Args, Debug)]
+    pub struct DetailArgs {}
+}
 
 // The options of `journal record-call` (its help is the variant's, in
 // `JournalCommand`).
@@ -19,23 +27,8 @@ use crate::rulebook::Action;
 pub struct RecordCallArgs {
     /// Registration number (TL-2026-000042) or id.
     appeal: String,
-    #[arg(long)]
-    name: Option<String>,
-    #[arg(long)]
-    organisation: Option<String>,
-    /// Postal address for the reply.
-    #[arg(long)]
-    postal_address: Option<String>,
-    /// Phone number for feedback.
-    #[arg(long)]
-    phone: Option<String>,
-    #[arg(long)]
-    email: Option<String>,
-    #[arg(long)]
-    subject: Option<String>,
-    /// What the caller reported.
-    #[arg(long)]
-    substance: Option<String>,
+    #[command(flatten)]
+    details: DetailArgs,
     /// A point of the clause-10.5 script the operator said (repeat, or a comma
     /// list); all are required: own_name_and_position, line_scope,
     /// state_secret_warning, disclosure_liability.
@@ -48,22 +41,8 @@ pub struct RecordCallArgs {
 pub struct CorrectArgs {
     /// Registration number (TL-2026-000042) or id.
     appeal: String,
-    #[arg(long)]
-    name: Option<String>,
-    #[arg(long)]
-    organisation: Option<String>,
-    /// Postal address for the reply.
-    #[arg(long)]
-    postal_address: Option<String>,
-    /// Phone number for feedback.
-    #[arg(long)]
-    phone: Option<String>,
-    #[arg(long)]
-    email: Option<String>,
-    #[arg(long)]
-    subject: Option<String>,
-    #[arg(long)]
-    substance: Option<String>,
+    #[command(flatten)]
+    details: DetailArgs,
     /// Why (goes into the audit log; name no value there).
     #[arg(long)]
     reason: String,
@@ -156,28 +135,13 @@ pub(super) async fn record_call(
 ) -> anyhow::Result<()> {
     let RecordCallArgs {
         appeal,
-        name,
-        organisation,
-        postal_address,
-        phone,
-        email,
-        subject,
-        substance,
+        details,
         said,
     } = args;
     let mut out = std::io::stdout().lock();
     let actor = claimed.actor(app, Action::RecordNotes).await?;
     let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
-    let notes = crate::pbx::notes::OperatorNotes {
-        name,
-        organisation,
-        postal_address,
-        phone,
-        email,
-        subject,
-        substance,
-        script: said,
-    };
+    let notes = crate::move_details!(details => OperatorNotes { script: said });
     if notes.is_empty() {
         bail!(
             "give at least one of --name, --organisation, --postal-address, --phone, --email, --subject, --substance"
@@ -197,28 +161,13 @@ pub(super) async fn record_call(
 pub(super) async fn correct(app: &App, claimed: &Claimed, args: CorrectArgs) -> anyhow::Result<()> {
     let CorrectArgs {
         appeal,
-        name,
-        organisation,
-        postal_address,
-        phone,
-        email,
-        subject,
-        substance,
+        details,
         reason,
     } = args;
     let mut out = std::io::stdout().lock();
     let actor = claimed.actor(app, Action::CorrectDetails).await?;
     let key: AppealKey = appeal.parse().map_err(anyhow::Error::msg)?;
-    let correction = crate::pbx::notes::Correction {
-        name,
-        organisation,
-        postal_address,
-        phone,
-        email,
-        subject,
-        substance,
-        reason,
-    };
+    let correction = crate::move_details!(details => Correction { reason });
     let appeal = crate::pbx::notes::correct_details(&app.journal, &key, correction, &actor).await?;
     writeln!(
         out,

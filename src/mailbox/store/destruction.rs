@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::Tx;
+use crate::execute_in;
 use crate::journal::AppealId;
 use crate::on_tx;
+use crate::rows_affected_in;
 
 /// What the mailbox destroyed of an appeal (`destroy_for_appeal_in`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,46 +43,36 @@ pub async fn destroy_for_appeal_in(
     what: Destroy,
     now: DateTime<Utc>,
 ) -> Result<Destroyed, sqlx::Error> {
-    let attachments = on_tx!(tx, conn => sqlx::query(
+    let attachments = rows_affected_in!(tx, sqlx::query(
         "UPDATE mail_attachments SET content = $1, filename = NULL, sealed_filename = NULL \
          WHERE message_pk IN (SELECT id FROM mail_messages WHERE appeal_id = $2 AND destroyed_at IS NULL)",
     )
     .bind(&[] as &[u8])
-    .bind(appeal.0)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let raw = on_tx!(tx, conn => sqlx::query(
+    .bind(appeal.0))?;
+    let raw = rows_affected_in!(tx, sqlx::query(
         "UPDATE mail_messages SET raw = $1, destroyed_at = $2 WHERE appeal_id = $3 AND destroyed_at IS NULL",
     )
     .bind(&[] as &[u8])
     .bind(now)
-    .bind(appeal.0)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(appeal.0))?;
     let mut destroyed = Destroyed {
         messages: raw,
         attachments,
         ack_log: 0,
     };
     if what == Destroy::Whole {
-        let parsed = on_tx!(tx, conn => sqlx::query(
+        let parsed = rows_affected_in!(tx, sqlx::query(
             "UPDATE mail_messages SET from_name = NULL, from_address = NULL, subject = NULL, body_text = NULL, \
              sealed_fields = NULL \
              WHERE appeal_id = $1 AND (from_name IS NOT NULL OR from_address IS NOT NULL \
              OR subject IS NOT NULL OR body_text IS NOT NULL OR sealed_fields IS NOT NULL)",
         )
-        .bind(appeal.0)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .bind(appeal.0))?;
         destroyed.messages = destroyed.messages.max(parsed);
-        destroyed.ack_log = on_tx!(tx, conn => sqlx::query("DELETE FROM mail_ack_log WHERE appeal_id = $1")
-            .bind(appeal.0)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        destroyed.ack_log = rows_affected_in!(
+            tx,
+            sqlx::query("DELETE FROM mail_ack_log WHERE appeal_id = $1").bind(appeal.0)
+        )?;
     }
     Ok(destroyed)
 }
@@ -105,24 +97,18 @@ pub async fn destroy_automatic_in(
     .fetch_all(conn)
     .await)?;
     for id in &ids {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE mail_attachments SET content = $1, filename = NULL, sealed_filename = NULL WHERE message_pk = $2",
         )
         .bind(&[] as &[u8])
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
-        on_tx!(tx, conn => sqlx::query(
+        .bind(id))?;
+        execute_in!(tx, sqlx::query(
             "UPDATE mail_messages SET raw = $1, destroyed_at = $2, from_name = NULL, from_address = NULL, \
              subject = NULL, body_text = NULL, sealed_fields = NULL WHERE id = $3",
         )
         .bind(&[] as &[u8])
         .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(id))?;
     }
     Ok(ids.len() as u64)
 }

@@ -3,6 +3,7 @@
 
 use super::{KEY_ACK_SENDER, KEY_ATTACHMENT_SHA256, MessageFields, StoreError, message_key};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::mailbox::intake::{SOURCE_MESSAGE_ID, SOURCE_SHA256};
 use crate::on_tx;
 use crate::sealing::keys::Rotation;
@@ -74,12 +75,12 @@ pub async fn seal_existing_in(tx: &mut Tx, sealer: &Sealer) -> Result<u64, Store
         .fetch_all(conn)
         .await)?;
         for plain in senders {
-            on_tx!(tx, conn => sqlx::query("UPDATE mail_ack_log SET sender_hash = $1 WHERE sender_hash = $2")
-                .bind(message_key(sealer, KEY_ACK_SENDER, &plain))
-                .bind(&plain)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+            execute_in!(
+                tx,
+                sqlx::query("UPDATE mail_ack_log SET sender_hash = $1 WHERE sender_hash = $2")
+                    .bind(message_key(sealer, KEY_ACK_SENDER, &plain))
+                    .bind(&plain)
+            )?;
         }
     }
     Ok(sealed)
@@ -105,7 +106,7 @@ async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<
         (s.bytes, s.generation)
     };
     let sealed_fields = fields.seal(sealer)?;
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "UPDATE mail_messages SET raw = $1, sealed_fields = $2, generation = $3, message_id = $4, sha256 = $5, \
          from_name = NULL, from_address = NULL, subject = NULL, body_text = NULL, notes = NULL WHERE id = $6",
     )
@@ -114,10 +115,7 @@ async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<
     .bind(generation)
     .bind(row.message_id.as_deref().map(|id| message_key(sealer, SOURCE_MESSAGE_ID, id)))
     .bind(message_key(sealer, SOURCE_SHA256, &row.sha256))
-    .bind(row.id)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(row.id))?;
     let refs: Vec<(String, String)> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT kind, key FROM mail_refs WHERE message_pk = $1 AND kind IN ($2, $3)",
     )
@@ -127,13 +125,13 @@ async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<
     .fetch_all(conn)
     .await)?;
     for (kind, key) in refs {
-        on_tx!(tx, conn => sqlx::query("UPDATE mail_refs SET key = $1 WHERE kind = $2 AND key = $3")
-            .bind(message_key(sealer, &kind, &key))
-            .bind(&kind)
-            .bind(&key)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+        execute_in!(
+            tx,
+            sqlx::query("UPDATE mail_refs SET key = $1 WHERE kind = $2 AND key = $3")
+                .bind(message_key(sealer, &kind, &key))
+                .bind(&kind)
+                .bind(&key)
+        )?;
     }
     let attachments: Vec<(i64, Option<String>, String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
         "SELECT id, filename, sha256, content FROM mail_attachments WHERE message_pk = $1",
@@ -151,16 +149,13 @@ async fn seal_message_in(tx: &mut Tx, sealer: &Sealer, row: PlainRow) -> Result<
             Some(name) => sealer.seal(name.as_bytes())?.map(|s| s.bytes),
             None => None,
         };
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE mail_attachments SET content = $1, sealed_filename = $2, filename = NULL, sha256 = $3 WHERE id = $4",
         )
         .bind(&content)
         .bind(&sealed_filename)
         .bind(message_key(sealer, KEY_ATTACHMENT_SHA256, &sha256))
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(id))?;
     }
     Ok(())
 }
@@ -201,16 +196,13 @@ pub async fn reseal_in(
             };
             let raw = if raw.is_empty() { raw } else { reseal(&raw)? };
             let sealed_fields = sealed_fields.as_deref().map(reseal).transpose()?;
-            on_tx!(tx, conn => sqlx::query(
+            execute_in!(tx, sqlx::query(
                 "UPDATE mail_messages SET raw = $1, sealed_fields = $2, generation = $3 WHERE id = $4",
             )
             .bind(&raw)
             .bind(&sealed_fields)
             .bind(generation)
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|_| ()))?;
+            .bind(id))?;
             let attachments: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = on_tx!(tx, conn => sqlx::query_as(
                 "SELECT id, content, sealed_filename FROM mail_attachments WHERE message_pk = $1",
             )
@@ -224,15 +216,12 @@ pub async fn reseal_in(
                     reseal(&content)?
                 };
                 let sealed_filename = sealed_filename.as_deref().map(reseal).transpose()?;
-                on_tx!(tx, conn => sqlx::query(
+                execute_in!(tx, sqlx::query(
                     "UPDATE mail_attachments SET content = $1, sealed_filename = $2 WHERE id = $3",
                 )
                 .bind(&content)
                 .bind(&sealed_filename)
-                .bind(attachment)
-                .execute(conn)
-                .await
-                .map(|_| ()))?;
+                .bind(attachment))?;
             }
             resealed += 1;
         }

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 
 use super::{intake_key, intake_open, intake_seal, office_seal};
 use crate::db::{Db, Tx};
+use crate::execute_in;
 use crate::pbx::error::PbxError;
 use crate::pbx::formats::CtiEvent;
+use crate::rows_affected_in;
 use crate::sealing::{SealError, Sealer};
 use crate::{on_db, on_tx};
 
@@ -131,7 +133,7 @@ pub async fn insert_cti_event_in(
     };
     let [caller, called, answered_by] = plain;
     let [caller_sealed, called_sealed, answered_by_sealed] = sealed;
-    let affected = on_tx!(tx, conn => sqlx::query(
+    let affected = rows_affected_in!(tx, sqlx::query(
         "INSERT INTO pbx_cti_events (source, call_id, event, caller, called, cause, answered_by, received_at, response_body, \
          caller_sealed, called_sealed, answered_by_sealed, sealed_to) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (source, call_id, event) DO NOTHING",
@@ -148,10 +150,7 @@ pub async fn insert_cti_event_in(
     .bind(caller_sealed)
     .bind(called_sealed)
     .bind(answered_by_sealed)
-    .bind(sealed_to)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(sealed_to))?;
     Ok(affected == 1)
 }
 
@@ -187,7 +186,7 @@ pub async fn hand_over_cti_numbers_in(
         };
         let (caller, called, answered_by) =
             (reseal(caller)?, reseal(called)?, reseal(answered_by)?);
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE pbx_cti_events SET caller_sealed = $1, called_sealed = $2, answered_by_sealed = $3, \
              sealed_to = 'office' WHERE source = $4 AND call_id = $5 AND event = $6",
         )
@@ -196,10 +195,7 @@ pub async fn hand_over_cti_numbers_in(
         .bind(answered_by)
         .bind(source)
         .bind(call_id)
-        .bind(&event)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&event))?;
         resealed += 1;
     }
     Ok(resealed)

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{Db, Tx};
+use crate::rows_affected_in;
 use crate::{on_db, on_tx};
 
 /// What the telephone channel destroyed (`destroy_for_appeal_in`, `forget_missed_callers_in`).
@@ -89,7 +90,7 @@ pub async fn forget_missed_callers_in(
         destroyed.recordings += destroy_recording_in(tx, source, call_id, now).await?;
     }
     // CTI events of calls that never reached the call log (rung, never hung up).
-    destroyed.cti_events += on_tx!(tx, conn => sqlx::query(
+    destroyed.cti_events += rows_affected_in!(tx, sqlx::query(
         "UPDATE pbx_cti_events SET caller = NULL, caller_sealed = NULL WHERE (source, call_id, event) IN \
          (SELECT source, call_id, event FROM pbx_cti_events e \
           WHERE (e.caller IS NOT NULL OR e.caller_sealed IS NOT NULL) AND e.received_at < $1 \
@@ -97,10 +98,7 @@ pub async fn forget_missed_callers_in(
           ORDER BY e.received_at LIMIT $2)",
     )
     .bind(before)
-    .bind(limit)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .bind(limit))?;
     Ok(destroyed)
 }
 
@@ -111,25 +109,25 @@ async fn forget_caller_in(
     source: &str,
     call_id: &str,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let calls = on_tx!(tx, conn => sqlx::query(
-        "UPDATE pbx_calls SET caller = NULL, caller_raw = NULL, caller_sealed = NULL \
+    let calls = rows_affected_in!(
+        tx,
+        sqlx::query(
+            "UPDATE pbx_calls SET caller = NULL, caller_raw = NULL, caller_sealed = NULL \
          WHERE source = $1 AND call_id = $2 \
          AND (caller IS NOT NULL OR caller_raw IS NOT NULL OR caller_sealed IS NOT NULL)",
-    )
-    .bind(source)
-    .bind(call_id)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let cti_events = on_tx!(tx, conn => sqlx::query(
-        "UPDATE pbx_cti_events SET caller = NULL, caller_sealed = NULL \
+        )
+        .bind(source)
+        .bind(call_id)
+    )?;
+    let cti_events = rows_affected_in!(
+        tx,
+        sqlx::query(
+            "UPDATE pbx_cti_events SET caller = NULL, caller_sealed = NULL \
          WHERE source = $1 AND call_id = $2 AND (caller IS NOT NULL OR caller_sealed IS NOT NULL)",
-    )
-    .bind(source)
-    .bind(call_id)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(source)
+        .bind(call_id)
+    )?;
     Ok((calls, cti_events))
 }
 
@@ -142,7 +140,7 @@ async fn destroy_recording_in(
     call_id: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(
+    rows_affected_in!(tx, sqlx::query(
         "UPDATE pbx_recordings SET destroyed_at = $1, file_removed = (sha256 IS NULL), url = NULL, \
          url_sealed = NULL, file_name = NULL, file_name_sealed = NULL, last_error = NULL, next_attempt_at = NULL, \
          state = CASE WHEN state = 'pending' THEN 'failed' ELSE state END \
@@ -150,10 +148,7 @@ async fn destroy_recording_in(
     )
     .bind(now)
     .bind(source)
-    .bind(call_id)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))
+    .bind(call_id))
 }
 
 /// What `forget_missed_callers_in`, run until it finds nothing, would destroy

@@ -8,7 +8,8 @@ use super::{intake_key, intake_open, intake_seal, office_seal};
 use crate::db::{Db, Tx};
 use crate::pbx::error::PbxError;
 use crate::sealing::Sealer;
-use crate::{on_db, on_tx, on_write};
+use crate::{execute_alone, execute_in};
+use crate::{on_db, on_write};
 
 /// Where a call's recording stands.
 pub enum RecordingRow<'a> {
@@ -78,7 +79,7 @@ pub async fn insert_recording_in(
     } else {
         (url, None, file_name, None)
     };
-    on_tx!(tx, conn => sqlx::query(
+    execute_in!(tx, sqlx::query(
         "INSERT INTO pbx_recordings (source, call_id, url, file_name, state, sha256, size_bytes, next_attempt_at, stored_at, \
          url_sealed, file_name_sealed, file_generation) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (source, call_id) DO NOTHING",
@@ -94,10 +95,7 @@ pub async fn insert_recording_in(
     .bind(stored)
     .bind(url_sealed)
     .bind(file_name_sealed)
-    .bind(generation)
-    .execute(conn)
-    .await
-    .map(|_| ()))?;
+    .bind(generation))?;
     Ok(())
 }
 
@@ -177,7 +175,7 @@ pub async fn download_stored(
     generation: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    on_write!(db, conn => sqlx::query(
+    execute_alone!(db, sqlx::query(
         "UPDATE pbx_recordings SET state = 'stored', sha256 = $1, size_bytes = $2, stored_at = $3, \
          attempts = attempts + 1, next_attempt_at = NULL, last_error = NULL, file_generation = $6, \
          url = CASE WHEN $7 THEN NULL ELSE url END, url_sealed = NULL \
@@ -189,10 +187,7 @@ pub async fn download_stored(
     .bind(&d.source)
     .bind(&d.call_id)
     .bind(generation)
-    .bind(generation.is_some())
-    .execute(conn)
-    .await
-    .map(|_| ()))
+    .bind(generation.is_some()))
 }
 
 /// Records a failed attempt: retried at `next`, or given up when `next` is `None`.
@@ -203,7 +198,7 @@ pub async fn download_failed(
     next: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     let state = if next.is_some() { "pending" } else { "failed" };
-    on_write!(db, conn => sqlx::query(
+    execute_alone!(db, sqlx::query(
         "UPDATE pbx_recordings SET state = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3 \
          WHERE source = $4 AND call_id = $5 AND destroyed_at IS NULL",
     )
@@ -211,10 +206,7 @@ pub async fn download_failed(
     .bind(next)
     .bind(error)
     .bind(&d.source)
-    .bind(&d.call_id)
-    .execute(conn)
-    .await
-    .map(|_| ()))
+    .bind(&d.call_id))
 }
 
 /// A destroyed recording whose file is still to be removed.
@@ -251,14 +243,14 @@ pub async fn content_still_kept(db: &Db, sha256: &str) -> Result<bool, sqlx::Err
 
 /// Records that a destroyed recording's file is gone.
 pub async fn file_removed(db: &Db, f: &FileToRemove) -> Result<(), sqlx::Error> {
-    on_write!(db, conn => sqlx::query(
-        "UPDATE pbx_recordings SET file_removed = TRUE WHERE source = $1 AND call_id = $2",
+    execute_alone!(
+        db,
+        sqlx::query(
+            "UPDATE pbx_recordings SET file_removed = TRUE WHERE source = $1 AND call_id = $2",
+        )
+        .bind(&f.source)
+        .bind(&f.call_id)
     )
-    .bind(&f.source)
-    .bind(&f.call_id)
-    .execute(conn)
-    .await
-    .map(|_| ()))
 }
 
 /// A stored recording's file: its name (SHA-256, or keyed hash when sealed) and
@@ -328,14 +320,14 @@ pub async fn unsealed_files(db: &Db) -> Result<Vec<(String, String, String)>, sq
 
 /// Records that a replaced plain file is erased.
 pub async fn unsealed_file_erased(db: &Db, source: &str, call_id: &str) -> Result<(), sqlx::Error> {
-    on_write!(db, conn => sqlx::query(
-        "UPDATE pbx_recordings SET unsealed_file = NULL WHERE source = $1 AND call_id = $2",
+    execute_alone!(
+        db,
+        sqlx::query(
+            "UPDATE pbx_recordings SET unsealed_file = NULL WHERE source = $1 AND call_id = $2",
+        )
+        .bind(source)
+        .bind(call_id)
     )
-    .bind(source)
-    .bind(call_id)
-    .execute(conn)
-    .await
-    .map(|_| ()))
 }
 
 /// Sealed recording files of a generation of the office key older than

@@ -4,6 +4,7 @@
 
 use super::{CallColumns, hand_over_cti_numbers_in, intake_key, intake_seal, office_seal};
 use crate::db::Tx;
+use crate::execute_in;
 use crate::on_tx;
 use crate::pbx::error::PbxError;
 use crate::sealing::keys::Rotation;
@@ -118,17 +119,14 @@ pub async fn seal_existing_by_table_in(
             "stored" => None,
             _ => intake_seal(key, url.as_deref())?,
         };
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE pbx_recordings SET url = NULL, file_name = NULL, url_sealed = $1, file_name_sealed = $2 \
              WHERE source = $3 AND call_id = $4",
         )
         .bind(url_sealed)
         .bind(office_seal(sealer, file_name.as_deref())?.map(|(_, b)| b))
         .bind(&source)
-        .bind(&call_id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&call_id))?;
         done.recordings += 1;
     }
     Ok(done)
@@ -229,15 +227,12 @@ pub async fn reseal_by_table_in(
     .fetch_all(conn)
     .await)?;
     for (source, call_id, name) in names {
-        on_tx!(tx, conn => sqlx::query(
+        execute_in!(tx, sqlx::query(
             "UPDATE pbx_recordings SET file_name_sealed = $1 WHERE source = $2 AND call_id = $3",
         )
         .bind(reseal(Some(name))?)
         .bind(&source)
-        .bind(&call_id)
-        .execute(conn)
-        .await
-        .map(|_| ()))?;
+        .bind(&call_id))?;
         done.recordings += 1;
     }
     Ok(done)
@@ -274,16 +269,16 @@ async fn write_call_in(
     source: &str,
     call_id: &str,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(caller)
-        .bind(called)
-        .bind(extension)
-        .bind(generation)
-        .bind(source)
-        .bind(call_id)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query(sql)
+            .bind(caller)
+            .bind(called)
+            .bind(extension)
+            .bind(generation)
+            .bind(source)
+            .bind(call_id)
+    )
 }
 
 /// Writes a CTI event's sealed numbers (caller, called, answered by) with `sql`
@@ -294,14 +289,14 @@ async fn write_event_in(
     [caller, called, answered_by]: [Option<Vec<u8>>; 3],
     [source, call_id, event]: [&str; 3],
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, conn => sqlx::query(sql)
-        .bind(caller)
-        .bind(called)
-        .bind(answered_by)
-        .bind(source)
-        .bind(call_id)
-        .bind(event)
-        .execute(conn)
-        .await
-        .map(|_| ()))
+    execute_in!(
+        tx,
+        sqlx::query(sql)
+            .bind(caller)
+            .bind(called)
+            .bind(answered_by)
+            .bind(source)
+            .bind(call_id)
+            .bind(event)
+    )
 }

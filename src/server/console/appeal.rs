@@ -14,7 +14,9 @@ use serde::Deserialize;
 use super::i18n::{Msg, local, t};
 use super::*;
 use crate::app::App;
+use crate::journal::sealed::Confidential;
 use crate::journal::{Appeal, AppealId};
+use crate::pbx::notes::Correction;
 use crate::server::problem::Problem;
 
 #[derive(Deserialize)]
@@ -34,25 +36,14 @@ pub(super) async fn appeal_page(
         Some(_) => Some(t(session.lang, Msg::Recorded)),
         None => None,
     };
-    appeal_view(&app, &session, id, None, notice, StatusCode::OK).await
+    appeal_view(&app, &session, id, None, notice, StatusCode::OK, None).await
 }
 
 /// An appeal's page: what may be plain, the suggestion, the history; with
-/// `revealed`, the reporter and the text too (after the disclosure is recorded).
+/// `revealed`, the reporter and the text too (after the disclosure is recorded);
+/// with `correcting`, the correction form holding what was typed and the field
+/// refused instead of the current values.
 pub(super) async fn appeal_view(
-    app: &App,
-    session: &LoggedIn,
-    id: i64,
-    revealed: Option<Appeal>,
-    notice: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    appeal_view_correcting(app, session, id, revealed, notice, status, None).await
-}
-
-/// `appeal_view`, the correction form holding `correcting` (what was typed and
-/// the field refused) instead of the current values.
-async fn appeal_view_correcting(
     app: &App,
     session: &LoggedIn,
     id: i64,
@@ -195,7 +186,7 @@ pub(super) async fn refused(
     why: &str,
     status: StatusCode,
 ) -> Response {
-    appeal_view(app, session, id, None, Some(why), status).await
+    appeal_view(app, session, id, None, Some(why), status, None).await
 }
 
 /// A domain error of a form on the appeal's page, as the one mapping
@@ -224,7 +215,7 @@ pub(super) async fn reveal(
     Posted { session, .. }: Posted<rule::Reveal>,
 ) -> Answer {
     let open = opened(&app, &session, id, "console").await?;
-    Ok(appeal_view(&app, &session, id, Some(open), None, StatusCode::OK).await)
+    Ok(appeal_view(&app, &session, id, Some(open), None, StatusCode::OK, None).await)
 }
 
 /// Appeal `id` for a read of its identity or text: refused (the page saying
@@ -313,55 +304,33 @@ pub(super) async fn classify(
     }
 }
 
-/// The correction form: the current values (or what was typed), the reason. A
-/// field not posted is not corrected.
-#[derive(Default, Deserialize)]
-pub(super) struct CorrectForm {
-    name: Option<String>,
-    organisation: Option<String>,
-    postal_address: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    subject: Option<String>,
-    substance: Option<String>,
-    #[serde(default)]
-    reason: String,
+crate::appeal_details! {
+    ;
+    /// The correction form: the current values (or what was typed), the reason. A
+    /// field not posted is not corrected.
+    #[derive(Default, Deserialize)]
+    pub(super) struct CorrectForm {
+        #[serde(default)]
+        pub reason: String,
+    }
 }
 
 impl CorrectForm {
     /// The form holding an opened appeal's current values.
     fn of(open: &Appeal) -> Self {
-        let v = |f: &Option<String>| Some(f.clone().unwrap_or_default());
-        let r = &open.reporter;
-        Self {
-            name: v(&r.name),
-            organisation: v(&r.organisation),
-            postal_address: v(&r.postal_address),
-            phone: v(&r.phone),
-            email: v(&r.email),
-            subject: v(&open.subject),
-            substance: v(&open.substance),
-            reason: String::new(),
-        }
+        crate::move_details!(Confidential::every_field_of(open) => Self { reason: String::new() })
     }
 
     /// The correction of the fields posted that differ from `open`'s (trimmed).
-    fn changes(&self, open: &Appeal) -> crate::pbx::notes::Correction {
+    fn changes(&self, open: &Appeal) -> Correction {
         let current = Self::of(open);
         let changed = |typed: &Option<String>, now: &Option<String>| {
             let typed = typed.as_deref()?.trim();
             (typed != now.as_deref().unwrap_or_default().trim()).then(|| typed.to_owned())
         };
-        crate::pbx::notes::Correction {
-            name: changed(&self.name, &current.name),
-            organisation: changed(&self.organisation, &current.organisation),
-            postal_address: changed(&self.postal_address, &current.postal_address),
-            phone: changed(&self.phone, &current.phone),
-            email: changed(&self.email, &current.email),
-            subject: changed(&self.subject, &current.subject),
-            substance: changed(&self.substance, &current.substance),
+        crate::zip_details!(self, current, changed => Correction {
             reason: self.reason.clone(),
-        }
+        })
     }
 }
 
@@ -417,7 +386,7 @@ pub(super) async fn correct(
         let form = &form;
         async move {
             let bad_field = bad;
-            appeal_view_correcting(
+            appeal_view(
                 app,
                 session,
                 id,

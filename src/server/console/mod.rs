@@ -310,6 +310,22 @@ fn date_field(
     }
 }
 
+/// The pages the header links to, each shown to those who may take its action.
+const NAV: [(Action, &str, Msg); 8] = [
+    (Action::OperatorQueue, "/console/queue", Msg::Queue),
+    (Action::ReadJournal, "/console/journal", Msg::Journal),
+    (Action::ReadCases, "/console/deadlines", Msg::Deadlines),
+    (Action::DirectorAlerts, "/console/alerts", Msg::Alerts),
+    (
+        Action::Investigations,
+        "/console/investigations",
+        Msg::Investigations,
+    ),
+    (Action::ReadOutbox, "/console/outbox", Msg::Outbox),
+    (Action::Audit, "/console/audit", Msg::Audit),
+    (Action::ReadReport, "/console/report", Msg::Report),
+];
+
 /// The page around every view: the header with the person's pages and log-out.
 fn page(lang: Lang, title: &str, session: Option<&LoggedIn>, body: Markup) -> Markup {
     html! {
@@ -326,29 +342,10 @@ fn page(lang: Lang, title: &str, session: Option<&LoggedIn>, body: Markup) -> Ma
                     span.brand { "Senim" }
                     @if let Some(s) = session {
                         nav {
-                            @if s.may(Action::OperatorQueue) {
-                                a href="/console/queue" { (t(lang, Msg::Queue)) }
-                            }
-                            @if s.may(Action::ReadJournal) {
-                                a href="/console/journal" { (t(lang, Msg::Journal)) }
-                            }
-                            @if s.may(Action::ReadCases) {
-                                a href="/console/deadlines" { (t(lang, Msg::Deadlines)) }
-                            }
-                            @if s.may(Action::DirectorAlerts) {
-                                a href="/console/alerts" { (t(lang, Msg::Alerts)) }
-                            }
-                            @if s.may(Action::Investigations) {
-                                a href="/console/investigations" { (t(lang, Msg::Investigations)) }
-                            }
-                            @if s.may(Action::ReadOutbox) {
-                                a href="/console/outbox" { (t(lang, Msg::Outbox)) }
-                            }
-                            @if s.may(Action::Audit) {
-                                a href="/console/audit" { (t(lang, Msg::Audit)) }
-                            }
-                            @if s.may(Action::ReadReport) {
-                                a href="/console/report" { (t(lang, Msg::Report)) }
+                            @for (action, href, label) in NAV {
+                                @if s.may(action) {
+                                    a href=(href) { (t(lang, label)) }
+                                }
                             }
                         }
                         span.who {
