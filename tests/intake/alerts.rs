@@ -23,19 +23,17 @@ use senim::journal::{Appeal, Category, Channel, Journal, NewAppeal, Reporter, So
 use senim::outbox::sender::Sender;
 use senim::outbox::{Mail, MailKind, MailState, Outbox};
 use serde_json::Value;
+use support::console::{DIRECTOR, SMTP_PASSWORD, SMTP_USER};
 use support::database::{Backend, TestDb};
 use support::on_both_backends;
 use support::scene::new_appeal;
 use support::smtp::{ReceivedMail, SmtpMode, SmtpOptions, SmtpServer};
 use support::time::{astana, date};
 
-const DIRECTOR: &str = "director@kazstandard.kz";
 const DEPUTY: &str = "deputy@kazstandard.kz";
 const AUTHORITY: &str = "duty@anticorruption.gov.kz";
 const MANAGER: &str = "compliance@kazstandard.kz";
 const UNIT: &str = "hr@kazstandard.kz";
-const SMTP_USER: &str = "senim";
-const SMTP_PASSWORD: &str = "correct horse battery";
 
 /// Registers a test appeal (by `test`, keyed `key`) in `journal`.
 async fn register_in(
@@ -1359,13 +1357,9 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let extra = format!(
-        "[[api.managers]]\nname = \"aigul\"\ntoken = \"{TOKEN}\"\n\n\
-         [smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"starttls\"\nusername = \"{SMTP_USER}\"\n\
-         password = \"{SMTP_PASSWORD}\"\nca_file = \"{}\"\nfrom = \"senim@kazstandard.kz\"\n\
-         retry_initial_seconds = 1\nretry_max_seconds = 1\npoll_seconds = 1\n\n\
-         [alerts]\ndirector = [\"{DIRECTOR}\"]\n",
-        smtp.port(),
-        smtp.ca_pem_path().display()
+        "{}{}",
+        support::scene::manager_toml("aigul", TOKEN),
+        support::console::config(Some(&smtp))
     );
     let daemon = support::senim::Daemon::start(dir.path(), &db.url, &extra);
     let http = reqwest::Client::new();
@@ -1387,16 +1381,16 @@ async fn senim_killed_with_mail_in_the_outbox_delivers_it_once_after_restart() {
     );
     // The sender tries and fails while the server is down.
     let outbox = Outbox::new(db.db.clone(), senim::sealing::Sealer::off());
-    let mut tried = false;
-    for _ in 0..100 {
-        let list = outbox.list(None, 5).await.unwrap();
-        if list.len() == 1 && list[0].attempts >= 1 {
-            tried = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(tried, "the sender never tried: {}", daemon.logs());
+    support::eventually::eventually(
+        Duration::from_secs(10),
+        "the sender to try while the server is down",
+        async || {
+            let list = outbox.list(None, 5).await.unwrap();
+            let tried = list.len() == 1 && list[0].attempts >= 1;
+            support::eventually::ok_if(tried, support::eventually::Raw(daemon.logs()))
+        },
+    )
+    .await;
     let ready: Value = http
         .get(daemon.metrics_url("/readyz"))
         .send()

@@ -470,16 +470,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// Waits up to 10 s for `path`, doing `meanwhile` between looks.
-fn wait_for_file_while(path: &Path, meanwhile: impl Fn()) -> bool {
-    for _ in 0..200 {
-        if path.exists() {
-            return true;
-        }
-        meanwhile();
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
+/// Waits up to 10 s for `path`, doing `meanwhile` between looks; on time-out
+/// shows the daemon's `logs`.
+fn wait_for_file_while(path: &Path, meanwhile: impl Fn(), logs: impl Fn() -> String) {
+    support::eventually::eventually_blocking(
+        Duration::from_secs(10),
+        "the recording's file",
+        || {
+            if path.exists() {
+                return Ok(());
+            }
+            meanwhile();
+            Err(support::eventually::Raw(logs()))
+        },
+    );
 }
 
 /// SIGTERM stops every background task of the channel, the recording downloader
@@ -569,11 +573,7 @@ async fn the_recording_downloader_ignores_proxies_in_the_environment() {
         .join("data/recordings")
         .join(&hash[..2])
         .join(&hash);
-    assert!(
-        wait_for_file_while(&stored, || {}),
-        "recording not downloaded from the PBX:\n{}",
-        d.logs()
-    );
+    wait_for_file_while(&stored, || {}, || d.logs());
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     assert_eq!(proxied.load(Ordering::SeqCst), 0, "the proxy was asked");
     d.terminate();
@@ -611,11 +611,8 @@ async fn recordings_by_url_are_retried_and_uploads_are_stored_by_hash() {
         .join(&hash[..2])
         .join(&hash);
     // The retries are due by the daemon's clock: the test moves it on.
-    assert!(
-        wait_for_file_while(&stored, || d.clock.advance(chrono::Duration::seconds(1))),
-        "recording not downloaded:\n{}",
-        d.logs()
-    );
+    let advance = || d.clock.advance(chrono::Duration::seconds(1));
+    wait_for_file_while(&stored, advance, || d.logs());
     assert!(hits.load(Ordering::SeqCst) >= 3);
     assert_eq!(std::fs::read(&stored).unwrap(), AUDIO);
 
@@ -1838,15 +1835,18 @@ async fn an_answered_cti_call_never_hung_up_is_registered_once() {
     let later = "2026-11-26T14:30:00+05:00";
     let a = restart_at(dir1.path(), config1.clone(), port1, later);
     let b = start_at(dir2.path(), &db.url, &config(), later);
-    let mut list = appeals(&a);
-    for _ in 0..300 {
-        if list.len() == 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        list = appeals(&a);
-    }
-    assert_eq!(list.len(), 2, "{list:?}\n{}", a.logs());
+    let list = support::eventually::eventually_blocking(
+        Duration::from_secs(30),
+        "the two unfinished calls registered by the sweep",
+        || {
+            let list = appeals(&a);
+            if list.len() == 2 {
+                Ok(list)
+            } else {
+                Err(support::eventually::Raw(format!("{list:?}\n{}", a.logs())))
+            }
+        },
+    );
     let u1 = list
         .iter()
         .find(|x| x["subject"].as_str().unwrap_or("").contains("no hangup"))

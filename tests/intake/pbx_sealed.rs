@@ -406,22 +406,20 @@ async fn phone_calls_are_sealed_at_rest_and_still_work(database_url: &str) {
         1,
         "the pending URL is sealed"
     );
-    let mut stored = false;
-    for _ in 0..200 {
-        if count(
-            &d,
-            "SELECT COUNT(*) FROM pbx_recordings WHERE call_id = 's-rec' AND state = 'stored'",
-        )
-        .await
-            == 1
-        {
-            stored = true;
-            break;
-        }
-        d.clock.advance(chrono::Duration::seconds(1));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(stored, "recording not downloaded:\n{}", d.logs());
+    support::eventually::eventually(
+        Duration::from_secs(20),
+        "the recording downloaded",
+        async || {
+            let stored =
+                "SELECT COUNT(*) FROM pbx_recordings WHERE call_id = 's-rec' AND state = 'stored'";
+            if count(&d, stored).await == 1 {
+                return Ok(());
+            }
+            d.clock.advance(chrono::Duration::seconds(1));
+            Err(support::eventually::Raw(d.logs()))
+        },
+    )
+    .await;
     assert!(hits.load(Ordering::SeqCst) >= 1);
     assert_eq!(
         count(&d, "SELECT COUNT(*) FROM pbx_recordings WHERE call_id = 's-rec' AND url IS NULL AND url_sealed IS NULL AND file_generation = 1").await,

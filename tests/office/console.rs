@@ -56,22 +56,21 @@ async fn the_operator_completes_a_call_with_the_keyboard_and_the_auditor_sees_no
     // A call answered and hung up: the PBX posts it, and it appears in the
     // open queue by itself (server-sent events), without a reload.
     let number = answered_call(&d, "1765863600.1").await;
-    let mut live = false;
-    for _ in 0..100 {
-        let rows = operator
-            .find(Locator::Id("queue-rows"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if rows.contains(&number) {
-            live = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(live, "the call never appeared in the open queue");
+    support::eventually::eventually(
+        Duration::from_secs(10),
+        "the call in the open queue",
+        async || {
+            let rows = operator
+                .find(Locator::Id("queue-rows"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            support::eventually::ok_if(rows.contains(&number), rows)
+        },
+    )
+    .await;
     assert!(
         operator
             .current_url()

@@ -245,21 +245,22 @@ async fn a_manager_reads_the_mail_attachments_and_recording_of_a_revealed_appeal
     )
     .await
     .unwrap();
-    let mut duration = Value::Null;
-    for _ in 0..100 {
-        duration = desk
-            .execute(
-                "const a = document.querySelector('audio'); \
-                 return a.readyState >= 1 ? a.duration : (a.error ? 'error ' + a.error.code : null);",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if !duration.is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let duration = support::eventually::eventually(
+        Duration::from_secs(10),
+        "the player to read the recording's length",
+        async || {
+            let duration = desk
+                .execute(
+                    "const a = document.querySelector('audio'); \
+                     return a.readyState >= 1 ? a.duration : (a.error ? 'error ' + a.error.code : null);",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if duration.is_null() { Err(duration) } else { Ok(duration) }
+        },
+    )
+    .await;
     let seconds = duration.as_f64().unwrap_or(-1.0);
     assert!(
         (seconds - 2.5).abs() < 0.05,

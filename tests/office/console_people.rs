@@ -493,15 +493,11 @@ async fn a_refused_mail_is_tried_again_from_the_outbox_and_delivered() {
             .any(|m| m.rcpt_to.iter().any(|r| r == DIRECTOR) && m.data_str().contains(&number)),
         "{mails:?}"
     );
-    let mut sent = serde_json::Value::Null;
-    for _ in 0..100 {
-        sent = outbox_row(&config, id);
-        if sent["state"] == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(sent["state"], "sent", "{sent}");
+    support::eventually::eventually(Duration::from_secs(10), "the alert sent", async || {
+        let sent = outbox_row(&config, id);
+        support::eventually::ok_if(sent["state"] == "sent", sent)
+    })
+    .await;
     let page = outbox("?state=sent").await;
     assert!(
         page.contains("corruption_alert") && page.contains(&number) && !page.contains("/retry\""),

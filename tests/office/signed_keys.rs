@@ -214,34 +214,31 @@ async fn a_swapped_office_key(backend: Backend) {
 
 on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_swapped_office_key => a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_sqlite, a_swapped_office_key_is_never_sealed_to_and_verify_reports_it_postgres);
 
-/// The office key made, the Director enrolled and its reader; `marat`, a
-/// manager, exists but has no key. Returns the configuration, its port, the
-/// Director, the manager and the Director's passphrase file.
-fn sealed_office(dir: &Path) -> (PathBuf, u16, Person, Person, PathBuf) {
+/// The office key made (`keys`), the Director `dana` enrolled and its reader
+/// (her passphrase's file: `pass`); `marat`, a manager, exists but has no key.
+struct Office {
+    config: PathBuf,
+    port: u16,
+    dana: Person,
+    marat: Person,
+    pass: PathBuf,
+    keys: Keys,
+}
+
+fn sealed_office(dir: &Path) -> Office {
     let (config, port) = configured(dir, "");
     let dana = console_person(&config, dir, "dana", &["director"]);
     let marat = console_person(&config, dir, "marat", &["manager"]);
-    let pass = Keys::init_with_env(&config, dir, &dana, &[("TEST_SENIM_CLOCK_START", CLOCK)])
-        .reader(&dana, "the long passphrase of dana");
-    (config, port, dana, marat, pass)
-}
-
-/// `keys add-reader LOGIN` by the Director with the escrow key `sealed_office`
-/// wrote.
-fn add_reader(config: &Path, dir: &Path, director: &Person, login: &str) -> Output {
-    let escrow = dir.join("escrow.key");
-    cli(
+    let keys = Keys::init_with_env(&config, dir, &dana, &[("TEST_SENIM_CLOCK_START", CLOCK)]);
+    let pass = keys.reader(&dana, "the long passphrase of dana");
+    Office {
         config,
-        director,
-        None,
-        &[
-            "keys",
-            "add-reader",
-            login,
-            "--escrow-key-file",
-            escrow.to_str().unwrap(),
-        ],
-    )
+        port,
+        dana,
+        marat,
+        pass,
+        keys,
+    }
 }
 
 /// The administrator plants a key of theirs for `login` (with a grant of the
@@ -268,7 +265,13 @@ async fn plant_key(url: &str, login: &str, attacker: &age::x25519::Identity, gra
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_reader_key_fails_the_rotation_naming_the_login_and_gets_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, _, dana, _, pass) = sealed_office(dir.path());
+    let Office {
+        config,
+        dana,
+        pass,
+        keys,
+        ..
+    } = sealed_office(dir.path());
     let url = sqlite_url(dir.path());
     let attacker = age::x25519::Identity::generate();
     plant_key(&url, "marat", &attacker, true).await;
@@ -287,7 +290,7 @@ async fn a_planted_reader_key_fails_the_rotation_naming_the_login_and_gets_nothi
 
     // A planted key without a grant is not granted either: add-reader refuses.
     sql(&url, "DELETE FROM key_grants WHERE login = 'marat'", &[]).await;
-    let out = add_reader(&config, dir.path(), &dana, "marat");
+    let out = keys.add_reader("marat");
     assert!(
         !out.status.success() && text(&out).contains("person_keys login marat"),
         "{}",
@@ -306,7 +309,9 @@ async fn a_planted_reader_key_fails_the_rotation_naming_the_login_and_gets_nothi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_investigation_files_key_is_not_wrapped_to_a_planted_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, port, dana, _, _) = sealed_office(dir.path());
+    let Office {
+        config, port, dana, ..
+    } = sealed_office(dir.path());
     person(&config, "aset", &["operator"]);
     let url = sqlite_url(dir.path());
     let d = start(dir.path(), &config, port);
@@ -439,10 +444,17 @@ async fn an_edited_persons_row_is_refused_at_the_token_and_the_console_and_verif
 #[test]
 fn a_rotation_does_not_grant_the_new_key_to_a_disabled_reader() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, _, dana, marat, pass) = sealed_office(dir.path());
+    let Office {
+        config,
+        dana,
+        marat,
+        pass,
+        keys,
+        ..
+    } = sealed_office(dir.path());
     let marat_pass = passphrase(dir.path(), "marat");
     ok(cli(&config, &marat, Some(&marat_pass), &["keys", "enroll"]));
-    ok(add_reader(&config, dir.path(), &dana, "marat"));
+    ok(keys.add_reader("marat"));
     ok(run_cli(&config, &["persons", "disable", "marat"]));
 
     let out = ok(cli(&config, &dana, Some(&pass), &["keys", "rotate"]));
