@@ -227,12 +227,6 @@ pub struct Documents<'a> {
     pub tz: chrono_tz::Tz,
 }
 
-/// The roles that make and read documents: the manager, the Director.
-pub const ISSUERS: &[crate::persons::Role] = &[
-    crate::persons::Role::Manager,
-    crate::persons::Role::Director,
-];
-
 impl<'a> Documents<'a> {
     /// Opens the issue of a document for appeal `id` in `tx`: the audit chain
     /// locked first (as for every Journal write), the appeal read under the lock
