@@ -307,7 +307,7 @@ impl Permit {
 
 /// `check` for the rule `R`, the permit given to `actor`.
 pub fn acting<R: Rule>(held: &[Role], actor: impl Into<String>) -> Result<Acting<R>, Denied> {
-    check(held, R::ACTION)?.acting(actor)
+    check_rule::<R>(held)?.acting(actor)
 }
 
 /// A refusal: the action, and the roles one of which it needs.

@@ -95,17 +95,17 @@ impl Claimed {
         app: &App,
         action: Action,
     ) -> anyhow::Result<crate::persons::Person> {
-        self.person_for(app, action, &[]).await
+        Ok(self.person_for(app, action, &[]).await?.0)
     }
 
     /// `person`, where a deputy named in `deputies` (`[authority]`) may take
-    /// the action too (`Action::deputy_may`).
+    /// the action too (`Action::deputy_may`), with the rulebook's permit.
     async fn person_for(
         &self,
         app: &App,
         action: Action,
         deputies: &[String],
-    ) -> anyhow::Result<crate::persons::Person> {
+    ) -> anyhow::Result<(crate::persons::Person, rulebook::Permit)> {
         let Some(login) = &self.login else {
             let wanted: Vec<&str> = action.roles().iter().map(|r| r.as_str()).collect();
             bail!(
@@ -125,10 +125,10 @@ impl Claimed {
             .with_context(|| {
                 format!("--as {login}: the token is not theirs, or they are disabled")
             })?;
-        if let Err(denied) = rulebook::check_deputy(&person.roles, login, deputies, action) {
-            bail!("--as {login}: {denied}");
+        match rulebook::check_deputy(&person.roles, login, deputies, action) {
+            Ok(permit) => Ok((person, permit)),
+            Err(denied) => bail!("--as {login}: {denied}"),
         }
-        Ok(person)
     }
 
     /// The audit actor of a person whom the rulebook lets take `action`,
@@ -143,20 +143,20 @@ impl Claimed {
         &self,
         app: &App,
     ) -> anyhow::Result<crate::rulebook::Acting<R>> {
-        let person = self.person(app, R::ACTION).await?;
-        Ok(crate::rulebook::acting(&person.roles, person.actor())?)
+        let (person, permit) = self.person_for(app, R::ACTION, &[]).await?;
+        Ok(permit.acting(person.actor())?)
     }
 
-    /// The audit actor of a person who may record `act` (`Act::action`: its
-    /// roles, or a deputy named in `[authority]` where a deputy may act).
+    /// The person given by `--as`, allowed to record `act` (`Act::action`: its
+    /// roles, or a deputy named in `[authority]` where a deputy may act), as
+    /// `cases::Case::record` takes them (`rulebook::Permitted`).
     async fn permitted_for(
         &self,
         app: &App,
         act: &crate::cases::Act,
     ) -> anyhow::Result<crate::rulebook::Permitted> {
         let deputies = &app.config.authority.deputies;
-        let person = self.person_for(app, act.action(), deputies).await?;
-        let permit = rulebook::check_deputy(&person.roles, &person.login, deputies, act.action())?;
+        let (person, permit) = self.person_for(app, act.action(), deputies).await?;
         Ok(permit.by(person.actor()))
     }
 }
